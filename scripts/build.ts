@@ -1,0 +1,83 @@
+/**
+ * Bundles every action found at `actions/<name>/src/index.ts` into `actions/<name>/dist/` with ncc
+ * (one ESM `index.js`, its `package.json` and a `licenses.txt` of everything bundled).
+ *
+ *   node scripts/build.ts            rebuild every dist/
+ *   node scripts/build.ts --check    rebuild into a temporary folder and fail if any committed dist/ differs
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, renameSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const ncc = join(root, 'node_modules', '@vercel', 'ncc', 'dist', 'ncc', 'cli.js');
+const check = process.argv.includes('--check');
+
+function actionsWithEntry(): string[] {
+  const dir = join(root, 'actions');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(join(dir, d.name, 'src', 'index.ts')))
+    .map((d) => join(dir, d.name))
+    .sort();
+}
+
+function bundle(actionDir: string, outDir: string): void {
+  execFileSync(
+    process.execPath,
+    [ncc, 'build', 'src/index.ts', '-o', outDir, '--license', 'licenses.txt', '--no-cache', '-q'],
+    {
+      cwd: actionDir,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
+}
+
+function listFiles(dir: string, base = dir): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? listFiles(join(dir, e.name), base) : [relative(base, join(dir, e.name))],
+  );
+}
+
+/** The files that differ between two trees, as relative paths. */
+function differences(a: string, b: string): string[] {
+  const names = new Set([...listFiles(a), ...listFiles(b)]);
+  return [...names].sort().filter((name) => {
+    const pa = join(a, name);
+    const pb = join(b, name);
+    return !existsSync(pa) || !existsSync(pb) || !readFileSync(pa).equals(readFileSync(pb));
+  });
+}
+
+const actions = actionsWithEntry();
+let stale = 0;
+for (const actionDir of actions) {
+  const name = relative(root, actionDir);
+  const tmp = mkdtempSync(join(tmpdir(), 'release-actions-dist-'));
+  try {
+    bundle(actionDir, tmp);
+    const dist = join(actionDir, 'dist');
+    if (check) {
+      const diff = differences(tmp, dist);
+      if (diff.length > 0) {
+        stale++;
+        console.error(
+          `${name}/dist is stale (${diff.join(', ')}): run \`npm run build\` and commit the result.`,
+        );
+      } else {
+        console.log(`${name}/dist is up to date`);
+      }
+    } else {
+      rmSync(dist, { recursive: true, force: true });
+      renameSync(tmp, dist);
+      console.log(`built ${name}/dist`);
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+if (actions.length === 0) console.log('no actions with src/index.ts to bundle');
+if (stale > 0) process.exit(1);

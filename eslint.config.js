@@ -20,7 +20,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['@actions/*'], message: 'packages/shared never imports @actions/*: inject a logger or options instead.' }] },
+        {
+          patterns: [
+            {
+              group: ['@actions/*'],
+              message: 'packages/shared never imports @actions/*: inject a logger or options instead.',
+            },
+          ],
+        },
       ],
     },
   },

@@ -48,7 +48,11 @@ describe('parseReference', () => {
 
   it('parses oci-layout references with tag or digest', () => {
     assert.deepEqual(parseReference('oci-layout:./out'), { kind: 'oci-layout', path: './out' });
-    assert.deepEqual(parseReference('oci-layout:/tmp/img:v1'), { kind: 'oci-layout', path: '/tmp/img', tag: 'v1' });
+    assert.deepEqual(parseReference('oci-layout:/tmp/img:v1'), {
+      kind: 'oci-layout',
+      path: '/tmp/img',
+      tag: 'v1',
+    });
     assert.deepEqual(parseReference(`oci-layout:dir@${D}`), { kind: 'oci-layout', path: 'dir', digest: D });
   });
 
@@ -69,7 +73,10 @@ describe('parseReference', () => {
   ];
   for (const [input, message] of bad) {
     it(`rejects ${JSON.stringify(input.slice(0, 40))} naming the offending part`, () => {
-      assert.equal(code(() => parseReference(input)), 'INVALID_REFERENCE');
+      assert.equal(
+        code(() => parseReference(input)),
+        'INVALID_REFERENCE',
+      );
       assert.throws(() => parseReference(input), message);
     });
   }
@@ -77,13 +84,21 @@ describe('parseReference', () => {
 
 describe('formatReference and helpers', () => {
   it('round-trips canonical references', () => {
-    for (const text of ['docker.io/library/alpine:3', `localhost:5000/a/b:t@${D}`, 'oci-layout:out:v1', `oci-layout:out@${D}`]) {
+    for (const text of [
+      'docker.io/library/alpine:3',
+      `localhost:5000/a/b:t@${D}`,
+      'oci-layout:out:v1',
+      `oci-layout:out@${D}`,
+    ]) {
       assert.equal(formatReference(parseReference(text)), text);
     }
   });
 
   it('pins a reference to a digest and drops its tag', () => {
-    assert.equal(formatReference(withDigest(parseReference('ghcr.io/o/app:latest'), D)), `ghcr.io/o/app@${D}`);
+    assert.equal(
+      formatReference(withDigest(parseReference('ghcr.io/o/app:latest'), D)),
+      `ghcr.io/o/app@${D}`,
+    );
   });
 
   it('speaks to Docker Hub through registry-1.docker.io', () => {

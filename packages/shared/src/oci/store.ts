@@ -25,6 +25,12 @@ export interface ImageStore {
   /** Stores a blob, verifying digest and size as it is written; `content` may be bytes or a stream. */
   putBlob(descriptor: Descriptor, content: Buffer | Readable): Promise<void>;
 
+  /**
+   * Makes a blob of `source` present here without moving its bytes (a registry's cross-repository
+   * mount). Returns false when this store cannot, and the caller then copies the bytes.
+   */
+  mountBlob?(descriptor: Descriptor, source: ImageStore): Promise<boolean>;
+
   /** Tags in this repository (or layout), sorted as the store lists them. */
   listTags(): Promise<string[]>;
   /** Manifests whose `subject` is `digest` (OCI 1.1 referrers, with the tag-schema fallback where needed). */

@@ -5,3 +5,6 @@ export * from './challenge.ts';
 export * from './credentials.ts';
 export * from './types.ts';
 export type * from './store.ts';
+export * from './auth.ts';
+export * from './registry.ts';
+export * from './copy.ts';

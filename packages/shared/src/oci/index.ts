@@ -8,3 +8,4 @@ export type * from './store.ts';
 export * from './auth.ts';
 export * from './registry.ts';
 export * from './copy.ts';
+export * from './layout.ts';

@@ -88,34 +88,54 @@ export async function copyImage(
   const blobs = new Map<string, Promise<void>>();
   const manifests = new Map<string, Promise<void>>();
   const copied: string[] = [];
+  let failure: unknown;
+  /** Waits for every transfer started to end (nothing runs on after we return), then fails with the first error. */
+  const settleAll = async (pending: Promise<void>[]): Promise<void> => {
+    const results = await Promise.allSettled(pending);
+    const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (rejected) {
+      failure ??= rejected.reason;
+      throw rejected.reason;
+    }
+  };
 
   const copyBlob = (descriptor: Descriptor): Promise<void> => {
     let pending = blobs.get(descriptor.digest);
     if (!pending) {
       pending = limit(async () => {
-        if (await target.hasBlob(descriptor.digest)) {
-          result.blobsSkipped++;
-          return;
+        if (failure) throw failure; // the copy has failed: start nothing new
+        try {
+          await transferBlob(descriptor);
+        } catch (err) {
+          failure ??= err;
+          throw err;
         }
-        if (target.mountBlob && (await target.mountBlob(descriptor, source))) {
-          result.blobsMounted++;
-          logger.debug(`mounted ${descriptor.digest} from ${source.name}`);
-          return;
-        }
-        await withRetry(
-          async () => {
-            const stream = await source.getBlob(descriptor);
-            await target.putBlob(descriptor, stream);
-          },
-          { policy: retry, decide: (err) => (isTransient(err) ? {} : false) },
-        );
-        result.blobsCopied++;
-        result.bytesCopied += descriptor.size;
-        logger.debug(`copied ${descriptor.digest} (${descriptor.size} bytes)`);
       });
       blobs.set(descriptor.digest, pending);
     }
     return pending;
+  };
+
+  const transferBlob = async (descriptor: Descriptor): Promise<void> => {
+    if (await target.hasBlob(descriptor.digest)) {
+      result.blobsSkipped++;
+      return;
+    }
+    if (target.mountBlob && (await target.mountBlob(descriptor, source))) {
+      result.blobsMounted++;
+      logger.debug(`mounted ${descriptor.digest} from ${source.name}`);
+      return;
+    }
+    await withRetry(
+      async () => {
+        const stream = await source.getBlob(descriptor);
+        await target.putBlob(descriptor, stream);
+      },
+      { policy: retry, decide: (err) => (isTransient(err) ? {} : false) },
+    );
+    result.blobsCopied++;
+    result.bytesCopied += descriptor.size;
+    logger.debug(`copied ${descriptor.digest} (${descriptor.size} bytes)`);
   };
 
   const copyManifest = (descriptor: Descriptor, data?: ManifestData): Promise<void> => {
@@ -130,9 +150,7 @@ export async function copyImage(
         }
         const { bytes, manifest, descriptor: actual } = data ?? (await source.getManifest(descriptor.digest));
         const children = childrenOf(manifest);
-        await Promise.all(
-          children.map((child) => (isIndex(manifest) ? copyManifest(child) : copyBlob(child))),
-        );
+        await settleAll(children.map((child) => (isIndex(manifest) ? copyManifest(child) : copyBlob(child))));
         await target.putManifest(bytes, actual.mediaType);
         result.manifestsCopied++;
       })();

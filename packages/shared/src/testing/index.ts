@@ -1,0 +1,11 @@
+/**
+ * Real-service harnesses for integration tests (`@release-actions/shared/testing`): a loopback
+ * docker-registry (anonymous, htpasswd or token auth with a loopback token issuer), a recording
+ * and failure-injecting proxy, and test images pushed with plain HTTP.
+ */
+export * from './process.ts';
+export * from './registry.ts';
+export * from './token-issuer.ts';
+export * from './proxy.ts';
+export * from './images.ts';
+export type { YamlValue } from './yaml.ts';

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
 import {
   copyImage,
+  cosignTag,
   LayoutStore,
   MediaType,
   OciError,
@@ -288,6 +289,32 @@ describe('registry client against docker-registry', () => {
     assert.deepEqual(
       (await target.referrers(subject.digest)).map((d) => d.digest),
       [sbom.descriptor.digest],
+    );
+  });
+
+  it("carries cosign's digest tags (.sig, .att) along with the image, before the target tag", async () => {
+    const image = makeImage([256]);
+    const source = repo(viaProxy, proxy.host, 'cosign/app');
+    const subject = await pushImage(source, image, 'v1');
+    const sig = makeImage([64]); // stands in for a signature manifest: an image manifest under the .sig tag
+    await pushImage(source, sig, cosignTag(subject.digest, 'sig'));
+    const att = makeImage([96]);
+    await pushImage(source, att, cosignTag(subject.digest, 'att'));
+
+    proxy.reset();
+    const target = repo(viaProxy, proxy.host, 'cosign/target');
+    const result = await copyImage(source, 'v1', target, { cosignTags: true, tags: ['prod'] });
+    assert.equal(result.referrersCopied, 2);
+    assert.equal((await target.resolve(cosignTag(subject.digest, 'sig')))?.digest, sig.descriptor.digest);
+    assert.equal((await target.resolve(cosignTag(subject.digest, 'att')))?.digest, att.descriptor.digest);
+    assert.equal(await target.resolve(cosignTag(subject.digest, 'sbom')), undefined);
+    const tagWrites = proxy.requests.filter(
+      (r) => r.method === 'PUT' && r.path.includes('/manifests/') && !r.path.includes('/manifests/sha256:'),
+    );
+    assert.equal(
+      tagWrites.at(-1)?.path,
+      '/v2/cosign/target/manifests/prod',
+      'the target tag is written last',
     );
   });
 

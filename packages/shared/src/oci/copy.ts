@@ -117,13 +117,14 @@ export async function copyImage(
   };
 
   const transferBlob = async (descriptor: Descriptor): Promise<void> => {
-    if (await target.hasBlob(descriptor.digest)) {
-      result.blobsSkipped++;
-      return;
-    }
+    // Within one registry a mount answers in one request whether or not the target has the blob.
     if (target.mountBlob && (await target.mountBlob(descriptor, source))) {
       result.blobsMounted++;
       logger.debug(`mounted ${descriptor.digest} from ${source.name}`);
+      return;
+    }
+    if (await target.hasBlob(descriptor.digest)) {
+      result.blobsSkipped++;
       return;
     }
     await withRetry(
@@ -143,7 +144,7 @@ export async function copyImage(
     if (!pending) {
       pending = (async () => {
         copied.push(descriptor.digest);
-        if (!data && (await target.resolve(descriptor.digest))) {
+        if (await target.resolve(descriptor.digest)) {
           // A registry accepts a manifest only once everything it refers to is there.
           result.manifestsSkipped++;
           return;

@@ -1,8 +1,9 @@
 /**
  * The one HTTP client of release-actions, on undici. It retries what is worth retrying (408, 429
  * with `Retry-After`, 5xx, refused or reset connections) through the one retry helper, follows
- * redirects only when asked, and drops `Authorization` when a redirect leaves the origin (as
- * registries do when they send blob downloads to a CDN or object store).
+ * redirects only when asked, and drops `Authorization`, `Proxy-Authorization` and `Cookie` when a
+ * redirect leaves the origin (as registries do when they send blob downloads to a CDN or object
+ * store).
  */
 import type { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
@@ -63,6 +64,8 @@ class RetryableStatus extends Error {
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+/** Headers dropped when a redirect leaves the origin. */
+const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie']);
 
 export class HttpClient {
   readonly dispatcher: Dispatcher;
@@ -125,11 +128,13 @@ export class HttpClient {
     );
     const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
     for (let hops = 0; ; hops++) {
-      const headers: Record<string, string> = { 'user-agent': this.userAgent, ...req.headers };
+      const headers: Record<string, string> = { ...req.headers };
+      if (!Object.keys(headers).some((name) => name.toLowerCase() === 'user-agent'))
+        headers['user-agent'] = this.userAgent;
       if (url.origin !== origin) {
-        // Never hand a registry's credentials to the host a redirect points at.
+        // Never hand credentials to the host a redirect points at (as fetch does).
         for (const name of Object.keys(headers))
-          if (name.toLowerCase() === 'authorization') delete headers[name];
+          if (CREDENTIAL_HEADERS.has(name.toLowerCase())) delete headers[name];
       }
       const body = typeof req.body === 'function' ? req.body() : req.body;
       const res = await request(url, {

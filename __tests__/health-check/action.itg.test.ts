@@ -7,18 +7,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { sequence, startServer, type TestServer } from '../probe/servers.ts';
+import type { ResultJson as Result } from '../../actions/health-check/src/report.ts';
 import { DIST, runAction } from './runner.ts';
-
-interface Result {
-  url: string;
-  healthy: boolean;
-  attempts: number;
-  status: number | null;
-  latencyMs: { p50: number; p95: number; max: number } | null;
-  lastError: { code: string; message: string } | null;
-  stopReason: string;
-  durationMs: number;
-}
 
 const fast = { 'retry-interval': '10ms', timeout: '5s' };
 

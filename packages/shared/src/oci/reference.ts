@@ -52,6 +52,14 @@ function invalid(input: string, problem: string): OciError {
   return new OciError('INVALID_REFERENCE', `invalid image reference "${input}": ${problem}`);
 }
 
+function checkDigest(input: string, digest: string): void {
+  try {
+    parseDigest(digest);
+  } catch (err) {
+    throw invalid(input, `the digest "${digest}" is not valid (${(err as Error).message})`);
+  }
+}
+
 /**
  * Parses `[registry/]repository[:tag][@digest]` or `oci-layout:<dir>[:tag|@digest]`.
  * `alpine` becomes `docker.io/library/alpine` (no tag is added: callers decide what an untagged reference means).
@@ -75,11 +83,7 @@ export function parseRegistryReference(input: string): RegistryReference {
   if (at !== -1) {
     digest = rest.slice(at + 1);
     rest = rest.slice(0, at);
-    try {
-      parseDigest(digest);
-    } catch (err) {
-      throw invalid(input, `the digest "${digest}" is not valid (${(err as Error).message})`);
-    }
+    checkDigest(input, digest);
   }
 
   // A tag follows the last ':' that comes after the last '/'; an earlier ':' belongs to a port.
@@ -150,11 +154,7 @@ function parseLayoutReference(input: string): LayoutReference {
   if (at !== -1 && /^[a-z0-9]+:/.test(rest.slice(at + 1))) {
     digest = rest.slice(at + 1);
     rest = rest.slice(0, at);
-    try {
-      parseDigest(digest);
-    } catch (err) {
-      throw invalid(input, `the digest "${digest}" is not valid (${(err as Error).message})`);
-    }
+    checkDigest(input, digest);
   } else {
     const colon = rest.lastIndexOf(':');
     if (colon > rest.lastIndexOf('/')) {

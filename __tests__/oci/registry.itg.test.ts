@@ -325,6 +325,36 @@ describe('registry client against docker-registry', () => {
     );
   });
 
+  it('plans a copy in a dry run, predicting mounts, copies and present blobs while writing nothing', async () => {
+    const image = makeImage([1000, 2000, 3000]);
+    const source = repo(viaProxy, proxy.host, 'dry/source');
+    await pushImage(source, image, 'v1');
+    const target = repo(viaProxy, proxy.host, 'dry/target');
+    await target.putBlob(image.layers[0]!.descriptor, image.layers[0]!.bytes); // already there
+
+    proxy.reset();
+    const plan = await copyImage(source, 'v1', target, {
+      dryRun: true,
+      tags: ['prod'],
+      referrers: true,
+      cosignTags: true,
+    });
+    assert.equal(plan.dryRun, true);
+    assert.deepEqual([plan.blobsSkipped, plan.blobsMounted, plan.blobsCopied], [1, 3, 0]);
+    assert.deepEqual(plan.tags, ['prod']);
+    const writes = proxy.requests.filter((r) => !['GET', 'HEAD'].includes(r.method));
+    assert.deepEqual(writes, [], 'a dry run sends no write request');
+    assert.equal(await target.resolve('prod'), undefined);
+
+    const second = await startRegistry();
+    after(() => second.stop());
+    const elsewhere = repo(direct, second.host, 'dry/target');
+    const across = await copyImage(source, 'v1', elsewhere, { dryRun: true });
+    assert.deepEqual([across.blobsSkipped, across.blobsMounted, across.blobsCopied], [0, 0, 4]);
+    assert.equal(across.bytesCopied, 6000 + image.config.bytes.length);
+    assert.deepEqual(await elsewhere.listTags(), []);
+  });
+
   it('lists tags across pages', async () => {
     const image = makeImage([10]);
     const store = repo(direct, registry.host, 'tags/app');

@@ -31,6 +31,8 @@ export interface CopyOptions {
   /** Retries of a blob transfer that fails part-way (the HTTP client already retries single requests). */
   retry?: RetryPolicy;
   logger?: Logger;
+  /** Work out what would be copied, mounted and tagged, reading only: nothing is written to the target. */
+  dryRun?: boolean;
 }
 
 export interface CopyResult {
@@ -51,6 +53,8 @@ export interface CopyResult {
   bytesCopied: number;
   /** Referrer manifests and cosign tag manifests carried along. */
   referrersCopied: number;
+  /** True when nothing was written: the counts say what a real copy would do. */
+  dryRun: boolean;
 }
 
 export const COSIGN_TAG_SUFFIXES = ['sig', 'att', 'sbom'] as const;
@@ -83,7 +87,9 @@ export async function copyImage(
     blobsSkipped: 0,
     bytesCopied: 0,
     referrersCopied: 0,
+    dryRun: options.dryRun === true,
   };
+  const write = !result.dryRun;
   /** Each blob and manifest once, even when several manifests share it. */
   const blobs = new Map<string, Promise<void>>();
   const manifests = new Map<string, Promise<void>>();
@@ -117,6 +123,15 @@ export async function copyImage(
   };
 
   const transferBlob = async (descriptor: Descriptor): Promise<void> => {
+    if (!write) {
+      if (await target.hasBlob(descriptor.digest)) result.blobsSkipped++;
+      else if (target.canMountFrom?.(source)) result.blobsMounted++;
+      else {
+        result.blobsCopied++;
+        result.bytesCopied += descriptor.size;
+      }
+      return;
+    }
     // Within one registry a mount answers in one request whether or not the target has the blob.
     if (target.mountBlob && (await target.mountBlob(descriptor, source))) {
       result.blobsMounted++;
@@ -152,7 +167,7 @@ export async function copyImage(
         const { bytes, manifest, descriptor: actual } = data ?? (await source.getManifest(descriptor.digest));
         const children = childrenOf(manifest);
         await settleAll(children.map((child) => (isIndex(manifest) ? copyManifest(child) : copyBlob(child))));
-        await target.putManifest(bytes, actual.mediaType);
+        if (write) await target.putManifest(bytes, actual.mediaType);
         result.manifestsCopied++;
       })();
       manifests.set(descriptor.digest, pending);
@@ -166,7 +181,9 @@ export async function copyImage(
     mediaType: root.descriptor.mediaType,
     size: root.descriptor.size,
   });
-  logger.info(`copying ${source.name}@${root.descriptor.digest} to ${target.name}`);
+  logger.info(
+    `${write ? 'copying' : 'dry run: planning a copy of'} ${source.name}@${root.descriptor.digest} to ${target.name}`,
+  );
   await copyManifest(root.descriptor, root);
 
   // Artifacts about what was copied: referrers (and theirs), and cosign's digest tags.
@@ -190,7 +207,7 @@ export async function copyImage(
           if (!found) continue;
           const data = await source.getManifest(found.digest);
           await copyManifest(found, data);
-          await target.putManifest(data.bytes, data.descriptor.mediaType, tag);
+          if (write) await target.putManifest(data.bytes, data.descriptor.mediaType, tag);
           result.referrersCopied++;
         }
       }
@@ -199,11 +216,11 @@ export async function copyImage(
 
   // Tags last: until here, no target tag has moved.
   for (const tag of options.tags ?? []) {
-    await target.putManifest(root.bytes, root.descriptor.mediaType, tag);
+    if (write) await target.putManifest(root.bytes, root.descriptor.mediaType, tag);
     result.tags.push(tag);
   }
   logger.info(
-    `copied ${result.digest}: ${result.blobsCopied} blobs (${result.bytesCopied} bytes) copied, ${result.blobsMounted} mounted, ${result.blobsSkipped} present${result.tags.length ? `; tagged ${result.tags.join(', ')}` : ''}`,
+    `${write ? 'copied' : 'would copy'} ${result.digest}: ${result.blobsCopied} blobs (${result.bytesCopied} bytes) ${write ? 'copied' : 'to copy'}, ${result.blobsMounted} ${write ? 'mounted' : 'to mount'}, ${result.blobsSkipped} present${result.tags.length ? `; ${write ? 'tagged' : 'would tag'} ${result.tags.join(', ')}` : ''}`,
   );
   return result;
 }

@@ -245,13 +245,16 @@ export class Repository implements ImageStore {
    * Mounts a blob from another repository of the same registry, so no byte moves. Returns false
    * when the registry declined (it then opens an upload session, which we cancel).
    */
+  canMountFrom(source: ImageStore): source is Repository {
+    return (
+      source instanceof Repository &&
+      source.registry === this.registry &&
+      source.repository !== this.repository
+    );
+  }
+
   async mountBlob(descriptor: Descriptor, source: ImageStore): Promise<boolean> {
-    if (
-      !(source instanceof Repository) ||
-      source.registry !== this.registry ||
-      source.repository === this.repository
-    )
-      return false;
+    if (!this.canMountFrom(source)) return false;
     const url = withQuery(`${this.base}/blobs/uploads/`, {
       mount: descriptor.digest,
       from: source.repository,

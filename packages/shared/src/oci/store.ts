@@ -30,6 +30,8 @@ export interface ImageStore {
    * mount). Returns false when this store cannot, and the caller then copies the bytes.
    */
   mountBlob?(descriptor: Descriptor, source: ImageStore): Promise<boolean>;
+  /** Whether {@link mountBlob} can take blobs from `source` at all (same registry, other repository). */
+  canMountFrom?(source: ImageStore): boolean;
 
   /** Tags in this repository (or layout), sorted as the store lists them. */
   listTags(): Promise<string[]>;

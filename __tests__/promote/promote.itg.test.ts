@@ -1,0 +1,285 @@
+/**
+ * Promotion against real docker-registry instances on loopback.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
+import { cosignTag, MediaType, RegistryClient, type Repository } from '@release-actions/shared/oci';
+import { historyTag, promote, PromoteError, type PromotionRequest } from '@release-actions/shared/promote';
+import {
+  startRecordingProxy,
+  startRegistry,
+  type RecordingProxy,
+  type TestRegistry,
+} from '@release-actions/shared/testing';
+import { makeArtifact, makeImage, makeIndex, pushImage } from '../oci/images.ts';
+
+const verified = async (digest: string) => ({ verified: true, digest });
+
+function code(expected: string) {
+  return (err: unknown) => {
+    assert.ok(err instanceof PromoteError, String(err));
+    assert.equal(err.code, expected, err.message);
+    return true;
+  };
+}
+
+describe('promote', () => {
+  let registry: TestRegistry;
+  let proxy: RecordingProxy;
+  let client: RegistryClient;
+  const repo = (name: string, host = proxy.host): Repository =>
+    client.repository({ registry: host, repository: name });
+
+  before(async () => {
+    registry = await startRegistry();
+    proxy = await startRecordingProxy(registry.url);
+    client = new RegistryClient({ http: new HttpClient({ retry: immediateRetryPolicy(2) }) });
+  });
+  after(async () => {
+    await client.http.close();
+    await proxy?.stop();
+    await registry?.stop();
+  });
+
+  async function release(name: string, layers: number[] = [4000, 8000]) {
+    const image = makeImage(layers);
+    const descriptor = await pushImage(repo(name), image);
+    return { image, descriptor };
+  }
+
+  it('promotes within a registry uploading no layer, and reports the previous digest', async () => {
+    const dev = repo('p1/dev');
+    const staging = repo('p1/app');
+    const first = await release('p1/dev');
+    await promote({
+      source: dev,
+      sourceReference: first.descriptor.digest,
+      target: staging,
+      environmentTags: ['staging'],
+      verify: verified,
+    });
+
+    const second = await release('p1/dev', [16_000, 32_000, 1000]);
+    await dev.putManifest(second.image.manifest, MediaType.OciManifest, 'latest');
+    proxy.reset();
+    const result = await promote({
+      source: dev,
+      sourceReference: 'latest',
+      target: staging,
+      environmentTags: ['staging'],
+      verify: verified,
+    });
+
+    assert.equal(result.digest, second.descriptor.digest);
+    assert.equal(result.resolvedFrom, 'latest');
+    assert.equal(result.previousDigest, first.descriptor.digest);
+    assert.deepEqual(result.tags, [{ tag: 'staging', previous: first.descriptor.digest, change: 'moved' }]);
+    assert.equal(result.copy.blobsMounted, 4);
+    assert.equal(result.copy.bytesCopied, 0);
+    const uploads = proxy.requests.filter((r) => r.path.includes('/blobs/uploads/') && r.method !== 'POST');
+    assert.deepEqual(uploads, []);
+    assert.equal((await staging.resolve('staging'))?.digest, second.descriptor.digest);
+    assert.equal((await staging.resolve(historyTag('staging', 1)))?.digest, first.descriptor.digest);
+  });
+
+  it('keeps the last releases reachable through history tags, shifting them on each promotion', async () => {
+    const dev = repo('p2/dev');
+    const prod = repo('p2/app');
+    const releases = [];
+    for (let i = 0; i < 4; i++) {
+      const r = await release('p2/dev', [100 + i]);
+      releases.push(r.descriptor.digest);
+      await promote({
+        source: dev,
+        sourceReference: r.descriptor.digest,
+        target: prod,
+        environmentTags: ['prod'],
+        keep: 2,
+        verify: verified,
+      });
+    }
+    assert.equal((await prod.resolve('prod'))?.digest, releases[3]);
+    assert.equal((await prod.resolve('prod-prev-1'))?.digest, releases[2]);
+    assert.equal((await prod.resolve('prod-prev-2'))?.digest, releases[1]);
+    assert.equal(await prod.resolve('prod-prev-3'), undefined);
+    // Nothing was deleted: the oldest release is still there by digest.
+    assert.ok(await prod.resolve(releases[0]!));
+  });
+
+  it('refuses an unverified promotion, and a failed verification, before anything is written', async () => {
+    const { descriptor } = await release('p3/dev');
+    const target = repo('p3/app');
+    proxy.reset();
+    await assert.rejects(
+      promote({
+        source: repo('p3/dev'),
+        sourceReference: descriptor.digest,
+        target,
+        environmentTags: ['staging'],
+      }),
+      code('NOT_VERIFIED'),
+    );
+    await assert.rejects(
+      promote({
+        source: repo('p3/dev'),
+        sourceReference: descriptor.digest,
+        target,
+        environmentTags: ['staging'],
+        verify: async () => {
+          throw new Error('no signature found');
+        },
+      }),
+      /no signature found/,
+    );
+    assert.deepEqual(
+      proxy.requests.filter((r) => r.path.startsWith('/v2/p3/app')),
+      [],
+    );
+  });
+
+  it('never moves a protected tag, and honours no-clobber for further tags', async () => {
+    const dev = repo('p4/dev');
+    const prod = repo('p4/app');
+    const v1 = await release('p4/dev');
+    await promote({
+      source: dev,
+      sourceReference: v1.descriptor.digest,
+      target: prod,
+      environmentTags: ['prod'],
+      tags: ['v1.0.0', 'stable'],
+      verify: verified,
+    });
+    const v2 = await release('p4/dev', [123]);
+    const base: PromotionRequest = {
+      source: dev,
+      sourceReference: v2.descriptor.digest,
+      target: prod,
+      environmentTags: ['prod'],
+      verify: verified,
+    };
+
+    await assert.rejects(
+      promote({ ...base, tags: ['v1.0.0'], protectedTags: ['v*'] }),
+      code('PROTECTED_TAG'),
+    );
+    await assert.rejects(promote({ ...base, tags: ['stable'] }), code('TAG_EXISTS'));
+    assert.equal(
+      (await prod.resolve('prod'))?.digest,
+      v1.descriptor.digest,
+      'a refused promotion moves no tag',
+    );
+    assert.equal((await prod.resolve('v1.0.0'))?.digest, v1.descriptor.digest);
+
+    const moved = await promote({ ...base, tags: ['stable'], noClobber: false });
+    assert.deepEqual(
+      moved.tags.map((t) => [t.tag, t.change]),
+      [
+        ['prod', 'moved'],
+        ['stable', 'moved'],
+      ],
+    );
+    assert.equal((await prod.resolve('stable'))?.digest, v2.descriptor.digest);
+  });
+
+  it('plans in a dry run and changes nothing', async () => {
+    const dev = repo('p5/dev');
+    const prod = repo('p5/app');
+    const v1 = await release('p5/dev');
+    await promote({
+      source: dev,
+      sourceReference: v1.descriptor.digest,
+      target: prod,
+      environmentTags: ['prod'],
+      verify: verified,
+    });
+    const v2 = await release('p5/dev', [5000, 6000]);
+    proxy.reset();
+    const plan = await promote({
+      source: dev,
+      sourceReference: v2.descriptor.digest,
+      target: prod,
+      environmentTags: ['prod'],
+      dryRun: true,
+      verify: verified,
+    });
+    assert.equal(plan.dryRun, true);
+    assert.equal(plan.previousDigest, v1.descriptor.digest);
+    assert.deepEqual(plan.history, [{ tag: 'prod-prev-1', digest: v1.descriptor.digest }]);
+    assert.equal(plan.copy.blobsMounted, 3);
+    assert.deepEqual(
+      proxy.requests.filter((r) => !['GET', 'HEAD'].includes(r.method)),
+      [],
+    );
+    assert.equal((await prod.resolve('prod'))?.digest, v1.descriptor.digest);
+  });
+
+  it('carries a multi-platform index with its signature tag and referrers to another registry, digests identical', async () => {
+    const other = await startRegistry();
+    after(() => other.stop());
+    const amd = makeImage([3000], { architecture: 'amd64', os: 'linux' });
+    const arm = makeImage([4000], { architecture: 'arm64', os: 'linux' });
+    const index = makeIndex([
+      { image: amd, platform: { architecture: 'amd64', os: 'linux' } },
+      { image: arm, platform: { architecture: 'arm64', os: 'linux' } },
+    ]);
+    const source = repo('p6/app');
+    await pushImage(source, amd);
+    await pushImage(source, arm);
+    const subject = await source.putManifest(index.bytes, MediaType.OciIndex, 'rc');
+    const sig = makeImage([64]);
+    await pushImage(source, sig, cosignTag(subject.digest, 'sig'));
+    const attestation = makeArtifact(
+      subject,
+      'application/vnd.dev.sigstore.bundle.v0.3+json',
+      Buffer.from('{"dsse":1}'),
+    );
+    for (const b of attestation.blobs) await source.putBlob(b.descriptor, b.bytes);
+    await source.putManifest(attestation.bytes, MediaType.OciManifest);
+
+    const target = client.repository({ registry: other.host, repository: 'acme/app' });
+    const result = await promote({
+      source,
+      sourceReference: 'rc',
+      target,
+      environmentTags: ['prod'],
+      verify: verified,
+    });
+    assert.equal(result.digest, index.descriptor.digest);
+    assert.deepEqual((await target.getManifest('prod')).bytes, index.bytes);
+    assert.equal((await target.resolve(cosignTag(subject.digest, 'sig')))?.digest, sig.descriptor.digest);
+    assert.deepEqual(
+      (await target.referrers(subject.digest)).map((d) => d.digest),
+      [attestation.descriptor.digest],
+    );
+    for (const image of [amd, arm]) assert.ok(await target.resolve(image.descriptor.digest));
+  });
+
+  it('leaves the target tags unchanged when the source fails half-way, and a rerun completes', async () => {
+    const other = await startRegistry();
+    after(() => other.stop());
+    const target = client.repository({ registry: other.host, repository: 'acme/app' });
+    const old = makeImage([77]);
+    await pushImage(target, old, 'prod');
+    const fresh = await release('p7/dev', [20_000, 20_000, 20_000]);
+    const poisoned = fresh.image.layers[1]!.descriptor.digest;
+    const stop = proxy.failWhen(
+      (req) => req.method === 'GET' && req.path.includes(poisoned) && { status: 503 },
+    );
+    const request: PromotionRequest = {
+      source: repo('p7/dev'),
+      sourceReference: fresh.descriptor.digest,
+      target,
+      environmentTags: ['prod'],
+      verify: verified,
+    };
+    await assert.rejects(promote(request));
+    assert.equal((await target.resolve('prod'))?.digest, old.descriptor.digest);
+    assert.equal(await target.resolve('prod-prev-1'), undefined);
+    stop();
+    const rerun = await promote(request);
+    assert.equal(rerun.previousDigest, old.descriptor.digest);
+    assert.equal((await target.resolve('prod'))?.digest, fresh.descriptor.digest);
+    assert.equal((await target.resolve('prod-prev-1'))?.digest, old.descriptor.digest);
+  });
+});

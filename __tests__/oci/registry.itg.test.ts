@@ -11,6 +11,7 @@ import {
   copyImage,
   cosignTag,
   LayoutStore,
+  parsePlatform,
   MediaType,
   OciError,
   referrersTagFor,
@@ -108,6 +109,19 @@ describe('registry client against docker-registry', () => {
     for (const image of [amd, arm])
       assert.equal((await target.resolve(image.descriptor.digest))?.digest, image.descriptor.digest);
     assert.equal((await target.resolve('latest'))?.digest, index.descriptor.digest);
+
+    const armOnly = repo(direct, registry.host, 'multi/arm');
+    const restricted = await copyImage(store, 'latest', armOnly, {
+      tags: ['latest'],
+      platforms: [parsePlatform('linux/arm64')],
+    });
+    assert.equal(restricted.restrictedFrom, index.descriptor.digest);
+    const got2 = await armOnly.getManifest('latest');
+    assert.equal(got2.descriptor.digest, restricted.digest);
+    assert.deepEqual('manifests' in got2.manifest && got2.manifest.manifests.map((m) => m.digest), [
+      arm.descriptor.digest,
+    ]);
+    assert.equal(await armOnly.resolve(amd.descriptor.digest), undefined);
   });
 
   it('copies within a registry by mounting: no layer byte is uploaded again', async () => {

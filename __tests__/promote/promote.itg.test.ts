@@ -4,7 +4,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
-import { cosignTag, MediaType, RegistryClient, type Repository } from '@release-actions/shared/oci';
+import {
+  cosignTag,
+  MediaType,
+  parsePlatform,
+  RegistryClient,
+  type Repository,
+} from '@release-actions/shared/oci';
 import { historyTag, promote, PromoteError, type PromotionRequest } from '@release-actions/shared/promote';
 import {
   startRecordingProxy,
@@ -253,6 +259,20 @@ describe('promote', () => {
       [attestation.descriptor.digest],
     );
     for (const image of [amd, arm]) assert.ok(await target.resolve(image.descriptor.digest));
+
+    const armOnly = client.repository({ registry: other.host, repository: 'acme/app-arm' });
+    const restricted = await promote({
+      source,
+      sourceReference: 'rc',
+      target: armOnly,
+      environmentTags: ['prod'],
+      platforms: [parsePlatform('linux/arm64')],
+      verify: verified,
+    });
+    assert.equal(restricted.sourceDigest, index.descriptor.digest);
+    assert.notEqual(restricted.digest, index.descriptor.digest);
+    assert.equal((await armOnly.resolve('prod'))?.digest, restricted.digest);
+    assert.equal(await armOnly.resolve(amd.descriptor.digest), undefined);
   });
 
   it('leaves the target tags unchanged when the source fails half-way, and a rerun completes', async () => {

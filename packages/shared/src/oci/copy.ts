@@ -17,7 +17,8 @@ import {
 } from '../retry.ts';
 import { parseDigest } from './digest.ts';
 import type { ImageStore } from './store.ts';
-import { childrenOf, isIndex, type Descriptor, type ManifestData } from './types.ts';
+import { formatPlatform, restrictIndex } from './platform.ts';
+import { childrenOf, isIndex, type Platform, type Descriptor, type ManifestData } from './types.ts';
 
 export interface CopyOptions {
   /** Tags to point at the copied image in the target, written after everything else. */
@@ -33,6 +34,12 @@ export interface CopyOptions {
   logger?: Logger;
   /** Work out what would be copied, mounted and tagged, reading only: nothing is written to the target. */
   dryRun?: boolean;
+  /**
+   * Copy only these platforms of a multi-platform index. Unless every platform is kept, this
+   * writes a new, smaller index, whose digest differs from the source's (signatures of the source
+   * index do not cover it).
+   */
+  platforms?: readonly Platform[];
 }
 
 export interface CopyResult {
@@ -55,6 +62,8 @@ export interface CopyResult {
   referrersCopied: number;
   /** True when nothing was written: the counts say what a real copy would do. */
   dryRun: boolean;
+  /** The source index's digest, when `platforms` restricted it to a new index. */
+  restrictedFrom?: string;
 }
 
 export const COSIGN_TAG_SUFFIXES = ['sig', 'att', 'sbom'] as const;
@@ -175,7 +184,14 @@ export async function copyImage(
     return pending;
   };
 
-  const root = await source.getManifest(reference);
+  const original = await source.getManifest(reference);
+  const root = options.platforms?.length ? restrictIndex(original, options.platforms) : original;
+  if (root !== original) {
+    result.restrictedFrom = original.descriptor.digest;
+    logger.info(
+      `restricted ${original.descriptor.digest} to ${options.platforms!.map(formatPlatform).join(', ')}: new index ${root.descriptor.digest}`,
+    );
+  }
   Object.assign(result, {
     digest: root.descriptor.digest,
     mediaType: root.descriptor.mediaType,

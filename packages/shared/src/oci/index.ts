@@ -8,4 +8,5 @@ export type * from './store.ts';
 export * from './auth.ts';
 export * from './registry.ts';
 export * from './copy.ts';
+export * from './platform.ts';
 export * from './layout.ts';

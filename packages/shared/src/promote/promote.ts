@@ -9,7 +9,9 @@ import { silentLogger, type Logger } from '../logger.ts';
 import type { RetryPolicy } from '../retry.ts';
 import { copyImage, type CopyResult } from '../oci/copy.ts';
 import { isDigest } from '../oci/digest.ts';
+import { formatPlatform, restrictIndex } from '../oci/platform.ts';
 import type { ImageStore } from '../oci/store.ts';
+import type { Platform } from '../oci/types.ts';
 import { PromoteError } from './errors.ts';
 import { matchingPattern } from './patterns.ts';
 
@@ -35,6 +37,8 @@ export interface PromotionRequest<V = unknown> {
   verify?: (digest: string) => Promise<V>;
   allowUnverified?: boolean;
   dryRun?: boolean;
+  /** Promote only these platforms of a multi-platform index (this makes a new index digest). */
+  platforms?: readonly Platform[];
   concurrency?: number;
   /** Retries of a blob transfer that fails part-way (see `copyImage`). */
   retry?: RetryPolicy;
@@ -49,7 +53,10 @@ export interface TagChange {
 }
 
 export interface PromotionResult<V = unknown> {
+  /** The digest the tags now point at (a new index when `platforms` restricted the source's). */
   digest: string;
+  /** The source digest that was verified and copied from. */
+  sourceDigest: string;
   /** The source tag that was resolved to `digest`, when the source was given by tag. */
   resolvedFrom?: string;
   /** What the first environment tag pointed at before: the rollback target. */
@@ -97,6 +104,17 @@ export async function promote<V>(req: PromotionRequest<V>): Promise<PromotionRes
     );
   } else logger.warning(`promoting ${digest} without verification`);
 
+  // Restricting an index to some platforms makes a new index: its digest is what the tags get.
+  const verifiedDigest = digest;
+  if (req.platforms?.length) {
+    digest = restrictIndex(await req.source.getManifest(digest), req.platforms).descriptor.digest;
+    if (digest !== verifiedDigest) {
+      logger.warning(
+        `promoting ${digest}, ${verifiedDigest} restricted to ${req.platforms.map(formatPlatform).join(', ')}: signatures of the full index do not cover the new one; its platform manifests keep theirs`,
+      );
+    }
+  }
+
   // 3. Refusals, before anything is written.
   const environmentTags = [...new Set(req.environmentTags)];
   const furtherTags = [...new Set(req.tags ?? [])].filter((t) => !environmentTags.includes(t));
@@ -128,13 +146,14 @@ export async function promote<V>(req: PromotionRequest<V>): Promise<PromotionRes
   const previousDigest = changes.find((c) => c.tag === primary)?.previous;
 
   // 4. The content: image, signatures, attestations and referrers. No tag moves here.
-  const copy = await copyImage(req.source, digest, req.target, {
+  const copy = await copyImage(req.source, verifiedDigest, req.target, {
     referrers: true,
     cosignTags: true,
     dryRun,
     logger,
     ...(req.concurrency !== undefined && { concurrency: req.concurrency }),
     ...(req.retry !== undefined && { retry: req.retry }),
+    ...(req.platforms !== undefined && { platforms: req.platforms }),
   });
 
   // 5. History: the releases the environment tags pointed at stay reachable, newest first.
@@ -166,6 +185,7 @@ export async function promote<V>(req: PromotionRequest<V>): Promise<PromotionRes
   }
   return {
     digest,
+    sourceDigest: verifiedDigest,
     ...(resolvedFrom !== undefined && { resolvedFrom }),
     ...(previousDigest !== undefined && { previousDigest }),
     tags: changes,

@@ -1,14 +1,26 @@
 /**
  * Bundles every action found at `actions/<name>/src/index.ts` into `actions/<name>/dist/` with ncc
- * (one ESM `index.js`, its `package.json` and a `licenses.txt` of everything bundled).
+ * (one ESM `index.js`, its `package.json` and a `licenses.txt` of everything bundled), and writes
+ * `<name>/action.yml` at the top of the repository from `actions/<name>/action.yml`, so users can
+ * write `uses: <org>/release-actions/<name>@v1` (as `github/codeql-action/init` does, its
+ * `runs.main` points into `actions/<name>/dist`).
  *
  *   node scripts/build.ts            rebuild every dist/
  *   node scripts/build.ts --check    rebuild into a temporary folder and fail if any committed dist/ differs
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, renameSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -52,10 +64,33 @@ function differences(a: string, b: string): string[] {
   });
 }
 
+/** The top-level `<name>/action.yml` users reference: the action's own, pointing into its dist/. */
+function publicActionYml(actionDir: string): { path: string; text: string } {
+  const name = basename(actionDir);
+  const source = readFileSync(join(actionDir, 'action.yml'), 'utf8');
+  const main = /^(\s+main:\s*)['"]?dist\/index\.js['"]?[ \t]*$/m;
+  if (!main.test(source)) throw new Error(`actions/${name}/action.yml must have runs.main: 'dist/index.js'`);
+  const text =
+    `# Generated from actions/${name}/action.yml by \`npm run build\`: edit that file, not this one.\n` +
+    source.replace(main, `$1'../actions/${name}/dist/index.js'`);
+  return { path: join(root, name, 'action.yml'), text };
+}
+
 const actions = actionsWithEntry();
 let stale = 0;
 for (const actionDir of actions) {
   const name = relative(root, actionDir);
+  const pub = publicActionYml(actionDir);
+  const pubName = relative(root, pub.path);
+  if (check) {
+    if (!existsSync(pub.path) || readFileSync(pub.path, 'utf8') !== pub.text) {
+      stale++;
+      console.error(`${pubName} is stale: run \`npm run build\` and commit the result.`);
+    }
+  } else {
+    mkdirSync(dirname(pub.path), { recursive: true });
+    writeFileSync(pub.path, pub.text);
+  }
   const tmp = mkdtempSync(join(tmpdir(), 'release-actions-dist-'));
   try {
     bundle(actionDir, tmp);

@@ -1,0 +1,112 @@
+/**
+ * An OSV export directory, for offline and air-gapped scans and for tests: OSV's per-ecosystem
+ * zip exports unpacked (`<dir>/<Ecosystem>/<ID>.json`) or a flat directory of `<ID>.json`. It is
+ * read once and indexed in memory by (base ecosystem, normalised name).
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { concurrencyLimit } from '../limit.ts';
+import { silentLogger, type Logger } from '../logger.ts';
+import { baseEcosystem, normalizeName } from './ecosystems.ts';
+import { ScanError } from './errors.ts';
+import { parseOsvRecord, type OsvRecord } from './osv.ts';
+import type { VulnerabilitySource } from './source.ts';
+import type { OsvPackageRef } from './types.ts';
+
+export interface OsvExportOptions {
+  logger?: Logger;
+  /** Files read at once. Default 32. */
+  concurrency?: number;
+}
+
+const keyOf = (ecosystem: string, name: string) =>
+  `${baseEcosystem(ecosystem)}\u0000${normalizeName(ecosystem, name)}`;
+
+/** An in-memory index of an OSV export directory. Build it with {@link OsvExport.load}. */
+export class OsvExport implements VulnerabilitySource {
+  readonly matchesVersions = false;
+  readonly description: string;
+  /** Records read. */
+  readonly size: number;
+  private readonly index: Map<string, OsvRecord[]>;
+
+  private constructor(description: string, index: Map<string, OsvRecord[]>, size: number) {
+    this.description = description;
+    this.index = index;
+    this.size = size;
+  }
+
+  /** Builds an index from records already in memory (tests, or records fetched elsewhere). */
+  static fromRecords(records: readonly OsvRecord[], description = 'OSV records'): OsvExport {
+    const index = new Map<string, OsvRecord[]>();
+    for (const record of records) {
+      const keys = new Set(
+        (record.affected ?? []).flatMap((a) =>
+          a.package ? [keyOf(a.package.ecosystem, a.package.name)] : [],
+        ),
+      );
+      for (const key of keys) {
+        const list = index.get(key);
+        if (list) list.push(record);
+        else index.set(key, [record]);
+      }
+    }
+    return new OsvExport(`${description} (${records.length} records)`, index, records.length);
+  }
+
+  /**
+   * Reads every `*.json` in `dir` and in its immediate subdirectories (one per ecosystem).
+   * Throws `ScanError` `OSV_EXPORT_UNREADABLE` if the directory cannot be listed, and
+   * `INVALID_OSV_RECORD` naming the file if a record is malformed.
+   */
+  static async load(dir: string, options: OsvExportOptions = {}): Promise<OsvExport> {
+    const logger = options.logger ?? silentLogger;
+    let files: string[];
+    try {
+      files = await listJson(dir);
+    } catch (err) {
+      throw new ScanError(
+        'OSV_EXPORT_UNREADABLE',
+        `cannot read the OSV export directory ${dir}: ${(err as Error).message}; give a directory of OSV JSON records (an unpacked OSV export)`,
+        { cause: err },
+      );
+    }
+    const limit = concurrencyLimit(options.concurrency ?? 32);
+    const records = await Promise.all(
+      files.map((file) =>
+        limit(async () => {
+          const text = await readFile(file, 'utf8');
+          let json: unknown;
+          try {
+            json = JSON.parse(text);
+          } catch (err) {
+            throw new ScanError('INVALID_OSV_RECORD', `${file}: not JSON: ${(err as Error).message}`, {
+              cause: err,
+            });
+          }
+          return parseOsvRecord(json, file);
+        }),
+      ),
+    );
+    logger.debug(`OSV export ${dir}: ${records.length} records`);
+    return OsvExport.fromRecords(records, `OSV export ${dir}`);
+  }
+
+  /** Records naming the package's ecosystem (any release) and name. */
+  async lookup(packages: readonly OsvPackageRef[]): Promise<OsvRecord[][]> {
+    return packages.map((p) => this.index.get(keyOf(p.ecosystem, p.name)) ?? []);
+  }
+}
+
+async function listJson(dir: string): Promise<string[]> {
+  const files: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isFile() && entry.name.endsWith('.json')) files.push(path);
+    else if (entry.isDirectory()) {
+      for (const sub of await readdir(path, { withFileTypes: true }))
+        if (sub.isFile() && sub.name.endsWith('.json')) files.push(join(path, sub.name));
+    }
+  }
+  return files.sort();
+}

@@ -5,3 +5,7 @@
  */
 export * from './errors.ts';
 export * from './keys.ts';
+export * from './go-json.ts';
+export * from './simple-signing.ts';
+export * from './signer.ts';
+export * from './legacy.ts';

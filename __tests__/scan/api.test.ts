@@ -1,0 +1,162 @@
+/**
+ * The OSV API client against a loopback stand-in for api.osv.dev (which cannot be reached from
+ * here): the stand-in implements POST /v1/querybatch (one result per query, in order; at most
+ * 1000 queries, else 400; `next_page_token` / `page_token` pagination) and GET /v1/vulns/{id}
+ * as osv.dev documents them.
+ */
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
+import { OsvApiClient, scanPackages, type OsvPackageRef, type OsvRecord } from '@release-actions/shared/scan';
+
+interface Query {
+  package: { ecosystem: string; name: string };
+  version: string;
+  page_token?: string;
+}
+
+function standIn() {
+  const log = {
+    batches: [] as number[],
+    pageTokens: [] as string[],
+    vulnGets: new Map<string, number>(),
+    failNextBatch: 0,
+    failNextVuln: 0,
+  };
+  const record = (id: string): OsvRecord => ({
+    id,
+    modified: '2024-01-01T00:00:00Z',
+    summary: `stand-in ${id}`,
+    affected: [
+      {
+        package: { ecosystem: 'npm', name: 'pkg-1' },
+        ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: '2.0.0' }] }],
+      },
+    ],
+    database_specific: { severity: 'HIGH' },
+  });
+  const answer = (q: Query) => {
+    if (q.package.name === 'paged') {
+      if (!q.page_token) return { vulns: [{ id: 'OSV-PAGE-1', modified: 'x' }], next_page_token: 'token-2' };
+      log.pageTokens.push(q.page_token);
+      return { vulns: [{ id: 'OSV-PAGE-2', modified: 'x' }] };
+    }
+    const n = Number(q.package.name.replace('pkg-', ''));
+    // Empty results are empty objects, as osv.dev answers them.
+    return n % 10 === 0 ? {} : { vulns: [{ id: `OSV-TEST-${n % 7}`, modified: 'x' }] };
+  };
+  const handler = async (req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (req.method === 'POST' && url.pathname === '/v1/querybatch') {
+      if (log.failNextBatch > 0) {
+        log.failNextBatch--;
+        return res.writeHead(503).end('unavailable');
+      }
+      const { queries } = JSON.parse(Buffer.concat(chunks).toString()) as { queries: Query[] };
+      log.batches.push(queries.length);
+      if (queries.length > 1000) return res.writeHead(400).end('{"code":3,"message":"Too many queries."}');
+      return res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ results: queries.map(answer) }));
+    }
+    const m = /^\/v1\/vulns\/(.+)$/.exec(url.pathname);
+    if (req.method === 'GET' && m) {
+      const id = decodeURIComponent(m[1]!);
+      if (log.failNextVuln > 0) {
+        log.failNextVuln--;
+        return res.writeHead(503).end();
+      }
+      log.vulnGets.set(id, (log.vulnGets.get(id) ?? 0) + 1);
+      return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(record(id)));
+    }
+    res.writeHead(404).end('{"code":5,"message":"Not found"}');
+  };
+  return { log, handler };
+}
+
+describe('OSV API client (loopback stand-in for api.osv.dev)', () => {
+  const { log, handler } = standIn();
+  const server = createServer((req, res) => void handler(req, res));
+  const http = new HttpClient({ retry: immediateRetryPolicy(3) });
+  let client: OsvApiClient;
+  before(async () => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    client = new OsvApiClient({ http, baseUrl: `http://127.0.0.1:${port}/`, concurrency: 4 });
+  });
+  after(async () => {
+    await http.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  const packages: OsvPackageRef[] = Array.from({ length: 2500 }, (_, i) => ({
+    ecosystem: 'npm',
+    name: `pkg-${i}`,
+    version: '1.0.0',
+  }));
+
+  it('queries in batches of at most 1000 and fetches each advisory once', async () => {
+    log.batches.length = 0;
+    log.vulnGets.clear();
+    const records = await client.lookup(packages);
+    assert.deepEqual(log.batches, [1000, 1000, 500]);
+    assert.equal(records.length, 2500);
+    assert.deepEqual(records[0], []);
+    assert.deepEqual(
+      records[8]!.map((r) => r.id),
+      ['OSV-TEST-1'],
+    );
+    assert.equal(records[15]![0]!.id, 'OSV-TEST-1');
+    assert.equal(log.vulnGets.size, 7);
+    assert.ok(
+      [...log.vulnGets.values()].every((n) => n === 1),
+      'each id fetched once',
+    );
+  });
+
+  it('follows next_page_token for the query that has more pages', async () => {
+    log.batches.length = 0;
+    const ids = await client.queryIds([
+      { ecosystem: 'npm', name: 'pkg-1', version: '1.0.0' },
+      { ecosystem: 'npm', name: 'paged', version: '1.0.0' },
+    ]);
+    assert.deepEqual(ids, [['OSV-TEST-1'], ['OSV-PAGE-1', 'OSV-PAGE-2']]);
+    assert.deepEqual(log.batches, [2, 1], 'the second request carries only the paged query');
+    assert.deepEqual(log.pageTokens, ['token-2']);
+  });
+
+  it('retries 503 answers through the shared retry helper', async () => {
+    log.failNextBatch = 1;
+    log.failNextVuln = 1;
+    log.vulnGets.clear();
+    const records = await client.lookup([{ ecosystem: 'npm', name: 'pkg-3', version: '1.0.0' }]);
+    assert.deepEqual(
+      records[0]!.map((r) => r.id),
+      ['OSV-TEST-3'],
+    );
+    assert.equal(log.failNextBatch, 0);
+    assert.equal(log.failNextVuln, 0);
+  });
+
+  it('feeds scanPackages, which trusts the API for the match and computes the fix locally', async () => {
+    const result = await scanPackages([{ name: 'pkg-1', version: '1.0.0', purl: 'pkg:npm/pkg-1@1.0.0' }], {
+      source: client,
+    });
+    assert.deepEqual(
+      result.findings.map((f) => [f.id, f.fixedVersions, f.severity.level]),
+      [['OSV-TEST-1', ['2.0.0'], 'high']],
+    );
+  });
+
+  it('fails with the HTTP status when the API refuses', async () => {
+    const bad = new OsvApiClient({ http, baseUrl: client.description.replace('OSV API ', '') + '/nope' });
+    await assert.rejects(
+      bad.queryIds(packages.slice(0, 1)),
+      (e: unknown) => (e as { code?: string }).code === 'HTTP_ERROR',
+    );
+  });
+});

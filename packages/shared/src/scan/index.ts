@@ -14,3 +14,5 @@ export * from './api.ts';
 export * from './cvss.ts';
 export * from './severity.ts';
 export * from './scan.ts';
+export * from './allowlist.ts';
+export * from './gate.ts';

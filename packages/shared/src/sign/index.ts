@@ -9,3 +9,6 @@ export * from './go-json.ts';
 export * from './simple-signing.ts';
 export * from './signer.ts';
 export * from './legacy.ts';
+export * from './dsse.ts';
+export * from './attestation.ts';
+export * from './provenance.ts';

@@ -330,7 +330,8 @@ export interface AppendResult {
 
 /**
  * Adds `layer` to the `sha256-<hex>.<suffix>` image of `subjectDigest` in `store`, creating the
- * image when there is none. Uploads the payload and config blobs first and moves the tag last.
+ * image when there is none; `remove` drops matching existing layers first (cosign's `--replace`).
+ * Uploads the payload and config blobs first and moves the tag last.
  */
 export async function appendCosignLayer(
   store: ImageStore,
@@ -338,11 +339,15 @@ export async function appendCosignLayer(
   suffix: 'sig' | 'att',
   layer: CosignLayer,
   isDuplicate: DuplicateCheck = exactDuplicate,
+  options: { remove?: (existing: CosignLayer) => boolean } = {},
 ): Promise<AppendResult> {
-  const existing = await readCosignImage(store, subjectDigest, suffix);
+  const stored = await readCosignImage(store, subjectDigest, suffix);
   const tag = cosignTag(subjectDigest, suffix);
+  const removed = stored && options.remove ? stored.layers.filter((l) => options.remove!(l)).length : 0;
+  const existing =
+    stored && removed > 0 ? { ...stored, layers: stored.layers.filter((l) => !options.remove!(l)) } : stored;
   const found = existing?.layers.find((l) => isDuplicate(l, layer));
-  if (existing && found) {
+  if (existing && found && removed === 0) {
     return {
       tag,
       descriptor: existing.descriptor,

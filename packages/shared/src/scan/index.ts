@@ -16,3 +16,5 @@ export * from './severity.ts';
 export * from './scan.ts';
 export * from './allowlist.ts';
 export * from './gate.ts';
+export * from './sarif.ts';
+export * from './summary.ts';

@@ -1,0 +1,27 @@
+/**
+ * The catalogers, by what they catalog: installed packages in an image (or a directory holding a
+ * root filesystem) and declared dependencies in a source tree (lockfiles, see `../source.ts`).
+ */
+import type { Cataloger } from '../package.ts';
+import { apkCataloger } from './apk.ts';
+import { dpkgCataloger } from './dpkg.ts';
+import { npmCataloger } from './npm.ts';
+import { pythonCataloger } from './python.ts';
+import { rpmCataloger } from './rpm.ts';
+
+export { apkCataloger, dpkgCataloger, npmCataloger, pythonCataloger, rpmCataloger };
+export * from './os-release.ts';
+export { parseCopyright } from './dpkg.ts';
+export { parseApkDb, splitLicenseField } from './apk.ts';
+export { npmLicenses, npmPurl } from './npm.ts';
+export { normalizePythonName, pythonLicenses } from './python.ts';
+export { parseRpmHeader } from './rpm.ts';
+
+/** What an image is cataloged with (syft's "image" catalogers for these ecosystems). */
+export const IMAGE_CATALOGERS: readonly Cataloger[] = [
+  dpkgCataloger,
+  apkCataloger,
+  rpmCataloger,
+  npmCataloger,
+  pythonCataloger,
+];

@@ -1,0 +1,239 @@
+/**
+ * Declared dependencies of a source tree, from lockfiles (syft's "declared" catalogers):
+ * package-lock.json (v1–v3, dependency edges resolved as Node resolves modules),
+ * requirements*.txt (pinned `==`/`===` lines only), go.mod (requires, after `replace`), and
+ * Cargo.lock.
+ */
+import { posix } from 'node:path';
+import type { FileRecord } from './filetree.ts';
+import { npmLicenses, npmPurl } from './catalogers/npm.ts';
+import { normalizePythonName } from './catalogers/python.ts';
+import { locationOf, makePackage, purl, type Cataloger, type CatalogContext } from './package.ts';
+import type { Package, Relationship } from './types.ts';
+
+interface LockEntry {
+  name?: string;
+  version?: string;
+  dev?: boolean;
+  link?: boolean;
+  license?: unknown;
+  dependencies?: Record<string, unknown>;
+  optionalDependencies?: Record<string, unknown>;
+  peerDependencies?: Record<string, unknown>;
+}
+
+interface LockV1Entry {
+  version?: string;
+  dev?: boolean;
+  dependencies?: Record<string, LockV1Entry>;
+  requires?: Record<string, string>;
+}
+
+/** The package name a `node_modules/...` key names (`node_modules/a/node_modules/@s/b` → `@s/b`). */
+function nameFromLockPath(key: string): string {
+  const i = key.lastIndexOf('node_modules/');
+  return i === -1 ? posix.basename(key) : key.slice(i + 'node_modules/'.length);
+}
+
+/** Where Node would find `dep` when required from the package at `from` (a lock key). */
+function resolveFrom(from: string, dep: string, keys: Set<string>): string | undefined {
+  let base = from;
+  for (;;) {
+    const candidate = base ? `${base}/node_modules/${dep}` : `node_modules/${dep}`;
+    if (keys.has(candidate)) return candidate;
+    if (!base) return undefined;
+    const i = base.lastIndexOf('/node_modules/');
+    base = i === -1 ? '' : base.slice(0, i);
+  }
+}
+
+export function parsePackageLock(
+  file: FileRecord,
+  options: { includeDev?: boolean; foundBy?: string } = {},
+): { packages: Package[]; relationships: Relationship[] } {
+  const lock = JSON.parse(file.content.toString('utf8')) as {
+    lockfileVersion?: number;
+    packages?: Record<string, LockEntry>;
+    dependencies?: Record<string, LockV1Entry>;
+  };
+  const foundBy = options.foundBy ?? 'javascript-lock-cataloger';
+  const packages: Package[] = [];
+  const relationships: Relationship[] = [];
+  const make = (name: string, version: string, license: unknown) =>
+    makePackage({
+      name,
+      version,
+      type: 'npm',
+      purl: npmPurl(name, version),
+      licenses: npmLicenses({ license }),
+      locations: [locationOf(file)],
+      foundBy,
+    });
+  if ((lock.lockfileVersion ?? 1) >= 2 && lock.packages) {
+    const byKey = new Map<string, Package>();
+    const keys = new Set(Object.keys(lock.packages));
+    for (const [key, entry] of Object.entries(lock.packages)) {
+      if (entry.link || (!options.includeDev && entry.dev)) continue;
+      const name = entry.name ?? (key === '' ? undefined : nameFromLockPath(key));
+      if (!name || !entry.version) continue;
+      const p = make(name, entry.version, entry.license);
+      packages.push(p);
+      byKey.set(key, p);
+    }
+    for (const [key, p] of byKey) {
+      const entry = lock.packages[key]!;
+      const deps = { ...entry.dependencies, ...entry.optionalDependencies, ...entry.peerDependencies };
+      for (const dep of Object.keys(deps)) {
+        const target = resolveFrom(key, dep, keys);
+        const to = target !== undefined ? byKey.get(target) : undefined;
+        if (to) relationships.push({ from: p.id, to: to.id, type: 'dependsOn' });
+      }
+    }
+  } else if (lock.dependencies) {
+    const visit = (deps: Record<string, LockV1Entry>) => {
+      for (const [name, entry] of Object.entries(deps)) {
+        if (entry.version && (options.includeDev || !entry.dev)) {
+          // v1 aliases read `npm:<real>@<version>`
+          const alias = /^npm:(.+)@([^@]+)$/.exec(entry.version);
+          packages.push(alias ? make(alias[1]!, alias[2]!, undefined) : make(name, entry.version, undefined));
+        }
+        if (entry.dependencies) visit(entry.dependencies);
+      }
+    };
+    visit(lock.dependencies);
+  }
+  return { packages, relationships };
+}
+
+export function parseRequirements(file: FileRecord): Package[] {
+  const out: Package[] = [];
+  for (const raw of file.content.toString('utf8').split('\n')) {
+    const line = raw
+      .replace(/(^|\s)#.*$/, '')
+      .split(';')[0]!
+      .trim();
+    if (!line || line.startsWith('-')) continue;
+    const m = /^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*===?\s*([^\s,]+)$/.exec(line);
+    if (!m || m[2]!.includes('*')) continue;
+    const name = normalizePythonName(m[1]!);
+    out.push(
+      makePackage({
+        name,
+        version: m[2]!,
+        type: 'python',
+        purl: purl('pypi', undefined, name, m[2]!),
+        locations: [locationOf(file)],
+        foundBy: 'python-package-cataloger',
+      }),
+    );
+  }
+  return out;
+}
+
+function goPurl(path: string, version: string): string | undefined {
+  const i = path.lastIndexOf('/');
+  return i === -1
+    ? purl('golang', undefined, path, version)
+    : purl('golang', path.slice(0, i), path.slice(i + 1), version);
+}
+
+export function parseGoMod(file: FileRecord): Package[] {
+  const text = file.content.toString('utf8').replace(/\/\/.*$/gm, '');
+  const requires = new Map<string, string>();
+  const replaces = new Map<string, { path: string; version?: string }>();
+  const directive = (kind: string, body: string) => {
+    const parts = body.trim().split(/\s+/);
+    if (kind === 'require' && parts.length >= 2) requires.set(parts[0]!, parts[1]!);
+    if (kind === 'replace') {
+      const arrow = parts.indexOf('=>');
+      if (arrow > 0 && parts[arrow + 1])
+        replaces.set(parts[0]!, { path: parts[arrow + 1]!, version: parts[arrow + 2] });
+    }
+  };
+  for (const m of text.matchAll(/^(require|replace)\s*\(([\s\S]*?)^\)/gm)) {
+    for (const line of m[2]!.split('\n')) if (line.trim()) directive(m[1]!, line);
+  }
+  for (const m of text.matchAll(/^(require|replace)\s+([^(\n][^\n]*)$/gm)) directive(m[1]!, m[2]!);
+  const out: Package[] = [];
+  for (const [path, version] of requires) {
+    const r = replaces.get(path);
+    // A replacement by a local directory (no version) has no version to report.
+    const [name, ver] = r ? (r.version ? [r.path, r.version] : [path, '']) : [path, version];
+    if (!ver) continue;
+    out.push(
+      makePackage({
+        name,
+        version: ver,
+        type: 'go-module',
+        purl: goPurl(name, ver),
+        locations: [locationOf(file)],
+        foundBy: 'go-module-file-cataloger',
+      }),
+    );
+  }
+  return out;
+}
+
+export function parseCargoLock(file: FileRecord): Package[] {
+  const out: Package[] = [];
+  for (const block of file.content
+    .toString('utf8')
+    .split(/^\[\[package\]\]\s*$/m)
+    .slice(1)) {
+    const field = (k: string) =>
+      new RegExp(`^${k}\\s*=\\s*"([^"]*)"`, 'm').exec(block.split(/^\[/m)[0]!)?.[1];
+    const name = field('name');
+    const version = field('version');
+    if (!name || !version) continue;
+    out.push(
+      makePackage({
+        name,
+        version,
+        type: 'rust-crate',
+        purl: purl('cargo', undefined, name, version),
+        locations: [locationOf(file)],
+        foundBy: 'rust-cargo-lock-cataloger',
+      }),
+    );
+  }
+  return out;
+}
+
+/** Lockfile catalogers for a source directory. A lockfile inside `node_modules` is never read. */
+export const SOURCE_CATALOGERS: readonly Cataloger[] = [
+  {
+    name: 'javascript-lock-cataloger',
+    globs: ['**/package-lock.json'],
+    catalog(files: FileRecord[], { logger }: CatalogContext) {
+      const packages: Package[] = [];
+      const relationships: Relationship[] = [];
+      for (const file of files) {
+        try {
+          const r = parsePackageLock(file);
+          packages.push(...r.packages);
+          relationships.push(...r.relationships);
+        } catch (err) {
+          logger.warning(
+            `${file.path}: not a readable package-lock.json (${(err as Error).message}); skipped`,
+          );
+        }
+      }
+      return { packages, relationships };
+    },
+  },
+  {
+    name: 'python-package-cataloger',
+    globs: ['**/*requirements*.txt'],
+    catalog: (files) => ({ packages: files.flatMap(parseRequirements), relationships: [] }),
+  },
+  {
+    name: 'go-module-file-cataloger',
+    globs: ['**/go.mod'],
+    catalog: (files) => ({ packages: files.flatMap(parseGoMod), relationships: [] }),
+  },
+  {
+    name: 'rust-cargo-lock-cataloger',
+    globs: ['**/Cargo.lock'],
+    catalog: (files) => ({ packages: files.flatMap(parseCargoLock), relationships: [] }),
+  },
+];

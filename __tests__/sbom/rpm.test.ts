@@ -20,7 +20,10 @@ function header(tags: Array<[number, string | number]>): Buffer {
     const e = Buffer.alloc(16);
     let bytes: Buffer;
     if (typeof value === 'number') {
-      while (offset % 4 !== 0) (data.push(Buffer.alloc(1)), offset++);
+      while (offset % 4 !== 0) {
+        data.push(Buffer.alloc(1));
+        offset++;
+      }
       bytes = Buffer.alloc(4);
       bytes.writeInt32BE(value);
       e.writeUInt32BE(4, 4);

@@ -12,3 +12,8 @@ export * from './legacy.ts';
 export * from './dsse.ts';
 export * from './attestation.ts';
 export * from './provenance.ts';
+export * from './bundle.ts';
+export * from './oidc.ts';
+export * from './keyless.ts';
+export * from './verify.ts';
+export * from './image.ts';

@@ -1,0 +1,227 @@
+/**
+ * Signing by key in both formats with provenance against a real docker-registry (no referrers
+ * API, so the fallback index is used): the bundle referrers are found through `referrers()`, have
+ * cosign v3's layout, and verify with `@sigstore/verify`; tampered bundles do not.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { bundleFromJSON } from '@sigstore/bundle';
+import type { TrustedRoot } from '@sigstore/protobuf-specs';
+import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
+import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
+import {
+  cosignTag,
+  EMPTY_JSON_DIGEST,
+  MediaType,
+  RegistryClient,
+  referrersTagFor,
+} from '@release-actions/shared/oci';
+import {
+  BundleAnnotation,
+  COSIGN_SIGN_PREDICATE_TYPE,
+  createKeySigner,
+  findBundleReferrers,
+  generateKeyPair,
+  githubContextFromEnv,
+  loadPublicKey,
+  readCosignImage,
+  SignError,
+  signImage,
+  SIGSTORE_BUNDLE_V03_MEDIA_TYPE,
+  SLSA_PROVENANCE_V1,
+  verifyAttestationLayer,
+  verifyBundleWithKey,
+  verifyLegacySignature,
+  type GeneratedKeyPair,
+} from '@release-actions/shared/sign';
+import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
+import { makeImage, pushImage, readAll } from '../oci/images.ts';
+
+function signCode(code: string) {
+  return (err: unknown) => {
+    assert.ok(err instanceof SignError, `expected a SignError, got ${String(err)}`);
+    assert.equal(err.code, code, err.message);
+    return true;
+  };
+}
+
+const context = githubContextFromEnv({
+  GITHUB_SERVER_URL: 'https://github.com',
+  GITHUB_REPOSITORY: 'acme/app',
+  GITHUB_WORKFLOW_REF: 'acme/app/.github/workflows/release.yml@refs/tags/v1',
+  GITHUB_REF: 'refs/tags/v1',
+  GITHUB_SHA: 'c27d339ee6075c1f744c5d4b200f7901aad2c369',
+  GITHUB_EVENT_NAME: 'push',
+  GITHUB_RUN_ID: '7',
+  GITHUB_RUN_ATTEMPT: '1',
+});
+
+const EMPTY_ROOT: TrustedRoot = {
+  mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
+  tlogs: [],
+  certificateAuthorities: [],
+  ctlogs: [],
+  timestampAuthorities: [],
+};
+
+describe('key-signed bundles as OCI referrers, against docker-registry', () => {
+  let registry: TestRegistry;
+  let client: RegistryClient;
+  let key: GeneratedKeyPair;
+
+  before(async () => {
+    registry = await startRegistry();
+    client = new RegistryClient({ http: new HttpClient({ retry: immediateRetryPolicy(2) }) });
+    key = await generateKeyPair('pw', { scryptN: 32768 });
+  });
+  after(async () => {
+    await client?.http.close();
+    await registry?.stop();
+  });
+
+  it('signs in both formats with provenance; every artefact verifies', async () => {
+    const ref = { registry: registry.host, repository: 'bundle/app' };
+    const store = client.repository(ref);
+    const pushed = await pushImage(store, makeImage([256]), 'v1');
+    const created = new Date('2026-02-03T04:05:06.789Z');
+    const result = await signImage({
+      store,
+      image: ref,
+      digest: pushed.digest,
+      signer: createKeySigner(key.key),
+      format: 'both',
+      provenance: { context },
+      created,
+    });
+    assert.equal(result.image, `${registry.host}/bundle/app@${pushed.digest}`);
+    assert.equal(result.identity?.kind, 'key');
+    assert.equal(
+      result.signature.legacy?.location,
+      `${registry.host}/bundle/app:${cosignTag(pushed.digest, 'sig')}`,
+    );
+    assert.ok(result.signature.bundle && result.provenance?.bundle && result.provenance.legacy);
+
+    // Found through referrers(), which on distribution 2.8 reads the fallback index.
+    const referrers = await store.referrers(pushed.digest, SIGSTORE_BUNDLE_V03_MEDIA_TYPE);
+    assert.deepEqual(
+      referrers.map((d) => d.digest).sort(),
+      [result.signature.bundle.descriptor.digest, result.provenance.bundle.descriptor.digest].sort(),
+    );
+    assert.ok(await store.resolve(referrersTagFor(pushed.digest)));
+
+    // cosign v3's manifest layout.
+    const { bytes, manifest } = await store.getManifest(result.signature.bundle.descriptor.digest);
+    assert.ok('layers' in manifest);
+    const doc = JSON.parse(bytes.toString());
+    assert.equal(doc.mediaType, MediaType.OciManifest);
+    assert.equal(doc.artifactType, SIGSTORE_BUNDLE_V03_MEDIA_TYPE);
+    assert.deepEqual(doc.config, {
+      mediaType: 'application/vnd.oci.empty.v1+json',
+      size: 2,
+      digest: EMPTY_JSON_DIGEST,
+      artifactType: SIGSTORE_BUNDLE_V03_MEDIA_TYPE,
+    });
+    assert.equal((await readAll(await store.getBlob(manifest.config))).toString(), '{}');
+    assert.equal(doc.layers.length, 1);
+    assert.equal(doc.layers[0].mediaType, SIGSTORE_BUNDLE_V03_MEDIA_TYPE);
+    assert.deepEqual(doc.subject, {
+      mediaType: MediaType.OciManifest,
+      size: pushed.size,
+      digest: pushed.digest,
+    });
+    assert.deepEqual(doc.annotations, {
+      [BundleAnnotation.Content]: 'dsse-envelope',
+      [BundleAnnotation.PredicateType]: COSIGN_SIGN_PREDICATE_TYPE,
+      [BundleAnnotation.Created]: '2026-02-03T04:05:06Z',
+    });
+
+    // The stored bundle verifies with the reference verifier, from the public key alone.
+    const publicKey = loadPublicKey(key.publicKeyPem);
+    const stored = await findBundleReferrers(store, pushed.digest);
+    assert.equal(stored.length, 2);
+    const signature = stored.find((s) => s.predicateType === COSIGN_SIGN_PREDICATE_TYPE)!;
+    const provenance = stored.find((s) => s.predicateType === SLSA_PROVENANCE_V1)!;
+    const json = JSON.parse(signature.bytes.toString());
+    assert.equal(json.mediaType, SIGSTORE_BUNDLE_V03_MEDIA_TYPE);
+    assert.equal(json.dsseEnvelope.payloadType, 'application/vnd.in-toto+json');
+    const verifier = new Verifier(
+      toTrustMaterial(EMPTY_ROOT, () => ({ publicKey, validFor: () => true })),
+      {
+        tlogThreshold: 0,
+        ctlogThreshold: 0,
+        timestampThreshold: 0,
+      },
+    );
+    for (const s of [signature, provenance])
+      verifier.verify(toSignedEntity(bundleFromJSON(JSON.parse(s.bytes.toString()))));
+    const statement = JSON.parse(Buffer.from(json.dsseEnvelope.payload, 'base64').toString());
+    assert.deepEqual(statement, {
+      _type: 'https://in-toto.io/Statement/v1',
+      subject: [{ digest: { sha256: pushed.digest.slice(7) } }],
+      predicateType: COSIGN_SIGN_PREDICATE_TYPE,
+      predicate: {},
+    });
+    verifyBundleWithKey(provenance.bundle, publicKey);
+
+    // Tampered: another statement inside the signed envelope.
+    const forged = structuredClone(json);
+    forged.dsseEnvelope.payload = Buffer.from(
+      JSON.stringify({ ...statement, subject: [{ digest: { sha256: '0'.repeat(64) } }] }),
+    ).toString('base64');
+    assert.throws(() => verifier.verify(toSignedEntity(bundleFromJSON(forged))));
+    assert.throws(
+      () => verifyBundleWithKey(bundleFromJSON(forged), publicKey),
+      signCode('SIGNATURE_INVALID'),
+    );
+    const otherKey = (await generateKeyPair('x', { scryptN: 32768 })).key.publicKey;
+    assert.throws(() => verifyBundleWithKey(signature.bundle, otherKey), signCode('SIGNATURE_INVALID'));
+
+    // The same provenance envelope is in the .att image, and the .sig verifies with plain crypto.
+    const att = await readCosignImage(store, pushed.digest, 'att');
+    assert.equal(att?.layers.length, 1);
+    const attested = verifyAttestationLayer(att!.layers[0]!, publicKey, {
+      digest: pushed.digest,
+      predicateType: SLSA_PROVENANCE_V1,
+    });
+    assert.deepEqual(attested, JSON.parse(JSON.stringify(result.provenance.statement)));
+    assert.equal(
+      JSON.parse(att!.layers[0]!.payload.toString()).signatures[0].sig,
+      JSON.parse(provenance.bytes.toString()).dsseEnvelope.signatures[0].sig,
+    );
+    const sig = await readCosignImage(store, pushed.digest, 'sig');
+    verifyLegacySignature(sig!.layers[0]!, publicKey, {
+      digest: pushed.digest,
+      dockerReference: `${registry.host}/bundle/app`,
+    });
+  });
+
+  it('signs only what the format asks for', async () => {
+    const ref = { registry: registry.host, repository: 'bundle/formats' };
+    const store = client.repository(ref);
+    const a = await pushImage(store, makeImage([16]), 'a');
+    const b = await pushImage(store, makeImage([17]), 'b');
+    const signer = createKeySigner(key.key);
+    const onlyBundle = await signImage({ store, image: ref, digest: a.digest, signer, format: 'bundle' });
+    assert.equal(onlyBundle.signature.legacy, undefined);
+    assert.equal(await readCosignImage(store, a.digest, 'sig'), undefined);
+    assert.equal((await store.referrers(a.digest)).length, 1);
+    const onlyLegacy = await signImage({ store, image: ref, digest: b.digest, signer, format: 'legacy' });
+    assert.equal(onlyLegacy.signature.bundle, undefined);
+    assert.deepEqual(await store.referrers(b.digest), []);
+    assert.equal((await readCosignImage(store, b.digest, 'sig'))?.layers.length, 1);
+  });
+
+  it('refuses to sign a digest the repository does not have', async () => {
+    const ref = { registry: registry.host, repository: 'bundle/missing' };
+    await assert.rejects(
+      signImage({
+        store: client.repository(ref),
+        image: ref,
+        digest: `sha256:${'e'.repeat(64)}`,
+        signer: createKeySigner(key.key),
+        format: 'both',
+      }),
+      signCode('PAYLOAD_INVALID'),
+    );
+  });
+});

@@ -1,0 +1,155 @@
+/**
+ * The one call `actions/build-sign` makes after pushing: sign a digest (key or keyless, legacy
+ * and/or bundle format) and attach SLSA provenance, returning where everything was stored.
+ *
+ *     const signer = createKeySigner(await loadPrivateKey(pem, password));   // or createKeylessSigner(…)
+ *     const result = await signImage({
+ *       store: client.repository(ref), image: ref, digest, signer,
+ *       format: 'both', provenance: { context: githubContextFromEnv(process.env) },
+ *     });
+ *
+ * Formats, as cosign names them: `legacy` = the `sha256-<hex>.sig` tag (and `.att` for provenance);
+ * `bundle` = Sigstore bundle v0.3 referrers (cosign v3's default); `both` = each of them. With
+ * `both`, provenance is signed once and the same signed envelope is stored both ways.
+ */
+import type { Bundle } from '@sigstore/bundle';
+import { silentLogger, type Logger } from '../logger.ts';
+import type { ImageStore } from '../oci/store.ts';
+import type { Descriptor } from '../oci/types.ts';
+import { attestationLayerFromBundle, serializeStatement, type Statement } from './attestation.ts';
+import { attestBundle, serializeBundle, signBundle, subjectDescriptor } from './bundle.ts';
+import { IN_TOTO_PAYLOAD_TYPE } from './dsse.ts';
+import { appendCosignLayer, exactDuplicate, signLegacy } from './legacy.ts';
+import { provenanceStatement, type GitHubBuildContext, type ProvenanceOptions } from './provenance.ts';
+import type { ImageSigner, SignerIdentity } from './signer.ts';
+import { dockerReference } from './simple-signing.ts';
+
+export type SignatureFormat = 'both' | 'legacy' | 'bundle';
+export const SIGNATURE_FORMATS: readonly SignatureFormat[] = ['both', 'legacy', 'bundle'];
+
+/** Parses a `signature-format` input value; the error says what would be valid. */
+export function parseSignatureFormat(value: string): SignatureFormat {
+  const v = value.trim().toLowerCase();
+  if ((SIGNATURE_FORMATS as readonly string[]).includes(v)) return v as SignatureFormat;
+  throw new Error(`"${value}" is not a signature format: use ${SIGNATURE_FORMATS.join(', ')}`);
+}
+
+export interface SignImageOptions {
+  /** The image's repository (signatures are stored beside the image). */
+  store: ImageStore;
+  /** Registry and repository of the image, for the payload's docker-reference and the provenance subject. */
+  image: { registry: string; repository: string };
+  /** The pushed manifest (or index) digest. */
+  digest: string;
+  signer: ImageSigner;
+  format: SignatureFormat;
+  /** Annotations signed with the image signature (cosign's `-a key=value`). */
+  annotations?: Record<string, string>;
+  /** Attach SLSA provenance built from this GitHub context; omit for none. */
+  provenance?: { context: GitHubBuildContext } & ProvenanceOptions;
+  /** Overrides `org.opencontainers.image.created` of bundle referrers (default now). */
+  created?: Date;
+  logger?: Logger;
+}
+
+export interface StoredSignature {
+  /** `legacy`: where the `.sig`/`.att` tag points; `bundle`: the referrer manifest. */
+  descriptor: Descriptor;
+  /** `registry/repository:tag` or `registry/repository@digest`. */
+  location: string;
+  /** False when an equivalent legacy signature was already there. */
+  appended?: boolean;
+}
+
+export interface SignImageResult {
+  digest: string;
+  /** `registry/repository@digest`. */
+  image: string;
+  /** Key fingerprint or certificate identity. */
+  identity: SignerIdentity | undefined;
+  signature: { legacy?: StoredSignature; bundle?: StoredSignature & { bundle: Bundle; json: Buffer } };
+  provenance?: {
+    statement: Statement;
+    legacy?: StoredSignature;
+    bundle?: StoredSignature & { bundle: Bundle; json: Buffer };
+  };
+}
+
+/** Signs a pushed image and attaches provenance; see the module comment. */
+export async function signImage(options: SignImageOptions): Promise<SignImageResult> {
+  const logger = options.logger ?? silentLogger;
+  const { store, digest, signer } = options;
+  const name = `${options.image.registry}/${options.image.repository}`;
+  const legacy = options.format === 'both' || options.format === 'legacy';
+  const bundled = options.format === 'both' || options.format === 'bundle';
+  // Fails early, before any signature, when the digest is not in the repository.
+  const subject = await subjectDescriptor(store, digest);
+  const result: SignImageResult = { digest, image: `${name}@${digest}`, identity: undefined, signature: {} };
+  const created = options.created ?? new Date();
+
+  if (legacy) {
+    const sig = await signLegacy({
+      store,
+      digest,
+      dockerReference: dockerReference(options.image),
+      signer,
+      ...(options.annotations && { annotations: options.annotations }),
+    });
+    result.signature.legacy = {
+      descriptor: sig.descriptor,
+      location: `${name}:${sig.tag}`,
+      appended: sig.appended,
+    };
+    logger.info(`${sig.appended ? 'Signed' : 'Already signed'}: ${name}:${sig.tag}`);
+  }
+  if (bundled) {
+    const signed = await signBundle({
+      store,
+      digest,
+      signer,
+      created,
+      ...(options.annotations && { annotations: options.annotations }),
+    });
+    result.signature.bundle = {
+      descriptor: signed.referrer,
+      location: `${name}@${signed.referrer.digest}`,
+      bundle: signed.bundle,
+      json: serializeBundle(signed.bundle),
+    };
+    logger.info(`Signature bundle stored as referrer ${name}@${signed.referrer.digest}`);
+  }
+
+  if (options.provenance) {
+    const { context, ...timing } = options.provenance;
+    const statement: Statement = provenanceStatement({ name, digest }, context, timing);
+    const bundle = await signer.signDsse(serializeStatement(statement), IN_TOTO_PAYLOAD_TYPE);
+    result.provenance = { statement };
+    if (legacy) {
+      const att = await appendCosignLayer(
+        store,
+        digest,
+        'att',
+        attestationLayerFromBundle(bundle, statement.predicateType),
+        exactDuplicate,
+      );
+      result.provenance.legacy = {
+        descriptor: att.descriptor,
+        location: `${name}:${att.tag}`,
+        appended: att.appended,
+      };
+      logger.info(`Provenance attached: ${name}:${att.tag}`);
+    }
+    if (bundled) {
+      const pushed = await attestBundle({ store, subject, signer, statement, bundle, created });
+      result.provenance.bundle = {
+        descriptor: pushed.referrer,
+        location: `${name}@${pushed.referrer.digest}`,
+        bundle,
+        json: serializeBundle(bundle),
+      };
+      logger.info(`Provenance bundle stored as referrer ${name}@${pushed.referrer.digest}`);
+    }
+  }
+  result.identity = signer.identity();
+  return result;
+}

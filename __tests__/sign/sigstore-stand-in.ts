@@ -37,6 +37,36 @@ function close(server: Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
+/**
+ * `@sigstore/mock`'s Rekor logs a proposed entry as it came; real Rekor stores a `dsse` entry in
+ * its canonical form (envelope and payload hashes, signatures with their verifiers), which is what
+ * verifiers compare bundles against. Do that conversion here, so the stand-in behaves like Rekor.
+ */
+function asRekorStores(path: string, text: string): string {
+  if (path !== '/api/v1/log/entries') return text;
+  const entry = JSON.parse(text) as {
+    kind?: string;
+    apiVersion?: string;
+    spec?: { proposedContent?: { envelope: string; verifiers: string[] } };
+  };
+  const proposed = entry.spec?.proposedContent;
+  if (entry.kind !== 'dsse' || !proposed) return text;
+  const envelope = JSON.parse(proposed.envelope) as { payload: string; signatures: Array<{ sig: string }> };
+  const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
+  return JSON.stringify({
+    apiVersion: entry.apiVersion,
+    kind: 'dsse',
+    spec: {
+      envelopeHash: { algorithm: 'sha256', value: sha256(proposed.envelope) },
+      payloadHash: { algorithm: 'sha256', value: sha256(Buffer.from(envelope.payload, 'base64')) },
+      signatures: envelope.signatures.map((sig, i) => ({
+        signature: sig.sig,
+        verifier: proposed.verifiers[i] ?? proposed.verifiers[0],
+      })),
+    },
+  });
+}
+
 export interface SigstoreStandIn {
   url: string;
   fulcioUrl: string;
@@ -66,7 +96,7 @@ export async function startSigstoreStandIn(): Promise<SigstoreStandIn> {
         res.writeHead(404).end();
         return;
       }
-      const { statusCode, response, contentType } = await handler.fn(await body(req));
+      const { statusCode, response, contentType } = await handler.fn(asRekorStores(path, await body(req)));
       res.writeHead(statusCode, { 'content-type': contentType ?? 'text/plain' });
       res.end(typeof response === 'string' ? response : bytes(response));
     })().catch(() => res.writeHead(500).end());

@@ -59,7 +59,7 @@ export interface PromotionResult<V = unknown> {
   sourceDigest: string;
   /** The source tag that was resolved to `digest`, when the source was given by tag. */
   resolvedFrom?: string;
-  /** What the first environment tag pointed at before: the rollback target. */
+  /** What the environment tag (or, without one, the first tag) pointed at before: the rollback target. */
   previousDigest?: string;
   tags: TagChange[];
   history: Array<{ tag: string; digest: string }>;
@@ -142,8 +142,8 @@ export async function promote<V>(req: PromotionRequest<V>): Promise<PromotionRes
     }
     changes.push(change);
   }
-  const primary = environmentTags[0];
-  const previousDigest = changes.find((c) => c.tag === primary)?.previous;
+  // The rollback target: what the environment tag (or, without one, the first tag) pointed at.
+  const previousDigest = changes[0]?.previous;
 
   // 4. The content: image, signatures, attestations and referrers. No tag moves here.
   const copy = await copyImage(req.source, verifiedDigest, req.target, {

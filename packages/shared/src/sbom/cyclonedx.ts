@@ -5,7 +5,13 @@
  * metadata component, and dependencies where they are known. Save as `*.cdx.json`.
  */
 import { randomUUID } from 'node:crypto';
-import { Contrib, Enums, Models, Serialize, Spec } from '@cyclonedx/cyclonedx-library';
+// Subpath imports: the package's root also loads its resource paths, built from `__dirname`,
+// which does not exist in the actions' ESM bundles.
+import * as License from '@cyclonedx/cyclonedx-library/Contrib/License';
+import * as Enums from '@cyclonedx/cyclonedx-library/Enums';
+import * as Models from '@cyclonedx/cyclonedx-library/Models';
+import * as Serialize from '@cyclonedx/cyclonedx-library/Serialize';
+import * as Spec from '@cyclonedx/cyclonedx-library/Spec';
 import { assertSpdxExpression } from './licenses.ts';
 import type { Inventory } from './types.ts';
 
@@ -20,7 +26,7 @@ export interface DocumentOptions {
 
 export const DEFAULT_TOOL = { name: 'release-actions-sbom', version: '0.1.0' };
 
-const licenseFactory = new Contrib.License.Factories.LicenseFactory(assertSpdxExpression);
+const licenseFactory = new License.Factories.LicenseFactory(assertSpdxExpression);
 
 function licensesOf(values: string[]): Models.LicenseRepository {
   const repo = new Models.LicenseRepository();

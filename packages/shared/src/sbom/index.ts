@@ -17,3 +17,4 @@ export * from './source.ts';
 export * from './cyclonedx.ts';
 export * from './spdx.ts';
 export * from './generate.ts';
+export * from './attest.ts';

@@ -2,7 +2,8 @@
  * SPDX license expressions: which license strings from package metadata are valid expressions
  * (so SPDX and CycloneDX can carry them as such) and which must travel as named licenses.
  */
-import { SPDX } from '@cyclonedx/cyclonedx-library';
+// The SPDX subpath: the package root loads resource paths from `__dirname` (absent in ESM bundles).
+import * as SPDX from '@cyclonedx/cyclonedx-library/SPDX';
 
 const OPERATORS = new Set(['AND', 'OR', 'WITH']);
 

@@ -1,0 +1,238 @@
+/**
+ * The sbom action's inputs, keyed by their action.yml names, read and validated all at once before
+ * any request. The signing key, its password, the registry password and the token are masked the
+ * moment they are read.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import * as core from '@actions/core';
+import { errorMessage } from '@release-actions/shared';
+import {
+  InputChecker,
+  parseBoolean,
+  parseChoice,
+  parseInteger,
+  parseList,
+} from '@release-actions/shared/github';
+import { parseReference, type ImageReference } from '@release-actions/shared/oci';
+import { parsePlatform, type SbomFormat } from '@release-actions/shared/sbom';
+import { FAIL_ON_CHOICES, parseAllowlist, type Allowlist, type FailOn } from '@release-actions/shared/scan';
+import { parseSignatureFormat, type SignatureFormat } from '@release-actions/shared/sign';
+
+export const FORMAT_CHOICES = ['both', 'spdx-json', 'cyclonedx-json'] as const;
+
+export interface Inputs {
+  /** The image as given (`registry/repo[:tag][@digest]` or `oci-layout:<dir>[:tag|@digest]`), parsed. */
+  image: { text: string; ref: ImageReference } | undefined;
+  /** A directory to catalog (lockfiles and package databases), absolute. */
+  path: string | undefined;
+  /** The formats to write, from `both`, `spdx-json` or `cyclonedx-json`. */
+  format: SbomFormat[];
+  /** Absolute; empty input means `<RUNNER_TEMP>/<artifact name>`. */
+  'output-dir': string;
+  'upload-artifact': boolean;
+  /** Empty means derived: see artifact.ts. */
+  'artifact-name': string;
+  'retention-days': number;
+  attest: boolean;
+  'attestation-format': SignatureFormat;
+  /** PEM text of the cosign private key (read from the file when a path was given); empty for keyless. */
+  'cosign-key': string;
+  'cosign-password': string;
+  'fulcio-url': string;
+  'rekor-url': string;
+  'tsa-url': string;
+  scan: boolean;
+  'fail-on-severity': FailOn;
+  'ignore-unfixed': boolean;
+  allowlist: Allowlist | undefined;
+  'osv-url': string;
+  'osv-db': string | undefined;
+  platform: string;
+  username: string;
+  password: string;
+  'github-token': string;
+  'insecure-registries': string[];
+}
+
+export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
+  const check = new InputChecker();
+  const raw = (name: string) => core.getInput(name);
+  for (const secret of ['password', 'github-token', 'cosign-password'])
+    if (raw(secret)) core.setSecret(raw(secret));
+  const flag = (name: string, fallback: boolean) =>
+    check.field(name, () => parseBoolean(raw(name) || String(fallback)), fallback);
+
+  const image = raw('image')
+    ? check.field('image', () => ({ text: raw('image'), ref: parseReference(raw('image')) }), undefined)
+    : undefined;
+  const path = raw('path') ? check.field('path', () => directory(raw('path')), undefined) : undefined;
+  if (raw('image') && raw('path'))
+    check.add('path', 'give only one of image or path: the SBOM describes either an image or a directory');
+  else if (!raw('image') && !raw('path'))
+    check.add(
+      'image',
+      'is required unless path is given, e.g. ghcr.io/acme/app@sha256:… or oci-layout:./out:v1',
+    );
+
+  const format = check.field('format', () => parseChoice(raw('format') || 'both', FORMAT_CHOICES), 'both');
+  const attest = flag('attest', false);
+  const cosignKey = raw('cosign-key') ? check.field('cosign-key', () => readKey(raw('cosign-key')), '') : '';
+  if (raw('cosign-password') && !raw('cosign-key'))
+    check.add(
+      'cosign-password',
+      'is only used with cosign-key: set cosign-key too, or remove cosign-password',
+    );
+  if (attest && raw('path') && !raw('image'))
+    check.add(
+      'attest',
+      'an attestation is stored on an image: set image, or set attest to false for a directory',
+    );
+
+  const scan = flag('scan', true);
+  const osvDb = raw('osv-db') ? check.field('osv-db', () => directory(raw('osv-db')), undefined) : undefined;
+  const inputs: Inputs = {
+    image,
+    path,
+    format: format === 'both' ? ['spdx-json', 'cyclonedx-json'] : [format],
+    'output-dir': raw('output-dir') ? resolve(raw('output-dir')) : '',
+    'upload-artifact': flag('upload-artifact', true),
+    'artifact-name': raw('artifact-name')
+      ? check.field('artifact-name', () => artifactName(raw('artifact-name')), '')
+      : '',
+    'retention-days': check.field(
+      'retention-days',
+      () => parseInteger(raw('retention-days') || '90', { min: 1, max: 400 }),
+      90,
+    ),
+    attest,
+    'attestation-format': check.field(
+      'attestation-format',
+      () => parseSignatureFormat(raw('attestation-format') || 'both'),
+      'both',
+    ),
+    'cosign-key': cosignKey,
+    'cosign-password': raw('cosign-password'),
+    'fulcio-url': raw('fulcio-url') ? check.field('fulcio-url', () => httpUrl(raw('fulcio-url')), '') : '',
+    'rekor-url': raw('rekor-url') ? check.field('rekor-url', () => httpUrl(raw('rekor-url')), '') : '',
+    'tsa-url': raw('tsa-url') ? check.field('tsa-url', () => httpUrl(raw('tsa-url')), '') : '',
+    scan,
+    'fail-on-severity': check.field(
+      'fail-on-severity',
+      () => parseChoice(raw('fail-on-severity') || 'critical', FAIL_ON_CHOICES),
+      'critical',
+    ),
+    'ignore-unfixed': flag('ignore-unfixed', false),
+    allowlist: raw('allowlist')
+      ? check.field('allowlist', () => readAllowlist(raw('allowlist')), undefined)
+      : undefined,
+    'osv-url': check.field('osv-url', () => httpUrl(raw('osv-url') || 'https://api.osv.dev'), ''),
+    'osv-db': osvDb,
+    platform: check.field('platform', () => platform(raw('platform') || 'linux/amd64'), 'linux/amd64'),
+    username: raw('username'),
+    password: raw('password'),
+    'github-token': raw('github-token'),
+    'insecure-registries': parseList(raw('insecure-registries'), { commas: true }),
+  };
+  if (inputs.username && !inputs.password)
+    check.add(
+      'password',
+      'is required with username: pass the registry password or token, e.g. ${{ secrets.REGISTRY_TOKEN }}',
+    );
+  if (inputs.password && !inputs.username)
+    check.add('username', 'is required with password: give the registry user name');
+  if ((inputs.username || inputs.password) && image?.ref.kind === 'oci-layout')
+    check.add('username', 'an oci-layout: image needs no registry credentials: remove username and password');
+  if (attest && !cosignKey && !check.has('cosign-key') && !env.ACTIONS_ID_TOKEN_REQUEST_URL)
+    check.add(
+      'attest',
+      'keyless signing needs an OIDC token: add "permissions: id-token: write" to the job, or set cosign-key (and cosign-password) to sign with a key',
+    );
+  check.throwIfAny();
+  return inputs;
+}
+
+function directory(path: string): string {
+  const full = resolve(path);
+  let isDir: boolean;
+  try {
+    isDir = statSync(full).isDirectory();
+  } catch {
+    throw new Error(`"${path}" does not exist: give an existing directory (relative to the workspace)`);
+  }
+  if (!isDir) throw new Error(`"${path}" is not a directory`);
+  return full;
+}
+
+/** PEM text, or the path of a PEM file (cosign.key). The key text is masked either way. */
+function readKey(value: string): string {
+  if (value.includes('-----BEGIN')) {
+    core.setSecret(value);
+    for (const line of value.split(/\r?\n/))
+      if (line.trim().length >= 16 && !line.startsWith('-----')) core.setSecret(line.trim());
+    return value;
+  }
+  if (!existsSync(value))
+    throw new Error(
+      `is neither PEM text nor an existing file ("${value}"): pass the key, e.g. \${{ secrets.COSIGN_PRIVATE_KEY }}, or its path`,
+    );
+  const pem = readFileSync(value, 'utf8');
+  if (!pem.includes('-----BEGIN'))
+    throw new Error(`the file "${value}" holds no PEM key: give a cosign.key file`);
+  return readKey(pem);
+}
+
+function readAllowlist(path: string): Allowlist {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? 'error';
+    throw new Error(
+      `cannot read the file "${path}" (${code}): give the path of a YAML allowlist (see docs/scan.md)`,
+      {
+        cause: err,
+      },
+    );
+  }
+  try {
+    return parseAllowlist(text, path);
+  } catch (err) {
+    throw new Error(errorMessage(err), { cause: err });
+  }
+}
+
+function httpUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new Error(`"${text}" is not an absolute URL: write it as https://host[:port]`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new Error(`"${text}" uses ${url.protocol.slice(0, -1)}: use an http:// or https:// URL`);
+  return text.replace(/\/+$/, '');
+}
+
+function platform(text: string): string {
+  parsePlatform(text);
+  return text;
+}
+
+/** Artifact names may not hold " : < > | * ? \r \n \ / (actions/toolkit's upload name check). */
+function artifactName(text: string): string {
+  const bad = /[":<>|*?\r\n\\/]/.exec(text);
+  if (bad) throw new Error(`"${text}" contains "${bad[0]}", which artifact names may not hold`);
+  return text;
+}
+
+/** The base of the files written: the image's repository name or the directory's name, file-safe. */
+export function fileBase(inputs: Pick<Inputs, 'image' | 'path'>): string {
+  const ref = inputs.image?.ref;
+  const name = ref
+    ? ref.kind === 'oci-layout'
+      ? basename(ref.path)
+      : ref.repository.split('/').pop()!
+    : basename(inputs.path ?? 'sbom');
+  return name.replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[.-]+/, '') || 'sbom';
+}

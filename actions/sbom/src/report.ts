@@ -1,0 +1,132 @@
+/**
+ * The job summary: what was cataloged (by digest), packages by type, vulnerabilities by severity,
+ * the worst findings with links, the gate's verdict, the files, attestations and artifact. Nothing
+ * secret is in any of it: the inputs it reads are names, counts and locations.
+ */
+import * as core from '@actions/core';
+import { escapeHtml, truncate } from '@release-actions/shared/github';
+import type { SbomAttestation, SbomResult } from '@release-actions/shared/sbom';
+import { summarize, type GateResult, type ScanResult } from '@release-actions/shared/scan';
+import type { ImageSigner } from '@release-actions/shared/sign';
+import type { UploadOutcome } from './artifact.ts';
+import type { Inputs } from './context.ts';
+
+export interface Report {
+  inputs: Inputs;
+  subject: string;
+  sbom: SbomResult;
+  files: Record<string, string>;
+  scan: ScanResult | undefined;
+  gate: GateResult | undefined;
+  attestations: SbomAttestation[];
+  upload: UploadOutcome;
+  signer: ImageSigner | undefined;
+}
+
+const head = (text: string) => ({ data: text, header: true });
+const code = (text: string) => `<code>${escapeHtml(text)}</code>`;
+const SEVERITY_ICON: Record<string, string> = {
+  critical: '🟥',
+  high: '🟧',
+  medium: '🟨',
+  low: '🟦',
+  none: '⬜',
+  unknown: '❔',
+};
+
+/** Packages counted by type, most first. */
+export function packagesByType(sbom: SbomResult): Array<[string, number]> {
+  const counts = new Map<string, number>();
+  for (const p of sbom.packages) counts.set(p.type, (counts.get(p.type) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+}
+
+function verdict(r: Report): string {
+  if (!r.gate) return r.inputs.scan ? '' : 'not scanned (scan is false)';
+  if (r.gate.failOn === 'off') return '➖ report only (fail-on-severity is off)';
+  return r.gate.passed
+    ? `✅ passed: nothing at or above ${r.gate.failOn}`
+    : `❌ failed: ${r.gate.failing.length} finding(s) at or above ${r.gate.failOn}`;
+}
+
+export async function writeSummary(r: Report): Promise<void> {
+  const { inventory } = r.sbom;
+  const digest = inventory.source.digest;
+  const s = core.summary.addHeading(
+    `${r.gate && !r.gate.passed ? '❌' : '✅'} SBOM: ${r.sbom.packages.length} packages in ${escapeHtml(r.subject)}`,
+    2,
+  );
+  const facts = [
+    digest ? `digest ${code(digest)}` : '',
+    inventory.source.platform ? `platform ${code(inventory.source.platform)}` : '',
+    inventory.distro?.prettyName ? `distribution ${escapeHtml(inventory.distro.prettyName)}` : '',
+  ].filter((f) => f !== '');
+  if (facts.length) s.addRaw(`<p>${facts.join(' · ')}</p>`, true);
+
+  s.addHeading('Packages by type', 3).addTable([
+    [head('Type'), head('Packages')],
+    ...packagesByType(r.sbom).map(([type, n]) => [code(type), String(n)]),
+  ]);
+
+  if (r.scan) {
+    const summary = summarize(r.scan.findings, 10);
+    s.addHeading('Vulnerabilities', 3)
+      .addRaw(
+        `<p>Gate: ${verdict(r)}. Source: ${escapeHtml(r.scan.source)}; ${r.scan.scanned} packages checked, ${r.scan.skipped.length} without an OSV ecosystem.</p>`,
+        true,
+      )
+      .addTable([
+        [head('Critical'), head('High'), head('Medium'), head('Low'), head('Unknown'), head('Fixable')],
+        [
+          ...(['critical', 'high', 'medium', 'low', 'unknown'] as const).map((l) =>
+            String(summary.bySeverity[l]),
+          ),
+          String(summary.fixable),
+        ],
+      ]);
+    const suppressed = new Set(r.gate?.suppressed.map((x) => x.finding.id) ?? []);
+    if (summary.top.length > 0)
+      s.addHeading('Worst findings', 4).addTable([
+        [
+          head('Advisory'),
+          head('Severity'),
+          head('Package'),
+          head('Installed'),
+          head('Fixed in'),
+          head('Summary'),
+        ],
+        ...summary.top.map((f) => [
+          `<a href="${escapeHtml(f.url)}">${escapeHtml(f.id)}</a>${suppressed.has(f.id) ? ' (allowlisted)' : ''}`,
+          `${SEVERITY_ICON[f.severity] ?? ''} ${f.severity}${f.score !== undefined ? ` ${f.score}` : ''}`,
+          code(f.package),
+          code(f.version),
+          f.fixedIn.length ? f.fixedIn.map(code).join(', ') : 'no fix',
+          escapeHtml(truncate(f.summary, 120)),
+        ]),
+      ]);
+    if (r.gate && r.gate.messages.length > 1) s.addList(r.gate.messages.slice(1).map((m) => escapeHtml(m)));
+  }
+
+  const rows: string[][] = [];
+  for (const [kind, path] of Object.entries(r.files)) rows.push([kind, code(path)]);
+  for (const a of r.attestations) {
+    if (a.legacy) rows.push([`${a.format} attestation (.att)`, code(a.legacy.location)]);
+    if (a.bundle) rows.push([`${a.format} attestation (bundle referrer)`, code(a.bundle.location)]);
+  }
+  const identity = r.signer?.identity();
+  if (identity)
+    rows.push([
+      'signed by',
+      identity.kind === 'key' ? `key ${code(identity.fingerprint)}` : escapeHtml(identity.subject),
+    ]);
+  if (r.upload.status === 'uploaded')
+    rows.push(['artifact', `${code(r.upload.name)} (kept ${r.inputs['retention-days']} days)`]);
+  else if (r.upload.status === 'failed')
+    rows.push([
+      'artifact',
+      `⚠️ ${code(r.upload.name)} not uploaded: ${escapeHtml(truncate(r.upload.message, 200))}`,
+    ]);
+  else rows.push(['artifact', `not uploaded: ${escapeHtml(r.upload.reason)}`]);
+  s.addHeading('Outputs', 3).addTable([[head('What'), head('Where')], ...rows]);
+  await s.write();
+}

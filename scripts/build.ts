@@ -5,8 +5,8 @@
  * write `uses: <org>/release-actions/<name>@v1` (as `github/codeql-action/init` does, its
  * `runs.main` points into `actions/<name>/dist`).
  *
- *   node scripts/build.ts            rebuild every dist/
- *   node scripts/build.ts --check    rebuild into a temporary folder and fail if any committed dist/ differs
+ *   node scripts/build.ts [name…]            rebuild every dist/ (or only the named actions')
+ *   node scripts/build.ts --check [name…]    rebuild into a temporary folder and fail if a committed dist/ differs
  */
 import { execFileSync } from 'node:child_process';
 import {
@@ -76,7 +76,12 @@ function publicActionYml(actionDir: string): { path: string; text: string } {
   return { path: join(root, name, 'action.yml'), text };
 }
 
-const actions = actionsWithEntry();
+const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const actions = actionsWithEntry().filter((dir) => only.length === 0 || only.includes(basename(dir)));
+for (const name of only) {
+  if (!actions.some((dir) => basename(dir) === name))
+    throw new Error(`no action actions/${name}/src/index.ts to build`);
+}
 let stale = 0;
 for (const actionDir of actions) {
   const name = relative(root, actionDir);

@@ -5,3 +5,4 @@
 export * from './errors.ts';
 export * from './inputs.ts';
 export * from './summary.ts';
+export * from './trust.ts';

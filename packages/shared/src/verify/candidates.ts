@@ -1,0 +1,255 @@
+/**
+ * Where signatures and attestations are found, read into one shape: a Sigstore bundle (plus the
+ * signed bytes for message signatures). Bundles stored as OCI referrers are read as they are;
+ * cosign's legacy `.sig`/`.att` layers are turned into the bundle they stand for (the signature
+ * annotation, the certificate and chain, the Rekor bundle as a transparency-log entry with its
+ * signed entry timestamp), so one verification path serves both formats.
+ *
+ * Nothing read here is trusted: check.ts verifies it.
+ */
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { BUNDLE_V01_MEDIA_TYPE, type Bundle, type TransparencyLogEntry } from '@sigstore/bundle';
+import { HashAlgorithm } from '@sigstore/protobuf-specs';
+import { errorMessage } from '../errors.ts';
+import { cosignTag } from '../oci/copy.ts';
+import { OciError } from '../oci/errors.ts';
+import type { ImageStore } from '../oci/store.ts';
+import { isIndex, type Descriptor } from '../oci/types.ts';
+import { BundleAnnotation, parseBundle, SIGSTORE_BUNDLE_V03_MEDIA_TYPE } from '../sign/bundle.ts';
+import { decodePem } from '../sign/keys.ts';
+import { parseEnvelope } from '../sign/dsse.ts';
+import {
+  COSIGN_SIMPLE_SIGNING_MEDIA_TYPE,
+  CosignAnnotation,
+  DSSE_ENVELOPE_MEDIA_TYPE,
+  type RekorBundle,
+} from '../sign/legacy.ts';
+import type { CandidateFailure } from './errors.ts';
+
+/** A stored signature or attestation, as a bundle to verify. */
+export interface Candidate {
+  format: 'legacy' | 'bundle';
+  /** Where it was found, for messages: `reg/repo:sha256-….sig#2` or `reg/repo@sha256:…` (the referrer). */
+  location: string;
+  bundle: Bundle;
+  /** The signed bytes of a message signature (the simple-signing payload). */
+  artifact?: Buffer;
+  /** The predicate type the storage claims (annotation); only a routing hint until verified. */
+  predicateTypeHint?: string;
+}
+
+export interface Found {
+  candidates: Candidate[];
+  /** Stored things that could not even be read as a signature (a malformed bundle, an index under `.sig`). */
+  unreadable: CandidateFailure[];
+}
+
+const MAX_BLOB_BYTES = 16 * 1024 * 1024;
+
+export async function readBlob(store: ImageStore, descriptor: Descriptor): Promise<Buffer> {
+  if (descriptor.size > MAX_BLOB_BYTES)
+    throw new Error(
+      `blob ${descriptor.digest} is ${descriptor.size} bytes; at most ${MAX_BLOB_BYTES} are read`,
+    );
+  const stream: Readable = await store.getBlob(descriptor);
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function isNotFound(err: unknown): boolean {
+  return err instanceof OciError && err.code === 'MANIFEST_UNKNOWN';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Legacy `.sig` / `.att`
+
+function certificates(annotations: Record<string, string>): Buffer[] {
+  const pem = annotations[CosignAnnotation.Certificate];
+  if (!pem) return [];
+  const chain = annotations[CosignAnnotation.Chain] ?? '';
+  const blocks =
+    `${pem}\n${chain}`.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  return blocks.map((b) => decodePem(b).der);
+}
+
+/** The Rekor bundle annotation as a transparency-log entry with its inclusion promise. */
+export function tlogEntryFromRekorBundle(json: string): TransparencyLogEntry {
+  const rekor = JSON.parse(json) as RekorBundle;
+  const body = Buffer.from(rekor.Payload.body, 'base64');
+  const parsed = JSON.parse(body.toString('utf8')) as { kind?: string; apiVersion?: string };
+  return {
+    logIndex: String(rekor.Payload.logIndex),
+    logId: { keyId: Buffer.from(rekor.Payload.logID, 'hex') },
+    kindVersion: { kind: String(parsed.kind), version: String(parsed.apiVersion) },
+    integratedTime: String(rekor.Payload.integratedTime),
+    inclusionPromise: { signedEntryTimestamp: Buffer.from(rekor.SignedEntryTimestamp, 'base64') },
+    inclusionProof: undefined,
+    canonicalizedBody: body,
+  };
+}
+
+function verificationMaterial(annotations: Record<string, string>): Bundle['verificationMaterial'] {
+  const certs = certificates(annotations);
+  const tlogEntries: TransparencyLogEntry[] = [];
+  const rekor = annotations[CosignAnnotation.Bundle];
+  if (rekor) tlogEntries.push(tlogEntryFromRekorBundle(rekor));
+  return {
+    content:
+      certs.length > 0
+        ? {
+            $case: 'x509CertificateChain',
+            x509CertificateChain: { certificates: certs.map((rawBytes) => ({ rawBytes })) },
+          }
+        : { $case: 'publicKey', publicKey: { hint: '' } },
+    tlogEntries,
+    timestampVerificationData: undefined,
+  };
+}
+
+/** The bundle a legacy `.sig` layer stands for (a message signature over the payload). */
+export function bundleFromSignatureLayer(payload: Buffer, annotations: Record<string, string>): Bundle {
+  const signature = annotations[CosignAnnotation.Signature];
+  if (!signature) throw new Error(`the layer has no ${CosignAnnotation.Signature} annotation`);
+  return {
+    mediaType: BUNDLE_V01_MEDIA_TYPE,
+    verificationMaterial: verificationMaterial(annotations),
+    content: {
+      $case: 'messageSignature',
+      messageSignature: {
+        messageDigest: {
+          algorithm: HashAlgorithm.SHA2_256,
+          digest: createHash('sha256').update(payload).digest(),
+        },
+        signature: Buffer.from(signature, 'base64'),
+      },
+    },
+  } as Bundle;
+}
+
+/** The bundle a legacy `.att` layer stands for (its DSSE envelope). */
+export function bundleFromAttestationLayer(payload: Buffer, annotations: Record<string, string>): Bundle {
+  const envelope = parseEnvelope(payload);
+  return {
+    mediaType: BUNDLE_V01_MEDIA_TYPE,
+    verificationMaterial: verificationMaterial(annotations),
+    content: {
+      $case: 'dsseEnvelope',
+      dsseEnvelope: {
+        payload: Buffer.from(envelope.payload, 'base64'),
+        payloadType: envelope.payloadType,
+        signatures: envelope.signatures.map((s) => ({
+          sig: Buffer.from(s.sig, 'base64'),
+          keyid: s.keyid ?? '',
+        })),
+      },
+    },
+  } as Bundle;
+}
+
+/** Reads `sha256-<hex>.sig` (or `.att`) of `digest`: one candidate per layer. None when the tag is absent. */
+export async function findLegacy(store: ImageStore, digest: string, suffix: 'sig' | 'att'): Promise<Found> {
+  const tag = cosignTag(digest, suffix);
+  const where = `${store.name}:${tag}`;
+  let data;
+  try {
+    data = await store.getManifest(tag);
+  } catch (err) {
+    if (isNotFound(err)) return { candidates: [], unreadable: [] };
+    throw err;
+  }
+  if (isIndex(data.manifest))
+    return {
+      candidates: [],
+      unreadable: [
+        {
+          location: where,
+          format: 'legacy',
+          code: 'PAYLOAD_INVALID',
+          message: 'an index, not a cosign image',
+        },
+      ],
+    };
+  const layers = data.manifest.layers;
+  const payloads = await Promise.all(layers.map((l) => readBlob(store, l)));
+  const found: Found = { candidates: [], unreadable: [] };
+  layers.forEach((layer, i) => {
+    const location = `${where} layer ${i + 1}`;
+    const annotations = { ...layer.annotations };
+    const payload = payloads[i]!;
+    try {
+      if (suffix === 'sig') {
+        if (layer.mediaType !== COSIGN_SIMPLE_SIGNING_MEDIA_TYPE)
+          throw new Error(`media type ${layer.mediaType} is not ${COSIGN_SIMPLE_SIGNING_MEDIA_TYPE}`);
+        found.candidates.push({
+          format: 'legacy',
+          location,
+          bundle: bundleFromSignatureLayer(payload, annotations),
+          artifact: payload,
+        });
+      } else {
+        if (layer.mediaType !== DSSE_ENVELOPE_MEDIA_TYPE)
+          throw new Error(`media type ${layer.mediaType} is not ${DSSE_ENVELOPE_MEDIA_TYPE}`);
+        const hint = annotations[CosignAnnotation.PredicateType];
+        found.candidates.push({
+          format: 'legacy',
+          location,
+          bundle: bundleFromAttestationLayer(payload, annotations),
+          ...(hint && { predicateTypeHint: hint }),
+        });
+      }
+    } catch (err) {
+      found.unreadable.push({
+        location,
+        format: 'legacy',
+        code: 'PAYLOAD_INVALID',
+        message: errorMessage(err),
+      });
+    }
+  });
+  return found;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bundles as OCI referrers
+
+/** Every Sigstore bundle stored as a referrer of `digest` (signatures and attestations alike). */
+export async function findReferrerBundles(store: ImageStore, digest: string): Promise<Found> {
+  const descriptors = await store.referrers(digest, SIGSTORE_BUNDLE_V03_MEDIA_TYPE);
+  const found: Found = { candidates: [], unreadable: [] };
+  const read = await Promise.all(
+    descriptors.map(async (descriptor) => {
+      const location = `${store.name}@${descriptor.digest}`;
+      const { manifest } = await store.getManifest(descriptor.digest);
+      if (!('layers' in manifest)) return { location, error: 'an index, not a bundle manifest' };
+      const layer = manifest.layers.find((l) => l.mediaType === SIGSTORE_BUNDLE_V03_MEDIA_TYPE);
+      if (!layer) return { location, error: `no ${SIGSTORE_BUNDLE_V03_MEDIA_TYPE} layer` };
+      const bytes = await readBlob(store, layer);
+      const hint = manifest.annotations?.[BundleAnnotation.PredicateType];
+      try {
+        return { location, candidate: { bundle: parseBundle(bytes), hint } };
+      } catch (err) {
+        return { location, error: errorMessage(err) };
+      }
+    }),
+  );
+  for (const r of read) {
+    if ('candidate' in r && r.candidate) {
+      found.candidates.push({
+        format: 'bundle',
+        location: r.location,
+        bundle: r.candidate.bundle,
+        ...(r.candidate.hint && { predicateTypeHint: r.candidate.hint }),
+      });
+    } else {
+      found.unreadable.push({
+        location: r.location,
+        format: 'bundle',
+        code: 'PAYLOAD_INVALID',
+        message: String((r as { error: string }).error),
+      });
+    }
+  }
+  return found;
+}

@@ -92,9 +92,21 @@ function npmLs(): Set<string> {
         ),
     ),
   );
+  // npm ls names an aliased install (`"wrap-ansi-cjs": "npm:wrap-ansi@^7"`) by its alias; the
+  // package installed, and the one an SBOM lists, is the real one: the lockfile says which
+  const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { name?: string }>;
+  };
+  const aliases = new Map<string, string>();
+  for (const [path, entry] of Object.entries(lock.packages)) {
+    const dirName = path.replace(/^.*node_modules\//, '');
+    if (entry.name && path.includes('node_modules/') && entry.name !== dirName)
+      aliases.set(dirName, entry.name);
+  }
   const out = new Set<string>();
   const visit = (deps: Record<string, Dep> | undefined) => {
-    for (const [name, d] of Object.entries(deps ?? {})) {
+    for (const [alias, d] of Object.entries(deps ?? {})) {
+      const name = aliases.get(alias) ?? alias;
       // workspace links (`file:` resolved) are this repository's own packages, not installed ones
       if (d.version && !d.resolved?.startsWith('file:') && !workspaces.has(name))
         out.add(`${name}@${d.version}`);

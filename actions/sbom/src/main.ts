@@ -3,91 +3,22 @@
  * packages against OSV, attest the SBOMs on the image, upload them as an artifact, write outputs
  * and a job summary, and fail on the severity gate.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import * as core from '@actions/core';
-import { errorMessage, HttpClient, type Logger } from '@release-actions/shared';
-import {
-  CredentialResolver,
-  LayoutStore,
-  RegistryClient,
-  type ImageStore,
-} from '@release-actions/shared/oci';
+import { errorMessage, HttpClient } from '@release-actions/shared';
+import { LayoutStore, type ImageStore } from '@release-actions/shared/oci';
 import {
   attestSbom,
   generateSbom,
   type SbomAttestation,
   type SbomResult,
 } from '@release-actions/shared/sbom';
-import {
-  evaluateGate,
-  OsvApiClient,
-  OsvExport,
-  scanPackages,
-  summarize,
-  toSarif,
-  type VulnerabilitySource,
-} from '@release-actions/shared/scan';
-import {
-  createKeylessSigner,
-  createKeySigner,
-  githubOidcFromEnv,
-  loadPrivateKey,
-  SIGSTORE_PUBLIC_GOOD,
-  type ImageSigner,
-} from '@release-actions/shared/sign';
+import { evaluateGate, scanPackages, summarize, toSarif } from '@release-actions/shared/scan';
 import { defaultArtifactName, uploadFiles, type ArtifactUploader } from './artifact.ts';
 import { fileBase, getInputs, type Inputs } from './context.ts';
 import { writeSummary, type Report } from './report.ts';
-
-const logger: Logger = { debug: core.debug, info: core.info, warning: core.warning };
-
-async function makeSigner(inputs: Inputs, http: HttpClient): Promise<ImageSigner> {
-  const witnesses = {
-    ...(inputs['rekor-url'] && { rekorUrl: inputs['rekor-url'] }),
-    ...(inputs['tsa-url'] && { tsaUrl: inputs['tsa-url'] }),
-  };
-  if (inputs['cosign-key']) {
-    const key = await loadPrivateKey(inputs['cosign-key'], inputs['cosign-password']);
-    return createKeySigner(key, witnesses);
-  }
-  return createKeylessSigner({
-    identityProvider: githubOidcFromEnv(process.env, { http, onSecret: (s) => core.setSecret(s) }),
-    fulcioUrl: inputs['fulcio-url'] || SIGSTORE_PUBLIC_GOOD.fulcioUrl,
-    rekorUrl: inputs['rekor-url'] || SIGSTORE_PUBLIC_GOOD.rekorUrl,
-    ...(inputs['tsa-url'] && { tsaUrl: inputs['tsa-url'] }),
-  });
-}
-
-function registryClient(inputs: Inputs, http: HttpClient): RegistryClient {
-  const ref = inputs.image?.ref;
-  const explicit =
-    inputs.username && ref?.kind === 'registry'
-      ? [{ registry: ref.registry, username: inputs.username, password: inputs.password }]
-      : [];
-  const env = { ...process.env, ...(inputs['github-token'] && { GITHUB_TOKEN: inputs['github-token'] }) };
-  const credentials = new CredentialResolver({ explicit, env, logger });
-  return new RegistryClient({ http, credentials, insecureRegistries: inputs['insecure-registries'], logger });
-}
-
-async function vulnerabilitySource(inputs: Inputs, http: HttpClient): Promise<VulnerabilitySource> {
-  if (inputs['osv-db']) return OsvExport.load(inputs['osv-db'], { logger });
-  return new OsvApiClient({ http, baseUrl: inputs['osv-url'], logger });
-}
-
-/** Writes the documents (and the SARIF log) as `<base>.spdx.json`, `<base>.cdx.json`, `<base>.sarif`. */
-function writeFiles(dir: string, base: string, docs: Record<string, unknown>): Record<string, string> {
-  mkdirSync(dir, { recursive: true });
-  const names: Record<string, string> = { spdx: 'spdx.json', cyclonedx: 'cdx.json', sarif: 'sarif' };
-  const paths: Record<string, string> = {};
-  for (const [key, doc] of Object.entries(docs)) {
-    paths[key] = join(dir, `${base}.${names[key]}`);
-    writeFileSync(paths[key], `${JSON.stringify(doc, null, 2)}\n`);
-    core.info(`wrote ${paths[key]}`);
-  }
-  return paths;
-}
+import { logger, makeSigner, registryClient, vulnerabilitySource, writeFiles } from './setup.ts';
 
 export async function run(uploader?: () => Promise<ArtifactUploader>): Promise<void> {
   let inputs: Inputs;

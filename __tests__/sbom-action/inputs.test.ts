@@ -1,0 +1,293 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, afterEach, describe, it } from 'node:test';
+import { InputError } from '@release-actions/shared/github';
+import { parseReference } from '@release-actions/shared/oci';
+import { generateKeyPair } from '@release-actions/shared/sign';
+import { defaultArtifactName, uploadFiles, type ArtifactUploader } from '../../actions/sbom/src/artifact.ts';
+import { fileBase, getInputs } from '../../actions/sbom/src/context.ts';
+
+/** Sets `INPUT_*` variables as the runner does (name uppercased, spaces to `_`, dashes kept). */
+function setInputs(inputs: Record<string, string>): void {
+  for (const key of Object.keys(process.env)) if (key.startsWith('INPUT_')) delete process.env[key];
+  for (const [name, value] of Object.entries(inputs))
+    process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
+}
+
+/** Captures what the action writes to stdout (workflow commands such as `::add-mask::`, `::warning::`). */
+async function captureStdout<T>(fn: () => T | Promise<T>): Promise<{ result: T; output: string }> {
+  const write = process.stdout.write;
+  let output = '';
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    output += String(chunk);
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    return { result: await fn(), output };
+  } finally {
+    process.stdout.write = write;
+  }
+}
+
+function problems(inputs: Record<string, string>, env: NodeJS.ProcessEnv = {}) {
+  setInputs(inputs);
+  try {
+    getInputs(env);
+  } catch (err) {
+    assert.ok(err instanceof InputError, `expected InputError, got ${String(err)}`);
+    assert.equal(err.code, 'INVALID_INPUT');
+    return [...err.problems];
+  }
+  assert.fail('expected invalid inputs');
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'sbom-inputs-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(() => setInputs({}));
+
+describe('sbom getInputs', () => {
+  it('applies the documented defaults', () => {
+    setInputs({ image: 'ghcr.io/acme/app@sha256:' + 'a'.repeat(64) });
+    const inputs = getInputs({});
+    assert.equal(inputs.image?.ref.kind, 'registry');
+    assert.equal(inputs.path, undefined);
+    assert.deepEqual(inputs.format, ['spdx-json', 'cyclonedx-json']);
+    assert.equal(inputs.platform, 'linux/amd64');
+    assert.equal(inputs['output-dir'], '');
+    assert.equal(inputs['upload-artifact'], true);
+    assert.equal(inputs['artifact-name'], '');
+    assert.equal(inputs['retention-days'], 90);
+    assert.equal(inputs.attest, false);
+    assert.equal(inputs['attestation-format'], 'both');
+    assert.equal(inputs.scan, true);
+    assert.equal(inputs['fail-on-severity'], 'critical');
+    assert.equal(inputs['ignore-unfixed'], false);
+    assert.equal(inputs.allowlist, undefined);
+    assert.equal(inputs['osv-url'], 'https://api.osv.dev');
+    assert.equal(inputs['osv-db'], undefined);
+    assert.deepEqual(inputs['insecure-registries'], []);
+  });
+
+  it('reads every input', async () => {
+    const allowlist = join(dir, 'allow.yml');
+    writeFileSync(allowlist, 'ignore:\n  - id: CVE-1\n    reason: not reachable\n    expires: 2099-01-01\n');
+    const keys = await generateKeyPair('pw', { scryptN: 32768 });
+    const keyFile = join(dir, 'cosign.key');
+    writeFileSync(keyFile, keys.privateKeyPem);
+    setInputs({
+      image: 'oci-layout:./out:v1',
+      format: 'CycloneDX-JSON',
+      platform: 'linux/arm64/v8',
+      'output-dir': 'reports',
+      'upload-artifact': 'false',
+      'artifact-name': 'sbom-app',
+      'retention-days': '7',
+      attest: 'true',
+      'attestation-format': 'legacy',
+      'cosign-key': keyFile,
+      'cosign-password': 'pw',
+      'rekor-url': 'https://rekor.example/',
+      'fail-on-severity': 'high',
+      'ignore-unfixed': 'true',
+      allowlist,
+      'osv-url': 'http://127.0.0.1:9/',
+      'osv-db': dir,
+      'insecure-registries': 'reg.internal:5000, other:80',
+    });
+    const { result: inputs, output } = await captureStdout(() => getInputs({}));
+    assert.equal(inputs.image?.ref.kind, 'oci-layout');
+    assert.deepEqual(inputs.format, ['cyclonedx-json']);
+    assert.equal(inputs.platform, 'linux/arm64/v8');
+    assert.equal(inputs['output-dir'], resolve('reports'));
+    assert.equal(inputs['upload-artifact'], false);
+    assert.equal(inputs['artifact-name'], 'sbom-app');
+    assert.equal(inputs['retention-days'], 7);
+    assert.equal(inputs.attest, true);
+    assert.equal(inputs['attestation-format'], 'legacy');
+    assert.equal(inputs['cosign-key'], keys.privateKeyPem);
+    assert.equal(inputs['rekor-url'], 'https://rekor.example');
+    assert.equal(inputs['fail-on-severity'], 'high');
+    assert.equal(inputs['ignore-unfixed'], true);
+    assert.equal(inputs.allowlist?.entries[0]?.id, 'CVE-1');
+    assert.equal(inputs['osv-url'], 'http://127.0.0.1:9');
+    assert.equal(inputs['osv-db'], dir);
+    assert.deepEqual(inputs['insecure-registries'], ['reg.internal:5000', 'other:80']);
+    // The password and the key (whole, and each base64 line of it) are masked.
+    const masked = [...output.matchAll(/^::add-mask::(.*)$/gm)].map((m) => m[1]);
+    assert.ok(masked.includes('pw'));
+    const keyLine = keys.privateKeyPem.split('\n').find((l) => l.length > 40 && !l.startsWith('-----'))!;
+    assert.ok(masked.includes(keyLine), 'a line of the key is masked');
+  });
+
+  it('masks the registry password and the token the moment they are read', async () => {
+    setInputs({
+      image: 'ghcr.io/acme/app:v1',
+      username: 'bot',
+      password: 's3cret-pass',
+      'github-token': 'ghs_abcdef',
+    });
+    const { output } = await captureStdout(() => getInputs({}));
+    const masked = [...output.matchAll(/^::add-mask::(.*)$/gm)].map((m) => m[1]);
+    assert.deepEqual(masked.sort(), ['ghs_abcdef', 's3cret-pass']);
+  });
+
+  const bad: Array<[string, Record<string, string>, RegExp]> = [
+    ['image', {}, /is required unless path is given/],
+    ['path', { image: 'ghcr.io/a/b:v1', path: '.' }, /only one of image or path/],
+    ['image', { image: 'UPPER/Case:v1' }, /must be lowercase/],
+    ['path', { path: '/nonexistent/dir' }, /does not exist/],
+    ['format', { image: 'a.io/b:c', format: 'xml' }, /"xml" is not one of both, spdx-json, cyclonedx-json/],
+    ['platform', { image: 'a.io/b:c', platform: 'amd64' }, /os\/arch/],
+    ['upload-artifact', { image: 'a.io/b:c', 'upload-artifact': 'yes' }, /use true or false/],
+    ['retention-days', { image: 'a.io/b:c', 'retention-days': '0' }, /out of range/],
+    ['retention-days', { image: 'a.io/b:c', 'retention-days': '1000' }, /out of range/],
+    ['artifact-name', { image: 'a.io/b:c', 'artifact-name': 'a/b' }, /contains "\/"/],
+    [
+      'fail-on-severity',
+      { image: 'a.io/b:c', 'fail-on-severity': 'severe' },
+      /critical, high, medium, low, off/,
+    ],
+    ['attestation-format', { image: 'a.io/b:c', 'attestation-format': 'x' }, /legacy/],
+    ['attest', { path: '.', attest: 'true', 'cosign-key': '-----BEGIN X-----' }, /stored on an image/],
+    ['attest', { image: 'a.io/b:c', attest: 'true' }, /id-token: write/],
+    [
+      'cosign-key',
+      { image: 'a.io/b:c', attest: 'true', 'cosign-key': '/no/such/key' },
+      /neither PEM text nor an existing file/,
+    ],
+    ['cosign-password', { image: 'a.io/b:c', 'cosign-password': 'x' }, /only used with cosign-key/],
+    [
+      'allowlist',
+      { image: 'a.io/b:c', allowlist: '/no/allow.yml' },
+      /cannot read the file "\/no\/allow.yml" \(ENOENT\)/,
+    ],
+    ['osv-db', { image: 'a.io/b:c', 'osv-db': '/no/osv' }, /does not exist/],
+    ['osv-url', { image: 'a.io/b:c', 'osv-url': 'ftp://osv' }, /use an http:\/\/ or https:\/\/ URL/],
+    ['password', { image: 'a.io/b:c', username: 'u' }, /is required with username/],
+    ['username', { image: 'a.io/b:c', password: 'p' }, /is required with password/],
+    ['username', { image: 'oci-layout:./x', username: 'u', password: 'p' }, /needs no registry credentials/],
+  ];
+  for (const [input, given, message] of bad) {
+    it(`rejects ${input} given ${JSON.stringify(given).slice(0, 70)}, naming the input`, () => {
+      const found = problems(given);
+      const problem = found.find((p) => p.input === input);
+      assert.ok(problem, `no problem reported for ${input}: ${JSON.stringify(found)}`);
+      assert.match(problem.message, message);
+    });
+  }
+
+  it('names each bad allowlist line', () => {
+    const file = join(dir, 'bad-allow.yml');
+    writeFileSync(file, 'ignore:\n  - id: CVE-1\n    expires: 2099-01-01\n');
+    const problem = problems({ image: 'a.io/b:c', allowlist: file }).find((p) => p.input === 'allowlist');
+    assert.match(problem!.message, /line 2: entry CVE-1 needs a "reason"/);
+  });
+
+  it('allows keyless attestation when the job can get an OIDC token', () => {
+    setInputs({ image: 'a.io/b:c', attest: 'true' });
+    assert.equal(getInputs({ ACTIONS_ID_TOKEN_REQUEST_URL: 'https://token.example' }).attest, true);
+  });
+
+  it('names files after the repository, the layout or the directory', () => {
+    setInputs({ image: 'ghcr.io/acme/team/web-app@sha256:' + 'b'.repeat(64) });
+    assert.equal(fileBase(getInputs({})), 'web-app');
+    setInputs({ image: 'oci-layout:/tmp/out/my layout:v1' });
+    assert.equal(fileBase(getInputs({})), 'my-layout');
+    setInputs({ path: dir });
+    assert.match(fileBase(getInputs({})), /^sbom-inputs-/);
+  });
+});
+
+describe('artifact name and upload', () => {
+  type NameInputs = Parameters<typeof defaultArtifactName>[0];
+  const base: NameInputs = {
+    image: undefined,
+    path: '/w/app',
+    platform: 'linux/amd64',
+    format: ['spdx-json', 'cyclonedx-json'],
+  };
+  const ref = parseReference('ghcr.io/acme/app@sha256:' + 'c'.repeat(64));
+  const name = (over: Partial<NameInputs>, job = 'sbom') =>
+    defaultArtifactName({ ...base, ...over }, { GITHUB_JOB: job });
+
+  it('is sbom-<job>-<8 hex>, stable for the same step', () => {
+    assert.match(name({}), /^sbom-sbom-[0-9a-f]{8}$/);
+    assert.equal(name({}), name({}));
+  });
+
+  it('differs per job and per matrix leg scanning something else', () => {
+    const names = new Set([
+      name({}),
+      name({}, 'other-job'),
+      name({ platform: 'linux/arm64' }),
+      name({ format: ['spdx-json'] }),
+      name({ path: '/w/other' }),
+      name({ image: { text: 'ghcr.io/acme/app@sha256:' + 'c'.repeat(64), ref } }),
+    ]);
+    assert.equal(names.size, 6);
+  });
+
+  it('keeps job ids file-safe', () => {
+    assert.match(defaultArtifactName(base, { GITHUB_JOB: 'a b/c' }), /^sbom-a-b-c-[0-9a-f]{8}$/);
+    assert.match(defaultArtifactName(base, {}), /^sbom-job-/);
+  });
+
+  const recorder = () => {
+    const calls: Array<{ name: string; files: string[]; root: string; retentionDays?: number }> = [];
+    const uploader: ArtifactUploader = {
+      uploadArtifact: async (name, files, root, options) => {
+        calls.push({ name, files, root, retentionDays: options?.retentionDays });
+        return { id: 42, size: 10 };
+      },
+    };
+    return { calls, client: async () => uploader };
+  };
+
+  it('uploads the files from their directory with the retention', async () => {
+    const { calls, client } = recorder();
+    const { result } = await captureStdout(() =>
+      uploadFiles(
+        ['/o/a.spdx.json', '/o/a.cdx.json'],
+        { enabled: true, name: 'n', retentionDays: 90 },
+        client,
+      ),
+    );
+    assert.deepEqual(result, { status: 'uploaded', name: 'n', id: 42, size: 10 });
+    assert.deepEqual(calls, [
+      { name: 'n', files: ['/o/a.spdx.json', '/o/a.cdx.json'], root: '/o', retentionDays: 90 },
+    ]);
+  });
+
+  it('skips when disabled or when there is nothing, without asking for a client', async () => {
+    const { calls, client } = recorder();
+    assert.equal(
+      (await uploadFiles(['/o/a'], { enabled: false, name: 'n', retentionDays: 1 }, client)).status,
+      'skipped',
+    );
+    assert.equal(
+      (await uploadFiles([], { enabled: true, name: 'n', retentionDays: 1 }, client)).status,
+      'skipped',
+    );
+    assert.equal(calls.length, 0);
+  });
+
+  it('turns a failed upload into a warning naming the artifact, not a silent pass', async () => {
+    const failing = async (): Promise<ArtifactUploader> => ({
+      uploadArtifact: async () => {
+        throw new Error(
+          'Failed to CreateArtifact: (409) Conflict: an artifact with this name already exists',
+        );
+      },
+    });
+    const { result, output } = await captureStdout(() =>
+      uploadFiles(['/o/a.sarif'], { enabled: true, name: 'sbom-x', retentionDays: 5 }, failing),
+    );
+    assert.equal(result.status, 'failed');
+    assert.match(
+      output,
+      /^::warning::the artifact sbom-x was not uploaded: Failed to CreateArtifact: \(409\) Conflict/m,
+    );
+  });
+});

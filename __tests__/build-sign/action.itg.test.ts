@@ -1,0 +1,296 @@
+/**
+ * The committed bundle of actions/build-sign, run as the Actions runner runs it (`INPUT_*`,
+ * `GITHUB_OUTPUT`, `GITHUB_STEP_SUMMARY`), against a real loopback docker-registry: builder buildah
+ * for real (private vfs storage through CONTAINERS_STORAGE_CONF), builder none, key signing, and
+ * keyless signing over the @sigstore/mock stand-ins for Fulcio/Rekor/TSA and GitHub's OIDC service.
+ * Asserts what a workflow sees: exit code, outputs, summary, and what the registry then holds.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
+import { RegistryClient } from '@release-actions/shared/oci';
+import {
+  generateKeyPair,
+  keyFingerprint,
+  loadPublicKey,
+  parseBundle,
+  readCosignImage,
+  verifyBundleKeyless,
+  verifyBundleWithKey,
+  verifyLegacySignature,
+  type GeneratedKeyPair,
+} from '@release-actions/shared/sign';
+import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
+import { makeImage, pushImage } from '../oci/images.ts';
+import {
+  buildahSandbox,
+  requireBuildahTools,
+  tinyContext,
+  type BuildahSandbox,
+} from '../build/buildah-env.ts';
+import {
+  fakeJwt,
+  startOidcStandIn,
+  startSigstoreStandIn,
+  type OidcStandIn,
+  type SigstoreStandIn,
+} from '../sign/sigstore-stand-in.ts';
+import { DIST, runAction } from './runner.ts';
+
+const PASSWORD = 'correct horse battery staple';
+const WORKFLOW = 'acme/app/.github/workflows/release.yml@refs/heads/main';
+const GITHUB_ENV = {
+  GITHUB_SERVER_URL: 'https://github.com',
+  GITHUB_REPOSITORY: 'acme/app',
+  GITHUB_WORKFLOW_REF: WORKFLOW,
+  GITHUB_REF: 'refs/heads/main',
+  GITHUB_SHA: 'c27d339ee6075c1f744c5d4b200f7901aad2c369',
+  GITHUB_EVENT_NAME: 'push',
+  GITHUB_RUN_ID: '4242',
+  GITHUB_RUN_ATTEMPT: '1',
+};
+
+/** The log without the runner's `::add-mask::` commands (which necessarily carry the secret). */
+function logOf(run: { stdout: string; stderr: string }): string {
+  return (run.stdout + run.stderr)
+    .split('\n')
+    .filter((l) => !l.startsWith('::add-mask::'))
+    .join('\n');
+}
+
+describe('actions/build-sign dist/index.js', () => {
+  let registry: TestRegistry;
+  let client: RegistryClient;
+  let sandbox: BuildahSandbox;
+  let key: GeneratedKeyPair;
+  let temp: string;
+
+  before(async () => {
+    assert.ok(existsSync(DIST), `${DIST} is missing: run npm run build`);
+    requireBuildahTools();
+    registry = await startRegistry();
+    sandbox = buildahSandbox();
+    temp = mkdtempSync(join(tmpdir(), 'build-sign-run-'));
+    client = new RegistryClient({ http: new HttpClient({ retry: immediateRetryPolicy(2) }) });
+    key = await generateKeyPair(PASSWORD, { scryptN: 32768 });
+  });
+  after(async () => {
+    await client?.http.close();
+    await registry?.stop();
+    sandbox?.remove();
+    if (temp) rmSync(temp, { recursive: true, force: true });
+  });
+
+  const keyInputs = () => ({ signing: 'key', 'cosign-key': key.privateKeyPem, 'cosign-password': PASSWORD });
+  const buildahEnv = () => ({
+    ...GITHUB_ENV,
+    CONTAINERS_STORAGE_CONF: sandbox.storageConf,
+    HOME: sandbox.dir,
+    RUNNER_TEMP: temp,
+  });
+
+  it('builder buildah, key signing: builds, pushes two tags, signs both formats with provenance', async () => {
+    const run = await runAction(
+      {
+        builder: 'buildah',
+        image: `${registry.host}/acme/app`,
+        tags: 'v1, latest',
+        context: tinyContext(sandbox.dir),
+        'build-args': 'GREETING=from the runner',
+        labels: 'org.opencontainers.image.revision=c27d339',
+        'buildah-isolation': 'chroot',
+        ...keyInputs(),
+      },
+      { env: buildahEnv() },
+    );
+    assert.equal(run.exitCode, 0, run.stdout + run.stderr);
+    const name = `${registry.host}/acme/app`;
+    const store = client.repository({ registry: registry.host, repository: 'acme/app' });
+    const digest = run.outputs.digest!;
+    assert.match(digest, /^sha256:[0-9a-f]{64}$/);
+    assert.equal((await store.resolve('v1'))?.digest, digest);
+    assert.equal((await store.resolve('latest'))?.digest, digest);
+    assert.equal(run.outputs.image, `${name}@${digest}`);
+    assert.equal(run.outputs.tags, `${name}:v1\n${name}:latest`);
+    const [legacy, referrer] = run.outputs.signature!.split('\n');
+    assert.equal(legacy, `${name}:sha256-${digest.slice(7)}.sig`);
+    assert.match(referrer!, new RegExp(`^${name}@sha256:[0-9a-f]{64}$`));
+    const provenance = run.outputs.provenance!.split('\n');
+    assert.equal(provenance[0], `${name}:sha256-${digest.slice(7)}.att`);
+    assert.equal(provenance.length, 2);
+
+    // What was stored verifies with the public key: the .sig with plain crypto, the bundle file too.
+    const publicKey = loadPublicKey(key.publicKeyPem);
+    const sig = await readCosignImage(store, digest, 'sig');
+    verifyLegacySignature(sig!.layers[0]!, publicKey, { digest, dockerReference: name });
+    const bundlePath = run.outputs['bundle-path']!;
+    assert.equal(bundlePath, join(temp, `build-sign-${digest.slice(7, 19)}.sigstore.json`));
+    verifyBundleWithKey(parseBundle(readFileSync(bundlePath)), publicKey);
+
+    // The summary names image, digest, tags, key fingerprint and where everything went.
+    const fingerprint = keyFingerprint(publicKey);
+    for (const text of [
+      `${name}@${digest}`,
+      `${name}:latest`,
+      fingerprint,
+      legacy!,
+      referrer!,
+      provenance[0]!,
+    ])
+      assert.ok(run.summary.includes(text), `summary lacks ${text}:\n${run.summary}`);
+    // Phases are grouped; the build ran buildah with the RUN step.
+    const log = logOf(run);
+    for (const group of ['Checking the signing setup', 'Building and pushing', 'Signing'])
+      assert.match(log, new RegExp(`::group::${group}`));
+    assert.match(log, /^buildah bud --isolation chroot .*--build-arg 'GREETING=from the runner'/m);
+    assert.match(log, /^STEP 5\/6: RUN /m);
+    // …in the test's private storage (CONTAINERS_STORAGE_CONF), not the machine's.
+    assert.ok(existsSync(join(sandbox.root, 'vfs')), 'buildah did not use the private storage');
+    // No secret in the log, outputs or summary.
+    const secretLines = key.privateKeyPem.split('\n').filter((l) => l.length > 20 && !l.startsWith('-----'));
+    for (const secret of [PASSWORD, ...secretLines]) {
+      assert.ok(!log.includes(secret), 'a secret is in the log');
+      assert.ok(!run.summary.includes(secret), 'a secret is in the summary');
+      assert.ok(!JSON.stringify(run.outputs).includes(secret), 'a secret is in the outputs');
+    }
+    assert.ok(run.stdout.includes(`::add-mask::${PASSWORD}`), 'the password was masked');
+  });
+
+  it('builder none, image by tag: resolves once, reports the digest, signs it; an unchanged key signature is not duplicated', async () => {
+    const store = client.repository({ registry: registry.host, repository: 'acme/other' });
+    const pushed = await pushImage(store, makeImage([512]), 'release');
+    const inputs = {
+      builder: 'none',
+      image: `${registry.host}/acme/other:release`,
+      'signature-format': 'legacy',
+      ...keyInputs(),
+    };
+    const first = await runAction(inputs, { env: { ...GITHUB_ENV, RUNNER_TEMP: temp } });
+    assert.equal(first.exitCode, 0, first.stdout + first.stderr);
+    assert.equal(first.outputs.digest, pushed.digest);
+    assert.equal(first.outputs.image, `${registry.host}/acme/other@${pushed.digest}`);
+    assert.equal(first.outputs.tags, '');
+    assert.equal(first.outputs.signature, `${registry.host}/acme/other:sha256-${pushed.digest.slice(7)}.sig`);
+    assert.equal(
+      first.outputs.provenance,
+      `${registry.host}/acme/other:sha256-${pushed.digest.slice(7)}.att`,
+    );
+    assert.equal(first.outputs['bundle-path'], '');
+    assert.match(first.summary, /resolved from tag <code>release<\/code>/);
+    const second = await runAction(
+      { ...inputs, image: `${registry.host}/acme/other@${pushed.digest}`, provenance: 'false' },
+      { env: { RUNNER_TEMP: temp } },
+    );
+    assert.equal(second.exitCode, 0, second.stdout + second.stderr);
+    assert.equal(second.outputs.provenance, '');
+    assert.equal((await readCosignImage(store, pushed.digest, 'sig'))?.layers.length, 1);
+    assert.match(second.summary, /already there/);
+  });
+
+  it('fails before any command or request on bad inputs, naming the input and the fix', async () => {
+    const cases: Array<[Record<string, string>, Record<string, string>, RegExp]> = [
+      [{ builder: 'buildah', ...keyInputs() }, {}, /input "tags": is required with builder buildah/],
+      [
+        { builder: 'none', image: `${registry.host}/acme/app`, ...keyInputs() },
+        {},
+        /input "image": .* names no tag or digest/,
+      ],
+      [
+        {
+          builder: 'none',
+          image: `${registry.host}/acme/app:v1`,
+          ...keyInputs(),
+          'cosign-password': 'wrong',
+        },
+        GITHUB_ENV,
+        /input "cosign-password": /,
+      ],
+      [{ builder: 'none', image: `${registry.host}/acme/app:v1` }, GITHUB_ENV, /id-token: write/],
+      [
+        { builder: 'none', image: `${registry.host}/acme/app:v1`, ...keyInputs() },
+        {},
+        /input "provenance": .*set provenance: false/,
+      ],
+      [
+        { builder: 'buildx', tags: `${registry.host}/a:v1\nghcr.io/b/c:v1`, signing: 'key' },
+        {},
+        /2 inputs are invalid:[\s\S]*input "tags": .*not in[\s\S]*input "cosign-key": is required/,
+      ],
+    ];
+    for (const [inputs, env, message] of cases) {
+      const run = await runAction(inputs, { env: { ...env, RUNNER_TEMP: temp } });
+      assert.equal(run.exitCode, 1, JSON.stringify(inputs));
+      assert.match(run.stdout, message);
+      assert.deepEqual(run.outputs, {});
+    }
+    // Nothing was pushed or signed by those runs.
+    const store = client.repository({ registry: registry.host, repository: 'a' });
+    assert.deepEqual(await store.listTags().catch(() => []), []);
+  });
+
+  describe('keyless, over the Sigstore and GitHub OIDC stand-ins', () => {
+    let sigstore: SigstoreStandIn;
+    let oidc: OidcStandIn;
+    const identity = `https://github.com/${WORKFLOW}`;
+    const issuer = 'https://token.actions.githubusercontent.com';
+    before(async () => {
+      sigstore = await startSigstoreStandIn();
+      oidc = await startOidcStandIn(
+        fakeJwt({
+          iss: issuer,
+          aud: 'sigstore',
+          sub: identity,
+          exp: Math.floor(Date.now() / 1000) + 600,
+          repository: 'acme/app',
+          workflow_ref: WORKFLOW,
+          job_workflow_ref: WORKFLOW,
+          ref: 'refs/heads/main',
+          sha: GITHUB_ENV.GITHUB_SHA,
+          event_name: 'push',
+          run_id: '4242',
+          run_attempt: '1',
+        }),
+      );
+    });
+    after(async () => {
+      await oidc?.stop();
+      await sigstore?.stop();
+    });
+
+    it('signs by digest with a Fulcio certificate for the workflow; the bundle verifies against the trusted root', async () => {
+      const store = client.repository({ registry: registry.host, repository: 'acme/keyless' });
+      const pushed = await pushImage(store, makeImage([256]));
+      const run = await runAction(
+        {
+          builder: 'none',
+          image: `${registry.host}/acme/keyless@${pushed.digest}`,
+          'fulcio-url': sigstore.fulcioUrl,
+          'rekor-url': sigstore.rekorUrl,
+          'tsa-url': sigstore.tsaUrl,
+        },
+        {
+          env: {
+            RUNNER_TEMP: temp,
+            ACTIONS_ID_TOKEN_REQUEST_URL: oidc.requestUrl,
+            ACTIONS_ID_TOKEN_REQUEST_TOKEN: oidc.requestToken,
+          },
+        },
+      );
+      assert.equal(run.exitCode, 0, run.stdout + run.stderr);
+      assert.equal(run.outputs.digest, pushed.digest);
+      assert.deepEqual(
+        oidc.audiences.every((a) => a === 'sigstore'),
+        true,
+      );
+      const bundle = parseBundle(readFileSync(run.outputs['bundle-path']!));
+      verifyBundleKeyless(bundle, sigstore.trustedRoot, { subjectAlternativeName: identity, issuer });
+      assert.ok(run.summary.includes(identity), run.summary);
+      assert.ok(run.summary.includes(issuer), run.summary);
+      assert.equal(run.outputs.provenance!.split('\n').length, 2);
+      assert.ok(!logOf(run).includes(oidc.requestToken), 'the request token is in the log');
+    });
+  });
+});

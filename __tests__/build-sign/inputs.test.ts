@@ -1,0 +1,158 @@
+/** actions/build-sign inputs: parsed and validated from `INPUT_*` as the runner sets them. */
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import { InputError } from '@release-actions/shared/github';
+import { getInputs } from '../../actions/build-sign/src/context.ts';
+
+const PEM =
+  '-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\neyJrZGYiOnsibmFtZSI6InNjcnlwdCJ9fQ==\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n';
+
+function setInputs(inputs: Record<string, string>): void {
+  for (const key of Object.keys(process.env)) if (key.startsWith('INPUT_')) delete process.env[key];
+  for (const [name, value] of Object.entries(inputs)) process.env[`INPUT_${name.toUpperCase()}`] = value;
+}
+
+function problems(inputs: Record<string, string>): string[] {
+  setInputs(inputs);
+  try {
+    getInputs();
+  } catch (err) {
+    assert.ok(err instanceof InputError, `expected InputError, got ${String(err)}`);
+    return err.problems.map((p) => `${p.input}: ${p.message}`);
+  }
+  assert.fail('expected invalid inputs');
+}
+
+function captureStdout<T>(fn: () => T): { result: T; output: string } {
+  const write = process.stdout.write;
+  let output = '';
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    output += String(chunk);
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    return { result: fn(), output };
+  } finally {
+    process.stdout.write = write;
+  }
+}
+
+describe('build-sign inputs', () => {
+  afterEach(() => setInputs({}));
+
+  it('defaults: buildx, keyless, both formats, provenance, public-good Sigstore', () => {
+    setInputs({ tags: 'ghcr.io/acme/app:v1' });
+    const inputs = getInputs();
+    assert.equal(inputs.builder, 'buildx');
+    assert.equal(inputs.signing, 'keyless');
+    assert.equal(inputs['signature-format'], 'both');
+    assert.equal(inputs.provenance, true);
+    assert.equal(inputs.context, '.');
+    assert.equal(inputs['fulcio-url'], 'https://fulcio.sigstore.dev');
+    assert.equal(inputs['rekor-url'], 'https://rekor.sigstore.dev');
+    assert.equal(inputs['tsa-url'], undefined);
+    assert.deepEqual(
+      inputs.tags.map((t) => [t.registry, t.repository, t.tag]),
+      [['ghcr.io', 'acme/app', 'v1']],
+    );
+  });
+
+  it('reads tags relative to image, pairs, platforms and annotations', () => {
+    setInputs({
+      builder: 'buildah',
+      image: 'localhost:5000/acme/app',
+      tags: 'v1,latest\nlocalhost:5000/acme/app:sha-1',
+      'build-args': 'A=1\nNOTE=x, y = z',
+      labels: 'org.opencontainers.image.source=https://github.com/acme/app',
+      platforms: 'linux/amd64, linux/arm64/v8',
+      annotations: 'team=release',
+      'buildah-storage-driver': 'vfs',
+      'buildah-isolation': 'chroot',
+    });
+    const inputs = getInputs();
+    assert.deepEqual(
+      inputs.tags.map((t) => t.tag),
+      ['v1', 'latest', 'sha-1'],
+    );
+    assert.deepEqual(inputs['build-args'], [
+      ['A', '1'],
+      ['NOTE', 'x, y = z'],
+    ]);
+    assert.deepEqual(inputs.platforms, ['linux/amd64', 'linux/arm64/v8']);
+    assert.deepEqual(inputs.annotations, { team: 'release' });
+    assert.equal(inputs['buildah-isolation'], 'chroot');
+  });
+
+  it('reports every bad input at once, each with its fix', () => {
+    assert.deepEqual(
+      problems({
+        builder: 'kaniko',
+        signing: 'key',
+        'signature-format': 'v2',
+        provenance: 'yes',
+        platforms: 'amd64',
+      }).map((p) => p.split(':')[0]),
+      ['builder', 'platforms', 'signature-format', 'provenance', 'cosign-key'],
+    );
+    assert.match(
+      problems({ tags: 'ghcr.io/a/b:v1,docker.io/a/b:v1' })[0]!,
+      /^tags: "docker.io\/a\/b:v1" is not in ghcr.io\/a\/b/,
+    );
+    assert.match(problems({ tags: 'v1' })[0]!, /^tags: "v1" is a bare tag: set image/);
+    assert.match(problems({ image: 'ghcr.io/a/b:v1', tags: 'v2' })[0]!, /^image: .*has a tag or digest/);
+    assert.match(problems({ builder: 'none' })[0]!, /^image: is required with builder none/);
+    assert.match(
+      problems({ builder: 'none', image: 'ghcr.io/a/b:v1', tags: 'v2' })[0]!,
+      /^tags: are not set with builder none/,
+    );
+    assert.match(
+      problems({ builder: 'none', image: 'ghcr.io/a/b:v1', 'build-args': 'A=1' })[0]!,
+      /^build-args: applies to a build/,
+    );
+    assert.match(
+      problems({ tags: 'ghcr.io/a/b:v1', 'buildah-isolation': 'chroot' })[0]!,
+      /^buildah-isolation: applies to builder buildah only/,
+    );
+    assert.match(
+      problems({ tags: 'ghcr.io/a/b:v1', 'cosign-key': PEM })[0]!,
+      /^cosign-key: is set but signing is keyless/,
+    );
+    assert.match(
+      problems({ tags: 'ghcr.io/a/b:v1', signing: 'key', 'cosign-key': './cosign.key' })[0]!,
+      /^cosign-key: is not a PEM private key/,
+    );
+    assert.match(
+      problems({ tags: 'ghcr.io/a/b:v1', username: 'u' })[0]!,
+      /^password: is required with username/,
+    );
+    assert.match(
+      problems({ tags: 'ghcr.io/a/b:v1', 'fulcio-url': 'fulcio' })[0]!,
+      /^fulcio-url: "fulcio" is not a URL/,
+    );
+    assert.match(
+      problems({ tags: 'ghcr.io/a/b:v1', 'build-args': 'NOVALUE' })[0]!,
+      /^build-args: "NOVALUE" is not NAME=value/,
+    );
+  });
+
+  it('masks every secret the moment it is read, the key line by line too', () => {
+    setInputs({
+      tags: 'ghcr.io/a/b:v1',
+      signing: 'key',
+      'cosign-key': PEM,
+      'cosign-password': 'pw-123456789',
+      username: 'octocat',
+      password: 'registry-pass-1',
+      'github-token': 'ghs_token123456',
+    });
+    const { output } = captureStdout(() => getInputs());
+    for (const secret of [
+      'pw-123456789',
+      'registry-pass-1',
+      'ghs_token123456',
+      'eyJrZGYiOnsibmFtZSI6InNjcnlwdCJ9fQ==',
+    ])
+      assert.ok(output.includes(`::add-mask::${secret}`), `${secret} not masked`);
+    assert.ok(!output.includes('::add-mask::octocat'), 'a user name is not a secret');
+  });
+});

@@ -1,0 +1,282 @@
+/**
+ * The action's inputs, keyed by their action.yml names, read and validated all at once before any
+ * command or request. Secrets (registry password, GitHub token, cosign key and password) are
+ * masked the moment they are read.
+ */
+import * as core from '@actions/core';
+import { InputChecker, parseBoolean, parseChoice, parseList } from '@release-actions/shared/github';
+import {
+  isInsecureRegistry,
+  parseRegistryReference,
+  type RegistryReference,
+} from '@release-actions/shared/oci';
+import {
+  parseSignatureFormat,
+  SIGSTORE_PUBLIC_GOOD,
+  type SignatureFormat,
+} from '@release-actions/shared/sign';
+
+export const BUILDERS = ['buildx', 'buildah', 'none'] as const;
+export type Builder = (typeof BUILDERS)[number];
+export const SIGNING_MODES = ['keyless', 'key'] as const;
+export type SigningMode = (typeof SIGNING_MODES)[number];
+
+export interface Inputs {
+  builder: Builder;
+  /**
+   * builder none: the image to sign, with a tag or digest. Otherwise the repository the tags are
+   * relative to (no tag or digest), or undefined when every tag is a full reference.
+   */
+  image: RegistryReference | undefined;
+  /** Full references with a tag, all in one repository (builders only). */
+  tags: RegistryReference[];
+  context: string;
+  file: string | undefined;
+  'build-args': Array<[string, string]>;
+  labels: Array<[string, string]>;
+  platforms: string[];
+  target: string | undefined;
+  'buildah-storage-driver': string | undefined;
+  'buildah-isolation': string | undefined;
+  username: string | undefined;
+  password: string | undefined;
+  'github-token': string | undefined;
+  'insecure-registries': string[];
+  signing: SigningMode;
+  'cosign-key': string | undefined;
+  'cosign-password': string;
+  'signature-format': SignatureFormat;
+  annotations: Record<string, string>;
+  provenance: boolean;
+  'fulcio-url': string;
+  /** Rekor for keyless signatures (key signatures are not logged, as cosign --tlog-upload=false). */
+  'rekor-url': string;
+  'tsa-url': string | undefined;
+}
+
+/** Masks a secret, line by line as well (the runner masks a multi-line value only whole). */
+export function maskSecret(value: string): void {
+  if (!value) return;
+  core.setSecret(value);
+  for (const line of value.split(/\r?\n/)) if (line.trim().length >= 8) core.setSecret(line.trim());
+}
+
+export function getInputs(): Inputs {
+  const check = new InputChecker();
+  const raw = (name: string) => core.getInput(name);
+  const orUndefined = (name: string) => raw(name) || undefined;
+
+  // Secrets first: masked before anything could print them.
+  const password = core.getInput('password');
+  const githubToken = core.getInput('github-token');
+  const cosignKey = core.getInput('cosign-key');
+  const cosignPassword = core.getInput('cosign-password', { trimWhitespace: false });
+  for (const secret of [password, githubToken, cosignKey, cosignPassword]) maskSecret(secret);
+
+  const builder = check.field('builder', () => parseChoice(raw('builder') || 'buildx', BUILDERS), 'none');
+  const signing = check.field(
+    'signing',
+    () => parseChoice(raw('signing') || 'keyless', SIGNING_MODES),
+    'keyless',
+  );
+  const imageText = raw('image');
+  const image =
+    imageText === '' ? undefined : check.field('image', () => parseRegistryReference(imageText), undefined);
+  const tagTexts = parseList(raw('tags'), { commas: true });
+
+  const inputs: Inputs = {
+    builder,
+    image,
+    tags: [],
+    context: raw('context') || '.',
+    file: orUndefined('file'),
+    'build-args': check.field('build-args', () => parsePairs(raw('build-args'), 'NAME=value'), []),
+    labels: check.field('labels', () => parsePairs(raw('labels'), 'name=value'), []),
+    platforms: check.field('platforms', () => parsePlatforms(raw('platforms')), []),
+    target: orUndefined('target'),
+    'buildah-storage-driver': orUndefined('buildah-storage-driver'),
+    'buildah-isolation': check.field(
+      'buildah-isolation',
+      () =>
+        raw('buildah-isolation')
+          ? parseChoice(raw('buildah-isolation'), ['oci', 'chroot', 'rootless'])
+          : undefined,
+      undefined,
+    ),
+    username: orUndefined('username'),
+    password: password || undefined,
+    'github-token': githubToken || undefined,
+    'insecure-registries': parseList(raw('insecure-registries'), { commas: true }),
+    signing,
+    'cosign-key': cosignKey || undefined,
+    'cosign-password': cosignPassword,
+    'signature-format': check.field(
+      'signature-format',
+      () => parseSignatureFormat(raw('signature-format') || 'both'),
+      'both',
+    ),
+    annotations: check.field(
+      'annotations',
+      () => Object.fromEntries(parsePairs(raw('annotations'), 'key=value')),
+      {},
+    ),
+    provenance: check.field('provenance', () => parseBoolean(raw('provenance') || 'true'), true),
+    'fulcio-url': check.field(
+      'fulcio-url',
+      () => parseServiceUrl(raw('fulcio-url') || SIGSTORE_PUBLIC_GOOD.fulcioUrl),
+      '',
+    ),
+    'rekor-url': check.field(
+      'rekor-url',
+      () => parseServiceUrl(raw('rekor-url') || SIGSTORE_PUBLIC_GOOD.rekorUrl),
+      '',
+    ),
+    'tsa-url': check.field('tsa-url', () => optionalUrl(raw('tsa-url')), undefined),
+  };
+
+  // The image and its tags (unless builder itself is wrong: its checks would mislead).
+  const known = !check.has('builder');
+  if (!known) {
+    // nothing: the builder decides what image and tags must be
+  } else if (builder === 'none') {
+    if (imageText === '')
+      check.add(
+        'image',
+        'is required with builder none: give the pushed image, e.g. ghcr.io/acme/app@sha256:… or ghcr.io/acme/app:v1',
+      );
+    else if (image && !image.tag && !image.digest)
+      check.add(
+        'image',
+        `"${imageText}" names no tag or digest: with builder none give the image to sign, e.g. ${imageText}@sha256:… or ${imageText}:v1`,
+      );
+    if (tagTexts.length > 0)
+      check.add(
+        'tags',
+        'are not set with builder none (the image is already pushed): leave tags empty; promote moves tags later',
+      );
+  } else {
+    if (image && (image.tag || image.digest))
+      check.add(
+        'image',
+        `"${imageText}" has a tag or digest: with builder ${builder} give the repository only (e.g. ghcr.io/acme/app) and put tags in tags`,
+      );
+    inputs.tags = check.field('tags', () => parseTags(tagTexts, image, builder), []);
+  }
+  if (known && builder !== 'buildah') {
+    for (const name of ['buildah-storage-driver', 'buildah-isolation'])
+      if (raw(name)) check.add(name, `applies to builder buildah only: remove it, or set builder: buildah`);
+  }
+  if (known && builder === 'none') {
+    for (const name of ['build-args', 'labels', 'platforms', 'target', 'file'])
+      if (raw(name)) check.add(name, 'applies to a build: with builder none nothing is built, so remove it');
+  }
+
+  // Registry credentials come in pairs.
+  if (inputs.username && !inputs.password)
+    check.add('password', 'is required with username: pass the registry password or token from a secret');
+  if (inputs.password && !inputs.username)
+    check.add('username', 'is required with password: give the registry user name');
+  for (const registry of inputs['insecure-registries'])
+    if (!/^[A-Za-z0-9.[\]:-]+$/.test(registry))
+      check.add(
+        'insecure-registries',
+        `"${registry}" is not a host[:port]: list registries as e.g. registry.internal:5000`,
+      );
+
+  // Signing.
+  if (signing === 'key' && !inputs['cosign-key'])
+    check.add(
+      'cosign-key',
+      'is required with signing: key: pass the cosign private key (PEM) from a secret, e.g. ${{ secrets.COSIGN_PRIVATE_KEY }}',
+    );
+  if (signing === 'keyless' && inputs['cosign-key'])
+    check.add(
+      'cosign-key',
+      'is set but signing is keyless: set signing: key to sign with the key, or remove cosign-key',
+    );
+  if (inputs['cosign-key'] && !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(inputs['cosign-key']))
+    check.add(
+      'cosign-key',
+      'is not a PEM private key: pass the contents of cosign.key (-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----…), not a path',
+    );
+
+  check.throwIfAny();
+  return inputs;
+}
+
+/** The registry the image lives in (for credentials and plain-HTTP decisions). */
+export function targetRegistry(inputs: Inputs): string {
+  return (inputs.builder === 'none' ? inputs.image : (inputs.tags[0] ?? inputs.image))!.registry;
+}
+
+export function isInsecure(inputs: Inputs): boolean {
+  return isInsecureRegistry(targetRegistry(inputs), inputs['insecure-registries']);
+}
+
+/** `NAME=value` lines (values may hold commas and `=`; one per line). */
+function parsePairs(text: string, shape: string): Array<[string, string]> {
+  return parseList(text).map((line) => {
+    const eq = line.indexOf('=');
+    if (eq <= 0) throw new Error(`"${line.slice(0, 40)}" is not ${shape}: write one ${shape} per line`);
+    return [line.slice(0, eq).trim(), line.slice(eq + 1)];
+  });
+}
+
+const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/;
+
+function parsePlatforms(text: string): string[] {
+  const platforms = parseList(text, { commas: true });
+  for (const p of platforms)
+    if (!PLATFORM.test(p))
+      throw new Error(`"${p}" is not os/arch[/variant]: use e.g. linux/amd64, linux/arm64/v8`);
+  return [...new Set(platforms)];
+}
+
+/** Tags as full references in one repository: `v1` (relative to image) or `ghcr.io/acme/app:v1`. */
+function parseTags(
+  texts: string[],
+  image: RegistryReference | undefined,
+  builder: Builder,
+): RegistryReference[] {
+  if (texts.length === 0)
+    throw new Error(
+      `is required with builder ${builder}: give at least one, e.g. ghcr.io/acme/app:sha-\${{ github.sha }} (one per line)`,
+    );
+  const tags = texts.map((text) => {
+    if (/^[\w][\w.-]{0,127}$/.test(text)) {
+      if (!image)
+        throw new Error(
+          `"${text}" is a bare tag: set image to the repository (e.g. ghcr.io/acme/app), or write the full reference`,
+        );
+      return { ...image, tag: text } as RegistryReference;
+    }
+    const ref = parseRegistryReference(text);
+    if (!ref.tag || ref.digest)
+      throw new Error(`"${text}" must end in :tag (no digest): e.g. ghcr.io/acme/app:v1`);
+    return ref;
+  });
+  const first = tags[0]!;
+  const base = image ?? first;
+  for (const [i, t] of tags.entries())
+    if (t.registry !== base.registry || t.repository !== base.repository)
+      throw new Error(
+        `"${texts[i]}" is not in ${base.registry}/${base.repository}: every tag must name the repository the image is signed in (run the action once per repository)`,
+      );
+  return tags;
+}
+
+function parseServiceUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new Error(`"${text}" is not a URL: write it as https://host[:port]`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new Error(`"${text}" must be an http(s) URL`);
+  return text.replace(/\/+$/, '');
+}
+
+function optionalUrl(text: string): string | undefined {
+  return text === '' ? undefined : parseServiceUrl(text);
+}

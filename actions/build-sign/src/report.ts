@@ -1,0 +1,94 @@
+/**
+ * What the action reports: outputs (printed as well as set) and the job summary a release manager
+ * reads: image by digest, tags, who signed (certificate identity or key fingerprint), and where the
+ * signatures and attestations were stored. No secret reaches either.
+ */
+import * as core from '@actions/core';
+import { escapeHtml } from '@release-actions/shared/github';
+import type { SignImageResult } from '@release-actions/shared/sign';
+import type { Builder } from './context.ts';
+
+export interface Report {
+  builder: Builder;
+  /** `registry/repository`. */
+  name: string;
+  digest: string;
+  tags: string[];
+  /** builder none, image given by tag: the tag it was resolved from. */
+  resolvedFrom: string | undefined;
+  signed: SignImageResult;
+  bundlePath: string | undefined;
+}
+
+export function signatureLocations(signed: SignImageResult): string[] {
+  return [signed.signature.legacy?.location, signed.signature.bundle?.location].filter(
+    (l): l is string => l !== undefined,
+  );
+}
+
+export function provenanceLocations(signed: SignImageResult): string[] {
+  return [signed.provenance?.legacy?.location, signed.provenance?.bundle?.location].filter(
+    (l): l is string => l !== undefined,
+  );
+}
+
+/** One line on who signed, for the log and the summary. */
+export function signerText(signed: SignImageResult): string {
+  const id = signed.identity;
+  if (!id) return 'unknown';
+  if (id.kind === 'key') return `key ${id.fingerprint}`;
+  return `${id.subject}${id.issuer ? ` (issuer ${id.issuer})` : ''}`;
+}
+
+export function setOutputs(report: Report): void {
+  const set = (name: string, value: string) => {
+    core.setOutput(name, value);
+    core.info(`output ${name}: ${value.includes('\n') ? value.replaceAll('\n', ', ') : value}`);
+  };
+  set('digest', report.digest);
+  set('image', `${report.name}@${report.digest}`);
+  set('tags', report.tags.join('\n'));
+  set('signature', signatureLocations(report.signed).join('\n'));
+  set('provenance', provenanceLocations(report.signed).join('\n'));
+  set('bundle-path', report.bundlePath ?? '');
+}
+
+export async function writeSummary(report: Report): Promise<void> {
+  const code = (text: string) => `<code>${escapeHtml(text)}</code>`;
+  const list = (items: string[], empty: string) => (items.length ? items.map(code).join('<br>') : empty);
+  const { signed } = report;
+  const id = signed.identity;
+  const signer =
+    id?.kind === 'certificate'
+      ? `keyless: ${code(id.subject)}${id.issuer ? `<br>issuer ${code(id.issuer)}` : ''}`
+      : id?.kind === 'key'
+        ? `key, fingerprint ${code(id.fingerprint)}`
+        : '—';
+  const sigs = [
+    signed.signature.legacy &&
+      `${code(signed.signature.legacy.location)} (cosign .sig${signed.signature.legacy.appended === false ? ', already there' : ''})`,
+    signed.signature.bundle && `${code(signed.signature.bundle.location)} (Sigstore bundle referrer)`,
+  ].filter(Boolean);
+  const atts = [
+    signed.provenance?.legacy && `${code(signed.provenance.legacy.location)} (cosign .att)`,
+    signed.provenance?.bundle && `${code(signed.provenance.bundle.location)} (Sigstore bundle referrer)`,
+  ].filter(Boolean);
+  const built =
+    report.builder === 'none'
+      ? `not built here${report.resolvedFrom ? `; resolved from tag ${code(report.resolvedFrom)}` : ''}`
+      : report.builder;
+  const row = (name: string, value: string) => [{ data: name, header: true }, value];
+  await core.summary
+    .addHeading(`✅ Signed ${escapeHtml(report.name)}`, 2)
+    .addTable([
+      row('Image', code(`${report.name}@${report.digest}`)),
+      row('Digest', code(report.digest)),
+      row('Tags', list(report.tags, '—')),
+      row('Builder', built),
+      row('Signed by', signer),
+      row('Signatures', sigs.join('<br>') || '—'),
+      row('SLSA provenance', atts.join('<br>') || 'not attached (provenance: false)'),
+      ...(report.bundlePath ? [row('Bundle file', code(report.bundlePath))] : []),
+    ])
+    .write();
+}

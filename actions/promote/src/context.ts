@@ -1,0 +1,179 @@
+/**
+ * The promote action's inputs, keyed by their action.yml names, read and validated all at once
+ * before any request; secrets are masked the moment they are read.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import * as core from '@actions/core';
+import {
+  InputChecker,
+  parseBoolean,
+  parseInteger,
+  parseList,
+  parseTrustInputs,
+  type TrustInputs,
+} from '@release-actions/shared/github';
+import {
+  parsePlatform,
+  parseRegistryReference,
+  type Platform,
+  type RegistryReference,
+} from '@release-actions/shared/oci';
+import {
+  checkTransition,
+  environment,
+  parsePolicy,
+  type Environment,
+  type EnvironmentsPolicy,
+} from '@release-actions/shared/promote';
+
+export interface Inputs {
+  source: RegistryReference;
+  /** Where the image goes: from `target`, or the `to` environment's repository. */
+  target: Pick<RegistryReference, 'registry' | 'repository'>;
+  tags: string[];
+  /** The environments and the rule that allows the move, when `to` is set. */
+  environments?: { policy: EnvironmentsPolicy; from?: Environment; to: Environment; rule: string };
+  'protected-tags': string[];
+  'no-clobber': boolean;
+  keep: number;
+  platforms: Platform[];
+  'dry-run': boolean;
+  verify: boolean;
+  trust: TrustInputs | undefined;
+  username: string;
+  password: string;
+  'github-token': string;
+  'insecure-registries': string[];
+}
+
+export function getInputs(): Inputs {
+  const check = new InputChecker();
+  const raw = (name: string) => core.getInput(name);
+  for (const secret of ['password', 'github-token']) if (raw(secret)) core.setSecret(raw(secret));
+
+  const source = check.field(
+    'source',
+    () => required(raw('source'), 'ghcr.io/acme/app@sha256:…', parseRegistryReference),
+    undefined,
+  );
+  const verify = check.field('verify', () => parseBoolean(raw('verify') || 'true'), true);
+  const trust = verify ? parseTrustInputs(raw, check) : undefined;
+  const environments = readEnvironments(check, raw);
+  let target: Inputs['target'] | undefined;
+  if (raw('target')) {
+    const ref = check.field('target', () => parseRegistryReference(raw('target')), undefined);
+    if (ref && (ref.tag || ref.digest))
+      check.add(
+        'target',
+        `name a repository without tag or digest (put tags in "tags"), e.g. ${ref.registry}/${ref.repository}`,
+      );
+    else if (ref) target = { registry: ref.registry, repository: ref.repository };
+  }
+  if (environments && source && environments.from) {
+    const home = environments.from.repository;
+    if (home.registry !== source.registry || home.repository !== source.repository) {
+      check.add(
+        'source',
+        `is in ${source.registry}/${source.repository}, but environment "${environments.from.name}" lives in ${home.registry}/${home.repository}`,
+      );
+    }
+  }
+  if (environments) {
+    const home = environments.to.repository;
+    if (target && (target.registry !== home.registry || target.repository !== home.repository)) {
+      check.add(
+        'target',
+        `is ${target.registry}/${target.repository}, but environment "${environments.to.name}" lives in ${home.registry}/${home.repository}: leave target empty or make them agree`,
+      );
+    }
+    target ??= home;
+  } else if (!target && !check.has('to')) {
+    check.add(
+      'target',
+      'is required without "to": give the repository to promote into, e.g. registry.acme.example/app',
+    );
+  }
+
+  const inputs = {
+    source,
+    target,
+    tags: parseList(raw('tags'), { commas: true }),
+    ...(environments && { environments }),
+    'protected-tags': parseList(raw('protected-tags'), { commas: true }),
+    'no-clobber': check.field('no-clobber', () => parseBoolean(raw('no-clobber') || 'true'), true),
+    keep: check.field('keep', () => parseInteger(raw('keep') || '2', { min: 0, max: 100 }), 2),
+    platforms: check.field(
+      'platforms',
+      () => parseList(raw('platforms'), { commas: true }).map(parsePlatform),
+      [],
+    ),
+    'dry-run': check.field('dry-run', () => parseBoolean(raw('dry-run') || 'false'), false),
+    verify,
+    trust,
+    username: raw('username'),
+    password: raw('password'),
+    'github-token': raw('github-token'),
+    'insecure-registries': parseList(raw('insecure-registries'), { commas: true }),
+  };
+  if (inputs.username && !inputs.password) check.add('password', 'is required with username');
+  check.throwIfAny();
+  return inputs as Inputs;
+}
+
+function required<T>(value: string, example: string, parse: (text: string) => T): T {
+  if (value === '') throw new Error(`is required, e.g. ${example}`);
+  return parse(value);
+}
+
+function readEnvironments(check: InputChecker, raw: (name: string) => string): Inputs['environments'] {
+  const [from, to] = [raw('from'), raw('to')];
+  if (!to) {
+    if (from) check.add('to', `is required with from: name the environment to promote "${from}" into`);
+    return undefined;
+  }
+  let policy: EnvironmentsPolicy;
+  try {
+    if (raw('environments')) policy = parsePolicy(raw('environments'), 'the environments input');
+    else {
+      const file = raw('environments-file') || '.github/release-environments.yml';
+      if (!existsSync(file)) {
+        check.add(
+          'environments-file',
+          `"${file}" does not exist: commit an environments policy there (see docs/promote.md) or give it inline in "environments"`,
+        );
+        return undefined;
+      }
+      policy = parsePolicy(readFileSync(file, 'utf8'), file);
+    }
+  } catch (err) {
+    check.add(raw('environments') ? 'environments' : 'environments-file', (err as Error).message);
+    return undefined;
+  }
+  try {
+    const toEnv = environment(policy, to, 'to');
+    if (!from) {
+      // Only the first environment is entered from outside the chain: anything else must say where it comes from.
+      const first = policy.environments[0]!;
+      if (toEnv.name !== first.name) {
+        check.add(
+          'from',
+          `is required to promote into "${to}": name the environment the image comes from, so the policy in ${policy.source} can check the move (only "${first.name}", the first environment, takes images from outside)`,
+        );
+        return undefined;
+      }
+      return { policy, to: toEnv, rule: 'first environment' };
+    }
+    const rule = checkTransition(policy, from, to).rule;
+    return { policy, from: environment(policy, from, 'from'), to: toEnv, rule };
+  } catch (err) {
+    check.add(
+      (err as { code?: string }).code === 'TRANSITION_REFUSED'
+        ? 'to'
+        : from && !policy.environments.some((e) => e.name === from)
+          ? 'from'
+          : 'to',
+      (err as Error).message,
+    );
+    return undefined;
+  }
+}

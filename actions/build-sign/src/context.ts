@@ -58,7 +58,11 @@ export interface Inputs {
 export function maskSecret(value: string): void {
   if (!value) return;
   core.setSecret(value);
-  for (const line of value.split(/\r?\n/)) if (line.trim().length >= 8) core.setSecret(line.trim());
+  for (const line of value.split(/\r?\n/)) {
+    const text = line.trim();
+    // PEM armour lines (-----BEGIN …-----) are not secret; masking them would garble our hints.
+    if (text.length >= 8 && !text.startsWith('-----')) core.setSecret(text);
+  }
 }
 
 export function getInputs(): Inputs {

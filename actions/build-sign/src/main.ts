@@ -8,22 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as core from '@actions/core';
 import { errorMessage, HttpClient, type Logger } from '@release-actions/shared';
-import {
-  buildWithBuildah,
-  buildWithBuildx,
-  dockerLogin,
-  resolveImage,
-  spawnExec,
-  tagDigest,
-  type BuildRequest,
-} from '@release-actions/shared/build';
-import {
-  CredentialResolver,
-  RegistryClient,
-  formatReference,
-  type Repository,
-} from '@release-actions/shared/oci';
+import { tagDigest } from '@release-actions/shared/build';
+import { CredentialResolver, RegistryClient, formatReference } from '@release-actions/shared/oci';
 import { signImage } from '@release-actions/shared/sign';
+import { build, explicitCredential } from './build.ts';
 import { getInputs, targetRegistry, type Inputs } from './context.ts';
 import { setOutputs, signerText, writeSummary, type Report } from './report.ts';
 import { setUpSigning } from './signer.ts';
@@ -33,65 +21,6 @@ const logger: Logger = {
   info: (m) => core.info(m),
   warning: (m) => core.warning(m),
 };
-
-interface Pushed {
-  digest: string;
-  tags: string[];
-  resolvedFrom: string | undefined;
-}
-
-function buildRequest(inputs: Inputs): BuildRequest {
-  return {
-    context: inputs.context,
-    ...(inputs.file && { file: inputs.file }),
-    buildArgs: inputs['build-args'],
-    labels: inputs.labels,
-    tags: inputs.tags,
-    platforms: inputs.platforms,
-    ...(inputs.target && { target: inputs.target }),
-  };
-}
-
-/** Username and password for the target registry: the inputs, else GITHUB_TOKEN for ghcr.io, else none. */
-function explicitCredential(inputs: Inputs): { username: string; password: string } | undefined {
-  if (inputs.username && inputs.password) return { username: inputs.username, password: inputs.password };
-  if (targetRegistry(inputs) === 'ghcr.io' && inputs['github-token'])
-    return { username: process.env.GITHUB_ACTOR || 'x-access-token', password: inputs['github-token'] };
-  return undefined;
-}
-
-async function build(inputs: Inputs, store: Repository, resolver: CredentialResolver): Promise<Pushed> {
-  const exec = spawnExec({ logger });
-  const tempDir = process.env.RUNNER_TEMP || tmpdir();
-  if (inputs.builder === 'none') {
-    const image = inputs.image!;
-    const resolved = await resolveImage(store, image);
-    if (resolved.resolvedFrom)
-      core.info(`${formatReference(image)} resolves to ${resolved.digest}: signing that digest`);
-    return { digest: resolved.digest, tags: [], resolvedFrom: resolved.resolvedFrom };
-  }
-  const request = buildRequest(inputs);
-  if (inputs.builder === 'buildx') {
-    const credential = explicitCredential(inputs);
-    if (credential) await dockerLogin(targetRegistry(inputs), credential, { exec, logger });
-    const built = await buildWithBuildx(request, { exec, tempDir, logger });
-    return { digest: built.digest, tags: built.tags, resolvedFrom: undefined };
-  }
-  const resolved = await resolver.resolve(targetRegistry(inputs));
-  const credential = resolved && 'username' in resolved ? resolved : undefined;
-  if (resolved && !credential)
-    core.info('registry credentials are a token: buildah finds its own (auth.json or ~/.docker/config.json)');
-  const built = await buildWithBuildah(request, {
-    exec,
-    tempDir,
-    logger,
-    ...(credential && { credential }),
-    ...(inputs['buildah-storage-driver'] && { storageDriver: inputs['buildah-storage-driver'] }),
-    ...(inputs['buildah-isolation'] && { isolation: inputs['buildah-isolation'] }),
-    insecureRegistries: inputs['insecure-registries'],
-  });
-  return { digest: built.digest, tags: built.tags, resolvedFrom: undefined };
-}
 
 export async function run(): Promise<void> {
   let inputs: Inputs;
@@ -131,7 +60,7 @@ export async function run(): Promise<void> {
       inputs.builder === 'none'
         ? `Resolving ${formatReference(inputs.image!)}`
         : `Building and pushing ${name} with ${inputs.builder}`,
-      () => build(inputs, store, resolver),
+      () => build(inputs, store, resolver, logger),
     );
 
     const tags = await core.group(`Checking ${name}@${pushed.digest} in the registry`, async () => {

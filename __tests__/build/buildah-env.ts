@@ -5,7 +5,7 @@
  * `busybox-static`. Each test gets its own storage, removed afterwards.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BuildahSettings } from '@release-actions/shared/build';
@@ -20,9 +20,24 @@ export function requireBuildahTools(): void {
   } catch {
     throw new Error('buildah is not installed: apt-get install buildah (see .ci/run)');
   }
-  const file = execFileSync('file', ['-L', BUSYBOX], { encoding: 'utf8' });
-  if (!/statically linked/.test(file))
-    throw new Error(`${BUSYBOX} is not a static binary: apt-get install busybox-static`);
+  if (!isStaticElf(BUSYBOX))
+    throw new Error(`${BUSYBOX} is missing or not a static binary: apt-get install busybox-static`);
+}
+
+/** Whether a file is a 64-bit ELF executable without a program interpreter (PT_INTERP), i.e. static. */
+export function isStaticElf(path: string): boolean {
+  let elf: Buffer;
+  try {
+    elf = readFileSync(path);
+  } catch {
+    return false;
+  }
+  if (elf.length < 64 || elf.readUInt32BE(0) !== 0x7f454c46 || elf[4] !== 2) return false;
+  const phoff = Number(elf.readBigUInt64LE(0x20));
+  const phentsize = elf.readUInt16LE(0x36);
+  const phnum = elf.readUInt16LE(0x38);
+  for (let i = 0; i < phnum; i++) if (elf.readUInt32LE(phoff + i * phentsize) === 3) return false;
+  return true;
 }
 
 export interface BuildahSandbox extends Required<Pick<BuildahSettings, 'root' | 'runroot'>> {

@@ -10,6 +10,13 @@ import { SbomError } from './errors.ts';
 
 export type Compression = 'gzip' | 'zstd' | 'none';
 
+/**
+ * Output chunk size for the decompressors. Node's default (16 KiB) makes every 16 KiB of tar a
+ * round trip to the thread pool and a callback on the main thread, which left the walker at about
+ * half the throughput of `gzip -dc | tar -t`; 256 KiB chunks cut that overhead by 16× (bench/sbom).
+ */
+export const DECOMPRESS_CHUNK_SIZE = 256 * 1024;
+
 const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
 const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
 
@@ -95,7 +102,8 @@ export async function decompressorFor(
       `${what}: media type ${mediaType} says ${declared}, its bytes say ${compression}; reading it as ${compression}`,
     );
   }
-  if (compression === 'gzip') return { compression, decompressor: createGunzip() };
-  if (compression === 'zstd') return { compression, decompressor: createZstdDecompress() };
+  const chunkSize = DECOMPRESS_CHUNK_SIZE;
+  if (compression === 'gzip') return { compression, decompressor: createGunzip({ chunkSize }) };
+  if (compression === 'zstd') return { compression, decompressor: createZstdDecompress({ chunkSize }) };
   return { compression };
 }

@@ -5,7 +5,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { InputChecker, InputError, parseTrustInputs } from '@release-actions/shared/github';
+import { InputChecker, InputError } from '@release-actions/shared/github';
+import { parseTrustInputs } from '@release-actions/shared/verify';
 import { publicKeyToPem } from '@release-actions/shared/sign';
 
 const pub = () => publicKeyToPem(generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey);

@@ -82285,7 +82285,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5893);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2571);
 // Entry point of actions/promote: the runner executes the bundle of this file.
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -82295,7 +82295,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5893:
+/***/ 2571:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -90038,67 +90038,6 @@ function signerText(s) {
     return s.kind === 'key' ? `key ${s.fingerprint}` : `${s.subject} (${s.issuer})`;
 }
 
-;// CONCATENATED MODULE: ../../packages/shared/src/verify/index.ts
-/**
- * Image verification (`@release-actions/shared/verify`): fail-closed checks that an image is
- * signed by the trusted keys or keyless identity, in cosign's legacy format or as Sigstore bundle
- * referrers, carries the required signed attestations about its digest, and is the expected
- * digest. See docs/verify-image.md.
- */
-
-
-
-
-
-
-
-;// CONCATENATED MODULE: ../../packages/shared/src/github/errors.ts
-
-/**
- * Bad action inputs, found before any request. It lists every input at fault at once, each message
- * naming the input and saying what would be valid, so one run shows the user everything to fix.
- */
-class InputError extends ReleaseError {
-    problems;
-    constructor(problems) {
-        const lines = problems.map((p) => `input "${p.input}": ${p.message}`);
-        super('INVALID_INPUT', lines.length === 1 ? lines[0] : `${lines.length} inputs are invalid:\n- ${lines.join('\n- ')}`);
-        this.problems = problems;
-    }
-}
-/**
- * Collects the problems of several inputs so they can all be reported together.
- *
- *     const check = new InputChecker();
- *     const timeout = check.field('timeout', () => parseDuration(raw));
- *     check.throwIfAny();
- */
-class InputChecker {
-    problems = [];
-    /** Runs `parse`; on a throw, records its message against `input` and returns `fallback`. */
-    field(input, parse, fallback) {
-        try {
-            return parse();
-        }
-        catch (err) {
-            this.problems.push({ input, message: err instanceof Error ? err.message : String(err) });
-            return fallback;
-        }
-    }
-    /** Records a problem found by a check across inputs. */
-    add(input, message) {
-        this.problems.push({ input, message });
-    }
-    /** Whether `input` already has a problem recorded (to skip checks that depend on it). */
-    has(input) {
-        return this.problems.some((p) => p.input === input);
-    }
-    throwIfAny() {
-        if (this.problems.length > 0)
-            throw new InputError(this.problems);
-    }
-}
-
 ;// CONCATENATED MODULE: ../../packages/shared/src/github/inputs.ts
 /**
  * Parsers for action input values, shared by every action. They take the raw string and return a
@@ -90242,31 +90181,11 @@ function secretParts(value) {
     return parts.filter((p) => p.length > 0);
 }
 
-;// CONCATENATED MODULE: ../../packages/shared/src/github/summary.ts
-/**
- * Helpers for job summaries (GitHub-flavoured Markdown with HTML). `core.summary` writes cells as
- * raw HTML, so any text that came from a server or a user must be escaped first.
- */
-/** Escapes text for an HTML element or attribute. */
-function escapeHtml(text) {
-    return text
-        .replaceAll('&', '&amp;')
-        .replaceAll('<', '&lt;')
-        .replaceAll('>', '&gt;')
-        .replaceAll('"', '&quot;')
-        .replaceAll("'", '&#39;');
-}
-/** Shortens text to `max` characters on one line, marking the cut with an ellipsis. */
-function truncate(text, max) {
-    const line = text.replace(/\s+/g, ' ').trim();
-    return line.length <= max ? line : `${line.slice(0, Math.max(0, max - 1))}…`;
-}
-
-;// CONCATENATED MODULE: ../../packages/shared/src/github/trust.ts
+;// CONCATENATED MODULE: ../../packages/shared/src/verify/inputs.ts
 /**
  * The trust inputs every verifying action shares (verify-image, promote, canary), with the same
  * names everywhere, parsed into the trust, format and attestation parts of a
- * {@link VerifyPolicy}. No runner access: the action passes a getter (`core.getInput`) and an
+ * {@link VerifyPolicy} (exported from `@release-actions/shared/verify`, not `/github`, so actions that do not verify never bundle Sigstore). No runner access: the action passes a getter (`core.getInput`) and an
  * {@link InputChecker}, which collects every problem against the input at fault.
  *
  * | input                              | meaning                                                                       |
@@ -90460,6 +90379,88 @@ function exclusive(check, name, exact, regexp) {
     return undefined;
 }
 
+;// CONCATENATED MODULE: ../../packages/shared/src/verify/index.ts
+/**
+ * Image verification (`@release-actions/shared/verify`): fail-closed checks that an image is
+ * signed by the trusted keys or keyless identity, in cosign's legacy format or as Sigstore bundle
+ * referrers, carries the required signed attestations about its digest, and is the expected
+ * digest. See docs/verify-image.md.
+ */
+
+
+
+
+
+
+
+
+;// CONCATENATED MODULE: ../../packages/shared/src/github/errors.ts
+
+/**
+ * Bad action inputs, found before any request. It lists every input at fault at once, each message
+ * naming the input and saying what would be valid, so one run shows the user everything to fix.
+ */
+class InputError extends ReleaseError {
+    problems;
+    constructor(problems) {
+        const lines = problems.map((p) => `input "${p.input}": ${p.message}`);
+        super('INVALID_INPUT', lines.length === 1 ? lines[0] : `${lines.length} inputs are invalid:\n- ${lines.join('\n- ')}`);
+        this.problems = problems;
+    }
+}
+/**
+ * Collects the problems of several inputs so they can all be reported together.
+ *
+ *     const check = new InputChecker();
+ *     const timeout = check.field('timeout', () => parseDuration(raw));
+ *     check.throwIfAny();
+ */
+class InputChecker {
+    problems = [];
+    /** Runs `parse`; on a throw, records its message against `input` and returns `fallback`. */
+    field(input, parse, fallback) {
+        try {
+            return parse();
+        }
+        catch (err) {
+            this.problems.push({ input, message: err instanceof Error ? err.message : String(err) });
+            return fallback;
+        }
+    }
+    /** Records a problem found by a check across inputs. */
+    add(input, message) {
+        this.problems.push({ input, message });
+    }
+    /** Whether `input` already has a problem recorded (to skip checks that depend on it). */
+    has(input) {
+        return this.problems.some((p) => p.input === input);
+    }
+    throwIfAny() {
+        if (this.problems.length > 0)
+            throw new InputError(this.problems);
+    }
+}
+
+;// CONCATENATED MODULE: ../../packages/shared/src/github/summary.ts
+/**
+ * Helpers for job summaries (GitHub-flavoured Markdown with HTML). `core.summary` writes cells as
+ * raw HTML, so any text that came from a server or a user must be escaped first.
+ */
+/** Escapes text for an HTML element or attribute. */
+function escapeHtml(text) {
+    return text
+        .replaceAll('&', '&amp;')
+        .replaceAll('<', '&lt;')
+        .replaceAll('>', '&gt;')
+        .replaceAll('"', '&quot;')
+        .replaceAll("'", '&#39;');
+}
+/** Shortens text to `max` characters on one line, marking the cut with an ellipsis. */
+function truncate(text, max) {
+    const line = text.replace(/\s+/g, ' ').trim();
+    return line.length <= max ? line : `${line.slice(0, Math.max(0, max - 1))}…`;
+}
+
 ;// CONCATENATED MODULE: ../../packages/shared/src/github/index.ts
 /**
  * Runner-facing helpers that do not touch the runner: input parsing and validation, job-summary
@@ -90469,12 +90470,12 @@ function exclusive(check, name, exact, regexp) {
 
 
 
-
 ;// CONCATENATED MODULE: ./src/context.ts
 /**
  * The promote action's inputs, keyed by their action.yml names, read and validated all at once
  * before any request; secrets are masked the moment they are read.
  */
+
 
 
 

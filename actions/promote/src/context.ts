@@ -4,14 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import * as core from '@actions/core';
-import {
-  InputChecker,
-  parseBoolean,
-  parseInteger,
-  parseList,
-  parseTrustInputs,
-  type TrustInputs,
-} from '@release-actions/shared/github';
+import { InputChecker, parseBoolean, parseInteger, parseList } from '@release-actions/shared/github';
 import {
   parsePlatform,
   parseRegistryReference,
@@ -25,6 +18,7 @@ import {
   type Environment,
   type EnvironmentsPolicy,
 } from '@release-actions/shared/promote';
+import { parseTrustInputs, type TrustInputs } from '@release-actions/shared/verify';
 
 export interface Inputs {
   source: RegistryReference;

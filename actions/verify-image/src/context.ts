@@ -5,7 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import * as core from '@actions/core';
-import { InputChecker, parseList, parseTrustInputs, type TrustInputs } from '@release-actions/shared/github';
+import { InputChecker, parseList } from '@release-actions/shared/github';
+import { parseTrustInputs, type TrustInputs } from '@release-actions/shared/verify';
 import { isDigest, parseRegistryReference, type RegistryReference } from '@release-actions/shared/oci';
 
 /** One image to verify, with the digest it must have (if any). */

@@ -5,4 +5,3 @@
 export * from './errors.ts';
 export * from './inputs.ts';
 export * from './summary.ts';
-export * from './trust.ts';

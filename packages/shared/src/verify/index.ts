@@ -10,3 +10,4 @@ export * from './candidates.ts';
 export * from './check.ts';
 export * from './provenance.ts';
 export * from './verify.ts';
+export * from './inputs.ts';

@@ -1,7 +1,7 @@
 /**
  * The trust inputs every verifying action shares (verify-image, promote, canary), with the same
  * names everywhere, parsed into the trust, format and attestation parts of a
- * {@link VerifyPolicy}. No runner access: the action passes a getter (`core.getInput`) and an
+ * {@link VerifyPolicy} (exported from `@release-actions/shared/verify`, not `/github`, so actions that do not verify never bundle Sigstore). No runner access: the action passes a getter (`core.getInput`) and an
  * {@link InputChecker}, which collects every problem against the input at fault.
  *
  * | input                              | meaning                                                                       |
@@ -33,10 +33,10 @@ import {
   type ProvenancePins,
   type Trust,
   type VerifySignatureFormat,
-} from '../verify/policy.ts';
+} from './policy.ts';
 import { loadPublicKey } from '../sign/keys.ts';
-import type { InputChecker } from './errors.ts';
-import { parseChoice, parseList } from './inputs.ts';
+import type { InputChecker } from '../github/errors.ts';
+import { parseChoice, parseList } from '../github/inputs.ts';
 
 /** The names of the trust inputs, as action.yml spells them. */
 export const TRUST_INPUTS = [

@@ -1,12 +1,15 @@
 /**
  * Declared dependencies of a source tree, from lockfiles (syft's "declared" catalogers):
  * package-lock.json (v1–v3, dependency edges resolved as Node resolves modules),
- * requirements*.txt (pinned `==`/`===` lines only), go.mod (requires, after `replace`), and
- * Cargo.lock.
+ * pnpm-lock.yaml and yarn.lock (catalogers/js-locks.ts), requirements*.txt (pinned `==`/`===`
+ * lines only), poetry.lock and uv.lock (catalogers/python-locks.ts), go.mod (requires, after
+ * `replace`), and Cargo.lock.
  */
 import { posix } from 'node:path';
 import type { FileRecord } from './filetree.ts';
+import { pnpmLockCataloger, yarnLockCataloger } from './catalogers/js-locks.ts';
 import { npmLicenses, npmPurl } from './catalogers/npm.ts';
+import { poetryLockCataloger, uvLockCataloger } from './catalogers/python-locks.ts';
 import { normalizePythonName } from './catalogers/python.ts';
 import { locationOf, makePackage, purl, type Cataloger, type CatalogContext } from './package.ts';
 import type { Package, Relationship } from './types.ts';
@@ -221,11 +224,15 @@ export const SOURCE_CATALOGERS: readonly Cataloger[] = [
       return { packages, relationships };
     },
   },
+  pnpmLockCataloger,
+  yarnLockCataloger,
   {
     name: 'python-package-cataloger',
     globs: ['**/*requirements*.txt'],
     catalog: (files) => ({ packages: files.flatMap(parseRequirements), relationships: [] }),
   },
+  poetryLockCataloger,
+  uvLockCataloger,
   {
     name: 'go-module-file-cataloger',
     globs: ['**/go.mod'],

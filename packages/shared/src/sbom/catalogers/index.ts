@@ -16,6 +16,8 @@ export { parseApkDb, splitLicenseField } from './apk.ts';
 export { npmLicenses, npmPurl } from './npm.ts';
 export { normalizePythonName, pythonLicenses } from './python.ts';
 export { parseRpmHeader } from './rpm.ts';
+export * from './js-locks.ts';
+export * from './python-locks.ts';
 
 /** What an image is cataloged with (syft's "image" catalogers for these ecosystems). */
 export const IMAGE_CATALOGERS: readonly Cataloger[] = [

@@ -7,16 +7,22 @@
  * clients send. An image of about --size-mb (gzip layers of random data) is pushed once; then, in
  * alternating rounds, each tool copies it (1) to another repository of the same registry, where
  * mounts should make bytes sent independent of image size, and (2) to a fresh second registry. Prints
- * the median time, bytes sent to the target, and the ratio ours/skopeo. Absolute times are noise
+ * the median time, bytes sent to the target, and the ratio ours/skopeo. The image is signed by key,
+ * and the committed promote action (which verifies it, then copies it with its signatures) runs as
+ * a fourth contender: a promotion should cost what a copy costs. Absolute times are noise
  * on a shared machine; the ratios are the result. Both tools run as child processes, so neither
  * shares a thread with the proxies that count their bytes.
  */
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { copyImage, digestOf, MediaType, RegistryClient, type Descriptor } from '@release-actions/shared/oci';
+import { createKeySigner, publicKeyToPem, signImage } from '@release-actions/shared/sign';
 import { startRecordingProxy, startRegistry, type RecordingProxy } from '@release-actions/shared/testing';
 
 const run = promisify(execFile);
@@ -70,7 +76,17 @@ async function main(): Promise<void> {
     const manifest = Buffer.from(
       JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciManifest, config, layers }),
     );
-    await source.putManifest(manifest, MediaType.OciManifest, 'v1');
+    const pushed = await source.putManifest(manifest, MediaType.OciManifest, 'v1');
+    // Signed by key, so the promote action (which verifies first) can run on it.
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    publicKeyPem = publicKeyToPem(publicKey);
+    await signImage({
+      store: source,
+      image: { registry: pa.host, repository: 'bench/source' },
+      digest: pushed.digest,
+      signer: createKeySigner({ privateKey, publicKey }),
+      format: 'both',
+    });
     await setup.http.close();
     bundle = await bundleOurs();
     const total = layers.reduce((s, l) => s + l.size, 0);
@@ -78,7 +94,9 @@ async function main(): Promise<void> {
 
     // Within a registry the same instance serves every round (as a real registry would, and as
     // skopeo's blob-info cache then knows it). Across registries each copy gets a fresh target
-    // instance: otherwise a later copy could mount what an earlier one left there.
+    // instance: otherwise a later copy could mount what an earlier one left there. Across
+    // registries the source is read directly, so only the target's proxy carries the bytes (the
+    // proxies share this process's one thread; two in the path would make them the bottleneck).
     const scenarios = ['same registry', 'across registries'] as const;
     const tools = Object.keys(TOOLS) as Tool[];
     const samples = new Map<string, Sample[]>();
@@ -91,7 +109,9 @@ async function main(): Promise<void> {
           const fresh = scenario === 'same registry' ? undefined : await startRegistry();
           const target = fresh ? await startRecordingProxy(fresh.url) : pa;
           try {
-            const sample = await measure(target, () => TOOLS[tool].copy(pa.host, target.host, repository));
+            const sample = await measure(target, () =>
+              TOOLS[tool].copy(fresh ? a.host : pa.host, target.host, repository),
+            );
             const key = `${scenario}/${tool}`;
             samples.set(key, [...(samples.get(key) ?? []), sample]);
             console.log(
@@ -127,13 +147,14 @@ async function main(): Promise<void> {
   }
 }
 
-type Tool = 'ours' | 'ours-library' | 'skopeo';
+type Tool = 'ours' | 'ours-library' | 'promote' | 'skopeo';
 const TOOLS: Record<
   Tool,
   { label: string; copy: (source: string, target: string, repository: string) => Promise<void> }
 > = {
   ours: { label: 'ours (action process: ncc bundle on Node 24)', copy: copyOurs },
   'ours-library': { label: 'ours (library call in this process)', copy: copyOursInProcess },
+  promote: { label: 'actions/promote (verify by key, copy with signatures, tag)', copy: promoteAction },
   skopeo: { label: 'skopeo copy', copy: copySkopeo },
 };
 
@@ -180,6 +201,31 @@ async function copyOursInProcess(sourceHost: string, targetHost: string, reposit
     );
   } finally {
     await client.http.close();
+  }
+}
+
+/** The committed promote action, run as the runner runs it: verification included. */
+let publicKeyPem = '';
+async function promoteAction(sourceHost: string, targetHost: string, repository: string): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-promote-'));
+  try {
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '',
+      GITHUB_OUTPUT: join(dir, 'output'),
+      GITHUB_STEP_SUMMARY: join(dir, 'summary'),
+      INPUT_SOURCE: `${sourceHost}/bench/source:v1`,
+      INPUT_TARGET: `${targetHost}/${repository}`,
+      INPUT_TAGS: 'v1',
+      INPUT_KEY: publicKeyPem,
+    };
+    await Promise.all([writeFile(env.GITHUB_OUTPUT!, ''), writeFile(env.GITHUB_STEP_SUMMARY!, '')]);
+    await run(
+      process.execPath,
+      [fileURLToPath(new URL('../../actions/promote/dist/index.js', import.meta.url))],
+      { env },
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 }
 

@@ -20,6 +20,10 @@ export interface ActionRun {
   stderr: string;
   outputs: Record<string, string>;
   summary: string;
+  /** The runner's temporary directory (RUNNER_TEMP, HOME and cwd); kept only with `keepDir`. */
+  dir: string;
+  /** Removes `dir` (with `keepDir`, once the test has read the files the action wrote there). */
+  dispose: () => void;
 }
 
 /** Parses the `name<<delimiter … delimiter` blocks that `core.setOutput` appends to GITHUB_OUTPUT. */
@@ -32,8 +36,11 @@ export function parseOutputFile(text: string): Record<string, string> {
 export interface RunOptions {
   /** Further environment, e.g. GITHUB_REPOSITORY or DOCKER_CONFIG. */
   env?: Record<string, string>;
-  /** Working directory (default: a fresh temporary one, removed afterwards). */
+  /** Working directory (default: the run's temporary directory). */
   cwd?: string;
+  /** Keep the temporary directory after the run, for files the action wrote there; call `dispose`. */
+  keepDir?: boolean;
+  timeoutMs?: number;
 }
 
 export async function runAction(
@@ -42,12 +49,14 @@ export async function runAction(
   options: RunOptions = {},
 ): Promise<ActionRun> {
   const dir = mkdtempSync(join(tmpdir(), 'action-run-'));
+  const dispose = () => rmSync(dir, { recursive: true, force: true });
   const outputFile = join(dir, 'output');
   const summaryFile = join(dir, 'summary.md');
   writeFileSync(outputFile, '');
   writeFileSync(summaryFile, '');
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
+    HOME: dir,
     GITHUB_OUTPUT: outputFile,
     GITHUB_STEP_SUMMARY: summaryFile,
     RUNNER_TEMP: dir,
@@ -65,7 +74,7 @@ export async function runAction(
       execFile(
         process.execPath,
         [dist],
-        { env, cwd: options.cwd ?? dir, timeout: 60_000 },
+        { env, cwd: options.cwd ?? dir, timeout: options.timeoutMs ?? 60_000 },
         (err, stdout, stderr) => {
           const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
           done({ exitCode: code, stdout, stderr });
@@ -78,8 +87,10 @@ export async function runAction(
       stderr,
       outputs: parseOutputFile(readFileSync(outputFile, 'utf8')),
       summary: readFileSync(summaryFile, 'utf8'),
+      dir,
+      dispose,
     };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (!options.keepDir) dispose();
   }
 }

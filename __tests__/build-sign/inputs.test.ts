@@ -1,41 +1,14 @@
 /** actions/build-sign inputs: parsed and validated from `INPUT_*` as the runner sets them. */
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { InputError } from '@release-actions/shared/github';
 import { getInputs } from '../../actions/build-sign/src/context.ts';
+import { captureStdout, inputProblems, setInputs } from '../inputs.ts';
+
+const problems = (inputs: Record<string, string>) =>
+  inputProblems(getInputs, inputs).map((p) => `${p.input}: ${p.message}`);
 
 const PEM =
   '-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\neyJrZGYiOnsibmFtZSI6InNjcnlwdCJ9fQ==\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----\n';
-
-function setInputs(inputs: Record<string, string>): void {
-  for (const key of Object.keys(process.env)) if (key.startsWith('INPUT_')) delete process.env[key];
-  for (const [name, value] of Object.entries(inputs)) process.env[`INPUT_${name.toUpperCase()}`] = value;
-}
-
-function problems(inputs: Record<string, string>): string[] {
-  setInputs(inputs);
-  try {
-    getInputs();
-  } catch (err) {
-    assert.ok(err instanceof InputError, `expected InputError, got ${String(err)}`);
-    return err.problems.map((p) => `${p.input}: ${p.message}`);
-  }
-  assert.fail('expected invalid inputs');
-}
-
-function captureStdout<T>(fn: () => T): { result: T; output: string } {
-  const write = process.stdout.write;
-  let output = '';
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    output += String(chunk);
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    return { result: fn(), output };
-  } finally {
-    process.stdout.write = write;
-  }
-}
 
 describe('build-sign inputs', () => {
   afterEach(() => setInputs({}));
@@ -135,7 +108,7 @@ describe('build-sign inputs', () => {
     );
   });
 
-  it('masks every secret the moment it is read, the key line by line too', () => {
+  it('masks every secret the moment it is read, the key line by line too', async () => {
     setInputs({
       tags: 'ghcr.io/a/b:v1',
       signing: 'key',
@@ -145,7 +118,7 @@ describe('build-sign inputs', () => {
       password: 'registry-pass-1',
       'github-token': 'ghs_token123456',
     });
-    const { output } = captureStdout(() => getInputs());
+    const { output } = await captureStdout(() => getInputs());
     for (const secret of [
       'pw-123456789',
       'registry-pass-1',

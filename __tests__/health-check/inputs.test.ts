@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
 import {
   formatDuration,
-  InputError,
+  type InputError,
   isSensitiveHeader,
   parseBoolean,
   parseDuration,
@@ -14,41 +14,9 @@ import {
   parseList,
 } from '@release-actions/shared/github';
 import { getInputs } from '../../actions/health-check/src/context.ts';
+import { captureStdout, inputProblems, setInputs } from '../inputs.ts';
 
-/** Sets `INPUT_*` variables as the runner does (name uppercased, spaces to `_`, dashes kept). */
-function setInputs(inputs: Record<string, string>): void {
-  for (const key of Object.keys(process.env)) if (key.startsWith('INPUT_')) delete process.env[key];
-  for (const [name, value] of Object.entries(inputs))
-    process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
-}
-
-/** The problems getInputs reports, as `input: message`. */
-function problems(inputs: Record<string, string>): Array<{ input: string; message: string }> {
-  setInputs(inputs);
-  try {
-    getInputs();
-  } catch (err) {
-    assert.ok(err instanceof InputError, `expected InputError, got ${String(err)}`);
-    assert.equal(err.code, 'INVALID_INPUT');
-    return [...err.problems];
-  }
-  assert.fail('expected invalid inputs');
-}
-
-/** Captures what the action writes to stdout (workflow commands such as `::add-mask::`). */
-function captureStdout<T>(fn: () => T): { result: T; output: string } {
-  const write = process.stdout.write;
-  let output = '';
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    output += String(chunk);
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    return { result: fn(), output };
-  } finally {
-    process.stdout.write = write;
-  }
-}
+const problems = (inputs: Record<string, string>) => inputProblems(getInputs, inputs);
 
 afterEach(() => setInputs({}));
 
@@ -140,7 +108,7 @@ describe('health-check getInputs', () => {
     assert.equal(inputs.body, undefined);
   });
 
-  it('reads every input', () => {
+  it('reads every input', async () => {
     setInputs({
       url: 'https://a.example/health\n\nhttp://127.0.0.1:1/ready\n',
       method: 'post',
@@ -162,7 +130,7 @@ describe('health-check getInputs', () => {
       'follow-redirects': 'true',
       'fail-on-unhealthy': 'false',
     });
-    const inputs = captureStdout(() => getInputs()).result;
+    const inputs = (await captureStdout(() => getInputs())).result;
     assert.equal(inputs.url.length, 2);
     assert.equal(inputs.method, 'POST');
     assert.deepEqual(inputs.headers, { 'Content-Type': 'application/json', 'X-Trace': '1, 2' });
@@ -184,12 +152,12 @@ describe('health-check getInputs', () => {
     assert.equal(inputs['fail-on-unhealthy'], false);
   });
 
-  it('masks Authorization and Cookie values (and the bare credentials) the moment it reads them', () => {
+  it('masks Authorization and Cookie values (and the bare credentials) the moment it reads them', async () => {
     setInputs({
       url: 'https://user:p%40ss@example.com/h',
       headers: 'Authorization: Bearer tok-123456\nCookie: sid=abcdef\nAccept: text/plain',
     });
-    const { result, output } = captureStdout(() => getInputs());
+    const { result, output } = await captureStdout(() => getInputs());
     const masked = [...output.matchAll(/^::add-mask::(.*)$/gm)].map((m) => m[1]);
     assert.deepEqual(masked.sort(), ['Bearer tok-123456', 'p@ss', 'sid=abcdef', 'tok-123456'].sort());
     assert.equal(result.headers.Authorization, 'Bearer tok-123456');

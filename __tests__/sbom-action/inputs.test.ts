@@ -3,45 +3,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
-import { InputError } from '@release-actions/shared/github';
 import { parseReference } from '@release-actions/shared/oci';
 import { generateKeyPair } from '@release-actions/shared/sign';
 import { defaultArtifactName, uploadFiles, type ArtifactUploader } from '../../actions/sbom/src/artifact.ts';
 import { fileBase, getInputs } from '../../actions/sbom/src/context.ts';
+import { captureStdout, inputProblems, setInputs } from '../inputs.ts';
 
-/** Sets `INPUT_*` variables as the runner does (name uppercased, spaces to `_`, dashes kept). */
-function setInputs(inputs: Record<string, string>): void {
-  for (const key of Object.keys(process.env)) if (key.startsWith('INPUT_')) delete process.env[key];
-  for (const [name, value] of Object.entries(inputs))
-    process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
-}
-
-/** Captures what the action writes to stdout (workflow commands such as `::add-mask::`, `::warning::`). */
-async function captureStdout<T>(fn: () => T | Promise<T>): Promise<{ result: T; output: string }> {
-  const write = process.stdout.write;
-  let output = '';
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    output += String(chunk);
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    return { result: await fn(), output };
-  } finally {
-    process.stdout.write = write;
-  }
-}
-
-function problems(inputs: Record<string, string>, env: NodeJS.ProcessEnv = {}) {
-  setInputs(inputs);
-  try {
-    getInputs(env);
-  } catch (err) {
-    assert.ok(err instanceof InputError, `expected InputError, got ${String(err)}`);
-    assert.equal(err.code, 'INVALID_INPUT');
-    return [...err.problems];
-  }
-  assert.fail('expected invalid inputs');
-}
+const problems = (inputs: Record<string, string>, env: NodeJS.ProcessEnv = {}) =>
+  inputProblems(() => getInputs(env), inputs);
 
 const dir = mkdtempSync(join(tmpdir(), 'sbom-inputs-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

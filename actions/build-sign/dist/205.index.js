@@ -2,7 +2,7 @@ export const id = 205;
 export const ids = [205];
 export const modules = {
 
-/***/ 40205:
+/***/ 205:
 /***/ ((module) => {
 
 module.exports = eval("require")("kerberos");

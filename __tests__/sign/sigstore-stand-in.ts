@@ -85,6 +85,15 @@ export async function startSigstoreStandIn(): Promise<SigstoreStandIn> {
   const ca = await initializeCA(ecKeys(), ctlog);
   const tlog = await initializeTLog(url, ecKeys());
   const tsa = await initializeTSA(ecKeys());
+  // @sigstore/core reads a GeneralizedTime only with exactly three fraction digits, but DER drops
+  // trailing zeros (…12.120Z is written …12.12Z), so a timestamp taken in a millisecond ending in 0
+  // fails to parse: one signature in ten. Real timestamp authorities hit the same (verifyImage
+  // copes); here the stand-in's clock skips those milliseconds so the tests are deterministic.
+  (tsa as unknown as { getCurrentTime: () => Date }).getCurrentTime = () => {
+    const now = new Date();
+    if (now.getMilliseconds() % 10 === 0) now.setMilliseconds(now.getMilliseconds() + 1);
+    return now;
+  };
   const handlers = [fulcioHandler(ca), rekorHandler(tlog), tsaHandler(tsa)];
   const requests: string[] = [];
   server.on('request', (req, res) => {

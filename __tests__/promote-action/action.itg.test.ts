@@ -92,7 +92,7 @@ environments:
     assert.equal((await prod.resolve('prod-prev-1'))?.digest, first);
   });
 
-  it('refuses an image signed by another key, and a skipped stage, leaving production where it was', async () => {
+  it('refuses an unsigned image, an image signed by another key, and a backwards move, leaving production where it was', async () => {
     const before = (await repo('acme/app').resolve('prod'))?.digest;
     const foreign = await signedRelease('acme/app-staging', stranger.signer, [777]);
     const untrusted = await runAction(DIST, {
@@ -105,6 +105,22 @@ environments:
     assert.equal(untrusted.exitCode, 1);
     assert.equal(untrusted.outputs.digest, undefined);
     assert.equal((await repo('acme/app').resolve('prod'))?.digest, before);
+
+    const unsigned = await pushImage(repo('acme/app-staging'), makeImage([31337]));
+    const unsignedRun = await runAction(DIST, {
+      source: `${registry.host}/acme/app-staging@${unsigned.digest}`,
+      from: 'staging',
+      to: 'production',
+      environments: policy(),
+      key: trusted.publicPem,
+    });
+    assert.equal(unsignedRun.exitCode, 1);
+    assert.match(unsignedRun.stdout, /no signature found/);
+    assert.equal(
+      await repo('acme/app').resolve(unsigned.digest),
+      undefined,
+      'nothing of an unsigned image is copied',
+    );
 
     const backwards = await runAction(DIST, {
       source: `${registry.host}/acme/app@${foreign}`,

@@ -2,6 +2,7 @@
  * Promotion against real docker-registry instances on loopback.
  */
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
 import {
@@ -12,12 +13,14 @@ import {
   type Repository,
 } from '@release-actions/shared/oci';
 import { historyTag, promote, PromoteError, type PromotionRequest } from '@release-actions/shared/promote';
+import { createKeySigner, publicKeyToPem, signImage } from '@release-actions/shared/sign';
 import {
   startRecordingProxy,
   startRegistry,
   type RecordingProxy,
   type TestRegistry,
 } from '@release-actions/shared/testing';
+import { verifyImage, type VerifyPolicy } from '@release-actions/shared/verify';
 import { makeArtifact, makeImage, makeIndex, pushImage } from '../oci/images.ts';
 
 const verified = async (digest: string) => ({ verified: true, digest });
@@ -273,6 +276,65 @@ describe('promote', () => {
     assert.notEqual(restricted.digest, index.descriptor.digest);
     assert.equal((await armOnly.resolve('prod'))?.digest, restricted.digest);
     assert.equal(await armOnly.resolve(amd.descriptor.digest), undefined);
+  });
+
+  it('promotes a key-signed multi-platform index with SLSA provenance across registries, and it verifies there', async () => {
+    const other = await startRegistry();
+    after(() => other.stop());
+    const amd = makeImage([2500], { architecture: 'amd64', os: 'linux' });
+    const arm = makeImage([3500], { architecture: 'arm64', os: 'linux' });
+    const index = makeIndex([
+      { image: amd, platform: { architecture: 'amd64', os: 'linux' } },
+      { image: arm, platform: { architecture: 'arm64', os: 'linux' } },
+    ]);
+    const ref = { registry: proxy.host, repository: 'p8/app' };
+    const source = repo(ref.repository);
+    await pushImage(source, amd);
+    await pushImage(source, arm);
+    const { digest } = await source.putManifest(index.bytes, MediaType.OciIndex, 'rc');
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const context = {
+      serverUrl: 'https://github.com',
+      repository: 'acme/app',
+      workflowRef: 'acme/app/.github/workflows/release.yml@refs/tags/v1.0.0',
+      ref: 'refs/tags/v1.0.0',
+      sha: 'a'.repeat(40),
+      eventName: 'push',
+      runId: '1',
+      runAttempt: '1',
+    };
+    await signImage({
+      store: source,
+      image: ref,
+      digest,
+      signer: createKeySigner({ privateKey, publicKey }),
+      format: 'both',
+      provenance: { context },
+    });
+    const policy: VerifyPolicy = {
+      trust: { kind: 'keys', keys: [publicKeyToPem(publicKey)] },
+      requireAttestations: ['slsa-provenance'],
+      provenance: { sourceRepository: /acme\/app/ },
+    };
+
+    const target = client.repository({ registry: other.host, repository: 'acme/app' });
+    const result = await promote({
+      source,
+      sourceReference: 'rc',
+      target,
+      environmentTags: ['prod'],
+      verify: (d) => verifyImage({ store: source, digest: d, policy }),
+    });
+    assert.equal(result.digest, digest);
+    assert.equal(result.verification?.verified, true);
+    const there = await verifyImage({ store: target, reference: 'prod', policy });
+    assert.equal(there.digest, digest);
+    assert.deepEqual(
+      there.attestations.map((a) => a.name),
+      ['slsa-provenance'],
+    );
+    for (const image of [amd, arm])
+      assert.equal((await target.resolve(image.descriptor.digest))?.digest, image.descriptor.digest);
   });
 
   it('leaves the target tags unchanged when the source fails half-way, and a rerun completes', async () => {

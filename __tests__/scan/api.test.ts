@@ -1,30 +1,19 @@
 /**
  * The OSV API client against a loopback stand-in for api.osv.dev (which cannot be reached from
- * here): the stand-in implements POST /v1/querybatch (one result per query, in order; at most
+ * here; `./osv-stand-in.ts`): the stand-in implements POST /v1/querybatch (one result per query, in order; at most
  * 1000 queries, else 400; `next_page_token` / `page_token` pagination) and GET /v1/vulns/{id}
  * as osv.dev documents them.
  */
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
 import { OsvApiClient, scanPackages, type OsvPackageRef, type OsvRecord } from '@release-actions/shared/scan';
-
-interface Query {
-  package: { ecosystem: string; name: string };
-  version: string;
-  page_token?: string;
-}
+import { osvStandInHandler, type OsvQuery } from './osv-stand-in.ts';
 
 function standIn() {
-  const log = {
-    batches: [] as number[],
-    pageTokens: [] as string[],
-    vulnGets: new Map<string, number>(),
-    failNextBatch: 0,
-    failNextVuln: 0,
-  };
+  const pageTokens: string[] = [];
   const record = (id: string): OsvRecord => ({
     id,
     modified: '2024-01-01T00:00:00Z',
@@ -37,45 +26,18 @@ function standIn() {
     ],
     database_specific: { severity: 'HIGH' },
   });
-  const answer = (q: Query) => {
+  const answer = (q: OsvQuery) => {
     if (q.package.name === 'paged') {
       if (!q.page_token) return { vulns: [{ id: 'OSV-PAGE-1', modified: 'x' }], next_page_token: 'token-2' };
-      log.pageTokens.push(q.page_token);
+      pageTokens.push(q.page_token);
       return { vulns: [{ id: 'OSV-PAGE-2', modified: 'x' }] };
     }
     const n = Number(q.package.name.replace('pkg-', ''));
     // Empty results are empty objects, as osv.dev answers them.
     return n % 10 === 0 ? {} : { vulns: [{ id: `OSV-TEST-${n % 7}`, modified: 'x' }] };
   };
-  const handler = async (req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const url = new URL(req.url ?? '/', 'http://x');
-    if (req.method === 'POST' && url.pathname === '/v1/querybatch') {
-      if (log.failNextBatch > 0) {
-        log.failNextBatch--;
-        return res.writeHead(503).end('unavailable');
-      }
-      const { queries } = JSON.parse(Buffer.concat(chunks).toString()) as { queries: Query[] };
-      log.batches.push(queries.length);
-      if (queries.length > 1000) return res.writeHead(400).end('{"code":3,"message":"Too many queries."}');
-      return res
-        .writeHead(200, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ results: queries.map(answer) }));
-    }
-    const m = /^\/v1\/vulns\/(.+)$/.exec(url.pathname);
-    if (req.method === 'GET' && m) {
-      const id = decodeURIComponent(m[1]!);
-      if (log.failNextVuln > 0) {
-        log.failNextVuln--;
-        return res.writeHead(503).end();
-      }
-      log.vulnGets.set(id, (log.vulnGets.get(id) ?? 0) + 1);
-      return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(record(id)));
-    }
-    res.writeHead(404).end('{"code":5,"message":"Not found"}');
-  };
-  return { log, handler };
+  const { log, handler } = osvStandInHandler({ answer, record });
+  return { log: Object.assign(log, { pageTokens }), handler };
 }
 
 describe('OSV API client (loopback stand-in for api.osv.dev)', () => {

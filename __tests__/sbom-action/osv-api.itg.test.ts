@@ -1,0 +1,130 @@
+/**
+ * The committed bundle with `osv-url` (the default source, the OSV API) instead of `osv-db`.
+ * api.osv.dev cannot be reached from here, so `osv-url` points at a loopback stand-in of the API
+ * (`__tests__/scan/osv-stand-in.ts`: `POST /v1/querybatch`, `GET /v1/vulns/{id}`) serving the
+ * hand-written export of the scan tests (`__tests__/scan/fixtures/osv`). The image, pushed to a
+ * loopback docker-registry, holds glibc (DSA-9001-1, critical), two lodash copies at different
+ * versions (both GHSA-t001, high), minimist (GHSA-t002, medium) and ms (none). Asserts the counts, the gate's
+ * exit code, and what the stand-in was asked: every package in one batch, each advisory's details
+ * fetched once.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
+import { RegistryClient } from '@release-actions/shared/oci';
+import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
+import { exportAnswers, startOsvStandIn, type OsvStandIn } from '../scan/osv-stand-in.ts';
+import { makeImage, push, type TarEntry } from '../sbom/images.ts';
+import { DIST, runAction, type ActionRun } from './runner.ts';
+
+const DPKG_STATUS = `Package: libc6
+Status: install ok installed
+Priority: optional
+Section: libs
+Architecture: amd64
+Source: glibc
+Version: 2.36-9
+Description: GNU C Library: Shared libraries
+
+`;
+
+const pkgJson = (name: string, version: string) => JSON.stringify({ name, version, license: 'MIT' });
+
+const LAYERS: TarEntry[][] = [
+  [
+    { name: 'etc/os-release', content: 'NAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n' },
+    { name: 'var/lib/dpkg/status', content: DPKG_STATUS },
+    { name: 'srv/app/node_modules/lodash/package.json', content: pkgJson('lodash', '4.17.20') },
+    { name: 'srv/app/node_modules/minimist/package.json', content: pkgJson('minimist', '1.2.5') },
+    { name: 'srv/old/node_modules/lodash/package.json', content: pkgJson('lodash', '4.17.15') },
+    { name: 'srv/old/node_modules/ms/package.json', content: pkgJson('ms', '2.1.3') },
+  ],
+];
+
+function assertRan(run: ActionRun, exitCode: number): void {
+  assert.equal(run.exitCode, exitCode, `exit ${run.exitCode}\n${run.stdout}\n${run.stderr}`);
+}
+
+describe('actions/sbom dist/index.js with osv-url (loopback OSV API stand-in)', () => {
+  let registry: TestRegistry;
+  let client: RegistryClient;
+  let osv: OsvStandIn;
+  let image: string;
+  const runs: ActionRun[] = [];
+
+  before(async () => {
+    assert.ok(existsSync(DIST), `${DIST} is missing: run npm run build`);
+    registry = await startRegistry();
+    osv = await startOsvStandIn(exportAnswers(resolve('__tests__/scan/fixtures/osv')));
+    client = new RegistryClient({ http: new HttpClient({ retry: immediateRetryPolicy(2) }) });
+    const store = client.repository({ registry: registry.host, repository: 'acme/api-app' });
+    const { digest } = await push(store, await makeImage(LAYERS), 'v1');
+    image = `${registry.host}/acme/api-app@${digest}`;
+  });
+  after(async () => {
+    for (const r of runs) r.dispose();
+    await client?.http.close();
+    await registry?.stop();
+    await osv?.stop();
+  });
+
+  it('queries the API in one batch, fetches each advisory once, counts and fails the gate', async () => {
+    osv.log.batches.length = 0;
+    osv.log.queries.length = 0;
+    osv.log.vulnGets.clear();
+    const r = await runAction({ image, 'osv-url': osv.url, 'upload-artifact': 'false' });
+    runs.push(r);
+    assertRan(r, 1);
+    assert.equal(r.outputs.packages, '5');
+    assert.deepEqual(JSON.parse(r.outputs.vulnerabilities!), {
+      total: 4,
+      unknown: 0,
+      none: 0,
+      low: 0,
+      medium: 1,
+      high: 2,
+      critical: 1,
+    });
+    assert.equal(r.outputs.gate, 'failed');
+    assert.match(r.stdout, /^::error::1 vulnerability is at or above critical: DSA-9001-1 in libc6@2\.36-9/m);
+
+    // One querybatch request carrying every package, as osv.dev's ecosystems name them.
+    assert.deepEqual(osv.log.batches, [5]);
+    assert.deepEqual(
+      osv.log.queries.map((q) => `${q.package.ecosystem} ${q.package.name} ${q.version}`).sort(),
+      [
+        'Debian:12 glibc 2.36-9',
+        'npm lodash 4.17.15',
+        'npm lodash 4.17.20',
+        'npm minimist 1.2.5',
+        'npm ms 2.1.3',
+      ],
+    );
+    // Each advisory fetched once, GHSA-t001 too though two packages matched it; none for ms.
+    assert.deepEqual(Object.fromEntries([...osv.log.vulnGets].sort()), {
+      'DSA-9001-1': 1,
+      'GHSA-t001-0001-0001': 1,
+      'GHSA-t002-0002-0002': 1,
+    });
+  });
+
+  it('reports without failing when the gate is off, and fails when the API refuses', async () => {
+    const passed = await runAction({
+      image,
+      'osv-url': osv.url,
+      'upload-artifact': 'false',
+      'fail-on-severity': 'off',
+    });
+    runs.push(passed);
+    assertRan(passed, 0);
+    assert.equal(passed.outputs.gate, 'off');
+    assert.equal(passed.outputs.critical, '1');
+
+    const refused = await runAction({ image, 'osv-url': `${osv.url}/nope`, 'upload-artifact': 'false' });
+    runs.push(refused);
+    assertRan(refused, 1);
+    assert.match(refused.stdout, /^::error::.*\/nope\/v1\/querybatch.*404/m);
+  });
+});

@@ -27,3 +27,13 @@ export const IMAGE_CATALOGERS: readonly Cataloger[] = [
   npmCataloger,
   pythonCataloger,
 ];
+export {
+  goBinaryCataloger,
+  goPurl,
+  parseGoModinfo,
+  readGoBuildInfo,
+  readGoBuildInfoStrings,
+  GO_DEVEL_VERSION,
+  type GoBuildInfo,
+  type GoModule,
+} from './go-binary.ts';

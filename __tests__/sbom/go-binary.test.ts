@@ -1,0 +1,190 @@
+/**
+ * The Go binary cataloger against the Go programs Debian installs on this machine (built in GOPATH
+ * mode: `path` and `build` lines, no `mod`/`dep`, so the main package is reported at `(devel)` as
+ * syft reports it) and hand-built executables: the inline format with `mod`, `dep` and `=>` lines,
+ * and the pointer-based format of Go < 1.18 in a minimal ELF64 file.
+ */
+import assert from 'node:assert/strict';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import {
+  generateSbom,
+  goBinaryCataloger,
+  goPurl,
+  readGoBuildInfo,
+  type Package,
+} from '@release-actions/shared/sbom';
+
+const FRAME = '0w\xaf\x0c\x92t\x08\x02A\xe1\xc1\x07\xe6\xd6\x18\xe6';
+const MODINFO = `${FRAME}path\texample.com/app/cmd/app
+mod\texample.com/app\tv1.2.3\th1:main=
+dep\tgithub.com/pkg/errors\tv0.9.1\th1:errs=
+dep\tgolang.org/x/net\tv0.1.0\th1:old=
+=>\tgolang.org/x/net\tv0.17.0\th1:new=
+build\tGOARCH=arm64
+build\tvcs.revision=abc
+${FRAME}`;
+
+function varint(n: number): Buffer {
+  const out: number[] = [];
+  while (n >= 0x80) {
+    out.push((n & 0x7f) | 0x80);
+    n >>>= 7;
+  }
+  out.push(n);
+  return Buffer.from(out);
+}
+
+const header = (ptrSize: number, flags: number) =>
+  Buffer.concat([
+    Buffer.from('\xff Go buildinf:', 'latin1'),
+    Buffer.from([ptrSize, flags]),
+    Buffer.alloc(16),
+  ]);
+
+/** Some bytes, then the inline (Go ≥ 1.18) build info at a 16-byte boundary. */
+function inlineBinary(goVersion: string, modinfo: string): Buffer {
+  const v = Buffer.from(goVersion);
+  const m = Buffer.from(modinfo, 'latin1');
+  return Buffer.concat([
+    Buffer.from('\x7fELF'),
+    Buffer.alloc(60),
+    header(8, 2),
+    varint(v.length),
+    v,
+    varint(m.length),
+    m,
+  ]);
+}
+
+/**
+ * A minimal little-endian ELF64 file with one PT_LOAD segment (file offset 0 at 0x400000) holding
+ * the pointer-based build info: header, two pointers to Go string headers, the strings.
+ */
+function pointerBinary(goVersion: string, modinfo: string): Buffer {
+  const base = 0x400000;
+  const buf = Buffer.alloc(0x400);
+  buf.write('\x7fELF', 0, 'latin1');
+  buf[4] = 2; // ELFCLASS64
+  buf[5] = 1; // little-endian
+  buf.writeBigUInt64LE(64n, 32); // e_phoff
+  buf.writeUInt16LE(56, 54); // e_phentsize
+  buf.writeUInt16LE(1, 56); // e_phnum
+  buf.writeUInt32LE(1, 64); // PT_LOAD
+  buf.writeBigUInt64LE(0n, 64 + 8); // p_offset
+  buf.writeBigUInt64LE(BigInt(base), 64 + 16); // p_vaddr
+  buf.writeBigUInt64LE(0x400n, 64 + 32); // p_filesz
+  header(8, 0).copy(buf, 0x100);
+  buf.writeBigUInt64LE(BigInt(base + 0x140), 0x110); // &buildVersion
+  buf.writeBigUInt64LE(BigInt(base + 0x150), 0x118); // &modinfo
+  buf.writeBigUInt64LE(BigInt(base + 0x180), 0x140);
+  buf.writeBigUInt64LE(BigInt(goVersion.length), 0x148);
+  buf.writeBigUInt64LE(BigInt(base + 0x1a0), 0x150);
+  buf.writeBigUInt64LE(BigInt(Buffer.byteLength(modinfo, 'latin1')), 0x158);
+  buf.write(goVersion, 0x180, 'latin1');
+  buf.write(modinfo, 0x1a0, 'latin1');
+  return buf;
+}
+
+const DEBIAN = [
+  ['/usr/bin/docker-registry', 'github.com/docker/distribution/cmd/registry'],
+  ['/usr/bin/skopeo', 'github.com/containers/skopeo/cmd/skopeo'],
+  ['/usr/bin/buildah', 'github.com/containers/buildah/cmd/buildah'],
+] as const;
+
+describe('Go binary cataloger', () => {
+  const work = mkdtempSync(join(tmpdir(), 'go-binary-'));
+  after(() => rmSync(work, { recursive: true, force: true }));
+
+  for (const [file, path] of DEBIAN) {
+    it(
+      `reads ${file} (Debian, GOPATH mode)`,
+      { skip: !existsSync(file) && `${file} is not installed` },
+      () => {
+        const info = readGoBuildInfo(readFileSync(file));
+        assert.ok(info, 'build info found');
+        assert.match(info.goVersion, /^go1\.\d+/);
+        assert.equal(info.path, path);
+        assert.deepEqual(info.main, { path, version: '(devel)' });
+        assert.deepEqual(info.deps, [], 'Debian builds in GOPATH mode record no dependencies');
+        assert.equal(info.settings.GOOS, 'linux');
+        assert.equal(info.settings['-trimpath'], 'true');
+      },
+    );
+  }
+
+  it('reads the inline format: mod, dep, and a => replacement of the line before', () => {
+    const info = readGoBuildInfo(inlineBinary('go1.22.1', MODINFO));
+    assert.ok(info);
+    assert.equal(info.goVersion, 'go1.22.1');
+    assert.deepEqual(info.main, { path: 'example.com/app', version: 'v1.2.3', sum: 'h1:main=' });
+    assert.deepEqual(info.deps, [
+      { path: 'github.com/pkg/errors', version: 'v0.9.1', sum: 'h1:errs=' },
+      { path: 'golang.org/x/net', version: 'v0.17.0', sum: 'h1:new=' },
+    ]);
+    assert.deepEqual(info.settings, { GOARCH: 'arm64', 'vcs.revision': 'abc' });
+  });
+
+  it('reads the pointer-based format (Go < 1.18) through the ELF program headers', () => {
+    const info = readGoBuildInfo(pointerBinary('go1.16.15', MODINFO));
+    assert.ok(info);
+    assert.equal(info.goVersion, 'go1.16.15');
+    assert.equal(info.main?.version, 'v1.2.3');
+    assert.deepEqual(
+      info.deps.map((d) => `${d.path}@${d.version}`),
+      ['github.com/pkg/errors@v0.9.1', 'golang.org/x/net@v0.17.0'],
+    );
+  });
+
+  it('finds nothing in a file without Go build info', () => {
+    assert.equal(readGoBuildInfo(Buffer.from('\x7fELF not go at all, \xff Go buildin')), undefined);
+    assert.equal(readGoBuildInfo(readFileSync(process.execPath).subarray(0, 1 << 20)), undefined);
+  });
+
+  it('forms pkg:golang purls', () => {
+    assert.equal(goPurl('golang.org/x/net', 'v0.17.0'), 'pkg:golang/golang.org/x/net@v0.17.0');
+    assert.equal(
+      goPurl('github.com/docker/distribution/cmd/registry', '(devel)'),
+      'pkg:golang/github.com/docker/distribution/cmd/registry@(devel)',
+    );
+  });
+
+  it('catalogs executables of a directory given the cataloger', async () => {
+    mkdirSync(join(work, 'usr/local/bin'), { recursive: true });
+    mkdirSync(join(work, 'usr/bin'), { recursive: true });
+    writeFileSync(join(work, 'usr/local/bin/app'), inlineBinary('go1.22.1', MODINFO));
+    writeFileSync(join(work, 'usr/bin/not-go'), '#!/bin/sh\n');
+    if (existsSync('/usr/bin/docker-registry'))
+      copyFileSync('/usr/bin/docker-registry', join(work, 'usr/bin/registry'));
+    const { inventory } = await generateSbom({ path: work, catalogers: [goBinaryCataloger] });
+    const got = inventory.packages.map((p: Package) => [p.name, p.version, p.purl, p.locations[0]!.path]);
+    const expected = [
+      ['example.com/app', 'v1.2.3', 'pkg:golang/example.com/app@v1.2.3', '/usr/local/bin/app'],
+      ['github.com/pkg/errors', 'v0.9.1', 'pkg:golang/github.com/pkg/errors@v0.9.1', '/usr/local/bin/app'],
+      ['golang.org/x/net', 'v0.17.0', 'pkg:golang/golang.org/x/net@v0.17.0', '/usr/local/bin/app'],
+    ];
+    if (existsSync('/usr/bin/docker-registry'))
+      expected.splice(1, 0, [
+        'github.com/docker/distribution/cmd/registry',
+        '(devel)',
+        'pkg:golang/github.com/docker/distribution/cmd/registry@(devel)',
+        '/usr/bin/registry',
+      ]);
+    assert.deepEqual(got, expected);
+    assert.ok(
+      inventory.packages.every(
+        (p: Package) => p.type === 'go-module' && p.foundBy === 'go-module-binary-cataloger',
+      ),
+    );
+  });
+});

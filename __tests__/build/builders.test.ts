@@ -27,16 +27,11 @@ import {
   type ExecRequest,
 } from '@release-actions/shared/build';
 import { parseRegistryReference } from '@release-actions/shared/oci';
+import { withCode } from '../codes.ts';
 
 const DIGEST = `sha256:${'a'.repeat(64)}`;
 
-function code(expected: string) {
-  return (err: unknown) => {
-    assert.ok(err instanceof BuildError, `expected a BuildError, got ${String(err)}`);
-    assert.equal(err.code, expected, err.message);
-    return true;
-  };
-}
+const code = (expected: string) => withCode(BuildError, expected);
 
 function request(tags: string[], extra: Partial<BuildRequest> = {}): BuildRequest {
   return {

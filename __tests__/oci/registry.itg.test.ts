@@ -26,14 +26,9 @@ import {
   type TestRegistry,
 } from '@release-actions/shared/testing';
 import { makeArtifact, makeImage, makeIndex, pushImage, readAll } from './images.ts';
+import { withCode } from '../codes.ts';
 
-function ociCode(code: string) {
-  return (err: unknown) => {
-    assert.ok(err instanceof OciError, `expected an OciError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    return true;
-  };
-}
+const ociCode = (code: string) => withCode(OciError, code);
 
 /** A client that retries at once: waiting proves nothing in a test. */
 const client = (options: ConstructorParameters<typeof RegistryClient>[0] = {}) =>

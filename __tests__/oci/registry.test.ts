@@ -15,6 +15,7 @@ import {
   RegistryClient,
 } from '@release-actions/shared/oci';
 import { readAll } from './images.ts';
+import { withCode } from '../codes.ts';
 
 async function standIn(
   handler: (req: IncomingMessage, res: ServerResponse) => void,
@@ -44,11 +45,7 @@ function repoOn(host: string, credentials?: { username: string; password: string
   return client.repository({ registry: host, repository: 'app' });
 }
 
-const code = (expected: string) => (err: unknown) => {
-  assert.ok(err instanceof OciError, String(err));
-  assert.equal(err.code, expected, err.message);
-  return true;
-};
+const code = (expected: string) => withCode(OciError, expected);
 
 const manifest = Buffer.from(
   JSON.stringify({

@@ -22,16 +22,11 @@ import {
 } from '@release-actions/shared/testing';
 import { verifyImage, type VerifyPolicy } from '@release-actions/shared/verify';
 import { makeArtifact, makeImage, makeIndex, pushImage } from '../oci/images.ts';
+import { withCode } from '../codes.ts';
 
 const verified = async (digest: string) => ({ verified: true, digest });
 
-function code(expected: string) {
-  return (err: unknown) => {
-    assert.ok(err instanceof PromoteError, String(err));
-    assert.equal(err.code, expected, err.message);
-    return true;
-  };
-}
+const code = (expected: string) => withCode(PromoteError, expected);
 
 describe('promote', () => {
   let registry: TestRegistry;

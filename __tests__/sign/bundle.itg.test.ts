@@ -36,14 +36,9 @@ import {
 } from '@release-actions/shared/sign';
 import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
 import { makeImage, pushImage, readAll } from '../oci/images.ts';
+import { withCode } from '../codes.ts';
 
-function signCode(code: string) {
-  return (err: unknown) => {
-    assert.ok(err instanceof SignError, `expected a SignError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    return true;
-  };
-}
+const signCode = (code: string) => withCode(SignError, code);
 
 const context = githubContextFromEnv({
   GITHUB_SERVER_URL: 'https://github.com',

@@ -37,14 +37,9 @@ import {
   type OidcStandIn,
   type SigstoreStandIn,
 } from './sigstore-stand-in.ts';
+import { withCode } from '../codes.ts';
 
-function signCode(code: string) {
-  return (err: unknown) => {
-    assert.ok(err instanceof SignError, `expected a SignError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    return true;
-  };
-}
+const signCode = (code: string) => withCode(SignError, code);
 
 const WORKFLOW = 'acme/app/.github/workflows/release.yml@refs/heads/main';
 const IDENTITY = `https://github.com/${WORKFLOW}`;

@@ -27,14 +27,9 @@ import {
 } from '@release-actions/shared/sign';
 import { runGenerateKeyPair } from '../../packages/shared/src/sign/generate-key-pair-cli.ts';
 import { referenceOpen, referenceSeal } from './secretbox-reference.ts';
+import { withCode } from '../codes.ts';
 
-function signCode(code: string) {
-  return (err: unknown) => {
-    assert.ok(err instanceof SignError, `expected a SignError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    return true;
-  };
-}
+const signCode = (code: string) => withCode(SignError, code);
 
 const documentOf = (pem: string): EncryptedKeyDocument => JSON.parse(decodePem(pem).der.toString('utf8'));
 

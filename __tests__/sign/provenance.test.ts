@@ -17,14 +17,9 @@ import {
   splitWorkflowRef,
   verifyEnvelope,
 } from '@release-actions/shared/sign';
+import { withCode } from '../codes.ts';
 
-function signCode(code: string) {
-  return (err: unknown) => {
-    assert.ok(err instanceof SignError, `expected a SignError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    return true;
-  };
-}
+const signCode = (code: string) => withCode(SignError, code);
 
 const SHA = 'c27d339ee6075c1f744c5d4b200f7901aad2c369';
 const DIGEST = `sha256:${'ab'.repeat(32)}`;

@@ -42,14 +42,9 @@ import {
   writeCosignLayers,
   type World,
 } from './fixtures.ts';
+import { withCode } from '../codes.ts';
 
-function code(expected: string) {
-  return (err: unknown) => {
-    assert.ok(err instanceof VerifyError, `expected a VerifyError, got ${String(err)}`);
-    assert.equal(err.code, expected, err.message);
-    return true;
-  };
-}
+const code = (expected: string) => withCode(VerifyError, expected);
 
 const FORMATS: ReadonlyArray<Exclude<SignatureFormat, 'both'>> = ['legacy', 'bundle'];
 

@@ -32,6 +32,9 @@ import { startRegistry, type TestRegistry } from '@release-actions/shared/testin
 import { makeImage, pushImage } from '../oci/images.ts';
 import {
   fakeJwt,
+  GITHUB_IDENTITY,
+  GITHUB_ISSUER,
+  githubClaims,
   startOidcStandIn,
   startSigstoreStandIn,
   type OidcStandIn,
@@ -41,26 +44,9 @@ import { withCode } from '../codes.ts';
 
 const signCode = (code: string) => withCode(SignError, code);
 
-const WORKFLOW = 'acme/app/.github/workflows/release.yml@refs/heads/main';
-const IDENTITY = `https://github.com/${WORKFLOW}`;
-const ISSUER = 'https://token.actions.githubusercontent.com';
-const claims = {
-  iss: ISSUER,
-  aud: 'sigstore',
-  sub: IDENTITY,
-  exp: Math.floor(Date.now() / 1000) + 600,
-  repository: 'acme/app',
-  repository_id: '11',
-  repository_owner_id: '22',
-  workflow_ref: WORKFLOW,
-  job_workflow_ref: WORKFLOW,
-  ref: 'refs/heads/main',
-  sha: 'c27d339ee6075c1f744c5d4b200f7901aad2c369',
-  event_name: 'push',
-  run_id: '314',
-  run_attempt: '1',
-  runner_environment: 'github-hosted',
-};
+const IDENTITY = GITHUB_IDENTITY;
+const ISSUER = GITHUB_ISSUER;
+const claims = githubClaims();
 
 /** The canonical JSON cosign verifies a Rekor SET over (sorted keys, no spaces). */
 function canonical(value: unknown): string {

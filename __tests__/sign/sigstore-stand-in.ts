@@ -207,3 +207,29 @@ export async function startOidcStandIn(token: string): Promise<OidcStandIn> {
   const url = await listen(server);
   return { requestUrl: `${url}/token?api-version=2.0`, requestToken, audiences, stop: () => close(server) };
 }
+
+/** A GitHub Actions OIDC identity for keyless tests: the workflow, its certificate SAN and issuer, and token claims. */
+export const GITHUB_WORKFLOW = 'acme/app/.github/workflows/release.yml@refs/heads/main';
+export const GITHUB_IDENTITY = `https://github.com/${GITHUB_WORKFLOW}`;
+export const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com';
+
+export function githubClaims(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    iss: GITHUB_ISSUER,
+    aud: 'sigstore',
+    sub: GITHUB_IDENTITY,
+    exp: Math.floor(Date.now() / 1000) + 600,
+    repository: 'acme/app',
+    repository_id: '11',
+    repository_owner_id: '22',
+    workflow_ref: GITHUB_WORKFLOW,
+    job_workflow_ref: GITHUB_WORKFLOW,
+    ref: 'refs/heads/main',
+    sha: 'c27d339ee6075c1f744c5d4b200f7901aad2c369',
+    event_name: 'push',
+    run_id: '314',
+    run_attempt: '1',
+    runner_environment: 'github-hosted',
+    ...overrides,
+  };
+}

@@ -32,34 +32,24 @@ import {
 } from '@release-actions/shared/sign';
 import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
 import { makeImage, pushImage } from '../oci/images.ts';
-import { fakeJwt, startSigstoreStandIn, type SigstoreStandIn } from '../sign/sigstore-stand-in.ts';
+import {
+  fakeJwt,
+  GITHUB_IDENTITY,
+  GITHUB_ISSUER,
+  GITHUB_WORKFLOW,
+  githubClaims,
+  startSigstoreStandIn,
+  type SigstoreStandIn,
+} from '../sign/sigstore-stand-in.ts';
 
-export const WORKFLOW = 'acme/app/.github/workflows/release.yml@refs/heads/main';
-export const IDENTITY = `https://github.com/${WORKFLOW}`;
-export const ISSUER = 'https://token.actions.githubusercontent.com';
+export {
+  GITHUB_ISSUER as ISSUER,
+  GITHUB_IDENTITY as IDENTITY,
+  GITHUB_WORKFLOW as WORKFLOW,
+  githubClaims as claims,
+};
 
-export function claims(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    iss: ISSUER,
-    aud: 'sigstore',
-    sub: IDENTITY,
-    exp: Math.floor(Date.now() / 1000) + 600,
-    repository: 'acme/app',
-    repository_id: '11',
-    repository_owner_id: '22',
-    workflow_ref: WORKFLOW,
-    job_workflow_ref: WORKFLOW,
-    ref: 'refs/heads/main',
-    sha: 'c27d339ee6075c1f744c5d4b200f7901aad2c369',
-    event_name: 'push',
-    run_id: '314',
-    run_attempt: '1',
-    runner_environment: 'github-hosted',
-    ...overrides,
-  };
-}
-
-export const provenanceContext = githubContextFromClaims(claims() as never);
+export const provenanceContext = githubContextFromClaims(githubClaims() as never);
 
 export function newKey(): SigningKey {
   return generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
@@ -102,7 +92,7 @@ export async function startWorld(): Promise<World> {
     keySigner: createKeySigner(key),
     keyless: (overrides = {}) =>
       createKeylessSigner({
-        identityProvider: { getToken: async () => fakeJwt(claims(overrides)) },
+        identityProvider: { getToken: async () => fakeJwt(githubClaims(overrides)) },
         fulcioUrl: sigstore.fulcioUrl,
         rekorUrl: sigstore.rekorUrl,
         tsaUrl: sigstore.tsaUrl,

@@ -2,7 +2,9 @@
  * The Go binary cataloger against the Go programs Debian installs on this machine (built in GOPATH
  * mode: `path` and `build` lines, no `mod`/`dep`, so the main package is reported at `(devel)` as
  * syft reports it) and hand-built executables: the inline format with `mod`, `dep` and `=>` lines,
- * and the pointer-based format of Go < 1.18 in a minimal ELF64 file.
+ * and the pointer-based format of Go < 1.18 in a minimal ELF64 file. In images (gzip layers in an
+ * OCI layout and on a loopback registry) the walker scans executables as they stream by and keeps
+ * only a window from the build-info header on; whiteouts still delete what it kept.
  */
 import assert from 'node:assert/strict';
 import {
@@ -16,14 +18,21 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
+import type { Logger } from '@release-actions/shared';
+import { RegistryClient } from '@release-actions/shared/oci';
 import {
   generateSbom,
   goBinaryCataloger,
   goPurl,
+  GO_SCAN_WINDOW,
+  MagicScanner,
   readGoBuildInfo,
+  walkImage,
   type Package,
 } from '@release-actions/shared/sbom';
+import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
+import { makeImage, push, tempLayout, type TarEntry } from './images.ts';
 
 const FRAME = '0w\xaf\x0c\x92t\x08\x02A\xe1\xc1\x07\xe6\xd6\x18\xe6';
 const MODINFO = `${FRAME}path\texample.com/app/cmd/app
@@ -186,5 +195,159 @@ describe('Go binary cataloger', () => {
         (p: Package) => p.type === 'go-module' && p.foundBy === 'go-module-binary-cataloger',
       ),
     );
+  });
+});
+
+const REGISTRY = '/usr/bin/docker-registry';
+const REGISTRY_MAIN = 'github.com/docker/distribution/cmd/registry';
+const MAGIC = Buffer.from('\xff Go buildinf:', 'latin1');
+
+describe('MagicScanner (streaming build-info search)', () => {
+  const scan = { globs: [], magic: MAGIC, align: 16, window: 256 };
+  // An unaligned look-alike first, then the real header at a 16-byte boundary.
+  const file = Buffer.concat([Buffer.alloc(3), MAGIC, Buffer.alloc(15), inlineBinary('go1.22.1', MODINFO)]);
+  const at = 32 + 64;
+
+  it('finds the aligned magic at every chunk size, across chunk boundaries', () => {
+    assert.equal(file.indexOf(MAGIC, 4), at);
+    for (let size = 1; size <= 40; size++) {
+      const scanner = new MagicScanner(scan);
+      for (let o = 0; o < file.length; o += size) scanner.push(file.subarray(o, o + size));
+      const found = scanner.result();
+      assert.ok(found, `chunk size ${size}`);
+      assert.equal(found.offset, at, `chunk size ${size}`);
+      assert.deepEqual(found.content, file.subarray(at, at + 256), `chunk size ${size}`);
+    }
+  });
+
+  it('keeps nothing without an aligned match', () => {
+    const scanner = new MagicScanner(scan);
+    scanner.push(Buffer.concat([Buffer.alloc(5), MAGIC, Buffer.alloc(100)]));
+    assert.equal(scanner.result(), undefined);
+  });
+});
+
+describe(
+  'Go binary cataloger in images',
+  { skip: !existsSync(REGISTRY) && `${REGISTRY} is not installed` },
+  () => {
+    let reg: TestRegistry;
+    let binary: Buffer;
+    before(async () => {
+      reg = await startRegistry();
+      binary = readFileSync(REGISTRY);
+    });
+    after(() => reg?.stop());
+
+    const layer = (mode = 0o755): TarEntry[] => [{ name: 'usr/bin/registry', content: binary, mode }];
+
+    it('reports the main module of a Go binary in a gzip layer, keeping only the window (loopback registry)', async () => {
+      const header = binary.indexOf(MAGIC);
+      assert.ok(header > binary.length - 1024 * 1024, 'Debian puts the build info near the end');
+      const image = await makeImage([layer(), [{ name: 'etc/hostname', content: 'x\n' }]], 'gzip');
+      const client = new RegistryClient();
+      await push(client.repository({ registry: reg.host, repository: 'sbom/go' }), image, 'v1');
+      const result = await generateSbom({
+        image: `${reg.host}/sbom/go:v1`,
+        client,
+        catalogers: [goBinaryCataloger],
+      });
+      assert.deepEqual(
+        result.packages.map((p) => [p.name, p.version, p.purl, p.locations[0]]),
+        [
+          [
+            REGISTRY_MAIN,
+            '(devel)',
+            `pkg:golang/${REGISTRY_MAIN}@(devel)`,
+            { path: '/usr/bin/registry', layer: image.layers[0]!.digest },
+          ],
+        ],
+      );
+      assert.equal(result.packages[0]!.metadata?.['mainModule'], 'true');
+      const stats = result.layers![0]!;
+      assert.equal(stats.scanned, 1);
+      assert.ok(stats.kept > 0 && stats.kept <= GO_SCAN_WINDOW, `kept ${stats.kept} bytes`);
+      assert.ok(stats.bytes >= binary.length, 'the whole binary streamed by');
+    });
+
+    it('keeps the window at the header offset (OCI layout), and a later whiteout deletes it', async () => {
+      const header = binary.indexOf(MAGIC);
+      const layout = await tempLayout();
+      try {
+        const image = await makeImage([layer(), [{ name: 'usr/bin/.wh.registry', content: '' }]], 'gzip');
+        await push(layout.store, image, 'deleted');
+        const kept = await makeImage([layer()], 'gzip');
+        await push(layout.store, kept, 'kept');
+        const walked = await walkImage(layout.store, 'kept', () => false, {}, [goBinaryCataloger.scan!]);
+        const file = walked.files.get('/usr/bin/registry')!;
+        assert.equal(file.offset, header);
+        assert.equal(file.content.length, GO_SCAN_WINDOW);
+        assert.deepEqual(file.content, binary.subarray(header, header + GO_SCAN_WINDOW));
+        const gone = await generateSbom({
+          store: layout.store,
+          reference: 'deleted',
+          catalogers: [goBinaryCataloger],
+        });
+        assert.deepEqual(gone.packages, []);
+        assert.equal(gone.layers![0]!.scanned, 1);
+      } finally {
+        await layout.dispose();
+      }
+    });
+
+    it('does not scan files without an executable bit', async () => {
+      const layout = await tempLayout();
+      try {
+        await push(layout.store, await makeImage([layer(0o644)], 'gzip'), 'v1');
+        const result = await generateSbom({
+          store: layout.store,
+          reference: 'v1',
+          catalogers: [goBinaryCataloger],
+        });
+        assert.deepEqual(result.packages, []);
+        assert.equal(result.layers![0]!.scanned, 0);
+        assert.equal(result.layers![0]!.kept, 0);
+      } finally {
+        await layout.dispose();
+      }
+    });
+  },
+);
+
+describe('Go binary cataloger in images: formats', () => {
+  it('reads the inline format and skips the pointer-based one with a debug log', async () => {
+    const layout = await tempLayout();
+    const debug: string[] = [];
+    const logger: Logger = { debug: (m) => debug.push(m), info() {}, warning() {} };
+    try {
+      const image = await makeImage([
+        [
+          { name: 'usr/local/bin/app', content: inlineBinary('go1.22.1', MODINFO), mode: 0o755 },
+          { name: 'ko-app/old', content: pointerBinary('go1.16.15', MODINFO), mode: 0o755 },
+        ],
+      ]);
+      await push(layout.store, image, 'v1');
+      const result = await generateSbom({
+        store: layout.store,
+        reference: 'v1',
+        catalogers: [goBinaryCataloger],
+        logger,
+      });
+      assert.deepEqual(
+        result.packages.map((p) => `${p.name}@${p.version} ${p.locations[0]!.path}`),
+        [
+          'example.com/app@v1.2.3 /usr/local/bin/app',
+          'github.com/pkg/errors@v0.9.1 /usr/local/bin/app',
+          'golang.org/x/net@v0.17.0 /usr/local/bin/app',
+        ],
+      );
+      assert.equal(result.layers![0]!.scanned, 2);
+      assert.ok(
+        debug.some((m) => m.startsWith('/ko-app/old: Go build info in the pointer-based format')),
+        debug.join('\n'),
+      );
+    } finally {
+      await layout.dispose();
+    }
   });
 });

@@ -22,6 +22,8 @@ export interface TarEntry {
   content?: string | Buffer;
   type?: 'file' | 'directory' | 'symlink' | 'link';
   linkname?: string;
+  /** Permission bits of a file (default 0644). */
+  mode?: number;
 }
 
 export type Compression = 'gzip' | 'zstd' | 'none';
@@ -47,7 +49,7 @@ export async function tarOf(entries: TarEntry[]): Promise<Buffer> {
   const pack = tar.pack();
   for (const e of entries) {
     const type = e.type ?? 'file';
-    if (type === 'file') pack.entry({ name: e.name, type, mode: 0o644 }, e.content ?? '');
+    if (type === 'file') pack.entry({ name: e.name, type, mode: e.mode ?? 0o644 }, e.content ?? '');
     else pack.entry({ name: e.name, type, linkname: e.linkname, mode: type === 'directory' ? 0o755 : 0o777 });
   }
   pack.finalize();

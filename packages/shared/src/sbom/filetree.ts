@@ -12,11 +12,17 @@ export interface FileRecord {
   /** Digest of the layer that holds this version (absent for a directory source). */
   layer?: string;
   content: Buffer;
+  /**
+   * Set when `content` is a window of the file, not all of it: the file offset the window starts
+   * at (a streaming scan kept only the bytes from a match on, see `EntryScan` in layers.ts).
+   */
+  offset?: number;
 }
 
 interface Node {
   layer?: string;
   content?: Buffer;
+  offset?: number;
   /** Root-relative target for a symlink; hard links are stored as copies. */
   link?: string;
 }
@@ -60,8 +66,9 @@ export class FileTree {
     this.#deleteBelow(dir);
   }
 
-  addFile(path: string, content: Buffer): void {
-    this.#current.set(path, { layer: this.#layer, content });
+  /** A file of the current layer; `offset` when `content` is a window of it from that offset. */
+  addFile(path: string, content: Buffer, offset?: number): void {
+    this.#current.set(path, { layer: this.#layer, content, ...(offset !== undefined && { offset }) });
   }
 
   addSymlink(path: string, target: string): void {
@@ -95,7 +102,13 @@ export class FileTree {
       let target: Node | undefined = node;
       for (let hops = 0; target?.link !== undefined && hops < MAX_LINK_HOPS; hops++)
         target = this.#lower.get(target.link);
-      if (target?.content) out.set(path, { path, layer: target.layer, content: target.content });
+      if (target?.content)
+        out.set(path, {
+          path,
+          layer: target.layer,
+          content: target.content,
+          ...(target.offset !== undefined && { offset: target.offset }),
+        });
     }
     return out;
   }

@@ -126,9 +126,14 @@ export async function generateSbom(options: GenerateSbomOptions): Promise<SbomRe
     inventory = catalog(files, { type: 'directory', name: options.path }, catalogers, logger);
   } else {
     const catalogers = options.catalogers ?? IMAGE_CATALOGERS;
-    const wanted = globMatcher([...OS_RELEASE_GLOBS, ...catalogers.flatMap((c) => c.globs)]);
+    // A cataloger with a streaming scan gets windows of its files, not the whole files.
+    const wanted = globMatcher([
+      ...OS_RELEASE_GLOBS,
+      ...catalogers.filter((c) => !c.scan).flatMap((c) => c.globs),
+    ]);
+    const scans = catalogers.flatMap((c) => (c.scan ? [c.scan] : []));
     const { store, reference, name } = await openImage(options);
-    const walked = await walkImage(store, reference, wanted, options);
+    const walked = await walkImage(store, reference, wanted, options, scans);
     layers = walked.layers;
     inventory = catalog(
       walked.files,

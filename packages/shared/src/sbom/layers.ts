@@ -3,6 +3,10 @@
  * applies whiteouts and opaque directories, and keeps only the newest version of the files the
  * catalogers asked for, each no larger than `maxFileSize`. Nothing is written to disk; entries
  * whose names climb out of the root are ignored, and symlinks resolve inside the root.
+ *
+ * Entries an `EntryScan` selects are not kept whole: their bytes are searched as they stream by
+ * for the scan's magic at aligned offsets, and only a bounded window from the first match on is
+ * kept, as a file like any other (so later layers' whiteouts still delete it).
  */
 import { posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -22,6 +26,7 @@ import {
 import { byteLimit, decompressorFor } from './decompress.ts';
 import { SbomError } from './errors.ts';
 import { FileTree, type FileRecord } from './filetree.ts';
+import { globMatcher } from './glob.ts';
 import { entryPath } from './paths.ts';
 
 /** Files larger than this are not read into memory unless `maxFileSize` says otherwise (rpmdb.sqlite can reach tens of MB). */
@@ -54,6 +59,112 @@ export interface LayerStats {
   entries: number;
   /** Decompressed tar bytes read. */
   bytes: number;
+  /** Entries searched by an `EntryScan`. */
+  scanned: number;
+  /** Bytes this layer's files put in memory: wanted files whole, scanned ones their windows. */
+  kept: number;
+}
+
+/**
+ * A streaming matcher a cataloger declares for files it wants to search rather than keep: regular
+ * files under `globs` (with an executable bit when `executable`) are searched for `magic` at file
+ * offsets that are multiples of `align`, the magic possibly spanning chunks; at most `window`
+ * bytes from the first match on are kept, as the file's content with `FileRecord.offset` set to
+ * where the match was. A file with no match is kept nowhere.
+ */
+export interface EntryScan {
+  globs: readonly string[];
+  executable?: boolean;
+  magic: Buffer;
+  align: number;
+  window: number;
+}
+
+/**
+ * Searches an entry's chunks for `scan.magic` at aligned offsets, keeping the last
+ * `magic.length - 1` bytes seen so a match across a chunk boundary is found, then up to
+ * `scan.window` bytes from the match. Memory: the carry plus the window, whatever the file's size.
+ */
+export class MagicScanner {
+  readonly #scan: EntryScan;
+  #pos = 0;
+  #carry: Buffer = Buffer.alloc(0);
+  #window: Buffer[] | undefined;
+  #windowLength = 0;
+  #offset: number | undefined;
+
+  constructor(scan: EntryScan) {
+    this.#scan = scan;
+  }
+
+  push(chunk: Buffer): void {
+    const { magic, align } = this.#scan;
+    const start = this.#pos;
+    this.#pos += chunk.length;
+    if (this.#window) {
+      this.#keep(chunk);
+      return;
+    }
+    let found = -1;
+    const carry = this.#carry;
+    if (carry.length > 0) {
+      // Matches that start in the carry and end in this chunk.
+      const joined = Buffer.concat([carry, chunk.subarray(0, magic.length - 1)]);
+      const joinedStart = start - carry.length;
+      for (let i = joined.indexOf(magic); i >= 0 && i < carry.length; i = joined.indexOf(magic, i + 1))
+        if ((joinedStart + i) % align === 0) {
+          found = joinedStart + i;
+          this.#window = [];
+          this.#keep(carry.subarray(i));
+          this.#keep(chunk);
+          break;
+        }
+    }
+    if (found < 0)
+      for (let i = chunk.indexOf(magic); i >= 0; i = chunk.indexOf(magic, i + 1))
+        if ((start + i) % align === 0) {
+          found = start + i;
+          this.#window = [];
+          this.#keep(chunk.subarray(i));
+          break;
+        }
+    if (found >= 0) {
+      this.#offset = found;
+      this.#carry = Buffer.alloc(0);
+      return;
+    }
+    const keep = magic.length - 1;
+    this.#carry =
+      chunk.length >= keep
+        ? Buffer.from(chunk.subarray(chunk.length - keep))
+        : Buffer.from(Buffer.concat([carry, chunk]).subarray(-keep));
+  }
+
+  /** The window from the first aligned match, or undefined when there was none. */
+  result(): { content: Buffer; offset: number } | undefined {
+    if (!this.#window || this.#offset === undefined) return undefined;
+    return { content: Buffer.concat(this.#window, this.#windowLength), offset: this.#offset };
+  }
+
+  #keep(bytes: Buffer): void {
+    const room = this.#scan.window - this.#windowLength;
+    if (room <= 0 || bytes.length === 0) return;
+    // A copy: a view would hold the whole chunk it came from.
+    const piece = Buffer.from(bytes.subarray(0, room));
+    this.#window!.push(piece);
+    this.#windowLength += piece.length;
+  }
+}
+
+interface ScanRule {
+  scan: EntryScan;
+  matches: (path: string) => boolean;
+}
+
+async function scanEntry(entry: AsyncIterable<unknown>, scan: EntryScan) {
+  const scanner = new MagicScanner(scan);
+  for await (const chunk of entry) scanner.push(chunk as Buffer);
+  return scanner.result();
 }
 
 export interface ImageFiles {
@@ -160,7 +271,9 @@ export async function walkLayer(
   tree: FileTree,
   wanted: (path: string) => boolean,
   options: WalkOptions = {},
+  scans: readonly EntryScan[] = [],
 ): Promise<LayerStats> {
+  const rules: ScanRule[] = scans.map((scan) => ({ scan, matches: globMatcher(scan.globs) }));
   const logger = options.logger ?? silentLogger;
   const maxFileSize = options.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
   const what = `layer ${layer.digest}`;
@@ -174,7 +287,14 @@ export async function walkLayer(
     : [source, counter, extract];
   const piped = (pipeline as (...streams: unknown[]) => Promise<void>)(...stages);
   piped.catch(() => {});
-  const stats: LayerStats = { digest: layer.digest, compression, entries: 0, bytes: 0 };
+  const stats: LayerStats = {
+    digest: layer.digest,
+    compression,
+    entries: 0,
+    bytes: 0,
+    scanned: 0,
+    kept: 0,
+  };
   tree.beginLayer(layer.digest);
   let failure: unknown;
   try {
@@ -200,11 +320,24 @@ export async function walkLayer(
         continue;
       }
       tree.shadow(path, header.type === 'directory');
+      const regular = header.type === 'file' || header.type === 'contiguous-file';
       if (!wanted(path)) {
-        drain(entry);
+        const rule =
+          regular &&
+          rules.find((r) => (!r.scan.executable || ((header.mode ?? 0) & 0o111) !== 0) && r.matches(path));
+        if (!rule) {
+          drain(entry);
+          continue;
+        }
+        stats.scanned++;
+        const found = await scanEntry(entry, rule.scan);
+        if (found) {
+          tree.addFile(path, found.content, found.offset);
+          stats.kept += found.content.length;
+        }
         continue;
       }
-      if (header.type === 'file' || header.type === 'contiguous-file') {
+      if (regular) {
         const size = header.size ?? 0;
         if (size > maxFileSize) {
           logger.warning(
@@ -213,7 +346,9 @@ export async function walkLayer(
           drain(entry);
           continue;
         }
-        tree.addFile(path, await readEntry(entry));
+        const content = await readEntry(entry);
+        tree.addFile(path, content);
+        stats.kept += content.length;
       } else if (header.type === 'symlink' && header.linkname) {
         tree.addSymlink(path, header.linkname);
         drain(entry);
@@ -257,6 +392,7 @@ export async function walkImage(
   reference: string,
   wanted: (path: string) => boolean,
   options: WalkOptions = {},
+  scans: readonly EntryScan[] = [],
 ): Promise<ImageFiles> {
   const logger = options.logger ?? silentLogger;
   const image = await resolveImage(store, reference, options.platform);
@@ -269,7 +405,7 @@ export async function walkImage(
       );
       continue;
     }
-    layers.push(await walkLayer(await store.getBlob(layer), layer, tree, wanted, options));
+    layers.push(await walkLayer(await store.getBlob(layer), layer, tree, wanted, options, scans));
   }
   return { image, files: tree.files(), layers };
 }

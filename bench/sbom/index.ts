@@ -10,11 +10,15 @@
  * docker and buildah write them) holding package databases (a dpkg status with its copyright
  * files, node_modules package.json files, Python dist-info METADATA) among thousands of ordinary
  * files with random contents (two thirds hex text, which gzip halves, one third random bytes), and
- * stores it in an OCI layout and on a loopback docker-registry. Then, in alternating order per
- * round:
+ * stores it in an OCI layout and on a loopback docker-registry. `--bin-share` (default 0.3) of the
+ * ordinary files are executables under `usr/bin/`, which the Go binary cataloger searches, and the
+ * first layer carries this machine's own Go programs (`/usr/bin/docker-registry`, `skopeo`,
+ * `buildah` where installed) so it finds real build info. Then, in alternating order per round:
  *
  * - **ours**: `bench/sbom/ours.ts`, a child process running `generateSbom({ image })` as the sbom
  *   action does (module load included), under `/usr/bin/time -v` for its peak RSS;
+ * - **ours, no Go scan** (layout): the same without the Go binary cataloger, so the ratio of the
+ *   two is what searching the executables costs;
  * - **floor**: `gzip -dc <layer> | tar -t > /dev/null` over the same layer blobs (the layout's
  *   blob files), layer after layer, under `/usr/bin/time -v` too.
  *
@@ -24,7 +28,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +43,8 @@ import {
   RegistryClient,
   type Descriptor,
 } from '@release-actions/shared/oci';
+import { goBinaryCataloger } from '@release-actions/shared/sbom';
+import { silentLogger } from '@release-actions/shared';
 import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
 
 const run = promisify(execFile);
@@ -50,8 +56,12 @@ const { values } = parseArgs({
     'layer-mb': { type: 'string', default: '50' },
     source: { type: 'string', default: 'layout,registry' },
     keep: { type: 'boolean', default: false },
+    'bin-share': { type: 'string', default: '0.3' },
   },
 });
+const binShare = Number(values['bin-share']);
+/** Go programs of this machine's own (Debian builds them with build info), put in the first layer. */
+const GO_PROGRAMS = ['/usr/bin/docker-registry', '/usr/bin/skopeo', '/usr/bin/buildah'].filter(existsSync);
 const sizes = values.sizes.split(',').map(Number);
 const rounds = Number(values.rounds);
 const layerMb = Number(values['layer-mb']);
@@ -67,7 +77,7 @@ interface Built {
   compressed: number;
   uncompressed: number;
   files: number;
-  databases: { dpkg: number; npm: number; python: number };
+  databases: { dpkg: number; npm: number; python: number; go: number };
   registryImage?: string;
 }
 
@@ -145,6 +155,15 @@ async function layer(
     special.push(['var/lib/dpkg/status', dpkgStatus(400)]);
     for (let i = 0; i < 400; i++) special.push([`usr/share/doc/pkg${i}/copyright`, COPYRIGHT]);
     counts.dpkg += 400;
+    for (const program of GO_PROGRAMS) {
+      const content = readFileSync(program);
+      const path = program.slice(1);
+      // Expected: what the cataloger finds reading the whole file, as a directory source does.
+      counts.go += goBinaryCataloger.catalog([{ path: program, content }], {
+        logger: silentLogger,
+      }).packages.length;
+      pack.entry({ name: path, mode: 0o755 }, content);
+    }
   }
   for (let j = 0; j < 200; j++) {
     const name = `bench-${index}-${j}`;
@@ -177,7 +196,11 @@ async function layer(
       pack.entry({ name, mode: 0o644 }, text);
     } else {
       const size = Math.min(fileSize(), Math.max(256, targetBytes - written));
-      pack.entry({ name: `srv/data${index}/d${files % 97}/f${files}.bin`, mode: 0o644 }, content(size));
+      const entry =
+        Math.random() < binShare
+          ? { name: `usr/bin/b${index}-${files}`, mode: 0o755 }
+          : { name: `srv/data${index}/d${files % 97}/f${files}.bin`, mode: 0o644 };
+      pack.entry(entry, content(size));
       written += size;
     }
     files++;
@@ -201,7 +224,7 @@ async function build(sizeMb: number, root: string, registry?: TestRegistry): Pro
     compressed: 0,
     uncompressed: 0,
     files: 0,
-    databases: { dpkg: 0, npm: 0, python: 0 },
+    databases: { dpkg: 0, npm: 0, python: 0, go: 0 },
   };
   const layers: Descriptor[] = [];
   const diffIds: string[] = [];
@@ -251,8 +274,10 @@ async function timed(file: string, args: string[]): Promise<{ ms: number; rssKb?
   return { ms, stdout, ...(rss ? { rssKb: Number(rss[1]) } : {}) };
 }
 
-async function ours(image: string): Promise<Sample> {
-  const r = await timed(process.execPath, [OURS, image]);
+const NO_GO = 'ours (layout, no Go scan)';
+
+async function ours(image: string, noGo = false): Promise<Sample> {
+  const r = await timed(process.execPath, [OURS, image, ...(noGo ? ['--no-go'] : [])]);
   const line = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as {
     ms: number;
     packages: number;
@@ -282,10 +307,14 @@ async function main(): Promise<void> {
       const b = await build(sizeMb, root, registry);
       images.push(b);
       console.log(
-        `${b.layerFiles.length} gzip layers, ${(b.uncompressed / MB).toFixed(0)} MB tar → ${(b.compressed / MB).toFixed(0)} MB, ${b.files} entries; ${b.databases.dpkg} dpkg + ${b.databases.npm} npm + ${b.databases.python} python packages`,
+        `${b.layerFiles.length} gzip layers, ${(b.uncompressed / MB).toFixed(0)} MB tar → ${(b.compressed / MB).toFixed(0)} MB, ${b.files} entries; ${b.databases.dpkg} dpkg + ${b.databases.npm} npm + ${b.databases.python} python + ${b.databases.go} Go packages`,
       );
     }
-    const tools = ['floor', ...sources.map((s) => `ours (${s})`)];
+    const tools = [
+      'floor',
+      ...sources.map((s) => `ours (${s})`),
+      ...(sources.includes('layout') ? [NO_GO] : []),
+    ];
     const samples = new Map<string, Sample[]>();
     for (let round = 1; round <= rounds; round++) {
       for (const b of images) {
@@ -294,8 +323,12 @@ async function main(): Promise<void> {
           const sample =
             tool === 'floor'
               ? await floor(b.layerFiles)
-              : await ours(tool === 'ours (layout)' ? `oci-layout:${b.layoutDir}:v1` : b.registryImage!);
-          const expected = b.databases.dpkg + b.databases.npm + b.databases.python;
+              : await ours(
+                  tool === 'ours (registry)' ? b.registryImage! : `oci-layout:${b.layoutDir}:v1`,
+                  tool === NO_GO,
+                );
+          const { dpkg, npm, python, go } = b.databases;
+          const expected = dpkg + npm + python + (tool === NO_GO ? 0 : go);
           if (sample.packages !== undefined && sample.packages !== expected)
             throw new Error(`${tool} found ${sample.packages} packages, expected ${expected}`);
           const key = `${b.sizeMb}/${tool}`;
@@ -321,6 +354,15 @@ async function main(): Promise<void> {
         const rss = median(runs.map((s) => s.rssKb)) / 1024;
         console.log(
           `| ${(b.uncompressed / MB).toFixed(0)} MB tar / ${(b.compressed / MB).toFixed(0)} MB gz | ${tool} | ${ms.toFixed(0)} ms | ${mbs(b.compressed, ms).toFixed(0)} | ${mbs(b.uncompressed, ms).toFixed(0)} | ${rss.toFixed(0)} MB | ${(floorMs / ms).toFixed(2)}× | ${lib ? `${(floorMs / lib).toFixed(2)}×` : '—'} |`,
+        );
+      }
+    }
+    if (tools.includes(NO_GO)) {
+      console.log('\nthe Go binary search, ours (layout) against ours (layout, no Go scan), library call:');
+      for (const b of images) {
+        const lib = (tool: string) => median(samples.get(`${b.sizeMb}/${tool}`)!.map((s) => s.libraryMs!));
+        console.log(
+          `- ${(b.uncompressed / MB).toFixed(0)} MB tar, ${(binShare * 100).toFixed(0)}% of files executables under usr/bin: ${(lib('ours (layout)') / lib(NO_GO)).toFixed(2)}× the time`,
         );
       }
     }

@@ -6,7 +6,8 @@
  *
  * Entries an `EntryScan` selects are not kept whole: their bytes are searched as they stream by
  * for the scan's magic at aligned offsets, and only a bounded window from the first match on is
- * kept, as a file like any other (so later layers' whiteouts still delete it).
+ * kept, as a file like any other (so later layers' whiteouts still delete it). A window the scan
+ * says is not enough (`reread`) has its file read whole in a second pass over its layer.
  */
 import { posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -78,6 +79,12 @@ export interface EntryScan {
   magic: Buffer;
   align: number;
   window: number;
+  /**
+   * True for a window that cannot be cataloged on its own (what it needs lies before the match):
+   * once all layers are walked, the files still holding such a window are read whole (up to
+   * `maxFileSize`) in a second pass over the layer that holds them. Meant for rare cases only.
+   */
+  reread?: (window: Buffer) => boolean;
 }
 
 /**
@@ -407,5 +414,42 @@ export async function walkImage(
     }
     layers.push(await walkLayer(await store.getBlob(layer), layer, tree, wanted, options, scans));
   }
-  return { image, files: tree.files(), layers };
+  const files = tree.files();
+  await rereadWindows(store, image.manifest.layers, files, layers, options, scans);
+  return { image, files, layers };
+}
+
+/**
+ * The second pass of `EntryScan.reread`: each layer holding a window its scan cannot catalog is
+ * walked again for exactly those paths, which replace their windows in `files` when read whole.
+ */
+async function rereadWindows(
+  store: ImageStore,
+  manifestLayers: readonly Descriptor[],
+  files: Map<string, FileRecord>,
+  layers: LayerStats[],
+  options: WalkOptions,
+  scans: readonly EntryScan[],
+): Promise<void> {
+  const rules = scans.filter((s) => s.reread).map((scan) => ({ scan, matches: globMatcher(scan.globs) }));
+  if (rules.length === 0) return;
+  const byLayer = new Map<string, Set<string>>();
+  for (const file of files.values()) {
+    if (file.offset === undefined || !file.layer) continue;
+    if (!rules.some((r) => r.matches(file.path) && r.scan.reread!(file.content))) continue;
+    byLayer.set(file.layer, (byLayer.get(file.layer) ?? new Set()).add(file.path));
+  }
+  const logger = options.logger ?? silentLogger;
+  for (const [digest, paths] of byLayer) {
+    const layer = manifestLayers.find((l) => l.digest === digest)!;
+    logger.info(
+      `reading layer ${digest} again for ${[...paths].join(', ')}, which its first pass could not catalog`,
+    );
+    const tree = new FileTree();
+    const wantedAgain = (path: string) => paths.has(path);
+    const again = await walkLayer(await store.getBlob(layer), layer, tree, wantedAgain, options);
+    const stats = layers.find((l) => l.digest === digest);
+    if (stats) stats.kept += again.kept;
+    for (const [path, whole] of tree.files()) files.set(path, whole);
+  }
 }

@@ -10,8 +10,8 @@
  * In images it declares a streaming scan (`EntryScan`): executables under its globs are searched
  * for the header at 16-byte-aligned offsets as the layer streams by, and only `GO_SCAN_WINDOW`
  * bytes from the header on are kept, enough for the inline format. The pointer-based format
- * (Go < 1.18) leads elsewhere in the file, so in images it is skipped with a debug log. Not in
- * IMAGE_CATALOGERS: give it with `catalogers` (see docs/sbom.md).
+ * (Go < 1.18) leads to strings earlier in the file, so the scan asks (`reread`) for such a file to
+ * be read whole in a second pass over its layer. In IMAGE_CATALOGERS (see docs/sbom.md).
  */
 import type { FileRecord } from '../filetree.ts';
 import {
@@ -207,13 +207,21 @@ function goPackages(file: FileRecord, info: GoBuildInfo): Package[] {
 export const goBinaryCataloger: Cataloger = {
   name: 'go-module-binary-cataloger',
   globs: GO_GLOBS,
-  scan: { globs: GO_GLOBS, executable: true, magic: MAGIC, align: 16, window: GO_SCAN_WINDOW },
+  scan: {
+    globs: GO_GLOBS,
+    executable: true,
+    magic: MAGIC,
+    align: 16,
+    window: GO_SCAN_WINDOW,
+    // The pointer-based format (Go < 1.18) leads to strings before the header: read such files whole.
+    reread: (window) => window.length >= 16 && !(window[15]! & FLAG_INLINE),
+  },
   catalog(files: FileRecord[], context: CatalogContext): CatalogResult {
     const packages: Package[] = [];
     for (const file of files) {
       if (file.offset !== undefined && file.content.length >= 16 && !(file.content[15]! & FLAG_INLINE)) {
-        context.logger.debug(
-          `${file.path}: Go build info in the pointer-based format (Go < 1.18), which cannot be read from the window an image walk keeps; skipped`,
+        context.logger.warning(
+          `${file.path}: a Go binary built before Go 1.18 that could not be read whole (larger than maxFileSize, or reached through a link); its modules are not in the SBOM`,
         );
         continue;
       }

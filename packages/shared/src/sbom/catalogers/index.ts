@@ -5,6 +5,7 @@
 import type { Cataloger } from '../package.ts';
 import { apkCataloger } from './apk.ts';
 import { dpkgCataloger } from './dpkg.ts';
+import { goBinaryCataloger } from './go-binary.ts';
 import { npmCataloger } from './npm.ts';
 import { pythonCataloger } from './python.ts';
 import { rpmCataloger } from './rpm.ts';
@@ -19,13 +20,17 @@ export { parseRpmHeader } from './rpm.ts';
 export * from './js-locks.ts';
 export * from './python-locks.ts';
 
-/** What an image is cataloged with (syft's "image" catalogers for these ecosystems). */
+/**
+ * What an image is cataloged with (syft's "image" catalogers for these ecosystems). The Go binary
+ * cataloger searches executables under its globs as they stream by (see go-binary.ts).
+ */
 export const IMAGE_CATALOGERS: readonly Cataloger[] = [
   dpkgCataloger,
   apkCataloger,
   rpmCataloger,
   npmCataloger,
   pythonCataloger,
+  goBinaryCataloger,
 ];
 export {
   goBinaryCataloger,

@@ -32,16 +32,13 @@ import {
   type BuildahSandbox,
 } from '../build/buildah-env.ts';
 import {
-  fakeJwt,
-  startOidcStandIn,
-  startSigstoreStandIn,
-  type OidcStandIn,
-  type SigstoreStandIn,
+  GITHUB_WORKFLOW as WORKFLOW,
+  startGithubKeylessStandIns,
+  type GithubKeylessStandIns,
 } from '../sign/sigstore-stand-in.ts';
 import { DIST, runAction } from './runner.ts';
 
 const PASSWORD = 'correct horse battery staple';
-const WORKFLOW = 'acme/app/.github/workflows/release.yml@refs/heads/main';
 const GITHUB_ENV = {
   GITHUB_SERVER_URL: 'https://github.com',
   GITHUB_REPOSITORY: 'acme/app',
@@ -232,32 +229,12 @@ describe('actions/build-sign dist/index.js', () => {
   });
 
   describe('keyless, over the Sigstore and GitHub OIDC stand-ins', () => {
-    let sigstore: SigstoreStandIn;
-    let oidc: OidcStandIn;
-    const identity = `https://github.com/${WORKFLOW}`;
-    const issuer = 'https://token.actions.githubusercontent.com';
+    let keyless: GithubKeylessStandIns;
     before(async () => {
-      sigstore = await startSigstoreStandIn();
-      oidc = await startOidcStandIn(
-        fakeJwt({
-          iss: issuer,
-          aud: 'sigstore',
-          sub: identity,
-          exp: Math.floor(Date.now() / 1000) + 600,
-          repository: 'acme/app',
-          workflow_ref: WORKFLOW,
-          job_workflow_ref: WORKFLOW,
-          ref: 'refs/heads/main',
-          sha: GITHUB_ENV.GITHUB_SHA,
-          event_name: 'push',
-          run_id: '4242',
-          run_attempt: '1',
-        }),
-      );
+      keyless = await startGithubKeylessStandIns({ sha: GITHUB_ENV.GITHUB_SHA, run_id: '4242' });
     });
     after(async () => {
-      await oidc?.stop();
-      await sigstore?.stop();
+      await keyless?.stop();
     });
 
     it('signs by digest with a Fulcio certificate for the workflow; the bundle verifies against the trusted root', async () => {
@@ -267,18 +244,11 @@ describe('actions/build-sign dist/index.js', () => {
         {
           builder: 'none',
           image: `${registry.host}/acme/keyless@${pushed.digest}`,
-          'fulcio-url': sigstore.fulcioUrl,
-          'rekor-url': sigstore.rekorUrl,
-          'tsa-url': sigstore.tsaUrl,
+          ...keyless.inputs,
         },
-        {
-          env: {
-            RUNNER_TEMP: temp,
-            ACTIONS_ID_TOKEN_REQUEST_URL: oidc.requestUrl,
-            ACTIONS_ID_TOKEN_REQUEST_TOKEN: oidc.requestToken,
-          },
-        },
+        { env: { RUNNER_TEMP: temp, ...keyless.env } },
       );
+      const { sigstore, oidc, identity, issuer } = keyless;
       assert.equal(run.exitCode, 0, run.stdout + run.stderr);
       assert.equal(run.outputs.digest, pushed.digest);
       assert.deepEqual(

@@ -233,3 +233,49 @@ export function githubClaims(overrides: Record<string, unknown> = {}): Record<st
     ...overrides,
   };
 }
+
+/**
+ * Both stand-ins, ready for a keyless run of an action's dist: the Sigstore stand-in, a GitHub
+ * OIDC token service issuing one token with {@link githubClaims} (and `overrides`), the action
+ * inputs that point keyless signing at the stand-in, and the runner environment a job with
+ * `permissions: id-token: write` has. `idToken` and `oidc.requestToken` are the secrets.
+ */
+export interface GithubKeylessStandIns {
+  sigstore: SigstoreStandIn;
+  oidc: OidcStandIn;
+  /** The ID token the OIDC stand-in hands out. */
+  idToken: string;
+  /** The certificate SAN Fulcio issues for it, and the issuer. */
+  identity: string;
+  issuer: string;
+  /** `fulcio-url`, `rekor-url` and `tsa-url` inputs. */
+  inputs: Record<string, string>;
+  /** `ACTIONS_ID_TOKEN_REQUEST_URL` and `ACTIONS_ID_TOKEN_REQUEST_TOKEN`. */
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+export async function startGithubKeylessStandIns(
+  overrides: Record<string, unknown> = {},
+): Promise<GithubKeylessStandIns> {
+  const claims = githubClaims(overrides);
+  const idToken = fakeJwt(claims);
+  const sigstore = await startSigstoreStandIn();
+  const oidc = await startOidcStandIn(idToken).catch(async (err: unknown) => {
+    await sigstore.stop();
+    throw err;
+  });
+  return {
+    sigstore,
+    oidc,
+    idToken,
+    identity: String(claims['sub']),
+    issuer: String(claims['iss']),
+    inputs: { 'fulcio-url': sigstore.fulcioUrl, 'rekor-url': sigstore.rekorUrl, 'tsa-url': sigstore.tsaUrl },
+    env: { ACTIONS_ID_TOKEN_REQUEST_URL: oidc.requestUrl, ACTIONS_ID_TOKEN_REQUEST_TOKEN: oidc.requestToken },
+    stop: async () => {
+      await oidc.stop();
+      await sigstore.stop();
+    },
+  };
+}

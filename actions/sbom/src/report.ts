@@ -117,7 +117,9 @@ export async function writeSummary(r: Report): Promise<void> {
   if (identity)
     rows.push([
       'signed by',
-      identity.kind === 'key' ? `key ${code(identity.fingerprint)}` : escapeHtml(identity.subject),
+      identity.kind === 'key'
+        ? `key ${code(identity.fingerprint)}`
+        : `keyless: ${code(identity.subject)}${identity.issuer ? `<br>issuer ${code(identity.issuer)}` : ''}`,
     ]);
   if (r.upload.status === 'uploaded')
     rows.push(['artifact', `${code(r.upload.name)} (kept ${r.inputs['retention-days']} days)`]);

@@ -221,7 +221,7 @@ export const goBinaryCataloger: Cataloger = {
     for (const file of files) {
       if (file.offset !== undefined && file.content.length >= 16 && !(file.content[15]! & FLAG_INLINE)) {
         context.logger.warning(
-          `${file.path}: a Go binary built before Go 1.18 that could not be read whole (larger than maxFileSize, or reached through a link); its modules are not in the SBOM`,
+          `${file.path}: a Go binary built before Go 1.18 that could not be read whole (larger than maxFileSize); its modules are not in the SBOM`,
         );
         continue;
       }

@@ -1,7 +1,7 @@
 /**
  * The rpm cataloger on an rpmdb.sqlite made here with node:sqlite: rpm's sqlite backend keeps one
- * header blob per row of `Packages (hnum, blob)`; the blobs are encoded here per the header format
- * (index count, data length, 16-byte index entries, data store; tag numbers from rpmtag.h).
+ * header blob per row of `Packages (hnum, blob)`; the blobs come from `rpm-header.ts`. Also the
+ * cataloger's globs against syft's glob-paths test data.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,40 +9,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { parseRpmHeader, rpmCataloger } from '@release-actions/shared/sbom';
+import { globMatcher, parseRpmHeader, rpmCataloger, walkDirectory } from '@release-actions/shared/sbom';
 import { silentLogger } from '@release-actions/shared';
-
-function header(tags: Array<[number, string | number]>): Buffer {
-  const index: Buffer[] = [];
-  const data: Buffer[] = [];
-  let offset = 0;
-  for (const [tag, value] of tags) {
-    const e = Buffer.alloc(16);
-    let bytes: Buffer;
-    if (typeof value === 'number') {
-      while (offset % 4 !== 0) {
-        data.push(Buffer.alloc(1));
-        offset++;
-      }
-      bytes = Buffer.alloc(4);
-      bytes.writeInt32BE(value);
-      e.writeUInt32BE(4, 4);
-    } else {
-      bytes = Buffer.from(`${value}\0`);
-      e.writeUInt32BE(6, 4);
-    }
-    e.writeUInt32BE(tag, 0);
-    e.writeInt32BE(offset, 8);
-    e.writeUInt32BE(1, 12);
-    index.push(e);
-    data.push(bytes);
-    offset += bytes.length;
-  }
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(tags.length, 0);
-  head.writeUInt32BE(offset, 4);
-  return Buffer.concat([head, ...index, ...data]);
-}
+import { rpmHeader as header } from './rpm-header.ts';
 
 function rpmdb(blobs: Buffer[]): Buffer {
   const dir = mkdtempSync(join(tmpdir(), 'rpmdb-test-'));
@@ -114,5 +83,52 @@ describe('rpm (rpmdb.sqlite)', () => {
     });
     assert.equal(r.packages.length, 0);
     assert.equal(warnings.length, 1);
+  });
+
+  it('reads an rpmdb.sqlite by its magic whatever the name', () => {
+    const { packages } = rpmCataloger.catalog([{ path: '/var/lib/rpm/Packages', content: rpmdb([bash]) }], {
+      logger: silentLogger,
+    });
+    assert.deepEqual(
+      packages.map((p) => p.purl),
+      ['pkg:rpm/bash@5.2.26-3.fc40?arch=x86_64&upstream=bash-5.2.26-3.fc40.src.rpm'],
+    );
+  });
+});
+
+describe('rpm database globs', () => {
+  const dir = '/work/shared/fixtures/syft/pkg/cataloger/redhat/testdata/glob-paths';
+
+  // syft's Test_DBCataloger_Globs (syft/pkg/cataloger/redhat/cataloger_test.go) expects these nine
+  // from pkg.RpmDBGlob, plus var/lib/rpmmanifest/container-manifest-2, which syft's rpm-db-cataloger
+  // reads with a second parser (pkg.RpmManifestGlob, CBL-Mariner manifests) that we do not have.
+  it('asks for the database files syft asks for', async () => {
+    const files = await walkDirectory(dir, globMatcher(rpmCataloger.globs));
+    assert.deepEqual([...files.keys()].sort(), [
+      '/usr/lib/sysimage/rpm/Packages',
+      '/usr/lib/sysimage/rpm/Packages.db',
+      '/usr/lib/sysimage/rpm/rpmdb.sqlite',
+      '/usr/share/rpm/Packages',
+      '/usr/share/rpm/Packages.db',
+      '/usr/share/rpm/rpmdb.sqlite',
+      '/var/lib/rpm/Packages',
+      '/var/lib/rpm/Packages.db',
+      '/var/lib/rpm/rpmdb.sqlite',
+    ]);
+  });
+
+  it('warns once per file, naming it, when none is a database (they hold "bogus")', async () => {
+    const files = await walkDirectory(dir, globMatcher(rpmCataloger.globs));
+    const warnings: string[] = [];
+    const r = rpmCataloger.catalog([...files.values()], {
+      logger: { ...silentLogger, warning: (m) => warnings.push(m) },
+    });
+    assert.equal(r.packages.length, 0);
+    assert.deepEqual(warnings.filter((w) => w.startsWith('/var/lib/rpm/')).sort(), [
+      '/var/lib/rpm/Packages.db: not a readable rpm NDB database (no NDB magic); skipped',
+      '/var/lib/rpm/Packages: not a readable rpm BerkeleyDB database (no BerkeleyDB hash magic); skipped',
+      '/var/lib/rpm/rpmdb.sqlite: not a readable rpm sqlite database (file is not a database); skipped',
+    ]);
+    assert.equal(warnings.length, 9);
   });
 });

@@ -1,9 +1,12 @@
 /**
- * RPM packages from an `rpmdb.sqlite` database (Fedora 33+, RHEL 9, …), read with Node's own
- * `node:sqlite`: each row of the `Packages` table holds one RPM header blob, whose NAME, VERSION,
- * RELEASE, EPOCH, ARCH, LICENSE and SOURCERPM tags (rpmtag.h) become the package. Versions are
- * written `[epoch:]version-release` and purls carry `epoch`, `arch` and `upstream` qualifiers,
- * as syft writes them. The BerkeleyDB `Packages` and NDB `Packages.db` formats are not read.
+ * RPM packages from the rpm database, in any of its three formats, told apart by magic (and, when
+ * there is none, by file name): `rpmdb.sqlite` (rpm 4.16+: Fedora 33+, RHEL 9, …) read with
+ * Node's own `node:sqlite`, where each row of the `Packages` table holds one RPM header blob; the
+ * BerkeleyDB hash `Packages` (RHEL/CentOS ≤ 8, Amazon Linux 2, see `rpm-bdb.ts`); and the NDB
+ * `Packages.db` (openSUSE/SLES 15, see `rpm-ndb.ts`). Each header blob's NAME, VERSION, RELEASE,
+ * EPOCH, ARCH, LICENSE and SOURCERPM tags (rpmtag.h) become the package. Versions are written
+ * `[epoch:]version-release` and purls carry `epoch`, `arch` and `upstream` qualifiers, as syft
+ * writes them. A database that cannot be read is skipped with a warning.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +15,8 @@ import type * as NodeSqlite from 'node:sqlite';
 import type { FileRecord } from '../filetree.ts';
 import { distroQualifiers, locationOf, makePackage, purl, type Cataloger } from '../package.ts';
 import type { Distro, Package } from '../types.ts';
+import { isBerkeleyDbHash, readBerkeleyDbBlobs } from './rpm-bdb.ts';
+import { isNdb, readNdbBlobs } from './rpm-ndb.ts';
 
 export const RPMTAG = {
   NAME: 1000,
@@ -88,25 +93,52 @@ function readBlobs(content: Buffer): Uint8Array[] {
   }
 }
 
+/** The first 16 bytes of every SQLite 3 database file (sqlite.org/fileformat.html). */
+const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
+
+interface RpmDbFormat {
+  name: string;
+  read(content: Buffer): Uint8Array[];
+}
+
+const SQLITE: RpmDbFormat = { name: 'sqlite', read: readBlobs };
+const BERKELEY_DB: RpmDbFormat = { name: 'BerkeleyDB', read: readBerkeleyDbBlobs };
+const NDB: RpmDbFormat = { name: 'NDB', read: readNdbBlobs };
+
+/** The format a database file is in: by its magic, else by the name each format is stored under. */
+function formatOf(file: FileRecord): RpmDbFormat {
+  const { content } = file;
+  if (content.subarray(0, SQLITE_MAGIC.length).equals(SQLITE_MAGIC)) return SQLITE;
+  if (isNdb(content)) return NDB;
+  if (isBerkeleyDbHash(content)) return BERKELEY_DB;
+  const base = file.path.slice(file.path.lastIndexOf('/') + 1);
+  return base === 'Packages' ? BERKELEY_DB : base === 'Packages.db' ? NDB : SQLITE;
+}
+
 export const rpmCataloger: Cataloger = {
   name: 'rpm-db-cataloger',
-  globs: ['**/{var/lib,usr/share,usr/lib/sysimage}/rpm/rpmdb.sqlite'],
+  globs: ['**/{var/lib,usr/share,usr/lib/sysimage}/rpm/{Packages,Packages.db,rpmdb.sqlite}'],
   catalog(files: FileRecord[], { distro, logger }) {
     const packages: Package[] = [];
     for (const file of files) {
+      const format = formatOf(file);
       let blobs: Uint8Array[];
       try {
-        blobs = readBlobs(file.content);
+        blobs = format.read(file.content);
       } catch (err) {
         logger.warning(
-          `${file.path}: not a readable rpm sqlite database (${(err as Error).message}); skipped`,
+          `${file.path}: not a readable rpm ${format.name} database (${(err as Error).message}); skipped`,
         );
         continue;
       }
+      let unnamed = 0;
       for (const blob of blobs) {
         const h = parseRpmHeader(blob);
         const name = h.get(RPMTAG.NAME);
-        if (typeof name !== 'string') continue;
+        if (typeof name !== 'string') {
+          unnamed++;
+          continue;
+        }
         const version = String(h.get(RPMTAG.VERSION) ?? '');
         const release = String(h.get(RPMTAG.RELEASE) ?? '');
         const epoch = h.get(RPMTAG.EPOCH);
@@ -139,6 +171,9 @@ export const rpmCataloger: Cataloger = {
             metadata: typeof arch === 'string' ? { architecture: arch } : {},
           }),
         );
+      }
+      if (unnamed > 0) {
+        logger.warning(`${file.path}: ${unnamed} rpm header(s) without a readable name; skipped`);
       }
     }
     return { packages, relationships: [] };

@@ -8,8 +8,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { rpmCataloger, type Distro, type Package } from '@release-actions/shared/sbom';
+import { generateSbom, rpmCataloger, type Distro, type Package } from '@release-actions/shared/sbom';
 import { silentLogger } from '@release-actions/shared';
+import { makeImage, push, tempLayout } from './images.ts';
 import { rpmHeader } from './rpm-header.ts';
 
 const FIXTURE = '/work/shared/fixtures/syft/pkg/cataloger/redhat/testdata/Packages';
@@ -314,6 +315,31 @@ describe('rpm (BerkeleyDB Packages)', () => {
         // this asks only that the cataloger returns, with at most the packages there are.
         assert.ok(catalog('/var/lib/rpm/Packages', bad).packages.length <= 3);
       }
+    }
+  });
+});
+
+describe('rpm (BerkeleyDB Packages) in an image', () => {
+  it('an Amazon Linux 2 image: the package with the distro in its purl, in both documents', async () => {
+    const layout = await tempLayout();
+    try {
+      const osRelease = readFileSync('/work/shared/fixtures/syft/linux/testdata/os/amazon/etc/os-release');
+      const image = await makeImage([
+        [{ name: 'etc/os-release', content: osRelease }],
+        [{ name: 'var/lib/rpm/Packages', content: readFileSync(FIXTURE) }],
+      ]);
+      await push(layout.store, image, 'v1');
+      const result = await generateSbom({ store: layout.store, reference: 'v1' });
+      const purl = 'pkg:rpm/amzn/dive@0.9.2-1?arch=x86_64&distro=amzn-2&upstream=dive-0.9.2-1.src.rpm';
+      assert.deepEqual(
+        result.packages.map((p) => [p.purl, p.locations[0]!.path, p.locations[0]!.layer]),
+        [[purl, '/var/lib/rpm/Packages', result.layers![1]!.digest]],
+      );
+      assert.equal(result.inventory.distro?.id, 'amzn');
+      assert.ok(JSON.stringify(result.cyclonedx).includes(JSON.stringify(purl)));
+      assert.ok(JSON.stringify(result.spdx).includes(JSON.stringify(purl)));
+    } finally {
+      await layout.dispose();
     }
   });
 });

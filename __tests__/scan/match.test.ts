@@ -114,11 +114,11 @@ describe('matchRecord', () => {
   });
 
   it('reports ranges it cannot order instead of guessing', () => {
-    const maven: OsvRecord = {
+    const gem: OsvRecord = {
       id: 'TEST-3',
       affected: [
         {
-          package: { ecosystem: 'Maven', name: 'g:a' },
+          package: { ecosystem: 'RubyGems', name: 'rack' },
           ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '2.0' }] }],
         },
       ],
@@ -126,12 +126,44 @@ describe('matchRecord', () => {
     const problems: string[] = [];
     assert.equal(
       matchRecord(
-        maven,
-        { ecosystem: 'Maven', name: 'g:a', version: '1.0' },
+        gem,
+        { ecosystem: 'RubyGems', name: 'rack', version: '1.0' },
         { onProblem: (p) => problems.push(p.id) },
       ),
       undefined,
     );
     assert.deepEqual(problems, ['TEST-3']);
+  });
+
+  it('orders Maven ECOSYSTEM ranges (log4j-core, as GHSA-jfh8-c2jp-5v3q lists it)', () => {
+    const log4shell: OsvRecord = {
+      id: 'TEST-4',
+      affected: [
+        {
+          package: { ecosystem: 'Maven', name: 'org.apache.logging.log4j:log4j-core' },
+          ranges: [
+            {
+              type: 'ECOSYSTEM',
+              events: [
+                { introduced: '2.13.0' },
+                { fixed: '2.15.0' },
+                { introduced: '2.0-beta9' },
+                { fixed: '2.12.2' },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    const pkg = (version: string) => ({
+      ecosystem: 'Maven',
+      name: 'org.apache.logging.log4j:log4j-core',
+      version,
+    });
+    assert.deepEqual(matchRecord(log4shell, pkg('2.14.1'))?.fixedVersions, ['2.15.0']);
+    assert.deepEqual(matchRecord(log4shell, pkg('2.0-rc1'))?.fixedVersions, ['2.12.2']);
+    assert.equal(matchRecord(log4shell, pkg('2.0-alpha1')), undefined);
+    assert.equal(matchRecord(log4shell, pkg('2.12.2')), undefined);
+    assert.equal(matchRecord(log4shell, pkg('2.17.1')), undefined);
   });
 });

@@ -7,6 +7,7 @@ import {
   compareApk,
   compareDpkg,
   compareGo,
+  compareMaven,
   comparePep440,
   compareRpm,
   compareSemver,
@@ -285,6 +286,156 @@ describe('semver, PEP 440 and Go ordering', () => {
     assert.equal(versionSchemeOf('PyPI'), 'pep440');
     assert.equal(versionSchemeOf('Go'), 'go');
     assert.equal(versionSchemeOf('crates.io'), 'semver');
-    assert.equal(comparatorFor('Maven'), undefined);
+    assert.equal(versionSchemeOf('Maven'), 'maven');
+    assert.equal(comparatorFor('RubyGems'), undefined);
+  });
+});
+
+/** Debian's `maven` package: Maven's own version ordering, runnable as a command. */
+const MAVEN_ARTIFACT_JAR = '/usr/share/maven/lib/maven-artifact-3.x.jar';
+
+/**
+ * Pairs of versions of the shapes Maven Central carries: one to four numbers, then nothing, a
+ * dash qualifier (`-SNAPSHOT`, `-alpha-2`, `-beta3`, `-M1`, `-RC2`, `-rc-1`, `-CR1`, `-b4`,
+ * `-jre`, `-sp-1`, `-Final`, a build number…) or a dot qualifier (`.RELEASE`, `.Final`, `.Beta2`,
+ * `.CR1`, `.GA`, `.SP3`, `.M2`, `.RC1`, `.Alpha1`), half of them on the same numbers so the
+ * qualifiers meet. Both versions of a pair share the qualifier style, and with dot qualifiers the
+ * count of numbers too, as two releases of one artifact do: where they do not, OSV's orderings
+ * (osv.dev's maven.py, osv-scalibr) and Maven's differ (`1.foo` < `1-foo` in OSV's, equal in
+ * Maven's), and we follow OSV's, which decides what its advisories cover.
+ */
+function mavenPairs(count: number): Array<[string, string]> {
+  let seed = 20261201;
+  const rand = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  const k = () => String(1 + rand(12));
+  const dash = [
+    () => '-SNAPSHOT',
+    () => `-alpha-${k()}`,
+    () => `-alpha${k()}`,
+    () => `-beta-${k()}`,
+    () => `-beta${k()}`,
+    () => `-M${k()}`,
+    () => `-RC${k()}`,
+    () => `-rc-${k()}`,
+    () => `-CR${k()}`,
+    () => '-jre',
+    () => '-android',
+    () => `-${k()}`,
+    () => `-RC${k()}-SNAPSHOT`,
+    () => `-b${k()}`,
+    () => `-a${k()}`,
+    () => '-sp',
+    () => `-sp-${k()}`,
+    () => '-GA',
+    () => '-Final',
+  ];
+  const dot = [
+    () => '.RELEASE',
+    () => '.Final',
+    () => `.Beta${k()}`,
+    () => `.CR${k()}`,
+    () => '.GA',
+    () => `.SP${k()}`,
+    () => `.M${k()}`,
+    () => `.RC${k()}`,
+    () => `.Alpha${k()}`,
+  ];
+  const numbers = (length: number) =>
+    Array.from({ length }, () => String(rand(5) === 0 ? rand(30) : rand(4))).join('.');
+  const pairs: Array<[string, string]> = [];
+  while (pairs.length < count) {
+    const style = rand(2) === 0 ? dash : dot;
+    const suffix = () => (rand(4) === 0 ? '' : style[rand(style.length)]!());
+    const length = 1 + rand(4);
+    const a = numbers(length);
+    const b = rand(2) === 0 ? a : numbers(style === dot ? length : 1 + rand(4));
+    pairs.push([a + suffix(), b + suffix()]);
+  }
+  return pairs;
+}
+
+/** Maven's verdict (-1, 0, 1) on each pair, from one run of `ComparableVersion`'s main. */
+function mavenVerdicts(pairs: Array<[string, string]>): number[] {
+  // It compares each argument with the next: pairs laid end to end, every other line is a pair's.
+  const out = execFileSync(
+    'java',
+    ['-cp', MAVEN_ARTIFACT_JAR, 'org.apache.maven.artifact.versioning.ComparableVersion', ...pairs.flat()],
+    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+  );
+  return [...out.matchAll(/^ {3}\S+ (<|==|>) \S+$/gm)]
+    .filter((_, i) => i % 2 === 0)
+    .map((m) => ({ '<': -1, '==': 0, '>': 1 })[m[1] as '<' | '==' | '>']);
+}
+
+describe('Maven ordering (OSV: maven.py, osv-scalibr version-maven.go)', () => {
+  it(
+    "agrees with Maven's own ComparableVersion on 3000 pairs of versions shaped as Maven Central's are",
+    { skip: !existsSync(MAVEN_ARTIFACT_JAR) && `${MAVEN_ARTIFACT_JAR} is missing: apt-get install maven` },
+    () => {
+      const pairs = mavenPairs(3000);
+      const verdicts = mavenVerdicts(pairs);
+      assert.equal(verdicts.length, pairs.length);
+      const differ = pairs.filter(([a, b], i) => Math.sign(compareMaven(a, b)) !== verdicts[i]);
+      assert.deepEqual(
+        differ.slice(0, 10),
+        [],
+        `${differ.length} of ${pairs.length} pairs ordered otherwise`,
+      );
+    },
+  );
+  it("orders the POM reference's examples (Version Order Specification) as OSV does", () => {
+    // https://maven.apache.org/pom.html#version-order-specification (the list as corrected to
+    // match ComparableVersion, maven-site PR 707). One deliberate difference: the reference (and
+    // Maven 3.8.7) has 1.foo = 1-foo, while OSV's implementations (osv.dev maven.py,
+    // osv-scalibr) put '.qualifier' before '-qualifier', so 1.foo < 1-foo here.
+    checkTable(
+      compareMaven,
+      cases(`
+        1 < 1.1
+        1-snapshot < 1
+        1 < 1-sp
+        1-foo2 < 1-foo10
+        1.foo < 1-foo
+        1-foo < 1-1
+        1-1 < 1.1
+        1.ga = 1-ga
+        1-ga = 1-0
+        1-0 = 1.0
+        1.0 = 1
+        1-sp > 1-ga
+        1-sp.1 > 1-ga.1
+        1-sp-1 < 1-ga-1
+        1-a1 = 1-alpha-1
+        1 < 1.sp
+      `),
+    );
+  });
+  it('orders versions as Maven Central publishes them', () => {
+    checkTable(
+      compareMaven,
+      cases(`
+        2.14.1 < 2.15.0
+        2.0-alpha1 < 2.0-beta9
+        2.0-beta9 < 2.0-rc1
+        2.0-rc1 < 2.0
+        5.2.2.RELEASE = 5.2.2
+        5.3.18 < 5.3.20
+        6.0.0-M3 < 6.0.0-RC1
+        6.0.0-RC1 < 6.0.0
+        1.0.0.Final = 1.0.0
+        31.1-android < 31.1-jre
+        31.1-jre > 31.0.1-jre
+        9.4.36.v20210114 < 9.4.37.v20210219
+        2.9.10.8 > 2.9.10
+        1.7.29 < 1.7.30
+      `),
+    );
+  });
+  it('never throws: any string is a Maven version', () => {
+    assert.equal(Math.sign(compareMaven('', '0')), 0);
+    assert.equal(Math.sign(compareMaven('x', '1')), -1);
   });
 });

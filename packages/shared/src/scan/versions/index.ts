@@ -6,6 +6,7 @@
 import { compareApk } from './apk.ts';
 import { compareDpkg } from './dpkg.ts';
 import { compareGo } from './go.ts';
+import { compareMaven } from './maven.ts';
 import { comparePep440 } from './pep440.ts';
 import { compareRpm } from './rpm.ts';
 import { compareSemver } from './semver.ts';
@@ -13,6 +14,7 @@ import { compareSemver } from './semver.ts';
 export { compareApk, isValidApkVersion } from './apk.ts';
 export { compareDpkg, parseDpkgVersion } from './dpkg.ts';
 export { compareGo, normalizeGoVersion } from './go.ts';
+export { compareMaven } from './maven.ts';
 export { comparePep440 } from './pep440.ts';
 export { compareRpm, parseEvr, rpmvercmp } from './rpm.ts';
 export { compareSemver, parseSemver } from './semver.ts';
@@ -21,7 +23,7 @@ export { compareSemver, parseSemver } from './semver.ts';
 export type VersionComparator = (a: string, b: string) => number;
 
 /** The name of an ordering, for messages and documentation. */
-export type VersionScheme = 'dpkg' | 'apk' | 'rpm' | 'semver' | 'pep440' | 'go';
+export type VersionScheme = 'dpkg' | 'apk' | 'rpm' | 'semver' | 'pep440' | 'go' | 'maven';
 
 const SCHEMES: Record<VersionScheme, VersionComparator> = {
   dpkg: compareDpkg,
@@ -30,6 +32,7 @@ const SCHEMES: Record<VersionScheme, VersionComparator> = {
   semver: compareSemver,
   pep440: comparePep440,
   go: compareGo,
+  maven: compareMaven,
 };
 
 /** Base ecosystem (before any `:` suffix) → its version scheme. */
@@ -52,6 +55,7 @@ const ECOSYSTEM_SCHEMES: Record<string, VersionScheme> = {
   SwiftURL: 'semver',
   PyPI: 'pep440',
   Go: 'go',
+  Maven: 'maven',
 };
 
 /** The version scheme of an OSV ecosystem (`Debian:12` → `dpkg`), or `undefined` if none is implemented. */

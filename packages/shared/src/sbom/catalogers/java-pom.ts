@@ -6,6 +6,7 @@
  * back to the parent's version) and the pom's own `<properties>`; a reference that does not
  * resolve (a parent's property, `env.*`, a cycle) empties the whole value, as in syft.
  */
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 
 /** The parts of a pom the cataloger uses, values as written (not resolved). */
 export interface PomXml {
@@ -30,18 +31,6 @@ export interface PomCoordinates {
   parent?: { groupId: string; artifactId: string; version: string };
 }
 
-const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', apos: "'", quot: '"' };
-
-function decodeEntities(text: string): string {
-  return text.replace(/&(#x[0-9a-fA-F]+|#\d+|[a-zA-Z]+);/g, (whole, e: string) => {
-    if (e[0] === '#') {
-      const code = e[1] === 'x' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
-      return code <= 0x10ffff ? String.fromCodePoint(code) : whole;
-    }
-    return ENTITIES[e] ?? whole;
-  });
-}
-
 /** The text of a pom: UTF-16 by its byte order mark, else the encoding its XML declaration names, else UTF-8. */
 function decodePom(buf: Buffer): string {
   if (buf[0] === 0xff && buf[1] === 0xfe) return new TextDecoder('utf-16le').decode(buf.subarray(2));
@@ -60,105 +49,94 @@ function decodePom(buf: Buffer): string {
 
 const MAX_FIELD_DEPTH = 4;
 
+/** Elements as fast-xml-parser gives them: text, or an object of children (repeated ones as arrays). */
+type XmlNode = string | { [name: string]: XmlNode | XmlNode[] };
+
+const parser = new XMLParser({
+  ignoreAttributes: true,
+  ignoreDeclaration: true,
+  ignorePiTags: true,
+  removeNSPrefix: true,
+  // Values stay strings as written (`1.0` is not a number), entities decoded, whitespace trimmed.
+  parseTagValue: false,
+  trimValues: true,
+  processEntities: true,
+});
+
+const textOf = (node: XmlNode | XmlNode[] | undefined): string | undefined => {
+  const first = Array.isArray(node) ? node[0] : node;
+  if (first === undefined) return undefined;
+  return typeof first === 'string' ? first : typeof first['#text'] === 'string' ? first['#text'] : '';
+};
+const childrenOf = (node: XmlNode | XmlNode[] | undefined): Record<string, XmlNode | XmlNode[]> => {
+  const first = Array.isArray(node) ? node[0] : node;
+  return first !== undefined && typeof first === 'object' ? first : {};
+};
+const all = (node: XmlNode | XmlNode[] | undefined): XmlNode[] =>
+  node === undefined ? [] : Array.isArray(node) ? node : [node];
+
+/** The first text of every element below `<project>` by dotted path, down to MAX_FIELD_DEPTH, for `${project.…}`. */
+function collectFields(
+  node: Record<string, XmlNode | XmlNode[]>,
+  prefix: string,
+  depth: number,
+  out: Map<string, string>,
+) {
+  for (const [name, value] of Object.entries(node)) {
+    if (name === '#text' || (depth === 2 && name === 'properties')) continue;
+    const key = prefix ? `${prefix}.${name}` : name;
+    if (!out.has(key)) out.set(key, textOf(value) ?? '');
+    if (depth < MAX_FIELD_DEPTH) collectFields(childrenOf(value), key, depth + 1, out);
+  }
+}
+
 /**
- * Parses a pom (a small XML reader: comments, CDATA, processing instructions and DOCTYPE are
- * skipped, namespace prefixes dropped). `undefined` when it is not well-formed or its root is not
- * `<project>`, as Go's decoder refuses it.
+ * Parses a pom with fast-xml-parser (attributes, comments, processing instructions and namespace
+ * prefixes dropped). `undefined` when it is not well-formed XML or its root is not `<project>`,
+ * as Go's decoder refuses it.
  */
 export function parsePomXml(path: string, buf: Buffer): PomXml | undefined {
   const text = decodePom(buf);
-  const pom: PomXml = { path, licenses: [], properties: new Map(), fields: new Map() };
-  const stack: string[] = [];
-  const texts: string[] = [];
-  let sawRoot = false;
-  let i = 0;
-  while (i < text.length) {
-    const lt = text.indexOf('<', i);
-    if (lt < 0) {
-      if (stack.length > 0) return undefined;
-      break;
-    }
-    if (stack.length > 0) texts[texts.length - 1] += decodeEntities(text.slice(i, lt));
-    if (text.startsWith('<!--', lt)) {
-      const end = text.indexOf('-->', lt + 4);
-      if (end < 0) return undefined;
-      i = end + 3;
-    } else if (text.startsWith('<![CDATA[', lt)) {
-      const end = text.indexOf(']]>', lt + 9);
-      if (end < 0) return undefined;
-      if (stack.length > 0) texts[texts.length - 1] += text.slice(lt + 9, end);
-      i = end + 3;
-    } else if (text.startsWith('<?', lt)) {
-      const end = text.indexOf('?>', lt + 2);
-      if (end < 0) return undefined;
-      i = end + 2;
-    } else if (text.startsWith('<!', lt)) {
-      // DOCTYPE, possibly with an internal subset in brackets.
-      const bracket = text.indexOf('[', lt);
-      const close = text.indexOf('>', lt);
-      if (close < 0) return undefined;
-      const end = bracket >= 0 && bracket < close ? text.indexOf(']', bracket) : close;
-      i = (end < 0 ? -1 : text.indexOf('>', end)) + 1;
-      if (i === 0) return undefined;
-    } else {
-      const gt = text.indexOf('>', lt);
-      if (gt < 0) return undefined;
-      const tag = text.slice(lt + 1, gt);
-      i = gt + 1;
-      if (tag.startsWith('/')) {
-        const name = localName(tag.slice(1).trim());
-        if (stack.at(-1) !== name) return undefined;
-        record(pom, stack, texts.pop()!);
-        stack.pop();
-        continue;
-      }
-      const selfClosing = tag.endsWith('/');
-      const name = localName(/^[^\s/]+/.exec(tag)?.[0] ?? '');
-      if (!name) return undefined;
-      if (stack.length === 0) {
-        if (sawRoot || name !== 'project') return undefined;
-        sawRoot = true;
-      }
-      stack.push(name);
-      texts.push('');
-      if (stack.length === 2 && name === 'parent') pom.parent ??= {};
-      if (stack.length === 3 && stack[1] === 'licenses' && name === 'license') pom.licenses.push({});
-      if (selfClosing) {
-        record(pom, stack, texts.pop()!);
-        stack.pop();
-      }
-    }
-  }
-  return sawRoot && stack.length === 0 ? pom : undefined;
+  if (XMLValidator.validate(text) !== true) return undefined;
+  const doc = parser.parse(text) as Record<string, XmlNode | XmlNode[]>;
+  const roots = Object.keys(doc).filter((k) => k !== '#text');
+  if (roots.length !== 1 || roots[0] !== 'project' || Array.isArray(doc.project)) return undefined;
+  const project = childrenOf(doc.project);
+  const parent = 'parent' in project ? childrenOf(project.parent) : undefined;
+  const properties = new Map<string, string>();
+  for (const [name, value] of Object.entries(childrenOf(project.properties)))
+    if (name !== '#text') properties.set(name, textOf(all(value).at(-1)) ?? '');
+  const fields = new Map<string, string>();
+  collectFields(project, '', 2, fields);
+  const field = (node: Record<string, XmlNode | XmlNode[]>, name: string) => textOf(node[name]);
+  return {
+    path,
+    ...defined({
+      groupId: field(project, 'groupId'),
+      artifactId: field(project, 'artifactId'),
+      version: field(project, 'version'),
+      name: field(project, 'name'),
+    }),
+    ...(parent && {
+      parent: defined({
+        groupId: field(parent, 'groupId'),
+        artifactId: field(parent, 'artifactId'),
+        version: field(parent, 'version'),
+      }),
+    }),
+    licenses: all(childrenOf(project.licenses).license).map((l) =>
+      defined({ name: field(childrenOf(l), 'name'), url: field(childrenOf(l), 'url') }),
+    ),
+    properties,
+    fields,
+  };
 }
 
-function localName(qname: string): string {
-  const colon = qname.indexOf(':');
-  return colon >= 0 ? qname.slice(colon + 1) : qname;
-}
-
-/** Keeps an element's text where the pom model has it (`stack` is the element's path from `project`). */
-function record(pom: PomXml, stack: string[], raw: string): void {
-  const value = raw.trim();
-  const [, a, b, c] = stack;
-  const depth = stack.length;
-  if (depth === 2) {
-    if (a === 'groupId') pom.groupId ??= value;
-    else if (a === 'artifactId') pom.artifactId ??= value;
-    else if (a === 'version') pom.version ??= value;
-    else if (a === 'name') pom.name ??= value;
-  } else if (depth === 3 && a === 'parent' && pom.parent) {
-    if (b === 'groupId' || b === 'artifactId' || b === 'version') pom.parent[b] ??= value;
-  } else if (depth === 3 && a === 'properties') {
-    pom.properties.set(b!, value);
-  } else if (depth === 4 && a === 'licenses' && b === 'license' && (c === 'name' || c === 'url')) {
-    const last = pom.licenses.at(-1);
-    if (last) last[c] ??= value;
-  }
-  if (depth >= 2 && depth <= MAX_FIELD_DEPTH && a !== 'properties') {
-    const key = stack.slice(1).join('.');
-    if (!pom.fields.has(key)) pom.fields.set(key, value);
-  }
+/** `o` without its undefined values (the optional fields of the pom model are absent, not undefined). */
+function defined<T extends Record<string, string | undefined>>(o: T): { [K in keyof T]?: string } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]?: string;
+  };
 }
 
 class Unresolved extends Error {}

@@ -26,6 +26,7 @@ import {
   goBinaryCataloger,
   goPurl,
   GO_SCAN_WINDOW,
+  mainModuleVersion,
   MagicScanner,
   readGoBuildInfo,
   walkImage,
@@ -153,6 +154,50 @@ describe('Go binary cataloger', () => {
       info.deps.map((d) => `${d.path}@${d.version}`),
       ['github.com/pkg/errors@v0.9.1', 'golang.org/x/net@v0.17.0'],
     );
+  });
+
+  // The module text of a `go build` in a git checkout (Go 1.19, as `go version -m` prints it), with
+  // and without `-ldflags`; the cataloger gives the (devel) main module syft's version for it.
+  const develModinfo = (ldflags?: string) => `${FRAME}path\texample.com/acme/app
+mod\texample.com/acme/app\t(devel)\t
+dep\tgithub.com/pkg/errors\tv0.9.1\th1:errs=
+build\t-compiler=gc
+${ldflags ? `build\t-ldflags=${JSON.stringify(ldflags)}\n` : ''}build\tCGO_ENABLED=1
+build\tvcs=git
+build\tvcs.revision=16a9218905269a888185f2cdf7f5cd830df9d32e
+build\tvcs.time=2026-12-01T18:55:38Z
+build\tvcs.modified=false
+${FRAME}`;
+  const mainOf = (modinfo: string) =>
+    goBinaryCataloger
+      .catalog([{ path: '/usr/local/bin/app', content: inlineBinary('go1.19.8', modinfo) }], {
+        logger: { debug() {}, info() {}, warning() {} },
+      })
+      .packages.find((p) => p.metadata?.mainModule === 'true');
+
+  it('versions a (devel) main module from -ldflags, else as Go pseudo-versions its VCS revision (syft)', () => {
+    const info = readGoBuildInfo(inlineBinary('go1.19.8', develModinfo('-s -w -X main.version=1.4.2')))!;
+    assert.equal(info.settings['-ldflags'], '-s -w -X main.version=1.4.2', 'the quoted value is unquoted');
+    assert.equal(mainModuleVersion(info), 'v1.4.2');
+    const main = mainOf(develModinfo('-s -w -X main.version=1.4.2'))!;
+    assert.equal(main.version, 'v1.4.2');
+    assert.equal(main.purl, 'pkg:golang/example.com/acme/app@v1.4.2');
+    for (const [ldflags, version] of [
+      ['-X example.com/acme/app/internal/build.GitVersion=v2.0.1-rc.1', 'v2.0.1-rc'],
+      ['-X main.Tag=3.1.0', 'v3.1.0'],
+      ['-X example.com/acme/app/cmd.buildVersion=0.9.0 -s', 'v0.9.0'],
+    ] as const)
+      assert.equal(mainOf(develModinfo(ldflags))!.version, version, ldflags);
+    // Not main, not the main module's package: no version from it; the VCS stamp then.
+    assert.equal(
+      mainOf(develModinfo('-X github.com/other/lib.Version=9.9.9'))!.version,
+      'v0.0.0-20261201185538-16a921890526',
+    );
+    assert.equal(mainOf(develModinfo())!.version, 'v0.0.0-20261201185538-16a921890526');
+    // No VCS stamp and no -ldflags version: (devel), as Debian's Go programs are.
+    assert.equal(mainOf(develModinfo().replace(/build\tvcs[^\n]*\n/g, ''))!.version, '(devel)');
+    // A released main module keeps its own version.
+    assert.equal(mainOf(develModinfo().replace('(devel)', 'v1.0.0'))!.version, 'v1.0.0');
   });
 
   it('finds nothing in a file without Go build info', () => {

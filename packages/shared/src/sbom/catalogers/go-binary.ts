@@ -162,12 +162,66 @@ export function parseGoModinfo(goVersion: string, text: string): GoBuildInfo {
       if (last === info.main) last = info.main = replacement;
       else info.deps[info.deps.length - 1] = last = replacement;
     } else if (key === 'build' && fields[0]) {
-      const eq = fields[0].indexOf('=');
-      if (eq > 0) info.settings[fields[0].slice(0, eq)] = fields[0].slice(eq + 1);
+      const setting = fields.join('\t');
+      const eq = setting.startsWith('"') ? setting.indexOf('"=', 1) + 1 : setting.indexOf('=');
+      if (eq > 0) info.settings[unquote(setting.slice(0, eq))] = unquote(setting.slice(eq + 1));
     }
   }
   if (!info.main && info.path) info.main = { path: info.path, version: GO_DEVEL_VERSION };
   return info;
+}
+
+/** A build setting's key or value as Go writes it: quoted (`strconv.Quote`) when it holds spaces, tabs, quotes or `=`. */
+function unquote(text: string): string {
+  if (!(text.length >= 2 && text.startsWith('"') && text.endsWith('"'))) return text;
+  try {
+    // strconv.Quote's escapes are JSON's, but for \xNN (bytes that are not valid UTF-8) and \a \v.
+    return JSON.parse(
+      text
+        .replace(/\\x([0-9a-fA-F]{2})/g, '\\u00$1')
+        .replace(/\\a/g, '\\u0007')
+        .replace(/\\v/g, '\\u000b'),
+    ) as string;
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * Version patterns syft looks for in `-ldflags` (`-X main.version=1.2.3`,
+ * `-X <module>/internal/build.GitVersion=v1.2.3`, `-X main.tag=1.2.3`), after `main` or a package
+ * of the main module.
+ */
+const LDFLAGS_VERSION = [
+  String.raw`\.([gG]it)?([bB]uild)?[vV]ersion=(\S+/)*(v?\d+\.\d+\.\d+[-\w]*)`,
+  String.raw`\.([tT]ag)=(\S+/)*(v?\d+\.\d+\.\d+[-\w]*)`,
+];
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * A version for a main module built at `(devel)`, as syft's `findMainModuleVersion` finds one
+ * with its defaults: from `-ldflags` (prefixed `v`), else Go's pseudo-version of the VCS
+ * revision Go stamped (`vcs.revision`, `vcs.time`): `v0.0.0-<yyyymmddhhmmss>-<12 hex>`.
+ */
+export function mainModuleVersion(info: GoBuildInfo): string | undefined {
+  const main = info.main?.path;
+  const ldflags = info.settings['-ldflags'];
+  if (main && ldflags) {
+    for (const pattern of LDFLAGS_VERSION) {
+      const m = new RegExp(`(main|${escapeRegExp(main)}/\\S*)${pattern}`).exec(ldflags);
+      const version = m?.at(-1);
+      if (version) return version.startsWith('v') ? version : `v${version}`;
+    }
+  }
+  const revision = info.settings['vcs.revision'];
+  const time = info.settings['vcs.time'];
+  if (!revision || !time) return undefined;
+  const t = new Date(time);
+  const stamp = Number.isNaN(t.getTime())
+    ? '00010101000000'
+    : t.toISOString().slice(0, 19).replace(/[-T:]/g, '');
+  return `v0.0.0-${stamp}-${revision.slice(0, 12)}`;
 }
 
 export function readGoBuildInfo(buf: Buffer): GoBuildInfo | undefined {
@@ -184,7 +238,9 @@ export function goPurl(module: string, version: string): string | undefined {
 }
 
 function goPackages(file: FileRecord, info: GoBuildInfo): Package[] {
-  const modules = [...info.deps, ...(info.main ? [info.main] : [])].filter((m) => m.path);
+  const devel = info.main?.version === GO_DEVEL_VERSION ? mainModuleVersion(info) : undefined;
+  const main = info.main && devel ? { ...info.main, version: devel } : info.main;
+  const modules = [...info.deps, ...(main ? [main] : [])].filter((m) => m.path);
   return modules.map((m) =>
     makePackage({
       name: m.path,
@@ -196,7 +252,7 @@ function goPackages(file: FileRecord, info: GoBuildInfo): Package[] {
       metadata: {
         goCompiledVersion: info.goVersion,
         ...(m.sum && { h1Digest: m.sum }),
-        ...(info.main && m === info.main && { mainModule: 'true' }),
+        ...(main && m === main && { mainModule: 'true' }),
         ...(info.settings.GOARCH && { architecture: info.settings.GOARCH }),
       },
     }),

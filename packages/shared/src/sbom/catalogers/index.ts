@@ -47,6 +47,7 @@ export const IMAGE_CATALOGERS: readonly Cataloger[] = [
 export {
   goBinaryCataloger,
   goPurl,
+  mainModuleVersion,
   parseGoModinfo,
   readGoBuildInfo,
   readGoBuildInfoStrings,

@@ -2,11 +2,13 @@
  * Declared dependencies of a source tree, from lockfiles (syft's "declared" catalogers):
  * package-lock.json (v1–v3, dependency edges resolved as Node resolves modules),
  * pnpm-lock.yaml and yarn.lock (catalogers/js-locks.ts), requirements*.txt (pinned `==`/`===`
- * lines only), poetry.lock and uv.lock (catalogers/python-locks.ts), go.mod (requires, after
- * `replace`), and Cargo.lock.
+ * lines only), poetry.lock and uv.lock (catalogers/python-locks.ts), go.mod with go.sum
+ * (catalogers/go-mod.ts), and Cargo.lock (catalogers/cargo.ts).
  */
 import { posix } from 'node:path';
 import type { FileRecord } from './filetree.ts';
+import { cargoLockCataloger } from './catalogers/cargo.ts';
+import { goModCataloger } from './catalogers/go-mod.ts';
 import { pnpmLockCataloger, yarnLockCataloger } from './catalogers/js-locks.ts';
 import { npmLicenses, npmPurl } from './catalogers/npm.ts';
 import { poetryLockCataloger, uvLockCataloger } from './catalogers/python-locks.ts';
@@ -133,75 +135,6 @@ export function parseRequirements(file: FileRecord): Package[] {
   return out;
 }
 
-function goPurl(path: string, version: string): string | undefined {
-  const i = path.lastIndexOf('/');
-  return i === -1
-    ? purl('golang', undefined, path, version)
-    : purl('golang', path.slice(0, i), path.slice(i + 1), version);
-}
-
-export function parseGoMod(file: FileRecord): Package[] {
-  const text = file.content.toString('utf8').replace(/\/\/.*$/gm, '');
-  const requires = new Map<string, string>();
-  const replaces = new Map<string, { path: string; version?: string }>();
-  const directive = (kind: string, body: string) => {
-    const parts = body.trim().split(/\s+/);
-    if (kind === 'require' && parts.length >= 2) requires.set(parts[0]!, parts[1]!);
-    if (kind === 'replace') {
-      const arrow = parts.indexOf('=>');
-      if (arrow > 0 && parts[arrow + 1])
-        replaces.set(parts[0]!, { path: parts[arrow + 1]!, version: parts[arrow + 2] });
-    }
-  };
-  for (const m of text.matchAll(/^(require|replace)\s*\(([\s\S]*?)^\)/gm)) {
-    for (const line of m[2]!.split('\n')) if (line.trim()) directive(m[1]!, line);
-  }
-  for (const m of text.matchAll(/^(require|replace)\s+([^(\n][^\n]*)$/gm)) directive(m[1]!, m[2]!);
-  const out: Package[] = [];
-  for (const [path, version] of requires) {
-    const r = replaces.get(path);
-    // A replacement by a local directory (no version) has no version to report.
-    const [name, ver] = r ? (r.version ? [r.path, r.version] : [path, '']) : [path, version];
-    if (!ver) continue;
-    out.push(
-      makePackage({
-        name,
-        version: ver,
-        type: 'go-module',
-        purl: goPurl(name, ver),
-        locations: [locationOf(file)],
-        foundBy: 'go-module-file-cataloger',
-      }),
-    );
-  }
-  return out;
-}
-
-export function parseCargoLock(file: FileRecord): Package[] {
-  const out: Package[] = [];
-  for (const block of file.content
-    .toString('utf8')
-    .split(/^\[\[package\]\]\s*$/m)
-    .slice(1)) {
-    const field = (k: string) =>
-      new RegExp(`^${k}\\s*=\\s*"([^"]*)"`, 'm').exec(block.split(/^\[/m)[0]!)?.[1];
-    const name = field('name');
-    const version = field('version');
-    if (!name || !version) continue;
-    out.push(
-      makePackage({
-        name,
-        version,
-        type: 'rust-crate',
-        purl: purl('cargo', undefined, name, version),
-        locations: [locationOf(file)],
-        foundBy: 'rust-cargo-lock-cataloger',
-      }),
-    );
-  }
-  return out;
-}
-
 /** Lockfile catalogers for a source directory. A lockfile inside `node_modules` is never read. */
 export const SOURCE_CATALOGERS: readonly Cataloger[] = [
   {
@@ -233,14 +166,6 @@ export const SOURCE_CATALOGERS: readonly Cataloger[] = [
   },
   poetryLockCataloger,
   uvLockCataloger,
-  {
-    name: 'go-module-file-cataloger',
-    globs: ['**/go.mod'],
-    catalog: (files) => ({ packages: files.flatMap(parseGoMod), relationships: [] }),
-  },
-  {
-    name: 'rust-cargo-lock-cataloger',
-    globs: ['**/Cargo.lock'],
-    catalog: (files) => ({ packages: files.flatMap(parseCargoLock), relationships: [] }),
-  },
+  goModCataloger,
+  cargoLockCataloger,
 ];

@@ -30,6 +30,8 @@ export { parsePomXml, pomCoordinates, pomLicenses, resolvePomValue } from './jav
 export { readZipDirectory, readZipEntry, ZipError } from './java-zip.ts';
 export * from './js-locks.ts';
 export * from './python-locks.ts';
+export * from './go-mod.ts';
+export * from './cargo.ts';
 
 /**
  * What an image is cataloged with (syft's "image" catalogers for these ecosystems). The Go binary

@@ -550,3 +550,33 @@ describe('source catalogers', () => {
       assert.ok(globs.includes(g), g);
   });
 });
+
+describe('requirements.txt (syft parse_requirements_test.go, pinned dependencies only)', () => {
+  it("lists the pinned requirements of syft's fixture: continuations, --hash options, extras, markers, a URL after the version", async () => {
+    const text = await readFile(
+      '/work/shared/fixtures/syft/pkg/cataloger/python/testdata/requires/requirements.txt',
+      'utf8',
+    );
+    const cataloger = SOURCE_CATALOGERS.find((c) => c.name === 'python-package-cataloger')!;
+    const { packages } = run(cataloger, { '/requirements.txt': text });
+    // syft writes the last purl's version as 1.2.3%2Bgcr.2; packageurl-js leaves a version's `+`
+    // unencoded, and both decode to the same version.
+    assert.deepEqual(
+      packages.map((p) => `${p.name} ${p.version} ${p.purl}`),
+      [
+        'flask 4.0.0 pkg:pypi/flask@4.0.0',
+        'urllib3 1.26.20 pkg:pypi/urllib3@1.26.20',
+        'foo 1.0.0 pkg:pypi/foo@1.0.0',
+        'someproject 5.4 pkg:pypi/someproject@5.4',
+        'dots-allowed 1.0.0 pkg:pypi/dots-allowed@1.0.0',
+        'argh 0.26.2 pkg:pypi/argh@0.26.2',
+        'argh 0.26.3 pkg:pypi/argh@0.26.3',
+        'celery 4.4.7 pkg:pypi/celery@4.4.7',
+        'githubsampleproject 3.7.1 pkg:pypi/githubsampleproject@3.7.1',
+        'friendly-bard 1.0.0 pkg:pypi/friendly-bard@1.0.0',
+        'local-version 1.2.3+gcr.2 pkg:pypi/local-version@1.2.3+gcr.2',
+      ],
+    );
+    assert.ok(packages.every((p) => p.foundBy === 'python-package-cataloger' && p.type === 'python'));
+  });
+});

@@ -110,12 +110,23 @@ export function parsePackageLock(
   return { packages, relationships };
 }
 
+/**
+ * Pinned requirements (`==`, `===`) of a pip requirements file, as syft's python-package-cataloger
+ * reads them by default: lines continued with `\` joined, comments, environment markers, pip
+ * options (`--hash=…`) and a URL after the version dropped, extras ignored, names normalised as
+ * PEP 503; ranges, wildcards and option lines (`-r`, `-e`) are no package.
+ */
 export function parseRequirements(file: FileRecord): Package[] {
   const out: Package[] = [];
-  for (const raw of file.content.toString('utf8').split('\n')) {
+  for (const raw of file.content
+    .toString('utf8')
+    .replace(/\\\r?\n/g, ' ')
+    .split('\n')) {
     const line = raw
       .replace(/(^|\s)#.*$/, '')
       .split(';')[0]!
+      .replace(/\s--\S.*$/, '')
+      .replace(/\s@\s*\S+$/, '')
       .trim();
     if (!line || line.startsWith('-')) continue;
     const m = /^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*===?\s*([^\s,]+)$/.exec(line);

@@ -9,29 +9,16 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Logger } from '@release-actions/shared';
 import {
   cargoLockCataloger,
   generateSbom,
   goModCataloger,
   parseGoModFile,
-  type Cataloger,
-  type FileRecord,
   type Package,
-  type Relationship,
 } from '@release-actions/shared/sbom';
+import { edges, run } from './catalog-helpers.ts';
 
 const GOLANG = '/work/shared/fixtures/syft/pkg/cataloger/golang/testdata';
-
-function run(cataloger: Cataloger, files: Record<string, string | Buffer>) {
-  const warnings: string[] = [];
-  const logger: Logger = { debug() {}, info() {}, warning: (m) => warnings.push(m) };
-  const records: FileRecord[] = Object.entries(files).map(([path, content]) => ({
-    path,
-    content: Buffer.isBuffer(content) ? content : Buffer.from(content),
-  }));
-  return { ...cataloger.catalog(records, { logger }), warnings };
-}
 
 const fixture = (dir: string, ...names: string[]) =>
   Object.fromEntries(names.map((n) => [`/${n}`, readFileSync(join(GOLANG, dir, n))]));
@@ -165,11 +152,6 @@ name = "tracing"
 version = "0.2.0"
 source = "git+https://github.com/tokio-rs/tracing?branch=master#2b3f7d5a1e2b3c4d5e6f708192a3b4c5d6e7f809"
 `;
-
-function edges(packages: Package[], relationships: Relationship[]): string[] {
-  const name = new Map(packages.map((p) => [p.id, `${p.name}@${p.version}`]));
-  return relationships.map((r) => `${name.get(r.from)} -> ${name.get(r.to)}`).sort();
-}
 
 describe('Cargo.lock (syft parse_cargo_lock.go)', () => {
   it('lists every crate, the workspace’s own included, with cargo purls and the edges its dependencies name', () => {

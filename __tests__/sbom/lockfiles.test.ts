@@ -14,31 +14,11 @@ import {
   SOURCE_CATALOGERS,
   uvLockCataloger,
   yarnLockCataloger,
-  type Cataloger,
-  type FileRecord,
-  type Package,
-  type Relationship,
 } from '@release-actions/shared/sbom';
-import { silentLogger, type Logger } from '@release-actions/shared';
+import { silentLogger } from '@release-actions/shared';
+import { edges, ids, purls, run } from './catalog-helpers.ts';
 
 const POETRY = '/work/shared/fixtures/syft/pkg/cataloger/python/testdata/poetry';
-
-function run(cataloger: Cataloger, files: Record<string, string>, logger: Logger = silentLogger) {
-  const records: FileRecord[] = Object.entries(files).map(([path, text]) => ({
-    path,
-    content: Buffer.from(text),
-  }));
-  return cataloger.catalog(records, { logger });
-}
-
-const ids = (packages: Package[]) => packages.map((p) => `${p.name}@${p.version}`).sort();
-const purls = (packages: Package[]) => packages.map((p) => p.purl).sort();
-
-/** `from -> to` by name@version. */
-function edges(packages: Package[], relationships: Relationship[]): string[] {
-  const name = new Map(packages.map((p) => [p.id, `${p.name}@${p.version}`]));
-  return relationships.map((r) => `${name.get(r.from)} -> ${name.get(r.to)}`).sort();
-}
 
 describe('pnpm-lock.yaml', () => {
   it('reads v6: direct dependencies and /name@version(peers) keys, dev entries left out', () => {

@@ -21,6 +21,7 @@ interface LockEntry {
   version?: string;
   dev?: boolean;
   link?: boolean;
+  resolved?: string;
   license?: unknown;
   dependencies?: Record<string, unknown>;
   optionalDependencies?: Record<string, unknown>;
@@ -52,6 +53,30 @@ function resolveFrom(from: string, dep: string, keys: Set<string>): string | und
   }
 }
 
+/** A lock entry's `license`: a string, or (as syft reads it too) an array of them. */
+function lockLicenses(license: unknown): string[] {
+  return Array.isArray(license)
+    ? license.flatMap((l) => npmLicenses({ license: l }))
+    : npmLicenses({ license });
+}
+
+/** `true` when a path has a `node_modules` directory in it (syft's pathContainsNodeModulesDirectory). */
+function inNodeModules(path: string): boolean {
+  return path.split('/').slice(0, -1).includes('node_modules');
+}
+
+/**
+ * The packages of a package-lock.json, as syft's javascript-lock-cataloger reads it.
+ * - v2/v3: every `packages` entry, the root project (`""`) included when it has a name; the name
+ *   is the entry's own (an alias names the real package) or the last `node_modules/` segment of
+ *   its key; `link` entries are the workspace packages they point to, not packages of their own.
+ *   Edges go from an entry to what its `dependencies`, `optionalDependencies` and
+ *   `peerDependencies` name, found as Node resolves modules (following links).
+ * - v1: the `dependencies` tree at every depth, aliases (`npm:<real>@<version>`) naming the real
+ *   package; no edges (a v1 entry's `requires` is not what syft links).
+ * Dev entries (`dev: true`) are left out unless `includeDev`, in v1 with everything below them.
+ * A name@version locked at several paths is one package.
+ */
 export function parsePackageLock(
   file: FileRecord,
   options: { includeDev?: boolean; foundBy?: string } = {},
@@ -62,52 +87,63 @@ export function parsePackageLock(
     dependencies?: Record<string, LockV1Entry>;
   };
   const foundBy = options.foundBy ?? 'javascript-lock-cataloger';
-  const packages: Package[] = [];
+  const packages = new Map<string, Package>();
   const relationships: Relationship[] = [];
-  const make = (name: string, version: string, license: unknown) =>
-    makePackage({
+  const make = (name: string, version: string, license: unknown): Package => {
+    const p = makePackage({
       name,
       version,
       type: 'npm',
       purl: npmPurl(name, version),
-      licenses: npmLicenses({ license }),
+      licenses: lockLicenses(license),
       locations: [locationOf(file)],
       foundBy,
     });
+    const known = packages.get(p.id);
+    if (known) return known;
+    packages.set(p.id, p);
+    return p;
+  };
   if ((lock.lockfileVersion ?? 1) >= 2 && lock.packages) {
+    const entries = lock.packages;
     const byKey = new Map<string, Package>();
-    const keys = new Set(Object.keys(lock.packages));
-    for (const [key, entry] of Object.entries(lock.packages)) {
-      if (entry.link || (!options.includeDev && entry.dev)) continue;
+    const keys = new Set(Object.keys(entries));
+    for (const [key, entry] of Object.entries(entries)) {
+      if (!entry || entry.link || (!options.includeDev && entry.dev)) continue;
       const name = entry.name ?? (key === '' ? undefined : nameFromLockPath(key));
-      if (!name || !entry.version) continue;
-      const p = make(name, entry.version, entry.license);
-      packages.push(p);
-      byKey.set(key, p);
+      if (!name) continue;
+      byKey.set(key, make(name, entry.version ?? '', entry.license));
     }
+    const seen = new Set<string>();
     for (const [key, p] of byKey) {
-      const entry = lock.packages[key]!;
+      const entry = entries[key]!;
       const deps = { ...entry.dependencies, ...entry.optionalDependencies, ...entry.peerDependencies };
       for (const dep of Object.keys(deps)) {
-        const target = resolveFrom(key, dep, keys);
+        const found = resolveFrom(key, dep, keys);
+        const link = found !== undefined ? entries[found] : undefined;
+        const target = link?.link ? link.resolved : found;
         const to = target !== undefined ? byKey.get(target) : undefined;
-        if (to) relationships.push({ from: p.id, to: to.id, type: 'dependsOn' });
+        if (!to || to.id === p.id || seen.has(`${p.id}\0${to.id}`)) continue;
+        seen.add(`${p.id}\0${to.id}`);
+        relationships.push({ from: p.id, to: to.id, type: 'dependsOn' });
       }
     }
   } else if (lock.dependencies) {
     const visit = (deps: Record<string, LockV1Entry>) => {
       for (const [name, entry] of Object.entries(deps)) {
-        if (entry.version && (options.includeDev || !entry.dev)) {
-          // v1 aliases read `npm:<real>@<version>`
-          const alias = /^npm:(.+)@([^@]+)$/.exec(entry.version);
-          packages.push(alias ? make(alias[1]!, alias[2]!, undefined) : make(name, entry.version, undefined));
-        }
+        // a dev entry is left out with everything locked below it
+        if (!entry || (!options.includeDev && entry.dev)) continue;
+        const version = entry.version ?? '';
+        // v1 aliases read `npm:<real>@<version>`
+        const alias = /^npm:(.+)@([^@]*)$/.exec(version);
+        if (alias) make(alias[1]!, alias[2]!, undefined);
+        else make(name, version, undefined);
         if (entry.dependencies) visit(entry.dependencies);
       }
     };
     visit(lock.dependencies);
   }
-  return { packages, relationships };
+  return { packages: [...packages.values()], relationships };
 }
 
 /**
@@ -155,6 +191,8 @@ export const SOURCE_CATALOGERS: readonly Cataloger[] = [
       const packages: Package[] = [];
       const relationships: Relationship[] = [];
       for (const file of files) {
+        // a lockfile inside node_modules belongs to an installed package, not to the project
+        if (inNodeModules(file.path)) continue;
         try {
           const r = parsePackageLock(file);
           packages.push(...r.packages);

@@ -70,6 +70,19 @@ describe('os-release', () => {
 });
 
 describe('dpkg', () => {
+  it("asks for syft's dpkg files by glob (debian cataloger_test.go glob-paths, opkg aside)", async () => {
+    const files = await walkDirectory(`${CAT}/debian/testdata/glob-paths`, globMatcher(dpkgCataloger.globs));
+    // syft's list also has usr/lib/opkg/status and opkg info/*.control (OpenWrt's opkg, which
+    // this cataloger does not read) and the info/*.conffiles and *.md5sums it reads for file lists.
+    assert.deepEqual([...files.keys()].sort(), [
+      '/usr/lib/dpkg/status',
+      '/usr/lib/dpkg/status.d/pkg-1.0',
+      '/usr/share/doc/libpam-runtime/copyright',
+      '/var/lib/dpkg/status',
+      '/var/lib/dpkg/status.d/pkg-1.0',
+    ]);
+  });
+
   it('image-dpkg: libpam-runtime with licenses from copyright and the distro purl', async () => {
     const inv = await catalogDir(`${CAT}/debian/testdata/image-dpkg`, [dpkgCataloger]);
     assert.equal(inv.packages.length, 1);

@@ -12,8 +12,10 @@ import { join } from 'node:path';
 import {
   cargoLockCataloger,
   generateSbom,
+  globMatcher,
   goModCataloger,
   parseGoModFile,
+  walkDirectory,
   type Package,
 } from '@release-actions/shared/sbom';
 import { edges, run } from './catalog-helpers.ts';
@@ -101,6 +103,11 @@ tool example.com/a/cmd/gen
       },
     ]);
     assert.throws(() => parseGoModFile('require (\n\texample.com/a v1.0.0\n'), /not closed/);
+  });
+
+  it('asks for go.mod (and go.sum) by glob (golang cataloger_test.go glob-paths)', async () => {
+    const files = await walkDirectory(join(GOLANG, 'glob-paths'), globMatcher(goModCataloger.globs));
+    assert.deepEqual([...files.keys()], ['/src/go.mod']);
   });
 
   it('pairs each go.mod with the go.sum of its own directory, through a directory walk', async () => {

@@ -223,6 +223,77 @@ describe('verifyImage: the tamper suite', () => {
       await assert.rejects(verifyImage({ store, digest, policy: keyPolicy }), code('SIGNATURE_INVALID'));
     });
 
+    for (const format of FORMATS) {
+      it(`${format}: in a repository whose name contains ".att", another key's signature is still UNTRUSTED_KEY`, async () => {
+        const name = `key/app.attested-${format}`;
+        const { store, digest } = await w.signed(name, {
+          format,
+          // Logged in Rekor, so the legacy format names the key too.
+          signer: createKeySigner(w.otherKey, { rekorUrl: w.sigstore.rekorUrl, retries: 0 }),
+          provenance: false,
+        });
+        await assert.rejects(verifyImage({ store, digest, policy: keyPolicy }), (err: unknown) => {
+          code('UNTRUSTED_KEY')(err);
+          assert.deepEqual(
+            (err as VerifyError).failures.map((f) => [f.role, f.format, f.code]),
+            [['signature', format, 'UNTRUSTED_KEY']],
+          );
+          return true;
+        });
+      });
+    }
+
+    it('an unreadable attestation referrer is not counted as a signature; it is reported against its attestation', async () => {
+      const store = w.repo('key/unreadable-attestation');
+      const digest = await w.push(store);
+      const subject = await subjectDescriptor(store, digest);
+      await replaceReferrers(store, subject, [
+        { json: Buffer.from('{"not":"a bundle"}'), predicateType: SLSA_PROVENANCE_V1 },
+      ]);
+      // Unsigned, whatever the broken attestation: NO_SIGNATURE.
+      await assert.rejects(verifyImage({ store, digest, policy: keyPolicy }), code('NO_SIGNATURE'));
+      // Signed by another key: the refusal counts that one signature only.
+      await signImage({
+        store,
+        image: { registry: w.registry.host, repository: 'key/unreadable-attestation' },
+        digest,
+        signer: createKeySigner(w.otherKey),
+        format: 'bundle',
+      });
+      await assert.rejects(verifyImage({ store, digest, policy: keyPolicy }), (err: unknown) => {
+        code('UNTRUSTED_KEY')(err);
+        assert.deepEqual(
+          (err as VerifyError).failures.map((f) => f.role),
+          ['signature'],
+        );
+        return true;
+      });
+      // Signed by the trusted key: the broken provenance is what stands in the way, not a missing one.
+      await signImage({
+        store,
+        image: { registry: w.registry.host, repository: 'key/unreadable-attestation' },
+        digest,
+        signer: w.keySigner,
+        format: 'bundle',
+      });
+      const result = await verifyImage({ store, digest, policy: keyPolicy });
+      assert.deepEqual(result.refused.map((f) => [f.role, f.code]).sort(), [
+        ['attestation', 'PAYLOAD_INVALID'],
+        ['signature', 'UNTRUSTED_KEY'],
+      ]);
+      await assert.rejects(
+        verifyImage({ store, digest, policy: { ...keyPolicy, requireAttestations: ['slsa-provenance'] } }),
+        (err: unknown) => {
+          code('PAYLOAD_INVALID')(err);
+          assert.deepEqual(
+            (err as VerifyError).failures.map((f) => f.role),
+            ['attestation'],
+          );
+          return true;
+        },
+      );
+    });
+
     it('a keyless signature under key trust, and a key signature under keyless trust: UNTRUSTED_KEY', async () => {
       const keyless = await w.signed('key/kind', { format: 'both', signer: w.keyless(), provenance: false });
       await assert.rejects(verifyImage({ ...keyless, policy: keyPolicy }), code('UNTRUSTED_KEY'));

@@ -16,7 +16,12 @@ import { cosignTag } from '../oci/copy.ts';
 import { OciError } from '../oci/errors.ts';
 import type { ImageStore } from '../oci/store.ts';
 import { isIndex, type Descriptor } from '../oci/types.ts';
-import { BundleAnnotation, parseBundle, SIGSTORE_BUNDLE_V03_MEDIA_TYPE } from '../sign/bundle.ts';
+import {
+  BundleAnnotation,
+  COSIGN_SIGN_PREDICATE_TYPE,
+  parseBundle,
+  SIGSTORE_BUNDLE_V03_MEDIA_TYPE,
+} from '../sign/bundle.ts';
 import { decodePem } from '../sign/keys.ts';
 import { parseEnvelope } from '../sign/dsse.ts';
 import {
@@ -27,8 +32,16 @@ import {
 } from '../sign/legacy.ts';
 import type { CandidateFailure } from './errors.ts';
 
+/**
+ * What a stored candidate is for, decided where it is found: the `.sig` tag and bundle referrers
+ * stating cosign's sign predicate hold signatures; the `.att` tag and every other bundle referrer
+ * hold attestations.
+ */
+export type CandidateRole = 'signature' | 'attestation';
+
 /** A stored signature or attestation, as a bundle to verify. */
 export interface Candidate {
+  role: CandidateRole;
   format: 'legacy' | 'bundle';
   /** Where it was found, for messages: `reg/repo:sha256-….sig#2` or `reg/repo@sha256:…` (the referrer). */
   location: string;
@@ -152,6 +165,7 @@ export function bundleFromAttestationLayer(payload: Buffer, annotations: Record<
 export async function findLegacy(store: ImageStore, digest: string, suffix: 'sig' | 'att'): Promise<Found> {
   const tag = cosignTag(digest, suffix);
   const where = `${store.name}:${tag}`;
+  const role: CandidateRole = suffix === 'sig' ? 'signature' : 'attestation';
   let data;
   try {
     data = await store.getManifest(tag);
@@ -164,6 +178,7 @@ export async function findLegacy(store: ImageStore, digest: string, suffix: 'sig
       candidates: [],
       unreadable: [
         {
+          role,
           location: where,
           format: 'legacy',
           code: 'PAYLOAD_INVALID',
@@ -183,6 +198,7 @@ export async function findLegacy(store: ImageStore, digest: string, suffix: 'sig
         if (layer.mediaType !== COSIGN_SIMPLE_SIGNING_MEDIA_TYPE)
           throw new Error(`media type ${layer.mediaType} is not ${COSIGN_SIMPLE_SIGNING_MEDIA_TYPE}`);
         found.candidates.push({
+          role,
           format: 'legacy',
           location,
           bundle: bundleFromSignatureLayer(payload, annotations),
@@ -193,6 +209,7 @@ export async function findLegacy(store: ImageStore, digest: string, suffix: 'sig
           throw new Error(`media type ${layer.mediaType} is not ${DSSE_ENVELOPE_MEDIA_TYPE}`);
         const hint = annotations[CosignAnnotation.PredicateType];
         found.candidates.push({
+          role,
           format: 'legacy',
           location,
           bundle: bundleFromAttestationLayer(payload, annotations),
@@ -200,9 +217,12 @@ export async function findLegacy(store: ImageStore, digest: string, suffix: 'sig
         });
       }
     } catch (err) {
+      const hint = suffix === 'att' ? annotations[CosignAnnotation.PredicateType] : undefined;
       found.unreadable.push({
+        role,
         location,
         format: 'legacy',
+        ...(hint && { predicateTypeHint: hint }),
         code: 'PAYLOAD_INVALID',
         message: errorMessage(err),
       });
@@ -214,42 +234,52 @@ export async function findLegacy(store: ImageStore, digest: string, suffix: 'sig
 // ---------------------------------------------------------------------------------------------
 // Bundles as OCI referrers
 
-/** Every Sigstore bundle stored as a referrer of `digest` (signatures and attestations alike). */
+/** The role of a referrer from the predicate type its manifest states (none: an attestation). */
+function referrerRole(predicateType: string | undefined): CandidateRole {
+  return predicateType === COSIGN_SIGN_PREDICATE_TYPE ? 'signature' : 'attestation';
+}
+
+/**
+ * Every Sigstore bundle stored as a referrer of `digest` (signatures and attestations alike, each
+ * with its role from the predicate type its manifest states).
+ */
 export async function findReferrerBundles(store: ImageStore, digest: string): Promise<Found> {
   const descriptors = await store.referrers(digest, SIGSTORE_BUNDLE_V03_MEDIA_TYPE);
-  const found: Found = { candidates: [], unreadable: [] };
   const read = await Promise.all(
     descriptors.map(async (descriptor) => {
       const location = `${store.name}@${descriptor.digest}`;
       const { manifest } = await store.getManifest(descriptor.digest);
-      if (!('layers' in manifest)) return { location, error: 'an index, not a bundle manifest' };
-      const layer = manifest.layers.find((l) => l.mediaType === SIGSTORE_BUNDLE_V03_MEDIA_TYPE);
-      if (!layer) return { location, error: `no ${SIGSTORE_BUNDLE_V03_MEDIA_TYPE} layer` };
-      const bytes = await readBlob(store, layer);
       const hint = manifest.annotations?.[BundleAnnotation.PredicateType];
+      const unreadable = (message: string): CandidateFailure => ({
+        role: referrerRole(hint),
+        location,
+        format: 'bundle',
+        ...(hint && { predicateTypeHint: hint }),
+        code: 'PAYLOAD_INVALID',
+        message,
+      });
+      if (!('layers' in manifest)) return unreadable('an index, not a bundle manifest');
+      const layer = manifest.layers.find((l) => l.mediaType === SIGSTORE_BUNDLE_V03_MEDIA_TYPE);
+      if (!layer) return unreadable(`no ${SIGSTORE_BUNDLE_V03_MEDIA_TYPE} layer`);
+      const bytes = await readBlob(store, layer);
       try {
-        return { location, candidate: { bundle: parseBundle(bytes), hint } };
+        const candidate: Candidate = {
+          role: referrerRole(hint),
+          format: 'bundle',
+          location,
+          bundle: parseBundle(bytes),
+          ...(hint && { predicateTypeHint: hint }),
+        };
+        return candidate;
       } catch (err) {
-        return { location, error: errorMessage(err) };
+        return unreadable(errorMessage(err));
       }
     }),
   );
+  const found: Found = { candidates: [], unreadable: [] };
   for (const r of read) {
-    if ('candidate' in r && r.candidate) {
-      found.candidates.push({
-        format: 'bundle',
-        location: r.location,
-        bundle: r.candidate.bundle,
-        ...(r.candidate.hint && { predicateTypeHint: r.candidate.hint }),
-      });
-    } else {
-      found.unreadable.push({
-        location: r.location,
-        format: 'bundle',
-        code: 'PAYLOAD_INVALID',
-        message: String((r as { error: string }).error),
-      });
-    }
+    if ('bundle' in r) found.candidates.push(r);
+    else found.unreadable.push(r);
   }
   return found;
 }

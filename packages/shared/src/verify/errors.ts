@@ -62,9 +62,13 @@ export class VerifyError extends ReleaseError<VerifyErrorCode> {
 
 /** Why one stored signature or attestation was refused. */
 export interface CandidateFailure {
+  /** Whether it was stored as a signature or as an attestation (see `CandidateRole`). */
+  role: 'signature' | 'attestation';
   /** Where it was found, e.g. `localhost:5000/app:sha256-….sig` layer 1, or a referrer digest. */
   location: string;
   format: 'legacy' | 'bundle';
+  /** The predicate type its storage claims, for attestations that say. */
+  predicateTypeHint?: string;
   code: VerifyErrorCode;
   message: string;
 }

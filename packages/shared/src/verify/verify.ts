@@ -70,6 +70,8 @@ export interface VerifiedAttestation {
   format: 'legacy' | 'bundle';
   location: string;
   signer: VerifiedSigner;
+  /** The in-toto statement, as signed: its subject covers the digest, its predicate is what was attested. */
+  statement: Statement;
 }
 
 export interface VerificationResult {
@@ -171,12 +173,17 @@ async function resolveImage(options: VerifyImageOptions): Promise<Resolved> {
   return { digest, ...(tag && { tag }) };
 }
 
-function failure(c: Pick<Candidate, 'location' | 'format'>, err: unknown): CandidateFailure {
-  if (err instanceof VerifyError)
-    return { location: c.location, format: c.format, code: err.code, message: err.message };
+function failure(c: Candidate, err: unknown): CandidateFailure {
+  const where = {
+    role: c.role,
+    location: c.location,
+    format: c.format,
+    ...(c.predicateTypeHint !== undefined && { predicateTypeHint: c.predicateTypeHint }),
+  };
+  if (err instanceof VerifyError) return { ...where, code: err.code, message: err.message };
   const code =
     err instanceof SignError && err.code === 'SIGNATURE_INVALID' ? 'SIGNATURE_INVALID' : 'PAYLOAD_INVALID';
-  return { location: c.location, format: c.format, code, message: errorMessage(err) };
+  return { ...where, code, message: errorMessage(err) };
 }
 
 function worst(failures: readonly CandidateFailure[]): CandidateFailure | undefined {
@@ -251,13 +258,12 @@ export async function verifyImage(options: VerifyImageOptions): Promise<Verifica
       ]),
     digest,
   );
-  const refused: CandidateFailure[] = [...sig.unreadable, ...att.unreadable, ...referrers.unreadable];
+  const unreadable = [...sig.unreadable, ...att.unreadable, ...referrers.unreadable];
+  const refused: CandidateFailure[] = [...unreadable];
+  const candidates = [...sig.candidates, ...att.candidates, ...referrers.candidates];
 
   // Signatures.
-  const signatureCandidates = [
-    ...sig.candidates,
-    ...referrers.candidates.filter((c) => c.predicateTypeHint === COSIGN_SIGN_PREDICATE_TYPE),
-  ];
+  const signatureCandidates = candidates.filter((c) => c.role === 'signature');
   const signatures: VerifiedSignature[] = [];
   for (const c of signatureCandidates) {
     try {
@@ -273,7 +279,7 @@ export async function verifyImage(options: VerifyImageOptions): Promise<Verifica
       format === 'auto'
         ? 'in any format (Sigstore bundle referrers, legacy .sig tag)'
         : `in the ${format} format`;
-    const refusedSignatures = refused.filter((f) => !f.location.includes('.att'));
+    const refusedSignatures = refused.filter((f) => f.role === 'signature');
     const first = worst(refusedSignatures);
     if (!first)
       throw new VerifyError(
@@ -291,10 +297,7 @@ export async function verifyImage(options: VerifyImageOptions): Promise<Verifica
 
   // Attestations.
   const attestations: VerifiedAttestation[] = [];
-  const attestationCandidates = [
-    ...att.candidates,
-    ...referrers.candidates.filter((c) => c.predicateTypeHint !== COSIGN_SIGN_PREDICATE_TYPE),
-  ];
+  const attestationCandidates = candidates.filter((c) => c.role === 'attestation');
   for (const requirement of required) {
     const found = attestationFor(requirement, attestationCandidates, trust, now, digest, policy);
     if ('attestation' in found) {
@@ -305,7 +308,12 @@ export async function verifyImage(options: VerifyImageOptions): Promise<Verifica
       continue;
     }
     refused.push(...found.failures);
-    const first = worst(found.failures);
+    // What could not even be read, stored as this kind of attestation, stands in the way too.
+    const failures = [
+      ...unreadable.filter((f) => f.role === 'attestation' && relevantTo(requirement, f.predicateTypeHint)),
+      ...found.failures,
+    ];
+    const first = worst(failures);
     if (!first)
       throw new VerifyError(
         'ATTESTATION_MISSING',
@@ -315,7 +323,7 @@ export async function verifyImage(options: VerifyImageOptions): Promise<Verifica
     throw new VerifyError(
       first.code,
       `no valid ${requirement.name} attestation for ${image}: ${first.message} (${first.location})`,
-      { digest, failures: found.failures },
+      { digest, failures },
     );
   }
 
@@ -335,6 +343,11 @@ export async function verifyImage(options: VerifyImageOptions): Promise<Verifica
   };
 }
 
+/** Whether an attestation stored with this predicate type (none: unknown) may meet `requirement`. */
+function relevantTo(requirement: RequiredAttestation, predicateTypeHint: string | undefined): boolean {
+  return predicateTypeHint === undefined || requirement.predicateTypes.includes(predicateTypeHint);
+}
+
 function attestationFor(
   requirement: RequiredAttestation,
   candidates: readonly Candidate[],
@@ -345,9 +358,7 @@ function attestationFor(
 ): { attestation: VerifiedAttestation } | { failures: CandidateFailure[] } {
   const failures: CandidateFailure[] = [];
   // The storage's predicate type decides which to look at; the signed statement must then agree.
-  const relevant = candidates.filter(
-    (c) => c.predicateTypeHint === undefined || requirement.predicateTypes.includes(c.predicateTypeHint),
-  );
+  const relevant = candidates.filter((c) => relevantTo(requirement, c.predicateTypeHint));
   for (const c of relevant) {
     try {
       const verified = verifyCandidate(c, trust, now);
@@ -373,6 +384,7 @@ function attestationFor(
           format: c.format,
           location: c.location,
           signer: verified.signer,
+          statement,
         },
       };
     } catch (err) {

@@ -29,8 +29,10 @@ export function inputProblems(read: () => unknown, inputs: Record<string, string
 export async function captureStdout<T>(fn: () => T | Promise<T>): Promise<{ result: T; output: string }> {
   const write = process.stdout.write;
   let output = '';
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    output += String(chunk);
+  // Strings are what the action writes; bytes are the test runner's own reports, passed through.
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+    if (typeof chunk !== 'string') return write.call(process.stdout, chunk, ...rest);
+    output += chunk;
     return true;
   }) as typeof process.stdout.write;
   try {

@@ -368,6 +368,17 @@ describe('CredentialResolver: GITHUB_TOKEN', () => {
   });
 });
 
+  it('takes the github-token input as a typed option that wins over GITHUB_TOKEN, for ghcr.io only', async () => {
+    const { resolver, messages } = await setup(undefined, {
+      env: { GITHUB_TOKEN: 'env-token', GITHUB_ACTOR: 'octocat' },
+      githubToken: 'input-token',
+    });
+    assert.deepEqual(await resolver.resolve('ghcr.io'), { username: 'octocat', password: 'input-token' });
+    assert.equal(await resolver.resolve('registry.example'), undefined);
+    assert.ok(messages.some((m) => m.includes('the github-token input')));
+    assert.ok(!messages.some((m) => m.includes('input-token')));
+  });
+
 describe('CredentialResolver: no secret in log lines', () => {
   it('logs where credentials came from, never what they are', async () => {
     const { resolver, messages } = await setup(

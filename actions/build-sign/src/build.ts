@@ -4,7 +4,6 @@
  * its digest.
  */
 import { tmpdir } from 'node:os';
-import * as core from '@actions/core';
 import type { Logger } from '@release-actions/shared';
 import {
   buildWithBuildah,
@@ -14,7 +13,7 @@ import {
   spawnExec,
   type BuildRequest,
 } from '@release-actions/shared/build';
-import { formatReference, type CredentialResolver, type Repository } from '@release-actions/shared/oci';
+import { formatReference, type CredentialSource, type Repository } from '@release-actions/shared/oci';
 import { targetRegistry, type Inputs } from './context.ts';
 
 export interface Pushed {
@@ -46,7 +45,7 @@ export function explicitCredential(inputs: Inputs): { username: string; password
 export async function build(
   inputs: Inputs,
   store: Repository,
-  resolver: CredentialResolver,
+  credentials: CredentialSource | undefined,
   logger: Logger,
 ): Promise<Pushed> {
   const exec = spawnExec({ logger });
@@ -55,7 +54,7 @@ export async function build(
     const image = inputs.image!;
     const resolved = await resolveImage(store, image);
     if (resolved.resolvedFrom)
-      core.info(`${formatReference(image)} resolves to ${resolved.digest}: signing that digest`);
+      logger.info(`${formatReference(image)} resolves to ${resolved.digest}: signing that digest`);
     return { digest: resolved.digest, tags: [], resolvedFrom: resolved.resolvedFrom };
   }
   const request = buildRequest(inputs);
@@ -65,10 +64,12 @@ export async function build(
     const built = await buildWithBuildx(request, { exec, tempDir, logger });
     return { digest: built.digest, tags: built.tags, resolvedFrom: undefined };
   }
-  const resolved = await resolver.resolve(targetRegistry(inputs));
+  const resolved = await credentials?.resolve(targetRegistry(inputs));
   const credential = resolved && 'username' in resolved ? resolved : undefined;
   if (resolved && !credential)
-    core.info('registry credentials are a token: buildah finds its own (auth.json or ~/.docker/config.json)');
+    logger.info(
+      'registry credentials are a token: buildah finds its own (auth.json or ~/.docker/config.json)',
+    );
   const built = await buildWithBuildah(request, {
     exec,
     tempDir,

@@ -1,5 +1,5 @@
 /**
- * What the action reports: outputs (printed as well as set) and the job summary a release manager
+ * What the action reports: the outputs and the job summary a release manager
  * reads: image by digest, tags, who signed (certificate identity or key fingerprint), and where the
  * signatures and attestations were stored. No secret reaches either.
  */
@@ -40,17 +40,16 @@ export function signerText(signed: SignImageResult): string {
   return `${id.subject}${id.issuer ? ` (issuer ${id.issuer})` : ''}`;
 }
 
-export function setOutputs(report: Report): void {
-  const set = (name: string, value: string) => {
-    core.setOutput(name, value);
-    core.info(`output ${name}: ${value.includes('\n') ? value.replaceAll('\n', ', ') : value}`);
+/** The step outputs, by name. */
+export function outputsOf(report: Report): Record<string, string> {
+  return {
+    digest: report.digest,
+    image: `${report.name}@${report.digest}`,
+    tags: report.tags.join('\n'),
+    signature: signatureLocations(report.signed).join('\n'),
+    provenance: provenanceLocations(report.signed).join('\n'),
+    'bundle-path': report.bundlePath ?? '',
   };
-  set('digest', report.digest);
-  set('image', `${report.name}@${report.digest}`);
-  set('tags', report.tags.join('\n'));
-  set('signature', signatureLocations(report.signed).join('\n'));
-  set('provenance', provenanceLocations(report.signed).join('\n'));
-  set('bundle-path', report.bundlePath ?? '');
 }
 
 export async function writeSummary(report: Report): Promise<void> {

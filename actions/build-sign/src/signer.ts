@@ -2,7 +2,7 @@
  * The signer the inputs ask for, set up before anything is built so a wrong password, a missing
  * `id-token: write` or a run without GitHub context fails first, naming the input to fix.
  */
-import * as core from '@actions/core';
+import { maskSecret } from '@release-actions/action-kit';
 import type { HttpClient } from '@release-actions/shared';
 import { InputError } from '@release-actions/shared/github';
 import {
@@ -59,7 +59,7 @@ export async function setUpSigning(
       describe: id?.kind === 'key' ? `key ${id.fingerprint}` : 'key',
     };
   }
-  const identityProvider = githubOidcFromEnv(env, { http, onSecret: (s) => core.setSecret(s) });
+  const identityProvider = githubOidcFromEnv(env, { http, onSecret: maskSecret });
   const signer = createKeylessSigner({
     identityProvider,
     fulcioUrl: inputs['fulcio-url'],

@@ -6,7 +6,7 @@
  * 1. credentials passed to the action for that registry;
  * 2. the docker config (`$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`):
  *    `credHelpers[registry]`, then `credsStore`, then `auths`;
- * 3. `GITHUB_TOKEN` for `ghcr.io`;
+ * 3. for `ghcr.io`, the `githubToken` option (an action's `github-token` input), else `GITHUB_TOKEN`;
  * 4. otherwise anonymous (`undefined`).
  *
  * A credential helper that answers "credentials not found" lets the search go on; one that is
@@ -53,6 +53,11 @@ export interface CredentialResolverOptions {
   explicit?: readonly ExplicitCredential[];
   /** Environment: `DOCKER_CONFIG`, `GITHUB_TOKEN`, `GITHUB_ACTOR`, and `PATH` for helpers. Default `process.env`. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * The token for `ghcr.io` when neither an explicit credential nor the docker config has one (an
+   * action's `github-token` input). Wins over `GITHUB_TOKEN` in `env`.
+   */
+  githubToken?: string;
   /** Directory holding `config.json`. Default `$DOCKER_CONFIG`, else `<homeDir>/.docker`. */
   dockerConfigDir?: string;
   /** Default `os.homedir()`. */
@@ -154,11 +159,13 @@ export class CredentialResolver {
       }
     }
 
-    const githubToken = this.env.GITHUB_TOKEN;
+    const githubToken = this.options.githubToken || this.env.GITHUB_TOKEN;
     if (host === GHCR && githubToken) {
       // ghcr.io checks the token, not the username; docker/login-action's documented setup passes github.actor.
       const username = this.env.GITHUB_ACTOR || this.env.GITHUB_REPOSITORY_OWNER || 'x-access-token';
-      this.logger.debug(`credentials for ${host}: GITHUB_TOKEN`);
+      this.logger.debug(
+        `credentials for ${host}: ${this.options.githubToken ? 'the github-token input' : 'GITHUB_TOKEN'}`,
+      );
       return { username, password: githubToken };
     }
 

@@ -38,7 +38,8 @@ export class RegistryClient {
   readonly http: HttpClient;
   readonly logger: Logger;
   readonly monolithicUploadLimit: number;
-  private readonly credentials: CredentialSource | undefined;
+  /** Where the registry logins come from (a build tool may need the same ones). */
+  readonly credentials: CredentialSource | undefined;
   private readonly insecure: readonly string[];
   private readonly auths = new Map<string, RegistryAuth>();
   /** Whether a registry serves the OCI 1.1 referrers API, once we know. */
@@ -251,6 +252,17 @@ export class Repository implements ImageStore {
       source.registry === this.registry &&
       source.repository !== this.repository
     );
+  }
+
+  /**
+   * Checks that the credentials may push here before any work that would be wasted otherwise, as
+   * go-containerregistry's `remote.CheckPushPermission` does: opens a blob upload (which needs the
+   * push scope) and cancels it. Throws UNAUTHORIZED or DENIED naming the repository.
+   */
+  async checkPush(): Promise<void> {
+    const location = await this.startUpload();
+    const cancel = await this.send({ method: 'DELETE', url: location }, 'push').catch(() => undefined);
+    await cancel?.body.dump().catch(() => undefined);
   }
 
   async mountBlob(descriptor: Descriptor, source: ImageStore): Promise<boolean> {

@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  checkAllowedTags,
   checkTransition,
+  environment,
   matchingPattern,
   parsePolicy,
   PromoteError,
   tagPattern,
+  tagRule,
 } from '@release-actions/shared/promote';
 
 const FOUR = `
@@ -42,9 +45,9 @@ describe('environments policy', () => {
         e.tags,
       ]),
       [
-        ['dev', 'localhost:5000/app-dev', 'dev', []],
-        ['staging', 'localhost:5000/app', 'staging', []],
-        ['canary', 'localhost:5000/app', 'canary', []],
+        ['dev', 'localhost:5000/app-dev', 'dev', undefined],
+        ['staging', 'localhost:5000/app', 'staging', undefined],
+        ['canary', 'localhost:5000/app', 'canary', undefined],
         ['production', 'registry.example.com/acme/app', 'prod', ['v*']],
       ],
     );
@@ -97,6 +100,30 @@ transitions:
     );
   });
 
+  it("refuses a further tag that none of the environment's tags patterns allows, naming the rule and the file", () => {
+    const policy = parsePolicy(FOUR, '.github/release-environments.yml');
+    const rule = tagRule(policy, environment(policy, 'production', 'to'))!;
+    assert.deepEqual(rule, {
+      environment: 'production',
+      patterns: ['v*'],
+      rule: 'environments[3].tags in .github/release-environments.yml',
+    });
+    checkAllowedTags(['v1.1.0', 'v2'], rule);
+    refusal(
+      () => checkAllowedTags(['v1.1.0', 'latest'], rule),
+      'TAG_NOT_ALLOWED',
+      /tag "latest" is not allowed in environment "production": environments\[3\]\.tags in \.github\/release-environments\.yml allows only tags matching "v\*"/,
+    );
+    // Without tags the policy leaves further tags alone; an empty list allows none.
+    assert.equal(tagRule(policy, environment(policy, 'staging', 'to')), undefined);
+    const none = parsePolicy('environments: [{ name: a, repository: x.io/a, tags: [] }]', 'p.yml');
+    refusal(
+      () => checkAllowedTags(['v1'], tagRule(none, none.environments[0]!)!),
+      'TAG_NOT_ALLOWED',
+      /environments\[0\]\.tags in p\.yml allows no further tags/,
+    );
+  });
+
   const bad: Array<[string, string, RegExp]> = [
     ['not yaml', 'environments: [', /not valid YAML/],
     ['no environments', 'stages: []', /needs an "environments" list/],
@@ -109,6 +136,11 @@ transitions:
     ],
     ['tagged repository', 'environments: [{ name: a, repository: "x.io/a:v1" }]', /without tag or digest/],
     ['bad tag', 'environments: [{ name: a, repository: x.io/a, tag: "-x" }]', /environments\[0\]\.tag "-x"/],
+    [
+      'tags not a list',
+      'environments: [{ name: a, repository: x.io/a, tags: { v: 1 } }]',
+      /environments\[0\]\.tags/,
+    ],
     [
       'duplicate',
       'environments: [{ name: a, repository: x.io/a }, { name: a, repository: x.io/b }]',

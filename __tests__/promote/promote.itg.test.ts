@@ -12,7 +12,15 @@ import {
   RegistryClient,
   type Repository,
 } from '@release-actions/shared/oci';
-import { historyTag, promote, PromoteError, type PromotionRequest } from '@release-actions/shared/promote';
+import {
+  environment,
+  historyTag,
+  parsePolicy,
+  promote,
+  PromoteError,
+  tagRule,
+  type PromotionRequest,
+} from '@release-actions/shared/promote';
 import { createKeySigner, publicKeyToPem, signImage } from '@release-actions/shared/sign';
 import {
   startRecordingProxy,
@@ -184,6 +192,134 @@ describe('promote', () => {
       ],
     );
     assert.equal((await prod.resolve('stable'))?.digest, v2.descriptor.digest);
+  });
+
+  it("refuses a further tag that the environment's tags patterns do not allow, before any request to the target", async () => {
+    const dev = repo('p9/dev');
+    const prod = repo('p9/app');
+    const v1 = await release('p9/dev');
+    await promote({
+      source: dev,
+      sourceReference: v1.descriptor.digest,
+      target: prod,
+      environmentTags: ['prod'],
+      tags: ['v1.0.0'],
+      verify: verified,
+    });
+    const policy = parsePolicy(
+      `environments:
+  - name: staging
+    repository: ${proxy.host}/p9/dev
+  - name: production
+    repository: ${proxy.host}/p9/app
+    tag: prod
+    tags: ['v*']
+`,
+      '.github/release-environments.yml',
+    );
+    const allowedTags = tagRule(policy, environment(policy, 'production', 'to'))!;
+    const v2 = await release('p9/dev', [321]);
+    const tagsBefore = await prod.listTags();
+    proxy.reset();
+    await assert.rejects(
+      promote({
+        source: dev,
+        sourceReference: v2.descriptor.digest,
+        target: prod,
+        environmentTags: ['prod'],
+        tags: ['v1.1.0', 'latest'],
+        allowedTags,
+        verify: verified,
+      }),
+      (err: unknown) => {
+        assert.ok(err instanceof PromoteError && err.code === 'TAG_NOT_ALLOWED', String(err));
+        assert.match(
+          err.message,
+          /"latest" is not allowed in environment "production": environments\[1\]\.tags in \.github\/release-environments\.yml allows only tags matching "v\*"/,
+        );
+        return true;
+      },
+    );
+    assert.deepEqual(
+      proxy.requests.filter((r) => r.path.startsWith('/v2/p9/app')),
+      [],
+    );
+    assert.deepEqual(await prod.listTags(), tagsBefore);
+    assert.equal(await prod.resolve(v2.descriptor.digest), undefined, 'nothing of the image was copied');
+
+    const allowed = await promote({
+      source: dev,
+      sourceReference: v2.descriptor.digest,
+      target: prod,
+      environmentTags: ['prod'],
+      tags: ['v1.1.0', 'prod'],
+      allowedTags,
+      verify: verified,
+    });
+    assert.deepEqual(
+      allowed.tags.map((t) => [t.tag, t.change]),
+      [
+        ['prod', 'moved'],
+        ['v1.1.0', 'created'],
+      ],
+    );
+  });
+
+  it('checks the syntax of every tag it would write before anything is copied', async () => {
+    const { descriptor } = await release('p10/dev', [999]);
+    const target = repo('p10/app');
+    const base: PromotionRequest = {
+      source: repo('p10/dev'),
+      sourceReference: descriptor.digest,
+      target,
+      environmentTags: ['prod'],
+      verify: verified,
+    };
+    proxy.reset();
+    const invalid = (pattern: RegExp) => (err: unknown) => {
+      assert.ok(err instanceof PromoteError && err.code === 'INVALID_TAG', String(err));
+      assert.match(err.message, pattern);
+      assert.match(err.message, /\[a-zA-Z0-9_\]\[a-zA-Z0-9\._-\]\{0,127\}/, 'the message gives the rule');
+      return true;
+    };
+    await assert.rejects(promote({ ...base, tags: ['v1', 'bad tag!'] }), invalid(/the tag "bad tag!"/));
+    await assert.rejects(promote({ ...base, tags: ['x'.repeat(129)] }), invalid(/the tag "x{129}"/));
+    await assert.rejects(
+      promote({ ...base, environmentTags: ['-prod'] }),
+      invalid(/the environment tag "-prod"/),
+    );
+    const long = 'p'.repeat(125);
+    await assert.rejects(
+      promote({ ...base, environmentTags: [long], keep: 2 }),
+      invalid(new RegExp(`history tag of "${long}" "${long}-prev-2"`)),
+    );
+    assert.deepEqual(
+      proxy.requests.filter((r) => r.path.startsWith('/v2/p10/')),
+      [],
+      'refused before any request',
+    );
+    // Without history tags, the longest environment tag is fine.
+    const ok = await promote({ ...base, environmentTags: [long], keep: 0 });
+    assert.equal((await target.resolve(long))?.digest, ok.digest);
+  });
+
+  it('names a source tag that does not exist SOURCE_NOT_FOUND, not a verification failure', async () => {
+    const source = repo('p11/dev');
+    await release('p11/dev');
+    await assert.rejects(
+      promote({
+        source,
+        sourceReference: 'no-such-tag',
+        target: repo('p11/app'),
+        environmentTags: ['prod'],
+        verify: verified,
+      }),
+      (err: unknown) => {
+        assert.ok(err instanceof PromoteError && err.code === 'SOURCE_NOT_FOUND', String(err));
+        assert.match(err.message, new RegExp(`${source.name}:no-such-tag does not exist`));
+        return true;
+      },
+    );
   });
 
   it('plans in a dry run and changes nothing', async () => {

@@ -45,8 +45,18 @@ const DOMAIN = `${HOST}(?::[0-9]+)?`;
 
 const PATH_COMPONENT_RE = new RegExp(`^${PATH_COMPONENT}$`);
 const DOMAIN_RE = new RegExp(`^${DOMAIN}$`);
-const TAG_RE = /^[\w][\w.-]{0,127}$/;
+/** The tag grammar of the OCI distribution spec. */
+export const TAG_SYNTAX = '[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}';
+const TAG_RE = new RegExp(`^${TAG_SYNTAX}$`);
 const NAME_MAX_LENGTH = 255;
+
+/** The tag rule in words, for messages that say what a valid tag is. */
+export const TAG_RULE = `a tag is 1 to 128 letters, digits, '_', '.' and '-', not starting with '.' or '-' (the OCI distribution spec's ${TAG_SYNTAX})`;
+
+/** Whether `tag` is a tag a registry accepts: the OCI distribution spec's {@link TAG_SYNTAX}. */
+export function isValidTag(tag: string): boolean {
+  return TAG_RE.test(tag);
+}
 
 function invalid(input: string, problem: string): OciError {
   return new OciError('INVALID_REFERENCE', `invalid image reference "${input}": ${problem}`);
@@ -93,10 +103,7 @@ export function parseRegistryReference(input: string): RegistryReference {
     tag = rest.slice(colon + 1);
     rest = rest.slice(0, colon);
     if (!TAG_RE.test(tag)) {
-      throw invalid(
-        input,
-        `the tag "${tag}" is not valid: up to 128 letters, digits, '_', '.', '-', not starting with '.' or '-'`,
-      );
+      throw invalid(input, `the tag "${tag}" is not valid: ${TAG_RULE}`);
     }
   }
 

@@ -14,10 +14,15 @@
  *     transitions:                  # optional; default: each environment to the next one only
  *       - from: staging
  *         to: [production]
+ *
+ * An environment's `tags` restricts the further tags a promotion into it may set (the `tags`
+ * input): each must match one of the patterns (`[]` allows none). Without `tags` the policy puts no
+ * limit on them. The environment tag and its history tags are always allowed.
  */
 import { parse as parseYaml } from 'yaml';
-import { parseRegistryReference, type RegistryReference } from '../oci/reference.ts';
+import { isValidTag, parseRegistryReference, TAG_RULE, type RegistryReference } from '../oci/reference.ts';
 import { PromoteError } from './errors.ts';
+import { matchingPattern } from './patterns.ts';
 
 export interface Environment {
   name: string;
@@ -25,8 +30,21 @@ export interface Environment {
   repository: Pick<RegistryReference, 'registry' | 'repository'>;
   /** The environment tag, moved by every promotion into it. */
   tag: string;
-  /** Patterns of further tags a promotion into this environment may set. */
-  tags: string[];
+  /**
+   * Patterns of further tags a promotion into this environment may set; undefined when the policy
+   * does not restrict them (see {@link tagRule}).
+   */
+  tags?: string[];
+  /** Where it stands in the policy, for error messages: `environments[3]`. */
+  where: string;
+}
+
+/** The patterns that further tags promoted into an environment must match, and where that rule stands. */
+export interface TagRule {
+  environment: string;
+  patterns: readonly string[];
+  /** The rule and the policy it stands in: `environments[3].tags in .github/release-environments.yml`. */
+  rule: string;
 }
 
 export interface Transition {
@@ -44,7 +62,6 @@ export interface EnvironmentsPolicy {
 }
 
 const NAME_RE = /^[a-z0-9][a-z0-9._-]*$/i;
-const TAG_RE = /^[\w][\w.-]{0,127}$/;
 
 function invalid(source: string, message: string): PromoteError {
   return new PromoteError('POLICY_INVALID', `environments policy (${source}): ${message}`);
@@ -127,18 +144,42 @@ function parseEnvironment(entry: unknown, where: string, source: string): Enviro
     );
   }
   const tag = e.tag === undefined ? e.name : e.tag;
-  if (typeof tag !== 'string' || !TAG_RE.test(tag))
-    throw invalid(source, `${where}.tag "${String(tag)}" is not a valid tag`);
-  const tags = e.tags === undefined ? [] : typeof e.tags === 'string' ? [e.tags] : e.tags;
-  if (!Array.isArray(tags) || !tags.every((t) => typeof t === 'string' && t !== '')) {
+  if (typeof tag !== 'string' || !isValidTag(tag))
+    throw invalid(source, `${where}.tag "${String(tag)}" is not a valid tag: ${TAG_RULE}`);
+  const tags = e.tags === undefined ? undefined : typeof e.tags === 'string' ? [e.tags] : e.tags;
+  if (tags !== undefined && (!Array.isArray(tags) || !tags.every((t) => typeof t === 'string' && t !== ''))) {
     throw invalid(source, `${where}.tags must be a list of tag patterns such as "v*"`);
   }
   return {
     name: e.name,
     repository: { registry: repository.registry, repository: repository.repository },
     tag,
-    tags: tags as string[],
+    ...(tags !== undefined && { tags: tags as string[] }),
+    where,
   };
+}
+
+/** The rule for further tags promoted into `env`, or undefined when its policy sets none. */
+export function tagRule(policy: EnvironmentsPolicy, env: Environment): TagRule | undefined {
+  if (env.tags === undefined) return undefined;
+  return { environment: env.name, patterns: env.tags, rule: `${env.where}.tags in ${policy.source}` };
+}
+
+/**
+ * Refuses (TAG_NOT_ALLOWED) the first of `tags` that matches none of the rule's patterns, naming the
+ * rule, the policy it stands in, and what it allows.
+ */
+export function checkAllowedTags(tags: readonly string[], rule: TagRule): void {
+  for (const tag of tags) {
+    if (matchingPattern(tag, rule.patterns) !== undefined) continue;
+    const allows = rule.patterns.length
+      ? `allows only tags matching ${rule.patterns.map((p) => `"${p}"`).join(', ')}`
+      : 'allows no further tags';
+    throw new PromoteError(
+      'TAG_NOT_ALLOWED',
+      `tag "${tag}" is not allowed in environment "${rule.environment}": ${rule.rule} ${allows}; leave it out of tags, or add a pattern for it to that list`,
+    );
+  }
 }
 
 export function environment(policy: EnvironmentsPolicy, name: string, input: string): Environment {

@@ -1,19 +1,23 @@
 /**
- * Promotion: move one verified digest into an environment without rebuilding. Verification first,
- * then the refusals (protected and clobbered tags) before anything is written, then the shared
- * digest-preserving copy with signatures, attestations and referrers, then the history tags that
- * keep earlier releases reachable, and the environment's tags last — so a promotion that fails at
- * any point leaves every target tag where it was.
+ * Promotion: move one verified digest into an environment without rebuilding. In phases: the tags
+ * are checked (syntax, the environment's tag rule) before any request; the source is resolved to
+ * its digest once and verified; the tag plan is made and its refusals (protected and clobbered
+ * tags) raised before anything is written; then the shared digest-preserving copy with signatures,
+ * attestations and referrers; then the history tags that keep earlier releases reachable, and the
+ * environment's tags last — so a promotion that fails at any point leaves every target tag where
+ * it was.
  */
 import { silentLogger, type Logger } from '../logger.ts';
 import type { RetryPolicy } from '../retry.ts';
 import { copyImage, type CopyResult } from '../oci/copy.ts';
 import { isDigest } from '../oci/digest.ts';
 import { formatPlatform, restrictIndex } from '../oci/platform.ts';
+import { isValidTag, TAG_RULE } from '../oci/reference.ts';
 import type { ImageStore } from '../oci/store.ts';
 import type { Platform } from '../oci/types.ts';
 import { PromoteError } from './errors.ts';
 import { matchingPattern } from './patterns.ts';
+import { checkAllowedTags, type TagRule } from './policy.ts';
 
 export interface PromotionRequest<V = unknown> {
   source: ImageStore;
@@ -22,8 +26,13 @@ export interface PromotionRequest<V = unknown> {
   target: ImageStore;
   /** Tags that promotion moves, whatever they pointed to before (the environment tag). */
   environmentTags: readonly string[];
-  /** Further tags to set; they follow `noClobber`. */
+  /** Further tags to set; they follow `noClobber` and `allowedTags`. */
   tags?: readonly string[];
+  /**
+   * The patterns every further tag must match (the target environment's `tags` in the policy: see
+   * `tagRule`); a tag that matches none is refused (TAG_NOT_ALLOWED) before any request.
+   */
+  allowedTags?: TagRule;
   /** Patterns of tags never moved once they exist (`v*`): a promotion that would move one is refused. */
   protectedTags?: readonly string[];
   /** Refuse to move a further tag that points at another digest. Default true. */
@@ -73,53 +82,147 @@ export function historyTag(environmentTag: string, n: number): string {
   return `${environmentTag}-prev-${n}`;
 }
 
+/**
+ * Promotes `req.sourceReference` from `req.source` into `req.target`. Every refusal (a PromoteError)
+ * comes before anything is written; a failure while copying leaves every target tag where it was.
+ */
 export async function promote<V>(req: PromotionRequest<V>): Promise<PromotionResult<V>> {
   const logger = req.logger ?? silentLogger;
   const keep = req.keep ?? 2;
   const dryRun = req.dryRun === true;
 
-  // 1. The digest, once.
-  let digest = req.sourceReference;
-  let resolvedFrom: string | undefined;
-  if (!isDigest(req.sourceReference)) {
-    const found = await req.source.resolve(req.sourceReference);
-    if (!found) {
-      throw new PromoteError(
-        'NOT_VERIFIED',
-        `source tag ${req.sourceReference} does not exist in ${req.source.name}`,
-      );
-    }
-    digest = found.digest;
-    resolvedFrom = req.sourceReference;
-    logger.info(`source ${req.source.name}:${req.sourceReference} is ${digest}; promoting that digest`);
+  const tags = checkTags(req, keep);
+  const { sourceDigest, resolvedFrom } = await resolveSource(req, logger);
+  const verification = await verifySource(req, sourceDigest, logger);
+  const digest = await restrictPlatforms(req, sourceDigest, logger);
+  const changes = await planTags(req, tags, digest);
+  const copy = await copyContent(req, sourceDigest, dryRun, logger);
+  const history = await planHistory(req.target, tags.environment, changes, keep);
+  if (!dryRun) await writeTags(req.target, digest, history, changes);
+  for (const change of changes) {
+    logger.info(
+      `${dryRun ? 'would set' : 'set'} ${req.target.name}:${change.tag} → ${digest}${change.change === 'moved' ? ` (was ${change.previous})` : change.change === 'unchanged' ? ' (already there)' : ''}`,
+    );
   }
+  // The rollback target: what the environment tag (or, without one, the first tag) pointed at.
+  const previousDigest = changes[0]?.previous;
+  return {
+    digest,
+    sourceDigest,
+    ...(resolvedFrom !== undefined && { resolvedFrom }),
+    ...(previousDigest !== undefined && { previousDigest }),
+    tags: changes,
+    history,
+    copy,
+    ...(verification !== undefined && { verification }),
+    dryRun,
+  };
+}
 
-  // 2. Verification before anything is copied.
-  let verification: V | undefined;
-  if (req.verify) verification = await req.verify(digest);
-  else if (!req.allowUnverified) {
+interface PlannedTags {
+  /** The environment tags, each once: they always move. */
+  environment: string[];
+  /** The further tags, each once, without the environment tags. */
+  further: string[];
+}
+
+/**
+ * Phase 0, before any request: every tag promotion would write is a valid tag (the environment
+ * tags, the further tags, the longest history tag), and the further tags follow the environment's
+ * tag rule.
+ */
+function checkTags(req: PromotionRequest<unknown>, keep: number): PlannedTags {
+  const environment = [...new Set(req.environmentTags)];
+  const further = [...new Set(req.tags ?? [])].filter((t) => !environment.includes(t));
+  const invalidTag = (tag: string, what: string, fix: string) =>
+    new PromoteError(
+      'INVALID_TAG',
+      `refusing to promote: ${what} "${tag}" is not a valid tag (${TAG_RULE}); ${fix}`,
+    );
+  for (const tag of environment)
+    if (!isValidTag(tag))
+      throw invalidTag(tag, 'the environment tag', 'correct it in the environments policy');
+  for (const tag of further)
+    if (!isValidTag(tag)) throw invalidTag(tag, 'the tag', 'correct it or leave it out of tags');
+  if (keep > 0) {
+    for (const tag of environment) {
+      const longest = historyTag(tag, keep);
+      if (!isValidTag(longest))
+        throw invalidTag(
+          longest,
+          `history tag of "${tag}"`,
+          `shorten the environment tag, or keep fewer than ${keep} earlier releases`,
+        );
+    }
+  }
+  if (req.allowedTags) checkAllowedTags(further, req.allowedTags);
+  return { environment, further };
+}
+
+/** Phase 1: the source digest, once. A tag is resolved here and never again. */
+async function resolveSource(
+  req: PromotionRequest<unknown>,
+  logger: Logger,
+): Promise<{ sourceDigest: string; resolvedFrom?: string }> {
+  if (isDigest(req.sourceReference)) return { sourceDigest: req.sourceReference };
+  const found = await req.source.resolve(req.sourceReference);
+  if (!found) {
+    throw new PromoteError(
+      'SOURCE_NOT_FOUND',
+      `source ${req.source.name}:${req.sourceReference} does not exist: check the tag, or give the source by digest (${req.source.name}@sha256:…)`,
+    );
+  }
+  logger.info(`source ${req.source.name}:${req.sourceReference} is ${found.digest}; promoting that digest`);
+  return { sourceDigest: found.digest, resolvedFrom: req.sourceReference };
+}
+
+/** Phase 2: verification, before anything is copied; without a verifier only `allowUnverified` lets it pass. */
+async function verifySource<V>(
+  req: PromotionRequest<V>,
+  digest: string,
+  logger: Logger,
+): Promise<V | undefined> {
+  if (req.verify) return req.verify(digest);
+  if (!req.allowUnverified) {
     throw new PromoteError(
       'NOT_VERIFIED',
       `refusing to promote ${digest}: no verification was configured; give the trust inputs (key or certificate identity) or, knowingly, turn verification off`,
     );
-  } else logger.warning(`promoting ${digest} without verification`);
-
-  // Restricting an index to some platforms makes a new index: its digest is what the tags get.
-  const verifiedDigest = digest;
-  if (req.platforms?.length) {
-    digest = restrictIndex(await req.source.getManifest(digest), req.platforms).descriptor.digest;
-    if (digest !== verifiedDigest) {
-      logger.warning(
-        `promoting ${digest}, ${verifiedDigest} restricted to ${req.platforms.map(formatPlatform).join(', ')}: signatures of the full index do not cover the new one; its platform manifests keep theirs`,
-      );
-    }
   }
+  logger.warning(`promoting ${digest} without verification`);
+  return undefined;
+}
 
-  // 3. Refusals, before anything is written.
-  const environmentTags = [...new Set(req.environmentTags)];
-  const furtherTags = [...new Set(req.tags ?? [])].filter((t) => !environmentTags.includes(t));
+/**
+ * The digest the tags will get: the source digest, or the new index that restricting it to
+ * `platforms` makes.
+ */
+async function restrictPlatforms(
+  req: PromotionRequest<unknown>,
+  sourceDigest: string,
+  logger: Logger,
+): Promise<string> {
+  if (!req.platforms?.length) return sourceDigest;
+  const digest = restrictIndex(await req.source.getManifest(sourceDigest), req.platforms).descriptor.digest;
+  if (digest !== sourceDigest) {
+    logger.warning(
+      `promoting ${digest}, ${sourceDigest} restricted to ${req.platforms.map(formatPlatform).join(', ')}: signatures of the full index do not cover the new one; its platform manifests keep theirs`,
+    );
+  }
+  return digest;
+}
+
+/**
+ * Phase 3: what each tag would do (created, moved, unchanged), and the refusals (protected tags,
+ * no-clobber), reading only.
+ */
+async function planTags(
+  req: PromotionRequest<unknown>,
+  tags: PlannedTags,
+  digest: string,
+): Promise<TagChange[]> {
   const changes: TagChange[] = [];
-  for (const tag of [...environmentTags, ...furtherTags]) {
+  for (const tag of [...tags.environment, ...tags.further]) {
     const current = (await req.target.resolve(tag))?.digest;
     const change: TagChange =
       current === undefined
@@ -133,7 +236,7 @@ export async function promote<V>(req: PromotionRequest<V>): Promise<PromotionRes
           `refusing to move ${req.target.name}:${tag} from ${current} to ${digest}: it matches the protected pattern "${pattern}" and is never moved`,
         );
       }
-      if (!environmentTags.includes(tag) && req.noClobber !== false) {
+      if (!tags.environment.includes(tag) && req.noClobber !== false) {
         throw new PromoteError(
           'TAG_EXISTS',
           `refusing to move ${req.target.name}:${tag} from ${current} to ${digest} (no-clobber): choose another tag, or set no-clobber to false to move it`,
@@ -142,11 +245,17 @@ export async function promote<V>(req: PromotionRequest<V>): Promise<PromotionRes
     }
     changes.push(change);
   }
-  // The rollback target: what the environment tag (or, without one, the first tag) pointed at.
-  const previousDigest = changes[0]?.previous;
+  return changes;
+}
 
-  // 4. The content: image, signatures, attestations and referrers. No tag moves here.
-  const copy = await copyImage(req.source, verifiedDigest, req.target, {
+/** Phase 4: the content (image, signatures, attestations and referrers). No tag moves here. */
+function copyContent(
+  req: PromotionRequest<unknown>,
+  sourceDigest: string,
+  dryRun: boolean,
+  logger: Logger,
+): Promise<CopyResult> {
+  return copyImage(req.source, sourceDigest, req.target, {
     referrers: true,
     cosignTags: true,
     dryRun,
@@ -155,45 +264,44 @@ export async function promote<V>(req: PromotionRequest<V>): Promise<PromotionRes
     ...(req.retry !== undefined && { retry: req.retry }),
     ...(req.platforms !== undefined && { platforms: req.platforms }),
   });
+}
 
-  // 5. History: the releases the environment tags pointed at stay reachable, newest first.
+/**
+ * Phase 5: the history tags that keep the releases each moved environment tag pointed at
+ * reachable, newest first in the chain, listed oldest first so that at every step of writing them
+ * each history tag still names a release that was shipped.
+ */
+async function planHistory(
+  target: ImageStore,
+  environmentTags: readonly string[],
+  changes: readonly TagChange[],
+  keep: number,
+): Promise<Array<{ tag: string; digest: string }>> {
   const history: Array<{ tag: string; digest: string }> = [];
-  if (keep > 0) {
-    for (const change of changes) {
-      if (!environmentTags.includes(change.tag) || change.change !== 'moved' || !change.previous) continue;
-      const chain = [change.previous];
-      for (let n = 1; n < keep; n++) {
-        const older = (await req.target.resolve(historyTag(change.tag, n)))?.digest;
-        if (!older) break;
-        chain.push(older);
-      }
-      // Oldest first, so at every step each history tag still names a release that was shipped.
-      for (let n = chain.length; n >= 1; n--)
-        history.push({ tag: historyTag(change.tag, n), digest: chain[n - 1]! });
-    }
-  }
-  if (!dryRun) {
-    for (const h of history) await retag(req.target, h.digest, h.tag);
-    // 6. The environment's tags, last.
-    for (const change of changes)
-      if (change.change !== 'unchanged') await retag(req.target, digest, change.tag);
-  }
+  if (keep <= 0) return history;
   for (const change of changes) {
-    logger.info(
-      `${dryRun ? 'would set' : 'set'} ${req.target.name}:${change.tag} → ${digest}${change.change === 'moved' ? ` (was ${change.previous})` : change.change === 'unchanged' ? ' (already there)' : ''}`,
-    );
+    if (!environmentTags.includes(change.tag) || change.change !== 'moved' || !change.previous) continue;
+    const chain = [change.previous];
+    for (let n = 1; n < keep; n++) {
+      const older = (await target.resolve(historyTag(change.tag, n)))?.digest;
+      if (!older) break;
+      chain.push(older);
+    }
+    for (let n = chain.length; n >= 1; n--)
+      history.push({ tag: historyTag(change.tag, n), digest: chain[n - 1]! });
   }
-  return {
-    digest,
-    sourceDigest: verifiedDigest,
-    ...(resolvedFrom !== undefined && { resolvedFrom }),
-    ...(previousDigest !== undefined && { previousDigest }),
-    tags: changes,
-    history,
-    copy,
-    ...(verification !== undefined && { verification }),
-    dryRun,
-  };
+  return history;
+}
+
+/** Phase 6: the history tags, then the environment's tags, last. */
+async function writeTags(
+  target: ImageStore,
+  digest: string,
+  history: ReadonlyArray<{ tag: string; digest: string }>,
+  changes: readonly TagChange[],
+): Promise<void> {
+  for (const h of history) await retag(target, h.digest, h.tag);
+  for (const change of changes) if (change.change !== 'unchanged') await retag(target, digest, change.tag);
 }
 
 async function retag(store: ImageStore, digest: string, tag: string): Promise<void> {

@@ -128,10 +128,14 @@ describe('actions/health-check dist/index.js', () => {
     });
     assert.equal(run.exitCode, 1);
     assert.equal(server.requests.length, 0, 'no request before validation');
-    assert.deepEqual(run.outputs, {});
-    for (const input of ['method', 'expected-status', 'timeout', 'json-equals'])
+    // A later step reading `healthy` sees a definite answer, and the summary says why.
+    assert.deepEqual(run.outputs, { healthy: 'false' });
+    for (const input of ['method', 'expected-status', 'timeout', 'json-equals']) {
       assert.match(run.stdout, new RegExp(`input "${input}"`), input);
+      assert.match(run.summary, new RegExp(`input &quot;${input}&quot;`), input);
+    }
     assert.match(run.stdout, /::error::4 inputs are invalid/);
+    assert.match(run.summary, /## ❌ health-check failed[\s\S]*Nothing was attempted/);
   });
 
   it('masks secret headers and keeps them out of outputs and summary, even when a server echoes them', async () => {

@@ -108,6 +108,25 @@ describe('build-sign inputs', () => {
     );
   });
 
+  it('refuses a tag that is not valid before anything is built or pushed, naming the input and the rule', () => {
+    for (const [tags, bad] of [
+      ['v1,bad tag!', 'bad tag!'],
+      ['v1!', 'v1!'],
+      ['-v1', '-v1'],
+      ['x'.repeat(129), 'x'.repeat(129)],
+      ['ghcr.io/a/b:bad!', 'bad!'],
+    ]) {
+      const found = problems({ image: 'ghcr.io/a/b', tags: tags! });
+      assert.equal(found.length, 1, found.join('\n'));
+      assert.ok(found[0]!.startsWith('tags: '), found[0]);
+      assert.ok(
+        found[0]!.includes(`"${bad}" is not valid`) || found[0]!.includes(`"${bad}" is not a valid tag`),
+        found[0],
+      );
+      assert.ok(found[0]!.includes('[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}'), `${found[0]} names the rule`);
+    }
+  });
+
   it('masks every secret the moment it is read, the key line by line too', async () => {
     setInputs({
       tags: 'ghcr.io/a/b:v1',

@@ -7,7 +7,9 @@ import * as core from '@actions/core';
 import { InputChecker, parseBoolean, parseChoice, parseList } from '@release-actions/shared/github';
 import {
   isInsecureRegistry,
+  isValidTag,
   parseRegistryReference,
+  TAG_RULE,
   type RegistryReference,
 } from '@release-actions/shared/oci';
 import {
@@ -236,7 +238,11 @@ function parsePlatforms(text: string): string[] {
   return [...new Set(platforms)];
 }
 
-/** Tags as full references in one repository: `v1` (relative to image) or `ghcr.io/acme/app:v1`. */
+/**
+ * Tags as full references in one repository: `v1` (relative to image) or `ghcr.io/acme/app:v1`.
+ * Every tag is checked against the OCI distribution spec's tag grammar here, before anything is
+ * built or pushed: an entry without `/`, `:` or `@` is meant as a bare tag and is refused as one.
+ */
 function parseTags(
   texts: string[],
   image: RegistryReference | undefined,
@@ -247,7 +253,9 @@ function parseTags(
       `is required with builder ${builder}: give at least one, e.g. ghcr.io/acme/app:sha-\${{ github.sha }} (one per line)`,
     );
   const tags = texts.map((text) => {
-    if (/^[\w][\w.-]{0,127}$/.test(text)) {
+    if (!/[/:@]/.test(text) && !isValidTag(text))
+      throw new Error(`"${text}" is not a valid tag: ${TAG_RULE}`);
+    if (isValidTag(text)) {
       if (!image)
         throw new Error(
           `"${text}" is a bare tag: set image to the repository (e.g. ghcr.io/acme/app), or write the full reference`,

@@ -1,11 +1,20 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { OsvExport, scanPackages, summarize, toSarif } from '@release-actions/shared/scan';
+import {
+  evaluateGate,
+  OsvExport,
+  parseAllowlist,
+  scanPackages,
+  summarize,
+  toSarif,
+} from '@release-actions/shared/scan';
 import { sarifValidator } from '../sbom/schemas.ts';
 import { PACKAGES } from './packages.ts';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/osv/', import.meta.url));
+const ALLOWLIST = fileURLToPath(new URL('./fixtures/allowlist.yaml', import.meta.url));
 
 interface SarifRule {
   id: string;
@@ -19,6 +28,7 @@ interface SarifResult {
   message: { text: string };
   locations: Array<{ physicalLocation: { artifactLocation: { uri: string } } }>;
   partialFingerprints: Record<string, string>;
+  suppressions?: Array<{ kind: string; status?: string; justification?: string; properties?: object }>;
 }
 
 describe('SARIF and summary of the fixture scan', async () => {
@@ -104,5 +114,63 @@ describe('SARIF and summary of the fixture scan', async () => {
         ['ALPINE-CVE-2099-3001', 'medium', 5.9],
       ],
     );
+  });
+});
+
+describe('SARIF of allowlisted findings', async () => {
+  const { findings } = await scanPackages(PACKAGES, { source: await OsvExport.load(FIXTURES) });
+  const allowlist = parseAllowlist(await readFile(ALLOWLIST, 'utf8'), 'allowlist.yaml');
+  // On this day CVE-2099-3001 (openssl only) is accepted; the DSA-9001-1 entry has expired.
+  const gate = evaluateGate(findings, { failOn: 'high', allowlist, now: new Date('2025-03-01T12:00:00Z') });
+  const sarif = JSON.parse(
+    JSON.stringify(toSarif(findings, { artifactUri: 'sbom/image.cdx.json', gate })),
+  ) as { runs: Array<{ results: SarifResult[] }> };
+  const results = sarif.runs[0]!.results;
+
+  it("carries an accepted external suppression with the entry's reason and expiry", () => {
+    const suppressed = results.filter((r) => r.suppressions);
+    assert.deepEqual(
+      suppressed.map((r) => r.ruleId),
+      ['ALPINE-CVE-2099-3001'],
+    );
+    assert.deepEqual(suppressed[0]!.suppressions, [
+      {
+        kind: 'external',
+        status: 'accepted',
+        justification:
+          'the timing side channel needs local access; the image has no shell users (allowlist allowlist.yaml line 4: CVE-2099-3001 in openssl, accepted until 2099-12-31)',
+        properties: {
+          allowlist: 'allowlist.yaml',
+          line: 4,
+          id: 'CVE-2099-3001',
+          package: 'openssl',
+          expires: '2099-12-31',
+        },
+      },
+    ]);
+  });
+
+  it('leaves every other finding unsuppressed, the one whose entry expired too', () => {
+    assert.equal(results.length, findings.length);
+    const dsa = results.filter((r) => r.ruleId === 'DSA-9001-1');
+    assert.equal(dsa.length, 1);
+    assert.equal(dsa[0]!.suppressions, undefined);
+    assert.equal(results.filter((r) => !r.suppressions).length, findings.length - 1);
+    const plain = toSarif(findings, { artifactUri: 'x' }) as unknown as {
+      runs: Array<{ results: SarifResult[] }>;
+    };
+    assert.ok(
+      plain.runs[0]!.results.every((r) => r.suppressions === undefined),
+      'no gate, no suppression',
+    );
+  });
+
+  it('is valid against the official SARIF 2.1.0 schema, which checks the suppression', () => {
+    const validate = sarifValidator();
+    assert.ok(validate(sarif), JSON.stringify(validate.errors?.slice(0, 5)));
+    const broken = structuredClone(sarif);
+    const suppression = broken.runs[0]!.results.find((r) => r.suppressions)!.suppressions![0]!;
+    suppression.status = 'ignored';
+    assert.equal(validate(broken), false);
   });
 });

@@ -25,6 +25,8 @@ export interface GateOptions {
 export interface Suppression {
   finding: Finding;
   entry: AllowlistEntry;
+  /** The allowlist file the entry is in ({@link Allowlist.source}). */
+  source: string;
 }
 
 export interface GateResult {
@@ -60,6 +62,7 @@ const label = (f: Finding) =>
 export function evaluateGate(findings: readonly Finding[], options: GateOptions): GateResult {
   const now = options.now ?? new Date();
   const entries = options.allowlist?.entries ?? [];
+  const source = options.allowlist?.source ?? '';
   const used = new Set<AllowlistEntry>();
   const result: GateResult = {
     passed: true,
@@ -77,14 +80,14 @@ export function evaluateGate(findings: readonly Finding[], options: GateOptions)
     matching.forEach((e) => used.add(e));
     const live = matching.find((e) => !isExpired(e, now));
     if (live) {
-      result.suppressed.push({ finding, entry: live });
+      result.suppressed.push({ finding, entry: live, source });
       continue;
     }
     const expired = matching[0];
     if (expired) {
-      result.expired.push({ finding, entry: expired });
+      result.expired.push({ finding, entry: expired, source });
       result.messages.push(
-        `allowlist entry ${expired.id} (${options.allowlist!.source} line ${expired.line}) expired on ${expired.expires}: ${label(finding)} counts again`,
+        `allowlist entry ${expired.id} (${source} line ${expired.line}) expired on ${expired.expires}: ${label(finding)} counts again`,
       );
     }
     if (options.ignoreUnfixed && finding.fixedVersions.length === 0) {

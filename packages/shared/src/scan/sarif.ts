@@ -3,8 +3,12 @@
  * `security-severity` property GitHub ranks alerts by), one result per affected package, located
  * at the scanned artifact (the SBOM file or image reference, a non-empty `artifactLocation.uri`
  * as code scanning requires), with `partialFingerprints` so alerts stay stable across runs.
+ * A finding the gate's allowlist accepted keeps its result, with a SARIF `suppressions` entry
+ * (`kind: external`, `status: accepted`, the entry's reason and expiry as `justification`), so
+ * code scanning shows it as suppressed rather than opening an alert for an accepted risk.
  */
 import { createHash } from 'node:crypto';
+import type { GateResult, Suppression } from './gate.ts';
 import type { Finding } from './scan.ts';
 import type { SeverityLevel } from './severity.ts';
 
@@ -16,6 +20,11 @@ export interface SarifOptions {
   toolName?: string;
   toolVersion?: string;
   informationUri?: string;
+  /**
+   * The gate's decisions: each finding in `gate.suppressed` (an allowlist entry accepted it)
+   * gets an accepted external suppression. Without it, no result is suppressed.
+   */
+  gate?: Pick<GateResult, 'suppressed'>;
 }
 
 /** A `security-severity` for levels without a CVSS score, inside GitHub's bands (critical > 9.0, high 7.0–8.9, medium 4.0–6.9, low 0.1–3.9). */
@@ -35,12 +44,31 @@ function sarifLevel(level: SeverityLevel): 'error' | 'warning' | 'note' {
   return 'note';
 }
 
+/** SARIF 2.1.0 §3.35: an accepted suppression kept outside the analysed artifact (the allowlist file). */
+function sarifSuppression({ entry, source }: Suppression): Record<string, unknown> {
+  return {
+    kind: 'external',
+    status: 'accepted',
+    justification: `${entry.reason} (allowlist ${source} line ${entry.line}: ${entry.id}${entry.package ? ` in ${entry.package}` : ''}, accepted until ${entry.expires})`,
+    properties: {
+      allowlist: source,
+      line: entry.line,
+      id: entry.id,
+      ...(entry.package ? { package: entry.package } : {}),
+      expires: entry.expires,
+    },
+  };
+}
+
 const markdownEscape = (text: string) => text.replace(/[|\\`*_[\]<>]/g, (c) => `\\${c}`);
 
 /** Builds the SARIF log (a plain JSON object, ready for `JSON.stringify`). */
 export function toSarif(findings: readonly Finding[], options: SarifOptions): Record<string, unknown> {
   const rules = new Map<string, Record<string, unknown>>();
   const results: Array<Record<string, unknown>> = [];
+  // By advisory and purl, as the fingerprint: the same decision for a package found twice.
+  const key = (f: Finding) => `${f.id}\u0000${f.package.purl}`;
+  const suppressions = new Map((options.gate?.suppressed ?? []).map((s) => [key(s.finding), s]));
   for (const f of findings) {
     if (!rules.has(f.id)) {
       const score = f.severity.score ?? LEVEL_SCORE[f.severity.level];
@@ -73,6 +101,7 @@ export function toSarif(findings: readonly Finding[], options: SarifOptions): Re
         },
       });
     }
+    const suppressed = suppressions.get(key(f));
     results.push({
       ruleId: f.id,
       level: sarifLevel(f.severity.level),
@@ -88,8 +117,9 @@ export function toSarif(findings: readonly Finding[], options: SarifOptions): Re
         },
       ],
       partialFingerprints: {
-        'vulnerability/v1': createHash('sha256').update(`${f.id}\u0000${f.package.purl}`).digest('hex'),
+        'vulnerability/v1': createHash('sha256').update(key(f)).digest('hex'),
       },
+      ...(suppressed ? { suppressions: [sarifSuppression(suppressed)] } : {}),
     });
   }
   return {

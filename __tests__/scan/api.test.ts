@@ -8,8 +8,15 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
-import { OsvApiClient, scanPackages, type OsvPackageRef, type OsvRecord } from '@release-actions/shared/scan';
+import { HTTPError, HttpClient, immediateRetryPolicy } from '@release-actions/shared';
+import {
+  OsvApiClient,
+  ScanError,
+  scanPackages,
+  type OsvPackageRef,
+  type OsvRecord,
+} from '@release-actions/shared/scan';
+import { withCode } from '../codes.ts';
 import { osvStandInHandler, type OsvQuery } from './osv-stand-in.ts';
 
 function standIn() {
@@ -114,11 +121,70 @@ describe('OSV API client (loopback stand-in for api.osv.dev)', () => {
     );
   });
 
-  it('fails with the HTTP status when the API refuses', async () => {
-    const bad = new OsvApiClient({ http, baseUrl: client.description.replace('OSV API ', '') + '/nope' });
+  it('fails as an unavailable source naming osv-url, with the HTTP status, when the API refuses', async () => {
+    const base = client.description.replace('OSV API ', '') + '/nope';
+    const bad = new OsvApiClient({ http, baseUrl: base });
+    await assert.rejects(bad.queryIds(packages.slice(0, 1)), (e: unknown) => {
+      withCode(ScanError, 'VULN_SOURCE_UNAVAILABLE')(e);
+      const err = e as ScanError;
+      assert.ok(err.message.startsWith(`osv-url ${base} `), err.message);
+      assert.match(err.message, /\/nope\/v1\/querybatch answered 404/);
+      assert.match(err.message, /without \/v1.*osv-db/, 'says what to fix');
+      assert.ok(err.cause instanceof HTTPError && err.cause.statusCode === 404);
+      return true;
+    });
+  });
+});
+
+describe('OSV API unreachable', () => {
+  const http = new HttpClient({ retry: immediateRetryPolicy(2) });
+  after(() => http.close());
+  const pkg: OsvPackageRef[] = [{ ecosystem: 'npm', name: 'left-pad', version: '1.3.0' }];
+
+  /** A loopback port nothing listens on. */
+  async function closedPort(): Promise<number> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    return port;
+  }
+
+  const unavailable = (url: string) => (e: unknown) => {
+    withCode(ScanError, 'VULN_SOURCE_UNAVAILABLE')(e);
+    const err = e as ScanError;
+    assert.ok(err.message.startsWith(`osv-url ${url} is unreachable: `), err.message);
+    assert.match(err.message, /Fix: .*osv-db/, 'says what to do instead');
+    assert.ok(err.cause instanceof Error, 'keeps the network error as the cause');
+    return true;
+  };
+
+  it('names osv-url and its URL when nothing listens there, through scanPackages too', async () => {
+    const url = `http://127.0.0.1:${await closedPort()}`;
+    const source = new OsvApiClient({ http, baseUrl: url });
+    await assert.rejects(source.lookup(pkg), unavailable(url));
     await assert.rejects(
-      bad.queryIds(packages.slice(0, 1)),
-      (e: unknown) => (e as { code?: string }).code === 'HTTP_ERROR',
+      scanPackages([{ name: 'left-pad', version: '1.3.0', purl: 'pkg:npm/left-pad@1.3.0' }], { source }),
+      unavailable(url),
     );
+  });
+
+  it('names osv-url when its host does not resolve (getaddrinfo)', async () => {
+    const url = 'http://osv.invalid';
+    await assert.rejects(new OsvApiClient({ http, baseUrl: url }).lookup(pkg), (e: unknown) => {
+      unavailable(url)(e);
+      assert.match((e as Error).message, /getaddrinfo|EAI_AGAIN|ENOTFOUND/);
+      return true;
+    });
+  });
+
+  it('never shows the credentials of an osv-url that carries them', async () => {
+    const port = await closedPort();
+    const source = new OsvApiClient({ http, baseUrl: `http://mirror:s3cret@127.0.0.1:${port}` });
+    assert.ok(!source.description.includes('s3cret'));
+    await assert.rejects(source.lookup(pkg), (e: unknown) => {
+      assert.ok(!(e as Error).message.includes('s3cret'), (e as Error).message);
+      return unavailable(`http://127.0.0.1:${port}`)(e);
+    });
   });
 });

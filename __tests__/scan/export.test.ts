@@ -101,9 +101,14 @@ describe('scan against an OSV export directory', async () => {
       (e: unknown) =>
         e instanceof ScanError && e.code === 'INVALID_OSV_RECORD' && e.message.includes('BROKEN-1.json'),
     );
+    const missing = join(flat, 'missing');
     await assert.rejects(
-      OsvExport.load(join(flat, 'missing')),
-      (e: unknown) => e instanceof ScanError && e.code === 'OSV_EXPORT_UNREADABLE',
+      OsvExport.load(missing),
+      (e: unknown) =>
+        e instanceof ScanError &&
+        e.code === 'VULN_SOURCE_UNAVAILABLE' &&
+        e.message.startsWith(`osv-db ${missing} is unreadable: `) &&
+        /ENOENT/.test(e.message),
     );
   });
 });

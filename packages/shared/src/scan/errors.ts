@@ -6,8 +6,12 @@ export type ScanErrorCode =
   | 'INVALID_PURL'
   /** An OSV record (file or API answer) is not valid JSON or lacks required fields. */
   | 'INVALID_OSV_RECORD'
-  /** An OSV export directory cannot be read. */
-  | 'OSV_EXPORT_UNREADABLE'
+  /**
+   * The vulnerability source cannot be used: the OSV API (`osv-url`) is unreachable or refused
+   * the query after retries, or the OSV export directory (`osv-db`) cannot be read. The message
+   * names the input and the fix; `cause` is the network, HTTP or file-system error.
+   */
+  | 'VULN_SOURCE_UNAVAILABLE'
   /** The OSV API answered something other than what its documentation describes. */
   | 'OSV_API_ERROR'
   /** The allowlist file is malformed: a missing reason, a bad date, an unknown field. */

@@ -5,6 +5,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { errorMessage } from '../errors.ts';
 import { concurrencyLimit } from '../limit.ts';
 import { silentLogger, type Logger } from '../logger.ts';
 import { baseEcosystem, normalizeName } from './ecosystems.ts';
@@ -56,35 +57,44 @@ export class OsvExport implements VulnerabilitySource {
 
   /**
    * Reads every `*.json` in `dir` and in its immediate subdirectories (one per ecosystem).
-   * Throws `ScanError` `OSV_EXPORT_UNREADABLE` if the directory cannot be listed, and
-   * `INVALID_OSV_RECORD` naming the file if a record is malformed.
+   * Throws `ScanError` `VULN_SOURCE_UNAVAILABLE` naming `osv-db` if the directory or one of its
+   * files cannot be read, and `INVALID_OSV_RECORD` naming the file if a record is malformed.
    */
   static async load(dir: string, options: OsvExportOptions = {}): Promise<OsvExport> {
     const logger = options.logger ?? silentLogger;
+    const unreadable = (what: string, err: unknown) =>
+      new ScanError(
+        'VULN_SOURCE_UNAVAILABLE',
+        `osv-db ${dir} is unreadable: ${what}: ${errorMessage(err)}. Fix: give osv-db a directory of OSV JSON records the runner can read (an unpacked OSV export, <dir>/<Ecosystem>/<ID>.json), or leave it empty to query osv-url`,
+        { cause: err },
+      );
     let files: string[];
     try {
       files = await listJson(dir);
     } catch (err) {
-      throw new ScanError(
-        'OSV_EXPORT_UNREADABLE',
-        `cannot read the OSV export directory ${dir}: ${(err as Error).message}; give a directory of OSV JSON records (an unpacked OSV export)`,
-        { cause: err },
-      );
+      throw unreadable('cannot list it', err);
     }
     const limit = concurrencyLimit(options.concurrency ?? 32);
     const records = await Promise.all(
       files.map((file) =>
         limit(async () => {
-          const text = await readFile(file, 'utf8');
+          let text: string;
+          try {
+            text = await readFile(file, 'utf8');
+          } catch (err) {
+            throw unreadable(`cannot read ${file}`, err);
+          }
           let json: unknown;
           try {
             json = JSON.parse(text);
           } catch (err) {
-            throw new ScanError('INVALID_OSV_RECORD', `${file}: not JSON: ${(err as Error).message}`, {
-              cause: err,
-            });
+            throw new ScanError(
+              'INVALID_OSV_RECORD',
+              `osv-db ${dir}: ${file} is not JSON: ${errorMessage(err)}`,
+              { cause: err },
+            );
           }
-          return parseOsvRecord(json, file);
+          return parseOsvRecord(json, `osv-db ${dir}: ${file}`);
         }),
       ),
     );

@@ -6,17 +6,22 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as core from '@actions/core';
 import { InputChecker, parseBoolean, parseInteger, parseList } from '@release-actions/shared/github';
 import {
+  isValidTag,
   parsePlatform,
   parseRegistryReference,
+  TAG_RULE,
   type Platform,
   type RegistryReference,
 } from '@release-actions/shared/oci';
 import {
+  checkAllowedTags,
   checkTransition,
   environment,
   parsePolicy,
+  tagRule,
   type Environment,
   type EnvironmentsPolicy,
+  type TagRule,
 } from '@release-actions/shared/promote';
 import { parseTrustInputs, type TrustInputs } from '@release-actions/shared/verify';
 
@@ -25,8 +30,17 @@ export interface Inputs {
   /** Where the image goes: from `target`, or the `to` environment's repository. */
   target: Pick<RegistryReference, 'registry' | 'repository'>;
   tags: string[];
-  /** The environments and the rule that allows the move, when `to` is set. */
-  environments?: { policy: EnvironmentsPolicy; from?: Environment; to: Environment; rule: string };
+  /**
+   * The environments and the rule that allows the move, when `to` is set; `allowedTags` is the
+   * `to` environment's rule for further tags, when its policy sets one.
+   */
+  environments?: {
+    policy: EnvironmentsPolicy;
+    from?: Environment;
+    to: Environment;
+    rule: string;
+    allowedTags?: TagRule;
+  };
   'protected-tags': string[];
   'no-clobber': boolean;
   keep: number;
@@ -81,17 +95,20 @@ export function getInputs(): Inputs {
       );
     }
     target ??= home;
-  } else if (!target && !check.has('to')) {
+  } else if (!target && !raw('to')) {
+    // With "to", the environment names the target; when the policy could not be read, that is the
+    // problem reported, not a missing target.
     check.add(
       'target',
       'is required without "to": give the repository to promote into, e.g. registry.acme.example/app',
     );
   }
 
+  const tags = check.field('tags', () => parseTags(raw('tags'), environments), []);
   const inputs = {
     source,
     target,
-    tags: parseList(raw('tags'), { commas: true }),
+    tags,
     ...(environments && { environments }),
     'protected-tags': parseList(raw('protected-tags'), { commas: true }),
     'no-clobber': check.field('no-clobber', () => parseBoolean(raw('no-clobber') || 'true'), true),
@@ -112,6 +129,25 @@ export function getInputs(): Inputs {
   if (inputs.username && !inputs.password) check.add('password', 'is required with username');
   check.throwIfAny();
   return inputs as Inputs;
+}
+
+/**
+ * The further tags: each a valid tag, and allowed by the `to` environment's `tags` patterns when
+ * its policy sets them (the environment tag itself is always allowed).
+ */
+function parseTags(text: string, environments: Inputs['environments']): string[] {
+  const tags = parseList(text, { commas: true });
+  const invalid = tags.filter((t) => !isValidTag(t));
+  if (invalid.length > 0)
+    throw new Error(
+      `${invalid.map((t) => `"${t}"`).join(', ')} ${invalid.length === 1 ? 'is not a valid tag' : 'are not valid tags'}: ${TAG_RULE}`,
+    );
+  if (environments?.allowedTags)
+    checkAllowedTags(
+      tags.filter((t) => t !== environments.to.tag),
+      environments.allowedTags,
+    );
+  return tags;
 }
 
 function required<T>(value: string, example: string, parse: (text: string) => T): T {
@@ -155,10 +191,10 @@ function readEnvironments(check: InputChecker, raw: (name: string) => string): I
         );
         return undefined;
       }
-      return { policy, to: toEnv, rule: 'first environment' };
+      return withTagRule({ policy, to: toEnv, rule: 'first environment' });
     }
     const rule = checkTransition(policy, from, to).rule;
-    return { policy, from: environment(policy, from, 'from'), to: toEnv, rule };
+    return withTagRule({ policy, from: environment(policy, from, 'from'), to: toEnv, rule });
   } catch (err) {
     check.add(
       (err as { code?: string }).code === 'TRANSITION_REFUSED'
@@ -170,4 +206,9 @@ function readEnvironments(check: InputChecker, raw: (name: string) => string): I
     );
     return undefined;
   }
+}
+
+function withTagRule(env: NonNullable<Inputs['environments']>): NonNullable<Inputs['environments']> {
+  const allowedTags = tagRule(env.policy, env.to);
+  return allowedTags ? { ...env, allowedTags } : env;
 }

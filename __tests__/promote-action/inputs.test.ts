@@ -1,0 +1,100 @@
+/** actions/promote inputs: parsed and validated from `INPUT_*` as the runner sets them. */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { getInputs } from '../../actions/promote/src/context.ts';
+import { inputProblems, setInputs } from '../inputs.ts';
+
+const DIGEST = `sha256:${'a'.repeat(64)}`;
+const POLICY = `
+environments:
+  - name: staging
+    repository: localhost:5000/acme/app-staging
+  - name: production
+    repository: localhost:5000/acme/app
+    tag: prod
+    tags: ['v*']
+`;
+
+const problems = (inputs: Record<string, string>) =>
+  inputProblems(getInputs, inputs).map((p) => `${p.input}: ${p.message}`);
+
+describe('promote inputs', () => {
+  let dir: string;
+  let policyFile: string;
+  const promotion = (more: Record<string, string> = {}) => ({
+    source: `localhost:5000/acme/app-staging@${DIGEST}`,
+    from: 'staging',
+    to: 'production',
+    'environments-file': policyFile,
+    verify: 'false',
+    ...more,
+  });
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'promote-inputs-'));
+    policyFile = join(dir, 'release-environments.yml');
+    writeFileSync(policyFile, POLICY);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(() => setInputs({}));
+
+  it('takes the target and the tag rule from the "to" environment', () => {
+    setInputs(promotion({ tags: 'v1.1.0, prod' }));
+    const inputs = getInputs();
+    assert.deepEqual(inputs.target, { registry: 'localhost:5000', repository: 'acme/app' });
+    assert.deepEqual(inputs.tags, ['v1.1.0', 'prod']);
+    assert.equal(inputs.environments?.rule, 'default order');
+    assert.deepEqual(inputs.environments?.allowedTags, {
+      environment: 'production',
+      patterns: ['v*'],
+      rule: `environments[1].tags in ${policyFile}`,
+    });
+  });
+
+  it('reports only the policy problem, not a missing target, when "to" is set', () => {
+    const missing = join(dir, 'missing.yml');
+    assert.deepEqual(
+      problems(promotion({ 'environments-file': missing })).map((p) => p.split(':')[0]),
+      ['environments-file'],
+    );
+    assert.deepEqual(
+      problems(promotion({ environments: 'environments: [' })).map((p) => p.split(':')[0]),
+      ['environments'],
+    );
+    const noFrom = problems(promotion({ from: '' }));
+    assert.equal(noFrom.length, 1, noFrom.join('\n'));
+    assert.match(noFrom[0]!, /^from: is required to promote into "production"/);
+    const unknownFrom = problems(promotion({ from: 'qa' }));
+    assert.equal(unknownFrom.length, 1, unknownFrom.join('\n'));
+    assert.match(unknownFrom[0]!, /^from: from "qa" is not an environment/);
+    // Without "to", a target is still required.
+    assert.deepEqual(problems({ source: `localhost:5000/acme/app@${DIGEST}`, verify: 'false' }), [
+      'target: is required without "to": give the repository to promote into, e.g. registry.acme.example/app',
+    ]);
+  });
+
+  it('refuses a tag that is not valid, naming the input and the rule', () => {
+    for (const tags of ['bad tag!', 'v1,-v2', `v${'1'.repeat(128)}`]) {
+      const found = problems({
+        source: `localhost:5000/acme/app@${DIGEST}`,
+        target: 'localhost:5000/x',
+        verify: 'false',
+        tags,
+      });
+      assert.equal(found.length, 1, found.join('\n'));
+      assert.match(found[0]!, /^tags: ".+" is not a valid tag: .*\[a-zA-Z0-9_\]\[a-zA-Z0-9._-\]\{0,127\}/);
+    }
+  });
+
+  it("refuses a tag that the environment's tags patterns do not allow, naming the rule and the file", () => {
+    const found = problems(promotion({ tags: 'v1.1.0\nlatest' }));
+    assert.equal(found.length, 1, found.join('\n'));
+    assert.equal(
+      found[0],
+      `tags: tag "latest" is not allowed in environment "production": environments[1].tags in ${policyFile} allows only tags matching "v*"; leave it out of tags, or add a pattern for it to that list`,
+    );
+  });
+});

@@ -1,7 +1,9 @@
 /**
  * The one entry point an action needs: `generateSbom({ image | layout | path })` walks the image
  * (each layer once) or the directory, runs every cataloger on the files it asked for, and
- * returns the packages with both documents, CycloneDX 1.6 and SPDX 2.3.
+ * returns the packages with both documents, CycloneDX 1.6 and SPDX 2.3. An image's tag is resolved
+ * to a digest once, before the walk; the result's `subject` carries that digest, so whatever
+ * follows (the attestation) is about the image that was cataloged, however the tag moves.
  */
 import { silentLogger } from '../logger.ts';
 import { LayoutStore, parseReference, RegistryClient, type ImageStore } from '../oci/index.ts';
@@ -34,8 +36,28 @@ export interface GenerateSbomOptions extends WalkOptions, DocumentOptions {
   catalogers?: readonly Cataloger[];
 }
 
+/**
+ * The image an SBOM describes, as resolved once by {@link generateSbom}: spread it into
+ * `attestSbom` (`store`, `name`, `digest`) so the attestation lands on the image cataloged.
+ */
+export interface SbomSubject {
+  /** The image's repository (a registry `Repository` or a `LayoutStore`). */
+  store: ImageStore;
+  /** The repository's name, no tag or digest: `ghcr.io/acme/app`, `oci-layout:./out`. */
+  name: string;
+  /**
+   * The digest of what the user named, resolved once: an index stays an index (as
+   * `cosign attest` attests it), an image manifest is itself.
+   */
+  digest: string;
+  /** The platform's image manifest that was cataloged (equal to `digest` for a single image). */
+  manifestDigest: string;
+}
+
 export interface SbomResult {
   inventory: Inventory;
+  /** For images: the subject resolved once, for attesting. Absent for directories. */
+  subject?: SbomSubject;
   packages: Package[];
   /** CycloneDX 1.6 JSON document (write as `<name>.cdx.json`). */
   cyclonedx: Record<string, unknown>;
@@ -119,6 +141,7 @@ export async function generateSbom(options: GenerateSbomOptions): Promise<SbomRe
   }
   let inventory: Inventory;
   let layers: LayerStats[] | undefined;
+  let subject: SbomSubject | undefined;
   if (options.path !== undefined) {
     const catalogers = options.catalogers ?? [...SOURCE_CATALOGERS, ...IMAGE_CATALOGERS];
     const wanted = globMatcher([...OS_RELEASE_GLOBS, ...catalogers.flatMap((c) => c.globs)]);
@@ -133,8 +156,17 @@ export async function generateSbom(options: GenerateSbomOptions): Promise<SbomRe
     ]);
     const scans = catalogers.flatMap((c) => (c.scan ? [c.scan] : []));
     const { store, reference, name } = await openImage(options);
-    const walked = await walkImage(store, reference, wanted, options, scans);
+    // The tag is resolved here, once; the walk and the subject use the digest. A reference that
+    // resolves to nothing is fetched, for the store's own MANIFEST_UNKNOWN error.
+    const top = (await store.resolve(reference)) ?? (await store.getManifest(reference)).descriptor;
+    const walked = await walkImage(store, top.digest, wanted, options, scans);
     layers = walked.layers;
+    subject = {
+      store,
+      name: store.name,
+      digest: top.digest,
+      manifestDigest: walked.image.descriptor.digest,
+    };
     inventory = catalog(
       walked.files,
       { type: 'image', name, digest: walked.image.descriptor.digest, platform: walked.image.platform },
@@ -145,6 +177,7 @@ export async function generateSbom(options: GenerateSbomOptions): Promise<SbomRe
   logger.info(`cataloged ${inventory.packages.length} packages in ${inventory.source.name}`);
   return {
     inventory,
+    ...(subject && { subject }),
     packages: inventory.packages,
     cyclonedx: toCycloneDx(inventory, options),
     spdx: toSpdx(inventory, options),

@@ -2,8 +2,13 @@
  * The job summary: what was cataloged (by digest), packages by type, vulnerabilities by severity,
  * the worst findings with links, the gate's verdict, the files, attestations and artifact. Nothing
  * secret is in any of it: the inputs it reads are names, counts and locations.
+ *
+ * The SBOM part stands on its own: with no scan result (the scan failed, or did not run) the
+ * summary still shows the SBOM, its files, attestations and artifact, and says plainly why there
+ * are no vulnerabilities to show.
  */
 import * as core from '@actions/core';
+import { errorMessage } from '@release-actions/shared';
 import { escapeHtml, truncate } from '@release-actions/shared/github';
 import type { SbomAttestation, SbomResult } from '@release-actions/shared/sbom';
 import { summarize, type GateResult, type ScanResult } from '@release-actions/shared/scan';
@@ -16,8 +21,11 @@ export interface Report {
   subject: string;
   sbom: SbomResult;
   files: Record<string, string>;
-  scan: ScanResult | undefined;
-  gate: GateResult | undefined;
+  /** The scan's result; absent when the scan failed (`scanError`) or did not run. */
+  scan?: ScanResult | undefined;
+  gate?: GateResult | undefined;
+  /** Why the scan failed (the vulnerability source was unusable, say): the SBOM part is still reported. */
+  scanError?: unknown;
   attestations: SbomAttestation[];
   upload: UploadOutcome;
   signer: ImageSigner | undefined;
@@ -42,18 +50,34 @@ export function packagesByType(sbom: SbomResult): Array<[string, number]> {
 }
 
 function verdict(r: Report): string {
-  if (!r.gate) return r.inputs.scan ? '' : 'not scanned (scan is false)';
+  if (!r.gate) return '';
   if (r.gate.failOn === 'off') return '➖ report only (fail-on-severity is off)';
   return r.gate.passed
     ? `✅ passed: nothing at or above ${r.gate.failOn}`
     : `❌ failed: ${r.gate.failing.length} finding(s) at or above ${r.gate.failOn}`;
 }
 
+/** Why a summary shows no vulnerabilities, when it shows none: the scan failed, was off, or has not run. */
+function scanNotice(r: Report): string | undefined {
+  if (r.scanError !== undefined) {
+    const errorCode = (r.scanError as { code?: unknown }).code;
+    return [
+      '❌ The vulnerability scan failed: no package was checked and the gate did not run.',
+      `${escapeHtml(truncate(errorMessage(r.scanError), 600))}${typeof errorCode === 'string' ? ` (${code(errorCode)})` : ''}`,
+      '<br>The SBOM does not depend on the scan: its packages above and its files, attestations and artifact below are complete.',
+    ].join(' ');
+  }
+  if (r.scan) return undefined;
+  if (!r.inputs.scan) return 'Not scanned: the scan input is false.';
+  return 'Not scanned: the scan has not run. The SBOM does not depend on it: its packages above and its files below are complete.';
+}
+
 export async function writeSummary(r: Report): Promise<void> {
   const { inventory } = r.sbom;
   const digest = inventory.source.digest;
+  const failed = (r.gate && !r.gate.passed) || r.scanError !== undefined;
   const s = core.summary.addHeading(
-    `${r.gate && !r.gate.passed ? '❌' : '✅'} SBOM: ${r.sbom.packages.length} packages in ${escapeHtml(r.subject)}`,
+    `${failed ? '❌' : '✅'} SBOM: ${r.sbom.packages.length} packages in ${escapeHtml(r.subject)}${r.scanError !== undefined ? ' (the scan failed)' : ''}`,
     2,
   );
   const facts = [
@@ -68,7 +92,9 @@ export async function writeSummary(r: Report): Promise<void> {
     ...packagesByType(r.sbom).map(([type, n]) => [code(type), String(n)]),
   ]);
 
-  if (r.scan) {
+  const scanState = scanNotice(r);
+  if (scanState) s.addHeading('Vulnerabilities', 3).addRaw(`<p>${scanState}</p>`, true);
+  else if (r.scan) {
     const summary = summarize(r.scan.findings, 10);
     s.addHeading('Vulnerabilities', 3)
       .addRaw(

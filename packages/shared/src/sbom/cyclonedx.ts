@@ -96,5 +96,7 @@ export function toCycloneDx(inventory: Inventory, options: DocumentOptions = {})
     if (from && to) from.dependencies.add(to.bomRef);
   }
   const serializer = new Serialize.JsonSerializer(new Serialize.JSON.Normalize.Factory(Spec.Spec1dot6));
-  return JSON.parse(serializer.serialize(bom, { sortLists: true })) as Record<string, unknown>;
+  // Not the library's `sortLists`: it orders with `localeCompare`, so the document would differ
+  // with the runner's locale. Lists stay in the inventory's order (code point order, see `catalog`).
+  return JSON.parse(serializer.serialize(bom, { sortLists: false })) as Record<string, unknown>;
 }

@@ -1,4 +1,5 @@
 /** A summary of a scan for outputs and the job summary: counts by severity and the worst findings. */
+import { compareCodePoints } from '../compare.ts';
 import type { Finding } from './scan.ts';
 import { SEVERITY_ORDER, type SeverityLevel } from './severity.ts';
 
@@ -20,13 +21,13 @@ export interface ScanSummary {
   }>;
 }
 
-/** Orders findings worst first (severity, then CVSS score, then id for stability). */
+/** Orders findings worst first (severity, then CVSS score, then id and package by code point, for stability). */
 export function worstFirst(a: Finding, b: Finding): number {
   return (
     SEVERITY_ORDER.indexOf(b.severity.level) - SEVERITY_ORDER.indexOf(a.severity.level) ||
     (b.severity.score ?? -1) - (a.severity.score ?? -1) ||
-    a.id.localeCompare(b.id) ||
-    a.package.name.localeCompare(b.package.name)
+    compareCodePoints(a.id, b.id) ||
+    compareCodePoints(a.package.name, b.package.name)
   );
 }
 

@@ -6,6 +6,7 @@
  * One package per name@version; edges link a package to every package of each name it depends on.
  */
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { compareCodePoints } from '../../compare.ts';
 import type { FileRecord } from '../filetree.ts';
 import { linkByProvides, locationOf, makePackage, type Cataloger, type CatalogResult } from '../package.ts';
 import type { Package } from '../types.ts';
@@ -226,7 +227,7 @@ export function lockedToInventory(locked: LockedPackage[], file: FileRecord, fou
     packages.push(p);
     requires.set(p.id, l.dependencies);
   }
-  packages.sort((a, b) => a.name.localeCompare(b.name) || a.version.localeCompare(b.version));
+  packages.sort((a, b) => compareCodePoints(a.name, b.name) || compareCodePoints(a.version, b.version));
   return { packages, relationships: linkByProvides(packages, new Map(), requires) };
 }
 

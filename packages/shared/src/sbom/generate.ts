@@ -5,6 +5,7 @@
  * to a digest once, before the walk; the result's `subject` carries that digest, so whatever
  * follows (the attestation) is about the image that was cataloged, however the tag moves.
  */
+import { compareCodePoints } from '../compare.ts';
 import { silentLogger } from '../logger.ts';
 import { LayoutStore, parseReference, RegistryClient, type ImageStore } from '../oci/index.ts';
 import { IMAGE_CATALOGERS, identifyDistro, OS_RELEASE_GLOBS } from './catalogers/index.ts';
@@ -67,7 +68,10 @@ export interface SbomResult {
   layers?: LayerStats[];
 }
 
-/** Runs each cataloger on the files matching its globs, then sorts packages by type, name, version. */
+/**
+ * Runs each cataloger on the files matching its globs, then sorts packages by type, name, version,
+ * by code point (the same order on every runner, whatever its locale).
+ */
 export function catalog(
   files: ReadonlyMap<string, FileRecord>,
   source: SbomSource,
@@ -88,7 +92,9 @@ export function catalog(
   }
   packages.sort(
     (a, b) =>
-      a.type.localeCompare(b.type) || a.name.localeCompare(b.name) || a.version.localeCompare(b.version),
+      compareCodePoints(a.type, b.type) ||
+      compareCodePoints(a.name, b.name) ||
+      compareCodePoints(a.version, b.version),
   );
   return { source, ...(distro && { distro }), packages, relationships };
 }

@@ -15,15 +15,21 @@ import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
 import { LayoutStore, RegistryClient, type ImageStore } from '@release-actions/shared/oci';
 import { SBOM_PREDICATE_TYPES } from '@release-actions/shared/sbom';
 import {
-  findBundleReferrers,
   generateKeyPair,
-  loadPublicKey,
+  parseStatement,
   readCosignImage,
-  verifyAttestationLayer,
-  verifyBundleWithKey,
+  statementCovers,
   type GeneratedKeyPair,
+  type Statement,
 } from '@release-actions/shared/sign';
 import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
+import {
+  findLegacy,
+  findReferrerBundles,
+  trustedKeys,
+  verifyCandidate,
+  VerifyError,
+} from '@release-actions/shared/verify';
 import { makeImage, push, type TarEntry } from '../sbom/images.ts';
 import { cdxValidator, sarifValidator, spdxValidator } from '../sbom/schemas.ts';
 import { DIST, runAction, type ActionRun } from './runner.ts';
@@ -95,6 +101,34 @@ function allowlist(dir: string, expires: string): string {
 }
 
 const json = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+
+/**
+ * The SBOM attestations stored on `digest` (legacy `.att` layers and bundle referrers), each
+ * verified with `publicKeyPem` as verify-image verifies it, with its statement.
+ */
+async function verifiedSboms(
+  store: ImageStore,
+  digest: string,
+  publicKeyPem: string,
+): Promise<Array<{ format: 'legacy' | 'bundle'; statement: Statement }>> {
+  const trust = { kind: 'keys' as const, keys: trustedKeys({ kind: 'keys', keys: [publicKeyPem] }) };
+  const [att, referrers] = await Promise.all([
+    findLegacy(store, digest, 'att'),
+    findReferrerBundles(store, digest),
+  ]);
+  assert.deepEqual([...att.unreadable, ...referrers.unreadable], []);
+  return [...att.candidates, ...referrers.candidates]
+    .filter((c) => c.role === 'attestation')
+    .map((c) => {
+      verifyCandidate(c, trust, new Date());
+      assert.equal(c.bundle.content.$case, 'dsseEnvelope', c.location);
+      if (c.bundle.content.$case !== 'dsseEnvelope') throw new Error('unreachable');
+      const statement = parseStatement(c.bundle.content.dsseEnvelope.payload);
+      assert.equal(statement.predicateType, c.predicateTypeHint, c.location);
+      assert.ok(statementCovers(statement, digest), `${c.location} is not about ${digest}`);
+      return { format: c.format, statement };
+    });
+}
 
 function assertRan(run: ActionRun, exitCode: number): void {
   assert.equal(run.exitCode, exitCode, `exit ${run.exitCode}\n${run.stdout}\n${run.stderr}`);
@@ -235,26 +269,26 @@ describe('actions/sbom dist/index.js', () => {
       assert.ok(!text.includes('ENCRYPTED SIGSTORE PRIVATE KEY'), 'the key never appears');
     }
 
-    const publicKey = loadPublicKey(keys.publicKeyPem);
     const att = await readCosignImage(store, digest, 'att');
     assert.ok(att, 'the .att image exists');
-    const byType = new Map(att.layers.map((l) => [l.annotations['predicateType'], l]));
+    assert.equal(att.layers.length, 2);
+    const sboms = await verifiedSboms(store, digest, keys.publicKeyPem);
     for (const [format, file] of [
       ['spdx-json', r.outputs.spdx!],
       ['cyclonedx-json', r.outputs.cyclonedx!],
     ] as const) {
       const predicateType = SBOM_PREDICATE_TYPES[format];
-      const layer = byType.get(predicateType);
-      assert.ok(layer, `an .att layer with predicateType ${predicateType}`);
-      const statement = verifyAttestationLayer(layer, publicKey, { digest, predicateType });
-      assert.deepEqual(statement.predicate, json(file), `${format}: the predicate is the SBOM written`);
-      assert.equal(statement.subject[0]!.name, `${registry.host}/acme/web-app`);
-
-      const bundles = await findBundleReferrers(store, digest, { predicateType });
-      assert.equal(bundles.length, 1, `one ${format} bundle referrer`);
-      verifyBundleWithKey(bundles[0]!.bundle, publicKey);
+      const stored = sboms.filter((a) => a.statement.predicateType === predicateType);
+      assert.deepEqual(
+        stored.map((a) => a.format).sort(),
+        ['bundle', 'legacy'],
+        `${format}: one .att layer and one bundle referrer`,
+      );
+      for (const { statement } of stored) {
+        assert.deepEqual(statement.predicate, json(file), `${format}: the predicate is the SBOM written`);
+        assert.equal(statement.subject[0]!.name, `${registry.host}/acme/web-app`);
+      }
     }
-    assert.equal(att.layers.length, 2);
     assert.equal(r.outputs.attestations!.split('\n').length, 4);
     assert.ok(
       r.outputs.attestations!.includes(`${registry.host}/acme/web-app:sha256-${digest.slice(7)}.att`),
@@ -262,10 +296,34 @@ describe('actions/sbom dist/index.js', () => {
     assert.ok(SBOM_PREDICATE_TYPES['spdx-json'] === 'https://spdx.dev/Document');
     assert.ok(SBOM_PREDICATE_TYPES['cyclonedx-json'] === 'https://cyclonedx.org/bom');
 
-    // A wrong key does not verify it.
+    // A wrong key does not verify them.
     const other = await generateKeyPair('x', { scryptN: 32768 });
-    assert.throws(() =>
-      verifyAttestationLayer(att.layers[0]!, loadPublicKey(other.publicKeyPem), { digest }),
+    await assert.rejects(
+      verifiedSboms(store, digest, other.publicKeyPem),
+      (err: unknown) => err instanceof VerifyError,
+    );
+
+    // The SARIF file: the allowlisted finding is suppressed (accepted, with the entry's reason and
+    // expiry), so code scanning opens no alert for it; the others are plain results.
+    const validateSarif = sarifValidator();
+    const sarif = json(r.outputs.sarif!);
+    assert.ok(validateSarif(sarif), JSON.stringify(validateSarif.errors?.slice(0, 3)));
+    const results = (
+      sarif as {
+        runs: Array<{ results: Array<{ ruleId: string; suppressions?: Array<Record<string, unknown>> }> }>;
+      }
+    ).runs[0]!.results;
+    assert.deepEqual(results.map((x) => [x.ruleId, x.suppressions?.length ?? 0]).sort(), [
+      ['DSA-9001-1', 1],
+      ['GHSA-t001-0001-0001', 0],
+      ['GHSA-t002-0002-0002', 0],
+    ]);
+    const [suppression] = results.find((x) => x.ruleId === 'DSA-9001-1')!.suppressions!;
+    assert.equal(suppression!.kind, 'external');
+    assert.equal(suppression!.status, 'accepted');
+    assert.match(
+      String(suppression!.justification),
+      /^the image never resolves hosts \(allowlist .*allow-2099-12-31\.yml line 2: CVE-2099-1001 in glibc, accepted until 2099-12-31\)$/,
     );
   });
 
@@ -313,12 +371,13 @@ describe('actions/sbom dist/index.js', () => {
     const layout = await LayoutStore.open(layoutDir);
     const att = await readCosignImage(layout, layoutDigest, 'att');
     assert.equal(att?.layers.length, 1);
-    const statement = verifyAttestationLayer(att!.layers[0]!, loadPublicKey(keys.publicKeyPem), {
-      digest: layoutDigest,
-      predicateType: 'https://spdx.dev/Document',
-    });
-    assert.deepEqual(statement.predicate, json(r.outputs.spdx!));
-    assert.equal((await findBundleReferrers(layout, layoutDigest)).length, 0, 'legacy only: no bundle');
+    const sboms = await verifiedSboms(layout, layoutDigest, keys.publicKeyPem);
+    assert.deepEqual(
+      sboms.map((a) => [a.format, a.statement.predicateType]),
+      [['legacy', 'https://spdx.dev/Document']],
+      'legacy only: no bundle',
+    );
+    assert.deepEqual(sboms[0]!.statement.predicate, json(r.outputs.spdx!));
   });
 
   it('refuses bad inputs before any request, naming each input', async () => {

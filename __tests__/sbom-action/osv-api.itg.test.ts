@@ -6,10 +6,13 @@
  * loopback docker-registry, holds glibc (DSA-9001-1, critical), two lodash copies at different
  * versions (both GHSA-t001, high), minimist (GHSA-t002, medium) and ms (none). Asserts the counts, the gate's
  * exit code, and what the stand-in was asked: every package in one batch, each advisory's details
- * fetched once.
+ * fetched once; and that an API refusing or unreachable fails the step naming `osv-url`, after
+ * the SBOM's files, outputs and summary are written.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
@@ -17,6 +20,7 @@ import { RegistryClient } from '@release-actions/shared/oci';
 import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
 import { exportAnswers, startOsvStandIn, type OsvStandIn } from '../scan/osv-stand-in.ts';
 import { makeImage, push, type TarEntry } from '../sbom/images.ts';
+import { spdxValidator } from '../sbom/schemas.ts';
 import { DIST, runAction, type ActionRun } from './runner.ts';
 
 const DPKG_STATUS = `Package: libc6
@@ -125,6 +129,47 @@ describe('actions/sbom dist/index.js with osv-url (loopback OSV API stand-in)', 
     const refused = await runAction({ image, 'osv-url': `${osv.url}/nope`, 'upload-artifact': 'false' });
     runs.push(refused);
     assertRan(refused, 1);
-    assert.match(refused.stdout, /^::error::.*\/nope\/v1\/querybatch.*404/m);
+    assert.match(
+      refused.stdout,
+      new RegExp(
+        `^::error::.*osv-url ${osv.url}/nope refused the request: .*/nope/v1/querybatch answered 404`,
+        'm',
+      ),
+    );
+  });
+
+  it('keeps the SBOM when osv-url is unreachable: files, outputs and summary, then fails naming osv-url', async () => {
+    // A loopback port nothing listens on.
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const unreachable = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+
+    const r = await runAction({ image, 'osv-url': unreachable, 'upload-artifact': 'false' });
+    runs.push(r);
+    assertRan(r, 1);
+    assert.match(
+      r.stdout,
+      new RegExp(
+        `^::error::.*osv-url ${unreachable} is unreachable: POST /v1/querybatch: connect ECONNREFUSED.*Fix: .*osv-db`,
+        'm',
+      ),
+    );
+    // The SBOM is all there: its files (valid), its outputs, and the summary saying why no scan.
+    assert.equal(r.outputs.packages, '5');
+    assert.match(r.outputs.digest!, /^sha256:[0-9a-f]{64}$/);
+    const validate = spdxValidator();
+    assert.ok(
+      validate(JSON.parse(readFileSync(r.outputs.spdx!, 'utf8'))),
+      JSON.stringify(validate.errors?.slice(0, 3)),
+    );
+    assert.ok(existsSync(r.outputs.cyclonedx!));
+    assert.equal(r.outputs.sarif, '');
+    assert.equal(r.outputs.vulnerabilities, '');
+    assert.equal(r.outputs.gate, 'failed');
+    assert.match(r.summary, /<h2>❌ SBOM: 5 packages in .* \(the scan failed\)<\/h2>/);
+    assert.match(r.summary, /The vulnerability scan failed: no package was checked/);
+    assert.ok(r.summary.includes(`osv-url ${unreachable} is unreachable`));
+    assert.ok(r.summary.includes(`<code>${r.outputs.spdx}</code>`), 'the summary lists the SBOM files');
   });
 });

@@ -1,7 +1,14 @@
 /** actions/build-sign inputs: parsed and validated from `INPUT_*` as the runner sets them. */
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { HttpClient } from '@release-actions/shared';
+import { InputError } from '@release-actions/shared/github';
+import { generateKeyPair, KEY_REFERENCE_SCHEMES, type GeneratedKeyPair } from '@release-actions/shared/sign';
 import { getInputs } from '../../actions/build-sign/src/context.ts';
+import { setUpSigning } from '../../actions/build-sign/src/signer.ts';
 import { captureStdout, inputProblems, setInputs } from '../inputs.ts';
 
 const problems = (inputs: Record<string, string>) =>
@@ -91,8 +98,8 @@ describe('build-sign inputs', () => {
       /^cosign-key: is set but signing is keyless/,
     );
     assert.match(
-      problems({ tags: 'ghcr.io/a/b:v1', signing: 'key', 'cosign-key': './cosign.key' })[0]!,
-      /^cosign-key: is not a PEM private key/,
+      problems({ tags: 'ghcr.io/a/b:v1', signing: 'key', 'cosign-key': './no-such/cosign.key' })[0]!,
+      /^cosign-key: cannot read the key file "\.\/no-such\/cosign\.key" \(ENOENT\)/,
     );
     assert.match(
       problems({ tags: 'ghcr.io/a/b:v1', username: 'u' })[0]!,
@@ -146,5 +153,68 @@ describe('build-sign inputs', () => {
     ])
       assert.ok(output.includes(`::add-mask::${secret}`), `${secret} not masked`);
     assert.ok(!output.includes('::add-mask::octocat'), 'a user name is not a secret');
+  });
+});
+
+describe('build-sign key inputs', () => {
+  let dir: string;
+  let pair: GeneratedKeyPair;
+  const http = new HttpClient();
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'build-sign-key-'));
+    pair = await generateKeyPair('right password', { scryptN: 32768 });
+    writeFileSync(join(dir, 'cosign.key'), pair.privateKeyPem);
+  });
+  after(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    await http.close();
+  });
+  afterEach(() => setInputs({}));
+  const keyed = (more: Record<string, string>) => ({
+    builder: 'none',
+    image: 'localhost:5000/acme/app:v1',
+    signing: 'key',
+    provenance: 'false',
+    ...more,
+  });
+
+  it('takes cosign-key as the path of cosign.key, masking its contents', async () => {
+    setInputs(keyed({ 'cosign-key': join(dir, 'cosign.key'), 'cosign-password': 'right password' }));
+    const { result: inputs, output } = await captureStdout(() => getInputs());
+    assert.equal(inputs['cosign-key']?.trim(), pair.privateKeyPem.trim());
+    const line = pair.privateKeyPem.split('\n').find((l) => l.length > 40 && !l.startsWith('-----'))!;
+    assert.ok(output.includes(`::add-mask::${line}`), 'the key read from the file is masked');
+    const setup = await setUpSigning(inputs, http, {});
+    assert.match(setup.describe, /^key sha256:[0-9a-f]{64}$/);
+  });
+
+  it('refuses KMS and other key references as not supported yet, naming cosign-key', () => {
+    for (const { prefix, kind } of KEY_REFERENCE_SCHEMES) {
+      const found = inputProblems(getInputs, keyed({ 'cosign-key': `${prefix}release/cosign` }));
+      assert.equal(found.length, 1, JSON.stringify(found));
+      assert.equal(found[0]!.input, 'cosign-key');
+      assert.equal(found[0]!.code, 'KEY_REFERENCE_UNSUPPORTED');
+      assert.match(
+        found[0]!.message,
+        kind === 'kms' ? /KMS keys are not supported yet/ : /not supported yet/,
+      );
+      assert.doesNotMatch(found[0]!.message, /not a path|not a PEM|cannot read/);
+    }
+  });
+
+  it('names cosign-password when it does not decrypt the key, before anything is built', async () => {
+    for (const password of ['wrong password', '']) {
+      setInputs(keyed({ 'cosign-key': pair.privateKeyPem, 'cosign-password': password }));
+      const inputs = getInputs();
+      await assert.rejects(setUpSigning(inputs, http, {}), (err: unknown) => {
+        assert.ok(err instanceof InputError, String(err));
+        assert.deepEqual(
+          err.problems.map((p) => [p.input, p.code]),
+          [['cosign-password', 'WRONG_PASSWORD']],
+        );
+        assert.match(err.message, /^input "cosign-password": /);
+        return true;
+      });
+    }
   });
 });

@@ -3,10 +3,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
+import { HttpClient, silentLogger } from '@release-actions/shared';
+import { InputError } from '@release-actions/shared/github';
 import { parseReference } from '@release-actions/shared/oci';
-import { generateKeyPair } from '@release-actions/shared/sign';
+import { generateKeyPair, KEY_REFERENCE_SCHEMES } from '@release-actions/shared/sign';
 import { defaultArtifactName, uploadFiles, type ArtifactUploader } from '../../actions/sbom/src/artifact.ts';
 import { fileBase, getInputs } from '../../actions/sbom/src/context.ts';
+import { makeSigner } from '../../actions/sbom/src/setup.ts';
 import { captureStdout, inputProblems, setInputs } from '../inputs.ts';
 
 const problems = (inputs: Record<string, string>, env: NodeJS.ProcessEnv = {}) =>
@@ -124,7 +127,7 @@ describe('sbom getInputs', () => {
     [
       'cosign-key',
       { image: 'a.io/b:c', attest: 'true', 'cosign-key': '/no/such/key' },
-      /neither PEM text nor an existing file/,
+      /cannot read the key file "\/no\/such\/key" \(ENOENT\)/,
     ],
     ['cosign-password', { image: 'a.io/b:c', 'cosign-password': 'x' }, /only used with cosign-key/],
     [
@@ -166,6 +169,48 @@ describe('sbom getInputs', () => {
     assert.equal(fileBase(getInputs({})), 'my-layout');
     setInputs({ path: dir });
     assert.match(fileBase(getInputs({})), /^sbom-inputs-/);
+  });
+});
+
+describe('sbom key inputs', () => {
+  const image = 'localhost:5000/acme/app@sha256:' + 'd'.repeat(64);
+
+  it('refuses KMS and other key references as not supported yet, naming cosign-key', () => {
+    for (const { prefix, kind } of KEY_REFERENCE_SCHEMES) {
+      const found = problems({ image, attest: 'true', 'cosign-key': `${prefix}release/cosign` });
+      assert.equal(found.length, 1, JSON.stringify(found));
+      assert.equal(found[0]!.input, 'cosign-key');
+      assert.equal(found[0]!.code, 'KEY_REFERENCE_UNSUPPORTED');
+      assert.match(
+        found[0]!.message,
+        kind === 'kms' ? /KMS keys are not supported yet/ : /not supported yet/,
+      );
+      assert.doesNotMatch(found[0]!.message, /neither PEM|existing file|cannot read/);
+    }
+  });
+
+  it('names cosign-password when it does not decrypt the key, before any request', async () => {
+    const keys = await generateKeyPair('right', { scryptN: 32768 });
+    const http = new HttpClient();
+    try {
+      for (const password of ['wrong', '']) {
+        setInputs({ image, attest: 'true', 'cosign-key': keys.privateKeyPem, 'cosign-password': password });
+        const inputs = getInputs({});
+        await assert.rejects(makeSigner(inputs, http, silentLogger), (err: unknown) => {
+          assert.ok(err instanceof InputError, String(err));
+          assert.deepEqual(
+            err.problems.map((p) => [p.input, p.code]),
+            [['cosign-password', 'WRONG_PASSWORD']],
+          );
+          return true;
+        });
+      }
+      setInputs({ image, attest: 'true', 'cosign-key': keys.privateKeyPem, 'cosign-password': 'right' });
+      const signer = await makeSigner(getInputs({}), http, silentLogger);
+      assert.equal(signer.identity()?.kind, 'key');
+    } finally {
+      await http.close();
+    }
   });
 });
 

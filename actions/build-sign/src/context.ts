@@ -6,14 +6,18 @@
 import * as core from '@actions/core';
 import { InputChecker, parseBoolean, parseChoice, parseList } from '@release-actions/shared/github';
 import {
+  formatPlatform,
   isInsecureRegistry,
   isValidTag,
+  normalizePlatform,
+  parsePlatform,
   parseRegistryReference,
   TAG_RULE,
   type RegistryReference,
 } from '@release-actions/shared/oci';
 import {
   parseSignatureFormat,
+  readPrivateKeyInput,
   SIGSTORE_PUBLIC_GOOD,
   type SignatureFormat,
 } from '@release-actions/shared/sign';
@@ -45,6 +49,7 @@ export interface Inputs {
   'github-token': string | undefined;
   'insecure-registries': string[];
   signing: SigningMode;
+  /** The cosign private key's PEM text (read from the file when a path was given); decrypted at set-up. */
   'cosign-key': string | undefined;
   'cosign-password': string;
   'signature-format': SignatureFormat;
@@ -72,12 +77,20 @@ export function getInputs(): Inputs {
   const raw = (name: string) => core.getInput(name);
   const orUndefined = (name: string) => raw(name) || undefined;
 
-  // Secrets first: masked before anything could print them.
+  // Secrets first: masked before anything could print them. cosign-key is PEM text (masked as it
+  // is read) or the path of a key file (the path is not secret; the file's contents are masked).
   const password = core.getInput('password');
   const githubToken = core.getInput('github-token');
-  const cosignKey = core.getInput('cosign-key');
   const cosignPassword = core.getInput('cosign-password', { trimWhitespace: false });
-  for (const secret of [password, githubToken, cosignKey, cosignPassword]) maskSecret(secret);
+  for (const secret of [password, githubToken, cosignPassword]) maskSecret(secret);
+  const cosignKeyText = core.getInput('cosign-key');
+  const cosignKey = cosignKeyText
+    ? check.field(
+        'cosign-key',
+        () => readPrivateKeyInput(cosignKeyText, { input: 'cosign-key', onSecret: (s) => core.setSecret(s) }),
+        '',
+      )
+    : '';
 
   const builder = check.field('builder', () => parseChoice(raw('builder') || 'buildx', BUILDERS), 'none');
   const signing = check.field(
@@ -114,7 +127,7 @@ export function getInputs(): Inputs {
     'github-token': githubToken || undefined,
     'insecure-registries': parseList(raw('insecure-registries'), { commas: true }),
     signing,
-    'cosign-key': cosignKey || undefined,
+    'cosign-key': cosignKeyText ? cosignKey : undefined,
     'cosign-password': cosignPassword,
     'signature-format': check.field(
       'signature-format',
@@ -190,20 +203,15 @@ export function getInputs(): Inputs {
       );
 
   // Signing.
-  if (signing === 'key' && !inputs['cosign-key'])
+  if (signing === 'key' && !cosignKeyText)
     check.add(
       'cosign-key',
-      'is required with signing: key: pass the cosign private key (PEM) from a secret, e.g. ${{ secrets.COSIGN_PRIVATE_KEY }}',
+      'is required with signing: key: pass the cosign private key (PEM) from a secret, e.g. ${{ secrets.COSIGN_PRIVATE_KEY }}, or the path of cosign.key',
     );
-  if (signing === 'keyless' && inputs['cosign-key'])
+  if (signing === 'keyless' && cosignKeyText)
     check.add(
       'cosign-key',
       'is set but signing is keyless: set signing: key to sign with the key, or remove cosign-key',
-    );
-  if (inputs['cosign-key'] && !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(inputs['cosign-key']))
-    check.add(
-      'cosign-key',
-      'is not a PEM private key: pass the contents of cosign.key (-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----…), not a path',
     );
 
   check.throwIfAny();
@@ -228,14 +236,14 @@ function parsePairs(text: string, shape: string): Array<[string, string]> {
   });
 }
 
-const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/;
-
+/** The platforms as written, each checked by the one platform parser; one named twice (`linux/arm64`, `linux/arm64/v8`) is built once. */
 function parsePlatforms(text: string): string[] {
-  const platforms = parseList(text, { commas: true });
-  for (const p of platforms)
-    if (!PLATFORM.test(p))
-      throw new Error(`"${p}" is not os/arch[/variant]: use e.g. linux/amd64, linux/arm64/v8`);
-  return [...new Set(platforms)];
+  const byKey = new Map<string, string>();
+  for (const p of parseList(text, { commas: true })) {
+    const key = formatPlatform(normalizePlatform(parsePlatform(p)));
+    if (!byKey.has(key)) byKey.set(key, p);
+  }
+  return [...byKey.values()];
 }
 
 /**

@@ -12,7 +12,7 @@ import {
   githubContextFromClaims,
   githubContextFromEnv,
   githubOidcFromEnv,
-  loadPrivateKey,
+  loadSigningKeyInput,
   SignError,
   type GitHubBuildContext,
   type ImageSigner,
@@ -33,23 +33,11 @@ export async function setUpSigning(
 ): Promise<SigningSetup> {
   const serverUrl = env.GITHUB_SERVER_URL || 'https://github.com';
   if (inputs.signing === 'key') {
-    let key;
-    try {
-      key = await loadPrivateKey(inputs['cosign-key']!, inputs['cosign-password']);
-    } catch (err) {
-      if (err instanceof SignError && (err.code === 'WRONG_PASSWORD' || err.code === 'PASSWORD_REQUIRED'))
-        throw new InputError([
-          {
-            input: 'cosign-password',
-            message: `${err.message}: pass the password the key was generated with`,
-          },
-        ]);
-      if (err instanceof SignError && (err.code === 'KEY_INVALID' || err.code === 'KEY_UNSUPPORTED'))
-        throw new InputError([
-          { input: 'cosign-key', message: `${err.message}: pass a cosign.key (ECDSA P-256)` },
-        ]);
-      throw err;
-    }
+    // Decrypted here, before anything is built: a wrong cosign-password fails the step first.
+    const key = await loadSigningKeyInput(inputs['cosign-key']!, inputs['cosign-password'], {
+      keyInput: 'cosign-key',
+      passwordInput: 'cosign-password',
+    });
     const context = inputs.provenance ? withProvenanceHint(() => githubContextFromEnv(env)) : undefined;
     const signer = createKeySigner(key);
     const id = signer.identity();

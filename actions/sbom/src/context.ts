@@ -3,7 +3,7 @@
  * any request. The signing key, its password, the registry password and the token are masked the
  * moment they are read.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import * as core from '@actions/core';
 import { errorMessage } from '@release-actions/shared';
@@ -17,7 +17,11 @@ import {
 import { parseReference, type ImageReference } from '@release-actions/shared/oci';
 import { parsePlatform, type SbomFormat } from '@release-actions/shared/sbom';
 import { FAIL_ON_CHOICES, parseAllowlist, type Allowlist, type FailOn } from '@release-actions/shared/scan';
-import { parseSignatureFormat, type SignatureFormat } from '@release-actions/shared/sign';
+import {
+  parseSignatureFormat,
+  readPrivateKeyInput,
+  type SignatureFormat,
+} from '@release-actions/shared/sign';
 
 export const FORMAT_CHOICES = ['both', 'spdx-json', 'cyclonedx-json'] as const;
 
@@ -77,7 +81,14 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
 
   const format = check.field('format', () => parseChoice(raw('format') || 'both', FORMAT_CHOICES), 'both');
   const attest = flag('attest', false);
-  const cosignKey = raw('cosign-key') ? check.field('cosign-key', () => readKey(raw('cosign-key')), '') : '';
+  const cosignKey = raw('cosign-key')
+    ? check.field(
+        'cosign-key',
+        () =>
+          readPrivateKeyInput(raw('cosign-key'), { input: 'cosign-key', onSecret: (s) => core.setSecret(s) }),
+        '',
+      )
+    : '';
   if (raw('cosign-password') && !raw('cosign-key'))
     check.add(
       'cosign-password',
@@ -162,24 +173,6 @@ function directory(path: string): string {
   }
   if (!isDir) throw new Error(`"${path}" is not a directory`);
   return full;
-}
-
-/** PEM text, or the path of a PEM file (cosign.key). The key text is masked either way. */
-function readKey(value: string): string {
-  if (value.includes('-----BEGIN')) {
-    core.setSecret(value);
-    for (const line of value.split(/\r?\n/))
-      if (line.trim().length >= 16 && !line.startsWith('-----')) core.setSecret(line.trim());
-    return value;
-  }
-  if (!existsSync(value))
-    throw new Error(
-      `is neither PEM text nor an existing file ("${value}"): pass the key, e.g. \${{ secrets.COSIGN_PRIVATE_KEY }}, or its path`,
-    );
-  const pem = readFileSync(value, 'utf8');
-  if (!pem.includes('-----BEGIN'))
-    throw new Error(`the file "${value}" holds no PEM key: give a cosign.key file`);
-  return readKey(pem);
 }
 
 function readAllowlist(path: string): Allowlist {

@@ -12,7 +12,7 @@ import {
   createKeylessSigner,
   createKeySigner,
   githubOidcFromEnv,
-  loadPrivateKey,
+  loadSigningKeyInput,
   SIGSTORE_PUBLIC_GOOD,
   type ImageSigner,
 } from '@release-actions/shared/sign';
@@ -26,7 +26,11 @@ export async function makeSigner(inputs: Inputs, http: HttpClient): Promise<Imag
     ...(inputs['tsa-url'] && { tsaUrl: inputs['tsa-url'] }),
   };
   if (inputs['cosign-key']) {
-    const key = await loadPrivateKey(inputs['cosign-key'], inputs['cosign-password']);
+    // Decrypted first, before any request: a wrong cosign-password fails the step naming it.
+    const key = await loadSigningKeyInput(inputs['cosign-key'], inputs['cosign-password'], {
+      keyInput: 'cosign-key',
+      passwordInput: 'cosign-password',
+    });
     return createKeySigner(key, witnesses);
   }
   return createKeylessSigner({

@@ -5,6 +5,8 @@ export interface InputProblem {
   /** The input's name as written in action.yml, e.g. `max-attempts`. */
   input: string;
   message: string;
+  /** The code of the library error behind the problem, when there is one (e.g. `WRONG_PASSWORD`). */
+  code?: string;
 }
 
 /**
@@ -34,12 +36,16 @@ export class InputError extends ReleaseError<'INVALID_INPUT'> {
 export class InputChecker {
   readonly problems: InputProblem[] = [];
 
-  /** Runs `parse`; on a throw, records its message against `input` and returns `fallback`. */
+  /**
+   * Runs `parse`; on a throw, records its message against `input` and returns `fallback`. An
+   * {@link InputError} thrown by `parse` keeps its own problems (inputs and codes).
+   */
   field<T>(input: string, parse: () => T, fallback: T): T {
     try {
       return parse();
     } catch (err) {
-      this.problems.push({ input, message: err instanceof Error ? err.message : String(err) });
+      if (err instanceof InputError) this.problems.push(...err.problems);
+      else this.problems.push({ input, message: err instanceof Error ? err.message : String(err) });
       return fallback;
     }
   }

@@ -9,7 +9,15 @@ export type SignErrorCode =
   | 'KEY_INVALID'
   /** A well-formed key of a kind we do not sign with (only ECDSA P-256 is supported). */
   | 'KEY_UNSUPPORTED'
-  /** `generateKeyPair` would overwrite an existing key file. */
+  /**
+   * A key input holds a key reference cosign resolves elsewhere (KMS `awskms://`, `gcpkms://`,
+   * `azurekms://`, `hashivault://`, or `k8s://`, `gitlab://`, `pkcs11:`, `env://`, a URL): not
+   * supported yet.
+   */
+  | 'KEY_REFERENCE_UNSUPPORTED'
+  /** A key input names a file that cannot be read. */
+  | 'KEY_FILE_UNREADABLE'
+  /** `writeKeyPair` would overwrite an existing key file. */
   | 'KEY_EXISTS'
   /** A payload, envelope, statement or bundle that is not what it claims to be. */
   | 'PAYLOAD_INVALID'

@@ -5,6 +5,7 @@
  */
 export * from './errors.ts';
 export * from './keys.ts';
+export * from './key-input.ts';
 export * from './go-json.ts';
 export * from './simple-signing.ts';
 export * from './signer.ts';

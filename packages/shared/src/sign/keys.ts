@@ -46,6 +46,15 @@ export const ENCRYPTED_KEY_PEM_LABELS = {
 } as const;
 export type EncryptedKeyLabel = keyof typeof ENCRYPTED_KEY_PEM_LABELS;
 
+/** Every PEM label {@link loadPrivateKey} reads. */
+export const PRIVATE_KEY_PEM_LABELS: readonly string[] = [
+  ENCRYPTED_KEY_PEM_LABELS.sigstore,
+  ENCRYPTED_KEY_PEM_LABELS.cosign,
+  'PRIVATE KEY',
+  'EC PRIVATE KEY',
+  'ENCRYPTED PRIVATE KEY',
+];
+
 /** scrypt work factors cosign accepts: legacy (2^15), standard (2^16, cosign's default), OWASP (2^17). */
 export const SCRYPT_N_VALUES = [32768, 65536, 131072] as const;
 export type ScryptN = (typeof SCRYPT_N_VALUES)[number];

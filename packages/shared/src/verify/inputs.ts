@@ -17,6 +17,8 @@
  * | `source-repository`, `source-ref`, `builder-id` | provenance pins: exact, or `/regexp/`                             |
  *
  * Exactly one trust: `key`, or an identity (exact or regexp) with an issuer (exact or regexp).
+ * `key` is read as every key input is ({@link readPublicKeysInput}): a KMS or other key reference
+ * is refused with KEY_REFERENCE_UNSUPPORTED, never taken for a path.
  *
  *     const check = new InputChecker();
  *     const trust = parseTrustInputs((name) => core.getInput(name), check);
@@ -34,7 +36,7 @@ import {
   type Trust,
   type VerifySignatureFormat,
 } from './policy.ts';
-import { loadPublicKey } from '../sign/keys.ts';
+import { readPublicKeysInput } from '../sign/key-input.ts';
 import type { InputChecker } from '../github/errors.ts';
 import { parseChoice, parseList } from '../github/inputs.ts';
 
@@ -60,48 +62,6 @@ export interface TrustInputs {
   /** As given (aliases kept); verifyImage resolves them. */
   requireAttestations: string[];
   provenance?: ProvenancePins;
-}
-
-const PEM_BLOCK = /-----BEGIN ([A-Z ]+)-----[\s\S]*?-----END \1-----/g;
-
-/** Public keys from PEM text or files (one path per line); each must be an ECDSA P-256 `PUBLIC KEY`. */
-export function parseKeyInput(
-  text: string,
-  readFile: (path: string) => string = (p) => readFileSync(p, 'utf8'),
-): string[] {
-  const pems: string[] = [];
-  const rest = text.replace(PEM_BLOCK, (block) => {
-    pems.push(block);
-    return '\n';
-  });
-  if (rest.includes('-----BEGIN'))
-    throw new Error('holds a PEM block without its END line: paste the whole cosign.pub');
-  for (const path of parseList(rest)) {
-    let content: string;
-    try {
-      content = readFile(path);
-    } catch (err) {
-      const code = (err as { code?: string }).code ?? 'error';
-      throw new Error(
-        `cannot read the key file "${path}" (${code}): give PEM text or the path of cosign.pub`,
-        { cause: err },
-      );
-    }
-    const blocks = content.match(PEM_BLOCK) ?? [];
-    if (blocks.length === 0) throw new Error(`"${path}" holds no PEM block: give the path of cosign.pub`);
-    pems.push(...blocks);
-  }
-  for (const [i, pem] of pems.entries()) {
-    try {
-      loadPublicKey(pem);
-    } catch (err) {
-      throw new Error(
-        `key ${i + 1}: ${errorMessage(err)}; give the public key (cosign.pub), never the private one`,
-        { cause: err },
-      );
-    }
-  }
-  return pems;
 }
 
 /** A regular expression from input text (JavaScript syntax, unanchored as cosign matches). */
@@ -192,7 +152,10 @@ export function parseTrustInputs(get: (name: string) => string, check: InputChec
         'trusted-root',
         'applies to keyless verification only: remove it, or use certificate-identity instead of key',
       );
-    trust = { kind: 'keys', keys: check.field('key', () => parseKeyInput(raw('key')), []) };
+    trust = {
+      kind: 'keys',
+      keys: check.field('key', () => readPublicKeysInput(raw('key'), { input: 'key' }), []),
+    };
   } else if (anyKeyless) {
     const identity = exclusive(check, 'certificate-identity', keyless.identity, keyless.identityRegexp);
     const issuer = exclusive(check, 'certificate-oidc-issuer', keyless.issuer, keyless.issuerRegexp);

@@ -36,6 +36,7 @@ export async function main(inputs: Inputs, run: ActionRun): Promise<void> {
         target,
         environmentTags: inputs.environments ? [inputs.environments.to.tag] : [],
         tags: inputs.tags,
+        allowedTags: inputs.environments?.allowedTags,
         protectedTags: inputs['protected-tags'],
         noClobber: inputs['no-clobber'],
         keep: inputs.keep,
@@ -56,8 +57,9 @@ export async function main(inputs: Inputs, run: ActionRun): Promise<void> {
   run.output('image', `${target.name}@${result.digest}`);
   run.output('previous-digest', result.previousDigest ?? '');
   run.output('tags', result.tags.map((t) => t.tag).join('\n'));
-  run.output('bytes-copied', result.copy.bytesCopied);
-  run.output('blobs-mounted', result.copy.blobsMounted);
+  // A dry run copies and mounts nothing; what it would do is in the summary.
+  run.output('bytes-copied', result.dryRun ? 0 : result.copy.bytesCopied);
+  run.output('blobs-mounted', result.dryRun ? 0 : result.copy.blobsMounted);
   await run.summary(() => writeSummary(inputs, result, verification));
   if (result.dryRun) logger.info(`dry run: nothing was changed in ${target.name}`);
 }

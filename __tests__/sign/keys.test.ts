@@ -4,7 +4,7 @@
  * generate-key-pair command.
  */
 import assert from 'node:assert/strict';
-import { createPrivateKey, generateKeyPairSync, randomBytes, scryptSync } from 'node:crypto';
+import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, scryptSync } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,8 +14,11 @@ import {
   encodePem,
   encryptPrivateKey,
   ENCRYPTED_KEY_PEM_LABELS,
+  formatFingerprint,
   generateKeyPair,
+  hintFingerprint,
   keyFingerprint,
+  keyHint,
   loadPrivateKey,
   loadPublicKey,
   SCRYPT_N_VALUES,
@@ -244,6 +247,22 @@ describe('unencrypted and public keys', () => {
   it('verifyBytes is false (not a throw) for garbage signatures', () => {
     const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     assert.equal(verifyBytes(publicKey, Buffer.from('x'), Buffer.from('not a signature')), false);
+  });
+});
+
+describe('key fingerprints', () => {
+  it('are written one way: sha256:<hex> of the PKIX DER, from the key or from a bundle key hint', () => {
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const hex = createHash('sha256')
+      .update(publicKey.export({ format: 'der', type: 'spki' }))
+      .digest('hex');
+    assert.equal(keyFingerprint(publicKey), `sha256:${hex}`);
+    assert.equal(formatFingerprint(Buffer.from(hex, 'hex')), `sha256:${hex}`);
+    // cosign's hint is the same SHA-256 in base64: a message shows it as the same fingerprint.
+    assert.equal(hintFingerprint(keyHint(publicKey)), keyFingerprint(publicKey));
+    assert.equal(hintFingerprint('not a sha-256'), undefined);
+    assert.equal(hintFingerprint(Buffer.from('short').toString('base64')), undefined);
+    assert.throws(() => formatFingerprint(Buffer.alloc(20)), signCode('KEY_INVALID'));
   });
 });
 

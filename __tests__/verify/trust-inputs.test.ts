@@ -6,8 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { InputChecker, InputError } from '@release-actions/shared/github';
-import { parseTrustInputs } from '@release-actions/shared/verify';
-import { publicKeyToPem } from '@release-actions/shared/sign';
+import { parseTrustInputs, trustedKeys, verifyWithKeys, VerifyError } from '@release-actions/shared/verify';
+import {
+  createKeySigner,
+  generateKeyPair,
+  keyFingerprint,
+  keyHint,
+  publicKeyToPem,
+} from '@release-actions/shared/sign';
 
 const pub = () => publicKeyToPem(generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey);
 
@@ -120,6 +126,42 @@ describe('parseTrustInputs', () => {
         'trusted-root': '/nonexistent/root.json',
       }),
       ['trusted-root'],
+    );
+  });
+});
+
+describe('key trust in messages', () => {
+  it('refuses a KMS key reference in key as not supported yet, with its code', () => {
+    const { problems } = parse({ key: 'awskms:///alias/release' });
+    assert.deepEqual(
+      problems.map((p) => [p.input, p.code]),
+      [['key', 'KEY_REFERENCE_UNSUPPORTED']],
+    );
+    assert.match(problems[0]!.message, /KMS keys are not supported yet/);
+  });
+
+  it('names another signing key by its sha256:<hex> fingerprint, never by its base64 hint', async () => {
+    const signing = await generateKeyPair('', { scryptN: 32768 });
+    const trusted = await generateKeyPair('', { scryptN: 32768 });
+    const bundle = await createKeySigner(signing.key).signMessage(Buffer.from('payload'));
+    const candidate = {
+      role: 'signature' as const,
+      format: 'bundle' as const,
+      location: 'localhost:5000/acme/app@sha256:' + '0'.repeat(64),
+      bundle,
+      artifact: Buffer.from('payload'),
+    };
+    const keys = trustedKeys({ kind: 'keys', keys: [trusted.publicKeyPem] });
+    assert.throws(
+      () => verifyWithKeys(candidate, keys),
+      (err: unknown) => {
+        assert.ok(err instanceof VerifyError);
+        assert.equal(err.code, 'UNTRUSTED_KEY');
+        assert.ok(err.message.includes(`(${keyFingerprint(signing.key.publicKey)})`), err.message);
+        assert.ok(err.message.includes(keyFingerprint(trusted.key.publicKey)), err.message);
+        assert.ok(!err.message.includes(keyHint(signing.key.publicKey)), 'no base64 hint in the message');
+        return true;
+      },
     );
   });
 });

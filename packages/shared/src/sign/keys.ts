@@ -368,20 +368,42 @@ export function publicKeyToPem(publicKey: KeyObject): string {
 }
 
 /**
+ * The one way a key fingerprint is written, in every message, log, output and summary:
+ * `sha256:<64 lowercase hex>`, from the SHA-256 of the key's PKIX DER encoding.
+ */
+export function formatFingerprint(sha256: Uint8Array): string {
+  if (sha256.length !== 32)
+    throw new SignError('KEY_INVALID', `a SHA-256 fingerprint has 32 bytes, not ${sha256.length}`);
+  return `sha256:${Buffer.from(sha256).toString('hex')}`;
+}
+
+function pkixSha256(publicKey: KeyObject): Buffer {
+  return createHash('sha256')
+    .update(publicKey.export({ format: 'der', type: 'spki' }))
+    .digest();
+}
+
+/**
  * The key's fingerprint for people and logs: `sha256:<hex>` of its PKIX DER encoding (what
- * `openssl pkey -pubin -outform DER | sha256sum` prints).
+ * `openssl pkey -pubin -outform DER | sha256sum` prints). See {@link formatFingerprint}.
  */
 export function keyFingerprint(publicKey: KeyObject): string {
-  return `sha256:${createHash('sha256')
-    .update(publicKey.export({ format: 'der', type: 'spki' }))
-    .digest('hex')}`;
+  return formatFingerprint(pkixSha256(publicKey));
 }
 
 /** The key hint sigstore-go and cosign put in bundles signed by a key: base64 SHA-256 of the PKIX DER. */
 export function keyHint(publicKey: KeyObject): string {
-  return createHash('sha256')
-    .update(publicKey.export({ format: 'der', type: 'spki' }))
-    .digest('base64');
+  return pkixSha256(publicKey).toString('base64');
+}
+
+/**
+ * A bundle's key hint written as a fingerprint (`sha256:<hex>`, as {@link keyFingerprint} writes
+ * the same key), or undefined when the hint is not a base64 SHA-256 (another signer's own naming).
+ */
+export function hintFingerprint(hint: string): string | undefined {
+  if (!isBase64(hint)) return undefined;
+  const bytes = Buffer.from(hint, 'base64');
+  return bytes.length === 32 ? formatFingerprint(bytes) : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ import { RFC3161Timestamp } from '@sigstore/core';
 import type { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toSignedEntity, toTrustMaterial, Verifier, type TrustMaterial } from '@sigstore/verify';
 import { errorMessage } from '../errors.ts';
-import { keyFingerprint, verifyBytes } from '../sign/keys.ts';
+import { hintFingerprint, keyFingerprint, verifyBytes } from '../sign/keys.ts';
 import { preAuthEncoding } from '../sign/dsse.ts';
 import type { Candidate } from './candidates.ts';
 import { VerifyError, type VerifyErrorCode } from './errors.ts';
@@ -148,7 +148,7 @@ export function verifyWithKeys(c: Candidate, keys: readonly TrustedKey[]): Verif
   if (hint && !keys.some((k) => k.hint === hint))
     throw new VerifyError(
       'UNTRUSTED_KEY',
-      `signed by another key (hint ${hint}), not by a trusted key (${trusted}): pass the signer's public key in key, or re-sign with the trusted key`,
+      `signed by another key (${hintFingerprint(hint) ?? `key hint "${hint}"`}), not by a trusted key (${trusted}): pass the signer's public key in key, or re-sign with the trusted key`,
     );
   const named = keysNamedByTlog(c.bundle).map(keyFingerprint);
   const foreign = named.find((f) => !keys.some((k) => k.fingerprint === f));

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, scryptSync } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -306,6 +306,50 @@ describe('writing key pairs', () => {
     // Existing files are kept.
     assert.equal(await runGenerateKeyPair(['--output-dir', 'cli'], io), 1);
     assert.match(errors.at(-1)!, /KEY_EXISTS/);
+  });
+
+  it('the command refuses to overwrite existing key files, saying --force, before asking for a password', async () => {
+    const out = join(dir, 'existing');
+    await writeKeyPair(out, 'first', { scryptN: 32768 });
+    const before = await readFile(join(out, 'cosign.key'), 'utf8');
+    const errors: string[] = [];
+    let asked = 0;
+    const io = {
+      env: {},
+      cwd: dir,
+      out: () => {},
+      err: (l: string) => errors.push(l),
+      askSecret: async () => {
+        asked++;
+        return 'second';
+      },
+    };
+    assert.equal(await runGenerateKeyPair(['--output-dir', 'existing', '--scrypt-n', '32768'], io), 1);
+    assert.equal(asked, 0, 'no password is asked for when nothing will be written');
+    assert.match(errors.at(-1)!, /--force/);
+    assert.match(errors.at(-1)!, /cosign\.key and .*cosign\.pub already exist/);
+    assert.doesNotMatch(errors.at(-1)!, /pass force\b/);
+    assert.equal(await readFile(join(out, 'cosign.key'), 'utf8'), before, 'the old key is kept');
+    // --force overwrites.
+    assert.equal(
+      await runGenerateKeyPair(['--output-dir', 'existing', '--scrypt-n', '32768', '--force'], io),
+      0,
+      errors.join('\n'),
+    );
+    await loadPrivateKey(await readFile(join(out, 'cosign.key')), 'second');
+  });
+
+  it('writes neither file when only cosign.pub exists (no new key beside an old public key)', async () => {
+    const out = join(dir, 'pub-only');
+    await mkdir(out, { recursive: true });
+    await writeFile(join(out, 'cosign.pub'), 'an older public key\n');
+    await assert.rejects(writeKeyPair(out, 'pw', { scryptN: 32768 }), (err: unknown) => {
+      signCode('KEY_EXISTS')(err);
+      assert.match((err as Error).message, /cosign\.pub already exists: nothing was written/);
+      return true;
+    });
+    await assert.rejects(access(join(out, 'cosign.key')), /ENOENT/);
+    assert.equal(await readFile(join(out, 'cosign.pub'), 'utf8'), 'an older public key\n');
   });
 
   it('the command asks twice on a terminal, and fails without a password source', async () => {

@@ -8,7 +8,8 @@
  * or is asked for twice on a terminal without echo. The command never prints the password or the
  * private key.
  */
-import { isAbsolute, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
 import { errorMessage } from '../errors.ts';
 import { SignError } from './errors.ts';
 import { keyFingerprint, SCRYPT_N_VALUES, writeKeyPair, type ScryptN } from './keys.ts';
@@ -33,7 +34,7 @@ options:
   --prefix NAME           file name prefix instead of "cosign"
   --scrypt-n N            scrypt work factor: 32768, 65536 (default, as cosign) or 131072
   --label sigstore|cosign PEM label: ENCRYPTED SIGSTORE PRIVATE KEY (default) or ENCRYPTED COSIGN PRIVATE KEY
-  --force                 overwrite existing files
+  --force                 overwrite existing key files (without it, existing files are kept)
   -h, --help              show this help`;
 
 /** Runs the command; returns the process exit code. */
@@ -93,6 +94,19 @@ export async function runGenerateKeyPair(argv: readonly string[], io: CliIo): Pr
     }
   }
 
+  const dir = isAbsolute(outputDir) ? outputDir : resolve(io.cwd, outputDir);
+  const existing = (): string[] =>
+    [join(dir, `${prefix}.key`), join(dir, `${prefix}.pub`)].filter((p) => existsSync(p));
+  // The library speaks of its options; this command says it in its flags.
+  const refuseExisting = (files: string[]): number => {
+    io.err(
+      `error (KEY_EXISTS): ${files.join(' and ') || 'the key files'} already exist${files.length === 1 ? 's' : ''}; nothing was written. Pass --force to overwrite, or choose another --output-dir or --prefix.`,
+    );
+    return 1;
+  };
+  // Before asking for a password that would not be used.
+  if (!force && existing().length > 0) return refuseExisting(existing());
+
   let password = io.env['COSIGN_PASSWORD'];
   if (password === undefined) {
     if (!io.askSecret) {
@@ -109,7 +123,6 @@ export async function runGenerateKeyPair(argv: readonly string[], io: CliIo): Pr
     }
   }
 
-  const dir = isAbsolute(outputDir) ? outputDir : resolve(io.cwd, outputDir);
   try {
     const written = await writeKeyPair(dir, password, {
       force,
@@ -122,6 +135,7 @@ export async function runGenerateKeyPair(argv: readonly string[], io: CliIo): Pr
     io.out(`Public key fingerprint: ${keyFingerprint(written.key.publicKey)}`);
     return 0;
   } catch (err) {
+    if (err instanceof SignError && err.code === 'KEY_EXISTS') return refuseExisting(existing());
     const code = err instanceof SignError ? ` (${err.code})` : '';
     io.err(`error${code}: ${errorMessage(err)}`);
     return 1;

@@ -33,7 +33,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import nacl from 'tweetnacl';
 import { errorMessage } from '../errors.ts';
@@ -462,35 +462,58 @@ export interface WriteKeyPairOptions extends EncryptKeyOptions {
 
 /**
  * Generates a key pair and writes `cosign.key` (mode 0600) and `cosign.pub` into `dir`, refusing
- * to overwrite either unless `force` is set. Returns the paths and the pair.
+ * to overwrite either unless `force` is set: when either file exists, KEY_EXISTS and neither is
+ * written (a new private key beside an old public key would be a pair that does not match).
+ * Returns the paths and the pair.
  */
 export async function writeKeyPair(
   dir: string,
   password: Password,
   options: WriteKeyPairOptions = {},
 ): Promise<GeneratedKeyPair & { privateKeyPath: string; publicKeyPath: string }> {
-  const pair = await generateKeyPair(password, options);
   const prefix = options.prefix ?? 'cosign';
   const privateKeyPath = join(dir, `${prefix}.key`);
   const publicKeyPath = join(dir, `${prefix}.pub`);
+  if (!options.force) {
+    const present: string[] = [];
+    for (const path of [privateKeyPath, publicKeyPath]) if (await exists(path)) present.push(path);
+    if (present.length > 0) throw keyExists(present);
+  }
+  const pair = await generateKeyPair(password, options);
   await mkdir(dir, { recursive: true });
   const flag = options.force ? 'w' : fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL;
+  let wrotePrivate = false;
   try {
     await writeFile(privateKeyPath, pair.privateKeyPem, { mode: 0o600, flag });
+    wrotePrivate = true;
     await writeFile(publicKeyPath, pair.publicKeyPem, { mode: 0o644, flag });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new SignError(
-        'KEY_EXISTS',
-        `${(err as NodeJS.ErrnoException).path ?? 'a key file'} already exists: remove it or pass force`,
-        {
-          cause: err,
-        },
-      );
+      // Another process made a file between the check and the write: leave no half pair behind.
+      if (wrotePrivate) await rm(privateKeyPath, { force: true });
+      throw keyExists([(err as NodeJS.ErrnoException).path ?? publicKeyPath], err);
     }
     throw err;
   }
   return { ...pair, privateKeyPath, publicKeyPath };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function keyExists(paths: string[], cause?: unknown): SignError {
+  const list = paths.join(' and ');
+  return new SignError(
+    'KEY_EXISTS',
+    `${list} already exist${paths.length === 1 ? 's' : ''}: nothing was written; remove ${paths.length === 1 ? 'it' : 'them'} first to write a new pair there`,
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -98,3 +98,79 @@ describe('promote inputs', () => {
     );
   });
 });
+
+describe('promote inputs: logins per registry', () => {
+  afterEach(() => setInputs({}));
+  const across = (more: Record<string, string>) => ({
+    source: `registry-a.example/acme/app@${DIGEST}`,
+    target: 'registry-b.example/acme/app',
+    verify: 'false',
+    ...more,
+  });
+  const read = (inputs: Record<string, string>) => {
+    setInputs(inputs);
+    return getInputs().logins;
+  };
+
+  it('gives each registry its own login across two registries', () => {
+    assert.deepEqual(
+      read(
+        across({
+          'source-username': 'reader',
+          'source-password': 'src-secret',
+          'target-username': 'writer',
+          'target-password': 'dst-secret',
+        }),
+      ),
+      [
+        { registry: 'registry-a.example', username: 'reader', password: 'src-secret' },
+        { registry: 'registry-b.example', username: 'writer', password: 'dst-secret' },
+      ],
+    );
+  });
+
+  it('uses username/password for the side not given its own, and no login at all for a side with none (docker config)', () => {
+    assert.deepEqual(
+      read(
+        across({ 'target-username': 'writer', 'target-password': 'dst', username: 'both', password: 'pw' }),
+      ),
+      [
+        { registry: 'registry-a.example', username: 'both', password: 'pw' },
+        { registry: 'registry-b.example', username: 'writer', password: 'dst' },
+      ],
+    );
+    assert.deepEqual(read(across({ 'target-username': 'writer', 'target-password': 'dst' })), [
+      { registry: 'registry-b.example', username: 'writer', password: 'dst' },
+    ]);
+  });
+
+  it('names the half of a pair that is missing', () => {
+    assert.deepEqual(
+      inputProblems(getInputs, across({ 'source-username': 'reader', 'target-password': 'x' })).map(
+        (p) => p.input,
+      ),
+      ['source-password', 'target-username'],
+    );
+  });
+
+  it('refuses two different logins for one registry, naming the input and the fix', () => {
+    const found = inputProblems(
+      getInputs,
+      across({
+        target: 'registry-a.example/acme/app-prod',
+        'source-username': 'reader',
+        'source-password': 'a',
+        'target-username': 'writer',
+        'target-password': 'b',
+      }),
+    );
+    assert.deepEqual(
+      found.map((p) => p.input),
+      ['target-username'],
+    );
+    assert.match(
+      found[0]!.message,
+      /both in registry-a\.example, which takes one login: give it once as username\/password/,
+    );
+  });
+});

@@ -9,6 +9,7 @@ import {
   isValidTag,
   parsePlatform,
   parseRegistryReference,
+  type ExplicitCredential,
   TAG_RULE,
   type Platform,
   type RegistryReference,
@@ -48,8 +49,12 @@ export interface Inputs {
   'dry-run': boolean;
   verify: boolean;
   trust: TrustInputs | undefined;
-  username: string;
-  password: string;
+  /**
+   * The explicit logins, one per registry: `source-username`/`source-password` for the source's,
+   * `target-username`/`target-password` for the target's, `username`/`password` for either side not
+   * given its own; a side with none uses the docker config (or `github-token` for ghcr.io).
+   */
+  logins: ExplicitCredential[];
   'github-token': string;
   'insecure-registries': string[];
 }
@@ -57,7 +62,8 @@ export interface Inputs {
 export function getInputs(): Inputs {
   const check = new InputChecker();
   const raw = (name: string) => core.getInput(name);
-  for (const secret of ['password', 'github-token']) if (raw(secret)) core.setSecret(raw(secret));
+  for (const secret of ['password', 'source-password', 'target-password', 'github-token'])
+    if (raw(secret)) core.setSecret(raw(secret));
 
   const source = check.field(
     'source',
@@ -121,14 +127,51 @@ export function getInputs(): Inputs {
     'dry-run': check.field('dry-run', () => parseBoolean(raw('dry-run') || 'false'), false),
     verify,
     trust,
-    username: raw('username'),
-    password: raw('password'),
+    logins: source && target ? logins(check, raw, source.registry, target.registry) : [],
     'github-token': raw('github-token'),
     'insecure-registries': parseList(raw('insecure-registries'), { commas: true }),
   };
-  if (inputs.username && !inputs.password) check.add('password', 'is required with username');
   check.throwIfAny();
   return inputs as Inputs;
+}
+
+/** The login of one side (`source-`, `target-` or the shared `username`/`password`), checked as a pair. */
+function loginOf(
+  check: InputChecker,
+  raw: (name: string) => string,
+  prefix: '' | 'source-' | 'target-',
+): { username: string; password: string; inputs: string } | undefined {
+  const [user, pass] = [`${prefix}username`, `${prefix}password`];
+  if (raw(user) && !raw(pass)) check.add(pass, `is required with ${user}`);
+  if (raw(pass) && !raw(user)) check.add(user, `is required with ${pass}`);
+  return raw(user) && raw(pass) ? { username: raw(user), password: raw(pass), inputs: user } : undefined;
+}
+
+/** One explicit login per registry; two different logins for one registry are refused (a registry takes one). */
+function logins(
+  check: InputChecker,
+  raw: (name: string) => string,
+  sourceRegistry: string,
+  targetRegistry: string,
+): ExplicitCredential[] {
+  const shared = loginOf(check, raw, '');
+  const source = loginOf(check, raw, 'source-') ?? shared;
+  const target = loginOf(check, raw, 'target-') ?? shared;
+  if (sourceRegistry === targetRegistry) {
+    if (source && target && (source.username !== target.username || source.password !== target.password)) {
+      check.add(
+        target.inputs,
+        `source and target are both in ${sourceRegistry}, which takes one login: give it once as username/password`,
+      );
+      return [];
+    }
+    const login = source ?? target;
+    return login ? [{ registry: sourceRegistry, username: login.username, password: login.password }] : [];
+  }
+  return [
+    ...(source ? [{ registry: sourceRegistry, username: source.username, password: source.password }] : []),
+    ...(target ? [{ registry: targetRegistry, username: target.username, password: target.password }] : []),
+  ];
 }
 
 /**

@@ -3,7 +3,7 @@
  * shared promotion (signatures, attestations and referrers along, history kept, tags last); set
  * the outputs and write the summary.
  */
-import { createRegistryClient, sameLogin, type ActionRun } from '@release-actions/action-kit';
+import { createRegistryClient, type ActionRun } from '@release-actions/action-kit';
 import { formatReference } from '@release-actions/shared/oci';
 import { promote } from '@release-actions/shared/promote';
 import { signerText, verifyImage } from '@release-actions/shared/verify';
@@ -13,11 +13,7 @@ import { writeSummary } from './report.ts';
 export async function main(inputs: Inputs, run: ActionRun): Promise<void> {
   const { logger } = run;
   const client = createRegistryClient({
-    credentials: sameLogin(
-      [inputs.source.registry, inputs.target.registry],
-      inputs.username,
-      inputs.password,
-    ),
+    credentials: inputs.logins,
     githubToken: inputs['github-token'],
     insecureRegistries: inputs['insecure-registries'],
     logger,

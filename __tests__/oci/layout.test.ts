@@ -80,9 +80,15 @@ describe('LayoutStore.open', () => {
     assert.deepEqual(await files(dir), ['blobs', 'index.json', 'oci-layout']);
   });
 
-  it('refuses a missing directory without create', async () => {
+  it('refuses a missing directory without create, saying what to give (not how to call open)', async () => {
     const dir = fresh();
     await rejectsWith(LayoutStore.open(dir), 'LAYOUT_ERROR', dir);
+    // What an sbom user sees for image: oci-layout:<dir>: no library option names.
+    await assert.rejects(LayoutStore.open(dir), (err: Error) => {
+      assert.doesNotMatch(err.message, /\bcreate\b|open it/);
+      assert.match(err.message, /does not exist: name the directory of an OCI image layout/);
+      return true;
+    });
   });
 
   it('refuses a directory that is not a layout, even with create, and writes nothing into it', async () => {

@@ -83,7 +83,11 @@ export class LayoutStore implements ImageStore {
     const absolute = path.resolve(dir);
     const info = await stat(absolute).catch(ifMissing(undefined));
     if (!info) {
-      if (!options.create) throw layoutError(absolute, 'does not exist (open it with create to make one)');
+      if (!options.create)
+        throw layoutError(
+          absolute,
+          'does not exist: name the directory of an OCI image layout (one holding an oci-layout file and index.json), e.g. what buildah push or skopeo copy wrote with oci:<dir>',
+        );
       await mkdir(absolute, { recursive: true });
       await initialise(absolute);
     } else if (!info.isDirectory()) {

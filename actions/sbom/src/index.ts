@@ -1,4 +1,6 @@
 // Entry point of actions/sbom: the runner executes the bundle of this file.
-import { run } from './main.ts';
+import { runAction } from '@release-actions/action-kit';
+import { getInputs } from './context.ts';
+import { main } from './main.ts';
 
-await run();
+await runAction({ name: 'sbom', getInputs, main });

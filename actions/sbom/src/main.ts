@@ -1,149 +1,165 @@
 /**
- * actions/sbom: generate SPDX and CycloneDX SBOMs of an image or a directory in one pass, scan the
- * packages against OSV, attest the SBOMs on the image, upload them as an artifact, write outputs
+ * actions/sbom: generate SPDX and CycloneDX SBOMs of an image or a directory in one pass, attest
+ * them on the image, scan the packages against OSV, upload the files as an artifact, write outputs
  * and a job summary, and fail on the severity gate.
+ *
+ * The SBOM is never lost: its files are written before the scan, and when the vulnerability source
+ * fails the files, outputs, artifact and summary are still written before the step fails.
  */
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import * as core from '@actions/core';
-import { errorMessage, HttpClient } from '@release-actions/shared';
-import { LayoutStore, type ImageStore } from '@release-actions/shared/oci';
+import { createRegistryClient, type ActionRun } from '@release-actions/action-kit';
+import { HttpClient } from '@release-actions/shared';
+import { attestSbom, generateSbom, type SbomAttestation } from '@release-actions/shared/sbom';
 import {
-  attestSbom,
-  generateSbom,
-  type SbomAttestation,
-  type SbomResult,
-} from '@release-actions/shared/sbom';
-import { evaluateGate, scanPackages, summarize, toSarif } from '@release-actions/shared/scan';
-import { defaultArtifactName, uploadFiles, type ArtifactUploader } from './artifact.ts';
-import { fileBase, getInputs, type Inputs } from './context.ts';
+  evaluateGate,
+  scanPackages,
+  summarize,
+  toSarif,
+  type ScanResult,
+} from '@release-actions/shared/scan';
+import { defaultArtifactName, uploadFiles } from './artifact.ts';
+import { fileBase, type Inputs } from './context.ts';
 import { writeSummary, type Report } from './report.ts';
-import { logger, makeSigner, registryClient, vulnerabilitySource, writeFiles } from './setup.ts';
+import { makeSigner, vulnerabilitySource, writeFiles } from './setup.ts';
 
-export async function run(uploader?: () => Promise<ArtifactUploader>): Promise<void> {
-  let inputs: Inputs;
-  try {
-    inputs = getInputs();
-  } catch (err) {
-    core.setFailed(errorMessage(err));
-    return;
-  }
+export async function main(inputs: Inputs, run: ActionRun): Promise<void> {
+  const { logger } = run;
   const http = new HttpClient({ logger });
-  try {
-    const signer = inputs.attest
-      ? await core.group('Loading the signer', () => makeSigner(inputs, http))
-      : undefined;
-    const source = inputs.scan
-      ? await core.group('Opening the vulnerability source', () => vulnerabilitySource(inputs, http))
-      : undefined;
-    const subject = inputs.image?.text ?? inputs.path!;
-    const client = inputs.image ? registryClient(inputs, http) : undefined;
-    const sbom: SbomResult = await core.group(`Cataloging ${subject} (${inputs.platform})`, () =>
-      generateSbom({
-        ...(inputs.image ? { image: inputs.image.text, client } : { path: inputs.path! }),
-        platform: inputs.platform,
+  run.defer(() => http.close());
+  const signer = inputs.attest
+    ? await run.phase('Loading the signer', () => makeSigner(inputs, http, logger))
+    : undefined;
+  const subject = inputs.image?.text ?? inputs.path!;
+  const ref = inputs.image?.ref;
+  const client = createRegistryClient({
+    credentials:
+      inputs.username && ref?.kind === 'registry'
+        ? [{ registry: ref.registry, username: inputs.username, password: inputs.password }]
+        : [],
+    githubToken: inputs['github-token'],
+    insecureRegistries: inputs['insecure-registries'],
+    http,
+    logger,
+  });
+  const sbom = await run.phase(`Cataloging ${subject} (${inputs.platform})`, () =>
+    generateSbom({
+      ...(inputs.image ? { image: inputs.image.text, client } : { path: inputs.path! }),
+      platform: inputs.platform,
+      logger,
+    }),
+  );
+  const digest = sbom.inventory.source.digest;
+  const artifactName = inputs['artifact-name'] || defaultArtifactName(inputs, process.env);
+  const dir = inputs['output-dir'] || join(process.env.RUNNER_TEMP || tmpdir(), artifactName);
+  const base = fileBase(inputs);
+  const files = await run.phase('Writing the SBOM files', async () =>
+    writeFiles(dir, base, logger, {
+      ...(inputs.format.includes('spdx-json') && { spdx: sbom.spdx }),
+      ...(inputs.format.includes('cyclonedx-json') && { cyclonedx: sbom.cyclonedx }),
+    }),
+  );
+
+  let attestations: SbomAttestation[] = [];
+  if (signer && sbom.subject) {
+    const attested = sbom.subject;
+    attestations = await run.phase(`Attesting the SBOM on ${attested.name}@${attested.digest}`, () =>
+      attestSbom({
+        ...attested,
+        signer,
+        format: inputs['attestation-format'],
+        documents: inputs.format.map((format) => ({
+          format,
+          document: format === 'spdx-json' ? sbom.spdx : sbom.cyclonedx,
+        })),
         logger,
       }),
     );
-    const digest = sbom.inventory.source.digest;
-    const name = defaultArtifactName(inputs, process.env);
-    const artifactName = inputs['artifact-name'] || name;
-    const dir = inputs['output-dir'] || join(process.env.RUNNER_TEMP || tmpdir(), artifactName);
-
-    const scan = source
-      ? await core.group(`Scanning ${sbom.packages.length} packages against ${source.description}`, () =>
-          scanPackages(
-            sbom.packages.flatMap((p) =>
-              p.purl ? [{ name: p.name, version: p.version, purl: p.purl, type: p.type }] : [],
-            ),
-            { source, logger },
-          ),
-        )
-      : undefined;
-    const gate = scan
-      ? evaluateGate(scan.findings, {
-          failOn: inputs['fail-on-severity'],
-          ignoreUnfixed: inputs['ignore-unfixed'],
-          ...(inputs.allowlist && { allowlist: inputs.allowlist }),
-        })
-      : undefined;
-
-    const artifactUri = inputs.image
-      ? `${subject.replace(/@sha256:[0-9a-f]{64}$/, '')}${digest ? `@${digest}` : ''}`
-      : relative(process.env.GITHUB_WORKSPACE || process.cwd(), inputs.path!) || '.';
-    const files = await core.group('Writing the files', async () =>
-      writeFiles(dir, fileBase(inputs), {
-        ...(inputs.format.includes('spdx-json') && { spdx: sbom.spdx }),
-        ...(inputs.format.includes('cyclonedx-json') && { cyclonedx: sbom.cyclonedx }),
-        ...(scan && { sarif: toSarif(scan.findings, { artifactUri, toolName: 'release-actions/sbom' }) }),
-      }),
-    );
-
-    let attestations: SbomAttestation[] = [];
-    if (signer && inputs.image) {
-      const ref = inputs.image.ref;
-      const store: ImageStore =
-        ref.kind === 'registry' ? client!.repository(ref) : await LayoutStore.open(ref.path);
-      // The digest the user named (an index stays an index), as `cosign attest` does.
-      const attested = ref.digest ?? (await store.resolve(ref.tag ?? 'latest'))?.digest ?? digest!;
-      const imageName =
-        ref.kind === 'registry' ? `${ref.registry}/${ref.repository}` : `oci-layout:${ref.path}`;
-      attestations = await core.group(`Attesting the SBOM on ${imageName}@${attested}`, () =>
-        attestSbom({
-          store,
-          name: imageName,
-          digest: attested,
-          signer,
-          format: inputs['attestation-format'],
-          documents: inputs.format.map((format) => ({
-            format,
-            document: format === 'spdx-json' ? sbom.spdx : sbom.cyclonedx,
-          })),
-          logger,
-        }),
-      );
-    }
-
-    const upload = await core.group('Uploading the artifact', () =>
-      uploadFiles(
-        Object.values(files),
-        { enabled: inputs['upload-artifact'], name: artifactName, retentionDays: inputs['retention-days'] },
-        uploader ?? (async () => new (await import('@actions/artifact')).DefaultArtifactClient()),
-      ),
-    );
-
-    const counts = scan ? summarize(scan.findings).bySeverity : undefined;
-    setOutput('digest', digest ?? '');
-    setOutput('packages', String(sbom.packages.length));
-    setOutput('spdx', files.spdx ?? '');
-    setOutput('cyclonedx', files.cyclonedx ?? '');
-    setOutput('sarif', files.sarif ?? '');
-    for (const level of ['critical', 'high', 'medium', 'low'] as const)
-      setOutput(level, String(counts?.[level] ?? ''));
-    setOutput('vulnerabilities', scan ? JSON.stringify({ total: scan.findings.length, ...counts }) : '');
-    setOutput(
-      'gate',
-      gate ? (inputs['fail-on-severity'] === 'off' ? 'off' : gate.passed ? 'passed' : 'failed') : 'skipped',
-    );
-    setOutput('artifact-name', upload.status === 'uploaded' ? upload.name : '');
-    setOutput(
-      'attestations',
-      attestations.flatMap((a) => [a.legacy?.location, a.bundle?.location].filter(Boolean)).join('\n'),
-    );
-
-    const report: Report = { inputs, subject, sbom, files, scan, gate, attestations, upload, signer };
-    await writeSummary(report).catch((err) => core.warning(`job summary not written: ${errorMessage(err)}`));
-    for (const message of gate?.messages.slice(1) ?? []) core.warning(message);
-    if (gate && !gate.passed) core.setFailed(gate.messages[0]!);
-    else if (gate) core.info(gate.messages[0]!);
-  } catch (err) {
-    core.setFailed(errorMessage(err));
-  } finally {
-    await http.close().catch(() => undefined);
   }
-}
 
-function setOutput(name: string, value: string): void {
-  core.setOutput(name, value);
-  core.info(`output ${name}: ${value.includes('\n') ? value.replaceAll('\n', ', ') : value}`);
+  // The scan comes after the SBOM is safe on disk; a failed vulnerability source fails the step last.
+  let scan: ScanResult | undefined;
+  let scanError: unknown;
+  if (inputs.scan) {
+    try {
+      scan = await run.phase(`Scanning ${sbom.packages.length} packages`, async () => {
+        const source = await vulnerabilitySource(inputs, http, logger);
+        logger.info(`vulnerability source: ${source.description}`);
+        const packages = sbom.packages.flatMap((p) =>
+          p.purl ? [{ name: p.name, version: p.version, purl: p.purl, type: p.type }] : [],
+        );
+        return scanPackages(packages, { source, logger });
+      });
+    } catch (err) {
+      scanError = err;
+    }
+  }
+  const gate = scan
+    ? evaluateGate(scan.findings, {
+        failOn: inputs['fail-on-severity'],
+        ignoreUnfixed: inputs['ignore-unfixed'],
+        ...(inputs.allowlist && { allowlist: inputs.allowlist }),
+      })
+    : undefined;
+  if (scan) {
+    // The image as attested: what the tag resolved to, once (an index stays an index).
+    const artifactUri = sbom.subject
+      ? `${sbom.subject.name}@${sbom.subject.digest}`
+      : relative(process.env.GITHUB_WORKSPACE || process.cwd(), inputs.path!) || '.';
+    const sarif = toSarif(scan.findings, { artifactUri, toolName: 'release-actions/sbom', gate });
+    Object.assign(files, writeFiles(dir, base, logger, { sarif }));
+  }
+
+  const upload = await run.phase('Uploading the artifact', () =>
+    uploadFiles(
+      Object.values(files),
+      { enabled: inputs['upload-artifact'], name: artifactName, retentionDays: inputs['retention-days'] },
+      async () => new (await import('@actions/artifact')).DefaultArtifactClient(),
+    ),
+  );
+
+  const counts = scan ? summarize(scan.findings).bySeverity : undefined;
+  run.output('digest', digest ?? '');
+  run.output('packages', sbom.packages.length);
+  run.output('spdx', files.spdx ?? '');
+  run.output('cyclonedx', files.cyclonedx ?? '');
+  run.output('sarif', files.sarif ?? '');
+  for (const level of ['critical', 'high', 'medium', 'low'] as const)
+    run.output(level, String(counts?.[level] ?? ''));
+  run.output('vulnerabilities', scan ? JSON.stringify({ total: scan.findings.length, ...counts }) : '');
+  run.output(
+    'gate',
+    gate
+      ? inputs['fail-on-severity'] === 'off'
+        ? 'off'
+        : gate.passed
+          ? 'passed'
+          : 'failed'
+      : scanError
+        ? 'failed'
+        : 'skipped',
+  );
+  run.output('artifact-name', upload.status === 'uploaded' ? upload.name : '');
+  run.output(
+    'attestations',
+    attestations.flatMap((a) => [a.legacy?.location, a.bundle?.location].filter(Boolean)).join('\n'),
+  );
+
+  const report: Report = {
+    inputs,
+    subject,
+    sbom,
+    files,
+    scan,
+    scanError,
+    gate,
+    attestations,
+    upload,
+    signer,
+  };
+  await run.summary(() => writeSummary(report));
+  if (scanError) throw scanError;
+  for (const message of gate?.messages.slice(1) ?? []) logger.warning(message);
+  if (gate && !gate.passed) run.fail(gate.messages[0]!);
+  else if (gate) logger.info(gate.messages[0]!);
 }

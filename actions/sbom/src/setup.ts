@@ -1,12 +1,11 @@
 /**
  * What the run needs before and after the library calls: the signer (key or keyless), the
- * registry client with credentials, the vulnerability source, and writing the files.
+ * vulnerability source, and writing the files.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as core from '@actions/core';
+import { maskSecret } from '@release-actions/action-kit';
 import type { HttpClient, Logger } from '@release-actions/shared';
-import { CredentialResolver, RegistryClient } from '@release-actions/shared/oci';
 import { OsvApiClient, OsvExport, type VulnerabilitySource } from '@release-actions/shared/scan';
 import {
   createKeylessSigner,
@@ -18,9 +17,7 @@ import {
 } from '@release-actions/shared/sign';
 import type { Inputs } from './context.ts';
 
-export const logger: Logger = { debug: core.debug, info: core.info, warning: core.warning };
-
-export async function makeSigner(inputs: Inputs, http: HttpClient): Promise<ImageSigner> {
+export async function makeSigner(inputs: Inputs, http: HttpClient, logger: Logger): Promise<ImageSigner> {
   const witnesses = {
     ...(inputs['rekor-url'] && { rekorUrl: inputs['rekor-url'] }),
     ...(inputs['tsa-url'] && { tsaUrl: inputs['tsa-url'] }),
@@ -34,38 +31,36 @@ export async function makeSigner(inputs: Inputs, http: HttpClient): Promise<Imag
     return createKeySigner(key, witnesses);
   }
   return createKeylessSigner({
-    identityProvider: githubOidcFromEnv(process.env, { http, onSecret: (s) => core.setSecret(s) }),
+    identityProvider: githubOidcFromEnv(process.env, { http, onSecret: maskSecret }),
     fulcioUrl: inputs['fulcio-url'] || SIGSTORE_PUBLIC_GOOD.fulcioUrl,
     rekorUrl: inputs['rekor-url'] || SIGSTORE_PUBLIC_GOOD.rekorUrl,
     ...(inputs['tsa-url'] && { tsaUrl: inputs['tsa-url'] }),
   });
 }
 
-export function registryClient(inputs: Inputs, http: HttpClient): RegistryClient {
-  const ref = inputs.image?.ref;
-  const explicit =
-    inputs.username && ref?.kind === 'registry'
-      ? [{ registry: ref.registry, username: inputs.username, password: inputs.password }]
-      : [];
-  const env = { ...process.env, ...(inputs['github-token'] && { GITHUB_TOKEN: inputs['github-token'] }) };
-  const credentials = new CredentialResolver({ explicit, env, logger });
-  return new RegistryClient({ http, credentials, insecureRegistries: inputs['insecure-registries'], logger });
-}
-
-export async function vulnerabilitySource(inputs: Inputs, http: HttpClient): Promise<VulnerabilitySource> {
+export async function vulnerabilitySource(
+  inputs: Inputs,
+  http: HttpClient,
+  logger: Logger,
+): Promise<VulnerabilitySource> {
   if (inputs['osv-db']) return OsvExport.load(inputs['osv-db'], { logger });
   return new OsvApiClient({ http, baseUrl: inputs['osv-url'], logger });
 }
 
 /** Writes the documents (and the SARIF log) as `<base>.spdx.json`, `<base>.cdx.json`, `<base>.sarif`. */
-export function writeFiles(dir: string, base: string, docs: Record<string, unknown>): Record<string, string> {
+export function writeFiles(
+  dir: string,
+  base: string,
+  logger: Logger,
+  docs: Record<string, unknown>,
+): Record<string, string> {
   mkdirSync(dir, { recursive: true });
   const names: Record<string, string> = { spdx: 'spdx.json', cyclonedx: 'cdx.json', sarif: 'sarif' };
   const paths: Record<string, string> = {};
   for (const [key, doc] of Object.entries(docs)) {
     paths[key] = join(dir, `${base}.${names[key]}`);
     writeFileSync(paths[key], `${JSON.stringify(doc, null, 2)}\n`);
-    core.info(`wrote ${paths[key]}`);
+    logger.info(`wrote ${paths[key]}`);
   }
   return paths;
 }

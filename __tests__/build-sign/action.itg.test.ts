@@ -17,13 +17,12 @@ import {
   keyFingerprint,
   loadPublicKey,
   parseBundle,
+  parseSimpleSigningPayload,
   readCosignImage,
-  verifyBundleKeyless,
-  verifyBundleWithKey,
-  verifyLegacySignature,
   type GeneratedKeyPair,
 } from '@release-actions/shared/sign';
 import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
+import { verifyImage } from '@release-actions/shared/verify';
 import { makeImage, pushImage } from '../oci/images.ts';
 import {
   buildahSandbox,
@@ -36,6 +35,7 @@ import {
   startGithubKeylessStandIns,
   type GithubKeylessStandIns,
 } from '../sign/sigstore-stand-in.ts';
+import { referenceVerifyByKey, referenceVerifyKeyless } from '../sign/reference-verifier.ts';
 import { DIST, runAction } from './runner.ts';
 
 const PASSWORD = 'correct horse battery staple';
@@ -119,13 +119,38 @@ describe('actions/build-sign dist/index.js', () => {
     assert.equal(provenance[0], `${name}:sha256-${digest.slice(7)}.att`);
     assert.equal(provenance.length, 2);
 
-    // What was stored verifies with the public key: the .sig with plain crypto, the bundle file too.
+    // What was stored verifies with the public key, in each format with its provenance; the
+    // bundle file with @sigstore/verify.
     const publicKey = loadPublicKey(key.publicKeyPem);
+    for (const signatureFormat of ['legacy', 'bundle'] as const) {
+      const verified = await verifyImage({
+        store,
+        reference: 'v1',
+        policy: {
+          trust: { kind: 'keys', keys: [key.publicKeyPem] },
+          signatureFormat,
+          requireAttestations: ['slsa-provenance'],
+          provenance: { sourceRepository: 'acme/app', sourceRef: 'refs/heads/main' },
+          expectedDigest: digest,
+        },
+      });
+      assert.deepEqual(
+        verified.signatures.map((s) => s.location),
+        [signatureFormat === 'legacy' ? `${legacy} layer 1` : referrer],
+      );
+      assert.equal(
+        verified.attestations[0]!.location.split(' ')[0],
+        provenance[signatureFormat === 'legacy' ? 0 : 1],
+      );
+    }
     const sig = await readCosignImage(store, digest, 'sig');
-    verifyLegacySignature(sig!.layers[0]!, publicKey, { digest, dockerReference: name });
+    assert.equal(
+      parseSimpleSigningPayload(sig!.layers[0]!.payload).critical.identity['docker-reference'],
+      name,
+    );
     const bundlePath = run.outputs['bundle-path']!;
     assert.equal(bundlePath, join(temp, `build-sign-${digest.slice(7, 19)}.sigstore.json`));
-    verifyBundleWithKey(parseBundle(readFileSync(bundlePath)), publicKey);
+    referenceVerifyByKey(parseBundle(readFileSync(bundlePath)), publicKey);
 
     // The summary names image, digest, tags, key fingerprint and where everything went.
     const fingerprint = keyFingerprint(publicKey);
@@ -185,6 +210,21 @@ describe('actions/build-sign dist/index.js', () => {
     assert.equal(second.outputs.provenance, '');
     assert.equal((await readCosignImage(store, pushed.digest, 'sig'))?.layers.length, 1);
     assert.match(second.summary, /already there/);
+
+    // Re-runs of the job in both formats with provenance: what is there is not stored again.
+    const stored = async () => ({
+      sig: (await readCosignImage(store, pushed.digest, 'sig'))?.layers.length,
+      att: (await readCosignImage(store, pushed.digest, 'att'))?.layers.length,
+      referrers: (await store.referrers(pushed.digest)).length,
+    });
+    for (let i = 0; i < 2; i++) {
+      const rerun = await runAction(
+        { ...inputs, 'signature-format': 'both' },
+        { env: { ...GITHUB_ENV, RUNNER_TEMP: temp } },
+      );
+      assert.equal(rerun.exitCode, 0, rerun.stdout + rerun.stderr);
+      assert.deepEqual(await stored(), { sig: 1, att: 1, referrers: 2 }, `run ${i + 3}`);
+    }
   });
 
   it('fails before any command or request on bad inputs, naming the input and the fix', async () => {
@@ -256,7 +296,15 @@ describe('actions/build-sign dist/index.js', () => {
         true,
       );
       const bundle = parseBundle(readFileSync(run.outputs['bundle-path']!));
-      verifyBundleKeyless(bundle, sigstore.trustedRoot, { subjectAlternativeName: identity, issuer });
+      referenceVerifyKeyless(bundle, sigstore.trustedRoot, { identity, issuer });
+      await verifyImage({
+        store,
+        digest: pushed.digest,
+        policy: {
+          trust: { kind: 'keyless', identity, issuer, trustedRoot: sigstore.trustedRoot },
+          requireAttestations: ['slsa-provenance'],
+        },
+      });
       assert.ok(run.summary.includes(identity), run.summary);
       assert.ok(run.summary.includes(issuer), run.summary);
       assert.equal(run.outputs.provenance!.split('\n').length, 2);

@@ -1,7 +1,8 @@
 /**
  * Signing by key in both formats with provenance against a real docker-registry (no referrers
  * API, so the fallback index is used): the bundle referrers are found through `referrers()`, have
- * cosign v3's layout, and verify with `@sigstore/verify`; tampered bundles do not.
+ * cosign v3's layout, and verify with `@sigstore/verify`; tampered bundles do not; verifyImage
+ * accepts each format; signing again with the same key stores nothing new.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -24,21 +25,22 @@ import {
   generateKeyPair,
   githubContextFromEnv,
   loadPublicKey,
+  parseSimpleSigningPayload,
   readCosignImage,
   SignError,
   signImage,
   SIGSTORE_BUNDLE_V03_MEDIA_TYPE,
   SLSA_PROVENANCE_V1,
-  verifyAttestationLayer,
-  verifyBundleWithKey,
-  verifyLegacySignature,
   type GeneratedKeyPair,
 } from '@release-actions/shared/sign';
 import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
+import { verifyImage, VerifyError } from '@release-actions/shared/verify';
 import { makeImage, pushImage, readAll } from '../oci/images.ts';
 import { withCode } from '../codes.ts';
+import { referenceVerifyByKey, refusedSignature } from './reference-verifier.ts';
 
 const signCode = (code: string) => withCode(SignError, code);
+const verifyCode = (code: string) => withCode(VerifyError, code);
 
 const context = githubContextFromEnv({
   GITHUB_SERVER_URL: 'https://github.com',
@@ -156,38 +158,106 @@ describe('key-signed bundles as OCI referrers, against docker-registry', () => {
       predicateType: COSIGN_SIGN_PREDICATE_TYPE,
       predicate: {},
     });
-    verifyBundleWithKey(provenance.bundle, publicKey);
+    referenceVerifyByKey(provenance.bundle, publicKey);
 
     // Tampered: another statement inside the signed envelope.
     const forged = structuredClone(json);
     forged.dsseEnvelope.payload = Buffer.from(
       JSON.stringify({ ...statement, subject: [{ digest: { sha256: '0'.repeat(64) } }] }),
     ).toString('base64');
-    assert.throws(() => verifier.verify(toSignedEntity(bundleFromJSON(forged))));
-    assert.throws(
-      () => verifyBundleWithKey(bundleFromJSON(forged), publicKey),
-      signCode('SIGNATURE_INVALID'),
-    );
+    assert.throws(() => verifier.verify(toSignedEntity(bundleFromJSON(forged))), refusedSignature);
     const otherKey = (await generateKeyPair('x', { scryptN: 32768 })).key.publicKey;
-    assert.throws(() => verifyBundleWithKey(signature.bundle, otherKey), signCode('SIGNATURE_INVALID'));
+    assert.throws(() => referenceVerifyByKey(signature.bundle, otherKey), refusedSignature);
 
-    // The same provenance envelope is in the .att image, and the .sig verifies with plain crypto.
+    // The same provenance envelope is in the .att image; verifyImage accepts each format on its own.
     const att = await readCosignImage(store, pushed.digest, 'att');
     assert.equal(att?.layers.length, 1);
-    const attested = verifyAttestationLayer(att!.layers[0]!, publicKey, {
-      digest: pushed.digest,
-      predicateType: SLSA_PROVENANCE_V1,
-    });
-    assert.deepEqual(attested, JSON.parse(JSON.stringify(result.provenance.statement)));
     assert.equal(
       JSON.parse(att!.layers[0]!.payload.toString()).signatures[0].sig,
       JSON.parse(provenance.bytes.toString()).dsseEnvelope.signatures[0].sig,
     );
+    for (const signatureFormat of ['legacy', 'bundle'] as const) {
+      const verified = await verifyImage({
+        store,
+        digest: pushed.digest,
+        policy: {
+          trust: { kind: 'keys', keys: [key.publicKeyPem] },
+          signatureFormat,
+          requireAttestations: ['slsa-provenance'],
+        },
+      });
+      assert.deepEqual(
+        verified.signatures.map((s) => [s.format, s.location]),
+        [
+          [
+            signatureFormat,
+            signatureFormat === 'legacy'
+              ? `${result.signature.legacy.location} layer 1`
+              : result.signature.bundle.location,
+          ],
+        ],
+      );
+      assert.deepEqual(
+        verified.attestations[0]!.statement,
+        JSON.parse(JSON.stringify(result.provenance.statement)),
+      );
+    }
     const sig = await readCosignImage(store, pushed.digest, 'sig');
-    verifyLegacySignature(sig!.layers[0]!, publicKey, {
-      digest: pushed.digest,
-      dockerReference: `${registry.host}/bundle/app`,
+    assert.equal(
+      parseSimpleSigningPayload(sig!.layers[0]!.payload).critical.identity['docker-reference'],
+      `${registry.host}/bundle/app`,
+    );
+    await assert.rejects(
+      verifyImage({
+        store,
+        digest: pushed.digest,
+        policy: {
+          trust: { kind: 'keys', keys: [(await generateKeyPair('y', { scryptN: 32768 })).publicKeyPem] },
+        },
+      }),
+      verifyCode('UNTRUSTED_KEY'),
+    );
+  });
+
+  it('signing again with the same key adds no signature layer, signature referrer or provenance', async () => {
+    const ref = { registry: registry.host, repository: 'bundle/again' };
+    const store = client.repository(ref);
+    const pushed = await pushImage(store, makeImage([512]), 'v1');
+    const sign = (created: Date) =>
+      signImage({
+        store,
+        image: ref,
+        digest: pushed.digest,
+        signer: createKeySigner(key.key),
+        format: 'both',
+        provenance: { context },
+        created,
+      });
+    const stored = async () => ({
+      sig: (await readCosignImage(store, pushed.digest, 'sig'))?.layers.length,
+      att: (await readCosignImage(store, pushed.digest, 'att'))?.layers.length,
+      referrers: (await store.referrers(pushed.digest, SIGSTORE_BUNDLE_V03_MEDIA_TYPE)).length,
     });
+    const first = await sign(new Date('2026-01-01T00:00:00Z'));
+    assert.deepEqual(await stored(), { sig: 1, att: 1, referrers: 2 });
+    const again = await sign(new Date('2026-01-02T00:00:00Z'));
+    assert.deepEqual(await stored(), { sig: 1, att: 1, referrers: 2 });
+    assert.deepEqual(
+      [
+        again.signature.legacy,
+        again.signature.bundle,
+        again.provenance?.legacy,
+        again.provenance?.bundle,
+      ].map((s) => [s?.appended, s?.location]),
+      [
+        [false, first.signature.legacy!.location],
+        [false, first.signature.bundle!.location],
+        [false, first.provenance!.legacy!.location],
+        [false, first.provenance!.bundle!.location],
+      ],
+    );
+    // The bundle returned is the one stored (build-sign writes it to bundle-path).
+    assert.ok(again.signature.bundle!.json.equals(first.signature.bundle!.json));
   });
 
   it('signs only what the format asks for', async () => {

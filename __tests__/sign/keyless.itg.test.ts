@@ -3,7 +3,8 @@
  * log), Rekor and a timestamp authority built from `@sigstore/mock` on loopback, with a real
  * docker-registry. The bundles verify with `@sigstore/verify` against a trusted root made for the
  * stand-in's keys; the legacy `.sig` layer carries cosign's certificate, chain and Rekor bundle
- * annotations, and its Rekor bundle's signed entry timestamp verifies with the log's key.
+ * annotations, and its Rekor bundle's signed entry timestamp verifies with the log's key; verifyImage
+ * accepts each format for the workflow's identity only.
  */
 import assert from 'node:assert/strict';
 import { createHash, createPublicKey, createVerify, X509Certificate } from 'node:crypto';
@@ -20,15 +21,15 @@ import {
   findBundleReferrers,
   githubContextFromClaims,
   githubOidcFromEnv,
+  parseSimpleSigningPayload,
   readCosignImage,
   SignError,
   signImage,
   SLSA_PROVENANCE_V1,
-  verifyBundleKeyless,
-  verifyLegacySignature,
   type RekorBundle,
 } from '@release-actions/shared/sign';
 import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
+import { verifyImage, VerifyError, type VerifyPolicy } from '@release-actions/shared/verify';
 import { makeImage, pushImage } from '../oci/images.ts';
 import {
   fakeJwt,
@@ -135,16 +136,13 @@ describe('keyless signing against loopback Sigstore and GitHub OIDC stand-ins', 
         extensions: { issuer: ISSUER },
       });
       assert.equal(signerInfo.identity?.subjectAlternativeName, IDENTITY);
-      verifyBundleKeyless(s.bundle, sigstore.trustedRoot, {
-        subjectAlternativeName: /^https:\/\/github\.com\/acme\/app\//,
-        issuer: ISSUER,
-      });
       assert.throws(
         () =>
-          verifyBundleKeyless(s.bundle, sigstore.trustedRoot, {
+          verifier.verify(toSignedEntity(bundle), {
             subjectAlternativeName: 'https://github.com/evil/app/x@main',
+            extensions: { issuer: ISSUER },
           }),
-        signCode('SIGNATURE_INVALID'),
+        (err: unknown) => (err as { code?: unknown }).code === 'UNTRUSTED_SIGNER_ERROR',
       );
       const json = JSON.parse(s.bytes.toString());
       assert.ok(json.verificationMaterial.certificate.rawBytes, 'v0.3 bundles carry the leaf certificate');
@@ -176,11 +174,15 @@ describe('keyless signing against loopback Sigstore and GitHub OIDC stand-ins', 
     assert.match(cert.subjectAltName ?? '', /acme\/app\/.github\/workflows\/release.yml@refs\/heads\/main/);
     assert.equal(layer.annotations[CosignAnnotation.Chain], '');
     // The signature verifies with the certificate's key, with plain Node crypto.
-    verifyLegacySignature(layer, cert.publicKey, {
-      digest: pushed.digest,
-      dockerReference: `${registry.host}/keyless/app`,
-    });
-    assert.deepEqual(verifyLegacySignature(layer, cert.publicKey).optional, { team: 'release' });
+    const plain = createVerify('sha256');
+    plain.update(layer.payload);
+    assert.ok(
+      plain.verify(cert.publicKey, Buffer.from(layer.annotations[CosignAnnotation.Signature]!, 'base64')),
+    );
+    const payload = parseSimpleSigningPayload(layer.payload);
+    assert.equal(payload.critical.identity['docker-reference'], `${registry.host}/keyless/app`);
+    assert.equal(payload.critical.image['docker-manifest-digest'], pushed.digest);
+    assert.deepEqual(payload.optional, { team: 'release' });
     // The Rekor bundle: cosign's JSON shape, a hashedrekord entry for this payload, a SET by the log's key.
     const rekor = JSON.parse(layer.annotations[CosignAnnotation.Bundle]!) as RekorBundle;
     assert.deepEqual(Object.keys(rekor), ['SignedEntryTimestamp', 'Payload']);
@@ -213,6 +215,37 @@ describe('keyless signing against loopback Sigstore and GitHub OIDC stand-ins', 
     assert.equal(provenance.predicate.runDetails.builder.id, IDENTITY);
     assert.equal(att!.layers[0]!.annotations[CosignAnnotation.PredicateType], SLSA_PROVENANCE_V1);
     assert.ok(att!.layers[0]!.annotations[CosignAnnotation.Certificate]);
+
+    // verifyImage: each format on its own, the workflow's identity (exact or by pattern), never another.
+    const trust = (identity: string | RegExp): VerifyPolicy['trust'] => ({
+      kind: 'keyless',
+      identity,
+      issuer: ISSUER,
+      trustedRoot: sigstore.trustedRoot,
+    });
+    for (const signatureFormat of ['legacy', 'bundle'] as const) {
+      for (const identity of [IDENTITY, /^https:\/\/github\.com\/acme\/app\//]) {
+        const verified = await verifyImage({
+          store,
+          digest: pushed.digest,
+          policy: { trust: trust(identity), signatureFormat, requireAttestations: ['slsa-provenance'] },
+        });
+        assert.deepEqual(
+          verified.signatures.map((s) => [s.format, s.signer.identity]),
+          [[signatureFormat, IDENTITY]],
+        );
+        assert.ok(verified.signatures[0]!.tlog, 'the Rekor entry is reported');
+        assert.equal(verified.attestations[0]!.statement.predicateType, SLSA_PROVENANCE_V1);
+      }
+      await assert.rejects(
+        verifyImage({
+          store,
+          digest: pushed.digest,
+          policy: { trust: trust('https://github.com/evil/app/x@main'), signatureFormat },
+        }),
+        withCode(VerifyError, 'IDENTITY_MISMATCH'),
+      );
+    }
   });
 
   it('without id-token: write, says to add the permission', async () => {

@@ -1,7 +1,8 @@
 /**
  * Legacy cosign signatures against a real docker-registry: the stored `.sig` image matches
  * cosign's layout byte for byte where cosign's output is deterministic, the signature verifies
- * with plain Node crypto from the public key, tampering is caught, duplicates are skipped.
+ * with plain Node crypto from the public key and through verifyImage, tampering is caught,
+ * duplicates are skipped.
  */
 import assert from 'node:assert/strict';
 import { createPublicKey, createVerify } from 'node:crypto';
@@ -15,19 +16,21 @@ import {
   createKeySigner,
   dockerReference,
   generateKeyPair,
+  keyFingerprint,
   loadPublicKey,
+  parseSimpleSigningPayload,
   readCosignImage,
-  SignError,
   signLegacy,
   simpleSigningPayload,
-  verifyLegacySignature,
   type GeneratedKeyPair,
 } from '@release-actions/shared/sign';
 import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
+import { verifyImage, VerifyError, type VerifyPolicy } from '@release-actions/shared/verify';
 import { makeImage, pushImage, readAll } from '../oci/images.ts';
 import { withCode } from '../codes.ts';
+import { writeCosignLayers } from '../verify/fixtures.ts';
 
-const signCode = (code: string) => withCode(SignError, code);
+const verifyCode = (code: string) => withCode(VerifyError, code);
 
 /** What cosign writes as the config of a signature image with these layers. */
 function expectedConfig(layerDigests: string[]): string {
@@ -60,6 +63,10 @@ describe('legacy cosign signatures against docker-registry', () => {
   });
 
   const repo = (name: string): Repository => client.repository({ registry: registry.host, repository: name });
+  const legacyPolicy = (...keys: GeneratedKeyPair[]): VerifyPolicy => ({
+    trust: { kind: 'keys', keys: keys.map((k) => k.publicKeyPem) },
+    signatureFormat: 'legacy',
+  });
 
   it('stores the signature in cosign layout, verifiable with plain Node crypto', async () => {
     const store = repo('legacy/app');
@@ -99,12 +106,15 @@ describe('legacy cosign signatures against docker-registry', () => {
     );
     assert.ok(!plainVerify(keyB.publicKeyPem, payload, sig), 'another key must not verify it');
 
-    const parsed = verifyLegacySignature(
-      { payload, annotations: manifest.layers[0].annotations },
-      loadPublicKey(keyA.publicKeyPem),
-      { digest, dockerReference: `${registry.host}/legacy/app` },
+    const verified = await verifyImage({ store, digest, policy: legacyPolicy(keyA) });
+    assert.deepEqual(
+      verified.signatures.map((s) => [s.location, s.signer.identity]),
+      [[`${store.name}:${result.tag} layer 1`, keyFingerprint(loadPublicKey(keyA.publicKeyPem))]],
     );
-    assert.equal(parsed.critical.image['docker-manifest-digest'], digest);
+    await assert.rejects(
+      verifyImage({ store, digest, policy: legacyPolicy(keyB) }),
+      verifyCode('SIGNATURE_INVALID'),
+    );
   });
 
   it('tampering with the payload or the signature breaks verification', async () => {
@@ -116,33 +126,40 @@ describe('legacy cosign signatures against docker-registry', () => {
       dockerReference: `${registry.host}/legacy/tamper`,
       signer: createKeySigner(keyA.key),
     });
-    const pub = loadPublicKey(keyA.publicKeyPem);
     const other = digestOf('another image');
     const forged = Buffer.from(result.payload.toString('utf8').replace(pushed.digest, other));
     assert.ok(!plainVerify(keyA.publicKeyPem, forged, result.signature));
-    assert.throws(
-      () => verifyLegacySignature({ payload: forged, signature: result.signature }, pub),
-      signCode('SIGNATURE_INVALID'),
-    );
-
     const sigBytes = Buffer.from(result.signature, 'base64');
     sigBytes[sigBytes.length - 1]! ^= 0x01;
     assert.ok(!plainVerify(keyA.publicKeyPem, result.payload, sigBytes.toString('base64')));
-    assert.throws(
-      () => verifyLegacySignature({ payload: result.payload, signature: sigBytes }, pub),
-      signCode('SIGNATURE_INVALID'),
-    );
     // One flipped byte anywhere in the payload.
     const flipped = Buffer.from(result.payload);
     flipped[10]! ^= 0x20;
     assert.ok(!plainVerify(keyA.publicKeyPem, flipped, result.signature));
-    // A genuine signature for another digest is refused when a digest is expected.
-    assert.throws(
-      () =>
-        verifyLegacySignature({ payload: result.payload, signature: result.signature }, pub, {
-          digest: other,
-        }),
-      signCode('PAYLOAD_INVALID'),
+
+    // Stored so, each is refused by verifyImage.
+    const layer = (await readCosignImage(store, pushed.digest, 'sig'))!.layers[0]!;
+    const annotated = (signature: string) => ({
+      ...layer.annotations,
+      [CosignAnnotation.Signature]: signature,
+    });
+    for (const tampered of [
+      { ...layer, payload: forged },
+      { ...layer, payload: flipped },
+      { ...layer, annotations: annotated(sigBytes.toString('base64')) },
+    ]) {
+      await writeCosignLayers(store, pushed.digest, 'sig', [tampered]);
+      await assert.rejects(
+        verifyImage({ store, digest: pushed.digest, policy: legacyPolicy(keyA) }),
+        verifyCode('SIGNATURE_INVALID'),
+      );
+    }
+    // A genuine signature of another image, copied over: DIGEST_MISMATCH.
+    const victim = await pushImage(store, makeImage([65]));
+    await writeCosignLayers(store, victim.digest, 'sig', [layer]);
+    await assert.rejects(
+      verifyImage({ store, digest: victim.digest, policy: legacyPolicy(keyA) }),
+      verifyCode('DIGEST_MISMATCH'),
     );
   });
 
@@ -186,11 +203,17 @@ describe('legacy cosign signatures against docker-registry', () => {
       stored.layers.map((l) => l.descriptor.digest),
     );
     assert.equal(config.history.length, 3);
-    assert.ok(verifyLegacySignature(stored.layers[0]!, loadPublicKey(keyA.publicKeyPem)));
-    assert.ok(verifyLegacySignature(stored.layers[1]!, loadPublicKey(keyB.publicKeyPem)));
-    assert.deepEqual(verifyLegacySignature(stored.layers[2]!, loadPublicKey(keyA.publicKeyPem)).optional, {
-      env: 'prod',
-    });
+    const fingerprint = (k: GeneratedKeyPair) => keyFingerprint(loadPublicKey(k.publicKeyPem));
+    const verified = await verifyImage({ store, digest: pushed.digest, policy: legacyPolicy(keyA, keyB) });
+    assert.deepEqual(
+      verified.signatures.map((s) => [s.location, s.signer.identity]),
+      [
+        [`${store.name}:${stored.tag} layer 1`, fingerprint(keyA)],
+        [`${store.name}:${stored.tag} layer 2`, fingerprint(keyB)],
+        [`${store.name}:${stored.tag} layer 3`, fingerprint(keyA)],
+      ],
+    );
+    assert.deepEqual(parseSimpleSigningPayload(stored.layers[2]!.payload).optional, { env: 'prod' });
 
     // An exact duplicate layer (same bytes and annotations) is never appended twice.
     const exact = await appendCosignLayer(store, pushed.digest, 'sig', stored.layers[1]!);

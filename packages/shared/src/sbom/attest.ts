@@ -11,15 +11,9 @@ import { silentLogger, type Logger } from '../logger.ts';
 import type { ImageStore } from '../oci/store.ts';
 import type { Descriptor } from '../oci/types.ts';
 import {
-  appendCosignLayer,
-  attestationLayerFromBundle,
-  attestBundle,
-  CosignAnnotation,
-  exactDuplicate,
-  IN_TOTO_PAYLOAD_TYPE,
+  attachAttestation,
   imageSubject,
   makeStatement,
-  serializeStatement,
   subjectDescriptor,
   type ImageSigner,
   type SignatureFormat,
@@ -54,55 +48,45 @@ export interface SbomAttestation {
   format: SbomFormat;
   predicateType: string;
   /** `registry/repo:sha256-<hex>.att` when stored as a legacy layer. */
-  legacy?: { location: string; descriptor: Descriptor };
+  legacy?: { location: string; descriptor: Descriptor; appended?: boolean };
   /** `registry/repo@sha256:…` of the referrer manifest when stored as a bundle. */
-  bundle?: { location: string; descriptor: Descriptor };
+  bundle?: { location: string; descriptor: Descriptor; appended?: boolean };
 }
 
 /**
- * Attests each SBOM document on `digest`. A re-run replaces the earlier `.att` layer of the same
- * predicate type (cosign's `attest --replace`) instead of piling up stale SBOMs; bundle referrers
- * are content-addressed, so a new one is added beside the old.
+ * Attests each SBOM document on `digest` through `attachAttestation` (sign/attach.ts). A re-run
+ * replaces the earlier `.att` layer of the same predicate type (cosign's `attest --replace`)
+ * instead of piling up stale SBOMs; bundle referrers are content-addressed, so a new one is added
+ * beside the old. The same document attested again by the same signer adds nothing.
  */
 export async function attestSbom(options: AttestSbomOptions): Promise<SbomAttestation[]> {
   const logger = options.logger ?? silentLogger;
-  const { store, digest, signer } = options;
-  const legacy = options.format === 'both' || options.format === 'legacy';
-  const bundled = options.format === 'both' || options.format === 'bundle';
+  const { store, digest, signer, name } = options;
   const subject = await subjectDescriptor(store, digest);
   const results: SbomAttestation[] = [];
   for (const { format, document } of options.documents) {
     const predicateType = SBOM_PREDICATE_TYPES[format];
-    const statement = makeStatement([imageSubject(digest, options.name)], predicateType, document);
-    const bundle = await signer.signDsse(serializeStatement(statement), IN_TOTO_PAYLOAD_TYPE);
+    const attached = await attachAttestation({
+      store,
+      name,
+      subject,
+      signer,
+      statement: makeStatement([imageSubject(digest, name)], predicateType, document),
+      format: options.format,
+      replace: true,
+      ...(options.created && { created: options.created }),
+    });
     const result: SbomAttestation = { format, predicateType };
-    if (legacy) {
-      const att = await appendCosignLayer(
-        store,
-        digest,
-        'att',
-        attestationLayerFromBundle(bundle, predicateType),
-        exactDuplicate,
-        { remove: (l) => l.annotations[CosignAnnotation.PredicateType] === predicateType },
-      );
-      result.legacy = { location: `${options.name}:${att.tag}`, descriptor: att.descriptor };
-      logger.info(`${format} attestation stored in ${options.name}:${att.tag}`);
+    if (attached.legacy) {
+      const { location, descriptor, appended } = attached.legacy;
+      result.legacy = { location, descriptor, ...(appended !== undefined && { appended }) };
+      logger.info(`${format} attestation ${appended === false ? 'already stored' : 'stored'} in ${location}`);
     }
-    if (bundled) {
-      const pushed = await attestBundle({
-        store,
-        subject,
-        signer,
-        statement,
-        bundle,
-        ...(options.created && { created: options.created }),
-      });
-      result.bundle = {
-        location: `${options.name}@${pushed.referrer.digest}`,
-        descriptor: pushed.referrer,
-      };
+    if (attached.bundle) {
+      const { location, descriptor, appended } = attached.bundle;
+      result.bundle = { location, descriptor, ...(appended !== undefined && { appended }) };
       logger.info(
-        `${format} attestation bundle stored as referrer ${options.name}@${pushed.referrer.digest}`,
+        `${format} attestation bundle ${appended === false ? 'already stored' : 'stored'} as referrer ${location}`,
       );
     }
     results.push(result);

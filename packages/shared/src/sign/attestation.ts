@@ -4,30 +4,18 @@
  * `application/vnd.dsse.envelope.v1+json`, a `predicateType` annotation and an empty
  * `dev.cosignproject.cosign/signature` (the signature is inside the envelope), plus the
  * certificate and Rekor annotations when keyless. The same signed bundle can also be pushed as an
- * OCI 1.1 referrer (bundle.ts), as cosign v3 does.
+ * OCI 1.1 referrer (bundle.ts), as cosign v3 does; attach.ts stores them.
  */
-import type { KeyObject } from 'node:crypto';
 import type { Bundle } from '@sigstore/bundle';
 import { parseDigest } from '../oci/digest.ts';
-import type { ImageStore } from '../oci/store.ts';
 import { SignError } from './errors.ts';
+import { envelopeFromBundle, serializeEnvelope } from './dsse.ts';
 import {
-  envelopeFromBundle,
-  IN_TOTO_PAYLOAD_TYPE,
-  parseEnvelope,
-  serializeEnvelope,
-  verifyEnvelope,
-} from './dsse.ts';
-import {
-  appendCosignLayer,
   CosignAnnotation,
   DSSE_ENVELOPE_MEDIA_TYPE,
-  exactDuplicate,
   verificationAnnotations,
-  type AppendResult,
   type CosignLayer,
 } from './legacy.ts';
-import type { ImageSigner } from './signer.ts';
 
 export const IN_TOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
 
@@ -112,60 +100,4 @@ export function attestationLayerFromBundle(bundle: Bundle, predicateType: string
       [CosignAnnotation.Signature]: '',
     },
   };
-}
-
-export interface AttestOptions {
-  store: ImageStore;
-  digest: string;
-  signer: ImageSigner;
-  statement: Statement;
-  /** Drop existing layers with the same predicate type first (cosign's `attest --replace`). */
-  replace?: boolean;
-}
-
-export interface AttestResult extends AppendResult {
-  /** The DSSE bundle (v0.3); bundle.ts pushes it as a referrer. */
-  bundle: Bundle;
-}
-
-/** Signs a statement about `digest` and appends it to `sha256-<hex>.att`, as `cosign attest` does. */
-export async function attestLegacy(options: AttestOptions): Promise<AttestResult> {
-  if (!statementCovers(options.statement, options.digest))
-    throw new SignError('PAYLOAD_INVALID', `the statement's subjects do not include ${options.digest}`);
-  const bundle = await options.signer.signDsse(serializeStatement(options.statement), IN_TOTO_PAYLOAD_TYPE);
-  const predicateType = options.statement.predicateType;
-  const layer = attestationLayerFromBundle(bundle, predicateType);
-  const result = await appendCosignLayer(options.store, options.digest, 'att', layer, exactDuplicate, {
-    ...(options.replace && {
-      remove: (l) => l.annotations[CosignAnnotation.PredicateType] === predicateType,
-    }),
-  });
-  return { ...result, bundle };
-}
-
-/**
- * Verifies one `.att` layer with a public key: the envelope's signature over its PAE, an in-toto
- * payload type, and (when given) that the statement covers `digest`. Returns the statement.
- */
-export function verifyAttestationLayer(
-  layer: Pick<CosignLayer, 'payload' | 'annotations'>,
-  publicKey: KeyObject,
-  expected: { digest?: string; predicateType?: string } = {},
-): Statement {
-  const envelope = parseEnvelope(layer.payload);
-  const payload = verifyEnvelope(envelope, publicKey);
-  if (envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE)
-    throw new SignError(
-      'PAYLOAD_INVALID',
-      `the envelope's payload type is ${envelope.payloadType}, not ${IN_TOTO_PAYLOAD_TYPE}`,
-    );
-  const statement = parseStatement(payload);
-  if (expected.digest !== undefined && !statementCovers(statement, expected.digest))
-    throw new SignError('PAYLOAD_INVALID', `the attestation is not about ${expected.digest}`);
-  if (expected.predicateType !== undefined && statement.predicateType !== expected.predicateType)
-    throw new SignError(
-      'PAYLOAD_INVALID',
-      `the attestation's predicate type is ${statement.predicateType}, not ${expected.predicateType}`,
-    );
-  return statement;
 }

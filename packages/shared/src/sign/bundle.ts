@@ -19,15 +19,15 @@
  * keeps the `sha256-<hex>` fallback index for registries without the referrers API.
  */
 import { bundleFromJSON, bundleToJSON, type Bundle } from '@sigstore/bundle';
+import { readBlob } from '../oci/blob.ts';
 import { digestOf, parseDigest } from '../oci/digest.ts';
+import { OciError } from '../oci/errors.ts';
 import type { ImageStore } from '../oci/store.ts';
 import { EMPTY_JSON, EMPTY_JSON_DIGEST, MediaType, type Descriptor } from '../oci/types.ts';
 import { errorMessage } from '../errors.ts';
-import { imageSubject, makeStatement, serializeStatement, type Statement } from './attestation.ts';
-import { IN_TOTO_PAYLOAD_TYPE } from './dsse.ts';
+import { imageSubject, makeStatement, type Statement } from './attestation.ts';
 import { SignError } from './errors.ts';
 import { goJson, GoMap } from './go-json.ts';
-import type { ImageSigner } from './signer.ts';
 
 export const SIGSTORE_BUNDLE_V03_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
 /** The predicate type of cosign v3's image signature statement. */
@@ -165,7 +165,8 @@ export interface StoredBundle {
 
 /**
  * The bundles stored as referrers of `digest` (optionally only those of one predicate type),
- * each with its JSON. Verify them before trusting anything they say.
+ * each with its JSON; referrers that hold no readable bundle are left out. Nothing here is
+ * verified: verifyImage (verify/) is the verifier.
  */
 export async function findBundleReferrers(
   store: ImageStore,
@@ -179,56 +180,22 @@ export async function findBundleReferrers(
     const predicateType = manifest.annotations?.[BundleAnnotation.PredicateType];
     if (options.predicateType !== undefined && predicateType !== options.predicateType) continue;
     const layer = manifest.layers.find((l) => l.mediaType === SIGSTORE_BUNDLE_V03_MEDIA_TYPE);
-    if (!layer || layer.size > 16 * 1024 * 1024) continue;
-    const chunks: Buffer[] = [];
-    for await (const chunk of await store.getBlob(layer)) chunks.push(chunk as Buffer);
-    const bytes = Buffer.concat(chunks);
-    out.push({ descriptor, predicateType, bundle: parseBundle(bytes), bytes });
+    if (!layer) continue;
+    let bytes: Buffer;
+    try {
+      bytes = await readBlob(store, layer, { what: 'bundle layer' });
+    } catch (err) {
+      // A bundle over 16 MiB is left out unread, as an unreadable one is.
+      if (err instanceof OciError && err.code === 'BLOB_TOO_LARGE') continue;
+      throw err;
+    }
+    let bundle: Bundle;
+    try {
+      bundle = parseBundle(bytes);
+    } catch {
+      continue;
+    }
+    out.push({ descriptor, predicateType, bundle, bytes });
   }
   return out;
-}
-
-export interface BundleSignResult {
-  /** The referrer manifest pushed. */
-  referrer: Descriptor;
-  bundle: Bundle;
-  statement: Statement;
-}
-
-/** Signs an in-toto statement about `subject` into a DSSE bundle and pushes it as a referrer. */
-export async function attestBundle(options: {
-  store: ImageStore;
-  subject: Descriptor;
-  signer: ImageSigner;
-  statement: Statement;
-  /** An already signed bundle of this statement (to push the same signature as `.att` and referrer). */
-  bundle?: Bundle;
-  created?: Date;
-}): Promise<BundleSignResult> {
-  const bundle =
-    options.bundle ??
-    (await options.signer.signDsse(serializeStatement(options.statement), IN_TOTO_PAYLOAD_TYPE));
-  const referrer = await pushBundleReferrer(options.store, options.subject, bundle, {
-    predicateType: options.statement.predicateType,
-    ...(options.created && { created: options.created }),
-  });
-  return { referrer, bundle, statement: options.statement };
-}
-
-/** Signs `digest` as `cosign sign --new-bundle-format` does (the sign/v1 statement) and pushes the bundle as a referrer. */
-export async function signBundle(options: {
-  store: ImageStore;
-  digest: string;
-  signer: ImageSigner;
-  annotations?: Record<string, string>;
-  created?: Date;
-}): Promise<BundleSignResult> {
-  const subject = await subjectDescriptor(options.store, options.digest);
-  return attestBundle({
-    store: options.store,
-    subject,
-    signer: options.signer,
-    statement: cosignSignStatement(options.digest, options.annotations),
-    ...(options.created && { created: options.created }),
-  });
 }

@@ -9,11 +9,9 @@
  * `{"payload":"<b64>","payloadType":"…","signatures":[{"sig":"<b64>","keyid":"…"}]}` (an empty
  * keyid is left out).
  */
-import type { KeyObject } from 'node:crypto';
 import type { Bundle } from '@sigstore/bundle';
 import { SignError } from './errors.ts';
 import { goJson } from './go-json.ts';
-import { keyHint, signBytes, verifyBytes, type SigningKey } from './keys.ts';
 
 /** The payload type of in-toto statements. */
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
@@ -39,21 +37,6 @@ export function preAuthEncoding(payloadType: string, payload: Uint8Array): Buffe
     Buffer.from(` ${payload.length} `, 'utf8'),
     Buffer.from(payload),
   ]);
-}
-
-/** An envelope over `payload`, signed with a key (ECDSA P-256/SHA-256 over the PAE). */
-export function signEnvelope(
-  payload: Uint8Array,
-  payloadType: string,
-  key: SigningKey,
-  keyid: string = keyHint(key.publicKey),
-): DsseEnvelope {
-  const sig = signBytes(key, preAuthEncoding(payloadType, payload)).toString('base64');
-  return {
-    payload: Buffer.from(payload).toString('base64'),
-    payloadType,
-    signatures: [{ sig, ...(keyid && { keyid }) }],
-  };
 }
 
 /** The envelope's JSON as cosign writes it into an `.att` layer. */
@@ -90,21 +73,6 @@ export function parseEnvelope(bytes: Uint8Array): DsseEnvelope {
     return { sig: s.sig, ...(typeof s.keyid === 'string' && s.keyid !== '' && { keyid: s.keyid }) };
   });
   return { payload: e.payload, payloadType: e.payloadType, signatures };
-}
-
-/**
- * Verifies an envelope with a public key: some signature must verify over the PAE of the payload
- * and its type. Returns the payload bytes; throws SIGNATURE_INVALID otherwise.
- */
-export function verifyEnvelope(envelope: DsseEnvelope, publicKey: KeyObject): Buffer {
-  const payload = Buffer.from(envelope.payload, 'base64');
-  const pae = preAuthEncoding(envelope.payloadType, payload);
-  if (!envelope.signatures.some((s) => verifyBytes(publicKey, pae, Buffer.from(s.sig, 'base64'))))
-    throw new SignError(
-      'SIGNATURE_INVALID',
-      'no signature of the DSSE envelope verifies with the public key',
-    );
-  return payload;
 }
 
 /** The envelope of a DSSE bundle, in our JSON shape. */

@@ -10,16 +10,17 @@
  *
  * Formats, as cosign names them: `legacy` = the `sha256-<hex>.sig` tag (and `.att` for provenance);
  * `bundle` = Sigstore bundle v0.3 referrers (cosign v3's default); `both` = each of them. With
- * `both`, provenance is signed once and the same signed envelope is stored both ways.
+ * `both`, provenance is signed once and the same signed envelope is stored both ways. Signing
+ * again with the same signer adds nothing: the legacy signature by cosign's duplicate rule, the
+ * signature bundle and the provenance by attachAttestation's (attach.ts).
  */
 import type { Bundle } from '@sigstore/bundle';
 import { silentLogger, type Logger } from '../logger.ts';
 import type { ImageStore } from '../oci/store.ts';
-import type { Descriptor } from '../oci/types.ts';
-import { attestationLayerFromBundle, serializeStatement, type Statement } from './attestation.ts';
-import { attestBundle, serializeBundle, signBundle, subjectDescriptor } from './bundle.ts';
-import { IN_TOTO_PAYLOAD_TYPE } from './dsse.ts';
-import { appendCosignLayer, exactDuplicate, signLegacy } from './legacy.ts';
+import { attachAttestation, type StoredSignature } from './attach.ts';
+import type { Statement } from './attestation.ts';
+import { cosignSignStatement, subjectDescriptor } from './bundle.ts';
+import { signLegacy } from './legacy.ts';
 import { provenanceStatement, type GitHubBuildContext, type ProvenanceOptions } from './provenance.ts';
 import type { ImageSigner, SignerIdentity } from './signer.ts';
 import { dockerReference } from './simple-signing.ts';
@@ -50,15 +51,6 @@ export interface SignImageOptions {
   /** Overrides `org.opencontainers.image.created` of bundle referrers (default now). */
   created?: Date;
   logger?: Logger;
-}
-
-export interface StoredSignature {
-  /** `legacy`: where the `.sig`/`.att` tag points; `bundle`: the referrer manifest. */
-  descriptor: Descriptor;
-  /** `registry/repository:tag` or `registry/repository@digest`. */
-  location: string;
-  /** False when an equivalent legacy signature was already there. */
-  appended?: boolean;
 }
 
 export interface SignImageResult {
@@ -103,52 +95,43 @@ export async function signImage(options: SignImageOptions): Promise<SignImageRes
     logger.info(`${sig.appended ? 'Signed' : 'Already signed'}: ${name}:${sig.tag}`);
   }
   if (bundled) {
-    const signed = await signBundle({
+    const signed = await attachAttestation({
       store,
-      digest,
+      name,
+      subject,
       signer,
+      statement: cosignSignStatement(digest, options.annotations),
+      format: 'bundle',
       created,
-      ...(options.annotations && { annotations: options.annotations }),
     });
-    result.signature.bundle = {
-      descriptor: signed.referrer,
-      location: `${name}@${signed.referrer.digest}`,
-      bundle: signed.bundle,
-      json: serializeBundle(signed.bundle),
-    };
-    logger.info(`Signature bundle stored as referrer ${name}@${signed.referrer.digest}`);
+    result.signature.bundle = signed.bundle!;
+    logger.info(
+      `${signed.bundle!.appended ? 'Signature bundle stored as referrer' : 'Already signed (bundle)'}: ${signed.bundle!.location}`,
+    );
   }
 
   if (options.provenance) {
     const { context, ...timing } = options.provenance;
     const statement: Statement = provenanceStatement({ name, digest }, context, timing);
-    const bundle = await signer.signDsse(serializeStatement(statement), IN_TOTO_PAYLOAD_TYPE);
-    result.provenance = { statement };
-    if (legacy) {
-      const att = await appendCosignLayer(
-        store,
-        digest,
-        'att',
-        attestationLayerFromBundle(bundle, statement.predicateType),
-        exactDuplicate,
-      );
-      result.provenance.legacy = {
-        descriptor: att.descriptor,
-        location: `${name}:${att.tag}`,
-        appended: att.appended,
-      };
-      logger.info(`Provenance attached: ${name}:${att.tag}`);
-    }
-    if (bundled) {
-      const pushed = await attestBundle({ store, subject, signer, statement, bundle, created });
-      result.provenance.bundle = {
-        descriptor: pushed.referrer,
-        location: `${name}@${pushed.referrer.digest}`,
-        bundle,
-        json: serializeBundle(bundle),
-      };
-      logger.info(`Provenance bundle stored as referrer ${name}@${pushed.referrer.digest}`);
-    }
+    const attached = await attachAttestation({
+      store,
+      name,
+      subject,
+      signer,
+      statement,
+      format: options.format,
+      created,
+    });
+    result.provenance = {
+      statement,
+      ...(attached.legacy && { legacy: attached.legacy }),
+      ...(attached.bundle && { bundle: attached.bundle }),
+    };
+    for (const stored of [attached.legacy, attached.bundle])
+      if (stored)
+        logger.info(
+          `${stored.appended ? 'Provenance attached' : 'Provenance already attached'}: ${stored.location}`,
+        );
   }
   result.identity = signer.identity();
   return result;

@@ -1,7 +1,8 @@
 /**
  * The signing core (`@release-actions/shared/sign`): cosign-compatible keys, legacy signatures
  * and attestations, DSSE, SLSA provenance, and Sigstore bundles (key-based or keyless through
- * sigstore-js) pushed as OCI 1.1 referrers. See docs/signing.md.
+ * sigstore-js) pushed as OCI 1.1 referrers, attached one way (attach.ts). Verifying is
+ * `verifyImage` (`@release-actions/shared/verify`). See docs/signing.md.
  */
 export * from './errors.ts';
 export * from './keys.ts';
@@ -16,5 +17,5 @@ export * from './provenance.ts';
 export * from './bundle.ts';
 export * from './oidc.ts';
 export * from './keyless.ts';
-export * from './verify.ts';
+export * from './attach.ts';
 export * from './image.ts';

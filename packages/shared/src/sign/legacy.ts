@@ -17,9 +17,9 @@
  * skipped. The read-modify-write of the tag is not atomic at the registry, as with cosign itself:
  * two signers racing on one digest can lose one signature, so sign each digest from one job.
  */
-import type { Readable } from 'node:stream';
 import type { KeyObject } from 'node:crypto';
 import type { Bundle, TransparencyLogEntry } from '@sigstore/bundle';
+import { readBlob } from '../oci/blob.ts';
 import { digestOf } from '../oci/digest.ts';
 import { cosignTag } from '../oci/copy.ts';
 import { OciError } from '../oci/errors.ts';
@@ -29,11 +29,7 @@ import { SignError } from './errors.ts';
 import { goJson, GoMap } from './go-json.ts';
 import { encodePem, verifyBytes } from './keys.ts';
 import type { ImageSigner } from './signer.ts';
-import {
-  parseSimpleSigningPayload,
-  simpleSigningPayload,
-  type SimpleSigningPayload,
-} from './simple-signing.ts';
+import { simpleSigningPayload } from './simple-signing.ts';
 
 export const COSIGN_SIMPLE_SIGNING_MEDIA_TYPE = 'application/vnd.dev.cosign.simplesigning.v1+json';
 export const DSSE_ENVELOPE_MEDIA_TYPE = 'application/vnd.dsse.envelope.v1+json';
@@ -209,18 +205,6 @@ export function cosignImage(
   return { manifest, config, layers: [...layers] };
 }
 
-async function readBlob(store: ImageStore, descriptor: Descriptor, limit: number): Promise<Buffer> {
-  if (descriptor.size > limit)
-    throw new SignError(
-      'PAYLOAD_INVALID',
-      `layer ${descriptor.digest} is ${descriptor.size} bytes; at most ${limit} are read`,
-    );
-  const stream: Readable = await store.getBlob(descriptor);
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
 export interface StoredCosignImage {
   tag: string;
   /** The tag's manifest descriptor. */
@@ -254,16 +238,16 @@ export async function readCosignImage(
   const manifest = data.manifest;
   let created = ZERO_TIME;
   try {
-    const config = JSON.parse((await readBlob(store, manifest.config, 1024 * 1024)).toString('utf8')) as {
-      created?: unknown;
-    };
+    const bytes = await readBlob(store, manifest.config, { maxBytes: 1024 * 1024, what: 'config' });
+    const config = JSON.parse(bytes.toString('utf8')) as { created?: unknown };
     if (typeof config.created === 'string') created = config.created;
   } catch {
     // A config we cannot read is rewritten in cosign's form.
   }
   const layers = [];
   for (const layer of manifest.layers) {
-    const payload = await readBlob(store, layer, MAX_LAYER_BYTES);
+    // An oversized layer fails the read with OciError BLOB_TOO_LARGE, unread.
+    const payload = await readBlob(store, layer, { maxBytes: MAX_LAYER_BYTES, what: `${suffix} layer` });
     layers.push({
       descriptor: layer,
       mediaType: layer.mediaType,
@@ -331,7 +315,10 @@ export interface AppendResult {
 /**
  * Adds `layer` to the `sha256-<hex>.<suffix>` image of `subjectDigest` in `store`, creating the
  * image when there is none; `remove` drops matching existing layers first (cosign's `--replace`).
- * Uploads the payload and config blobs first and moves the tag last.
+ * A layer `isDuplicate` finds among those kept is not added again (the image is only rewritten
+ * when `remove` dropped something). Uploads the payload and config blobs first and moves the tag
+ * last. `current` passes the image as already read with {@link readCosignImage}, to spare reading
+ * it again.
  */
 export async function appendCosignLayer(
   store: ImageStore,
@@ -339,63 +326,69 @@ export async function appendCosignLayer(
   suffix: 'sig' | 'att',
   layer: CosignLayer,
   isDuplicate: DuplicateCheck = exactDuplicate,
-  options: { remove?: (existing: CosignLayer) => boolean } = {},
+  options: {
+    remove?: (existing: CosignLayer) => boolean;
+    current?: { image: StoredCosignImage | undefined };
+  } = {},
 ): Promise<AppendResult> {
-  const stored = await readCosignImage(store, subjectDigest, suffix);
+  const stored = options.current
+    ? options.current.image
+    : await readCosignImage(store, subjectDigest, suffix);
   const tag = cosignTag(subjectDigest, suffix);
-  const removed = stored && options.remove ? stored.layers.filter((l) => options.remove!(l)).length : 0;
-  const existing =
-    stored && removed > 0 ? { ...stored, layers: stored.layers.filter((l) => !options.remove!(l)) } : stored;
-  const found = existing?.layers.find((l) => isDuplicate(l, layer));
-  if (existing && found && removed === 0) {
+  const remove = options.remove;
+  const kept = stored ? (remove ? stored.layers.filter((l) => !remove(l)) : stored.layers) : [];
+  const removed = stored ? stored.layers.length - kept.length : 0;
+  const found = kept.find((l) => isDuplicate(l, layer));
+  if (stored && found && removed === 0) {
     return {
       tag,
-      descriptor: existing.descriptor,
+      descriptor: stored.descriptor,
       appended: false,
       layer: found.descriptor,
-      layerCount: existing.layers.length,
+      layerCount: stored.layers.length,
     };
   }
-  const layers = existing?.layers.map((l) => l.descriptor) ?? [];
-  if (layers.length + 1 > MAX_COSIGN_LAYERS) {
-    throw new SignError(
-      'TOO_MANY_LAYERS',
-      `${store.name}:${tag} already holds ${layers.length} layers; cosign refuses more than ${MAX_COSIGN_LAYERS}`,
-    );
+  const layers = kept.map((l) => l.descriptor);
+  const descriptor = found?.descriptor ?? descriptorOf(layer.payload, layer.mediaType, layer.annotations);
+  if (!found) {
+    if (layers.length + 1 > MAX_COSIGN_LAYERS) {
+      throw new SignError(
+        'TOO_MANY_LAYERS',
+        `${store.name}:${tag} already holds ${layers.length} layers; cosign refuses more than ${MAX_COSIGN_LAYERS}`,
+      );
+    }
+    layers.push(descriptor);
   }
-  const descriptor = descriptorOf(layer.payload, layer.mediaType, layer.annotations);
-  layers.push(descriptor);
   const image = cosignImage(layers, {
-    ...(existing && {
-      manifestMediaType: existing.manifestMediaType,
-      configMediaType: existing.configMediaType,
-      created: existing.created,
+    ...(stored && {
+      manifestMediaType: stored.manifestMediaType,
+      configMediaType: stored.configMediaType,
+      created: stored.created,
     }),
   });
-  const configDescriptor = descriptorOf(image.config, existing?.configMediaType ?? MediaType.OciConfig);
-  for (const [d, bytes] of [
-    [descriptor, layer.payload],
-    [configDescriptor, image.config],
-  ] as const) {
+  const configDescriptor = descriptorOf(image.config, stored?.configMediaType ?? MediaType.OciConfig);
+  const uploads: Array<readonly [Descriptor, Buffer]> = [[configDescriptor, image.config]];
+  if (!found) uploads.unshift([descriptor, layer.payload]);
+  for (const [d, bytes] of uploads) {
     if (!(await store.hasBlob(d.digest)))
       await store.putBlob({ mediaType: d.mediaType, digest: d.digest, size: d.size }, bytes);
   }
   const manifestDescriptor = await store.putManifest(
     image.manifest,
-    existing?.manifestMediaType ?? MediaType.OciManifest,
+    stored?.manifestMediaType ?? MediaType.OciManifest,
     tag,
   );
   return {
     tag,
     descriptor: manifestDescriptor,
-    appended: true,
+    appended: !found,
     layer: descriptor,
     layerCount: layers.length,
   };
 }
 
 // ---------------------------------------------------------------------------------------------
-// Signing and verifying
+// Signing
 
 export interface LegacySignOptions {
   /** The image's repository. */
@@ -437,44 +430,4 @@ export async function signLegacy(options: LegacySignOptions): Promise<LegacySign
     sameSignerDuplicate(options.signer.publicKey),
   );
   return { ...result, payload, signature: layer.annotations[CosignAnnotation.Signature]!, bundle };
-}
-
-export interface LegacyVerifyOptions {
-  /** The digest the signature must be for. */
-  digest?: string;
-  /** The docker-reference the payload must name (exactly). */
-  dockerReference?: string;
-}
-
-/**
- * Verifies one `.sig` layer with a public key using plain Node crypto: the signature annotation
- * over the exact payload bytes (ECDSA/SHA-256, DER), then what the payload says. Returns the
- * parsed payload; throws SIGNATURE_INVALID or PAYLOAD_INVALID.
- */
-export function verifyLegacySignature(
-  layer:
-    Pick<CosignLayer, 'payload' | 'annotations'> | { payload: Uint8Array; signature: string | Uint8Array },
-  publicKey: KeyObject,
-  expected: LegacyVerifyOptions = {},
-): SimpleSigningPayload {
-  const raw = 'signature' in layer ? layer.signature : layer.annotations[CosignAnnotation.Signature];
-  if (raw === undefined || raw.length === 0)
-    throw new SignError('SIGNATURE_INVALID', `the layer has no ${CosignAnnotation.Signature} annotation`);
-  const signature = typeof raw === 'string' ? Buffer.from(raw, 'base64') : raw;
-  if (!verifyBytes(publicKey, layer.payload, signature))
-    throw new SignError(
-      'SIGNATURE_INVALID',
-      'the signature does not verify with the public key over this payload',
-    );
-  const payload = parseSimpleSigningPayload(layer.payload);
-  const digest = payload.critical.image['docker-manifest-digest'];
-  if (expected.digest !== undefined && digest !== expected.digest)
-    throw new SignError('PAYLOAD_INVALID', `the signature is for ${digest}, not ${expected.digest}`);
-  const reference = payload.critical.identity['docker-reference'];
-  if (expected.dockerReference !== undefined && reference !== expected.dockerReference)
-    throw new SignError(
-      'PAYLOAD_INVALID',
-      `the signature names ${reference}, not ${expected.dockerReference}`,
-    );
-  return payload;
 }

@@ -150,6 +150,19 @@ describe('sbom getInputs', () => {
     });
   }
 
+  it('refuses an output-dir that is a file, or under one, and takes one that does not exist yet', () => {
+    const file = join(dir, 'not-a-dir');
+    writeFileSync(file, 'x');
+    const asFile = problems({ image: 'a.io/b:c', 'output-dir': file }).find((p) => p.input === 'output-dir');
+    assert.match(asFile!.message, /is a file: give a directory for the SBOM files/);
+    const under = problems({ image: 'a.io/b:c', 'output-dir': join(file, 'sboms') }).find(
+      (p) => p.input === 'output-dir',
+    );
+    assert.match(under!.message, /cannot be created: .*not-a-dir is a file/);
+    setInputs({ image: 'a.io/b:c', 'output-dir': join(dir, 'new', 'sboms'), scan: 'false' });
+    assert.equal(getInputs({})['output-dir'], join(dir, 'new', 'sboms'));
+  });
+
   it('names each bad allowlist line', () => {
     const file = join(dir, 'bad-allow.yml');
     writeFileSync(file, 'ignore:\n  - id: CVE-1\n    expires: 2099-01-01\n');

@@ -4,7 +4,7 @@
  * moment they are read.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import * as core from '@actions/core';
 import { errorMessage } from '@release-actions/shared';
 import {
@@ -14,8 +14,8 @@ import {
   parseInteger,
   parseList,
 } from '@release-actions/shared/github';
-import { parseReference, type ImageReference } from '@release-actions/shared/oci';
-import { parsePlatform, type SbomFormat } from '@release-actions/shared/sbom';
+import { parsePlatform, parseReference, type ImageReference } from '@release-actions/shared/oci';
+import type { SbomFormat } from '@release-actions/shared/sbom';
 import { FAIL_ON_CHOICES, parseAllowlist, type Allowlist, type FailOn } from '@release-actions/shared/scan';
 import {
   parseSignatureFormat,
@@ -106,7 +106,9 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
     image,
     path,
     format: format === 'both' ? ['spdx-json', 'cyclonedx-json'] : [format],
-    'output-dir': raw('output-dir') ? resolve(raw('output-dir')) : '',
+    'output-dir': raw('output-dir')
+      ? check.field('output-dir', () => outputDirectory(raw('output-dir')), '')
+      : '',
     'upload-artifact': flag('upload-artifact', true),
     'artifact-name': raw('artifact-name')
       ? check.field('artifact-name', () => artifactName(raw('artifact-name')), '')
@@ -173,6 +175,26 @@ function directory(path: string): string {
   }
   if (!isDir) throw new Error(`"${path}" is not a directory`);
   return full;
+}
+
+/** A directory to write into: an existing one, or one that can be made (its nearest existing ancestor is a directory). */
+function outputDirectory(path: string): string {
+  const full = resolve(path);
+  for (let at = full; ; at = dirname(at)) {
+    let isDir: boolean;
+    try {
+      isDir = statSync(at).isDirectory();
+    } catch {
+      if (dirname(at) === at) return full;
+      continue;
+    }
+    if (isDir) return full;
+    throw new Error(
+      at === full
+        ? `"${path}" is a file: give a directory for the SBOM files (it is created when missing)`
+        : `"${path}" cannot be created: ${at} is a file, not a directory`,
+    );
+  }
 }
 
 function readAllowlist(path: string): Allowlist {

@@ -7,6 +7,7 @@ export * from './types.ts';
 export type * from './store.ts';
 export * from './auth.ts';
 export * from './registry.ts';
+export * from './blob.ts';
 export * from './copy.ts';
 export * from './platform.ts';
 export * from './layout.ts';

@@ -24,6 +24,7 @@ import { mkdir, open, readFile, readdir, realpath, rename, rm, stat, writeFile }
 import path from 'node:path';
 import { pipeline as pipelineCallback, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { readLimited } from './blob.ts';
 import { digestOf, parseDigest, VerifyingStream, verifyDigest } from './digest.ts';
 import { OciError } from './errors.ts';
 import type { ImageStore } from './store.ts';
@@ -322,14 +323,16 @@ export class LayoutStore implements ImageStore {
     if (!handle) return undefined;
     let bytes: Buffer;
     try {
-      const { size } = await handle.stat();
-      if (size > MAX_MANIFEST_BYTES) {
-        throw new OciError(
+      const tooLarge = (size?: number) =>
+        new OciError(
           'MANIFEST_TOO_LARGE',
-          `manifest ${descriptor.digest} in ${this.name} has ${size} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit`,
+          `manifest ${descriptor.digest} in ${this.name} has ${size ?? 'more'} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit`,
         );
-      }
-      bytes = await handle.readFile();
+      const { size } = await handle.stat();
+      if (size > MAX_MANIFEST_BYTES) throw tooLarge(size);
+      bytes = await readLimited(handle.createReadStream({ autoClose: false }), MAX_MANIFEST_BYTES, () =>
+        tooLarge(),
+      );
     } finally {
       await handle.close();
     }

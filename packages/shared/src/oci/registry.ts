@@ -4,11 +4,11 @@
  * fallback), on the shared HTTP client and the per-registry {@link RegistryAuth}.
  */
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { errorMessage, HTTPError } from '../errors.ts';
 import { HttpClient, type HttpRequest, type HttpResponse } from '../http.ts';
 import { silentLogger, type Logger } from '../logger.ts';
 import { pullScope, pushScope, RegistryAuth, type CredentialSource } from './auth.ts';
+import { readLimited } from './blob.ts';
 import { digestOf, isDigest, parseDigest, VerifyingStream } from './digest.ts';
 import { OciError, type OciErrorCode } from './errors.ts';
 import { isInsecureRegistry, registryApiHost, type RegistryReference } from './reference.ts';
@@ -138,9 +138,11 @@ export class Repository implements ImageStore {
     const declaredLength = Number(res.headers.get('content-length'));
     if (declaredLength > MAX_MANIFEST_BYTES) {
       await res.body.dump().catch(() => undefined);
-      throw tooLarge(this.name, reference, declaredLength);
+      throw tooLarge(this.name, `manifest ${reference}`, declaredLength);
     }
-    const bytes = await readLimited(res, MAX_MANIFEST_BYTES, () => tooLarge(this.name, reference));
+    const bytes = await readLimited(res.body, MAX_MANIFEST_BYTES, () =>
+      tooLarge(this.name, `manifest ${reference}`),
+    );
     const expected = isDigest(reference) ? reference : res.headers.get('docker-content-digest');
     const algorithm = expected && isDigest(expected) ? parseDigest(expected).algorithm : 'sha256';
     const digest = digestOf(bytes, algorithm);
@@ -315,7 +317,9 @@ export class Repository implements ImageStore {
       const res = await this.send({ method: 'GET', url, headers: { accept: MediaType.OciIndex } }, 'pull');
       if (res.status === 200) {
         this.client.referrersApi.set(this.registry, true);
-        const index = (await res.body.json()) as ImageIndex;
+        const what = `referrers index of ${digest}`;
+        const body = await readLimited(res.body, MAX_MANIFEST_BYTES, () => tooLarge(this.name, what));
+        const index = JSON.parse(body.toString('utf8')) as ImageIndex;
         const filtered = res.headers.get('oci-filters-applied')?.includes('artifactType');
         return (index.manifests ?? []).filter(
           (d) => filtered || !artifactType || d.artifactType === artifactType,
@@ -458,24 +462,11 @@ export class Repository implements ImageStore {
 
 const acceptManifests = { accept: MANIFEST_MEDIA_TYPES.join(', ') };
 
-function tooLarge(name: string, reference: string, size?: number): OciError {
+function tooLarge(name: string, what: string, size?: number): OciError {
   return new OciError(
     'MANIFEST_TOO_LARGE',
-    `manifest ${reference} in ${name} is ${size ? `${size} bytes` : 'larger than allowed'}; manifests are limited to ${MAX_MANIFEST_BYTES} bytes`,
+    `${what} in ${name} is ${size ? `${size} bytes` : 'larger than allowed'}; manifests are limited to ${MAX_MANIFEST_BYTES} bytes`,
   );
-}
-
-async function readLimited(res: HttpResponse, limit: number, error: () => Error): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  await pipeline(res.body, async function (source: AsyncIterable<Buffer>) {
-    for await (const chunk of source) {
-      total += chunk.length;
-      if (total > limit) throw error();
-      chunks.push(chunk);
-    }
-  });
-  return Buffer.concat(chunks);
 }
 
 /** The distribution error codes and messages in a registry's JSON error body, for our messages. */

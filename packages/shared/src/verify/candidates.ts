@@ -8,10 +8,10 @@
  * Nothing read here is trusted: check.ts verifies it.
  */
 import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
 import { BUNDLE_V01_MEDIA_TYPE, type Bundle, type TransparencyLogEntry } from '@sigstore/bundle';
 import { HashAlgorithm } from '@sigstore/protobuf-specs';
 import { errorMessage } from '../errors.ts';
+import { readBlob } from '../oci/blob.ts';
 import { cosignTag } from '../oci/copy.ts';
 import { OciError } from '../oci/errors.ts';
 import type { ImageStore } from '../oci/store.ts';
@@ -58,17 +58,18 @@ export interface Found {
   unreadable: CandidateFailure[];
 }
 
-const MAX_BLOB_BYTES = 16 * 1024 * 1024;
-
-export async function readBlob(store: ImageStore, descriptor: Descriptor): Promise<Buffer> {
-  if (descriptor.size > MAX_BLOB_BYTES)
-    throw new Error(
-      `blob ${descriptor.digest} is ${descriptor.size} bytes; at most ${MAX_BLOB_BYTES} are read`,
-    );
-  const stream: Readable = await store.getBlob(descriptor);
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
+/**
+ * A stored layer's bytes through the one size-limited blob reader (16 MiB). An oversized layer is
+ * whoever pushed it's doing, not a registry fault: its BLOB_TOO_LARGE error is returned, for the
+ * caller to refuse that one candidate; any other failure (the registry, the network) is thrown.
+ */
+async function readLayer(store: ImageStore, layer: Descriptor, what: string): Promise<Buffer | OciError> {
+  try {
+    return await readBlob(store, layer, { what });
+  } catch (err) {
+    if (err instanceof OciError && err.code === 'BLOB_TOO_LARGE') return err;
+    throw err;
+  }
 }
 
 function isNotFound(err: unknown): boolean {
@@ -187,12 +188,24 @@ export async function findLegacy(store: ImageStore, digest: string, suffix: 'sig
       ],
     };
   const layers = data.manifest.layers;
-  const payloads = await Promise.all(layers.map((l) => readBlob(store, l)));
+  const payloads = await Promise.all(layers.map((l) => readLayer(store, l, `${suffix} layer`)));
   const found: Found = { candidates: [], unreadable: [] };
   layers.forEach((layer, i) => {
     const location = `${where} layer ${i + 1}`;
     const annotations = { ...layer.annotations };
     const payload = payloads[i]!;
+    if (payload instanceof OciError) {
+      const hint = suffix === 'att' ? annotations[CosignAnnotation.PredicateType] : undefined;
+      found.unreadable.push({
+        role,
+        location,
+        format: 'legacy',
+        ...(hint && { predicateTypeHint: hint }),
+        code: 'BLOB_TOO_LARGE',
+        message: payload.message,
+      });
+      return;
+    }
     try {
       if (suffix === 'sig') {
         if (layer.mediaType !== COSIGN_SIMPLE_SIGNING_MEDIA_TYPE)
@@ -250,18 +263,22 @@ export async function findReferrerBundles(store: ImageStore, digest: string): Pr
       const location = `${store.name}@${descriptor.digest}`;
       const { manifest } = await store.getManifest(descriptor.digest);
       const hint = manifest.annotations?.[BundleAnnotation.PredicateType];
-      const unreadable = (message: string): CandidateFailure => ({
+      const unreadable = (
+        message: string,
+        code: CandidateFailure['code'] = 'PAYLOAD_INVALID',
+      ): CandidateFailure => ({
         role: referrerRole(hint),
         location,
         format: 'bundle',
         ...(hint && { predicateTypeHint: hint }),
-        code: 'PAYLOAD_INVALID',
+        code,
         message,
       });
       if (!('layers' in manifest)) return unreadable('an index, not a bundle manifest');
       const layer = manifest.layers.find((l) => l.mediaType === SIGSTORE_BUNDLE_V03_MEDIA_TYPE);
       if (!layer) return unreadable(`no ${SIGSTORE_BUNDLE_V03_MEDIA_TYPE} layer`);
-      const bytes = await readBlob(store, layer);
+      const bytes = await readLayer(store, layer, 'bundle layer');
+      if (bytes instanceof OciError) return unreadable(bytes.message, 'BLOB_TOO_LARGE');
       try {
         const candidate: Candidate = {
           role: referrerRole(hint),

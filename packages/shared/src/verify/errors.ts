@@ -37,6 +37,11 @@ export type VerifyErrorCode =
   | 'TRUST_ROOT_UNAVAILABLE'
   /** The registry failed or could not be reached (after retries): never counted as verified. */
   | 'REGISTRY_ERROR'
+  /**
+   * A stored signature, attestation or bundle layer is larger than the 16 MiB read into memory
+   * (OciError BLOB_TOO_LARGE): refused unread, as a bad candidate, never as a registry fault.
+   */
+  | 'BLOB_TOO_LARGE'
   /** A policy that cannot be applied (no trust given, an invalid pattern…). */
   | 'POLICY_INVALID';
 

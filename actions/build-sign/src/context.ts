@@ -6,8 +6,11 @@
 import * as core from '@actions/core';
 import { InputChecker, parseBoolean, parseChoice, parseList } from '@release-actions/shared/github';
 import {
+  formatPlatform,
   isInsecureRegistry,
   isValidTag,
+  normalizePlatform,
+  parsePlatform,
   parseRegistryReference,
   TAG_RULE,
   type RegistryReference,
@@ -233,14 +236,14 @@ function parsePairs(text: string, shape: string): Array<[string, string]> {
   });
 }
 
-const PLATFORM = /^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/;
-
+/** The platforms as written, each checked by the one platform parser; one named twice (`linux/arm64`, `linux/arm64/v8`) is built once. */
 function parsePlatforms(text: string): string[] {
-  const platforms = parseList(text, { commas: true });
-  for (const p of platforms)
-    if (!PLATFORM.test(p))
-      throw new Error(`"${p}" is not os/arch[/variant]: use e.g. linux/amd64, linux/arm64/v8`);
-  return [...new Set(platforms)];
+  const byKey = new Map<string, string>();
+  for (const p of parseList(text, { commas: true })) {
+    const key = formatPlatform(normalizePlatform(parsePlatform(p)));
+    if (!byKey.has(key)) byKey.set(key, p);
+  }
+  return [...byKey.values()];
 }
 
 /**

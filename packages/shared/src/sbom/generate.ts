@@ -7,7 +7,7 @@
  */
 import { compareCodePoints } from '../compare.ts';
 import { silentLogger } from '../logger.ts';
-import { LayoutStore, parseReference, RegistryClient, type ImageStore } from '../oci/index.ts';
+import { LayoutStore, parsePlatform, parseReference, RegistryClient, type ImageStore } from '../oci/index.ts';
 import { IMAGE_CATALOGERS, identifyDistro, OS_RELEASE_GLOBS } from './catalogers/index.ts';
 import { toCycloneDx, type DocumentOptions } from './cyclonedx.ts';
 import { walkDirectory } from './directory.ts';
@@ -145,6 +145,8 @@ export async function generateSbom(options: GenerateSbomOptions): Promise<SbomRe
         : `give only one of image, layout, store or path (got ${given.join(', ')})`,
     );
   }
+  // A platform that cannot be one is refused before anything is read (INVALID_PLATFORM).
+  if (options.platform !== undefined) parsePlatform(options.platform);
   let inventory: Inventory;
   let layers: LayerStats[] | undefined;
   let subject: SbomSubject | undefined;

@@ -16,10 +16,16 @@ import tar from 'tar-stream';
 import { errorMessage } from '../errors.ts';
 import { silentLogger, type Logger } from '../logger.ts';
 import {
+  describePlatforms,
+  formatPlatform,
   isIndex,
   MediaType,
   OciError,
+  parsePlatform,
+  platformMatches,
+  readBlob,
   type Descriptor,
+  type ImageIndex,
   type ImageManifest,
   type ImageStore,
   type Platform,
@@ -36,7 +42,10 @@ export const DEFAULT_MAX_FILE_SIZE = 128 * 1024 * 1024;
 export const DEFAULT_MAX_LAYER_SIZE = 32 * 1024 * 1024 * 1024;
 
 export interface WalkOptions {
-  /** Platform to pick from an index, `os/arch[/variant]`; default `linux/amd64`. */
+  /**
+   * Platform, `os/arch[/variant]`: the one picked from an index (default `linux/amd64`), and the
+   * one a single-platform image must be for (unchecked when not given).
+   */
   platform?: string;
   /** Largest wanted file read into memory, in bytes; larger ones are skipped with a warning. */
   maxFileSize?: number;
@@ -182,65 +191,28 @@ export interface ImageFiles {
 
 const LAYER_MEDIA_TYPE =
   /(^application\/vnd\.oci\.image\.layer\.|^application\/vnd\.docker\.image\.rootfs\.)/;
+/** Image configs are small JSON documents; a larger "config" is refused unread (BLOB_TOO_LARGE). */
 const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
-
-/** Parses `linux/amd64`, `linux/arm64/v8`. */
-export function parsePlatform(text: string): Platform {
-  const [os, architecture, variant] = text.split('/');
-  if (!os || !architecture) {
-    throw new SbomError(
-      'INVALID_OPTIONS',
-      `platform "${text}" is not valid: write os/arch[/variant], e.g. linux/amd64`,
-    );
-  }
-  return { os, architecture, ...(variant ? { variant } : {}) };
-}
-
-function formatPlatform(p: Partial<Platform>): string {
-  return [p.os ?? 'unknown', p.architecture ?? 'unknown', p.variant].filter(Boolean).join('/');
-}
-
-function platformMatches(want: Platform, have: Platform | undefined): boolean {
-  if (!have || have.os !== want.os || have.architecture !== want.architecture) return false;
-  if (!want.variant) return true;
-  const norm = (v: string | undefined) =>
-    have.architecture === 'arm64' && (v === undefined || v === 'v8') ? 'v8' : v;
-  return norm(want.variant) === norm(have.variant);
-}
-
-async function readJsonBlob(store: ImageStore, descriptor: Descriptor): Promise<unknown> {
-  if (descriptor.size > MAX_CONFIG_BYTES) {
-    throw new SbomError(
-      'NOT_AN_IMAGE',
-      `config ${descriptor.digest} is ${descriptor.size} bytes, more than an image config can be`,
-    );
-  }
-  const chunks: Buffer[] = [];
-  for await (const chunk of await store.getBlob(descriptor)) chunks.push(chunk as Buffer);
-  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-}
+/** The platform picked from an index when none is asked for. */
+const DEFAULT_PLATFORM: Platform = { os: 'linux', architecture: 'amd64' };
 
 /**
- * Resolves `reference` (tag or digest) to one image manifest, picking `platform` (default
- * `linux/amd64`) from an index. Throws NO_MATCHING_PLATFORM naming the platforms there are, or
- * NOT_AN_IMAGE for artifacts.
+ * Resolves `reference` (tag or digest) to one image manifest. From an index it picks `platform`
+ * (default `linux/amd64`); a single-platform image asked for a `platform` must be for it (its
+ * config says so), as `docker pull --platform` requires. Throws INVALID_PLATFORM (OciError) for a
+ * platform that is not `os/arch[/variant]`, NO_MATCHING_PLATFORM naming the platforms there are,
+ * or NOT_AN_IMAGE for artifacts.
  */
 export async function resolveImage(
   store: ImageStore,
   reference: string,
-  platform = 'linux/amd64',
+  platform?: string,
 ): Promise<ResolvedImage> {
+  const wanted = platform === undefined ? undefined : parsePlatform(platform);
+  const where = `${store.name}:${reference}`;
   let data = await store.getManifest(reference);
   if (isIndex(data.manifest)) {
-    const want = parsePlatform(platform);
-    const match = data.manifest.manifests.find((d) => platformMatches(want, d.platform));
-    if (!match) {
-      const have = data.manifest.manifests.filter((d) => d.platform).map((d) => formatPlatform(d.platform!));
-      throw new SbomError(
-        'NO_MATCHING_PLATFORM',
-        `${store.name}:${reference} has no image for ${platform}; it has ${have.join(', ') || 'no platforms'}: pass one of them as the platform`,
-      );
-    }
+    const match = pickPlatform(data.manifest, wanted ?? DEFAULT_PLATFORM, where);
     data = await store.getManifest(match.digest);
     if (isIndex(data.manifest))
       throw new SbomError('NOT_AN_IMAGE', `${match.digest} is a nested index, not an image`);
@@ -250,11 +222,51 @@ export async function resolveImage(
   if (configType !== MediaType.OciConfig && configType !== MediaType.DockerConfig) {
     throw new SbomError(
       'NOT_AN_IMAGE',
-      `${store.name}:${reference} is an artifact (config ${configType}), not a container image: name the image itself`,
+      `${where} is an artifact (config ${configType}), not a container image: name the image itself`,
     );
   }
-  const config = (await readJsonBlob(store, manifest.config)) as Partial<Platform>;
+  const config = await readConfig(store, manifest.config);
+  if (wanted && (config.os || config.architecture) && !platformMatches(config, wanted)) {
+    throw noMatchingPlatform(where, wanted, formatPlatform(config));
+  }
   return { descriptor: data.descriptor, manifest, platform: formatPlatform(config) };
+}
+
+/** The index entry for `wanted`, or NO_MATCHING_PLATFORM listing the platforms the index has. */
+function pickPlatform(index: ImageIndex, wanted: Platform, where: string): Descriptor {
+  const match = index.manifests.find((d) => platformMatches(d.platform, wanted));
+  if (!match) throw noMatchingPlatform(where, wanted, describePlatforms(index.manifests));
+  return match;
+}
+
+function noMatchingPlatform(where: string, wanted: Platform, available: string): SbomError {
+  return new SbomError(
+    'NO_MATCHING_PLATFORM',
+    `${where} has no image for ${formatPlatform(wanted)}; it has ${available}: pass one of them as the platform`,
+  );
+}
+
+/** The platform fields of an image config (the rest is not needed here). */
+async function readConfig(store: ImageStore, descriptor: Descriptor): Promise<Partial<Platform>> {
+  const bytes = await readBlob(store, descriptor, { maxBytes: MAX_CONFIG_BYTES, what: 'image config' });
+  let doc: unknown;
+  try {
+    doc = JSON.parse(bytes.toString('utf8'));
+  } catch (err) {
+    throw new SbomError('NOT_AN_IMAGE', `image config ${descriptor.digest} in ${store.name} is not JSON`, {
+      cause: err,
+    });
+  }
+  const config = (doc ?? {}) as Record<string, unknown>;
+  const text = (key: string) => (typeof config[key] === 'string' ? (config[key] as string) : undefined);
+  const os = text('os');
+  const architecture = text('architecture');
+  const variant = text('variant');
+  return {
+    ...(os !== undefined && { os }),
+    ...(architecture !== undefined && { architecture }),
+    ...(variant !== undefined && { variant }),
+  };
 }
 
 /** Lets an entry's data flow past unread (tar-stream moves on once it has gone by). */
@@ -266,6 +278,20 @@ async function readEntry(entry: AsyncIterable<unknown>): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of entry) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
+}
+
+/** One entry of a layer's tar stream: its header and its bytes. */
+type TarEntry = tar.ExtractEvents['entry'][1];
+
+/** What applying the entries of one layer needs, and the stats it fills in. */
+interface LayerWalk {
+  what: string;
+  tree: FileTree;
+  wanted: (path: string) => boolean;
+  rules: readonly ScanRule[];
+  maxFileSize: number;
+  logger: Logger;
+  stats: LayerStats;
 }
 
 /**
@@ -280,13 +306,42 @@ export async function walkLayer(
   options: WalkOptions = {},
   scans: readonly EntryScan[] = [],
 ): Promise<LayerStats> {
-  const rules: ScanRule[] = scans.map((scan) => ({ scan, matches: globMatcher(scan.globs) }));
   const logger = options.logger ?? silentLogger;
-  const maxFileSize = options.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
   const what = `layer ${layer.digest}`;
-  const source = blob as Readable;
+  const { compression, extract, piped } = await openLayer(blob as Readable, layer, options, logger);
+  const walk: LayerWalk = {
+    what,
+    tree,
+    wanted,
+    rules: scans.map((scan) => ({ scan, matches: globMatcher(scan.globs) })),
+    maxFileSize: options.maxFileSize ?? DEFAULT_MAX_FILE_SIZE,
+    logger,
+    stats: { digest: layer.digest, compression, entries: 0, bytes: 0, scanned: 0, kept: 0 },
+  };
+  tree.beginLayer(layer.digest);
+  let failure: unknown;
+  try {
+    for await (const entry of extract) await applyEntry(entry, walk);
+  } catch (err) {
+    failure = err;
+  }
+  await settleLayer(piped, failure, layer, what);
+  tree.endLayer();
+  return walk.stats;
+}
+
+/**
+ * Starts the layer's stream: blob → decompressor (by media type or magic) → byte limit
+ * (LAYER_TOO_LARGE past `maxLayerSize`) → tar extractor, whose entries the caller iterates.
+ */
+async function openLayer(
+  source: Readable,
+  layer: Descriptor,
+  options: WalkOptions,
+  logger: Logger,
+): Promise<{ compression: string; extract: tar.Extract; piped: Promise<void> }> {
+  const what = `layer ${layer.digest}`;
   const { compression, decompressor } = await decompressorFor(source, layer.mediaType, what, logger);
-  let bytes = 0;
   const counter: Transform = byteLimit(options.maxLayerSize ?? DEFAULT_MAX_LAYER_SIZE, what);
   const extract = tar.extract();
   const stages: Array<NodeJS.ReadableStream | NodeJS.WritableStream> = decompressor
@@ -294,100 +349,117 @@ export async function walkLayer(
     : [source, counter, extract];
   const piped = (pipeline as (...streams: unknown[]) => Promise<void>)(...stages);
   piped.catch(() => {});
-  const stats: LayerStats = {
-    digest: layer.digest,
-    compression,
-    entries: 0,
-    bytes: 0,
-    scanned: 0,
-    kept: 0,
-  };
-  tree.beginLayer(layer.digest);
-  let failure: unknown;
-  try {
-    for await (const entry of extract) {
-      stats.entries++;
-      const header = entry.header;
-      bytes += header.size ?? 0;
-      const path = entryPath(header.name);
-      if (path === undefined) {
-        if (posix.normalize(header.name).startsWith('..'))
-          logger.warning(
-            `${what}: ignored ${JSON.stringify(header.name)}, which points outside the image root`,
-          );
-        drain(entry);
-        continue;
-      }
-      const base = posix.basename(path);
-      if (base.startsWith('.wh.')) {
-        const dir = posix.dirname(path);
-        if (base === '.wh..wh..opq') tree.opaque(dir);
-        else tree.whiteout(posix.join(dir, base.slice(4)));
-        drain(entry);
-        continue;
-      }
-      tree.shadow(path, header.type === 'directory');
-      const regular = header.type === 'file' || header.type === 'contiguous-file';
-      if (!wanted(path)) {
-        const rule =
-          regular &&
-          rules.find((r) => (!r.scan.executable || ((header.mode ?? 0) & 0o111) !== 0) && r.matches(path));
-        if (!rule) {
-          drain(entry);
-          continue;
-        }
-        stats.scanned++;
-        const found = await scanEntry(entry, rule.scan);
-        if (found) {
-          tree.addFile(path, found.content, found.offset);
-          stats.kept += found.content.length;
-        }
-        continue;
-      }
-      if (regular) {
-        const size = header.size ?? 0;
-        if (size > maxFileSize) {
-          logger.warning(
-            `${what}: skipped ${path} (${size} bytes, more than the ${maxFileSize}-byte limit for files read into memory)`,
-          );
-          drain(entry);
-          continue;
-        }
-        const content = await readEntry(entry);
-        tree.addFile(path, content);
-        stats.kept += content.length;
-      } else if (header.type === 'symlink' && header.linkname) {
-        tree.addSymlink(path, header.linkname);
-        drain(entry);
-      } else if (header.type === 'link' && header.linkname) {
-        const target = entryPath(header.linkname);
-        if (!target || !tree.addHardlink(path, target))
-          logger.debug(`${what}: hard link ${path} → ${header.linkname} has no target in the image; ignored`);
-        drain(entry);
-      } else {
-        drain(entry);
-      }
-    }
-  } catch (err) {
-    failure = err;
-  }
+  return { compression, extract, piped };
+}
+
+/**
+ * Waits for the layer's stream to end and throws the failure that says most: the stream's own
+ * (a limit, a digest mismatch) over the iterator's "premature close"; anything that is not ours
+ * becomes LAYER_INVALID.
+ */
+async function settleLayer(
+  piped: Promise<void>,
+  iterationFailure: unknown,
+  layer: Descriptor,
+  what: string,
+): Promise<void> {
+  let failure = iterationFailure;
   try {
     await piped;
   } catch (err) {
-    // The stream's own failure (a limit, a digest mismatch) says more than the iterator's "premature close".
     if (failure === undefined || err instanceof SbomError || err instanceof OciError) failure = err;
   }
-  if (failure !== undefined) {
-    if (failure instanceof SbomError || failure instanceof OciError) throw failure;
-    throw new SbomError(
-      'LAYER_INVALID',
-      `${what} (${layer.mediaType}) is not a readable tar archive: ${errorMessage(failure)}`,
-      { cause: failure },
-    );
+  if (failure === undefined) return;
+  if (failure instanceof SbomError || failure instanceof OciError) throw failure;
+  throw new SbomError(
+    'LAYER_INVALID',
+    `${what} (${layer.mediaType}) is not a readable tar archive: ${errorMessage(failure)}`,
+    { cause: failure },
+  );
+}
+
+/** Applies one tar entry: ignored (outside the root), a whiteout, or a path that shadows lower layers'. */
+async function applyEntry(entry: TarEntry, walk: LayerWalk): Promise<void> {
+  const { header } = entry;
+  walk.stats.entries++;
+  walk.stats.bytes += header.size ?? 0;
+  const path = entryPath(header.name);
+  if (path === undefined) {
+    if (posix.normalize(header.name).startsWith('..'))
+      walk.logger.warning(
+        `${walk.what}: ignored ${JSON.stringify(header.name)}, which points outside the image root`,
+      );
+    drain(entry);
+    return;
   }
-  tree.endLayer();
-  stats.bytes = bytes;
-  return stats;
+  if (posix.basename(path).startsWith('.wh.')) {
+    applyWhiteout(path, walk.tree);
+    drain(entry);
+    return;
+  }
+  walk.tree.shadow(path, header.type === 'directory');
+  if (walk.wanted(path)) await keepEntry(entry, path, walk);
+  else await scanEntryIfSelected(entry, path, walk);
+}
+
+/** `.wh.<name>` deletes `<name>` from lower layers; `.wh..wh..opq` empties its directory. */
+function applyWhiteout(path: string, tree: FileTree): void {
+  const dir = posix.dirname(path);
+  const base = posix.basename(path);
+  if (base === '.wh..wh..opq') tree.opaque(dir);
+  else tree.whiteout(posix.join(dir, base.slice(4)));
+}
+
+function isRegular(header: tar.Header): boolean {
+  return header.type === 'file' || header.type === 'contiguous-file';
+}
+
+/** An entry no cataloger wants whole: searched by the first `EntryScan` selecting it, else drained. */
+async function scanEntryIfSelected(entry: TarEntry, path: string, walk: LayerWalk): Promise<void> {
+  const { header } = entry;
+  const rule =
+    isRegular(header) &&
+    walk.rules.find((r) => (!r.scan.executable || ((header.mode ?? 0) & 0o111) !== 0) && r.matches(path));
+  if (!rule) {
+    drain(entry);
+    return;
+  }
+  walk.stats.scanned++;
+  const found = await scanEntry(entry, rule.scan);
+  if (found) {
+    walk.tree.addFile(path, found.content, found.offset);
+    walk.stats.kept += found.content.length;
+  }
+}
+
+/** A wanted entry: a file read whole (unless over `maxFileSize`), or a symbolic or hard link recorded. */
+async function keepEntry(entry: TarEntry, path: string, walk: LayerWalk): Promise<void> {
+  const { header } = entry;
+  const { tree, what } = walk;
+  if (isRegular(header)) {
+    const size = header.size ?? 0;
+    if (size > walk.maxFileSize) {
+      walk.logger.warning(
+        `${what}: skipped ${path} (${size} bytes, more than the ${walk.maxFileSize}-byte limit for files read into memory)`,
+      );
+      drain(entry);
+      return;
+    }
+    const content = await readEntry(entry);
+    tree.addFile(path, content);
+    walk.stats.kept += content.length;
+    return;
+  }
+  if (header.type === 'symlink' && header.linkname) {
+    tree.addSymlink(path, header.linkname);
+  } else if (header.type === 'link' && header.linkname) {
+    const target = entryPath(header.linkname);
+    if (!target || !tree.addHardlink(path, target))
+      walk.logger.debug(
+        `${what}: hard link ${path} → ${header.linkname} has no target in the image; ignored`,
+      );
+  }
+  drain(entry);
 }
 
 /**

@@ -16,14 +16,16 @@ import tar from 'tar-stream';
 import { errorMessage } from '../errors.ts';
 import { silentLogger, type Logger } from '../logger.ts';
 import {
-  describePlatforms,
   formatPlatform,
   isIndex,
   MediaType,
+  nameWithReference,
   OciError,
   parsePlatform,
   platformMatches,
+  platformNotFound,
   readBlob,
+  selectPlatform,
   type Descriptor,
   type ImageIndex,
   type ImageManifest,
@@ -209,7 +211,7 @@ export async function resolveImage(
   platform?: string,
 ): Promise<ResolvedImage> {
   const wanted = platform === undefined ? undefined : parsePlatform(platform);
-  const where = `${store.name}:${reference}`;
+  const where = nameWithReference(store.name, reference);
   let data = await store.getManifest(reference);
   if (isIndex(data.manifest)) {
     const match = pickPlatform(data.manifest, wanted ?? DEFAULT_PLATFORM, where);
@@ -227,23 +229,25 @@ export async function resolveImage(
   }
   const config = await readConfig(store, manifest.config);
   if (wanted && (config.os || config.architecture) && !platformMatches(config, wanted)) {
-    throw noMatchingPlatform(where, wanted, formatPlatform(config));
+    throw asNoMatchingPlatform(platformNotFound(where, [wanted], formatPlatform(config)));
   }
   return { descriptor: data.descriptor, manifest, platform: formatPlatform(config) };
 }
 
-/** The index entry for `wanted`, or NO_MATCHING_PLATFORM listing the platforms the index has. */
+/** The index entry for `wanted` (oci's `selectPlatform`), or NO_MATCHING_PLATFORM listing the platforms the index has. */
 function pickPlatform(index: ImageIndex, wanted: Platform, where: string): Descriptor {
-  const match = index.manifests.find((d) => platformMatches(d.platform, wanted));
-  if (!match) throw noMatchingPlatform(where, wanted, describePlatforms(index.manifests));
-  return match;
+  try {
+    return selectPlatform(index, wanted, where);
+  } catch (err) {
+    throw asNoMatchingPlatform(err);
+  }
 }
 
-function noMatchingPlatform(where: string, wanted: Platform, available: string): SbomError {
-  return new SbomError(
-    'NO_MATCHING_PLATFORM',
-    `${where} has no image for ${formatPlatform(wanted)}; it has ${available}: pass one of them as the platform`,
-  );
+/** oci's PLATFORM_NOT_FOUND as the SBOM's documented NO_MATCHING_PLATFORM (same message, the OciError as cause). */
+function asNoMatchingPlatform(err: unknown): unknown {
+  return err instanceof OciError && err.code === 'PLATFORM_NOT_FOUND'
+    ? new SbomError('NO_MATCHING_PLATFORM', err.message, { cause: err })
+    : err;
 }
 
 /** The platform fields of an image config (the rest is not needed here). */

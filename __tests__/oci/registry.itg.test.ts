@@ -14,6 +14,8 @@ import {
   parsePlatform,
   MediaType,
   OciError,
+  readBlob,
+  resolveCopyRoot,
   referrersTagFor,
   RegistryClient,
   type ImageStore,
@@ -117,6 +119,84 @@ describe('registry client against docker-registry', () => {
       arm.descriptor.digest,
     ]);
     assert.equal(await armOnly.resolve(amd.descriptor.digest), undefined);
+  });
+
+  it('restricts a copy to linux/arm64/v8 from an index whose arm64 entry has no variant, or names the platforms there are', async () => {
+    const amd = makeImage([300], { architecture: 'amd64', os: 'linux' });
+    const arm = makeImage([400], { architecture: 'arm64', os: 'linux' });
+    const index = makeIndex([
+      { image: amd, platform: { architecture: 'amd64', os: 'linux' } },
+      { image: arm, platform: { architecture: 'arm64', os: 'linux' } },
+    ]);
+    const store = repo(direct, registry.host, 'platforms/app');
+    await pushImage(store, amd);
+    await pushImage(store, arm);
+    await store.putManifest(index.bytes, MediaType.OciIndex, 'latest');
+    const target = repo(direct, registry.host, 'platforms/arm');
+    const result = await copyImage(store, 'latest', target, {
+      tags: ['latest'],
+      platforms: [parsePlatform('linux/arm64/v8')],
+    });
+    assert.equal(result.restrictedFrom, index.descriptor.digest);
+    const copied = await target.getManifest('latest');
+    assert.deepEqual('manifests' in copied.manifest && copied.manifest.manifests.map((m) => m.digest), [
+      arm.descriptor.digest,
+    ]);
+    await assert.rejects(
+      copyImage(store, 'latest', repo(direct, registry.host, 'platforms/none'), {
+        platforms: [parsePlatform('windows/arm64')],
+      }),
+      (err: unknown) =>
+        ociCode('PLATFORM_NOT_FOUND')(err) &&
+        /it has linux\/amd64, linux\/arm64/.test((err as Error).message),
+    );
+  });
+
+  it('copies the root resolved once by resolveCopyRoot: the source index is read and restricted once', async () => {
+    const amd = makeImage([100], { architecture: 'amd64', os: 'linux' });
+    const arm = makeImage([200], { architecture: 'arm64', os: 'linux', variant: 'v8' });
+    const index = makeIndex([
+      { image: amd, platform: { architecture: 'amd64', os: 'linux' } },
+      { image: arm, platform: { architecture: 'arm64', os: 'linux', variant: 'v8' } },
+    ]);
+    const source = repo(viaProxy, proxy.host, 'root/app');
+    await pushImage(source, amd);
+    await pushImage(source, arm);
+    await source.putManifest(index.bytes, MediaType.OciIndex, 'latest');
+    proxy.reset();
+    const root = await resolveCopyRoot(source, 'latest', [parsePlatform('linux/amd64')]);
+    assert.equal(root.restrictedFrom, index.descriptor.digest);
+    const target = repo(viaProxy, proxy.host, 'root/amd');
+    const result = await copyImage(source, 'latest', target, { root, tags: ['v1'] });
+    assert.equal(result.digest, root.data.descriptor.digest);
+    assert.equal(result.restrictedFrom, index.descriptor.digest);
+    const indexReads = proxy.requests.filter(
+      (r) => r.method === 'GET' && r.path === '/v2/root/app/manifests/latest',
+    );
+    assert.equal(indexReads.length, 1);
+    assert.equal((await target.resolve('v1'))?.digest, root.data.descriptor.digest);
+  });
+
+  it('reads a blob into memory within a limit, and refuses a larger one with BLOB_TOO_LARGE before asking for it', async () => {
+    const store = repo(viaProxy, proxy.host, 'blobs/limit');
+    const image = makeImage([4096]);
+    await pushImage(store, image);
+    const layer = image.layers[0]!;
+    assert.deepEqual(await readBlob(store, layer.descriptor), layer.bytes);
+    proxy.reset();
+    await assert.rejects(
+      readBlob(store, layer.descriptor, { maxBytes: 4095, what: 'signature layer' }),
+      (err: unknown) =>
+        ociCode('BLOB_TOO_LARGE')(err) &&
+        (err as Error).message.startsWith(
+          `signature layer ${layer.descriptor.digest} in ${store.name} is 4096 bytes`,
+        ),
+    );
+    assert.deepEqual(
+      proxy.requests.filter((r) => r.path.includes('/blobs/')),
+      [],
+      'an oversized blob is refused unread',
+    );
   });
 
   it('copies within a registry by mounting: no layer byte is uploaded again', async () => {

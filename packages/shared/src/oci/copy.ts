@@ -40,6 +40,12 @@ export interface CopyOptions {
    * index do not cover it).
    */
   platforms?: readonly Platform[];
+  /**
+   * The manifest to copy, already read (and restricted) by {@link resolveCopyRoot}, so that a
+   * caller that needs its digest first does not read and restrict it twice; `platforms` is then
+   * not applied again.
+   */
+  root?: CopyRoot;
 }
 
 export interface CopyResult {
@@ -74,7 +80,44 @@ export function cosignTag(digest: string, suffix: string): string {
   return `${algorithm}-${hex}.${suffix}`;
 }
 
-/** Copies the image `reference` (tag or digest) of `source` into `target`. */
+/**
+ * The manifest a copy starts from: the reference's manifest, or the new, smaller index when
+ * `platforms` restrict it. Resolve it once with {@link resolveCopyRoot} and pass it to
+ * {@link copyImage} as `root` when its digest is needed before the copy (promote tags it).
+ */
+export interface CopyRoot {
+  data: ManifestData;
+  /** The source index's digest, when `platforms` restricted it to a new index. */
+  restrictedFrom?: string;
+}
+
+/**
+ * Reads `reference` from `source` and restricts it to `platforms` (when given and not all of the
+ * index's), logging the new index. Throws PLATFORM_NOT_FOUND, listing what the index has, when
+ * none of `platforms` is there.
+ */
+export async function resolveCopyRoot(
+  source: ImageStore,
+  reference: string,
+  platforms: readonly Platform[] | undefined,
+  logger: Logger = silentLogger,
+): Promise<CopyRoot> {
+  const original = await source.getManifest(reference);
+  if (!platforms?.length) return { data: original };
+  const data = restrictIndex(original, platforms);
+  if (data === original) return { data };
+  logger.info(
+    `restricted ${original.descriptor.digest} to ${platforms.map(formatPlatform).join(', ')}: new index ${data.descriptor.digest}`,
+  );
+  return { data, restrictedFrom: original.descriptor.digest };
+}
+
+/**
+ * Copies the image `reference` (tag or digest) of `source` into `target`: the manifest graph
+ * (children before parents), then the artifacts about it (referrers, cosign tags), then the tags.
+ * `options.root`, when given, is the manifest to copy (from {@link resolveCopyRoot}), and
+ * `reference` and `options.platforms` are not read again.
+ */
 export async function copyImage(
   source: ImageStore,
   reference: string,
@@ -82,69 +125,148 @@ export async function copyImage(
   options: CopyOptions = {},
 ): Promise<CopyResult> {
   const logger = options.logger ?? silentLogger;
-  const limit = concurrencyLimit(options.concurrency ?? 4);
-  const retry = options.retry ?? defaultRetryPolicy;
-  const result: CopyResult = {
-    digest: '',
-    mediaType: '',
-    size: 0,
-    tags: [],
-    manifestsCopied: 0,
-    manifestsSkipped: 0,
-    blobsCopied: 0,
-    blobsMounted: 0,
-    blobsSkipped: 0,
-    bytesCopied: 0,
-    referrersCopied: 0,
-    dryRun: options.dryRun === true,
-  };
-  const write = !result.dryRun;
-  /** Each blob and manifest once, even when several manifests share it. */
-  const blobs = new Map<string, Promise<void>>();
-  const manifests = new Map<string, Promise<void>>();
-  const copied: string[] = [];
-  let failure: unknown;
+  const root = options.root ?? (await resolveCopyRoot(source, reference, options.platforms, logger));
+  const run = new CopyRun(source, target, options, logger);
+  const { result, write } = run;
+  const { descriptor } = root.data;
+  Object.assign(result, {
+    digest: descriptor.digest,
+    mediaType: descriptor.mediaType,
+    size: descriptor.size,
+  });
+  if (root.restrictedFrom !== undefined) result.restrictedFrom = root.restrictedFrom;
+  logger.info(
+    `${write ? 'copying' : 'dry run: planning a copy of'} ${source.name}@${descriptor.digest} to ${target.name}`,
+  );
+  await run.copyManifest(descriptor, root.data);
+  await run.copyArtifacts();
+  // Tags last: until here, no target tag has moved.
+  await run.writeTags(root.data, options.tags ?? []);
+  logger.info(run.summary());
+  return result;
+}
+
+/**
+ * One copy in progress: what has been started (each blob and manifest once, even when several
+ * manifests share it), the counts, and the first failure, after which nothing new starts.
+ */
+class CopyRun {
+  readonly result: CopyResult;
+  readonly write: boolean;
+  /** Manifests copied (or found present), in the order reached: what referrers and cosign tags are looked up for. */
+  readonly #copied: string[] = [];
+  readonly #blobs = new Map<string, Promise<void>>();
+  readonly #manifests = new Map<string, Promise<void>>();
+  readonly #limit: <T>(fn: () => Promise<T>) => Promise<T>;
+  readonly #retry: RetryPolicy;
+  #failure: unknown;
+
+  readonly source: ImageStore;
+  readonly target: ImageStore;
+  readonly options: CopyOptions;
+  readonly logger: Logger;
+
+  constructor(source: ImageStore, target: ImageStore, options: CopyOptions, logger: Logger) {
+    this.source = source;
+    this.target = target;
+    this.options = options;
+    this.logger = logger;
+    this.#limit = concurrencyLimit(options.concurrency ?? 4);
+    this.#retry = options.retry ?? defaultRetryPolicy;
+    this.result = {
+      digest: '',
+      mediaType: '',
+      size: 0,
+      tags: [],
+      manifestsCopied: 0,
+      manifestsSkipped: 0,
+      blobsCopied: 0,
+      blobsMounted: 0,
+      blobsSkipped: 0,
+      bytesCopied: 0,
+      referrersCopied: 0,
+      dryRun: options.dryRun === true,
+    };
+    this.write = !this.result.dryRun;
+  }
+
+  /** Copies a manifest once: unless the target has it, its children first, then its bytes. */
+  copyManifest(descriptor: Descriptor, data?: ManifestData): Promise<void> {
+    let pending = this.#manifests.get(descriptor.digest);
+    if (!pending) {
+      pending = this.#transferManifest(descriptor, data);
+      this.#manifests.set(descriptor.digest, pending);
+    }
+    return pending;
+  }
+
+  async #transferManifest(descriptor: Descriptor, data?: ManifestData): Promise<void> {
+    this.#copied.push(descriptor.digest);
+    if (await this.target.resolve(descriptor.digest)) {
+      // A registry accepts a manifest only once everything it refers to is there.
+      this.result.manifestsSkipped++;
+      return;
+    }
+    const {
+      bytes,
+      manifest,
+      descriptor: actual,
+    } = data ?? (await this.source.getManifest(descriptor.digest));
+    const children = childrenOf(manifest);
+    await this.#settleAll(
+      children.map((child) => (isIndex(manifest) ? this.copyManifest(child) : this.#copyBlob(child))),
+    );
+    if (this.write) await this.target.putManifest(bytes, actual.mediaType);
+    this.result.manifestsCopied++;
+  }
+
   /** Waits for every transfer started to end (nothing runs on after we return), then fails with the first error. */
-  const settleAll = async (pending: Promise<void>[]): Promise<void> => {
+  async #settleAll(pending: Promise<void>[]): Promise<void> {
     const results = await Promise.allSettled(pending);
     const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (rejected) {
-      failure ??= rejected.reason;
+      this.#failure ??= rejected.reason;
       throw rejected.reason;
     }
-  };
+  }
 
-  const copyBlob = (descriptor: Descriptor): Promise<void> => {
-    let pending = blobs.get(descriptor.digest);
+  /** Copies a blob once, within the concurrency limit; nothing new starts once the copy has failed. */
+  #copyBlob(descriptor: Descriptor): Promise<void> {
+    let pending = this.#blobs.get(descriptor.digest);
     if (!pending) {
-      pending = limit(async () => {
-        if (failure) throw failure; // the copy has failed: start nothing new
+      pending = this.#limit(async () => {
+        if (this.#failure) throw this.#failure;
         try {
-          await transferBlob(descriptor);
+          if (this.write) await this.#transferBlob(descriptor);
+          else await this.#planBlob(descriptor);
         } catch (err) {
-          failure ??= err;
+          this.#failure ??= err;
           throw err;
         }
       });
-      blobs.set(descriptor.digest, pending);
+      this.#blobs.set(descriptor.digest, pending);
     }
     return pending;
-  };
+  }
 
-  const transferBlob = async (descriptor: Descriptor): Promise<void> => {
-    if (!write) {
-      if (await target.hasBlob(descriptor.digest)) result.blobsSkipped++;
-      else if (target.canMountFrom?.(source)) result.blobsMounted++;
-      else {
-        result.blobsCopied++;
-        result.bytesCopied += descriptor.size;
-      }
-      return;
+  /** Dry run: counts what the transfer would do, reading only. */
+  async #planBlob(descriptor: Descriptor): Promise<void> {
+    const { result } = this;
+    if (await this.target.hasBlob(descriptor.digest)) result.blobsSkipped++;
+    else if (this.target.canMountFrom?.(this.source)) result.blobsMounted++;
+    else {
+      result.blobsCopied++;
+      result.bytesCopied += descriptor.size;
     }
+  }
+
+  /** Mounts the blob where the registry allows, else skips it when present, else streams it (retrying transient failures). */
+  async #transferBlob(descriptor: Descriptor): Promise<void> {
+    const { source, target, result } = this;
     // Within one registry a mount answers in one request whether or not the target has the blob.
     if (target.mountBlob && (await target.mountBlob(descriptor, source))) {
       result.blobsMounted++;
-      logger.debug(`mounted ${descriptor.digest} from ${source.name}`);
+      this.logger.debug(`mounted ${descriptor.digest} from ${source.name}`);
       return;
     }
     if (await target.hasBlob(descriptor.digest)) {
@@ -156,89 +278,61 @@ export async function copyImage(
         const stream = await source.getBlob(descriptor);
         await target.putBlob(descriptor, stream);
       },
-      { policy: retry, decide: (err) => (isTransient(err) ? {} : false) },
+      { policy: this.#retry, decide: (err) => (isTransient(err) ? {} : false) },
     );
     result.blobsCopied++;
     result.bytesCopied += descriptor.size;
-    logger.debug(`copied ${descriptor.digest} (${descriptor.size} bytes)`);
-  };
-
-  const copyManifest = (descriptor: Descriptor, data?: ManifestData): Promise<void> => {
-    let pending = manifests.get(descriptor.digest);
-    if (!pending) {
-      pending = (async () => {
-        copied.push(descriptor.digest);
-        if (await target.resolve(descriptor.digest)) {
-          // A registry accepts a manifest only once everything it refers to is there.
-          result.manifestsSkipped++;
-          return;
-        }
-        const { bytes, manifest, descriptor: actual } = data ?? (await source.getManifest(descriptor.digest));
-        const children = childrenOf(manifest);
-        await settleAll(children.map((child) => (isIndex(manifest) ? copyManifest(child) : copyBlob(child))));
-        if (write) await target.putManifest(bytes, actual.mediaType);
-        result.manifestsCopied++;
-      })();
-      manifests.set(descriptor.digest, pending);
-    }
-    return pending;
-  };
-
-  const original = await source.getManifest(reference);
-  const root = options.platforms?.length ? restrictIndex(original, options.platforms) : original;
-  if (root !== original) {
-    result.restrictedFrom = original.descriptor.digest;
-    logger.info(
-      `restricted ${original.descriptor.digest} to ${options.platforms!.map(formatPlatform).join(', ')}: new index ${root.descriptor.digest}`,
-    );
+    this.logger.debug(`copied ${descriptor.digest} (${descriptor.size} bytes)`);
   }
-  Object.assign(result, {
-    digest: root.descriptor.digest,
-    mediaType: root.descriptor.mediaType,
-    size: root.descriptor.size,
-  });
-  logger.info(
-    `${write ? 'copying' : 'dry run: planning a copy of'} ${source.name}@${root.descriptor.digest} to ${target.name}`,
-  );
-  await copyManifest(root.descriptor, root);
 
-  // Artifacts about what was copied: referrers (and theirs), and cosign's digest tags.
-  if (options.referrers || options.cosignTags) {
+  /** Artifacts about what was copied: referrers (and theirs), and cosign's digest tags, as asked. */
+  async copyArtifacts(): Promise<void> {
+    if (!this.options.referrers && !this.options.cosignTags) return;
     const seen = new Set<string>();
-    for (let i = 0; i < copied.length; i++) {
-      const digest = copied[i]!;
+    // The list grows as artifacts are copied: their own artifacts are carried too.
+    for (let i = 0; i < this.#copied.length; i++) {
+      const digest = this.#copied[i]!;
       if (seen.has(digest)) continue;
       seen.add(digest);
-      if (options.referrers) {
-        for (const referrer of await source.referrers(digest)) {
-          if (manifests.has(referrer.digest)) continue;
-          await copyManifest(referrer);
-          result.referrersCopied++;
-        }
-      }
-      if (options.cosignTags) {
-        for (const suffix of COSIGN_TAG_SUFFIXES) {
-          const tag = cosignTag(digest, suffix);
-          const found = await source.resolve(tag);
-          if (!found) continue;
-          const data = await source.getManifest(found.digest);
-          await copyManifest(found, data);
-          if (write) await target.putManifest(data.bytes, data.descriptor.mediaType, tag);
-          result.referrersCopied++;
-        }
-      }
+      if (this.options.referrers) await this.#copyReferrers(digest);
+      if (this.options.cosignTags) await this.#copyCosignTags(digest);
     }
   }
 
-  // Tags last: until here, no target tag has moved.
-  for (const tag of options.tags ?? []) {
-    if (write) await target.putManifest(root.bytes, root.descriptor.mediaType, tag);
-    result.tags.push(tag);
+  async #copyReferrers(digest: string): Promise<void> {
+    for (const referrer of await this.source.referrers(digest)) {
+      if (this.#manifests.has(referrer.digest)) continue;
+      await this.copyManifest(referrer);
+      this.result.referrersCopied++;
+    }
   }
-  logger.info(
-    `${write ? 'copied' : 'would copy'} ${result.digest}: ${result.blobsCopied} blobs (${result.bytesCopied} bytes) ${write ? 'copied' : 'to copy'}, ${result.blobsMounted} ${write ? 'mounted' : 'to mount'}, ${result.blobsSkipped} present${result.tags.length ? `; ${write ? 'tagged' : 'would tag'} ${result.tags.join(', ')}` : ''}`,
-  );
-  return result;
+
+  async #copyCosignTags(digest: string): Promise<void> {
+    for (const suffix of COSIGN_TAG_SUFFIXES) {
+      const tag = cosignTag(digest, suffix);
+      const found = await this.source.resolve(tag);
+      if (!found) continue;
+      const data = await this.source.getManifest(found.digest);
+      await this.copyManifest(found, data);
+      if (this.write) await this.target.putManifest(data.bytes, data.descriptor.mediaType, tag);
+      this.result.referrersCopied++;
+    }
+  }
+
+  /** Points each tag at the root in the target (in a dry run, only lists them). */
+  async writeTags(root: ManifestData, tags: readonly string[]): Promise<void> {
+    for (const tag of tags) {
+      if (this.write) await this.target.putManifest(root.bytes, root.descriptor.mediaType, tag);
+      this.result.tags.push(tag);
+    }
+  }
+
+  /** The closing log line: what was (or would be) copied, mounted, found present and tagged. */
+  summary(): string {
+    const { result, write } = this;
+    const tagged = result.tags.length ? `; ${write ? 'tagged' : 'would tag'} ${result.tags.join(', ')}` : '';
+    return `${write ? 'copied' : 'would copy'} ${result.digest}: ${result.blobsCopied} blobs (${result.bytesCopied} bytes) ${write ? 'copied' : 'to copy'}, ${result.blobsMounted} ${write ? 'mounted' : 'to mount'}, ${result.blobsSkipped} present${tagged}`;
+  }
 }
 
 /** A failure another attempt may not meet: a dropped connection, or a status worth retrying. */

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import {
   formatReference,
   isInsecureRegistry,
+  nameWithReference,
   OciError,
   parseReference,
   registryApiHost,
@@ -99,6 +100,12 @@ describe('formatReference and helpers', () => {
       formatReference(withDigest(parseReference('ghcr.io/o/app:latest'), D)),
       `ghcr.io/o/app@${D}`,
     );
+  });
+
+  it('writes a digest after @ and a tag after :', () => {
+    assert.equal(nameWithReference('ghcr.io/o/app', D), `ghcr.io/o/app@${D}`);
+    assert.equal(nameWithReference('ghcr.io/o/app', 'v1'), 'ghcr.io/o/app:v1');
+    assert.equal(nameWithReference('oci-layout:out', D), `oci-layout:out@${D}`);
   });
 
   it('speaks to Docker Hub through registry-1.docker.io', () => {

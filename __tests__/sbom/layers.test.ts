@@ -198,6 +198,12 @@ describe('walkImage', () => {
     await assert.rejects(resolveImage(layout.store, 'multi', 'linux/s390x'), {
       code: 'NO_MATCHING_PLATFORM',
     });
+    // Named by digest, the image is written name@digest in the message, never name:digest.
+    const { digest } = (await layout.store.resolve('multi'))!;
+    await assert.rejects(resolveImage(layout.store, digest, 'linux/s390x'), (err: Error) => {
+      assert.ok(err.message.startsWith(`${layout.store.name}@${digest} has no image for`), err.message);
+      return true;
+    });
   });
 
   it('refuses a layer that is not a tar archive', async () => {

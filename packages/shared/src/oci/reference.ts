@@ -186,6 +186,14 @@ export function formatReference(ref: ImageReference): string {
   return `${base}${ref.tag !== undefined ? `:${ref.tag}` : ''}${ref.digest !== undefined ? `@${ref.digest}` : ''}`;
 }
 
+/**
+ * `name@digest` or `name:tag`, for messages and names: a digest is always written after `@`, never
+ * after `:` (a tag cannot hold a `:`, a digest always does).
+ */
+export function nameWithReference(name: string, reference: string): string {
+  return `${name}${reference.includes(':') ? '@' : ':'}${reference}`;
+}
+
 /** The same image by digest only (`name@sha256:…`), the form every hand-off between actions uses. */
 export function withDigest<R extends ImageReference>(ref: R, digest: string): R {
   const { tag: _tag, ...rest } = ref;

@@ -7,7 +7,14 @@
  */
 import { compareCodePoints } from '../compare.ts';
 import { silentLogger } from '../logger.ts';
-import { LayoutStore, parsePlatform, parseReference, RegistryClient, type ImageStore } from '../oci/index.ts';
+import {
+  LayoutStore,
+  nameWithReference,
+  parsePlatform,
+  parseReference,
+  RegistryClient,
+  type ImageStore,
+} from '../oci/index.ts';
 import { IMAGE_CATALOGERS, identifyDistro, OS_RELEASE_GLOBS } from './catalogers/index.ts';
 import { toCycloneDx, type DocumentOptions } from './cyclonedx.ts';
 import { walkDirectory } from './directory.ts';
@@ -104,14 +111,14 @@ async function openImage(
 ): Promise<{ store: ImageStore; reference: string; name: string }> {
   if (options.store) {
     const reference = options.reference ?? 'latest';
-    return { store: options.store, reference, name: `${options.store.name}:${reference}` };
+    return { store: options.store, reference, name: nameWithReference(options.store.name, reference) };
   }
   if (options.layout) {
     const reference = options.reference ?? 'latest';
     return {
       store: await LayoutStore.open(options.layout),
       reference,
-      name: `oci-layout:${options.layout}:${reference}`,
+      name: nameWithReference(`oci-layout:${options.layout}`, reference),
     };
   }
   const ref = parseReference(options.image!);

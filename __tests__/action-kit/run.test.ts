@@ -138,6 +138,25 @@ describe('runAction', () => {
     assert.match(text, /Correct the inputs named above/);
   });
 
+  it('refused inputs with a library error behind them show its code and its fix', async () => {
+    await captureStdout(() =>
+      runAction({
+        name: 'build-sign',
+        getInputs: () => {
+          throw new InputError([
+            { input: 'cosign-password', message: 'does not decrypt cosign-key', code: 'WRONG_PASSWORD' },
+          ]);
+        },
+        main: async () => undefined,
+      }),
+    );
+    assert.match(summary(), /<code>INVALID_INPUT \(WRONG_PASSWORD\)<\/code>/);
+    assert.match(
+      summary(),
+      /Fix<\/th><td>Pass the password the key was encrypted with in `cosign-password`\./,
+    );
+  });
+
   it('run.fail fails the step after main, keeping the summary main wrote', async () => {
     await captureStdout(() =>
       runAction({

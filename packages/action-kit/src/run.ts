@@ -65,15 +65,25 @@ const FIXES: Readonly<Record<string, string>> = {
   OIDC_PERMISSION: 'Grant the job `permissions: id-token: write` for keyless signing.',
 };
 
-/** How to fix `err`: its own `fix` when it has one, else the fix known for its code. */
+/** The codes of the library errors behind refused inputs (`WRONG_PASSWORD` behind `cosign-password`). */
+function problemCodes(err: unknown): string[] {
+  if (!(err instanceof InputError)) return [];
+  return [...new Set(err.problems.flatMap((p) => (p.code ? [p.code] : [])))];
+}
+
+/** How to fix `err`: its own `fix` when it has one, else the fix known for its code (or its inputs' codes). */
 function fixOf(err: unknown): string | undefined {
   const own = (err as { fix?: unknown } | undefined)?.fix;
   if (typeof own === 'string' && own) return own;
+  for (const code of problemCodes(err)) if (FIXES[code]) return FIXES[code];
   return err instanceof ReleaseError ? FIXES[err.code] : undefined;
 }
 
+/** The error's code, with the codes behind refused inputs: `INVALID_INPUT (WRONG_PASSWORD)`. */
 export function codeOf(err: unknown): string {
-  return err instanceof ReleaseError ? err.code : 'ERROR';
+  if (!(err instanceof ReleaseError)) return 'ERROR';
+  const behind = problemCodes(err);
+  return behind.length > 0 ? `${err.code} (${behind.join(', ')})` : err.code;
 }
 
 /**

@@ -26,7 +26,11 @@ describe('sbom getInputs', () => {
     assert.equal(inputs.image?.ref.kind, 'registry');
     assert.equal(inputs.path, undefined);
     assert.deepEqual(inputs.format, ['spdx-json', 'cyclonedx-json']);
-    assert.equal(inputs.platform, 'linux/amd64');
+    assert.equal(
+      inputs.platform,
+      undefined,
+      'the image decides: its only platform, or linux/amd64 of an index',
+    );
     assert.equal(inputs['output-dir'], '');
     assert.equal(inputs['upload-artifact'], true);
     assert.equal(inputs['artifact-name'], '');

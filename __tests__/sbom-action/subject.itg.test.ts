@@ -17,6 +17,7 @@ import { startRegistry, type TestRegistry } from '@release-actions/shared/testin
 import { verifyImage, VerifyError, type VerifySignatureFormat } from '@release-actions/shared/verify';
 import { withCode } from '../codes.ts';
 import { indexOf, makeImage, push } from '../sbom/images.ts';
+import { assertOfficialSpdx } from '../sbom/schemas.ts';
 
 const SPDX = SBOM_PREDICATE_TYPES['spdx-json'];
 
@@ -83,13 +84,16 @@ describe('the SBOM subject is resolved once (generate, the tag moves, attest)', 
     await registry?.stop();
   });
 
-  it('attests the image that was cataloged, not the one the tag points at afterwards', async () => {
+  it('attests the image that was cataloged, not the one the tag points at afterwards', async (t) => {
     const first = await push(store, await npmImage('left-pad', '1.3.0'), 'release');
-    const second = await push(store, await npmImage('right-pad', '9.9.9'));
+    // One image, pushed untagged now and tagged later: the same bytes, whatever the clock says.
+    const other = await npmImage('right-pad', '9.9.9');
+    const second = await push(store, other);
     await sign(first.digest);
     await sign(second.digest);
 
     const sbom = await generateSbom({ image: `${registry.host}/acme/moving:release`, client });
+    t.diagnostic(assertOfficialSpdx(sbom.spdx));
     assert.ok(sbom.subject, 'an image SBOM carries its subject');
     assert.equal(sbom.subject.name, `${registry.host}/acme/moving`);
     assert.equal(sbom.subject.digest, first.digest);
@@ -97,7 +101,7 @@ describe('the SBOM subject is resolved once (generate, the tag moves, attest)', 
     assert.deepEqual(spdxNames(sbom.spdx), ['left-pad@1.3.0']);
 
     // The tag moves (a concurrent push): resolving it again would name the other image.
-    await push(store, await npmImage('right-pad', '9.9.9'), 'release');
+    await push(store, other, 'release');
     assert.equal((await store.resolve('release'))?.digest, second.digest);
 
     const [attestation] = await attestSbom({
@@ -121,7 +125,7 @@ describe('the SBOM subject is resolved once (generate, the tag moves, attest)', 
     );
   });
 
-  it('keeps an index as the subject, with the platform manifest it cataloged beside it', async () => {
+  it('keeps an index as the subject, with the platform manifest it cataloged beside it', async (t) => {
     const amd64 = await npmImage('left-pad', '1.3.0');
     const arm64 = await makeImage(
       [
@@ -147,6 +151,7 @@ describe('the SBOM subject is resolved once (generate, the tag moves, attest)', 
       client,
       platform: 'linux/arm64',
     });
+    t.diagnostic(assertOfficialSpdx(sbom.spdx));
     assert.equal(sbom.subject?.digest, pushed.digest, 'the index the tag named, as cosign attest does');
     assert.equal(sbom.subject?.manifestDigest, arm64.descriptor.digest);
     assert.equal(sbom.inventory.source.digest, arm64.descriptor.digest);
@@ -161,8 +166,9 @@ describe('the SBOM subject is resolved once (generate, the tag moves, attest)', 
     assert.deepEqual(await attestedPackages(pushed.digest, 'legacy'), ['arm-only@2.0.0']);
   });
 
-  it('has no subject for a directory, and fails on a tag that names nothing as the registry says', async () => {
+  it('has no subject for a directory, and fails on a tag that names nothing as the registry says', async (t) => {
     const dir = await generateSbom({ path: 'packages/shared/src/scan' });
+    t.diagnostic(assertOfficialSpdx(dir.spdx));
     assert.equal(dir.subject, undefined);
     await assert.rejects(
       generateSbom({ image: `${registry.host}/acme/moving:absent`, client }),

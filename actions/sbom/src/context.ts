@@ -3,20 +3,20 @@
  * any request. The signing key, its password, the registry password and the token are masked the
  * moment they are read.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import * as core from '@actions/core';
-import { errorMessage } from '@release-actions/shared';
 import {
   InputChecker,
   parseBoolean,
   parseChoice,
+  parseHttpUrl,
   parseInteger,
   parseList,
 } from '@release-actions/shared/github';
 import { parsePlatform, parseReference, type ImageReference } from '@release-actions/shared/oci';
 import type { SbomFormat } from '@release-actions/shared/sbom';
-import { FAIL_ON_CHOICES, parseAllowlist, type Allowlist, type FailOn } from '@release-actions/shared/scan';
+import { parseScanInputs, type ScanInputs } from '@release-actions/shared/scan';
 import {
   parseSignatureFormat,
   readPrivateKeyInput,
@@ -25,7 +25,8 @@ import {
 
 export const FORMAT_CHOICES = ['both', 'spdx-json', 'cyclonedx-json'] as const;
 
-export interface Inputs {
+/** The gate inputs (`fail-on-severity`, `ignore-unfixed`, `allowlist`, `osv-url`, `osv-db`) are the shared {@link ScanInputs}. */
+export interface Inputs extends ScanInputs {
   /** The image as given (`registry/repo[:tag][@digest]` or `oci-layout:<dir>[:tag|@digest]`), parsed. */
   image: { text: string; ref: ImageReference } | undefined;
   /** A directory to catalog (lockfiles and package databases), absolute. */
@@ -47,12 +48,8 @@ export interface Inputs {
   'rekor-url': string;
   'tsa-url': string;
   scan: boolean;
-  'fail-on-severity': FailOn;
-  'ignore-unfixed': boolean;
-  allowlist: Allowlist | undefined;
-  'osv-url': string;
-  'osv-db': string | undefined;
-  platform: string;
+  /** As given; undefined: the image's only platform, or linux/amd64 from a multi-platform index. */
+  platform: string | undefined;
   username: string;
   password: string;
   'github-token': string;
@@ -101,7 +98,6 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
     );
 
   const scan = flag('scan', true);
-  const osvDb = raw('osv-db') ? check.field('osv-db', () => directory(raw('osv-db')), undefined) : undefined;
   const inputs: Inputs = {
     image,
     path,
@@ -126,22 +122,16 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
     ),
     'cosign-key': cosignKey,
     'cosign-password': raw('cosign-password'),
-    'fulcio-url': raw('fulcio-url') ? check.field('fulcio-url', () => httpUrl(raw('fulcio-url')), '') : '',
-    'rekor-url': raw('rekor-url') ? check.field('rekor-url', () => httpUrl(raw('rekor-url')), '') : '',
-    'tsa-url': raw('tsa-url') ? check.field('tsa-url', () => httpUrl(raw('tsa-url')), '') : '',
+    'fulcio-url': raw('fulcio-url')
+      ? check.field('fulcio-url', () => parseHttpUrl(raw('fulcio-url')), '')
+      : '',
+    'rekor-url': raw('rekor-url') ? check.field('rekor-url', () => parseHttpUrl(raw('rekor-url')), '') : '',
+    'tsa-url': raw('tsa-url') ? check.field('tsa-url', () => parseHttpUrl(raw('tsa-url')), '') : '',
     scan,
-    'fail-on-severity': check.field(
-      'fail-on-severity',
-      () => parseChoice(raw('fail-on-severity') || 'critical', FAIL_ON_CHOICES),
-      'critical',
-    ),
-    'ignore-unfixed': flag('ignore-unfixed', false),
-    allowlist: raw('allowlist')
-      ? check.field('allowlist', () => readAllowlist(raw('allowlist')), undefined)
+    ...parseScanInputs(raw, check, { failOn: 'critical' }),
+    platform: raw('platform')
+      ? check.field('platform', () => platform(raw('platform')), undefined)
       : undefined,
-    'osv-url': check.field('osv-url', () => httpUrl(raw('osv-url') || 'https://api.osv.dev'), ''),
-    'osv-db': osvDb,
-    platform: check.field('platform', () => platform(raw('platform') || 'linux/amd64'), 'linux/amd64'),
     username: raw('username'),
     password: raw('password'),
     'github-token': raw('github-token'),
@@ -195,38 +185,6 @@ function outputDirectory(path: string): string {
         : `"${path}" cannot be created: ${at} is a file, not a directory`,
     );
   }
-}
-
-function readAllowlist(path: string): Allowlist {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    const code = (err as { code?: string }).code ?? 'error';
-    throw new Error(
-      `cannot read the file "${path}" (${code}): give the path of a YAML allowlist (see docs/scan.md)`,
-      {
-        cause: err,
-      },
-    );
-  }
-  try {
-    return parseAllowlist(text, path);
-  } catch (err) {
-    throw new Error(errorMessage(err), { cause: err });
-  }
-}
-
-function httpUrl(text: string): string {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new Error(`"${text}" is not an absolute URL: write it as https://host[:port]`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new Error(`"${text}" uses ${url.protocol.slice(0, -1)}: use an http:// or https:// URL`);
-  return text.replace(/\/+$/, '');
 }
 
 function platform(text: string): string {

@@ -13,6 +13,7 @@ import { HttpClient } from '@release-actions/shared';
 import { attestSbom, generateSbom, type SbomAttestation } from '@release-actions/shared/sbom';
 import {
   evaluateGate,
+  openVulnerabilitySource,
   scanPackages,
   summarize,
   toSarif,
@@ -21,7 +22,7 @@ import {
 import { defaultArtifactName, uploadFiles } from './artifact.ts';
 import { fileBase, type Inputs } from './context.ts';
 import { writeSummary, type Report } from './report.ts';
-import { makeSigner, vulnerabilitySource, writeFiles } from './setup.ts';
+import { makeSigner, writeFiles } from './setup.ts';
 
 export async function main(inputs: Inputs, run: ActionRun): Promise<void> {
   const { logger } = run;
@@ -42,10 +43,10 @@ export async function main(inputs: Inputs, run: ActionRun): Promise<void> {
     http,
     logger,
   });
-  const sbom = await run.phase(`Cataloging ${subject} (${inputs.platform})`, () =>
+  const sbom = await run.phase(`Cataloging ${subject}${inputs.platform ? ` (${inputs.platform})` : ''}`, () =>
     generateSbom({
       ...(inputs.image ? { image: inputs.image.text, client } : { path: inputs.path! }),
-      platform: inputs.platform,
+      ...(inputs.platform && { platform: inputs.platform }),
       logger,
     }),
   );
@@ -83,7 +84,7 @@ export async function main(inputs: Inputs, run: ActionRun): Promise<void> {
   if (inputs.scan) {
     try {
       scan = await run.phase(`Scanning ${sbom.packages.length} packages`, async () => {
-        const source = await vulnerabilitySource(inputs, http, logger);
+        const source = await openVulnerabilitySource(inputs, { http, logger });
         logger.info(`vulnerability source: ${source.description}`);
         const packages = sbom.packages.flatMap((p) =>
           p.purl ? [{ name: p.name, version: p.version, purl: p.purl, type: p.type }] : [],

@@ -8,6 +8,7 @@
  * are no vulnerabilities to show.
  */
 import * as core from '@actions/core';
+import { compareCodePoints } from '@release-actions/shared';
 import { errorMessage } from '@release-actions/shared';
 import { escapeHtml, truncate } from '@release-actions/shared/github';
 import type { SbomAttestation, SbomResult } from '@release-actions/shared/sbom';
@@ -46,7 +47,7 @@ const SEVERITY_ICON: Record<string, string> = {
 export function packagesByType(sbom: SbomResult): Array<[string, number]> {
   const counts = new Map<string, number>();
   for (const p of sbom.packages) counts.set(p.type, (counts.get(p.type) ?? 0) + 1);
-  return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  return [...counts].sort((a, b) => b[1] - a[1] || compareCodePoints(a[0], b[0]));
 }
 
 function verdict(r: Report): string {

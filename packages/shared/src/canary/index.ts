@@ -1,0 +1,11 @@
+/**
+ * The canary: a plan of traffic steps, the analysis loop that checks every metric once per window,
+ * the traffic adapters that move the weight, the metric sources, rollback and notifications.
+ * Runner-agnostic: actions/canary wires it to the runner.
+ */
+export * from './errors.ts';
+export * from './types.ts';
+export * from './plan.ts';
+export * from './run.ts';
+export * from './rollback.ts';
+export * from './notify.ts';

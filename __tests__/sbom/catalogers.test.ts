@@ -1,6 +1,7 @@
 /**
- * Catalogers against syft's own test data (/work/shared/fixtures/syft), with the expectations of
- * syft's tests (syft/pkg/cataloger/<ecosystem>/*_test.go, syft/linux/identify_release_test.go).
+ * Catalogers against syft's own test data (../shared/fixtures/syft, see __tests__/fixtures.ts), with
+ * the expectations of syft's tests (syft/pkg/cataloger/<ecosystem>/*_test.go,
+ * syft/linux/identify_release_test.go).
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,8 +26,10 @@ import {
   type Inventory,
 } from '@release-actions/shared/sbom';
 import { silentLogger } from '@release-actions/shared';
+import { fixture, needsFixtures } from '../fixtures.ts';
 
-const SYFT = '/work/shared/fixtures/syft';
+const SYFT = fixture('syft');
+const NO_SYFT = needsFixtures('syft');
 const CAT = `${SYFT}/pkg/cataloger`;
 
 async function catalogDir(
@@ -50,7 +53,7 @@ function deps(inv: Inventory): Record<string, string[]> {
   return out;
 }
 
-describe('os-release', () => {
+describe('os-release', { skip: NO_SYFT }, () => {
   it('identifies distros as syft does', async () => {
     const osDir = `${SYFT}/linux/testdata/os`;
     const read = async (dir: string) =>
@@ -69,7 +72,7 @@ describe('os-release', () => {
   });
 });
 
-describe('dpkg', () => {
+describe('dpkg', { skip: NO_SYFT }, () => {
   it("asks for syft's dpkg files by glob (debian cataloger_test.go glob-paths, opkg aside)", async () => {
     const files = await walkDirectory(`${CAT}/debian/testdata/glob-paths`, globMatcher(dpkgCataloger.globs));
     // syft's list also has usr/lib/opkg/status and opkg info/*.control (OpenWrt's opkg, which
@@ -169,7 +172,7 @@ describe('dpkg', () => {
 });
 
 describe('apk', () => {
-  it('single: musl-utils with split licenses and the distro purl', async () => {
+  it('single: musl-utils with split licenses and the distro purl', { skip: NO_SYFT }, async () => {
     const file = await fileAt(`${CAT}/alpine/testdata/single`, '/lib/apk/db/installed');
     const r = apkCataloger.catalog([file], {
       logger: silentLogger,
@@ -185,27 +188,31 @@ describe('apk', () => {
     );
   });
 
-  it('multiple-2: the dependency tree syft expects (through so: and cmd: provides)', async () => {
-    const inv = await catalogDir(`${CAT}/alpine/testdata/multiple-2`, [apkCataloger]);
-    assert.equal(inv.packages.length, 14);
-    const sorted = (o: Record<string, string[]>) =>
-      Object.fromEntries(Object.entries(o).map(([k, v]) => [k, [...v].sort()]));
-    assert.deepEqual(
-      deps(inv),
-      sorted({
-        'alpine-baselayout': ['busybox', 'alpine-baselayout-data', 'musl'],
-        'apk-tools': ['ca-certificates-bundle', 'musl', 'libcrypto1.1', 'libssl1.1', 'zlib'],
-        busybox: ['musl'],
-        'libc-utils': ['musl-utils'],
-        'libcrypto1.1': ['musl'],
-        'libssl1.1': ['musl', 'libcrypto1.1'],
-        'musl-utils': ['scanelf', 'musl'],
-        scanelf: ['musl'],
-        ssl_client: ['musl', 'libcrypto1.1', 'libssl1.1'],
-        zlib: ['musl'],
-      }),
-    );
-  });
+  it(
+    'multiple-2: the dependency tree syft expects (through so: and cmd: provides)',
+    { skip: NO_SYFT },
+    async () => {
+      const inv = await catalogDir(`${CAT}/alpine/testdata/multiple-2`, [apkCataloger]);
+      assert.equal(inv.packages.length, 14);
+      const sorted = (o: Record<string, string[]>) =>
+        Object.fromEntries(Object.entries(o).map(([k, v]) => [k, [...v].sort()]));
+      assert.deepEqual(
+        deps(inv),
+        sorted({
+          'alpine-baselayout': ['busybox', 'alpine-baselayout-data', 'musl'],
+          'apk-tools': ['ca-certificates-bundle', 'musl', 'libcrypto1.1', 'libssl1.1', 'zlib'],
+          busybox: ['musl'],
+          'libc-utils': ['musl-utils'],
+          'libcrypto1.1': ['musl'],
+          'libssl1.1': ['musl', 'libcrypto1.1'],
+          'musl-utils': ['scanelf', 'musl'],
+          scanelf: ['musl'],
+          ssl_client: ['musl', 'libcrypto1.1', 'libssl1.1'],
+          zlib: ['musl'],
+        }),
+      );
+    },
+  );
 
   it('keeps SPDX expressions whole', () => {
     assert.deepEqual(splitLicenseField('MIT OR Apache-2.0'), ['MIT OR Apache-2.0']);
@@ -213,13 +220,13 @@ describe('apk', () => {
     assert.deepEqual(splitLicenseField(''), []);
   });
 
-  it('asks for the database by syft glob', async () => {
+  it('asks for the database by syft glob', { skip: NO_SYFT }, async () => {
     const files = await walkDirectory(`${CAT}/alpine/testdata/glob-paths`, globMatcher(apkCataloger.globs));
     assert.deepEqual([...files.keys()], ['/lib/apk/db/installed']);
   });
 });
 
-describe('npm (installed)', () => {
+describe('npm (installed)', { skip: NO_SYFT }, () => {
   it('package.json in node_modules: name, version, purl, licenses in every form', async () => {
     const dir = `${CAT}/javascript/testdata/pkg-json`;
     const run = async (fixture: string) =>
@@ -260,7 +267,7 @@ describe('npm (installed)', () => {
   });
 });
 
-describe('python (installed)', () => {
+describe('python (installed)', { skip: NO_SYFT }, () => {
   const site = `${CAT}/python/testdata/site-packages`;
   it('nested: dist-info and egg-info', async () => {
     const inv = await catalogDir(`${site}/nested`, [pythonCataloger]);

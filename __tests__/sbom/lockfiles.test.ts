@@ -1,6 +1,6 @@
 /**
  * Source lockfile catalogers: pnpm-lock.yaml (v5, v6, v9, multi-document), yarn.lock (v1, berry),
- * poetry.lock (syft's own test data in /work/shared/fixtures/syft) and uv.lock, with the results
+ * poetry.lock (syft's own test data in ../shared/fixtures/syft) and uv.lock, with the results
  * syft's tests expect (parse_pnpm_lock_test.go, parse_yarn_lock_test.go, parse_poetry_lock_test.go,
  * dependency_test.go, parse_uv_lock_test.go). The inline lockfiles are written for these tests in
  * each tool's format.
@@ -16,9 +16,13 @@ import {
   yarnLockCataloger,
 } from '@release-actions/shared/sbom';
 import { silentLogger } from '@release-actions/shared';
+import { fixture, needsFixtures } from '../fixtures.ts';
 import { edges, ids, purls, run } from './catalog-helpers.ts';
 
-const POETRY = '/work/shared/fixtures/syft/pkg/cataloger/python/testdata/poetry';
+const POETRY = fixture('syft', 'pkg/cataloger/python/testdata/poetry');
+const NO_POETRY = needsFixtures('syft', 'pkg/cataloger/python/testdata/poetry');
+const REQUIREMENTS = 'pkg/cataloger/python/testdata/requires/requirements.txt';
+const NO_REQUIREMENTS = needsFixtures('syft', REQUIREMENTS);
 
 describe('pnpm-lock.yaml', () => {
   it('reads v6: direct dependencies and /name@version(peers) keys, dev entries left out', () => {
@@ -375,7 +379,7 @@ __metadata:
   });
 });
 
-describe('poetry.lock (syft test data)', () => {
+describe('poetry.lock (syft test data)', { skip: NO_POETRY }, () => {
   const at = async (dir: string) =>
     run(poetryLockCataloger, {
       [`/${dir}/poetry.lock`]: await readFile(`${POETRY}/${dir}/poetry.lock`, 'utf8'),
@@ -532,31 +536,32 @@ describe('source catalogers', () => {
 });
 
 describe('requirements.txt (syft parse_requirements_test.go, pinned dependencies only)', () => {
-  it("lists the pinned requirements of syft's fixture: continuations, --hash options, extras, markers, a URL after the version", async () => {
-    const text = await readFile(
-      '/work/shared/fixtures/syft/pkg/cataloger/python/testdata/requires/requirements.txt',
-      'utf8',
-    );
-    const cataloger = SOURCE_CATALOGERS.find((c) => c.name === 'python-package-cataloger')!;
-    const { packages } = run(cataloger, { '/requirements.txt': text });
-    // syft writes the last purl's version as 1.2.3%2Bgcr.2; packageurl-js leaves a version's `+`
-    // unencoded, and both decode to the same version.
-    assert.deepEqual(
-      packages.map((p) => `${p.name} ${p.version} ${p.purl}`),
-      [
-        'flask 4.0.0 pkg:pypi/flask@4.0.0',
-        'urllib3 1.26.20 pkg:pypi/urllib3@1.26.20',
-        'foo 1.0.0 pkg:pypi/foo@1.0.0',
-        'someproject 5.4 pkg:pypi/someproject@5.4',
-        'dots-allowed 1.0.0 pkg:pypi/dots-allowed@1.0.0',
-        'argh 0.26.2 pkg:pypi/argh@0.26.2',
-        'argh 0.26.3 pkg:pypi/argh@0.26.3',
-        'celery 4.4.7 pkg:pypi/celery@4.4.7',
-        'githubsampleproject 3.7.1 pkg:pypi/githubsampleproject@3.7.1',
-        'friendly-bard 1.0.0 pkg:pypi/friendly-bard@1.0.0',
-        'local-version 1.2.3+gcr.2 pkg:pypi/local-version@1.2.3+gcr.2',
-      ],
-    );
-    assert.ok(packages.every((p) => p.foundBy === 'python-package-cataloger' && p.type === 'python'));
-  });
+  it(
+    "lists the pinned requirements of syft's fixture: continuations, --hash options, extras, markers, a URL after the version",
+    { skip: NO_REQUIREMENTS },
+    async () => {
+      const text = await readFile(fixture('syft', REQUIREMENTS), 'utf8');
+      const cataloger = SOURCE_CATALOGERS.find((c) => c.name === 'python-package-cataloger')!;
+      const { packages } = run(cataloger, { '/requirements.txt': text });
+      // syft writes the last purl's version as 1.2.3%2Bgcr.2; packageurl-js leaves a version's `+`
+      // unencoded, and both decode to the same version.
+      assert.deepEqual(
+        packages.map((p) => `${p.name} ${p.version} ${p.purl}`),
+        [
+          'flask 4.0.0 pkg:pypi/flask@4.0.0',
+          'urllib3 1.26.20 pkg:pypi/urllib3@1.26.20',
+          'foo 1.0.0 pkg:pypi/foo@1.0.0',
+          'someproject 5.4 pkg:pypi/someproject@5.4',
+          'dots-allowed 1.0.0 pkg:pypi/dots-allowed@1.0.0',
+          'argh 0.26.2 pkg:pypi/argh@0.26.2',
+          'argh 0.26.3 pkg:pypi/argh@0.26.3',
+          'celery 4.4.7 pkg:pypi/celery@4.4.7',
+          'githubsampleproject 3.7.1 pkg:pypi/githubsampleproject@3.7.1',
+          'friendly-bard 1.0.0 pkg:pypi/friendly-bard@1.0.0',
+          'local-version 1.2.3+gcr.2 pkg:pypi/local-version@1.2.3+gcr.2',
+        ],
+      );
+      assert.ok(packages.every((p) => p.foundBy === 'python-package-cataloger' && p.type === 'python'));
+    },
+  );
 });

@@ -1,7 +1,7 @@
 /**
  * package-lock.json (the `javascript-lock-cataloger` of SOURCE_CATALOGERS and `parsePackageLock`)
  * against syft's own test data (`syft/pkg/cataloger/javascript/testdata/pkg-lock`, in
- * /work/shared/fixtures/syft) with what `parse_package_lock_test.go` and `cataloger_test.go`
+ * ../shared/fixtures/syft) with what `parse_package_lock_test.go` and `cataloger_test.go`
  * expect of it. syft writes "X dependency-of Y"; here that is Y -> X (Y depends on X). syft's
  * default configuration (`IncludeDevDependencies: false`) leaves dev entries out, as ours does.
  * The inline lockfiles at the end are written in npm's format for cases syft's data lacks.
@@ -17,9 +17,12 @@ import {
   type Cataloger,
   type Package,
 } from '@release-actions/shared/sbom';
+import { fixture as inFixtures, needsFixtures } from '../fixtures.ts';
 import { edges, ids, run } from './catalog-helpers.ts';
+import { assertOfficialSpdx } from './schemas.ts';
 
-const PKG_LOCK = '/work/shared/fixtures/syft/pkg/cataloger/javascript/testdata/pkg-lock';
+const PKG_LOCK = inFixtures('syft', 'pkg/cataloger/javascript/testdata/pkg-lock');
+const NO_PKG_LOCK = needsFixtures('syft', 'pkg/cataloger/javascript/testdata/pkg-lock');
 
 const lockCataloger: Cataloger = SOURCE_CATALOGERS.find((c) => c.name === 'javascript-lock-cataloger')!;
 
@@ -47,7 +50,7 @@ const V1_PACKAGES = [
   'wordwrap 0.0.3 pkg:npm/wordwrap@0.0.3',
 ];
 
-describe('package-lock.json v1 (syft parse_package_lock_test.go)', () => {
+describe('package-lock.json v1 (syft parse_package_lock_test.go)', { skip: NO_PKG_LOCK }, () => {
   // TestParsePackageLock
   it('package-lock.json: every locked dependency, the dev one (async) left out, no edges', () => {
     const r = fixture('package-lock.json');
@@ -98,7 +101,7 @@ describe('package-lock.json v1 (syft parse_package_lock_test.go)', () => {
   });
 });
 
-describe('package-lock.json v2 and v3 (syft parse_package_lock_test.go)', () => {
+describe('package-lock.json v2 and v3 (syft parse_package_lock_test.go)', { skip: NO_PKG_LOCK }, () => {
   // TestParsePackageLockV2
   it('package-lock-2.json: the root project (packages[""]) is a package, licenses from the lock, the dev one left out', () => {
     const r = fixture('package-lock-2.json');
@@ -161,7 +164,7 @@ describe('package-lock.json v2 and v3 (syft parse_package_lock_test.go)', () => 
   });
 });
 
-describe('package-lock.json aliases (syft TestParsePackageLockAlias)', () => {
+describe('package-lock.json aliases (syft TestParsePackageLockAlias)', { skip: NO_PKG_LOCK }, () => {
   const common = [
     '@bundled-es-modules/chai 4.2.2 pkg:npm/%40bundled-es-modules/chai@4.2.2',
     'case 1.6.2 pkg:npm/case@1.6.2',
@@ -188,7 +191,7 @@ describe('package-lock.json aliases (syft TestParsePackageLockAlias)', () => {
   });
 });
 
-describe('package-lock.json files syft refuses or skips', () => {
+describe('package-lock.json files syft refuses or skips', { skip: NO_PKG_LOCK }, () => {
   // Test_corruptPackageLock (syft's testdata/corrupt/package-lock.json, a truncated document)
   it('a corrupt lock is an error of parsePackageLock; the cataloger warns and skips the file', () => {
     const corrupt = '{\n  "requires": true,\n  "lockfi\n}\n';
@@ -220,8 +223,9 @@ describe('package-lock.json files syft refuses or skips', () => {
   // by name. syft also reads node_modules/<name>/package.json beside the lock for licenses (MIT for
   // @actions/core and cowsay); directory sources here never descend into node_modules, so ours
   // carry none (a deliberate difference)
-  it('a directory: only package-lock.json is read, node_modules beside it is not', async () => {
+  it('a directory: only package-lock.json is read, node_modules beside it is not', async (t) => {
     const result = await generateSbom({ path: PKG_LOCK });
+    t.diagnostic(assertOfficialSpdx(result.spdx));
     assert.deepEqual(summary(result.packages), V1_PACKAGES);
     assert.ok(result.packages.every((p) => p.foundBy === 'javascript-lock-cataloger'));
   });

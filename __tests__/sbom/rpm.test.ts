@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { globMatcher, parseRpmHeader, rpmCataloger, walkDirectory } from '@release-actions/shared/sbom';
 import { silentLogger } from '@release-actions/shared';
+import { fixture, needsFixtures } from '../fixtures.ts';
 import { rpmHeader as header } from './rpm-header.ts';
 
 function rpmdb(blobs: Buffer[]): Buffer {
@@ -96,8 +97,10 @@ describe('rpm (rpmdb.sqlite)', () => {
   });
 });
 
-describe('rpm database globs', () => {
-  const dir = '/work/shared/fixtures/syft/pkg/cataloger/redhat/testdata/glob-paths';
+const GLOB_PATHS = 'pkg/cataloger/redhat/testdata/glob-paths';
+
+describe('rpm database globs', { skip: needsFixtures('syft', GLOB_PATHS) }, () => {
+  const dir = fixture('syft', GLOB_PATHS);
 
   // syft's Test_DBCataloger_Globs (syft/pkg/cataloger/redhat/cataloger_test.go) expects these nine
   // from pkg.RpmDBGlob, plus var/lib/rpmmanifest/container-manifest-2, which syft's rpm-db-cataloger

@@ -2,7 +2,8 @@
  * Schema checks shared by the SBOM tests. CycloneDX 1.6 against the official schema the CycloneDX
  * library ships (res/schema/bom-1.6.SNAPSHOT.schema.json, with its spdx and jsf schemas). No npm
  * package ships the SPDX 2.3 JSON schema, and fetched files may not be committed, so SPDX is
- * checked against a subset transcribed from upstream spdx/spdx-spec `schemas/spdx-schema.json`
+ * checked against the official schema where the shared fixtures beside the repository have it
+ * (`assertOfficialSpdx`), and always against a subset transcribed from upstream spdx/spdx-spec `schemas/spdx-schema.json`
  * (2.3.1), compared field by field with it: the top-level, package, externalRef, relationship and
  * extracted-license `required` lists and property names (the upstream objects are all
  * `additionalProperties: false`), the SPDXID pattern, the enums (primaryPackagePurpose among them:
@@ -12,12 +13,14 @@
  * errata01 text in oasis-tcs/sarif-spec (`sarif-2.1/schema/`), it lacks only `type: string` beside
  * some enums and `region`'s anyOf (startLine, charOffset or byteOffset), which our regions meet.
  */
+import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Ajv } from 'ajv';
 import Ajv2019 from 'ajv/dist/2019.js';
 import addFormats from 'ajv-formats';
+import { fixture, needsFixtures } from '../fixtures.ts';
 
 const require = createRequire(join(process.cwd(), 'packages/shared/package.json'));
 const schemaDir = join(dirname(require.resolve('@cyclonedx/cyclonedx-library/package.json')), 'res/schema');
@@ -201,10 +204,13 @@ export function spdxValidator() {
 
 /**
  * Where the official SPDX 2.3 schema is looked for: spdx/spdx-spec `schemas/spdx-schema.json` at
- * tag v2.3, in the shared fixtures, once somebody with the right to add it there has. No npm or
- * Debian package ships it, and fetched files may not be committed.
+ * tag v2.3, in the shared fixtures beside the repository (`../shared/fixtures/spdx`, see
+ * __tests__/fixtures.ts). No npm or Debian package ships it, and fetched files may not be committed.
  */
-export const SPDX_OFFICIAL_SCHEMA = '/work/shared/fixtures/spdx/spdx-schema.json';
+export const SPDX_OFFICIAL_SCHEMA = fixture('spdx', 'spdx-schema.json');
+
+/** Why checks against the official SPDX 2.3 schema are skipped (it is absent), or false. */
+export const SPDX_OFFICIAL_MISSING = needsFixtures('spdx', 'spdx-schema.json');
 
 /**
  * A validator for the official SPDX 2.3 schema at `path` (draft-07 at tag v2.3, draft 2019-09 from
@@ -217,6 +223,23 @@ export function officialSpdxValidator(path = SPDX_OFFICIAL_SCHEMA) {
   const ajv = String(schema.$schema).includes('2019-09') ? new Ajv2019.default(options) : new Ajv(options);
   (addFormats as unknown as (a: Ajv) => void)(ajv);
   return ajv.compile(schema);
+}
+
+let official: ReturnType<typeof officialSpdxValidator>;
+
+/**
+ * Asserts that `doc` (an SPDX document a test wrote) is valid against the official SPDX 2.3 schema,
+ * and says so; when the schema is absent, checks nothing and says why, so that the test's other
+ * checks still run: `t.diagnostic(assertOfficialSpdx(doc))`.
+ */
+export function assertOfficialSpdx(doc: unknown): string {
+  if (SPDX_OFFICIAL_MISSING) return `official SPDX 2.3 schema check skipped: ${SPDX_OFFICIAL_MISSING}`;
+  official ??= officialSpdxValidator()!;
+  assert.ok(
+    official(doc),
+    `not valid against the official SPDX 2.3 schema: ${JSON.stringify(official.errors?.slice(0, 5))}`,
+  );
+  return 'valid against the official SPDX 2.3 schema';
 }
 
 const rootRequire = createRequire(join(process.cwd(), 'package.json'));

@@ -31,7 +31,7 @@ import {
   VerifyError,
 } from '@release-actions/shared/verify';
 import { makeImage, push, type TarEntry } from '../sbom/images.ts';
-import { cdxValidator, sarifValidator, spdxValidator } from '../sbom/schemas.ts';
+import { assertOfficialSpdx, cdxValidator, sarifValidator, spdxValidator } from '../sbom/schemas.ts';
 import { DIST, runAction, type ActionRun } from './runner.ts';
 
 const OSV_DB = resolve('__tests__/scan/fixtures/osv');
@@ -170,7 +170,7 @@ describe('actions/sbom dist/index.js', () => {
     await registry?.stop();
   });
 
-  it('writes valid SBOMs and SARIF, counts by severity, and fails the gate on a critical finding', async () => {
+  it('writes valid SBOMs and SARIF, counts by severity, and fails the gate on a critical finding', async (t) => {
     const r = await run({ image });
     assertRan(r, 1);
     assert.equal(r.outputs.digest, digest);
@@ -202,6 +202,7 @@ describe('actions/sbom dist/index.js', () => {
     const spdx = json(r.outputs.spdx!);
     const validateSpdx = spdxValidator();
     assert.ok(validateSpdx(spdx), JSON.stringify(validateSpdx.errors?.slice(0, 3)));
+    t.diagnostic(assertOfficialSpdx(spdx));
     const cdx = json(r.outputs.cyclonedx!);
     const validateCdx = cdxValidator();
     assert.ok(validateCdx(cdx), JSON.stringify(validateCdx.errors?.slice(0, 3)));
@@ -249,7 +250,7 @@ describe('actions/sbom dist/index.js', () => {
     assert.match(r.summary, /not uploaded: upload-artifact is false/);
   });
 
-  it('passes when the critical finding is allowlisted, and attests both SBOMs on the registry image with the key', async () => {
+  it('passes when the critical finding is allowlisted, and attests both SBOMs on the registry image with the key', async (t) => {
     const r = await run({
       image,
       allowlist: allowlist(work, '2099-12-31'),
@@ -273,6 +274,7 @@ describe('actions/sbom dist/index.js', () => {
     assert.ok(att, 'the .att image exists');
     assert.equal(att.layers.length, 2);
     const sboms = await verifiedSboms(store, digest, keys.publicKeyPem);
+    t.diagnostic(assertOfficialSpdx(json(r.outputs.spdx!)));
     for (const [format, file] of [
       ['spdx-json', r.outputs.spdx!],
       ['cyclonedx-json', r.outputs.cyclonedx!],
@@ -327,9 +329,10 @@ describe('actions/sbom dist/index.js', () => {
     );
   });
 
-  it('fails again once the allowlist entry has expired, and says so', async () => {
+  it('fails again once the allowlist entry has expired, and says so', async (t) => {
     const r = await run({ image, allowlist: allowlist(work, '2024-01-31') });
     assertRan(r, 1);
+    t.diagnostic(assertOfficialSpdx(json(r.outputs.spdx!)));
     assert.equal(r.outputs.gate, 'failed');
     assert.match(
       r.stdout,
@@ -338,7 +341,7 @@ describe('actions/sbom dist/index.js', () => {
     assert.match(r.stdout, /^::error::1 vulnerability is at or above critical: DSA-9001-1/m);
   });
 
-  it('reads an OCI layout, writes only SPDX, attests in the layout, and warns when the artifact upload fails', async () => {
+  it('reads an OCI layout, writes only SPDX, attests in the layout, and warns when the artifact upload fails', async (t) => {
     const r = await run({
       image: `oci-layout:${layoutDir}:v1`,
       format: 'spdx-json',
@@ -359,6 +362,7 @@ describe('actions/sbom dist/index.js', () => {
     );
     assert.equal(r.outputs.packages, '5');
     assert.match(r.outputs.spdx!, /\/layout\.spdx\.json$/);
+    t.diagnostic(assertOfficialSpdx(json(r.outputs.spdx!)));
     assert.equal(r.outputs.cyclonedx, '');
     // No runtime token here: the real @actions/artifact client fails, and the run says so.
     assert.match(

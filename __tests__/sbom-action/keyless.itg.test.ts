@@ -38,6 +38,7 @@ import {
   type VerifyPolicy,
 } from '@release-actions/shared/verify';
 import { makeImage, push } from '../sbom/images.ts';
+import { assertOfficialSpdx } from '../sbom/schemas.ts';
 import { startGithubKeylessStandIns, type GithubKeylessStandIns } from '../sign/sigstore-stand-in.ts';
 import { DIST, runAction, type ActionRun } from './runner.ts';
 
@@ -196,9 +197,10 @@ describe('actions/sbom dist/index.js, attesting keylessly over the Sigstore and 
     }
   });
 
-  it('attests exactly the SPDX and CycloneDX files it wrote, about the image digest', async () => {
+  it('attests exactly the SPDX and CycloneDX files it wrote, about the image digest', async (t) => {
     const prepared = prepareKeyless(trust(keyless.identity), keyless.sigstore.trustedRoot);
     const files = { [SPDX]: json(run.outputs.spdx!), [CDX]: json(run.outputs.cyclonedx!) };
+    t.diagnostic(assertOfficialSpdx(files[SPDX]));
     const candidates = await sbomCandidates();
     assert.deepEqual(candidates.map((c) => `${c.format} ${c.predicateTypeHint}`).sort(), [
       `bundle ${CDX}`,

@@ -20,7 +20,7 @@ import { RegistryClient } from '@release-actions/shared/oci';
 import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
 import { exportAnswers, startOsvStandIn, type OsvStandIn } from '../scan/osv-stand-in.ts';
 import { makeImage, push, type TarEntry } from '../sbom/images.ts';
-import { spdxValidator } from '../sbom/schemas.ts';
+import { assertOfficialSpdx, spdxValidator } from '../sbom/schemas.ts';
 import { DIST, runAction, type ActionRun } from './runner.ts';
 
 const DPKG_STATUS = `Package: libc6
@@ -74,13 +74,14 @@ describe('actions/sbom dist/index.js with osv-url (loopback OSV API stand-in)', 
     await osv?.stop();
   });
 
-  it('queries the API in one batch, fetches each advisory once, counts and fails the gate', async () => {
+  it('queries the API in one batch, fetches each advisory once, counts and fails the gate', async (t) => {
     osv.log.batches.length = 0;
     osv.log.queries.length = 0;
     osv.log.vulnGets.clear();
     const r = await runAction({ image, 'osv-url': osv.url, 'upload-artifact': 'false' });
     runs.push(r);
     assertRan(r, 1);
+    t.diagnostic(assertOfficialSpdx(JSON.parse(readFileSync(r.outputs.spdx!, 'utf8'))));
     assert.equal(r.outputs.packages, '5');
     assert.deepEqual(JSON.parse(r.outputs.vulnerabilities!), {
       total: 4,
@@ -114,7 +115,7 @@ describe('actions/sbom dist/index.js with osv-url (loopback OSV API stand-in)', 
     });
   });
 
-  it('reports without failing when the gate is off, and fails when the API refuses', async () => {
+  it('reports without failing when the gate is off, and fails when the API refuses', async (t) => {
     const passed = await runAction({
       image,
       'osv-url': osv.url,
@@ -123,12 +124,14 @@ describe('actions/sbom dist/index.js with osv-url (loopback OSV API stand-in)', 
     });
     runs.push(passed);
     assertRan(passed, 0);
+    t.diagnostic(assertOfficialSpdx(JSON.parse(readFileSync(passed.outputs.spdx!, 'utf8'))));
     assert.equal(passed.outputs.gate, 'off');
     assert.equal(passed.outputs.critical, '1');
 
     const refused = await runAction({ image, 'osv-url': `${osv.url}/nope`, 'upload-artifact': 'false' });
     runs.push(refused);
     assertRan(refused, 1);
+    t.diagnostic(assertOfficialSpdx(JSON.parse(readFileSync(refused.outputs.spdx!, 'utf8'))));
     assert.match(
       refused.stdout,
       new RegExp(
@@ -138,7 +141,7 @@ describe('actions/sbom dist/index.js with osv-url (loopback OSV API stand-in)', 
     );
   });
 
-  it('keeps the SBOM when osv-url is unreachable: files, outputs and summary, then fails naming osv-url', async () => {
+  it('keeps the SBOM when osv-url is unreachable: files, outputs and summary, then fails naming osv-url', async (t) => {
     // A loopback port nothing listens on.
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -163,6 +166,7 @@ describe('actions/sbom dist/index.js with osv-url (loopback OSV API stand-in)', 
       validate(JSON.parse(readFileSync(r.outputs.spdx!, 'utf8'))),
       JSON.stringify(validate.errors?.slice(0, 3)),
     );
+    t.diagnostic(assertOfficialSpdx(JSON.parse(readFileSync(r.outputs.spdx!, 'utf8'))));
     assert.ok(existsSync(r.outputs.cyclonedx!));
     assert.equal(r.outputs.sarif, '');
     assert.equal(r.outputs.vulnerabilities, '');

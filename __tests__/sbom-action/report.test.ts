@@ -17,6 +17,7 @@ import { OsvApiClient, scanPackages } from '@release-actions/shared/scan';
 import { getInputs } from '../../actions/sbom/src/context.ts';
 import { writeSummary, type Report } from '../../actions/sbom/src/report.ts';
 import { setInputs } from '../inputs.ts';
+import { assertOfficialSpdx } from '../sbom/schemas.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sbom-report-'));
 const project = join(dir, 'app');
@@ -42,6 +43,7 @@ describe('sbom job summary without a scan result', () => {
       }),
     );
     sbom = await generateSbom({ path: project });
+    assertOfficialSpdx(sbom.spdx);
     assert.deepEqual(
       sbom.packages.map((p) => p.purl),
       ['pkg:npm/app', 'pkg:npm/left-pad@1.3.0'],

@@ -18,6 +18,7 @@ import { startRegistry, type TestRegistry } from '@release-actions/shared/testin
 import { generateSbom, walkImage } from '@release-actions/shared/sbom';
 import type { Logger } from '@release-actions/shared';
 import { imageOf, makeImage, push, tarOf, tempLayout, type TarEntry } from './images.ts';
+import { assertOfficialSpdx } from './schemas.ts';
 
 const ROOT = process.cwd();
 
@@ -28,7 +29,7 @@ describe('dpkg-query comparison (loopback registry)', () => {
   });
   after(() => reg?.stop());
 
-  it('lists exactly what dpkg-query -W lists', async () => {
+  it('lists exactly what dpkg-query -W lists', async (t) => {
     const status = readFileSync('/var/lib/dpkg/status');
     const osRelease = readFileSync('/etc/os-release');
     const image = await makeImage([
@@ -42,6 +43,7 @@ describe('dpkg-query comparison (loopback registry)', () => {
     const repo = client.repository({ registry: reg.host, repository: 'sbom/dpkg' });
     await push(repo, image, 'v1');
     const result = await generateSbom({ image: `${reg.host}/sbom/dpkg:v1`, client });
+    t.diagnostic(assertOfficialSpdx(result.spdx));
     const ours = result.packages
       .filter((p) => p.type === 'deb')
       .map((p) => `${p.name} ${p.version}`)
@@ -124,7 +126,7 @@ describe('npm ls comparison (OCI layout)', () => {
   });
   after(() => layout.dispose());
 
-  it('lists exactly the name@version set npm ls --all reports', async () => {
+  it('lists exactly the name@version set npm ls --all reports', async (t) => {
     const entries: TarEntry[] = [];
     const roots = [
       'node_modules',
@@ -139,6 +141,7 @@ describe('npm ls comparison (OCI layout)', () => {
     const image = imageOf([{ archive: await tarOf(entries), compression: 'gzip' }]);
     await push(layout.store, image, 'npm');
     const result = await generateSbom({ store: layout.store, reference: 'npm' });
+    t.diagnostic(assertOfficialSpdx(result.spdx));
     const ours = new Set(
       result.packages.filter((p) => p.type === 'npm').map((p) => `${p.name}@${p.version}`),
     );
@@ -161,7 +164,7 @@ describe('hostile layers', () => {
     return { warnings, debug() {}, info() {}, warning: (m) => warnings.push(m) };
   }
 
-  it('ignores path traversal, keeps absolute names inside the root, resolves symlinks inside it', async () => {
+  it('ignores path traversal, keeps absolute names inside the root, resolves symlinks inside it', async (t) => {
     const logger = recorder();
     const image = await makeImage([
       [
@@ -178,6 +181,7 @@ describe('hostile layers', () => {
     assert.deepEqual([...files.keys()], ['/var/lib/dpkg/status']);
     assert.ok(logger.warnings.filter((w) => w.includes('outside the image root')).length === 2);
     const result = await generateSbom({ store: layout.store, reference: 'hostile' });
+    t.diagnostic(assertOfficialSpdx(result.spdx));
     assert.equal(result.inventory.distro, undefined);
     assert.deepEqual(
       result.packages.map((p) => p.name),
@@ -185,7 +189,7 @@ describe('hostile layers', () => {
     );
   });
 
-  it('stops a gzip bomb at the layer limit and never buffers an oversized wanted file', async () => {
+  it('stops a gzip bomb at the layer limit and never buffers an oversized wanted file', async (t) => {
     // 256 MiB of zeros in a wanted path compresses to about 256 KiB
     const big = Buffer.alloc(256 * 1024 * 1024);
     const archive = await tarOf([{ name: 'var/lib/dpkg/status', content: big }]);
@@ -206,6 +210,7 @@ describe('hostile layers', () => {
       maxFileSize: 1024 * 1024,
       logger,
     });
+    t.diagnostic(assertOfficialSpdx(result.spdx));
     assert.equal(result.packages.length, 0);
     assert.ok(logger.warnings.some((w) => w.includes('/var/lib/dpkg/status')));
   });

@@ -34,6 +34,7 @@ import {
 } from '@release-actions/shared/sbom';
 import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
 import { makeImage, push, tempLayout, type TarEntry } from './images.ts';
+import { assertOfficialSpdx } from './schemas.ts';
 
 const FRAME = '0w\xaf\x0c\x92t\x08\x02A\xe1\xc1\x07\xe6\xd6\x18\xe6';
 const MODINFO = `${FRAME}path\texample.com/app/cmd/app
@@ -213,14 +214,15 @@ ${FRAME}`;
     );
   });
 
-  it('catalogs executables of a directory given the cataloger', async () => {
+  it('catalogs executables of a directory given the cataloger', async (t) => {
     mkdirSync(join(work, 'usr/local/bin'), { recursive: true });
     mkdirSync(join(work, 'usr/bin'), { recursive: true });
     writeFileSync(join(work, 'usr/local/bin/app'), inlineBinary('go1.22.1', MODINFO));
     writeFileSync(join(work, 'usr/bin/not-go'), '#!/bin/sh\n');
     if (existsSync('/usr/bin/docker-registry'))
       copyFileSync('/usr/bin/docker-registry', join(work, 'usr/bin/registry'));
-    const { inventory } = await generateSbom({ path: work, catalogers: [goBinaryCataloger] });
+    const { inventory, spdx } = await generateSbom({ path: work, catalogers: [goBinaryCataloger] });
+    t.diagnostic(assertOfficialSpdx(spdx));
     const got = inventory.packages.map((p: Package) => [p.name, p.version, p.purl, p.locations[0]!.path]);
     const expected = [
       ['example.com/app', 'v1.2.3', 'pkg:golang/example.com/app@v1.2.3', '/usr/local/bin/app'],
@@ -286,7 +288,7 @@ describe(
 
     const layer = (mode = 0o755): TarEntry[] => [{ name: 'usr/bin/registry', content: binary, mode }];
 
-    it('reports the main module of a Go binary in a gzip layer, keeping only the window (loopback registry)', async () => {
+    it('reports the main module of a Go binary in a gzip layer, keeping only the window (loopback registry)', async (t) => {
       const header = binary.indexOf(MAGIC);
       assert.ok(header > binary.length - 1024 * 1024, 'Debian puts the build info near the end');
       const image = await makeImage([layer(), [{ name: 'etc/hostname', content: 'x\n' }]], 'gzip');
@@ -297,6 +299,7 @@ describe(
         client,
         catalogers: [goBinaryCataloger],
       });
+      t.diagnostic(assertOfficialSpdx(result.spdx));
       assert.deepEqual(
         result.packages.map((p) => [p.name, p.version, p.purl, p.locations[0]]),
         [
@@ -315,7 +318,7 @@ describe(
       assert.ok(stats.bytes >= binary.length, 'the whole binary streamed by');
     });
 
-    it('keeps the window at the header offset (OCI layout), and a later whiteout deletes it', async () => {
+    it('keeps the window at the header offset (OCI layout), and a later whiteout deletes it', async (t) => {
       const header = binary.indexOf(MAGIC);
       const layout = await tempLayout();
       try {
@@ -333,6 +336,7 @@ describe(
           reference: 'deleted',
           catalogers: [goBinaryCataloger],
         });
+        t.diagnostic(assertOfficialSpdx(gone.spdx));
         assert.deepEqual(gone.packages, []);
         assert.equal(gone.layers![0]!.scanned, 1);
       } finally {
@@ -340,7 +344,7 @@ describe(
       }
     });
 
-    it('does not scan files without an executable bit', async () => {
+    it('does not scan files without an executable bit', async (t) => {
       const layout = await tempLayout();
       try {
         await push(layout.store, await makeImage([layer(0o644)], 'gzip'), 'v1');
@@ -349,6 +353,7 @@ describe(
           reference: 'v1',
           catalogers: [goBinaryCataloger],
         });
+        t.diagnostic(assertOfficialSpdx(result.spdx));
         assert.deepEqual(result.packages, []);
         assert.equal(result.layers![0]!.scanned, 0);
         assert.equal(result.layers![0]!.kept, 0);
@@ -360,7 +365,7 @@ describe(
 );
 
 describe('Go binary cataloger in images: formats', () => {
-  it('reads the inline format from the window, and the pointer-based one in a second pass over its layer', async () => {
+  it('reads the inline format from the window, and the pointer-based one in a second pass over its layer', async (t) => {
     const layout = await tempLayout();
     const info: string[] = [];
     const warnings: string[] = [];
@@ -383,6 +388,7 @@ describe('Go binary cataloger in images: formats', () => {
         catalogers: [goBinaryCataloger],
         logger,
       });
+      t.diagnostic(assertOfficialSpdx(result.spdx));
       const modules = ['example.com/app@v1.2.3', 'github.com/pkg/errors@v0.9.1', 'golang.org/x/net@v0.17.0'];
       assert.deepEqual(
         result.packages.map((p) => `${p.name}@${p.version} ${p.locations[0]!.path}`).sort(),
@@ -406,7 +412,7 @@ describe('Go binary cataloger in images: formats', () => {
     }
   });
 
-  it('does not read a layer again for an old Go binary a later layer deleted', async () => {
+  it('does not read a layer again for an old Go binary a later layer deleted', async (t) => {
     const layout = await tempLayout();
     const info: string[] = [];
     const logger: Logger = { debug() {}, info: (m) => info.push(m), warning() {} };
@@ -422,6 +428,7 @@ describe('Go binary cataloger in images: formats', () => {
         catalogers: [goBinaryCataloger],
         logger,
       });
+      t.diagnostic(assertOfficialSpdx(result.spdx));
       assert.deepEqual(result.packages, []);
       assert.equal(result.layers![0]!.scanned, 1);
       assert.deepEqual(

@@ -33,7 +33,7 @@ import {
 } from '@release-actions/shared/sbom';
 import { toOsvPackage } from '@release-actions/shared/scan';
 import { makeImage, push, tempLayout } from './images.ts';
-import { cdxValidator, spdxValidator } from './schemas.ts';
+import { assertOfficialSpdx, cdxValidator, spdxValidator } from './schemas.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Archive builders
@@ -921,7 +921,7 @@ describe('java-archive-cataloger on hostile archives', () => {
 });
 
 describe('java-archive-cataloger through generateSbom', () => {
-  it('writes Java packages into both documents and the scan maps their purls to Maven', async () => {
+  it('writes Java packages into both documents and the scan maps their purls to Maven', async (t) => {
     const { mkdtemp, writeFile, mkdir, rm } = await import('node:fs/promises');
     const { tmpdir } = await import('node:os');
     const dir = await mkdtemp(join(tmpdir(), 'java-sbom-'));
@@ -942,6 +942,7 @@ describe('java-archive-cataloger through generateSbom', () => {
         }),
       );
       const result = await generateSbom({ path: dir, created: new Date(0) });
+      t.diagnostic(assertOfficialSpdx(result.spdx));
       const validCdx = cdxValidator();
       assert.ok(validCdx(result.cyclonedx), JSON.stringify(validCdx.errors?.slice(0, 3)));
       const validSpdx = spdxValidator();
@@ -963,7 +964,7 @@ describe('java-archive-cataloger through generateSbom', () => {
     }
   });
 
-  it('catalogs a jar in an image once, though a symlink names it too, and not after a whiteout', async () => {
+  it('catalogs a jar in an image once, though a symlink names it too, and not after a whiteout', async (t) => {
     const layout = await tempLayout();
     try {
       const jar = app();
@@ -981,6 +982,7 @@ describe('java-archive-cataloger through generateSbom', () => {
         reference: 'v1',
         catalogers: [javaArchiveCataloger],
       });
+      t.diagnostic(assertOfficialSpdx(result.spdx));
       assert.deepEqual(
         result.packages.map(
           (p) => `${p.name}@${p.version} ${p.locations[0]!.path} ${p.locations[0]!.layer?.slice(0, 7)}`,
@@ -1045,8 +1047,9 @@ describe('Debian’s jars in /usr/share/java', () => {
         DEBIAN.length === 0 &&
         'no jar with META-INF/maven/**/pom.properties in /usr/share/java (install e.g. libcommons-io-java or maven)',
     },
-    async () => {
+    async (t) => {
       const result = await generateSbom({ path: '/usr/share/java', catalogers: [javaArchiveCataloger] });
+      t.diagnostic(assertOfficialSpdx(result.spdx));
       let checked = 0;
       for (const { path, poms } of DEBIAN) {
         const file = path.slice('/usr/share/java'.length);

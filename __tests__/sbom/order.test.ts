@@ -16,6 +16,7 @@ import {
   type PackageType,
 } from '@release-actions/shared/sbom';
 import { worstFirst, type Finding } from '@release-actions/shared/scan';
+import { assertOfficialSpdx } from './schemas.ts';
 
 /** In code point order: upper case before lower case, accented letters after z, astral last. */
 const CODE_POINT_ORDER = ['Zlib', 'apt', 'bash', 'zsh', 'Ärger', 'ärger', 'éclair', '\u{FFFD}x', '\u{1F600}'];
@@ -70,7 +71,7 @@ describe('output order', () => {
     );
   });
 
-  it('sorts SBOM packages by type, name and version by code point, in both documents', async () => {
+  it('sorts SBOM packages by type, name and version by code point, in both documents', async (t) => {
     const lines = [
       ...SHUFFLED.map((name) => `npm ${name} 1.0.0`),
       'npm apt 1.0.0-Beta',
@@ -79,6 +80,7 @@ describe('output order', () => {
     ];
     await writeFile(join(dir, 'names.txt'), `${lines.join('\n')}\n`);
     const result = await generateSbom({ path: dir, catalogers: [namesCataloger] });
+    t.diagnostic(assertOfficialSpdx(result.spdx));
     const order = result.packages.map((p) => `${p.type} ${p.name} ${p.version}`);
     assert.deepEqual(order, [
       'deb zsh 5.9',

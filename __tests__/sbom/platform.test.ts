@@ -10,6 +10,7 @@ import { digestOf, MediaType, OciError, readBlob, type LayoutStore } from '@rele
 import { generateSbom, SbomError } from '@release-actions/shared/sbom';
 import { withCode } from '../codes.ts';
 import { blob, indexOf, makeImage, push, tempLayout } from './images.ts';
+import { assertOfficialSpdx } from './schemas.ts';
 
 const osRelease = { name: 'etc/os-release', content: 'ID=alpine\nVERSION_ID=3.20.0\n' };
 
@@ -49,17 +50,21 @@ describe('generateSbom platform', () => {
     );
   });
 
-  it('catalogs a single-platform image for its own platform, or when none is asked for', async () => {
+  it('catalogs a single-platform image for its own platform, or when none is asked for', async (t) => {
     const asked = await generateSbom({ layout: dir, reference: 'amd64-only', platform: 'linux/amd64' });
+    t.diagnostic(assertOfficialSpdx(asked.spdx));
     assert.equal(asked.inventory.source.platform, 'linux/amd64');
     const arm = await generateSbom({ layout: dir, reference: 'arm64-only' });
+    t.diagnostic(assertOfficialSpdx(arm.spdx));
     assert.equal(arm.inventory.source.platform, 'linux/arm64');
   });
 
-  it('takes linux/arm64/v8 for an arm64 image without variant, in an index and alone', async () => {
+  it('takes linux/arm64/v8 for an arm64 image without variant, in an index and alone', async (t) => {
     const fromIndex = await generateSbom({ layout: dir, reference: 'multi', platform: 'linux/arm64/v8' });
+    t.diagnostic(assertOfficialSpdx(fromIndex.spdx));
     assert.equal(fromIndex.inventory.source.platform, 'linux/arm64');
     const single = await generateSbom({ layout: dir, reference: 'arm64-only', platform: 'linux/arm64/v8' });
+    t.diagnostic(assertOfficialSpdx(single.spdx));
     assert.equal(single.inventory.source.platform, 'linux/arm64');
   });
 
@@ -87,7 +92,7 @@ describe('image config through the size-limited blob reader', () => {
   });
   after(() => layout.dispose());
 
-  it('refuses a config claiming more than 16 MiB with BLOB_TOO_LARGE, reading none of it', async () => {
+  it('refuses a config claiming more than 16 MiB with BLOB_TOO_LARGE, reading none of it', async (t) => {
     const image = await makeImage([[osRelease]]);
     await push(layout.store, image, 'v1');
     // The same image, but its manifest claims a config of 17 MiB (a hostile or broken manifest).
@@ -103,6 +108,7 @@ describe('image config through the size-limited blob reader', () => {
     );
     // The honest image is cataloged.
     const ok = await generateSbom({ store: layout.store, reference: 'v1' });
+    t.diagnostic(assertOfficialSpdx(ok.spdx));
     assert.equal(ok.inventory.source.platform, 'linux/amd64');
   });
 

@@ -43,7 +43,8 @@ export interface ActionSpec {
 export interface Difference {
   /** The page, relative to the repository root (`docs/sbom.md`). */
   page: string;
-  kind: Kind;
+  /** The table concerned; absent when the page itself is missing. */
+  kind?: Kind;
   /** The input or output concerned; absent for a difference of the whole table. */
   name?: string;
   message: string;
@@ -265,6 +266,10 @@ export function actionNames(root: string): string[] {
     .sort();
 }
 
+function missingPage(action: string): string {
+  return `docs/${action}.md is missing: actions/${action} has no docs page; write one with ${startMarker('inputs', action)} and <!-- inputs:end --> where its inputs table belongs (and the same for outputs), then run npm run docs:tables`;
+}
+
 function pageOf(root: string, action: string) {
   const page = `docs/${action}.md`;
   return { page, action, file: join(root, page) };
@@ -276,12 +281,7 @@ export async function checkPages(root: string): Promise<Difference[]> {
   for (const action of actionNames(root)) {
     const where = pageOf(root, action);
     if (!existsSync(where.file)) {
-      for (const kind of KINDS)
-        differences.push({
-          page: where.page,
-          kind,
-          message: `${where.page} is missing: actions/${action} has no docs page`,
-        });
+      differences.push({ page: where.page, message: missingPage(action) });
       continue;
     }
     const yaml = readFileSync(join(root, 'actions', action, 'action.yml'), 'utf8');
@@ -300,7 +300,7 @@ export async function writePages(root: string): Promise<{ changed: string[]; pro
   for (const action of actionNames(root)) {
     const where = pageOf(root, action);
     if (!existsSync(where.file)) {
-      problems.push(`${where.page} is missing: actions/${action} has no docs page`);
+      problems.push(missingPage(action));
       continue;
     }
     try {

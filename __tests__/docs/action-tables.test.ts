@@ -40,8 +40,10 @@ function edited(text: string, edit: (text: string) => string): string {
 }
 
 describe('docs tables of the actions', () => {
-  it('covers the five actions, each with its docs page', () => {
-    assert.deepEqual(actionNames(root), ['build-sign', 'health-check', 'promote', 'sbom', 'verify-image']);
+  it('covers every action with an action.yml, the five of today among them', () => {
+    const names = actionNames(root);
+    for (const action of ['build-sign', 'health-check', 'promote', 'sbom', 'verify-image'])
+      assert.ok(names.includes(action), `actions/${action}/action.yml is not found`);
   });
 
   it("has every page's inputs and outputs tables equal to its action.yml", async () => {
@@ -267,6 +269,20 @@ describe('writePages and checkPages on a repository', () => {
         after.map((d) => [d.page, d.kind, d.name]),
         [['docs/beta.md', 'inputs', 'x']],
       );
+
+      // A new action without a page: named once, by the check and by the generator, which writes no page.
+      mkdirSync(join(dir, 'actions', 'gamma'));
+      writeFileSync(join(dir, 'actions', 'gamma', 'action.yml'), yaml('G.'));
+      const missing = (await checkPages(dir)).filter((d) => d.page === 'docs/gamma.md');
+      assert.deepEqual(
+        missing.map((d) => [d.kind, d.name]),
+        [[undefined, undefined]],
+      );
+      assert.match(
+        missing[0]!.message,
+        /^docs\/gamma\.md is missing: actions\/gamma has no docs page; write one with <!-- inputs:start/,
+      );
+      assert.match((await writePages(dir)).problems.join('\n'), /^docs\/gamma\.md is missing/m);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -167,7 +167,12 @@ describe('actions/build-sign dist/index.js', () => {
     const log = logOf(run);
     for (const group of ['Checking the signing setup', 'Building and pushing', 'Signing'])
       assert.match(log, new RegExp(`::group::${group}`));
-    assert.match(log, /^buildah bud --isolation chroot .*--build-arg 'GREETING=from the runner'/m);
+    // Run the runner's way (@actions/exec): a `[command]` line with the program as found on PATH.
+    assert.match(
+      log,
+      /^\[command\]\/\S*buildah bud --isolation chroot .*--build-arg GREETING=from the runner /m,
+    );
+    assert.match(log, /^\[command\]\/\S*buildah push --digestfile /m);
     assert.match(log, /^STEP 5\/6: RUN /m);
     // …in the test's private storage (CONTAINERS_STORAGE_CONF), not the machine's.
     assert.ok(existsSync(join(sandbox.root, 'vfs')), 'buildah did not use the private storage');

@@ -1,20 +1,21 @@
 /**
- * The build-and-push phase: buildx or buildah through the shared builders (credentials on stdin or
- * in a 0600 auth file, never on a command line), or, with builder none, the image resolved once to
- * its digest.
+ * The build-and-push phase: buildx or buildah through the shared builders, run the runner's way
+ * (the kit's `runnerExec`: a `[command]` line and the tool's output in the job log; credentials on
+ * stdin or in a 0600 auth file, never on a command line), or, with builder none, the image resolved
+ * once to its digest.
  */
 import { tmpdir } from 'node:os';
+import { runnerExec } from '@release-actions/action-kit';
 import type { Logger } from '@release-actions/shared';
 import {
   buildWithBuildah,
   buildWithBuildx,
   dockerLogin,
-  resolveImage,
-  spawnExec,
   type BuildRequest,
 } from '@release-actions/shared/build';
-import { formatReference, type CredentialSource, type Repository } from '@release-actions/shared/oci';
+import type { CredentialSource, ImageStore } from '@release-actions/shared/oci';
 import { targetRegistry, type Inputs } from './context.ts';
+import { resolveSubject } from './subject.ts';
 
 export interface Pushed {
   digest: string;
@@ -44,27 +45,21 @@ export function explicitCredential(inputs: Inputs): { username: string; password
 
 export async function build(
   inputs: Inputs,
-  store: Repository,
+  store: ImageStore,
   credentials: CredentialSource | undefined,
   logger: Logger,
 ): Promise<Pushed> {
-  const exec = spawnExec({ logger });
+  const exec = runnerExec();
   const tempDir = process.env.RUNNER_TEMP || tmpdir();
-  if (inputs.builder === 'none') {
-    const image = inputs.image!;
-    const resolved = await resolveImage(store, image);
-    if (resolved.resolvedFrom)
-      logger.info(`${formatReference(image)} resolves to ${resolved.digest}: signing that digest`);
-    return { digest: resolved.digest, tags: [], resolvedFrom: resolved.resolvedFrom };
-  }
+  if (inputs.builder === 'none') return resolveSubject(inputs.image!, store, logger);
   const request = buildRequest(inputs);
   if (inputs.builder === 'buildx') {
     const credential = explicitCredential(inputs);
-    if (credential) await dockerLogin(targetRegistry(inputs), credential, { exec, logger });
-    const built = await buildWithBuildx(request, { exec, tempDir, logger });
+    if (credential) await dockerLogin(targetRegistry(inputs)!, credential, { exec });
+    const built = await buildWithBuildx(request, { exec, tempDir });
     return { digest: built.digest, tags: built.tags, resolvedFrom: undefined };
   }
-  const resolved = await credentials?.resolve(targetRegistry(inputs));
+  const resolved = await credentials?.resolve(targetRegistry(inputs)!);
   const credential = resolved && 'username' in resolved ? resolved : undefined;
   if (resolved && !credential)
     logger.info(
@@ -73,7 +68,6 @@ export async function build(
   const built = await buildWithBuildah(request, {
     exec,
     tempDir,
-    logger,
     ...(credential && { credential }),
     ...(inputs['buildah-storage-driver'] && { storageDriver: inputs['buildah-storage-driver'] }),
     ...(inputs['buildah-isolation'] && { isolation: inputs['buildah-isolation'] }),

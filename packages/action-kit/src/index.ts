@@ -3,6 +3,7 @@
  * shared library takes. Every action's `index.ts` calls {@link runAction}; `main.ts` stays the
  * readable orchestration of its phases.
  */
+export * from './exec.ts';
 export * from './logger.ts';
 export * from './outputs.ts';
 export * from './registry.ts';

@@ -17,10 +17,9 @@
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { silentLogger, type Logger } from '../logger.ts';
 import { isInsecureRegistry } from '../oci/reference.ts';
 import { parseDigestFile } from './digest.ts';
-import { commandLine, runChecked, type ExecFn } from './exec.ts';
+import { runChecked, type ExecFn } from './exec.ts';
 import { repositoryName, tagNames, type BuildRequest, type BuildResult } from './request.ts';
 
 export interface BuildahSettings {
@@ -105,14 +104,12 @@ export interface BuildahOptions extends BuildahSettings {
   credential?: { username: string; password: string };
   /** Parent of the temporary directory (digest and auth files); default the OS's. */
   tempDir?: string;
-  logger?: Logger;
 }
 
 const INSTALL_HINT = 'install buildah (apt-get install buildah), or use builder buildx';
 
 /** Builds with `buildah bud` and pushes to the first tag with `buildah push --digestfile`. */
 export async function buildWithBuildah(request: BuildRequest, options: BuildahOptions): Promise<BuildResult> {
-  const logger = options.logger ?? silentLogger;
   const buildah = options.buildah ?? 'buildah';
   const dir = await mkdtemp(join(options.tempDir ?? tmpdir(), 'buildah-'));
   try {
@@ -125,7 +122,6 @@ export async function buildWithBuildah(request: BuildRequest, options: BuildahOp
       await chmod(authFile, 0o600);
     }
     const bud = buildahBudArgs(request, options, authFile);
-    logger.info(commandLine(buildah, bud));
     await runChecked(
       options.exec,
       { command: buildah, args: bud },
@@ -136,7 +132,6 @@ export async function buildWithBuildah(request: BuildRequest, options: BuildahOp
 
     const digestFile = join(dir, 'digest');
     const push = buildahPushArgs(request, options, digestFile, authFile);
-    logger.info(commandLine(buildah, push));
     await runChecked(
       options.exec,
       { command: buildah, args: push },

@@ -12,10 +12,9 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { silentLogger, type Logger } from '../logger.ts';
 import { isManifestDigest } from './digest.ts';
 import { BuildError } from './errors.ts';
-import { commandLine, runChecked, type ExecFn } from './exec.ts';
+import { runChecked, type ExecFn } from './exec.ts';
 import { repositoryName, tagNames, type BuildRequest, type BuildResult } from './request.ts';
 
 /** What buildx's metadata file says about the pushed image (the fields we use). */
@@ -93,18 +92,15 @@ export interface BuildxOptions {
   docker?: string;
   /** Where to put the metadata file; default a fresh temporary directory, removed afterwards. */
   tempDir?: string;
-  logger?: Logger;
 }
 
 /** Builds and pushes with buildx, returning the pushed digest from the metadata file. */
 export async function buildWithBuildx(request: BuildRequest, options: BuildxOptions): Promise<BuildResult> {
-  const logger = options.logger ?? silentLogger;
   const docker = options.docker ?? 'docker';
   const dir = await mkdtemp(join(options.tempDir ?? tmpdir(), 'buildx-'));
   try {
     const metadataFile = join(dir, 'metadata.json');
     const args = buildxBuildArgs(request, metadataFile);
-    logger.info(commandLine(docker, args));
     await runChecked(
       options.exec,
       { command: docker, args },
@@ -138,11 +134,10 @@ export function dockerLoginArgs(registry: string, username: string): string[] {
 export async function dockerLogin(
   registry: string,
   credential: { username: string; password: string },
-  options: Pick<BuildxOptions, 'exec' | 'docker' | 'logger'>,
+  options: Pick<BuildxOptions, 'exec' | 'docker'>,
 ): Promise<void> {
   const docker = options.docker ?? 'docker';
   const args = dockerLoginArgs(registry, credential.username);
-  (options.logger ?? silentLogger).info(commandLine(docker, args));
   await runChecked(
     options.exec,
     { command: docker, args, input: credential.password },

@@ -1,10 +1,13 @@
 /**
  * How builders run programs: an injected {@link ExecFn}, so the command each builder constructs can
  * be tested without running it (buildx has no Docker engine here), and actions can run it through
- * whatever they like. {@link spawnExec} is the default, over `node:child_process`.
+ * whatever they like. {@link spawnExec} is the default, over `node:child_process`; on a runner the
+ * action kit's `runnerExec` (over `@actions/exec`) keeps the same contract.
  *
- * No argument a builder passes ever holds a secret: credentials go through files (buildah's
- * `--authfile`) or stdin (`docker login --password-stdin`), so a command line may be logged as is.
+ * An ExecFn shows the command line before it runs it (builders do not log it themselves), so a log
+ * reads the same whichever runs the program. No argument a builder passes ever holds a secret:
+ * credentials go through files (buildah's `--authfile`) or stdin (`docker login --password-stdin`),
+ * so a command line may be logged as is.
  */
 import { spawn } from 'node:child_process';
 import { silentLogger, type Logger } from '../logger.ts';
@@ -26,7 +29,11 @@ export interface ExecResult {
   stderr: string;
 }
 
-/** Runs a program to completion. Rejects with an `ENOENT` error code when it is not installed. */
+/**
+ * Runs a program to completion, showing its command line and output as it sees fit (see the module
+ * comment). Resolves with the exit code whatever it is (a program ended by a signal reports a
+ * non-zero one); rejects with an `ENOENT` error code when the program is not installed.
+ */
 export type ExecFn = (request: ExecRequest) => Promise<ExecResult>;
 
 /** The command line as a shell would read it, for logs (arguments never hold secrets; see the module comment). */
@@ -38,14 +45,15 @@ export function commandLine(command: string, args: readonly string[]): string {
 const MAX_CAPTURE = 1024 * 1024;
 
 /**
- * The default {@link ExecFn}: spawns the program without a shell, streams its output line by line
- * to `logger.info` (builds are long; people want to watch them), and keeps the last megabyte of
- * stdout and stderr for the result.
+ * The default {@link ExecFn}: spawns the program without a shell, logs its command line and then
+ * streams its output line by line to `logger.info` (builds are long; people want to watch them),
+ * and keeps the last megabyte of stdout and stderr for the result.
  */
 export function spawnExec(options: { logger?: Logger } = {}): ExecFn {
   const logger = options.logger ?? silentLogger;
   return (request) =>
     new Promise<ExecResult>((resolve, reject) => {
+      logger.info(commandLine(request.command, request.args));
       const child = spawn(request.command, [...request.args], {
         env: { ...process.env, ...request.env },
         ...(request.cwd !== undefined && { cwd: request.cwd }),

@@ -28,7 +28,7 @@ import {
   type RecordingProxy,
   type TestRegistry,
 } from '@release-actions/shared/testing';
-import { verifyImage, type VerifyPolicy } from '@release-actions/shared/verify';
+import { verifyImage, VerifyError, type VerifyPolicy } from '@release-actions/shared/verify';
 import { makeArtifact, makeImage, makeIndex, pushImage } from '../oci/images.ts';
 import { withCode } from '../codes.ts';
 
@@ -403,9 +403,11 @@ describe('promote', () => {
       platforms: [parsePlatform('linux/arm64')],
       verify: verified,
     });
+    // One platform: its manifest itself, not a one-entry index.
     assert.equal(restricted.sourceDigest, index.descriptor.digest);
-    assert.notEqual(restricted.digest, index.descriptor.digest);
-    assert.equal((await armOnly.resolve('prod'))?.digest, restricted.digest);
+    assert.equal(restricted.digest, arm.descriptor.digest);
+    assert.equal((await armOnly.resolve('prod'))?.digest, arm.descriptor.digest);
+    assert.deepEqual((await armOnly.getManifest('prod')).bytes, arm.manifest);
     assert.equal(await armOnly.resolve(amd.descriptor.digest), undefined);
   });
 
@@ -466,6 +468,133 @@ describe('promote', () => {
     );
     for (const image of [amd, arm])
       assert.equal((await target.resolve(image.descriptor.digest))?.digest, image.descriptor.digest);
+  });
+
+  describe('platforms of a signed index', () => {
+    const key = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const signer = createKeySigner(key);
+    const policy: VerifyPolicy = { trust: { kind: 'keys', keys: [publicKeyToPem(key.publicKey)] } };
+
+    /** An amd64 + arm64 + arm/v7 index in `repository`, tagged rc, signed (recursively unless `flat`). */
+    async function signedIndex(repository: string, flat = false) {
+      const images = (['amd64', 'arm64', 'arm'] as const).map((architecture) => ({
+        image: makeImage([1000 + architecture.length], { architecture, os: 'linux' }),
+        platform: { architecture, os: 'linux', ...(architecture === 'arm' && { variant: 'v7' }) },
+      }));
+      const store = repo(repository);
+      for (const { image } of images) await pushImage(store, image);
+      const index = makeIndex(images);
+      const { digest } = await store.putManifest(index.bytes, MediaType.OciIndex, 'rc');
+      await signImage({
+        store,
+        image: { registry: proxy.host, repository },
+        digest,
+        signer,
+        format: 'both',
+        recursive: !flat,
+      });
+      return { store, digest, arm64: images[1]!.image.descriptor.digest };
+    }
+
+    it('promotes one platform of a recursively signed index as that manifest, verified, and it verifies in the target', async () => {
+      const { store, digest, arm64 } = await signedIndex('p9/app');
+      const target = repo('p9/app-arm');
+      const verifiedDigests: string[] = [];
+      const result = await promote({
+        source: store,
+        sourceReference: 'rc',
+        target,
+        environmentTags: ['prod'],
+        platforms: [parsePlatform('linux/arm64')],
+        verify: (d) => {
+          verifiedDigests.push(d);
+          return verifyImage({ store, digest: d, policy });
+        },
+      });
+      assert.equal(result.sourceDigest, digest);
+      assert.equal(result.digest, arm64);
+      assert.deepEqual(verifiedDigests, [arm64], 'what the tag points at is what was verified');
+      assert.equal((await target.resolve('prod'))?.digest, arm64);
+      const there = await verifyImage({ store: target, reference: 'prod', policy });
+      assert.equal(there.digest, arm64);
+      assert.equal(there.signatures.length, 2, 'its .sig and its bundle came along');
+      assert.equal(await target.resolve(digest), undefined, 'the index was not copied');
+    });
+
+    it('refuses several platforms (a new, unsigned index) in a verified promotion before anything is written; unverified, makes the new index', async () => {
+      const { store, digest } = await signedIndex('p10/app');
+      const target = repo('p10/app-two');
+      const platforms = [parsePlatform('linux/amd64'), parsePlatform('linux/arm64')];
+      let verifyCalls = 0;
+      await assert.rejects(
+        promote({
+          source: store,
+          sourceReference: 'rc',
+          target,
+          environmentTags: ['prod'],
+          platforms,
+          verify: async (d) => {
+            verifyCalls++;
+            return verifyImage({ store, digest: d, policy });
+          },
+        }),
+        (err: unknown) => {
+          code('UNSIGNED_RESTRICTION')(err);
+          assert.match((err as Error).message, /linux\/amd64, linux\/arm64/);
+          assert.match((err as Error).message, /restrict platforms to one platform/);
+          return true;
+        },
+      );
+      assert.equal(verifyCalls, 0);
+      assert.deepEqual(await target.listTags().catch(() => []), []);
+
+      const unverified = await promote({
+        source: store,
+        sourceReference: 'rc',
+        target,
+        environmentTags: ['prod'],
+        platforms,
+        allowUnverified: true,
+      });
+      assert.notEqual(unverified.digest, digest);
+      const written = await target.getManifest('prod');
+      assert.equal(written.descriptor.digest, unverified.digest);
+      assert.equal((written.manifest as { manifests: unknown[] }).manifests.length, 2);
+
+      // Every platform: the index itself, with its signatures.
+      const all = await promote({
+        source: store,
+        sourceReference: 'rc',
+        target: repo('p10/app-all'),
+        environmentTags: ['prod'],
+        platforms: [...platforms, parsePlatform('linux/arm/v7')],
+        verify: (d) => verifyImage({ store, digest: d, policy }),
+      });
+      assert.equal(all.digest, digest);
+    });
+
+    it('names a platform manifest that is not signed by itself PLATFORM_NOT_VERIFIED, with the verification error as cause', async () => {
+      const { store, arm64 } = await signedIndex('p11/app', true);
+      const target = repo('p11/app-arm');
+      await assert.rejects(
+        promote({
+          source: store,
+          sourceReference: 'rc',
+          target,
+          environmentTags: ['prod'],
+          platforms: [parsePlatform('linux/arm64')],
+          verify: (d) => verifyImage({ store, digest: d, policy }),
+        }),
+        (err: unknown) => {
+          code('PLATFORM_NOT_VERIFIED')(err);
+          assert.ok((err as Error).message.includes(arm64));
+          assert.match((err as Error).message, /NO_SIGNATURE/);
+          assert.ok((err as Error).cause instanceof VerifyError);
+          return true;
+        },
+      );
+      assert.deepEqual(await target.listTags().catch(() => []), []);
+    });
   });
 
   it('leaves the target tags unchanged when the source fails half-way, and a rerun completes', async () => {

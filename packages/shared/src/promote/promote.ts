@@ -1,20 +1,22 @@
 /**
  * Promotion: move one verified digest into an environment without rebuilding. In phases: the tags
  * are checked (syntax, the environment's tag rule) before any request; the source is resolved to
- * its digest once and verified; the tag plan is made and its refusals (protected and clobbered
+ * its digest once, restricted to `platforms` when asked, and what the tags will point at is
+ * verified; the tag plan is made and its refusals (protected and clobbered
  * tags) raised before anything is written; then the shared digest-preserving copy with signatures,
  * attestations and referrers; then the history tags that keep earlier releases reachable, and the
  * environment's tags last — so a promotion that fails at any point leaves every target tag where
  * it was.
  */
+import { errorMessage, ReleaseError } from '../errors.ts';
 import { silentLogger, type Logger } from '../logger.ts';
 import type { RetryPolicy } from '../retry.ts';
-import { copyImage, type CopyResult } from '../oci/copy.ts';
+import { copyImage, type CopyResult, type CopyRoot } from '../oci/copy.ts';
 import { isDigest } from '../oci/digest.ts';
-import { formatPlatform, restrictIndex } from '../oci/platform.ts';
+import { describePlatforms, formatPlatform, restrictIndex } from '../oci/platform.ts';
 import { isValidTag, TAG_RULE } from '../oci/reference.ts';
 import type { ImageStore } from '../oci/store.ts';
-import type { Platform } from '../oci/types.ts';
+import { isIndex, type Platform } from '../oci/types.ts';
 import { PromoteError } from './errors.ts';
 import { matchingPattern } from './patterns.ts';
 import { checkAllowedTags, type TagRule } from './policy.ts';
@@ -40,13 +42,20 @@ export interface PromotionRequest<V = unknown> {
   /** How many earlier releases of the environment tag stay reachable through history tags. Default 2. */
   keep?: number;
   /**
-   * Verifies the digest before anything is copied and throws if it does not pass; its result is
-   * reported. Leaving it out refuses the promotion unless `allowUnverified` is set.
+   * Verifies the digest the tags will point at (the source digest, or with `platforms` the
+   * platform manifest picked) before anything is copied, and throws if it does not pass; its result
+   * is reported. Leaving it out refuses the promotion unless `allowUnverified` is set.
    */
   verify?: (digest: string) => Promise<V>;
   allowUnverified?: boolean;
   dryRun?: boolean;
-  /** Promote only these platforms of a multi-platform index (this makes a new index digest). */
+  /**
+   * Promote only these platforms of a multi-platform index. When they pick one manifest of the
+   * index, that manifest itself is promoted (its own digest, which build-sign signed with the
+   * index). When they pick several but not all, the new, smaller index has a new digest nobody
+   * signed: refused (UNSIGNED_RESTRICTION) unless the promotion is unverified (`allowUnverified`
+   * without `verify`).
+   */
   platforms?: readonly Platform[];
   concurrency?: number;
   /** Retries of a blob transfer that fails part-way (see `copyImage`). */
@@ -62,7 +71,10 @@ export interface TagChange {
 }
 
 export interface PromotionResult<V = unknown> {
-  /** The digest the tags now point at (a new index when `platforms` restricted the source's). */
+  /**
+   * The digest the tags now point at: the source digest, or with `platforms` the platform
+   * manifest picked (or, unverified, a new index of the platforms picked).
+   */
   digest: string;
   /** The source digest that was verified and copied from. */
   sourceDigest: string;
@@ -93,10 +105,11 @@ export async function promote<V>(req: PromotionRequest<V>): Promise<PromotionRes
 
   const tags = checkTags(req, keep);
   const { sourceDigest, resolvedFrom } = await resolveSource(req, logger);
-  const verification = await verifySource(req, sourceDigest, logger);
-  const digest = await restrictPlatforms(req, sourceDigest, logger);
+  const promoted = await restrictPlatforms(req, sourceDigest, logger);
+  const { digest } = promoted;
+  const verification = await verifyPromoted(req, promoted, logger);
   const changes = await planTags(req, tags, digest);
-  const copy = await copyContent(req, sourceDigest, dryRun, logger);
+  const copy = await copyContent(req, promoted.root, dryRun, logger);
   const history = await planHistory(req.target, tags.environment, changes, keep);
   if (!dryRun) await writeTags(req.target, digest, history, changes);
   for (const change of changes) {
@@ -176,13 +189,77 @@ async function resolveSource(
   return { sourceDigest: found.digest, resolvedFrom: req.sourceReference };
 }
 
-/** Phase 2: verification, before anything is copied; without a verifier only `allowUnverified` lets it pass. */
-async function verifySource<V>(
+/** What the tags will point at, and how to copy it (the manifest already read). */
+interface Promoted {
+  digest: string;
+  root: CopyRoot;
+  /** With `platforms` picking one manifest of the source index: its platform, formatted. */
+  platform?: string;
+}
+
+/**
+ * Phase 2: what the tags will point at: the source digest, or with `platforms` the one manifest
+ * of the index they pick (its own digest, signed by build-sign with the index, as cosign sign
+ * --recursive), or several: a new index, which nobody signed, so only an unverified promotion
+ * may make it. Reads the source only.
+ */
+async function restrictPlatforms(
+  req: PromotionRequest<unknown>,
+  sourceDigest: string,
+  logger: Logger,
+): Promise<Promoted> {
+  const original = await req.source.getManifest(sourceDigest);
+  const whole: Promoted = { digest: sourceDigest, root: { data: original } };
+  if (!req.platforms?.length || !isIndex(original.manifest)) return whole;
+  const wanted = req.platforms.map(formatPlatform).join(', ');
+  const restricted = restrictIndex(original, req.platforms);
+  if (restricted === original) return whole;
+  const kept = isIndex(restricted.manifest) ? restricted.manifest.manifests : [];
+  if (kept.length === 1) {
+    const entry = kept[0]!;
+    const platform = formatPlatform(entry.platform ?? {});
+    logger.info(
+      `${wanted} is the ${platform} manifest ${entry.digest} of ${sourceDigest}: promoting that manifest itself, not a new index`,
+    );
+    const data = await req.source.getManifest(entry.digest);
+    return { digest: entry.digest, root: { data, restrictedFrom: sourceDigest }, platform };
+  }
+  const digest = restricted.descriptor.digest;
+  if (req.verify) {
+    throw new PromoteError(
+      'UNSIGNED_RESTRICTION',
+      `refusing to promote ${sourceDigest} restricted to ${wanted}: that keeps ${describePlatforms(kept)}, which makes a new index (${digest}) that nobody signed, so verify-image would refuse it in the target; restrict platforms to one platform (its manifest is promoted, with its own signatures), or promote the whole index without platforms`,
+    );
+  }
+  logger.warning(
+    `promoting ${digest}, ${sourceDigest} restricted to ${wanted}: a new index that nobody signed (its platform manifests keep their signatures)`,
+  );
+  return { digest, root: { data: restricted, restrictedFrom: sourceDigest } };
+}
+
+/**
+ * Phase 3: verification of what the tags will point at, before anything is copied; without a
+ * verifier only `allowUnverified` lets it pass. A platform manifest that does not verify is
+ * refused naming the index it came from and the fix.
+ */
+async function verifyPromoted<V>(
   req: PromotionRequest<V>,
-  digest: string,
+  promoted: Promoted,
   logger: Logger,
 ): Promise<V | undefined> {
-  if (req.verify) return req.verify(digest);
+  const { digest } = promoted;
+  if (req.verify) {
+    if (!promoted.platform) return req.verify(digest);
+    try {
+      return await req.verify(digest);
+    } catch (err) {
+      throw new PromoteError(
+        'PLATFORM_NOT_VERIFIED',
+        `refusing to promote the ${promoted.platform} manifest ${digest} of ${promoted.root.restrictedFrom}: it does not verify by itself (${err instanceof ReleaseError ? `${err.code}: ` : ''}${errorMessage(err)}); sign the index with build-sign, which signs each platform manifest too (as cosign sign --recursive), or promote the whole index without platforms`,
+        { cause: err },
+      );
+    }
+  }
   if (!req.allowUnverified) {
     throw new PromoteError(
       'NOT_VERIFIED',
@@ -194,26 +271,7 @@ async function verifySource<V>(
 }
 
 /**
- * The digest the tags will get: the source digest, or the new index that restricting it to
- * `platforms` makes.
- */
-async function restrictPlatforms(
-  req: PromotionRequest<unknown>,
-  sourceDigest: string,
-  logger: Logger,
-): Promise<string> {
-  if (!req.platforms?.length) return sourceDigest;
-  const digest = restrictIndex(await req.source.getManifest(sourceDigest), req.platforms).descriptor.digest;
-  if (digest !== sourceDigest) {
-    logger.warning(
-      `promoting ${digest}, ${sourceDigest} restricted to ${req.platforms.map(formatPlatform).join(', ')}: signatures of the full index do not cover the new one; its platform manifests keep theirs`,
-    );
-  }
-  return digest;
-}
-
-/**
- * Phase 3: what each tag would do (created, moved, unchanged), and the refusals (protected tags,
+ * Phase 4: what each tag would do (created, moved, unchanged), and the refusals (protected tags,
  * no-clobber), reading only.
  */
 async function planTags(
@@ -248,26 +306,26 @@ async function planTags(
   return changes;
 }
 
-/** Phase 4: the content (image, signatures, attestations and referrers). No tag moves here. */
+/** Phase 5: the content (image, signatures, attestations and referrers). No tag moves here. */
 function copyContent(
   req: PromotionRequest<unknown>,
-  sourceDigest: string,
+  root: CopyRoot,
   dryRun: boolean,
   logger: Logger,
 ): Promise<CopyResult> {
-  return copyImage(req.source, sourceDigest, req.target, {
+  return copyImage(req.source, root.data.descriptor.digest, req.target, {
+    root,
     referrers: true,
     cosignTags: true,
     dryRun,
     logger,
     ...(req.concurrency !== undefined && { concurrency: req.concurrency }),
     ...(req.retry !== undefined && { retry: req.retry }),
-    ...(req.platforms !== undefined && { platforms: req.platforms }),
   });
 }
 
 /**
- * Phase 5: the history tags that keep the releases each moved environment tag pointed at
+ * Phase 6: the history tags that keep the releases each moved environment tag pointed at
  * reachable, newest first in the chain, listed oldest first so that at every step of writing them
  * each history tag still names a release that was shipped.
  */
@@ -293,7 +351,7 @@ async function planHistory(
   return history;
 }
 
-/** Phase 6: the history tags, then the environment's tags, last. */
+/** Phase 7: the history tags, then the environment's tags, last. */
 async function writeTags(
   target: ImageStore,
   digest: string,

@@ -11,8 +11,10 @@ import {
   isValidTag,
   normalizePlatform,
   parsePlatform,
+  parseReference,
   parseRegistryReference,
   TAG_RULE,
+  type ImageReference,
   type RegistryReference,
 } from '@release-actions/shared/oci';
 import {
@@ -30,10 +32,11 @@ export type SigningMode = (typeof SIGNING_MODES)[number];
 export interface Inputs {
   builder: Builder;
   /**
-   * builder none: the image to sign, with a tag or digest. Otherwise the repository the tags are
-   * relative to (no tag or digest), or undefined when every tag is a full reference.
+   * builder none: the image to sign, with a tag or digest, in a registry or an OCI image layout
+   * (`oci-layout:<dir>[:tag|@digest]`; untagged: the layout's only image). Otherwise the repository
+   * the tags are relative to (no tag or digest), or undefined when every tag is a full reference.
    */
-  image: RegistryReference | undefined;
+  image: ImageReference | undefined;
   /** Full references with a tag, all in one repository (builders only). */
   tags: RegistryReference[];
   context: string;
@@ -100,7 +103,7 @@ export function getInputs(): Inputs {
   );
   const imageText = raw('image');
   const image =
-    imageText === '' ? undefined : check.field('image', () => parseRegistryReference(imageText), undefined);
+    imageText === '' ? undefined : check.field('image', () => parseImage(imageText, builder), undefined);
   const tagTexts = parseList(raw('tags'), { commas: true });
 
   const inputs: Inputs = {
@@ -163,7 +166,7 @@ export function getInputs(): Inputs {
         'image',
         'is required with builder none: give the pushed image, e.g. ghcr.io/acme/app@sha256:… or ghcr.io/acme/app:v1',
       );
-    else if (image && !image.tag && !image.digest)
+    else if (image?.kind === 'registry' && !image.tag && !image.digest)
       check.add(
         'image',
         `"${imageText}" names no tag or digest: with builder none give the image to sign, e.g. ${imageText}@sha256:… or ${imageText}:v1`,
@@ -179,7 +182,8 @@ export function getInputs(): Inputs {
         'image',
         `"${imageText}" has a tag or digest: with builder ${builder} give the repository only (e.g. ghcr.io/acme/app) and put tags in tags`,
       );
-    inputs.tags = check.field('tags', () => parseTags(tagTexts, image, builder), []);
+    const repository = image?.kind === 'registry' ? image : undefined;
+    inputs.tags = check.field('tags', () => parseTags(tagTexts, repository, builder), []);
   }
   if (known && builder !== 'buildah') {
     for (const name of ['buildah-storage-driver', 'buildah-isolation'])
@@ -195,6 +199,10 @@ export function getInputs(): Inputs {
     check.add('password', 'is required with username: pass the registry password or token from a secret');
   if (inputs.password && !inputs.username)
     check.add('username', 'is required with password: give the registry user name');
+  if (image?.kind === 'oci-layout')
+    for (const name of ['username', 'password'])
+      if (raw(name))
+        check.add(name, 'applies to a registry: the image is in an OCI layout, read from disk; remove it');
   for (const registry of inputs['insecure-registries'])
     if (!/^[A-Za-z0-9.[\]:-]+$/.test(registry))
       check.add(
@@ -218,13 +226,25 @@ export function getInputs(): Inputs {
   return inputs;
 }
 
-/** The registry the image lives in (for credentials and plain-HTTP decisions). */
-export function targetRegistry(inputs: Inputs): string {
-  return (inputs.builder === 'none' ? inputs.image : (inputs.tags[0] ?? inputs.image))!.registry;
+/** The registry the image lives in (for credentials and plain-HTTP decisions); none for an image in an OCI layout. */
+export function targetRegistry(inputs: Inputs): string | undefined {
+  const ref = inputs.builder === 'none' ? inputs.image : (inputs.tags[0] ?? inputs.image);
+  return ref?.kind === 'registry' ? ref.registry : undefined;
 }
 
 export function isInsecure(inputs: Inputs): boolean {
-  return isInsecureRegistry(targetRegistry(inputs), inputs['insecure-registries']);
+  const registry = targetRegistry(inputs);
+  return registry !== undefined && isInsecureRegistry(registry, inputs['insecure-registries']);
+}
+
+/** The image input: with builder none a registry image or `oci-layout:<dir>[:tag|@digest]`, else a repository. */
+function parseImage(text: string, builder: Builder): ImageReference {
+  if (builder === 'none') return parseReference(text);
+  if (text.trim().startsWith('oci-layout:'))
+    throw new Error(
+      `"${text}" is an OCI layout: builder ${builder} pushes to a registry, so give the repository (e.g. ghcr.io/acme/app); to sign an image in a layout set builder: none`,
+    );
+  return parseRegistryReference(text);
 }
 
 /** `NAME=value` lines (values may hold commas and `=`; one per line). */

@@ -5,12 +5,13 @@
  */
 import * as core from '@actions/core';
 import { escapeHtml } from '@release-actions/shared/github';
-import type { SignImageResult } from '@release-actions/shared/sign';
+import { formatPlatform } from '@release-actions/shared/oci';
+import type { SignedDigest, SignImageResult, StoredSignature } from '@release-actions/shared/sign';
 import type { Builder } from './context.ts';
 
 export interface Report {
   builder: Builder;
-  /** `registry/repository`. */
+  /** `registry/repository`, or `oci-layout:<dir>` for an image in an OCI layout. */
   name: string;
   digest: string;
   tags: string[];
@@ -20,13 +21,13 @@ export interface Report {
   bundlePath: string | undefined;
 }
 
-export function signatureLocations(signed: SignImageResult): string[] {
+export function signatureLocations(signed: SignedDigest): string[] {
   return [signed.signature.legacy?.location, signed.signature.bundle?.location].filter(
     (l): l is string => l !== undefined,
   );
 }
 
-export function provenanceLocations(signed: SignImageResult): string[] {
+export function provenanceLocations(signed: SignedDigest): string[] {
   return [signed.provenance?.legacy?.location, signed.provenance?.bundle?.location].filter(
     (l): l is string => l !== undefined,
   );
@@ -63,15 +64,22 @@ export async function writeSummary(report: Report): Promise<void> {
       : id?.kind === 'key'
         ? `key, fingerprint ${code(id.fingerprint)}`
         : '—';
+  const stored = (s: StoredSignature | undefined, what: string) =>
+    s && `${code(s.location)} (${what}${s.appended === false ? ', already there' : ''})`;
   const sigs = [
-    signed.signature.legacy &&
-      `${code(signed.signature.legacy.location)} (cosign .sig${signed.signature.legacy.appended === false ? ', already there' : ''})`,
-    signed.signature.bundle && `${code(signed.signature.bundle.location)} (Sigstore bundle referrer)`,
+    stored(signed.signature.legacy, 'cosign .sig'),
+    stored(signed.signature.bundle, 'Sigstore bundle referrer'),
   ].filter(Boolean);
   const atts = [
-    signed.provenance?.legacy && `${code(signed.provenance.legacy.location)} (cosign .att)`,
-    signed.provenance?.bundle && `${code(signed.provenance.bundle.location)} (Sigstore bundle referrer)`,
+    stored(signed.provenance?.legacy, 'cosign .att'),
+    stored(signed.provenance?.bundle, 'Sigstore bundle referrer'),
   ].filter(Boolean);
+  // An index's platform manifests, each signed (and attested) by itself: what promote's platforms picks.
+  const manifests = signed.manifests.map((m) => {
+    const platform = m.platform ? `${escapeHtml(formatPlatform(m.platform))}: ` : '';
+    const again = [m.signature.legacy, m.signature.bundle].every((s) => s?.appended !== true);
+    return `${platform}${code(m.digest)} (${again ? 'already signed' : 'signed'}${m.provenance ? ', provenance attached' : ''})`;
+  });
   const built =
     report.builder === 'none'
       ? `not built here${report.resolvedFrom ? `; resolved from tag ${code(report.resolvedFrom)}` : ''}`
@@ -87,6 +95,7 @@ export async function writeSummary(report: Report): Promise<void> {
       row('Signed by', signer),
       row('Signatures', sigs.join('<br>') || '—'),
       row('SLSA provenance', atts.join('<br>') || 'not attached (provenance: false)'),
+      ...(manifests.length > 0 ? [row('Platform manifests, each signed', manifests.join('<br>'))] : []),
       ...(report.bundlePath ? [row('Bundle file', code(report.bundlePath))] : []),
     ])
     .write();

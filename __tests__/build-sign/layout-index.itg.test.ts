@@ -1,0 +1,189 @@
+/**
+ * The committed build-sign bundle, run as the runner runs it, with builder none on an image in an
+ * OCI image layout (`oci-layout:<dir>[:tag]`, signatures stored in the layout) and on a
+ * multi-platform index in a loopback docker-registry (the index and each platform manifest
+ * signed, as cosign sign --recursive); and its summary on a re-run, where every signature and
+ * attestation already there says so.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
+import {
+  cosignTag,
+  LayoutStore,
+  MediaType,
+  RegistryClient,
+  type ImageStore,
+} from '@release-actions/shared/oci';
+import { generateKeyPair, type GeneratedKeyPair } from '@release-actions/shared/sign';
+import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
+import { verifyImage, type VerifyPolicy } from '@release-actions/shared/verify';
+import { makeImage, makeIndex, pushImage } from '../oci/images.ts';
+import { runAction } from './runner.ts';
+
+const PASSWORD = 'layout and index';
+const GITHUB_ENV = {
+  GITHUB_SERVER_URL: 'https://github.com',
+  GITHUB_REPOSITORY: 'acme/app',
+  GITHUB_WORKFLOW_REF: 'acme/app/.github/workflows/release.yml@refs/heads/main',
+  GITHUB_REF: 'refs/heads/main',
+  GITHUB_SHA: 'c27d339ee6075c1f744c5d4b200f7901aad2c369',
+  GITHUB_EVENT_NAME: 'push',
+  GITHUB_RUN_ID: '4242',
+  GITHUB_RUN_ATTEMPT: '1',
+};
+
+async function pushIndex(store: ImageStore, tag: string) {
+  const amd = makeImage([1200], { architecture: 'amd64', os: 'linux' });
+  const arm = makeImage([2200], { architecture: 'arm64', os: 'linux' });
+  await pushImage(store, amd);
+  await pushImage(store, arm);
+  const index = makeIndex([
+    { image: amd, platform: { architecture: 'amd64', os: 'linux' } },
+    { image: arm, platform: { architecture: 'arm64', os: 'linux' } },
+  ]);
+  const { digest } = await store.putManifest(index.bytes, MediaType.OciIndex, tag);
+  return { digest, amd: amd.descriptor.digest, arm: arm.descriptor.digest };
+}
+
+describe('actions/build-sign dist/index.js: OCI layouts and indexes', () => {
+  let registry: TestRegistry;
+  let client: RegistryClient;
+  let key: GeneratedKeyPair;
+  let temp: string;
+  let policy: VerifyPolicy;
+
+  before(async () => {
+    registry = await startRegistry();
+    client = new RegistryClient({ http: new HttpClient({ retry: immediateRetryPolicy(2) }) });
+    key = await generateKeyPair(PASSWORD, { scryptN: 32768 });
+    temp = mkdtempSync(join(tmpdir(), 'build-sign-layout-'));
+    policy = {
+      trust: { kind: 'keys', keys: [key.publicKeyPem] },
+      requireAttestations: ['slsa-provenance'],
+      provenance: { sourceRepository: 'acme/app' },
+    };
+  });
+  after(async () => {
+    await client?.http.close();
+    await registry?.stop();
+    if (temp) rmSync(temp, { recursive: true, force: true });
+  });
+
+  const keyInputs = () => ({ signing: 'key', 'cosign-key': key.privateKeyPem, 'cosign-password': PASSWORD });
+  const env = () => ({ ...GITHUB_ENV, RUNNER_TEMP: temp });
+
+  it('builder none signs an image in an OCI layout: signatures and provenance stored there, outputs in the layout form, verifyImage accepts it', async () => {
+    const dir = join(temp, 'layout-one');
+    const layout = await LayoutStore.open(dir, { create: true });
+    const { digest } = await pushImage(layout, makeImage([700]), 'v1');
+
+    const run = await runAction(
+      { builder: 'none', image: `oci-layout:${dir}:v1`, ...keyInputs() },
+      { env: env() },
+    );
+    assert.equal(run.exitCode, 0, run.stdout + run.stderr);
+    const name = `oci-layout:${dir}`;
+    assert.equal(run.outputs.digest, digest);
+    assert.equal(run.outputs.image, `${name}@${digest}`);
+    const [legacy, referrer] = run.outputs.signature!.split('\n');
+    assert.equal(legacy, `${name}:${cosignTag(digest, 'sig')}`);
+    assert.match(referrer!, new RegExp(`^oci-layout:.*@sha256:[0-9a-f]{64}$`));
+    assert.equal(run.outputs.provenance!.split('\n')[0], `${name}:${cosignTag(digest, 'att')}`);
+    assert.doesNotMatch(run.stdout, /push access/);
+
+    const stored = await LayoutStore.open(dir);
+    const verified = await verifyImage({ store: stored, reference: 'v1', policy });
+    assert.equal(verified.digest, digest);
+    assert.equal(verified.signatures.length, 2);
+    assert.ok(run.summary.includes(`${name}@${digest}`), run.summary);
+
+    // Untagged, the layout's only image is signed (its signatures are no images of it); nothing new is stored.
+    const untagged = await runAction(
+      { builder: 'none', image: `oci-layout:${dir}`, ...keyInputs() },
+      { env: env() },
+    );
+    assert.equal(untagged.exitCode, 0, untagged.stdout + untagged.stderr);
+    assert.equal(untagged.outputs.digest, digest);
+    assert.equal((await stored.referrers(digest)).length, 2, 'the signature bundle and the provenance');
+  });
+
+  it('an untagged layout with two tags fails listing them, and nothing is written', async () => {
+    const dir = join(temp, 'layout-two');
+    const layout = await LayoutStore.open(dir, { create: true });
+    await pushImage(layout, makeImage([300]), 'v1');
+    await pushImage(layout, makeImage([400]), 'v2');
+    const before = readFileSync(join(dir, 'index.json'), 'utf8');
+
+    const run = await runAction(
+      { builder: 'none', image: `oci-layout:${dir}`, ...keyInputs() },
+      { env: env() },
+    );
+    assert.equal(run.exitCode, 1, run.stdout + run.stderr);
+    assert.match(run.stdout, /holds 2 images: v1 \(sha256:[0-9a-f]+\); v2 \(sha256:/);
+    assert.doesNotMatch(run.stdout, /latest/);
+    assert.equal(readFileSync(join(dir, 'index.json'), 'utf8'), before);
+    assert.equal(run.outputs.digest, undefined);
+  });
+
+  it('refuses an OCI layout with a builder, and a registry login for a layout, before anything runs', async () => {
+    const cases: Array<[Record<string, string>, RegExp]> = [
+      [
+        { builder: 'buildah', image: `oci-layout:${temp}/x`, tags: 'v1', ...keyInputs() },
+        /input "image": .*is an OCI layout: builder buildah pushes to a registry/,
+      ],
+      [
+        { builder: 'none', image: `oci-layout:${temp}/x:v1`, username: 'u', password: 'p', ...keyInputs() },
+        /input "username": applies to a registry/,
+      ],
+    ];
+    for (const [inputs, message] of cases) {
+      const run = await runAction(inputs, { env: env() });
+      assert.equal(run.exitCode, 1, JSON.stringify(inputs));
+      assert.match(run.stdout, message);
+    }
+  });
+
+  it('builder none on an index signs the index and each platform manifest; the arm64 manifest verifies by itself', async () => {
+    const ref = { registry: registry.host, repository: 'acme/multi' };
+    const store = client.repository(ref);
+    const { digest, amd, arm } = await pushIndex(store, 'v1');
+
+    const run = await runAction(
+      { builder: 'none', image: `${registry.host}/acme/multi:v1`, ...keyInputs() },
+      { env: env() },
+    );
+    assert.equal(run.exitCode, 0, run.stdout + run.stderr);
+    assert.equal(run.outputs.digest, digest);
+    for (const d of [digest, amd, arm]) {
+      const verified = await verifyImage({ store, digest: d, policy });
+      assert.equal(verified.digest, d);
+      assert.equal(verified.signatures.length, 2, `${d}: the .sig and the bundle`);
+    }
+    // The outputs name the index's signatures; the summary lists each platform manifest.
+    assert.equal(run.outputs.signature!.split('\n').length, 2);
+    assert.match(run.summary, /Platform manifests, each signed/);
+    assert.ok(
+      run.summary.includes(`linux/arm64: <code>${arm}</code> (signed, provenance attached)`),
+      run.summary,
+    );
+
+    // A re-run stores nothing new and says so for every signature and attestation.
+    const again = await runAction(
+      { builder: 'none', image: `${registry.host}/acme/multi@${digest}`, ...keyInputs() },
+      { env: env() },
+    );
+    assert.equal(again.exitCode, 0, again.stdout + again.stderr);
+    for (const what of ['cosign .sig', 'Sigstore bundle referrer', 'cosign .att'])
+      assert.ok(again.summary.includes(`(${what}, already there)`), `${what}:\n${again.summary}`);
+    assert.equal(again.summary.match(/Sigstore bundle referrer, already there/g)?.length, 2, again.summary);
+    assert.ok(
+      again.summary.includes(`<code>${arm}</code> (already signed, provenance attached)`),
+      again.summary,
+    );
+    assert.equal((await store.referrers(arm)).length, 2);
+  });
+});

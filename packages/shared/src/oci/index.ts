@@ -11,3 +11,4 @@ export * from './blob.ts';
 export * from './copy.ts';
 export * from './platform.ts';
 export * from './layout.ts';
+export * from './layout-image.ts';

@@ -1,12 +1,11 @@
 /**
- * What the run needs before and after the library calls: the signer (key or keyless), the
- * vulnerability source, and writing the files.
+ * What the run needs before and after the library calls: the signer (key or keyless) and writing
+ * the files. (The vulnerability source is the shared openVulnerabilitySource.)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { maskSecret } from '@release-actions/action-kit';
 import type { HttpClient, Logger } from '@release-actions/shared';
-import { OsvApiClient, OsvExport, type VulnerabilitySource } from '@release-actions/shared/scan';
 import {
   createKeylessSigner,
   createKeySigner,
@@ -36,15 +35,6 @@ export async function makeSigner(inputs: Inputs, http: HttpClient, logger: Logge
     rekorUrl: inputs['rekor-url'] || SIGSTORE_PUBLIC_GOOD.rekorUrl,
     ...(inputs['tsa-url'] && { tsaUrl: inputs['tsa-url'] }),
   });
-}
-
-export async function vulnerabilitySource(
-  inputs: Inputs,
-  http: HttpClient,
-  logger: Logger,
-): Promise<VulnerabilitySource> {
-  if (inputs['osv-db']) return OsvExport.load(inputs['osv-db'], { logger });
-  return new OsvApiClient({ http, baseUrl: inputs['osv-url'], logger });
 }
 
 /** Writes the documents (and the SARIF log) as `<base>.spdx.json`, `<base>.cdx.json`, `<base>.sarif`. */

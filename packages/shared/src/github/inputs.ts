@@ -140,3 +140,17 @@ export function secretParts(value: string): string[] {
   }
   return parts.filter((p) => p.length > 0);
 }
+
+/** An absolute `http://` or `https://` URL (a service's base URL), without trailing slashes. */
+export function parseHttpUrl(text: string): string {
+  const value = text.trim();
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error(`"${value}" is not an absolute URL: write it as https://host[:port]`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new Error(`"${value}" uses ${url.protocol.slice(0, -1)}: use an http:// or https:// URL`);
+  return value.replace(/\/+$/, '');
+}

@@ -18,3 +18,5 @@ export * from './allowlist.ts';
 export * from './gate.ts';
 export * from './sarif.ts';
 export * from './summary.ts';
+export * from './inputs.ts';
+export * from './open.ts';

@@ -1,0 +1,101 @@
+/**
+ * The vulnerability-gate inputs every scanning action shares (sbom, verify-image), with the same
+ * names and rules everywhere, and the vulnerability source they choose. No runner access: the
+ * action passes a getter (`core.getInput`) and an {@link InputChecker}, which collects every
+ * problem against the input at fault. Each action keeps its own `scan` switch and its own default
+ * threshold (the sbom action fails on `critical`, verify-image, a deploy gate, on `high`).
+ *
+ * | input              | meaning                                                                           |
+ * | ------------------ | --------------------------------------------------------------------------------- |
+ * | `fail-on-severity` | `critical`, `high`, `medium`, `low`, or `off` to report only                      |
+ * | `ignore-unfixed`   | `true`: findings with no fixed version leave the gate (still reported)             |
+ * | `allowlist`        | path of a YAML allowlist (docs/scan.md): id, reason and expiry per entry          |
+ * | `osv-url`          | the OSV API (querybatch); default https://api.osv.dev                             |
+ * | `osv-db`           | an unpacked OSV export directory, for offline runners; wins over `osv-url`         |
+ *
+ *     const check = new InputChecker();
+ *     const gate = parseScanInputs((name) => core.getInput(name), check, { failOn: 'high' });
+ *     check.throwIfAny();
+ *     const source = await openVulnerabilitySource(gate, { http, logger }); // open.ts
+ *
+ * Also exported alone as `@release-actions/shared/scan/inputs`, so an action that scans only
+ * when asked (verify-image) parses these inputs without loading the scanner at start-up.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { InputChecker } from '../github/errors.ts';
+import { parseBoolean, parseChoice, parseHttpUrl } from '../github/inputs.ts';
+import { parseAllowlist, type Allowlist } from './allowlist.ts';
+import { DEFAULT_OSV_URL } from './api.ts';
+import { FAIL_ON_CHOICES, type FailOn } from './gate.ts';
+
+/** The names of the gate inputs, as action.yml spells them. */
+export const SCAN_INPUTS = ['fail-on-severity', 'ignore-unfixed', 'allowlist', 'osv-url', 'osv-db'] as const;
+
+/** The gate inputs, keyed by their action.yml names. */
+export interface ScanInputs {
+  'fail-on-severity': FailOn;
+  'ignore-unfixed': boolean;
+  allowlist: Allowlist | undefined;
+  /** Without trailing slashes. */
+  'osv-url': string;
+  /** Absolute; undefined when not given. */
+  'osv-db': string | undefined;
+}
+
+/** Reads an allowlist file (see docs/scan.md); the error names the file and each bad line. */
+export function readAllowlistFile(path: string): Allowlist {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? 'error';
+    throw new Error(
+      `cannot read the file "${path}" (${code}): give the path of a YAML allowlist (see docs/scan.md)`,
+      { cause: err },
+    );
+  }
+  return parseAllowlist(text, path);
+}
+
+/** An existing directory, absolute. */
+function directory(path: string): string {
+  const full = resolve(path);
+  let isDir: boolean;
+  try {
+    isDir = statSync(full).isDirectory();
+  } catch {
+    throw new Error(`"${path}" does not exist: give an existing directory (relative to the workspace)`);
+  }
+  if (!isDir) throw new Error(`"${path}" is not a directory`);
+  return full;
+}
+
+/**
+ * Reads and validates the gate inputs (see the module comment). Problems go to `check`; on any,
+ * the value is a placeholder and `check.throwIfAny()` must be called before using it.
+ */
+export function parseScanInputs(
+  get: (name: string) => string,
+  check: InputChecker,
+  defaults: { failOn: FailOn },
+): ScanInputs {
+  const raw = (name: string) => (get(name) ?? '').trim();
+  return {
+    'fail-on-severity': check.field(
+      'fail-on-severity',
+      () => parseChoice(raw('fail-on-severity') || defaults.failOn, FAIL_ON_CHOICES),
+      defaults.failOn,
+    ),
+    'ignore-unfixed': check.field(
+      'ignore-unfixed',
+      () => parseBoolean(raw('ignore-unfixed') || 'false'),
+      false,
+    ),
+    allowlist: raw('allowlist')
+      ? check.field('allowlist', () => readAllowlistFile(raw('allowlist')), undefined)
+      : undefined,
+    'osv-url': check.field('osv-url', () => parseHttpUrl(raw('osv-url') || DEFAULT_OSV_URL), DEFAULT_OSV_URL),
+    'osv-db': raw('osv-db') ? check.field('osv-db', () => directory(raw('osv-db')), undefined) : undefined,
+  };
+}

@@ -18,3 +18,4 @@ export * from './cyclonedx.ts';
 export * from './spdx.ts';
 export * from './generate.ts';
 export * from './attest.ts';
+export * from './read.ts';

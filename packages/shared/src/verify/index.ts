@@ -11,3 +11,4 @@ export * from './check.ts';
 export * from './provenance.ts';
 export * from './verify.ts';
 export * from './inputs.ts';
+export * from './sbom.ts';

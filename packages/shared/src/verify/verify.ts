@@ -100,7 +100,10 @@ async function tufTrustedRoot(): Promise<TrustedRoot> {
   return getTrustedRoot();
 }
 
-async function prepareTrust(options: VerifyImageOptions): Promise<PreparedTrust> {
+/** The policy's trust, ready to verify with (keys loaded; for keyless, the trusted root loaded once). */
+export async function prepareTrust(
+  options: Pick<VerifyImageOptions, 'policy' | 'loadTrustedRoot'>,
+): Promise<PreparedTrust> {
   const { trust } = options.policy;
   if (trust.kind === 'keys') return { kind: 'keys', keys: trustedKeys(trust) };
   let root = trust.trustedRoot;
@@ -173,6 +176,11 @@ async function resolveImage(options: VerifyImageOptions): Promise<Resolved> {
   return { digest, ...(tag && { tag }) };
 }
 
+/** Why a candidate was refused, from what its verification threw. */
+export function candidateFailure(c: Candidate, err: unknown): CandidateFailure {
+  return failure(c, err);
+}
+
 function failure(c: Candidate, err: unknown): CandidateFailure {
   const where = {
     role: c.role,
@@ -186,6 +194,11 @@ function failure(c: Candidate, err: unknown): CandidateFailure {
   return { ...where, code, message: errorMessage(err) };
 }
 
+/** The most telling of several refusals (FAILURE_PRIORITY order), to report. */
+export function worstFailure(failures: readonly CandidateFailure[]): CandidateFailure | undefined {
+  return worst(failures);
+}
+
 function worst(failures: readonly CandidateFailure[]): CandidateFailure | undefined {
   return [...failures].sort((a, b) => rank(a.code) - rank(b.code))[0];
 }
@@ -195,7 +208,7 @@ const rank = (code: string) => {
 };
 
 /** The in-toto statement of a verified DSSE candidate. */
-function statementOf(c: Candidate): Statement {
+export function statementOf(c: Candidate): Statement {
   if (c.bundle.content.$case !== 'dsseEnvelope')
     throw new VerifyError('PAYLOAD_INVALID', 'expected a DSSE envelope, found a message signature');
   const env = c.bundle.content.dsseEnvelope;

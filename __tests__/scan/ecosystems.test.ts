@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ecosystemsMatch, normalizeName, ScanError, toOsvPackage } from '@release-actions/shared/scan';
+import {
+  ecosystemsMatch,
+  normalizeName,
+  osvEcosystems,
+  ScanError,
+  toOsvPackage,
+} from '@release-actions/shared/scan';
+import { PACKAGES } from './packages.ts';
 
 const osv = (purl: string) => toOsvPackage({ name: 'x', version: '0', purl });
 
@@ -100,5 +107,16 @@ describe('purl → OSV package', () => {
     assert.ok(!ecosystemsMatch('Debian:11', 'Debian:12'));
     assert.ok(!ecosystemsMatch('Ubuntu:22.04:LTS', 'Ubuntu:Pro:22.04:LTS'));
     assert.ok(!ecosystemsMatch('npm', 'PyPI'));
+  });
+});
+
+describe('osvEcosystems', () => {
+  it('lists the base ecosystems OSV exports a folder for, once each, by code point; none for uncovered purls', () => {
+    assert.deepEqual(osvEcosystems(PACKAGES), ['Alpine', 'Debian', 'Go', 'PyPI', 'crates.io', 'npm']);
+    assert.deepEqual(osvEcosystems([{ name: 'thing', version: '1', purl: 'pkg:generic/thing@1' }]), []);
+    assert.deepEqual(
+      osvEcosystems([{ name: 'bash', version: '5', purl: 'pkg:deb/ubuntu/bash@5?distro=ubuntu-22.04' }]),
+      ['Ubuntu'],
+    );
   });
 });

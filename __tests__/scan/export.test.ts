@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -110,5 +110,26 @@ describe('scan against an OSV export directory', async () => {
         e.message.startsWith(`osv-db ${missing} is unreadable: `) &&
         /ENOENT/.test(e.message),
     );
+  });
+
+  it('reads several directories (one unpacked export per ecosystem) as one source, a shared record once', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'osv-dirs-'));
+    after(() => rm(root, { recursive: true, force: true }));
+    const npm = join(root, 'npm');
+    const pypi = join(root, 'pypi');
+    await mkdir(npm);
+    await mkdir(pypi);
+    await copyFile(join(FIXTURES, 'npm', 'GHSA-t001-0001-0001.json'), join(npm, 'GHSA-t001-0001-0001.json'));
+    await copyFile(join(FIXTURES, 'PyPI', 'PYSEC-9001-1.json'), join(pypi, 'PYSEC-9001-1.json'));
+    // An advisory of two ecosystems is in both exports.
+    await copyFile(join(FIXTURES, 'npm', 'GHSA-t001-0001-0001.json'), join(pypi, 'GHSA-t001-0001-0001.json'));
+    const source = await OsvExport.load([npm, pypi], { description: 'OSV exports npm, PyPI' });
+    assert.equal(source.size, 2);
+    assert.equal(source.description, 'OSV exports npm, PyPI (2 records)');
+    const r = await scanPackages(PACKAGES, { source });
+    assert.deepEqual(r.findings.map((f) => `${f.id} ${f.package.version}`).sort(), [
+      'GHSA-t001-0001-0001 4.17.20',
+      'PYSEC-9001-1 3.1.2',
+    ]);
   });
 });

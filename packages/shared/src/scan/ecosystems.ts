@@ -6,6 +6,7 @@
  * the source-package qualifiers (`upstream`, `epoch`) are the ones syft writes.
  */
 import { PackageURL } from 'packageurl-js';
+import { compareCodePoints } from '../compare.ts';
 import { ScanError } from './errors.ts';
 import type { OsvPackageRef, ScanPackage } from './types.ts';
 
@@ -215,6 +216,21 @@ function mapPurl(
       return { ecosystem, name: normalizeName(ecosystem, ns ? `${ns}/${name}` : name), version };
     }
   }
+}
+
+/**
+ * The OSV ecosystems (base names, no release suffix: `Debian`, not `Debian:12`) of the packages
+ * OSV covers, sorted and once each: the folders of OSV's export to fetch for them
+ * (`<ecosystem>/all.zip`; a base folder holds every release's records). Throws like
+ * {@link toOsvPackage} on a purl that does not parse.
+ */
+export function osvEcosystems(packages: readonly ScanPackage[]): string[] {
+  const ecosystems = new Set<string>();
+  for (const pkg of packages) {
+    const ref = toOsvPackage(pkg);
+    if (ref) ecosystems.add(baseEcosystem(ref.ecosystem));
+  }
+  return [...ecosystems].sort(compareCodePoints);
 }
 
 /**

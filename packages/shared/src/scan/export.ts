@@ -18,6 +18,8 @@ export interface OsvExportOptions {
   logger?: Logger;
   /** Files read at once. Default 32. */
   concurrency?: number;
+  /** How the source is named in logs and summaries; default `OSV export <dir>`. */
+  description?: string;
 }
 
 const keyOf = (ecosystem: string, name: string) =>
@@ -56,56 +58,69 @@ export class OsvExport implements VulnerabilitySource {
   }
 
   /**
-   * Reads every `*.json` in `dir` and in its immediate subdirectories (one per ecosystem).
-   * Throws `ScanError` `VULN_SOURCE_UNAVAILABLE` naming `osv-db` if the directory or one of its
-   * files cannot be read, and `INVALID_OSV_RECORD` naming the file if a record is malformed.
+   * Reads every `*.json` in `dir` and in its immediate subdirectories (one per ecosystem); with
+   * several directories (one unpacked export per ecosystem, say), all of them, a record found in
+   * more than one (an advisory of two ecosystems) kept once. Throws `ScanError`
+   * `VULN_SOURCE_UNAVAILABLE` naming `osv-db` if a directory or one of its files cannot be read,
+   * and `INVALID_OSV_RECORD` naming the file if a record is malformed.
    */
-  static async load(dir: string, options: OsvExportOptions = {}): Promise<OsvExport> {
+  static async load(dir: string | readonly string[], options: OsvExportOptions = {}): Promise<OsvExport> {
     const logger = options.logger ?? silentLogger;
-    const unreadable = (what: string, err: unknown) =>
-      new ScanError(
-        'VULN_SOURCE_UNAVAILABLE',
-        `osv-db ${dir} is unreadable: ${what}: ${errorMessage(err)}. Fix: give osv-db a directory of OSV JSON records the runner can read (an unpacked OSV export, <dir>/<Ecosystem>/<ID>.json), or leave it empty to query osv-url`,
-        { cause: err },
-      );
-    let files: string[];
-    try {
-      files = await listJson(dir);
-    } catch (err) {
-      throw unreadable('cannot list it', err);
-    }
+    const dirs = typeof dir === 'string' ? [dir] : dir;
     const limit = concurrencyLimit(options.concurrency ?? 32);
-    const records = await Promise.all(
-      files.map((file) =>
-        limit(async () => {
-          let text: string;
-          try {
-            text = await readFile(file, 'utf8');
-          } catch (err) {
-            throw unreadable(`cannot read ${file}`, err);
-          }
-          let json: unknown;
-          try {
-            json = JSON.parse(text);
-          } catch (err) {
-            throw new ScanError(
-              'INVALID_OSV_RECORD',
-              `osv-db ${dir}: ${file} is not JSON: ${errorMessage(err)}`,
-              { cause: err },
-            );
-          }
-          return parseOsvRecord(json, `osv-db ${dir}: ${file}`);
-        }),
-      ),
-    );
-    logger.debug(`OSV export ${dir}: ${records.length} records`);
-    return OsvExport.fromRecords(records, `OSV export ${dir}`);
+    const byId = new Map<string, OsvRecord>();
+    for (const one of dirs) {
+      for (const record of await loadDirectory(one, limit))
+        if (!byId.has(record.id)) byId.set(record.id, record);
+    }
+    const records = [...byId.values()];
+    const description = options.description ?? `OSV export ${dirs.join(', ')}`;
+    logger.debug(`${description}: ${records.length} records`);
+    return OsvExport.fromRecords(records, description);
   }
 
   /** Records naming the package's ecosystem (any release) and name. */
   async lookup(packages: readonly OsvPackageRef[]): Promise<OsvRecord[][]> {
     return packages.map((p) => this.index.get(keyOf(p.ecosystem, p.name)) ?? []);
   }
+}
+
+async function loadDirectory(dir: string, limit: ReturnType<typeof concurrencyLimit>): Promise<OsvRecord[]> {
+  const unreadable = (what: string, err: unknown) =>
+    new ScanError(
+      'VULN_SOURCE_UNAVAILABLE',
+      `osv-db ${dir} is unreadable: ${what}: ${errorMessage(err)}. Fix: give osv-db a directory of OSV JSON records the runner can read (an unpacked OSV export, <dir>/<Ecosystem>/<ID>.json), or leave it empty to query osv-url`,
+      { cause: err },
+    );
+  let files: string[];
+  try {
+    files = await listJson(dir);
+  } catch (err) {
+    throw unreadable('cannot list it', err);
+  }
+  return Promise.all(
+    files.map((file) =>
+      limit(async () => {
+        let text: string;
+        try {
+          text = await readFile(file, 'utf8');
+        } catch (err) {
+          throw unreadable(`cannot read ${file}`, err);
+        }
+        let json: unknown;
+        try {
+          json = JSON.parse(text);
+        } catch (err) {
+          throw new ScanError(
+            'INVALID_OSV_RECORD',
+            `osv-db ${dir}: ${file} is not JSON: ${errorMessage(err)}`,
+            { cause: err },
+          );
+        }
+        return parseOsvRecord(json, `osv-db ${dir}: ${file}`);
+      }),
+    ),
+  );
 }
 
 async function listJson(dir: string): Promise<string[]> {

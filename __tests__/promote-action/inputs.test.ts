@@ -44,7 +44,7 @@ describe('promote inputs', () => {
   it('takes the target and the tag rule from the "to" environment', () => {
     setInputs(promotion({ tags: 'v1.1.0, prod' }));
     const inputs = getInputs();
-    assert.deepEqual(inputs.target, { registry: 'localhost:5000', repository: 'acme/app' });
+    assert.deepEqual(inputs.target, { kind: 'registry', registry: 'localhost:5000', repository: 'acme/app' });
     assert.deepEqual(inputs.tags, ['v1.1.0', 'prod']);
     assert.equal(inputs.environments?.rule, 'default order');
     assert.deepEqual(inputs.environments?.allowedTags, {
@@ -172,5 +172,69 @@ describe('promote inputs: logins per registry', () => {
       found[0]!.message,
       /both in registry-a\.example, which takes one login: give it once as username\/password/,
     );
+  });
+
+  describe('OCI layouts', () => {
+    const layouts = (more: Record<string, string>) => ({ verify: 'false', ...more });
+
+    it('takes an oci-layout source (tagged or not) and target; a layout side takes no login', () => {
+      setInputs(
+        layouts({
+          source: 'oci-layout:./out:v1',
+          target: 'registry-b.example/acme/app',
+          username: 'writer',
+          password: 'pw',
+        }),
+      );
+      const inputs = getInputs();
+      assert.deepEqual(inputs.source, { kind: 'oci-layout', path: './out', tag: 'v1' });
+      assert.deepEqual(inputs.logins, [
+        { registry: 'registry-b.example', username: 'writer', password: 'pw' },
+      ]);
+      setInputs(layouts({ source: 'registry-a.example/acme/app:rc', target: 'oci-layout:./mirror' }));
+      assert.deepEqual(getInputs().target, { kind: 'oci-layout', path: './mirror' });
+      setInputs(layouts({ source: 'oci-layout:./out', target: 'oci-layout:./mirror' }));
+      assert.deepEqual(getInputs().source, { kind: 'oci-layout', path: './out' });
+    });
+
+    it("refuses a layout side's own login, a login with two layouts, and a layout target with a tag", () => {
+      assert.deepEqual(
+        problems(
+          layouts({
+            source: 'oci-layout:./out:v1',
+            target: 'registry-b.example/acme/app',
+            'source-username': 'reader',
+            'source-password': 'pw',
+          }),
+        ).map((p) => p.split(':')[0]),
+        ['source-username'],
+      );
+      assert.match(
+        problems(
+          layouts({ source: 'oci-layout:./a', target: 'oci-layout:./b', username: 'u', password: 'p' }),
+        ).join('\n'),
+        /^username: applies to a registry, but source and target are OCI layouts/,
+      );
+      assert.match(
+        problems(layouts({ source: 'oci-layout:./a', target: 'oci-layout:./b:v1' })).join('\n'),
+        /^target: name a layout without tag or digest .*e\.g\. oci-layout:\.\/b/,
+      );
+    });
+
+    it('refuses a layout target that is not the "to" environment\'s repository', () => {
+      const found = problems({
+        source: `localhost:5000/acme/app-staging@${DIGEST}`,
+        from: 'staging',
+        to: 'production',
+        environments: POLICY,
+        verify: 'false',
+        target: 'oci-layout:./mirror',
+      });
+      assert.equal(found.length, 1, found.join('\n'));
+      assert.match(
+        found[0]!,
+        /^target: is oci-layout:\.\/mirror, but environment "production" lives in localhost:5000\/acme\/app/,
+      );
+    });
   });
 });

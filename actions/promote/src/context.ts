@@ -6,11 +6,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as core from '@actions/core';
 import { InputChecker, parseBoolean, parseInteger, parseList } from '@release-actions/shared/github';
 import {
+  formatReference,
   isValidTag,
   parsePlatform,
-  parseRegistryReference,
+  parseReference,
   type ExplicitCredential,
   TAG_RULE,
+  type ImageReference,
+  type LayoutReference,
   type Platform,
   type RegistryReference,
 } from '@release-actions/shared/oci';
@@ -26,10 +29,18 @@ import {
 } from '@release-actions/shared/promote';
 import { parseTrustInputs, type TrustInputs } from '@release-actions/shared/verify';
 
+/** Where a promotion goes: a registry repository or an OCI image layout, without tag or digest. */
+export type TargetReference =
+  Pick<RegistryReference, 'kind' | 'registry' | 'repository'> | Pick<LayoutReference, 'kind' | 'path'>;
+
 export interface Inputs {
-  source: RegistryReference;
+  /**
+   * The image to promote, in a registry or an OCI image layout (`oci-layout:<dir>[:tag|@digest]`;
+   * an untagged layout names its only image).
+   */
+  source: ImageReference;
   /** Where the image goes: from `target`, or the `to` environment's repository. */
-  target: Pick<RegistryReference, 'registry' | 'repository'>;
+  target: TargetReference;
   tags: string[];
   /**
    * The environments and the rule that allows the move, when `to` is set; `allowedTags` is the
@@ -67,7 +78,7 @@ export function getInputs(): Inputs {
 
   const source = check.field(
     'source',
-    () => required(raw('source'), 'ghcr.io/acme/app@sha256:…', parseRegistryReference),
+    () => required(raw('source'), 'ghcr.io/acme/app@sha256:…', parseReference),
     undefined,
   );
   const verify = check.field('verify', () => parseBoolean(raw('verify') || 'true'), true);
@@ -75,32 +86,32 @@ export function getInputs(): Inputs {
   const environments = readEnvironments(check, raw);
   let target: Inputs['target'] | undefined;
   if (raw('target')) {
-    const ref = check.field('target', () => parseRegistryReference(raw('target')), undefined);
+    const ref = check.field('target', () => parseReference(raw('target')), undefined);
     if (ref && (ref.tag || ref.digest))
       check.add(
         'target',
-        `name a repository without tag or digest (put tags in "tags"), e.g. ${ref.registry}/${ref.repository}`,
+        `name a ${ref.kind === 'registry' ? 'repository' : 'layout'} without tag or digest (put tags in "tags"), e.g. ${placeOf(ref)}`,
       );
-    else if (ref) target = { registry: ref.registry, repository: ref.repository };
+    else if (ref) target = placeRef(ref);
   }
   if (environments && source && environments.from) {
     const home = environments.from.repository;
-    if (home.registry !== source.registry || home.repository !== source.repository) {
+    if (placeOf(source) !== `${home.registry}/${home.repository}`) {
       check.add(
         'source',
-        `is in ${source.registry}/${source.repository}, but environment "${environments.from.name}" lives in ${home.registry}/${home.repository}`,
+        `is in ${placeOf(source)}, but environment "${environments.from.name}" lives in ${home.registry}/${home.repository}`,
       );
     }
   }
   if (environments) {
     const home = environments.to.repository;
-    if (target && (target.registry !== home.registry || target.repository !== home.repository)) {
+    if (target && placeOf(target) !== `${home.registry}/${home.repository}`) {
       check.add(
         'target',
-        `is ${target.registry}/${target.repository}, but environment "${environments.to.name}" lives in ${home.registry}/${home.repository}: leave target empty or make them agree`,
+        `is ${placeOf(target)}, but environment "${environments.to.name}" lives in ${home.registry}/${home.repository}: leave target empty or make them agree`,
       );
     }
-    target ??= home;
+    target ??= { kind: 'registry', ...home };
   } else if (!target && !raw('to')) {
     // With "to", the environment names the target; when the policy could not be read, that is the
     // problem reported, not a missing target.
@@ -127,7 +138,7 @@ export function getInputs(): Inputs {
     'dry-run': check.field('dry-run', () => parseBoolean(raw('dry-run') || 'false'), false),
     verify,
     trust,
-    logins: source && target ? logins(check, raw, source.registry, target.registry) : [],
+    logins: source && target ? logins(check, raw, registryOf(source), registryOf(target)) : [],
     'github-token': raw('github-token'),
     'insecure-registries': parseList(raw('insecure-registries'), { commas: true }),
   };
@@ -147,16 +158,39 @@ function loginOf(
   return raw(user) && raw(pass) ? { username: raw(user), password: raw(pass), inputs: user } : undefined;
 }
 
-/** One explicit login per registry; two different logins for one registry are refused (a registry takes one). */
+/**
+ * One explicit login per registry; two different logins for one registry are refused (a registry
+ * takes one). A side in an OCI layout takes none: its own login is refused, the shared one serves
+ * the other side (and is refused when both sides are layouts).
+ */
 function logins(
   check: InputChecker,
   raw: (name: string) => string,
-  sourceRegistry: string,
-  targetRegistry: string,
+  sourceRegistry: string | undefined,
+  targetRegistry: string | undefined,
 ): ExplicitCredential[] {
   const shared = loginOf(check, raw, '');
-  const source = loginOf(check, raw, 'source-') ?? shared;
-  const target = loginOf(check, raw, 'target-') ?? shared;
+  const own = (prefix: 'source-' | 'target-', registry: string | undefined) => {
+    const login = loginOf(check, raw, prefix);
+    if (registry !== undefined) return login ?? shared;
+    if (login)
+      check.add(
+        login.inputs,
+        `applies to a registry, but the ${prefix.slice(0, -1)} is an OCI layout (oci-layout:…), which takes no login: remove it`,
+      );
+    return undefined;
+  };
+  const source = own('source-', sourceRegistry);
+  const target = own('target-', targetRegistry);
+  if (sourceRegistry === undefined || targetRegistry === undefined) {
+    if (shared && sourceRegistry === targetRegistry)
+      check.add('username', 'applies to a registry, but source and target are OCI layouts: remove it');
+    const registry = sourceRegistry ?? targetRegistry;
+    const login = source ?? target;
+    return registry !== undefined && login
+      ? [{ registry, username: login.username, password: login.password }]
+      : [];
+  }
   if (sourceRegistry === targetRegistry) {
     if (source && target && (source.username !== target.username || source.password !== target.password)) {
       check.add(
@@ -191,6 +225,22 @@ function parseTags(text: string, environments: Inputs['environments']): string[]
       environments.allowedTags,
     );
   return tags;
+}
+
+/** The registry a reference is in, or undefined for an OCI layout. */
+function registryOf(ref: ImageReference | TargetReference): string | undefined {
+  return ref.kind === 'registry' ? ref.registry : undefined;
+}
+
+/** Where a reference lives, without tag or digest: `registry/repository` or `oci-layout:<dir>`. */
+export function placeOf(ref: ImageReference | TargetReference): string {
+  return formatReference(placeRef(ref) as ImageReference);
+}
+
+function placeRef(ref: ImageReference | TargetReference): TargetReference {
+  return ref.kind === 'registry'
+    ? { kind: 'registry', registry: ref.registry, repository: ref.repository }
+    : { kind: 'oci-layout', path: ref.path };
 }
 
 function required<T>(value: string, example: string, parse: (text: string) => T): T {

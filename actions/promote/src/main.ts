@@ -1,13 +1,22 @@
 /**
  * actions/promote: verify the source digest, then move it into the target environment with the
  * shared promotion (signatures, attestations and referrers along, history kept, tags last); set
- * the outputs and write the summary.
+ * the outputs and write the summary. Source and target may each be a registry repository or an
+ * OCI image layout (`oci-layout:<dir>`): layout → registry, registry → layout, layout → layout.
  */
 import { createRegistryClient, type ActionRun } from '@release-actions/action-kit';
-import { formatReference } from '@release-actions/shared/oci';
+import type { Logger } from '@release-actions/shared';
+import {
+  formatReference,
+  LayoutStore,
+  resolveLayoutImage,
+  type ImageReference,
+  type ImageStore,
+  type RegistryClient,
+} from '@release-actions/shared/oci';
 import { promote } from '@release-actions/shared/promote';
 import { signerText, verifyImage } from '@release-actions/shared/verify';
-import type { Inputs } from './context.ts';
+import type { Inputs, TargetReference } from './context.ts';
 import { writeSummary } from './report.ts';
 
 export async function main(inputs: Inputs, run: ActionRun): Promise<void> {
@@ -19,16 +28,18 @@ export async function main(inputs: Inputs, run: ActionRun): Promise<void> {
     logger,
   });
   run.defer(() => client.http.close());
-  const source = client.repository(inputs.source);
-  const target = client.repository(inputs.target);
+  const dryRun = inputs['dry-run'];
+  // The source first: an untagged layout holding several images fails here, before the target is touched.
+  const { store: source, reference } = await openSource(client, inputs.source, logger);
+  const target = await openTarget(client, inputs.target, dryRun);
 
   let verification = 'skipped (verify: false)';
   const result = await run.phase(
-    `${inputs['dry-run'] ? 'Planning' : 'Promoting'} ${formatReference(inputs.source)} → ${target.name}`,
+    `${dryRun ? 'Planning' : 'Promoting'} ${formatReference(inputs.source)} → ${target.name}`,
     () =>
       promote({
         source,
-        sourceReference: inputs.source.digest ?? inputs.source.tag ?? 'latest',
+        sourceReference: reference,
         target,
         environmentTags: inputs.environments ? [inputs.environments.to.tag] : [],
         tags: inputs.tags,
@@ -37,7 +48,7 @@ export async function main(inputs: Inputs, run: ActionRun): Promise<void> {
         noClobber: inputs['no-clobber'],
         keep: inputs.keep,
         platforms: inputs.platforms,
-        dryRun: inputs['dry-run'],
+        dryRun,
         logger,
         allowUnverified: !inputs.verify,
         ...(inputs.verify && {
@@ -58,4 +69,35 @@ export async function main(inputs: Inputs, run: ActionRun): Promise<void> {
   run.output('blobs-mounted', result.dryRun ? 0 : result.copy.blobsMounted);
   await run.summary(() => writeSummary(inputs, result, verification));
   if (result.dryRun) logger.info(`dry run: nothing was changed in ${target.name}`);
+}
+
+/** The source's store and the tag or digest to promote; an untagged layout names its only image, never `latest`. */
+async function openSource(
+  client: RegistryClient,
+  ref: ImageReference,
+  logger: Logger,
+): Promise<{ store: ImageStore; reference: string }> {
+  if (ref.kind === 'registry')
+    return { store: client.repository(ref), reference: ref.digest ?? ref.tag ?? 'latest' };
+  const store = await LayoutStore.open(ref.path);
+  const named = ref.digest ?? ref.tag;
+  if (named) return { store, reference: named };
+  const only = await resolveLayoutImage(store);
+  logger.info(
+    `${formatReference(ref)} names no tag: the layout's only image is ${only.descriptor.digest}${only.tags.length > 0 ? ` (tagged ${only.tags.join(', ')})` : ''}`,
+  );
+  return { store, reference: only.descriptor.digest };
+}
+
+/**
+ * The target's store. A layout is created when missing, as `skopeo copy … oci:<dir>` does; a dry
+ * run creates nothing, so it needs the layout to exist.
+ */
+function openTarget(
+  client: RegistryClient,
+  ref: TargetReference,
+  dryRun: boolean,
+): Promise<ImageStore> | ImageStore {
+  if (ref.kind === 'registry') return client.repository(ref);
+  return LayoutStore.open(ref.path, { create: !dryRun });
 }

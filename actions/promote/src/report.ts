@@ -6,7 +6,7 @@
 import * as core from '@actions/core';
 import { escapeHtml } from '@release-actions/shared/github';
 import type { PromotionResult, TagChange } from '@release-actions/shared/promote';
-import type { Inputs } from './context.ts';
+import { placeOf, type Inputs } from './context.ts';
 
 const short = (digest: string | undefined) =>
   digest ? `<code>${escapeHtml(digest.slice(0, 19))}…</code>` : '—';
@@ -25,11 +25,11 @@ export async function writeSummary(
   result: PromotionResult,
   verification: string,
 ): Promise<void> {
-  const target = `${inputs.target.registry}/${inputs.target.repository}`;
+  const target = placeOf(inputs.target);
   const env = inputs.environments;
   const route = env
     ? `${env.from?.name ?? 'outside'} → ${env.to.name}`
-    : `${inputs.source.registry}/${inputs.source.repository} → ${target}`;
+    : `${placeOf(inputs.source)} → ${target}`;
   const head = (data: string) => ({ data, header: true });
   const { copy, dryRun } = result;
   const would = (done: string, planned: string) => (dryRun ? planned : done);

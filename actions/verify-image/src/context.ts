@@ -1,26 +1,34 @@
 /**
  * The verify-image action's inputs, keyed by their action.yml names, read and validated all at
  * once before any request; secrets are masked the moment they are read. The trust inputs are
- * parsed by the shared `parseTrustInputs` (promote reads the same names).
+ * parsed by the shared `parseTrustInputs` (promote reads the same names), the vulnerability-gate
+ * inputs by the shared `parseScanInputs` (the sbom action reads the same names).
  */
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import * as core from '@actions/core';
-import { InputChecker, parseList } from '@release-actions/shared/github';
+import { errorMessage } from '@release-actions/shared';
+import { InputChecker, parseBoolean, parseList } from '@release-actions/shared/github';
+import { isDigest, parseReference, type ImageReference } from '@release-actions/shared/oci';
+import { parseScanInputs, type ScanInputs } from '@release-actions/shared/scan/inputs';
 import { parseTrustInputs, type TrustInputs } from '@release-actions/shared/verify';
-import { isDigest, parseRegistryReference, type RegistryReference } from '@release-actions/shared/oci';
 
 /** One image to verify, with the digest it must have (if any). */
 export interface Target {
   /** As the user wrote it. */
   input: string;
-  ref: RegistryReference;
+  /** A registry image, or an image in an OCI image layout (`oci-layout:<dir>[:tag|@digest]`). */
+  ref: ImageReference;
   expectedDigest: string | undefined;
 }
 
-export interface Inputs {
+/** The gate inputs (`fail-on-severity`, `ignore-unfixed`, `allowlist`, `osv-url`, `osv-db`) are the shared {@link ScanInputs}. */
+export interface Inputs extends ScanInputs {
   /** `image` and `images` together, in order, each with its expected digest. */
   targets: Target[];
   trust: TrustInputs;
+  /** Scan the packages of the image's trusted SBOM attestation against OSV and gate on them. */
+  scan: boolean;
   username: string;
   password: string;
   'github-token': string;
@@ -58,11 +66,20 @@ export function readBuildRecord(path: string): BuildRecord[] {
   return records.map((r, i) => {
     if (!r || typeof r.digest !== 'string' || !isDigest(r.digest))
       throw new Error(`record ${i + 1} of "${path}" has no "digest": "sha256:…"`);
+    if (typeof r.image === 'string') {
+      try {
+        parseReference(r.image);
+      } catch (err) {
+        throw new Error(`record ${i + 1} of "${path}": "image" ${errorMessage(err)}`, { cause: err });
+      }
+    }
     return { digest: r.digest, ...(typeof r.image === 'string' && { image: r.image }) };
   });
 }
 
-const nameOf = (ref: RegistryReference) => `${ref.registry}/${ref.repository}`;
+/** The image's name without tag or digest; a layout's by its absolute directory. */
+const nameOf = (ref: ImageReference) =>
+  ref.kind === 'registry' ? `${ref.registry}/${ref.repository}` : `oci-layout:${resolve(ref.path)}`;
 
 export function getInputs(): Inputs {
   const check = new InputChecker();
@@ -76,7 +93,7 @@ export function getInputs(): Inputs {
   const targets: Target[] = [];
   for (const [input, values] of fields) {
     for (const value of values) {
-      const ref = check.field(input, () => parseRegistryReference(value), undefined);
+      const ref = check.field(input, () => parseReference(value), undefined);
       if (!ref) continue;
       if (targets.some((t) => t.input === value)) {
         check.add(input, `"${value}" is listed twice: list each image once`);
@@ -113,9 +130,7 @@ export function getInputs(): Inputs {
     if (expected) check.add('build-record', 'is given together with expected-digest: give one of them');
     const records = check.field('build-record', () => readBuildRecord(raw('build-record')), []);
     for (const t of targets) {
-      const named = records.filter(
-        (r) => r.image && nameOf(parseRegistryReference(r.image)) === nameOf(t.ref),
-      );
+      const named = records.filter((r) => r.image && nameOf(parseReference(r.image)) === nameOf(t.ref));
       const record = named[0] ?? (records.length === 1 && targets.length === 1 ? records[0] : undefined);
       if (!record) {
         if (records.length > 0)
@@ -135,6 +150,8 @@ export function getInputs(): Inputs {
   const inputs: Inputs = {
     targets,
     trust,
+    scan: check.field('scan', () => parseBoolean(raw('scan') || 'false'), false),
+    ...parseScanInputs(raw, check, { failOn: 'high' }),
     username: raw('username'),
     password: raw('password'),
     'github-token': raw('github-token'),
@@ -142,6 +159,8 @@ export function getInputs(): Inputs {
   };
   if (inputs.username && !inputs.password) check.add('password', 'is required with username');
   if (inputs.password && !inputs.username) check.add('username', 'is required with password');
+  if (inputs.username && targets.length > 0 && targets.every((t) => t.ref.kind === 'oci-layout'))
+    check.add('username', 'an oci-layout: image needs no registry credentials: remove username and password');
   check.throwIfAny();
   return inputs;
 }

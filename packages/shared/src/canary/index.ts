@@ -9,3 +9,4 @@ export * from './plan.ts';
 export * from './run.ts';
 export * from './rollback.ts';
 export * from './notify.ts';
+export * from './analysis/mann-whitney.ts';

@@ -141,6 +141,17 @@ describe('sbom getInputs', () => {
     ],
     ['osv-db', { image: 'a.io/b:c', 'osv-db': '/no/osv' }, /does not exist/],
     ['osv-url', { image: 'a.io/b:c', 'osv-url': 'ftp://osv' }, /use an http:\/\/ or https:\/\/ URL/],
+    [
+      'osv-export-url',
+      { image: 'a.io/b:c', 'osv-export-url': 'gs://osv' },
+      /use an http:\/\/ or https:\/\/ URL/,
+    ],
+    [
+      'github-token',
+      { image: 'a.io/b:c', 'dependency-snapshot': 'true' },
+      /is required with dependency-snapshot: true/,
+    ],
+    ['dependency-snapshot', { image: 'a.io/b:c', 'dependency-snapshot': 'yes' }, /true/],
     ['password', { image: 'a.io/b:c', username: 'u' }, /is required with username/],
     ['username', { image: 'a.io/b:c', password: 'p' }, /is required with password/],
     ['username', { image: 'oci-layout:./x', username: 'u', password: 'p' }, /needs no registry credentials/],
@@ -165,6 +176,16 @@ describe('sbom getInputs', () => {
     assert.match(under!.message, /cannot be created: .*not-a-dir is a file/);
     setInputs({ image: 'a.io/b:c', 'output-dir': join(dir, 'new', 'sboms'), scan: 'false' });
     assert.equal(getInputs({})['output-dir'], join(dir, 'new', 'sboms'));
+  });
+
+  it('takes osv-db: download as the word, not as a directory of that name, with the export URL', () => {
+    setInputs({ image: 'a.io/b:c', 'osv-db': 'download' });
+    const inputs = getInputs({});
+    assert.equal(inputs['osv-db'], 'download');
+    assert.equal(inputs['osv-export-url'], 'https://osv-vulnerabilities.storage.googleapis.com');
+    assert.equal(inputs['dependency-snapshot'], false);
+    setInputs({ image: 'a.io/b:c', 'osv-db': 'download', 'osv-export-url': 'https://mirror.example/osv/' });
+    assert.equal(getInputs({})['osv-export-url'], 'https://mirror.example/osv');
   });
 
   it('names each bad allowlist line', () => {

@@ -6,6 +6,7 @@
 import { statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import * as core from '@actions/core';
+import { OSV_DB_DOWNLOAD, OSV_EXPORT_URL } from '@release-actions/action-kit';
 import {
   InputChecker,
   parseBoolean,
@@ -25,7 +26,11 @@ import {
 
 export const FORMAT_CHOICES = ['both', 'spdx-json', 'cyclonedx-json'] as const;
 
-/** The gate inputs (`fail-on-severity`, `ignore-unfixed`, `allowlist`, `osv-url`, `osv-db`) are the shared {@link ScanInputs}. */
+/**
+ * The gate inputs (`fail-on-severity`, `ignore-unfixed`, `allowlist`, `osv-url`, `osv-db`) are the
+ * shared {@link ScanInputs}; `osv-db` may also be `download` ({@link OSV_DB_DOWNLOAD}): OSV's
+ * exports fetched from `osv-export-url` into the runner's tool cache.
+ */
 export interface Inputs extends ScanInputs {
   /** The image as given (`registry/repo[:tag][@digest]` or `oci-layout:<dir>[:tag|@digest]`), parsed. */
   image: { text: string; ref: ImageReference } | undefined;
@@ -48,6 +53,10 @@ export interface Inputs extends ScanInputs {
   'rekor-url': string;
   'tsa-url': string;
   scan: boolean;
+  /** With `osv-db: download`: where OSV's exports are (`<url>/<Ecosystem>/all.zip`), no trailing slash. */
+  'osv-export-url': string;
+  /** Submit the packages to the repository's dependency graph (needs `contents: write`). */
+  'dependency-snapshot': boolean;
   /** As given; undefined: the image's only platform, or linux/amd64 from a multi-platform index. */
   platform: string | undefined;
   username: string;
@@ -128,7 +137,13 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
     'rekor-url': raw('rekor-url') ? check.field('rekor-url', () => parseHttpUrl(raw('rekor-url')), '') : '',
     'tsa-url': raw('tsa-url') ? check.field('tsa-url', () => parseHttpUrl(raw('tsa-url')), '') : '',
     scan,
-    ...parseScanInputs(raw, check, { failOn: 'critical' }),
+    ...scanInputs(raw, check),
+    'osv-export-url': check.field(
+      'osv-export-url',
+      () => parseHttpUrl(raw('osv-export-url') || OSV_EXPORT_URL),
+      OSV_EXPORT_URL,
+    ),
+    'dependency-snapshot': flag('dependency-snapshot', false),
     platform: raw('platform')
       ? check.field('platform', () => platform(raw('platform')), undefined)
       : undefined,
@@ -146,6 +161,11 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
     check.add('username', 'is required with password: give the registry user name');
   if ((inputs.username || inputs.password) && image?.ref.kind === 'oci-layout')
     check.add('username', 'an oci-layout: image needs no registry credentials: remove username and password');
+  if (inputs['dependency-snapshot'] && !inputs['github-token'])
+    check.add(
+      'github-token',
+      'is required with dependency-snapshot: true (the snapshot is submitted with it; the default is ${{ github.token }}, with permissions contents: write)',
+    );
   if (attest && !cosignKey && !check.has('cosign-key') && !env.ACTIONS_ID_TOKEN_REQUEST_URL)
     check.add(
       'attest',
@@ -153,6 +173,15 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
     );
   check.throwIfAny();
   return inputs;
+}
+
+/** The shared gate inputs, with `osv-db: download` taken as the word it is, not as a directory of that name. */
+function scanInputs(raw: (name: string) => string, check: InputChecker): ScanInputs {
+  const download = raw('osv-db').trim() === OSV_DB_DOWNLOAD;
+  const parsed = parseScanInputs((name) => (download && name === 'osv-db' ? '' : raw(name)), check, {
+    failOn: 'critical',
+  });
+  return download ? { ...parsed, 'osv-db': OSV_DB_DOWNLOAD } : parsed;
 }
 
 function directory(path: string): string {

@@ -1,6 +1,7 @@
 /**
  * actions/sbom: generate SPDX and CycloneDX SBOMs of an image or a directory in one pass, attest
- * them on the image, scan the packages against OSV, upload the files as an artifact, write outputs
+ * them on the image, submit them to the dependency graph, scan the packages against OSV (the API,
+ * or its exports kept in the runner's tool cache), upload the files as an artifact, write outputs
  * and a job summary, and fail on the severity gate.
  *
  * The SBOM is never lost: its files are written before the scan, and when the vulnerability source
@@ -8,12 +9,18 @@
  */
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { createRegistryClient, type ActionRun } from '@release-actions/action-kit';
+import {
+  createRegistryClient,
+  loadOsvExports,
+  OSV_DB_DOWNLOAD,
+  type ActionRun,
+} from '@release-actions/action-kit';
 import { HttpClient } from '@release-actions/shared';
 import { attestSbom, generateSbom, type SbomAttestation } from '@release-actions/shared/sbom';
 import {
   evaluateGate,
   openVulnerabilitySource,
+  osvEcosystems,
   scanPackages,
   summarize,
   toSarif,
@@ -23,6 +30,7 @@ import { defaultArtifactName, uploadFiles } from './artifact.ts';
 import { fileBase, type Inputs } from './context.ts';
 import { writeSummary, type Report } from './report.ts';
 import { makeSigner, writeFiles } from './setup.ts';
+import { submitDependencySnapshot, type SnapshotOutcome } from './snapshot.ts';
 
 export async function main(inputs: Inputs, run: ActionRun): Promise<void> {
   const { logger } = run;
@@ -78,17 +86,33 @@ export async function main(inputs: Inputs, run: ActionRun): Promise<void> {
     );
   }
 
+  // Optional: a refused or failed submission is a warning and a line in the summary.
+  const snapshot: SnapshotOutcome = inputs['dependency-snapshot']
+    ? await run.phase('Submitting the dependency snapshot', () =>
+        submitDependencySnapshot(inputs, sbom, logger),
+      )
+    : { status: 'skipped', reason: 'dependency-snapshot is false' };
+
   // The scan comes after the SBOM is safe on disk; a failed vulnerability source fails the step last.
   let scan: ScanResult | undefined;
   let scanError: unknown;
   if (inputs.scan) {
     try {
       scan = await run.phase(`Scanning ${sbom.packages.length} packages`, async () => {
-        const source = await openVulnerabilitySource(inputs, { http, logger });
-        logger.info(`vulnerability source: ${source.description}`);
         const packages = sbom.packages.flatMap((p) =>
           p.purl ? [{ name: p.name, version: p.version, purl: p.purl, type: p.type }] : [],
         );
+        const source =
+          inputs['osv-db'] === OSV_DB_DOWNLOAD
+            ? (
+                await loadOsvExports(osvEcosystems(packages), {
+                  exportUrl: inputs['osv-export-url'],
+                  http,
+                  logger,
+                })
+              ).source
+            : await openVulnerabilitySource(inputs, { http, logger });
+        logger.info(`vulnerability source: ${source.description}`);
         return scanPackages(packages, { source, logger });
       });
     } catch (err) {
@@ -157,6 +181,7 @@ export async function main(inputs: Inputs, run: ActionRun): Promise<void> {
     attestations,
     upload,
     signer,
+    snapshot,
   };
   await run.summary(() => writeSummary(report));
   if (scanError) throw scanError;

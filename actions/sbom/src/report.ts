@@ -16,6 +16,7 @@ import { summarize, type GateResult, type ScanResult } from '@release-actions/sh
 import type { ImageSigner } from '@release-actions/shared/sign';
 import type { UploadOutcome } from './artifact.ts';
 import type { Inputs } from './context.ts';
+import type { SnapshotOutcome } from './snapshot.ts';
 
 export interface Report {
   inputs: Inputs;
@@ -30,6 +31,22 @@ export interface Report {
   attestations: SbomAttestation[];
   upload: UploadOutcome;
   signer: ImageSigner | undefined;
+  /** The dependency-graph submission; a row in Outputs when dependency-snapshot is true. */
+  snapshot?: SnapshotOutcome;
+}
+
+/** The summary's dependency-graph line: submitted (the snapshot id), skipped or refused, and why. */
+export function snapshotLine(outcome: SnapshotOutcome): string {
+  switch (outcome.status) {
+    case 'submitted':
+      return `✅ submitted: snapshot ${code(String(outcome.id))} (${outcome.manifests} manifest(s), ${outcome.packages} package(s))`;
+    case 'skipped':
+      return `➖ skipped: ${escapeHtml(outcome.reason)}`;
+    case 'refused':
+      return `⚠️ refused: ${escapeHtml(truncate(outcome.reason, 400))}`;
+    case 'failed':
+      return `⚠️ not submitted: ${escapeHtml(truncate(outcome.reason, 400))}`;
+  }
 }
 
 const head = (text: string) => ({ data: text, header: true });
@@ -156,6 +173,8 @@ export async function writeSummary(r: Report): Promise<void> {
       `⚠️ ${code(r.upload.name)} not uploaded: ${escapeHtml(truncate(r.upload.message, 200))}`,
     ]);
   else rows.push(['artifact', `not uploaded: ${escapeHtml(r.upload.reason)}`]);
+  if (r.snapshot && r.inputs['dependency-snapshot'])
+    rows.push(['dependency graph', snapshotLine(r.snapshot)]);
   s.addHeading('Outputs', 3).addTable([[head('What'), head('Where')], ...rows]);
   await s.write();
 }

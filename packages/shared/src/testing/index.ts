@@ -8,4 +8,5 @@ export * from './registry.ts';
 export * from './token-issuer.ts';
 export * from './proxy.ts';
 export * from './images.ts';
+export * from './prometheus.ts';
 export type { YamlValue } from './yaml.ts';

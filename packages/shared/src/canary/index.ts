@@ -10,3 +10,4 @@ export * from './run.ts';
 export * from './rollback.ts';
 export * from './notify.ts';
 export * from './analysis/mann-whitney.ts';
+export * from './analysis/load.ts';

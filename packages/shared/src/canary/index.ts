@@ -11,3 +11,4 @@ export * from './rollback.ts';
 export * from './notify.ts';
 export * from './analysis/mann-whitney.ts';
 export * from './analysis/load.ts';
+export * from './analysis/prometheus.ts';

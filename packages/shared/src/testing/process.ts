@@ -88,6 +88,8 @@ export function pdeathsigPrefix(): string[] | undefined {
 interface Leftover {
   pid: number | undefined;
   dir: string | undefined;
+  /** Kill the whole process group led by `pid` (a service spawned detached, with workers of its own). */
+  group?: boolean;
 }
 
 const leftovers = new Set<Leftover>();
@@ -97,7 +99,7 @@ function cleanupLeftovers(): void {
   for (const item of leftovers) {
     if (item.pid !== undefined) {
       try {
-        process.kill(item.pid, 'SIGKILL');
+        process.kill(item.group ? -item.pid : item.pid, 'SIGKILL');
       } catch {
         // already gone
       }

@@ -202,8 +202,8 @@ describe('startNginx', { skip: needsNginx() }, () => {
 
   it('master and workers are killed when the test process is SIGKILLed', async () => {
     const { pids, dir } = await orphanNginx('SIGKILL');
+    // No hook runs on SIGKILL: the directory stays; remove it after the test, passed or not.
+    after(() => rm(dir, { recursive: true, force: true }));
     assert.ok(await gone(pids), `nginx ${pids.join(', ')} must not outlive the test process`);
-    // No hook runs on SIGKILL: the directory stays; remove it here.
-    await rm(dir, { recursive: true, force: true });
   });
 });

@@ -19,6 +19,7 @@ import {
   parseChoice,
   parseDuration,
   parseInteger,
+  parseHttpUrl,
   parseList,
 } from '@release-actions/shared/github';
 import { parseReference, type ImageReference } from '@release-actions/shared/oci';
@@ -37,6 +38,7 @@ export type TrafficInputs =
       stableServer: string;
       testCommand: string;
       reloadCommand: string;
+      pidFile: string;
     }
   | { kind: 'command'; command: string };
 
@@ -82,16 +84,19 @@ function byDigest(text: string): ImageReference {
   return ref;
 }
 
+/** An http(s) URL as given, path kept (a load target or a probe). */
 function httpUrl(text: string): string {
-  let url: URL;
+  parseHttpUrl(text);
+  return text.trim();
+}
+
+/** The webhook URL is its own credential: an error about it never quotes it. */
+function webhookUrl(text: string): string {
   try {
-    url = new URL(text);
+    return httpUrl(text);
   } catch {
-    throw new Error(`"${text}" is not a URL: use http://host:port/path`);
+    throw new Error('is not an http(s) URL (it is not shown: an incoming webhook URL is a secret)');
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new Error(`"${text}" is not an http(s) URL`);
-  return text;
 }
 
 export function getInputs(): Inputs {
@@ -148,6 +153,7 @@ export function getInputs(): Inputs {
       stableServer: required('nginx-stable-server', "the stable release's host:port"),
       testCommand: raw('nginx-test-command') || 'nginx -t',
       reloadCommand: raw('nginx-reload-command') || 'nginx -s reload',
+      pidFile: raw('nginx-pid-file'),
     };
   else if (kind === 'command')
     traffic = { kind, command: required('set-weight-command', 'a shell command that reads CANARY_WEIGHT') };
@@ -221,7 +227,7 @@ export function getInputs(): Inputs {
     'smoke-url': urls('smoke-url'),
     'fail-on-rollback': flag('fail-on-rollback', true),
     'webhook-url': raw('webhook-url')
-      ? check.field('webhook-url', () => httpUrl(raw('webhook-url')), '')
+      ? check.field('webhook-url', () => webhookUrl(raw('webhook-url')), '')
       : '',
     'issue-on-failure': flag('issue-on-failure', false),
     'issue-labels': parseList(raw('issue-labels') || 'canary,rollback', { commas: true }),

@@ -32,7 +32,7 @@ export async function main(inputs: Inputs, run: ActionRun): Promise<void> {
   );
   const canary = verdict.image;
 
-  const traffic = trafficAdapter(inputs, exec, logger);
+  const traffic = trafficAdapter(inputs, canary, exec, logger);
   run.defer(() => traffic.close?.());
   const report: Report = { inputs, canary, verdict, traffic: traffic.description };
 
@@ -43,7 +43,7 @@ export async function main(inputs: Inputs, run: ActionRun): Promise<void> {
     logger.warning(`analysis skipped: ${inputs.skip.reason}`);
     if (inputs['promote-command'])
       await run.phase('Running promote-command', () =>
-        shell(exec, inputs['promote-command'], { CANARY_IMAGE: canary }),
+        shell(exec, 'promote-command', inputs['promote-command'], { CANARY_IMAGE: canary }),
       );
     report.result = 'skipped';
     run.output('result', 'skipped');
@@ -77,7 +77,7 @@ export async function main(inputs: Inputs, run: ActionRun): Promise<void> {
   if (outcome.result === 'promoted') {
     if (inputs['promote-command'])
       await run.phase('Running promote-command', () =>
-        shell(exec, inputs['promote-command'], { CANARY_IMAGE: canary }),
+        shell(exec, 'promote-command', inputs['promote-command'], { CANARY_IMAGE: canary }),
       );
   } else {
     rollback = await run.phase('Rolling back', () =>
@@ -86,7 +86,10 @@ export async function main(inputs: Inputs, run: ActionRun): Promise<void> {
         verify: async () => void (await stores.verify(inputs['previous-image']!)),
         ...(inputs['rollback-command'] && {
           redeploy: (previous: string) =>
-            shell(exec, inputs['rollback-command'], { PREVIOUS_IMAGE: previous, CANARY_IMAGE: canary }),
+            shell(exec, 'rollback-command', inputs['rollback-command'], {
+              PREVIOUS_IMAGE: previous,
+              CANARY_IMAGE: canary,
+            }),
         }),
         ...(inputs['smoke-url'].length > 0 && { smoke: () => smokeTest(inputs['smoke-url'], run) }),
         logger,

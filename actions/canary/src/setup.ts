@@ -7,12 +7,12 @@ import { createRegistryClient, sameLogin, type ActionRun } from '@release-action
 import { HttpClient, type Logger } from '@release-actions/shared';
 import type { ExecFn } from '@release-actions/shared/build';
 import {
-  CanaryError,
-  createCommandAdapter,
-  createHaproxyAdapter,
+  CommandTraffic,
   createLoadSource,
-  createNginxAdapter,
   createPrometheusSource,
+  HaproxyTraffic,
+  NginxTraffic,
+  runShellChecked,
   type MetricSource,
   type TrafficAdapter,
 } from '@release-actions/shared/canary';
@@ -43,21 +43,21 @@ export function imageStores(
   };
 }
 
-/** Runs a user's shell line with `env` added, failing with COMMAND_FAILED on a non-zero exit. */
-export async function shell(exec: ExecFn, command: string, env: Record<string, string>): Promise<void> {
-  const result = await exec({ command: 'sh', args: ['-c', command], env });
-  if (result.exitCode !== 0)
-    throw new CanaryError(
-      'COMMAND_FAILED',
-      `\`${command}\` exited ${result.exitCode}${result.stderr.trim() ? `: ${result.stderr.trim().split('\n').slice(-3).join(' / ')}` : ''}`,
-    );
+/** Runs a user's shell line (`promote-command`, `rollback-command`) with `env` added; COMMAND_FAILED on a non-zero exit. */
+export async function shell(
+  exec: ExecFn,
+  what: string,
+  line: string,
+  env: Record<string, string>,
+): Promise<void> {
+  await runShellChecked({ exec, line, env, what, code: 'COMMAND_FAILED' }, what);
 }
 
-export function trafficAdapter(inputs: Inputs, exec: ExecFn, logger: Logger): TrafficAdapter {
+export function trafficAdapter(inputs: Inputs, canary: string, exec: ExecFn, logger: Logger): TrafficAdapter {
   const t = inputs.traffic;
   switch (t.kind) {
     case 'haproxy':
-      return createHaproxyAdapter({
+      return new HaproxyTraffic({
         socket: t.socket,
         backend: t.backend,
         canaryServer: t.canaryServer,
@@ -65,18 +65,19 @@ export function trafficAdapter(inputs: Inputs, exec: ExecFn, logger: Logger): Tr
         logger,
       });
     case 'nginx':
-      return createNginxAdapter({
+      return new NginxTraffic({
         configFile: t.configFile,
         upstream: t.upstream,
         canaryServer: t.canaryServer,
         stableServer: t.stableServer,
         testCommand: t.testCommand,
         reloadCommand: t.reloadCommand,
+        ...(t.pidFile && { pidFile: t.pidFile }),
         exec,
         logger,
       });
     case 'command':
-      return createCommandAdapter({ command: t.command, exec, logger });
+      return new CommandTraffic({ command: t.command, env: { CANARY_IMAGE: canary }, exec, logger });
   }
 }
 

@@ -12,6 +12,7 @@ export * from './notify.ts';
 export * from './traffic/haproxy.ts';
 export * from './traffic/nginx.ts';
 export * from './traffic/command.ts';
+export { runShell, runShellChecked, type ShellOutcome, type ShellRun } from './traffic/shell.ts';
 export * from './analysis/mann-whitney.ts';
 export * from './analysis/load.ts';
 export * from './analysis/prometheus.ts';

@@ -1,5 +1,5 @@
 /** The registry client an action works with, built from typed credentials. */
-import { HttpClient, type Logger } from '@release-actions/shared';
+import type { HttpClient, Logger } from '@release-actions/shared';
 import { CredentialResolver, RegistryClient, type ExplicitCredential } from '@release-actions/shared/oci';
 
 export interface RegistryAccess {

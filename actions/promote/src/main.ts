@@ -5,12 +5,10 @@
  * OCI image layout (`oci-layout:<dir>`): layout → registry, registry → layout, layout → layout.
  */
 import { createRegistryClient, type ActionRun } from '@release-actions/action-kit';
-import type { Logger } from '@release-actions/shared';
 import {
   formatReference,
   LayoutStore,
-  resolveLayoutImage,
-  type ImageReference,
+  openImage,
   type ImageStore,
   type RegistryClient,
 } from '@release-actions/shared/oci';
@@ -30,7 +28,7 @@ export async function main(inputs: Inputs, run: ActionRun): Promise<void> {
   run.defer(() => client.http.close());
   const dryRun = inputs['dry-run'];
   // The source first: an untagged layout holding several images fails here, before the target is touched.
-  const { store: source, reference } = await openSource(client, inputs.source, logger);
+  const { store: source, reference } = await openImage(client, inputs.source, logger);
   const target = await openTarget(client, inputs.target, dryRun);
 
   let verification = 'skipped (verify: false)';
@@ -69,24 +67,6 @@ export async function main(inputs: Inputs, run: ActionRun): Promise<void> {
   run.output('blobs-mounted', result.dryRun ? 0 : result.copy.blobsMounted);
   await run.summary(() => writeSummary(inputs, result, verification));
   if (result.dryRun) logger.info(`dry run: nothing was changed in ${target.name}`);
-}
-
-/** The source's store and the tag or digest to promote; an untagged layout names its only image, never `latest`. */
-async function openSource(
-  client: RegistryClient,
-  ref: ImageReference,
-  logger: Logger,
-): Promise<{ store: ImageStore; reference: string }> {
-  if (ref.kind === 'registry')
-    return { store: client.repository(ref), reference: ref.digest ?? ref.tag ?? 'latest' };
-  const store = await LayoutStore.open(ref.path);
-  const named = ref.digest ?? ref.tag;
-  if (named) return { store, reference: named };
-  const only = await resolveLayoutImage(store);
-  logger.info(
-    `${formatReference(ref)} names no tag: the layout's only image is ${only.descriptor.digest}${only.tags.length > 0 ? ` (tagged ${only.tags.join(', ')})` : ''}`,
-  );
-  return { store, reference: only.descriptor.digest };
 }
 
 /**

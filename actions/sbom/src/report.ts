@@ -12,7 +12,7 @@ import { compareCodePoints } from '@release-actions/shared';
 import { errorMessage } from '@release-actions/shared';
 import { escapeHtml, truncate } from '@release-actions/shared/github';
 import type { SbomAttestation, SbomResult } from '@release-actions/shared/sbom';
-import { summarize, type GateResult, type ScanResult } from '@release-actions/shared/scan';
+import { SEVERITY_ICON, summarize, type GateResult, type ScanResult } from '@release-actions/shared/scan';
 import type { ImageSigner } from '@release-actions/shared/sign';
 import type { UploadOutcome } from './artifact.ts';
 import type { Inputs } from './context.ts';
@@ -51,14 +51,6 @@ export function snapshotLine(outcome: SnapshotOutcome): string {
 
 const head = (text: string) => ({ data: text, header: true });
 const code = (text: string) => `<code>${escapeHtml(text)}</code>`;
-const SEVERITY_ICON: Record<string, string> = {
-  critical: '🟥',
-  high: '🟧',
-  medium: '🟨',
-  low: '🟦',
-  none: '⬜',
-  unknown: '❔',
-};
 
 /** Packages counted by type, most first. */
 export function packagesByType(sbom: SbomResult): Array<[string, number]> {

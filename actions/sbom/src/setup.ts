@@ -16,7 +16,7 @@ import {
 } from '@release-actions/shared/sign';
 import type { Inputs } from './context.ts';
 
-export async function makeSigner(inputs: Inputs, http: HttpClient, logger: Logger): Promise<ImageSigner> {
+export async function makeSigner(inputs: Inputs, http: HttpClient): Promise<ImageSigner> {
   const witnesses = {
     ...(inputs['rekor-url'] && { rekorUrl: inputs['rekor-url'] }),
     ...(inputs['tsa-url'] && { tsaUrl: inputs['tsa-url'] }),

@@ -7,6 +7,8 @@ import { errorMessage, ReleaseError } from '@release-actions/shared';
 import { escapeHtml, truncate } from '@release-actions/shared/github';
 // Types only: the scanner is loaded (scan.ts) only when scan is true.
 import type { Finding, GateResult, ScanResult, SeverityLevel } from '@release-actions/shared/scan';
+// The icons alone, not the scanner: a plain verification loads no scan code.
+import { SEVERITY_ICON } from '@release-actions/shared/scan/severity';
 import {
   signerText,
   VerifyError,
@@ -112,14 +114,6 @@ export function resultJson(r: ImageReport): Record<string, unknown> {
 const head = (text: string) => ({ data: text, header: true });
 const code = (text: string) => `<code>${escapeHtml(text)}</code>`;
 const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
-const SEVERITY_ICON: Record<string, string> = {
-  critical: '🟥',
-  high: '🟧',
-  medium: '🟨',
-  low: '🟦',
-  none: '⬜',
-  unknown: '❔',
-};
 
 function gateText(gate: GateResult): string {
   if (gate.failOn === 'off') return '➖ report only (fail-on-severity is off)';

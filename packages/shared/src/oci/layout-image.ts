@@ -10,8 +10,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { silentLogger, type Logger } from '../logger.ts';
 import { OciError } from './errors.ts';
-import { ANNOTATION_REF_NAME, type LayoutStore } from './layout.ts';
+import { ANNOTATION_REF_NAME, LayoutStore } from './layout.ts';
+import { formatReference, type ImageReference } from './reference.ts';
+import type { RegistryClient } from './registry.ts';
+import type { ImageStore } from './store.ts';
 import type { Descriptor } from './types.ts';
 
 /** The image an untagged layout reference resolved to. */
@@ -88,4 +92,32 @@ async function indexEntries(store: LayoutStore): Promise<Descriptor[]> {
 async function isReferrer(store: LayoutStore, entry: Descriptor): Promise<boolean> {
   const { manifest } = await store.getManifest(entry.digest);
   return manifest.subject !== undefined;
+}
+
+/** The store an image reference lives in, and the tag or digest to read there. */
+export interface OpenedImage {
+  store: ImageStore;
+  reference: string;
+}
+
+/**
+ * Opens what `ref` names: a repository of `client`'s registries, or an OCI layout. A registry
+ * reference without tag or digest reads `latest`, as docker does; an untagged layout takes its only
+ * image (see the module comment) and logs which it took.
+ */
+export async function openImage(
+  client: RegistryClient,
+  ref: ImageReference,
+  logger: Logger = silentLogger,
+): Promise<OpenedImage> {
+  if (ref.kind === 'registry')
+    return { store: client.repository(ref), reference: ref.digest ?? ref.tag ?? 'latest' };
+  const store = await LayoutStore.open(ref.path);
+  const named = ref.digest ?? ref.tag;
+  if (named) return { store, reference: named };
+  const only = await resolveLayoutImage(store);
+  logger.info(
+    `${formatReference(ref)} names no tag: the layout's only image is ${only.descriptor.digest}${only.tags.length > 0 ? ` (tagged ${only.tags.join(', ')})` : ''}`,
+  );
+  return { store, reference: only.descriptor.digest };
 }

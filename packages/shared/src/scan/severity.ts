@@ -99,3 +99,13 @@ export function assessSeverity(record: OsvRecord, affected?: OsvAffected): Sever
   const base = own ?? { level: 'unknown' as const, source: 'none' };
   return other ? { ...base, vector: other.score } : base;
 }
+
+/** How job summaries mark each level (a square per level, as GitHub's own security views colour them). */
+export const SEVERITY_ICON: Readonly<Record<SeverityLevel, string>> = {
+  critical: '🟥',
+  high: '🟧',
+  medium: '🟨',
+  low: '🟦',
+  none: '⬜',
+  unknown: '❔',
+};

@@ -112,6 +112,19 @@ describe('canary inputs', () => {
     );
   });
 
+  it('refuses a baseline without the comparison, and a Prometheus metric named like a load metric', () => {
+    assert.match(
+      problems(base({ 'baseline-url': 'http://127.0.0.1:8081/' }))[0]!,
+      /^baseline-url: is only used with compare: mann-whitney/,
+    );
+    assert.match(
+      problems(
+        base({ 'prometheus-url': 'http://127.0.0.1:9090', metrics: '- name: p95\n  query: up\n  max: 1' }),
+      )[0]!,
+      /^metrics: p95: the built-in load's metric names/,
+    );
+  });
+
   it('masks the webhook URL, and never quotes it in an error', async () => {
     const secret = 'hooks.slack.example/services/T000/B000/XXXXSECRET';
     const { output } = await captureStdout(() => {

@@ -25,6 +25,9 @@ import {
 import { parseReference, type ImageReference } from '@release-actions/shared/oci';
 import { parseTrustInputs, type TrustInputs } from '@release-actions/shared/verify';
 
+/** The metrics of the built-in load, by the names `failed-check` reports. */
+const LOAD_METRICS = ['error-rate', 'p95', 'latency-vs-baseline'];
+
 export const TRAFFIC_KINDS = ['haproxy', 'nginx', 'command'] as const;
 export type TrafficKind = (typeof TRAFFIC_KINDS)[number];
 
@@ -167,6 +170,11 @@ export function getInputs(): Inputs {
   const baselineUrls = urls('baseline-url');
   if (compare === 'mann-whitney' && baselineUrls.length === 0)
     check.add('baseline-url', 'is required with compare mann-whitney: the stable release’s own URL');
+  if (compare === 'none' && baselineUrls.length > 0)
+    check.add(
+      'baseline-url',
+      'is only used with compare: mann-whitney: set compare, or leave baseline-url empty',
+    );
   if (compare === 'mann-whitney' && loadUrls.length === 0)
     check.add('load-url', 'is required with compare mann-whitney: the canary’s own URL');
   const load = loadUrls.length
@@ -194,6 +202,13 @@ export function getInputs(): Inputs {
   if (raw('prometheus-url')) {
     const url = check.field('prometheus-url', () => httpUrl(raw('prometheus-url')), '');
     const metrics = check.field('metrics', () => parsePrometheusMetrics(raw('metrics')), []);
+    // Failed checks are counted per name: a metric may not share one with the built-in load's.
+    const taken = metrics.filter((m) => LOAD_METRICS.includes(m.name)).map((m) => m.name);
+    if (taken.length > 0)
+      check.add(
+        'metrics',
+        `${taken.join(', ')}: the built-in load's metric names (${LOAD_METRICS.join(', ')}); name it otherwise`,
+      );
     if (metrics.length === 0 && !check.has('metrics'))
       check.add('metrics', 'is required with prometheus-url: a YAML list of {name, query, max or min}');
     prometheus = { url, metrics };

@@ -16,7 +16,7 @@ import {
   type MetricSource,
   type TrafficAdapter,
 } from '@release-actions/shared/canary';
-import { LayoutStore, type ImageReference, type ImageStore } from '@release-actions/shared/oci';
+import { openImage, type ImageReference } from '@release-actions/shared/oci';
 import { verifyImage, type VerificationResult } from '@release-actions/shared/verify';
 import type { Inputs } from './context.ts';
 
@@ -35,11 +35,14 @@ export function imageStores(
     logger: run.logger,
   });
   run.defer(() => client.http.close());
-  const open = async (ref: ImageReference): Promise<ImageStore> =>
-    ref.kind === 'registry' ? client.repository(ref) : LayoutStore.open(ref.path);
   return {
     verify: async (ref) =>
-      verifyImage({ store: await open(ref), digest: ref.digest!, policy: inputs.trust, logger: run.logger }),
+      verifyImage({
+        store: (await openImage(client, ref)).store,
+        digest: ref.digest!,
+        policy: inputs.trust,
+        logger: run.logger,
+      }),
   };
 }
 
@@ -91,8 +94,10 @@ export function metricSources(inputs: Inputs, canary: string, run: ActionRun): M
         maxErrorRate: inputs.load.maxErrorRate,
         maxP95Ms: inputs.load.maxP95Ms,
         minRequests: inputs.load.minRequests,
-        baselineUrls: inputs.load.baselineUrls,
-        compare: inputs.load.compare,
+        ...(inputs.load.compare === 'mann-whitney' && {
+          baselineUrls: inputs.load.baselineUrls,
+          compare: inputs.load.compare,
+        }),
         logger: run.logger,
       }),
     );

@@ -58,7 +58,8 @@ describe('DSSE', () => {
     const json = serializeEnvelope(envelope).toString();
     assert.match(
       json,
-      /^\{"payload":"[^"]+","payloadType":"application\/vnd.in-toto\+json","signatures":\[\{"sig":"[^"]+","keyid":"[^"]+"\}\]\}$/,
+      // no keyid, as cosign writes none: sigstore-go skips a signature whose keyid is not its own fingerprint
+      /^\{"payload":"[^"]+","payloadType":"application\/vnd.in-toto\+json","signatures":\[\{"sig":"[^"]+"\}\]\}$/,
     );
     const parsed = parseEnvelope(Buffer.from(json));
     assert.deepEqual(parsed, envelope);

@@ -164,6 +164,32 @@ export interface StoredBundle {
 }
 
 /**
+ * The referrers of `digest` that may be Sigstore bundles: those listed with the bundle artifact
+ * type, and those listed with the empty config's media type. cosign v2.6 (go-containerregistry
+ * 0.20) writes its bundle referrers into the tag-schema fallback index (`sha256-<hex>`, what
+ * distribution 2.8 and GHCR are read through) under `artifactType:
+ * application/vnd.oci.empty.v1+json`, the config's media type, although the manifests themselves
+ * carry the bundle artifact type; cosign reads every referrer, so it finds them, and so must we.
+ * Which of the empty-typed ones are bundles {@link isBundleManifest} tells.
+ */
+export async function bundleReferrerCandidates(store: ImageStore, digest: string): Promise<Descriptor[]> {
+  return (await store.referrers(digest)).filter(
+    (d) => d.artifactType === SIGSTORE_BUNDLE_V03_MEDIA_TYPE || d.artifactType === MediaType.OciEmpty,
+  );
+}
+
+/** Whether a referrer manifest says it holds a Sigstore bundle (its own or its config's artifact type). */
+export function isBundleManifest(manifest: {
+  artifactType?: string;
+  config?: { artifactType?: string };
+}): boolean {
+  return (
+    manifest.artifactType === SIGSTORE_BUNDLE_V03_MEDIA_TYPE ||
+    manifest.config?.artifactType === SIGSTORE_BUNDLE_V03_MEDIA_TYPE
+  );
+}
+
+/**
  * The bundles stored as referrers of `digest` (optionally only those of one predicate type),
  * each with its JSON; referrers that hold no readable bundle are left out. Nothing here is
  * verified: verifyImage (verify/) is the verifier.
@@ -174,9 +200,10 @@ export async function findBundleReferrers(
   options: { predicateType?: string } = {},
 ): Promise<StoredBundle[]> {
   const out: StoredBundle[] = [];
-  for (const descriptor of await store.referrers(digest, SIGSTORE_BUNDLE_V03_MEDIA_TYPE)) {
+  for (const descriptor of await bundleReferrerCandidates(store, digest)) {
     const { manifest } = await store.getManifest(descriptor.digest);
     if (!('layers' in manifest)) continue;
+    if (descriptor.artifactType !== SIGSTORE_BUNDLE_V03_MEDIA_TYPE && !isBundleManifest(manifest)) continue;
     const predicateType = manifest.annotations?.[BundleAnnotation.PredicateType];
     if (options.predicateType !== undefined && predicateType !== options.predicateType) continue;
     const layer = manifest.layers.find((l) => l.mediaType === SIGSTORE_BUNDLE_V03_MEDIA_TYPE);

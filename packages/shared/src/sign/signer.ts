@@ -19,6 +19,7 @@ import {
   MessageSignatureBundleBuilder,
   RekorWitness,
   TSAWitness,
+  type Artifact,
   type Signature,
   type Signer,
   type Witness,
@@ -125,6 +126,24 @@ function scrubbedCause(err: unknown, scrub: (text: string) => string): unknown {
   return copy;
 }
 
+/**
+ * sigstore-js's DSSE builder writes the key's hint as the envelope signature's `keyid`. cosign
+ * (sigstore-go) writes none, and sigstore-go verifies a DSSE signature only when its `keyid` is
+ * empty or equals the SSH-style `SHA256:` fingerprint of the key it checks with (go-securesystemslib
+ * `dsse.Verify`), so `cosign verify --key` (v3, and v2 on bundles) refused our key-signed bundles:
+ * "accepted signatures do not match threshold, Found: 0". The `keyid` is left empty, as cosign
+ * leaves it, before any witness sees the envelope (what Rekor logs is what is stored); the key
+ * stays named by `verificationMaterial.publicKey.hint`. The signature covers the PAE of payload
+ * type and payload only, so nothing signed changes.
+ */
+class DsseBundleBuilder extends DSSEBundleBuilder {
+  protected override async package(artifact: Artifact, signature: Signature) {
+    const bundle = await super.package(artifact, signature);
+    for (const s of bundle.content.dsseEnvelope.signatures) s.keyid = '';
+    return bundle;
+  }
+}
+
 /** Signs with sigstore-js builders over `signer`, collecting `witnesses`' material. */
 export function bundleSigner(init: {
   kind: 'key' | 'keyless';
@@ -136,7 +155,7 @@ export function bundleSigner(init: {
 }): ImageSigner {
   const options = { signer: init.signer, witnesses: init.witnesses };
   const message = new MessageSignatureBundleBuilder(options);
-  const dsse = new DSSEBundleBuilder(options);
+  const dsse = new DsseBundleBuilder(options);
   return {
     kind: init.kind,
     publicKey: init.publicKey,

@@ -18,7 +18,9 @@ import type { ImageStore } from '../oci/store.ts';
 import { isIndex, type Descriptor } from '../oci/types.ts';
 import {
   BundleAnnotation,
+  bundleReferrerCandidates,
   COSIGN_SIGN_PREDICATE_TYPE,
+  isBundleManifest,
   parseBundle,
   SIGSTORE_BUNDLE_V03_MEDIA_TYPE,
 } from '../sign/bundle.ts';
@@ -257,11 +259,18 @@ function referrerRole(predicateType: string | undefined): CandidateRole {
  * with its role from the predicate type its manifest states).
  */
 export async function findReferrerBundles(store: ImageStore, digest: string): Promise<Found> {
-  const descriptors = await store.referrers(digest, SIGSTORE_BUNDLE_V03_MEDIA_TYPE);
+  // cosign v2.6 lists its bundle referrers under the empty config's type (bundleReferrerCandidates)
+  const descriptors = await bundleReferrerCandidates(store, digest);
   const read = await Promise.all(
     descriptors.map(async (descriptor) => {
       const location = `${store.name}@${descriptor.digest}`;
       const { manifest } = await store.getManifest(descriptor.digest);
+      // an empty-typed referrer that is not a bundle is someone else's artifact: not a candidate
+      if (
+        descriptor.artifactType !== SIGSTORE_BUNDLE_V03_MEDIA_TYPE &&
+        !('layers' in manifest && isBundleManifest(manifest))
+      )
+        return undefined;
       const hint = manifest.annotations?.[BundleAnnotation.PredicateType];
       const unreadable = (
         message: string,
@@ -295,6 +304,7 @@ export async function findReferrerBundles(store: ImageStore, digest: string): Pr
   );
   const found: Found = { candidates: [], unreadable: [] };
   for (const r of read) {
+    if (!r) continue;
     if ('bundle' in r) found.candidates.push(r);
     else found.unreadable.push(r);
   }

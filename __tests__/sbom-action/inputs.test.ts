@@ -1,21 +1,25 @@
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
-import { HttpClient, silentLogger } from '@release-actions/shared';
+import { HttpClient } from '@release-actions/shared';
 import { InputError } from '@release-actions/shared/github';
 import { parseReference } from '@release-actions/shared/oci';
-import { generateKeyPair, KEY_REFERENCE_SCHEMES } from '@release-actions/shared/sign';
+import { SCAN_INPUTS } from '@release-actions/shared/scan/inputs';
+import { generateKeyPair, KEY_REFERENCE_SCHEMES, publicKeyToPem } from '@release-actions/shared/sign';
 import { defaultArtifactName, uploadFiles, type ArtifactUploader } from '../../actions/sbom/src/artifact.ts';
 import { fileBase, getInputs } from '../../actions/sbom/src/context.ts';
 import { makeSigner } from '../../actions/sbom/src/setup.ts';
+import { getInputs as getVerifyInputs } from '../../actions/verify-image/src/context.ts';
 import { captureStdout, inputProblems, setInputs } from '../inputs.ts';
 
 const problems = (inputs: Record<string, string>, env: NodeJS.ProcessEnv = {}) =>
   inputProblems(() => getInputs(env), inputs);
 
 const dir = mkdtempSync(join(tmpdir(), 'sbom-inputs-'));
+const VERIFY_KEY = publicKeyToPem(generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey);
 after(() => rmSync(dir, { recursive: true, force: true }));
 afterEach(() => setInputs({}));
 
@@ -188,6 +192,23 @@ describe('sbom getInputs', () => {
     assert.equal(getInputs({})['osv-export-url'], 'https://mirror.example/osv');
   });
 
+  it('reads the gate inputs exactly as verify-image does (one parser), but for its default threshold', () => {
+    const gate = (inputs: Record<string, unknown>) =>
+      Object.fromEntries(SCAN_INPUTS.map((name) => [name, inputs[name]]));
+    const cases: Array<Record<string, string>> = [
+      { 'osv-db': 'download', 'osv-export-url': 'https://mirror.example/osv/' },
+      { 'osv-db': dir, 'osv-url': 'http://127.0.0.1:9/', 'ignore-unfixed': 'true' },
+      {},
+    ];
+    for (const given of cases) {
+      const both = { 'fail-on-severity': 'medium', ...given };
+      setInputs({ image: 'a.io/b:c', ...both });
+      const sbom = gate(getInputs({}) as unknown as Record<string, unknown>);
+      setInputs({ image: 'a.io/b:c', key: VERIFY_KEY, scan: 'true', ...both });
+      assert.deepEqual(sbom, gate(getVerifyInputs() as unknown as Record<string, unknown>));
+    }
+  });
+
   it('names each bad allowlist line', () => {
     const file = join(dir, 'bad-allow.yml');
     writeFileSync(file, 'ignore:\n  - id: CVE-1\n    expires: 2099-01-01\n');
@@ -234,7 +255,7 @@ describe('sbom key inputs', () => {
       for (const password of ['wrong', '']) {
         setInputs({ image, attest: 'true', 'cosign-key': keys.privateKeyPem, 'cosign-password': password });
         const inputs = getInputs({});
-        await assert.rejects(makeSigner(inputs, http, silentLogger), (err: unknown) => {
+        await assert.rejects(makeSigner(inputs, http), (err: unknown) => {
           assert.ok(err instanceof InputError, String(err));
           assert.deepEqual(
             err.problems.map((p) => [p.input, p.code]),
@@ -244,7 +265,7 @@ describe('sbom key inputs', () => {
         });
       }
       setInputs({ image, attest: 'true', 'cosign-key': keys.privateKeyPem, 'cosign-password': 'right' });
-      const signer = await makeSigner(getInputs({}), http, silentLogger);
+      const signer = await makeSigner(getInputs({}), http);
       assert.equal(signer.identity()?.kind, 'key');
     } finally {
       await http.close();

@@ -6,7 +6,6 @@
 import { statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import * as core from '@actions/core';
-import { OSV_DB_DOWNLOAD, OSV_EXPORT_URL } from '@release-actions/action-kit';
 import {
   InputChecker,
   parseBoolean,
@@ -27,9 +26,9 @@ import {
 export const FORMAT_CHOICES = ['both', 'spdx-json', 'cyclonedx-json'] as const;
 
 /**
- * The gate inputs (`fail-on-severity`, `ignore-unfixed`, `allowlist`, `osv-url`, `osv-db`) are the
- * shared {@link ScanInputs}; `osv-db` may also be `download` ({@link OSV_DB_DOWNLOAD}): OSV's
- * exports fetched from `osv-export-url` into the runner's tool cache.
+ * The gate inputs (`fail-on-severity`, `ignore-unfixed`, `allowlist`, `osv-url`, `osv-db`,
+ * `osv-export-url`) are the shared {@link ScanInputs}, read by `parseScanInputs` as verify-image
+ * reads them; `osv-db: download` fetches OSV's exports into the runner's tool cache.
  */
 export interface Inputs extends ScanInputs {
   /** The image as given (`registry/repo[:tag][@digest]` or `oci-layout:<dir>[:tag|@digest]`), parsed. */
@@ -53,8 +52,6 @@ export interface Inputs extends ScanInputs {
   'rekor-url': string;
   'tsa-url': string;
   scan: boolean;
-  /** With `osv-db: download`: where OSV's exports are (`<url>/<Ecosystem>/all.zip`), no trailing slash. */
-  'osv-export-url': string;
   /** Submit the packages to the repository's dependency graph (needs `contents: write`). */
   'dependency-snapshot': boolean;
   /** As given; undefined: the image's only platform, or linux/amd64 from a multi-platform index. */
@@ -137,12 +134,7 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
     'rekor-url': raw('rekor-url') ? check.field('rekor-url', () => parseHttpUrl(raw('rekor-url')), '') : '',
     'tsa-url': raw('tsa-url') ? check.field('tsa-url', () => parseHttpUrl(raw('tsa-url')), '') : '',
     scan,
-    ...scanInputs(raw, check),
-    'osv-export-url': check.field(
-      'osv-export-url',
-      () => parseHttpUrl(raw('osv-export-url') || OSV_EXPORT_URL),
-      OSV_EXPORT_URL,
-    ),
+    ...parseScanInputs(raw, check, { failOn: 'critical' }),
     'dependency-snapshot': flag('dependency-snapshot', false),
     platform: raw('platform')
       ? check.field('platform', () => platform(raw('platform')), undefined)
@@ -173,15 +165,6 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
     );
   check.throwIfAny();
   return inputs;
-}
-
-/** The shared gate inputs, with `osv-db: download` taken as the word it is, not as a directory of that name. */
-function scanInputs(raw: (name: string) => string, check: InputChecker): ScanInputs {
-  const download = raw('osv-db').trim() === OSV_DB_DOWNLOAD;
-  const parsed = parseScanInputs((name) => (download && name === 'osv-db' ? '' : raw(name)), check, {
-    failOn: 'critical',
-  });
-  return download ? { ...parsed, 'osv-db': OSV_DB_DOWNLOAD } : parsed;
 }
 
 function directory(path: string): string {

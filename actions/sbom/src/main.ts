@@ -9,17 +9,13 @@
  */
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import {
-  createRegistryClient,
-  loadOsvExports,
-  OSV_DB_DOWNLOAD,
-  type ActionRun,
-} from '@release-actions/action-kit';
+import { createRegistryClient, loadOsvExports, type ActionRun } from '@release-actions/action-kit';
 import { HttpClient } from '@release-actions/shared';
 import { attestSbom, generateSbom, type SbomAttestation } from '@release-actions/shared/sbom';
 import {
   evaluateGate,
   openVulnerabilitySource,
+  OSV_DB_DOWNLOAD,
   osvEcosystems,
   scanPackages,
   summarize,
@@ -37,7 +33,7 @@ export async function main(inputs: Inputs, run: ActionRun): Promise<void> {
   const http = new HttpClient({ logger });
   run.defer(() => http.close());
   const signer = inputs.attest
-    ? await run.phase('Loading the signer', () => makeSigner(inputs, http, logger))
+    ? await run.phase('Loading the signer', () => makeSigner(inputs, http))
     : undefined;
   const subject = inputs.image?.text ?? inputs.path!;
   const ref = inputs.image?.ref;

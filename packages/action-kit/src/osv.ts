@@ -9,6 +9,9 @@
  * other request of the actions is.
  *
  * Needs RUNNER_TOOL_CACHE and RUNNER_TEMP (set on every runner) and `unzip` (on GitHub's images).
+ * The inputs (`osv-db: download`, `osv-export-url`) and their constants (`OSV_DB_DOWNLOAD`,
+ * `OSV_EXPORT_URL`) are the shared `parseScanInputs`'s; only the download, which needs the runner's
+ * tool cache, is here.
  */
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -22,13 +25,7 @@ import {
   type HttpResponse,
   type Logger,
 } from '@release-actions/shared';
-import { OsvExport, ScanError } from '@release-actions/shared/scan';
-
-/** Where OSV publishes its exports (`gs://osv-vulnerabilities` over HTTPS). */
-export const OSV_EXPORT_URL = 'https://osv-vulnerabilities.storage.googleapis.com';
-
-/** The `osv-db` value that asks for the exports to be downloaded (any other value is a directory). */
-export const OSV_DB_DOWNLOAD = 'download';
+import { OSV_EXPORT_URL, OsvExport, ScanError } from '@release-actions/shared/scan';
 
 export interface OsvDownloadOptions {
   http: HttpClient;

@@ -1,28 +1,24 @@
 /**
  * The committed bundle with `osv-db: download`: OSV's per-ecosystem exports fetched from
  * `osv-export-url` into the runner's tool cache (`@actions/tool-cache`), run as the runner runs it.
- * The bucket is a loopback stand-in serving real zip archives (made here with fflate) of the scan
- * tests' OSV records at `/<Ecosystem>/all.zip`, counting requests. The image, pushed to a loopback
- * docker-registry, holds glibc from Debian 12 and three npm packages, so exactly the `Debian` and
- * `npm` exports are fetched. A second run with the same RUNNER_TOOL_CACHE makes no request and
+ * The bucket is a loopback stand-in (`__tests__/scan/osv-export-bucket.ts`) serving real zip
+ * archives of the scan tests' OSV records at `/<Ecosystem>/all.zip`, counting requests. The image,
+ * pushed to a loopback docker-registry, holds glibc from Debian 12 and three npm packages, so
+ * exactly the `Debian` and `npm` exports are fetched. A second run with the same RUNNER_TOOL_CACHE makes no request and
  * finds the same; a refused or broken download keeps the SBOM and fails the step naming `osv-db`
  * and `osv-export-url`.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { zipSync } from 'fflate';
 import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
 import { RegistryClient } from '@release-actions/shared/oci';
 import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
+import { startOsvExportBucket, osvExportToday, type OsvExportBucket } from '../scan/osv-export-bucket.ts';
 import { makeImage, push, type TarEntry } from '../sbom/images.ts';
 import { DIST, runAction, type ActionRun } from './runner.ts';
-
-const FIXTURES = resolve('__tests__/scan/fixtures/osv');
 
 const DPKG_STATUS = `Package: libc6
 Status: install ok installed
@@ -45,52 +41,6 @@ const LAYERS: TarEntry[][] = [
   ],
 ];
 
-/** An ecosystem's export as OSV publishes it: a zip of `<ID>.json` records, at the archive's root. */
-function exportZip(ecosystem: string): Buffer {
-  const dir = join(FIXTURES, ecosystem);
-  const files: Record<string, Uint8Array> = {};
-  for (const name of readdirSync(dir)) files[name] = readFileSync(join(dir, name));
-  return Buffer.from(zipSync(files));
-}
-
-interface Bucket {
-  url: string;
-  /** Paths asked for, in order. */
-  requests: string[];
-  stop: () => Promise<void>;
-}
-
-/** The bucket's stand-in: `/<Ecosystem>/all.zip` for every fixture ecosystem; `/broken/…` serves bytes that are no zip. */
-async function startBucket(): Promise<Bucket> {
-  const archives = new Map(
-    readdirSync(FIXTURES).map((e) => [`/${encodeURIComponent(e)}/all.zip`, exportZip(e)]),
-  );
-  const requests: string[] = [];
-  const server: Server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url!, 'http://x').pathname);
-    requests.push(path);
-    const zip = archives.get(new URL(req.url!, 'http://x').pathname);
-    if (path.startsWith('/broken/')) {
-      res.writeHead(200, { 'content-type': 'application/zip' }).end('this is not a zip archive');
-    } else if (zip) {
-      res.writeHead(200, { 'content-type': 'application/zip', 'content-length': zip.length }).end(zip);
-    } else
-      res.writeHead(404, { 'content-type': 'application/xml' }).end('<Error><Code>NoSuchKey</Code></Error>');
-  });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    requests,
-    stop: () => new Promise<void>((done) => server.close(() => done())),
-  };
-}
-
-/** The tool-cache version of today (UTC), as the action keys it. */
-function today(): string {
-  const d = new Date();
-  return `${d.getUTCFullYear()}.${d.getUTCMonth() + 1}.${d.getUTCDate()}`;
-}
-
 function assertRan(run: ActionRun, exitCode: number): void {
   assert.equal(run.exitCode, exitCode, `exit ${run.exitCode}\n${run.stdout}\n${run.stderr}`);
 }
@@ -98,7 +48,7 @@ function assertRan(run: ActionRun, exitCode: number): void {
 describe('actions/sbom dist/index.js with osv-db: download (loopback OSV export bucket)', () => {
   let registry: TestRegistry;
   let client: RegistryClient;
-  let bucket: Bucket;
+  let bucket: OsvExportBucket;
   let image: string;
   const toolCache = mkdtempSync(join(tmpdir(), 'tool-cache-'));
   const runs: ActionRun[] = [];
@@ -106,7 +56,7 @@ describe('actions/sbom dist/index.js with osv-db: download (loopback OSV export 
   before(async () => {
     assert.ok(existsSync(DIST), `${DIST} is missing: run npm run build`);
     registry = await startRegistry();
-    bucket = await startBucket();
+    bucket = await startOsvExportBucket();
     client = new RegistryClient({ http: new HttpClient({ retry: immediateRetryPolicy(2) }) });
     const store = client.repository({ registry: registry.host, repository: 'acme/export-app' });
     const { digest } = await push(store, await makeImage(LAYERS), 'v1');
@@ -146,7 +96,7 @@ describe('actions/sbom dist/index.js with osv-db: download (loopback OSV export 
       first.stdout,
       /^::error::1 vulnerability is at or above critical: DSA-9001-1 in libc6@2\.36-9/m,
     );
-    const version = today();
+    const version = osvExportToday();
     for (const ecosystem of ['Debian', 'npm']) {
       assert.match(
         first.stdout,

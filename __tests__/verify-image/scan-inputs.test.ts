@@ -35,6 +35,7 @@ describe('verify-image scan and layout inputs', () => {
     assert.equal(inputs.allowlist, undefined);
     assert.equal(inputs['osv-url'], 'https://api.osv.dev');
     assert.equal(inputs['osv-db'], undefined);
+    assert.equal(inputs['osv-export-url'], 'https://osv-vulnerabilities.storage.googleapis.com');
   });
 
   it('reads the gate inputs as the sbom action does', () => {
@@ -84,6 +85,36 @@ describe('verify-image scan and layout inputs', () => {
     assert.match(message('allowlist'), /line 2: entry CVE-1 needs a "reason"/);
     assert.match(message('osv-url'), /use an http:\/\/ or https:\/\/ URL/);
     assert.match(message('osv-db'), /does not exist/);
+  });
+
+  it('takes osv-db: download as the word, with osv-export-url (default OSV’s bucket), as the sbom action does', () => {
+    setInputs({ image: IMAGE, key, scan: 'true', 'osv-db': 'download' });
+    const inputs = getInputs();
+    assert.equal(inputs['osv-db'], 'download');
+    assert.equal(inputs['osv-export-url'], 'https://osv-vulnerabilities.storage.googleapis.com');
+    setInputs({
+      image: IMAGE,
+      key,
+      scan: 'true',
+      'osv-db': 'download',
+      'osv-export-url': 'http://127.0.0.1:9/osv/',
+    });
+    assert.equal(getInputs()['osv-export-url'], 'http://127.0.0.1:9/osv');
+  });
+
+  it('names osv-export-url when it is not an http(s) URL', () => {
+    const found = inputProblems(getInputs, {
+      image: IMAGE,
+      key,
+      scan: 'true',
+      'osv-db': 'download',
+      'osv-export-url': 'gs://osv-vulnerabilities',
+    });
+    assert.deepEqual(
+      found.map((p) => p.input),
+      ['osv-export-url'],
+    );
+    assert.match(found[0]!.message, /use an http:\/\/ or https:\/\/ URL/);
   });
 
   it('takes oci-layout: images, and matches a build record to one by its directory', () => {

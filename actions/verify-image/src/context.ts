@@ -22,7 +22,10 @@ export interface Target {
   expectedDigest: string | undefined;
 }
 
-/** The gate inputs (`fail-on-severity`, `ignore-unfixed`, `allowlist`, `osv-url`, `osv-db`) are the shared {@link ScanInputs}. */
+/**
+ * The gate inputs (`fail-on-severity`, `ignore-unfixed`, `allowlist`, `osv-url`, `osv-db` — a
+ * directory or `download` —, `osv-export-url`) are the shared {@link ScanInputs}.
+ */
 export interface Inputs extends ScanInputs {
   /** `image` and `images` together, in order, each with its expected digest. */
   targets: Target[];

@@ -14,10 +14,9 @@ import {
   type ImageStore,
   type RegistryClient,
 } from '@release-actions/shared/oci';
-import type { VulnerabilitySource } from '@release-actions/shared/scan';
 import { verifyImage } from '@release-actions/shared/verify';
 import type { Inputs, Target } from './context.ts';
-import type { scanImage } from './scan.ts';
+import type { scanImage, SourceFor } from './scan.ts';
 import {
   errorOf,
   gateError,
@@ -50,7 +49,7 @@ async function openTarget(
 /** The scanner and its source, loaded only when `scan` is true. */
 interface Scanner {
   scanImage: typeof scanImage;
-  source: VulnerabilitySource;
+  source: SourceFor;
 }
 
 async function verifyOne(
@@ -102,7 +101,8 @@ export async function main(inputs: Inputs, run: ActionRun): Promise<void> {
     http,
     logger: run.logger,
   });
-  // Opened once for every image (an OSV export is read once); never when scan is false.
+  // Opened once for every image (an OSV export is read once; with osv-db: download, the exports
+  // each image's trusted SBOM needs, fetched after it verified); never when scan is false.
   const scanner: Scanner | undefined = inputs.scan
     ? await run.phase('Opening the vulnerability source', async () => {
         const { openSource, scanImage } = await import('./scan.ts');

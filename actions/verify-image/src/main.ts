@@ -7,13 +7,7 @@
  */
 import { createRegistryClient, sameLogin, type ActionRun } from '@release-actions/action-kit';
 import { concurrencyLimit, HttpClient } from '@release-actions/shared';
-import {
-  formatReference,
-  LayoutStore,
-  resolveLayoutImage,
-  type ImageStore,
-  type RegistryClient,
-} from '@release-actions/shared/oci';
+import { openImage, type RegistryClient } from '@release-actions/shared/oci';
 import { verifyImage } from '@release-actions/shared/verify';
 import type { Inputs, Target } from './context.ts';
 import type { scanImage, SourceFor } from './scan.ts';
@@ -26,25 +20,6 @@ import {
   writeSummary,
   type ImageReport,
 } from './report.ts';
-
-/** The image's store and the tag or digest to verify; an untagged layout names its only image, never `latest`. */
-async function openTarget(
-  client: RegistryClient,
-  target: Target,
-  { logger }: ActionRun,
-): Promise<{ store: ImageStore; reference: string }> {
-  const { ref } = target;
-  if (ref.kind === 'registry')
-    return { store: client.repository(ref), reference: ref.digest ?? ref.tag ?? 'latest' };
-  const store = await LayoutStore.open(ref.path);
-  const named = ref.digest ?? ref.tag;
-  if (named) return { store, reference: named };
-  const only = await resolveLayoutImage(store);
-  logger.info(
-    `${formatReference(ref)} names no tag: the layout's only image is ${only.descriptor.digest}${only.tags.length > 0 ? ` (tagged ${only.tags.join(', ')})` : ''}`,
-  );
-  return { store, reference: only.descriptor.digest };
-}
 
 /** The scanner and its source, loaded only when `scan` is true. */
 interface Scanner {
@@ -63,7 +38,7 @@ async function verifyOne(
   const required = inputs.trust.requireAttestations;
   let result: ImageReport['result'];
   try {
-    const { store, reference } = await openTarget(client, target, run);
+    const { store, reference } = await openImage(client, target.ref, run.logger);
     const policy = {
       ...inputs.trust,
       ...(target.expectedDigest && { expectedDigest: target.expectedDigest }),

@@ -9,7 +9,8 @@
  */
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { createRegistryClient, loadOsvExports, type ActionRun } from '@release-actions/action-kit';
+import { createRegistryClient, type ActionRun } from '@release-actions/action-kit';
+import { loadOsvExports } from '@release-actions/action-kit/osv';
 import { HttpClient } from '@release-actions/shared';
 import { attestSbom, generateSbom, type SbomAttestation } from '@release-actions/shared/sbom';
 import {

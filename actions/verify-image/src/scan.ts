@@ -11,7 +11,7 @@
  * while two at once would both miss it and rewrite the same tool-cache directory under each other.
  * Images with the same ecosystems share one loaded export.
  */
-import { loadOsvExports } from '@release-actions/action-kit';
+import { loadOsvExports } from '@release-actions/action-kit/osv';
 import { concurrencyLimit, redactUrl, type HttpClient, type Logger } from '@release-actions/shared';
 import type { ImageStore } from '@release-actions/shared/oci';
 import {

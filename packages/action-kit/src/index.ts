@@ -5,7 +5,6 @@
  */
 export * from './exec.ts';
 export * from './logger.ts';
-export * from './osv.ts';
 export * from './outputs.ts';
 export * from './registry.ts';
 export * from './run.ts';

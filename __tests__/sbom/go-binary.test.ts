@@ -195,8 +195,11 @@ ${FRAME}`;
       'v0.0.0-20261201185538-16a921890526',
     );
     assert.equal(mainOf(develModinfo())!.version, 'v0.0.0-20261201185538-16a921890526');
-    // No VCS stamp and no -ldflags version: (devel), as Debian's Go programs are.
-    assert.equal(mainOf(develModinfo().replace(/build\tvcs[^\n]*\n/g, ''))!.version, '(devel)');
+    // No VCS stamp and no -ldflags version (as Debian's Go programs are): no version and none in
+    // the purl, as syft 1.57 drops the (devel) placeholder.
+    const unversioned = mainOf(develModinfo().replace(/build\tvcs[^\n]*\n/g, ''))!;
+    assert.equal(unversioned.version, '');
+    assert.equal(unversioned.purl, 'pkg:golang/example.com/acme/app');
     // A released main module keeps its own version.
     assert.equal(mainOf(develModinfo().replace('(devel)', 'v1.0.0'))!.version, 'v1.0.0');
   });
@@ -228,14 +231,19 @@ ${FRAME}`;
       ['example.com/app', 'v1.2.3', 'pkg:golang/example.com/app@v1.2.3', '/usr/local/bin/app'],
       ['github.com/pkg/errors', 'v0.9.1', 'pkg:golang/github.com/pkg/errors@v0.9.1', '/usr/local/bin/app'],
       ['golang.org/x/net', 'v0.17.0', 'pkg:golang/golang.org/x/net@v0.17.0', '/usr/local/bin/app'],
+      // the standard library each binary was compiled with, as syft lists it
+      ['stdlib', 'go1.22.1', 'pkg:golang/stdlib@1.22.1', '/usr/local/bin/app'],
     ];
-    if (existsSync('/usr/bin/docker-registry'))
+    if (existsSync('/usr/bin/docker-registry')) {
+      const go = readGoBuildInfo(readFileSync('/usr/bin/docker-registry'))!.goVersion;
       expected.splice(1, 0, [
         'github.com/docker/distribution/cmd/registry',
-        '(devel)',
-        'pkg:golang/github.com/docker/distribution/cmd/registry@(devel)',
+        '',
+        'pkg:golang/github.com/docker/distribution/cmd/registry',
         '/usr/bin/registry',
       ]);
+      expected.splice(4, 0, ['stdlib', go, `pkg:golang/stdlib@${go.slice(2)}`, '/usr/bin/registry']);
+    }
     assert.deepEqual(got, expected);
     assert.ok(
       inventory.packages.every(
@@ -305,8 +313,14 @@ describe(
         [
           [
             REGISTRY_MAIN,
-            '(devel)',
-            `pkg:golang/${REGISTRY_MAIN}@(devel)`,
+            '',
+            `pkg:golang/${REGISTRY_MAIN}`,
+            { path: '/usr/bin/registry', layer: image.layers[0]!.digest },
+          ],
+          [
+            'stdlib',
+            readGoBuildInfo(binary)!.goVersion,
+            `pkg:golang/stdlib@${readGoBuildInfo(binary)!.goVersion.slice(2)}`,
             { path: '/usr/bin/registry', layer: image.layers[0]!.digest },
           ],
         ],
@@ -393,7 +407,11 @@ describe('Go binary cataloger in images: formats', () => {
       assert.deepEqual(
         result.packages.map((p) => `${p.name}@${p.version} ${p.locations[0]!.path}`).sort(),
         // A symlink to a scanned binary is not a second copy of its modules (as syft's resolver).
-        modules.flatMap((m) => [`${m} /ko-app/old`, `${m} /usr/local/bin/app`]),
+        [
+          ...modules.flatMap((m) => [`${m} /ko-app/old`, `${m} /usr/local/bin/app`]),
+          'stdlib@go1.16.15 /ko-app/old',
+          'stdlib@go1.22.1 /usr/local/bin/app',
+        ],
       );
       const old116 = result.packages.find((p) => p.locations[0]!.path === '/ko-app/old')!;
       assert.equal(old116.metadata?.goCompiledVersion, 'go1.16.15');

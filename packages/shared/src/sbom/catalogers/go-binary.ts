@@ -22,7 +22,7 @@ import {
   type CatalogResult,
   type Cataloger,
 } from '../package.ts';
-import type { Package } from '../types.ts';
+import type { Package, Relationship } from '../types.ts';
 
 const MAGIC = Buffer.from('\xff Go buildinf:', 'latin1');
 const FLAG_BIG_ENDIAN = 1;
@@ -237,26 +237,60 @@ export function goPurl(module: string, version: string): string | undefined {
     : purl('golang', module.slice(0, slash), module.slice(slash + 1), version);
 }
 
-function goPackages(file: FileRecord, info: GoBuildInfo): Package[] {
+/** A Go release the toolchain line names (`go1.26.8`, `go1.22`), which syft lists as `stdlib`. */
+const GO_RELEASE = /^go(\d+\.\d+(?:\.\d+)?)$/;
+
+/**
+ * The modules of one binary, as syft's go-module-binary-cataloger lists them: each dependency and
+ * the main module, a version still `(devel)` (no -ldflags version, no VCS stamp) left empty with no
+ * version in the purl (syft drops the placeholder: "we don't know the version"); and the Go
+ * standard library the binary was compiled with, `stdlib` at the toolchain's version
+ * (`pkg:golang/stdlib@1.26.8`, BSD-3-Clause), which the main module depends on: OSV lists Go's
+ * standard-library advisories under that name.
+ */
+function goPackages(
+  file: FileRecord,
+  info: GoBuildInfo,
+): { packages: Package[]; relationships: Relationship[] } {
   const devel = info.main?.version === GO_DEVEL_VERSION ? mainModuleVersion(info) : undefined;
   const main = info.main && devel ? { ...info.main, version: devel } : info.main;
   const modules = [...info.deps, ...(main ? [main] : [])].filter((m) => m.path);
-  return modules.map((m) =>
-    makePackage({
+  const metadata = (m?: GoModule) => ({
+    goCompiledVersion: info.goVersion,
+    ...(m?.sum && { h1Digest: m.sum }),
+    ...(main && m === main && { mainModule: 'true' }),
+    ...(info.settings.GOARCH && { architecture: info.settings.GOARCH }),
+  });
+  const packages = modules.map((m) => {
+    const version = m.version === GO_DEVEL_VERSION ? '' : m.version;
+    return makePackage({
       name: m.path,
-      version: m.version,
+      version,
       type: 'go-module',
-      purl: goPurl(m.path, m.version),
+      purl: goPurl(m.path, version),
       locations: [locationOf(file)],
       foundBy: 'go-module-binary-cataloger',
-      metadata: {
-        goCompiledVersion: info.goVersion,
-        ...(m.sum && { h1Digest: m.sum }),
-        ...(main && m === main && { mainModule: 'true' }),
-        ...(info.settings.GOARCH && { architecture: info.settings.GOARCH }),
-      },
-    }),
-  );
+      metadata: metadata(m),
+    });
+  });
+  const relationships: Relationship[] = [];
+  const release = GO_RELEASE.exec(info.goVersion)?.[1];
+  if (release) {
+    const stdlib = makePackage({
+      name: 'stdlib',
+      version: info.goVersion,
+      type: 'go-module',
+      purl: goPurl('stdlib', release),
+      licenses: ['BSD-3-Clause'],
+      locations: [locationOf(file)],
+      foundBy: 'go-module-binary-cataloger',
+      metadata: metadata(),
+    });
+    const mainPackage = main && packages[modules.indexOf(main)];
+    if (mainPackage) relationships.push({ from: mainPackage.id, to: stdlib.id, type: 'dependsOn' });
+    packages.push(stdlib);
+  }
+  return { packages, relationships };
 }
 
 /** Executables in the usual places (syft reads every executable; see the module comment). */
@@ -274,6 +308,7 @@ export const goBinaryCataloger: Cataloger = {
   },
   catalog(files: FileRecord[], context: CatalogContext): CatalogResult {
     const packages: Package[] = [];
+    const relationships: Relationship[] = [];
     for (const file of files) {
       if (file.offset !== undefined && file.content.length >= 16 && !(file.content[15]! & FLAG_INLINE)) {
         context.logger.warning(
@@ -290,8 +325,10 @@ export const goBinaryCataloger: Cataloger = {
         continue;
       }
       context.logger.debug(`${file.path}: Go ${info.goVersion}, ${info.deps.length} dependencies`);
-      packages.push(...goPackages(file, info));
+      const found = goPackages(file, info);
+      packages.push(...found.packages);
+      relationships.push(...found.relationships);
     }
-    return { packages, relationships: [] };
+    return { packages, relationships };
   },
 };

@@ -42,6 +42,7 @@ export function analysisJson(outcome: CanaryOutcome): Record<string, unknown> {
     failedCheck: outcome.failedCheck ?? null,
     reason: outcome.reason ?? null,
     detectedAfterMs: outcome.detectedAfterMs ?? null,
+    restoredAfterMs: outcome.restoredAfterMs ?? null,
     steps: outcome.steps,
     windows: outcome.windows.map((w) => ({
       step: w.step,
@@ -51,7 +52,9 @@ export function analysisJson(outcome: CanaryOutcome): Record<string, unknown> {
       end: new Date(w.end).toISOString(),
       checks: w.checks.map((c) => ({
         metric: c.metric,
-        value: c.value ?? null,
+        // JSON has no infinity: written as Prometheus writes it, never as null (which reads like no data).
+        value:
+          c.value === undefined ? null : Number.isFinite(c.value) ? c.value : c.value > 0 ? '+Inf' : '-Inf',
         unit: c.unit,
         ...(c.max !== undefined && { max: c.max }),
         ...(c.min !== undefined && { min: c.min }),
@@ -77,7 +80,10 @@ export function charts(outcome: CanaryOutcome): string {
     ];
     return names.map((name) => ({
       name,
-      values: windows.map((w) => num(w.checks.find((c) => c.metric === name)?.value ?? 0)),
+      values: windows.map((w) => {
+        const v = w.checks.find((c) => c.metric === name)?.value;
+        return v !== undefined && Number.isFinite(v) ? num(v) : 0;
+      }),
     }));
   };
   const block = (
@@ -110,7 +116,7 @@ export function charts(outcome: CanaryOutcome): string {
     ),
   ];
   if (ms.length) out.push(block(`${ms.map((s) => s.name).join(', ')}, ms`, 'ms', undefined, ms));
-  return `${out.join('\n\n')}\n\n<sub>A window without data is drawn at 0.</sub>`;
+  return `${out.join('\n\n')}\n\n<sub>A window without data (or an infinite value) is drawn at 0; the tables have every value.</sub>`;
 }
 
 function heading(r: Report): string {

@@ -7,7 +7,8 @@
  * clients send. An image of about --size-mb (gzip layers of random data) is pushed once; then, in
  * alternating rounds, each tool copies it (1) to another repository of the same registry, where
  * mounts should make bytes sent independent of image size, and (2) to a fresh second registry. Prints
- * the median time, bytes sent to the target, and the ratio ours/skopeo. The image is signed by key,
+ * the median time, bytes sent to the target, and the ratios to skopeo and to `crane copy`
+ * (go-containerregistry's, built by `npm run tools`; left out, saying so, when not built). The image is signed by key,
  * and the committed promote action (which verifies it, then copies it with its signatures) runs as
  * a fourth contender: a promotion should cost what a copy costs. Absolute times are noise
  * on a shared machine; the ratios are the result. Both tools run as child processes, so neither
@@ -24,6 +25,7 @@ import { gzipSync } from 'node:zlib';
 import { copyImage, digestOf, MediaType, RegistryClient, type Descriptor } from '@release-actions/shared/oci';
 import { createKeySigner, publicKeyToPem, signImage } from '@release-actions/shared/sign';
 import { startRecordingProxy, startRegistry, type RecordingProxy } from '@release-actions/shared/testing';
+import { referenceTool } from '../tools.ts';
 
 const run = promisify(execFile);
 const { values } = parseArgs({
@@ -98,7 +100,7 @@ async function main(): Promise<void> {
     // registries the source is read directly, so only the target's proxy carries the bytes (the
     // proxies share this process's one thread; two in the path would make them the bottleneck).
     const scenarios = ['same registry', 'across registries'] as const;
-    const tools = Object.keys(TOOLS) as Tool[];
+    const tools = (Object.keys(TOOLS) as Tool[]).filter((t) => t !== 'crane' || CRANE);
     const samples = new Map<string, Sample[]>();
     for (let round = 1; round <= rounds; round++) {
       for (const scenario of scenarios) {
@@ -128,16 +130,20 @@ async function main(): Promise<void> {
     }
 
     console.log(`\n${rounds} rounds, ${mb(total)} image, medians:\n`);
-    console.log('| scenario | tool | time | bytes sent to target | time / skopeo | throughput / skopeo |');
-    console.log('| --- | --- | --- | --- | --- | --- |');
+    console.log(
+      '| scenario | tool | time | bytes sent to target | time / skopeo | throughput / skopeo | time / crane | throughput / crane |',
+    );
+    console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const scenario of scenarios) {
       const skopeo = median(samples.get(`${scenario}/skopeo`)!.map((x) => x.ms));
+      const crane = CRANE ? median(samples.get(`${scenario}/crane`)!.map((x) => x.ms)) : undefined;
       for (const tool of tools) {
         const runs = samples.get(`${scenario}/${tool}`)!;
         const ms = median(runs.map((x) => x.ms));
         const bytes = median(runs.map((x) => x.bytesSent));
+        const toCrane = crane ? `${(ms / crane).toFixed(2)}× | ${(crane / ms).toFixed(2)}×` : '— | —';
         console.log(
-          `| ${scenario} | ${TOOLS[tool].label} | ${ms.toFixed(0)} ms | ${bytes} B | ${(ms / skopeo).toFixed(2)}× | ${(skopeo / ms).toFixed(2)}× |`,
+          `| ${scenario} | ${TOOLS[tool].label} | ${ms.toFixed(0)} ms | ${bytes} B | ${(ms / skopeo).toFixed(2)}× | ${(skopeo / ms).toFixed(2)}× | ${toCrane} |`,
         );
       }
     }
@@ -147,7 +153,7 @@ async function main(): Promise<void> {
   }
 }
 
-type Tool = 'ours' | 'ours-library' | 'promote' | 'skopeo';
+type Tool = 'ours' | 'ours-library' | 'promote' | 'skopeo' | 'crane';
 const TOOLS: Record<
   Tool,
   { label: string; copy: (source: string, target: string, repository: string) => Promise<void> }
@@ -156,7 +162,11 @@ const TOOLS: Record<
   'ours-library': { label: 'ours (library call in this process)', copy: copyOursInProcess },
   promote: { label: 'actions/promote (verify by key, copy with signatures, tag)', copy: promoteAction },
   skopeo: { label: 'skopeo copy', copy: copySkopeo },
+  crane: { label: 'crane copy', copy: copyCrane },
 };
+
+/** go-containerregistry's crane, built by `npm run tools` (undefined: left out of the table). */
+const CRANE = referenceTool('crane');
 
 /** Times one copy and counts the request-body bytes the target's proxy received. */
 async function measure(proxy: RecordingProxy, copy: () => Promise<void>): Promise<Sample> {
@@ -238,6 +248,16 @@ async function copySkopeo(sourceHost: string, targetHost: string, repository: st
     `docker://${sourceHost}/bench/source:v1`,
     `docker://${targetHost}/${repository}:v1`,
   ]);
+}
+
+/**
+ * `crane copy`: go-containerregistry's digest-preserving copy (127.0.0.1 is spoken to over plain
+ * HTTP without a flag; within a registry it mounts the blobs, across it streams them).
+ */
+async function copyCrane(sourceHost: string, targetHost: string, repository: string): Promise<void> {
+  await run(CRANE!, ['copy', `${sourceHost}/bench/source:v1`, `${targetHost}/${repository}:v1`], {
+    env: { ...process.env, DOCKER_CONFIG: join(tmpdir(), 'bench-copy-no-docker-config') },
+  });
 }
 
 await main();

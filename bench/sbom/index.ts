@@ -20,7 +20,10 @@
  * - **ours, no Go scan** (layout): the same without the Go binary cataloger, so the ratio of the
  *   two is what searching the executables costs;
  * - **floor**: `gzip -dc <layer> | tar -t > /dev/null` over the same layer blobs (the layout's
- *   blob files), layer after layer, under `/usr/bin/time -v` too.
+ *   blob files), layer after layer, under `/usr/bin/time -v` too;
+ * - **syft** (`npm run tools` builds it; left out, saying so, when not built): `syft
+ *   oci-dir:<layout>` and `syft registry:<image>` with its default catalogers, `-o syft-json` to
+ *   a file, under `/usr/bin/time -v`; the table gives ours / syft beside ours / floor.
  *
  * Prints medians of time, throughput (compressed and uncompressed MB/s), peak RSS, and ours/floor
  * ratios. Goal (issue 7): throughput ≥ 0.8× the floor's, memory flat in image size. Absolute
@@ -46,6 +49,7 @@ import {
 import { goBinaryCataloger } from '@release-actions/shared/sbom';
 import { silentLogger } from '@release-actions/shared';
 import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
+import { referenceTool } from '../tools.ts';
 
 const run = promisify(execFile);
 const gzipAsync = promisify(gzip);
@@ -69,6 +73,10 @@ const sources = values.source.split(',') as Array<'layout' | 'registry'>;
 const OURS = fileURLToPath(new URL('./ours.ts', import.meta.url));
 const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 const MB = 1024 * 1024;
+const SYFT = referenceTool('syft');
+// syft asks GitHub for a newer version at start unless told not to; the registry is plain HTTP
+process.env['SYFT_CHECK_FOR_APP_UPDATE'] = 'false';
+process.env['SYFT_REGISTRY_INSECURE_USE_HTTP'] = 'true';
 
 interface Built {
   sizeMb: number;
@@ -86,6 +94,8 @@ interface Sample {
   rssKb: number;
   libraryMs?: number;
   packages?: number;
+  /** What syft listed (not checked: its catalogers differ, see docs/sbom.md "syft parity"). */
+  syftPackages?: number;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -276,6 +286,13 @@ async function timed(file: string, args: string[]): Promise<{ ms: number; rssKb?
 
 const NO_GO = 'ours (layout, no Go scan)';
 
+/** syft on the same image, default catalogers, syft-json written to a file; the package count read after timing. */
+async function syft(source: string, out: string): Promise<Sample> {
+  const r = await timed(SYFT!, [source, '-q', '-o', `syft-json=${out}`]);
+  const doc = JSON.parse(readFileSync(out, 'utf8')) as { artifacts: unknown[] };
+  return { ms: r.ms, rssKb: r.rssKb ?? 0, syftPackages: doc.artifacts.length };
+}
+
 async function ours(image: string, noGo = false): Promise<Sample> {
   const r = await timed(process.execPath, [OURS, image, ...(noGo ? ['--no-go'] : [])]);
   const line = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as {
@@ -314,6 +331,7 @@ async function main(): Promise<void> {
       'floor',
       ...sources.map((s) => `ours (${s})`),
       ...(sources.includes('layout') ? [NO_GO] : []),
+      ...(SYFT ? sources.map((s) => `syft (${s})`) : []),
     ];
     const samples = new Map<string, Sample[]>();
     for (let round = 1; round <= rounds; round++) {
@@ -323,10 +341,15 @@ async function main(): Promise<void> {
           const sample =
             tool === 'floor'
               ? await floor(b.layerFiles)
-              : await ours(
-                  tool === 'ours (registry)' ? b.registryImage! : `oci-layout:${b.layoutDir}:v1`,
-                  tool === NO_GO,
-                );
+              : tool.startsWith('syft')
+                ? await syft(
+                    tool === 'syft (registry)' ? `registry:${b.registryImage!}` : `oci-dir:${b.layoutDir}`,
+                    join(root, 'syft.json'),
+                  )
+                : await ours(
+                    tool === 'ours (registry)' ? b.registryImage! : `oci-layout:${b.layoutDir}:v1`,
+                    tool === NO_GO,
+                  );
           const { dpkg, npm, python, go } = b.databases;
           const expected = dpkg + npm + python + (tool === NO_GO ? 0 : go);
           if (sample.packages !== undefined && sample.packages !== expected)
@@ -334,7 +357,7 @@ async function main(): Promise<void> {
           const key = `${b.sizeMb}/${tool}`;
           samples.set(key, [...(samples.get(key) ?? []), sample]);
           console.log(
-            `round ${round}, ${b.sizeMb} MB, ${tool}: ${sample.ms.toFixed(0)} ms${sample.libraryMs ? ` (library ${sample.libraryMs.toFixed(0)} ms)` : ''}, peak RSS ${(sample.rssKb / 1024).toFixed(0)} MB`,
+            `round ${round}, ${b.sizeMb} MB, ${tool}: ${sample.ms.toFixed(0)} ms${sample.libraryMs ? ` (library ${sample.libraryMs.toFixed(0)} ms)` : ''}, peak RSS ${(sample.rssKb / 1024).toFixed(0)} MB${sample.syftPackages !== undefined ? `, ${sample.syftPackages} packages` : ''}`,
           );
         }
       }
@@ -342,18 +365,24 @@ async function main(): Promise<void> {
 
     console.log(`\nmedians of ${rounds} rounds (MB/s over compressed / uncompressed layer bytes):\n`);
     console.log(
-      '| image | tool | time | MB/s gz | MB/s tar | peak RSS | throughput / floor | library-call throughput / floor |',
+      '| image | tool | time | MB/s gz | MB/s tar | peak RSS | throughput / floor | library-call throughput / floor | throughput / syft (same source) |',
     );
-    console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+    console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const b of images) {
       const floorMs = median(samples.get(`${b.sizeMb}/floor`)!.map((s) => s.ms));
+      const syftMs = (tool: string) => {
+        const source = /\((layout|registry)/.exec(tool)?.[1];
+        const runs = SYFT && source ? samples.get(`${b.sizeMb}/syft (${source})`) : undefined;
+        return runs ? median(runs.map((s) => s.ms)) : undefined;
+      };
       for (const tool of tools) {
         const runs = samples.get(`${b.sizeMb}/${tool}`)!;
         const ms = median(runs.map((s) => s.ms));
         const lib = runs[0]!.libraryMs !== undefined ? median(runs.map((s) => s.libraryMs!)) : undefined;
         const rss = median(runs.map((s) => s.rssKb)) / 1024;
+        const peer = tool.startsWith('ours') ? syftMs(tool) : undefined;
         console.log(
-          `| ${(b.uncompressed / MB).toFixed(0)} MB tar / ${(b.compressed / MB).toFixed(0)} MB gz | ${tool} | ${ms.toFixed(0)} ms | ${mbs(b.compressed, ms).toFixed(0)} | ${mbs(b.uncompressed, ms).toFixed(0)} | ${rss.toFixed(0)} MB | ${(floorMs / ms).toFixed(2)}× | ${lib ? `${(floorMs / lib).toFixed(2)}×` : '—'} |`,
+          `| ${(b.uncompressed / MB).toFixed(0)} MB tar / ${(b.compressed / MB).toFixed(0)} MB gz | ${tool} | ${ms.toFixed(0)} ms | ${mbs(b.compressed, ms).toFixed(0)} | ${mbs(b.uncompressed, ms).toFixed(0)} | ${rss.toFixed(0)} MB | ${(floorMs / ms).toFixed(2)}× | ${lib ? `${(floorMs / lib).toFixed(2)}×` : '—'} | ${peer ? `${(peer / ms).toFixed(2)}×` : '—'} |`,
         );
       }
     }

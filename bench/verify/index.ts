@@ -9,6 +9,11 @@
  *    `.sig` image and the referrers), on a warm connection;
  *  - crypto: in this process, verifying the candidates found (ECDSA P-256, payload checks).
  *
+ * Beside it, in the same run, `cosign verify --key` (v3 and v2, built by `npm run tools`; left out,
+ * saying so, when not built) on the same image, process start to verdict, key and no log as
+ * docs/signing.md says, each reading the bundle referrer (cosign's choice when the image has one)
+ * and, for v3, the legacy `.sig` alone (`--new-bundle-format=false`); the table gives ours / cosign.
+ *
  *   node bench/verify/index.ts [--runs 9]
  *
  * Everything stays on 127.0.0.1; every loop is bounded by --runs.
@@ -32,6 +37,7 @@ import {
   verifyImage,
 } from '@release-actions/shared/verify';
 import { makeImage, pushImage } from '../../__tests__/oci/images.ts';
+import { referenceTool } from '../tools.ts';
 
 const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '9' } } });
 const RUNS = Math.min(30, Math.max(1, Number(args.runs)));
@@ -88,6 +94,42 @@ try {
   const total = await medianOf(() => action(inputs));
   const startup = await medianOf(() => action({ key: pem }, true));
 
+  // cosign verify --key, process start to verdict, on the same image (checked right first).
+  const keyFile = join(dir, 'cosign.pub');
+  writeFileSync(keyFile, pem);
+  const cosignEnv = {
+    ...process.env,
+    TUF_ROOT: join(dir, 'tuf'),
+    DOCKER_CONFIG: join(dir, 'docker'),
+    HOME: dir,
+  };
+  const cosign = (binary: string, args: string[]) =>
+    new Promise<void>((done, fail) => {
+      execFile(binary, args, { env: cosignEnv, timeout: 60_000 }, (err, stdout, stderr) => {
+        if (err) fail(new Error(`${binary} ${args.join(' ')}: ${err.message}\n${stdout}${stderr}`));
+        else done();
+      });
+    });
+  const image = `${registry.host}/bench/app@${digest}`;
+  const peers: Array<{ label: string; ms: number }> = [];
+  // cosign v2 wants a trusted root to read bundles even by key; an empty one keeps TUF out of it
+  const emptyRoot = join(dir, 'empty-trusted-root.json');
+  writeFileSync(
+    emptyRoot,
+    JSON.stringify({ mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1' }),
+  );
+  for (const [label, name, extra] of [
+    ['cosign v3 verify --key (bundle)', 'cosign', []],
+    ['cosign v3 verify --key (legacy .sig)', 'cosign', ['--new-bundle-format=false']],
+    ['cosign v2 verify --key (bundle)', 'cosign-v2', ['--trusted-root', emptyRoot]],
+  ] as const) {
+    const binary = referenceTool(name);
+    if (!binary) continue;
+    const args = ['verify', '--key', keyFile, '--insecure-ignore-tlog', ...extra, image];
+    await cosign(binary, args);
+    peers.push({ label, ms: await medianOf(() => cosign(binary, args)) });
+  }
+
   // In-process parts on a warm client.
   const trust = { kind: 'keys' as const, keys: trustedKeys({ kind: 'keys', keys: [pem] }) };
   await verifyImage({ store, reference: 'v1', policy: { trust: { kind: 'keys', keys: [pem] } } });
@@ -133,6 +175,13 @@ try {
   );
   console.log(`  verifyImage in-process, warm client    ${ms(inProcess)}`);
   console.log(`  requests: ${requests.join(', ')}`);
+  if (peers.length > 0) {
+    console.log('\n| process start → verdict | median | verify-image time / its time |');
+    console.log('| --- | --- | --- |');
+    console.log(`| verify-image (bundled action) | ${total.toFixed(0)} ms | 1.00× |`);
+    for (const p of peers)
+      console.log(`| ${p.label} | ${p.ms.toFixed(0)} ms | ${(total / p.ms).toFixed(2)}× |`);
+  }
 } finally {
   await http.close();
   await registry.stop();

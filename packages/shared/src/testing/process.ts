@@ -1,8 +1,11 @@
 /**
  * Process plumbing shared by the service harnesses: finding binaries, running short commands,
  * and the last-resort cleanup that kills services and removes their directories when the test
- * process exits without having stopped them (a failed `before`, a thrown assertion before
- * `after` was registered, Ctrl-C). A service left running would otherwise outlive the test run.
+ * process exits without having stopped them (a failed `beforeAll`, a thrown assertion before
+ * `afterAll` was registered, Ctrl-C). A service left running would otherwise outlive the test run.
+ * Under jest, a test file's `process` is jest's copy: the repository's jest environment
+ * (scripts/jest/environment.ts) makes it emit 'exit' when the test file ends, or when the real
+ * process exits or is signalled while the file runs.
  */
 import { execFile } from 'node:child_process';
 import { accessSync, constants, rmSync } from 'node:fs';

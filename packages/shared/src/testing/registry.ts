@@ -2,22 +2,23 @@
  * A real registry for integration tests: Debian's `docker-registry` (distribution 2.8) on a free
  * loopback port, with its own temporary directory (config, filesystem storage, log, auth files).
  *
- *     import { after, before } from 'node:test';
+ *     import { afterAll, beforeAll } from '@jest/globals';
  *     import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
  *
  *     let reg: TestRegistry;
- *     before(async () => { reg = await startRegistry(); });
- *     after(() => reg?.stop());
+ *     beforeAll(async () => { reg = await startRegistry(); });
+ *     afterAll(() => reg?.stop());
  *
  * For diagnostics, print the registry's log when a test fails:
  *
- *     afterEach((t) => { if (!t.passed) reg.printLogTail(); });
+ *     it('…', async () => { try { … } catch (err) { reg.printLogTail(); throw err; } });
  *
- * Register `after(() => reg?.stop())` right after starting (before any assertion), so the
- * registry stops also when a test fails. As a last resort, a registry still running when the test
- * process exits is killed from an exit hook, and on Linux the kernel kills it if the test process
- * dies by a signal (`setpriv --pdeathsig`). The child process is unreferenced and writes only to
- * its own log file, so it can never keep the test runner waiting.
+ * jest runs `afterAll` also when `beforeAll` or a test failed, and `reg?.stop()` copes with a
+ * registry that never started. As a last resort, a registry still running when the test file
+ * ends is killed from an exit hook (jest's environment, scripts/jest/environment.ts, emits 'exit'
+ * on the test file's `process` then), and on Linux the kernel kills it if the test process dies
+ * by a signal (`setpriv --pdeathsig`). The child process is unreferenced and writes only to its
+ * own log file, so it can never keep the test runner waiting.
  *
  * Port selection is race-free: the registry listens on `127.0.0.1:0` and the harness reads the
  * port it got from its "listening on" log line.

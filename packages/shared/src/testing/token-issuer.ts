@@ -297,7 +297,9 @@ export async function startTokenIssuer(dir: string, options: TokenIssuerOptions 
     }
 
     record.service = params.get('service') ?? undefined;
-    record.scopes = params.getAll('scope').flatMap((s) => s.split(' ').filter(Boolean));
+    // Copied first: getAll's array comes from Node's realm, which under jest is not the test
+    // file's, and assert.deepStrictEqual would find it unlike an array literal of the test.
+    record.scopes = [...params.getAll('scope')].flatMap((s) => s.split(' ').filter(Boolean));
     if (username !== undefined) {
       if (!Object.hasOwn(users, username) || users[username] !== password) {
         answer(

@@ -12,13 +12,13 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { afterAll, describe, it } from '@jest/globals';
 import { fileURLToPath } from 'node:url';
 import { BuildError, runChecked, spawnExec, type ExecFn } from '@release-actions/shared/build';
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'exec-child.ts');
 const dir = realpathSync(mkdtempSync(join(tmpdir(), 'exec-contract-')));
-after(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 interface Subject {
   exec: ExecFn;

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { before, describe, it } from 'node:test';
+import { beforeAll, describe, it } from '@jest/globals';
 import { generateKeyPair } from '@release-actions/shared/sign';
 import { distOf, runAction } from '../action-runner.ts';
 
@@ -23,7 +23,7 @@ async function closedPort(): Promise<number> {
 describe('every action: a job summary on failure', () => {
   let gone: string;
   let key: { privateKeyPem: string; publicKeyPem: string };
-  before(async () => {
+  beforeAll(async () => {
     gone = `127.0.0.1:${await closedPort()}`;
     key = await generateKeyPair('summary-test', { scryptN: 32768 });
   });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, afterEach, beforeEach, describe, it } from 'node:test';
+import { afterAll, afterEach, beforeEach, describe, it } from '@jest/globals';
 import * as core from '@actions/core';
 import { createRegistryClient, maskSecret, runAction, sameLogin } from '@release-actions/action-kit';
 import { InputError } from '@release-actions/shared/github';
@@ -31,7 +31,7 @@ afterEach(() => {
   process.env = { ...saved };
 });
 
-after(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const outputs = () => parseOutputFile(readFileSync(process.env.GITHUB_OUTPUT!, 'utf8'));
 const summary = () => readFileSync(process.env.GITHUB_STEP_SUMMARY!, 'utf8');

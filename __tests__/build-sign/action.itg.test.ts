@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
 import { RegistryClient } from '@release-actions/shared/oci';
 import {
@@ -65,7 +65,7 @@ describe('actions/build-sign dist/index.js', () => {
   let key: GeneratedKeyPair;
   let temp: string;
 
-  before(async () => {
+  beforeAll(async () => {
     assert.ok(existsSync(DIST), `${DIST} is missing: run npm run build`);
     requireBuildahTools();
     registry = await startRegistry();
@@ -74,7 +74,7 @@ describe('actions/build-sign dist/index.js', () => {
     client = new RegistryClient({ http: new HttpClient({ retry: immediateRetryPolicy(2) }) });
     key = await generateKeyPair(PASSWORD, { scryptN: 32768 });
   });
-  after(async () => {
+  afterAll(async () => {
     await client?.http.close();
     await registry?.stop();
     sandbox?.remove();
@@ -275,10 +275,10 @@ describe('actions/build-sign dist/index.js', () => {
 
   describe('keyless, over the Sigstore and GitHub OIDC stand-ins', () => {
     let keyless: GithubKeylessStandIns;
-    before(async () => {
+    beforeAll(async () => {
       keyless = await startGithubKeylessStandIns({ sha: GITHUB_ENV.GITHUB_SHA, run_id: '4242' });
     });
-    after(async () => {
+    afterAll(async () => {
       await keyless?.stop();
     });
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { afterAll, afterEach, beforeAll, describe, it } from '@jest/globals';
 import { HttpClient } from '@release-actions/shared';
 import { InputError } from '@release-actions/shared/github';
 import { generateKeyPair, KEY_REFERENCE_SCHEMES, type GeneratedKeyPair } from '@release-actions/shared/sign';
@@ -160,12 +160,12 @@ describe('build-sign key inputs', () => {
   let dir: string;
   let pair: GeneratedKeyPair;
   const http = new HttpClient();
-  before(async () => {
+  beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'build-sign-key-'));
     pair = await generateKeyPair('right password', { scryptN: 32768 });
     writeFileSync(join(dir, 'cosign.key'), pair.privateKeyPem);
   });
-  after(async () => {
+  afterAll(async () => {
     rmSync(dir, { recursive: true, force: true });
     await http.close();
   });

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
 import {
   cosignTag,
@@ -56,7 +56,7 @@ describe('actions/build-sign dist/index.js: OCI layouts and indexes', () => {
   let temp: string;
   let policy: VerifyPolicy;
 
-  before(async () => {
+  beforeAll(async () => {
     registry = await startRegistry();
     client = new RegistryClient({ http: new HttpClient({ retry: immediateRetryPolicy(2) }) });
     key = await generateKeyPair(PASSWORD, { scryptN: 32768 });
@@ -67,7 +67,7 @@ describe('actions/build-sign dist/index.js: OCI layouts and indexes', () => {
       provenance: { sourceRepository: 'acme/app' },
     };
   });
-  after(async () => {
+  afterAll(async () => {
     await client?.http.close();
     await registry?.stop();
     if (temp) rmSync(temp, { recursive: true, force: true });

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
 import { RegistryClient } from '@release-actions/shared/oci';
 import { generateKeyPair, type GeneratedKeyPair } from '@release-actions/shared/sign';
@@ -22,7 +22,7 @@ describe('build-sign: push access checked before any build', () => {
   let key: GeneratedKeyPair;
   let digest: string;
 
-  before(async () => {
+  beforeAll(async () => {
     assert.ok(existsSync(DIST), `${DIST} is missing: run npm run build`);
     registry = await startRegistry({
       auth: { kind: 'token', users: { ci: 'ci-secret' }, anonymousPull: true },
@@ -37,7 +37,7 @@ describe('build-sign: push access checked before any build', () => {
     ).digest;
     key = await generateKeyPair(PASSWORD, { scryptN: 32768 });
   });
-  after(async () => {
+  afterAll(async () => {
     await admin?.http.close();
     await registry?.stop();
   });

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createPublicKey, createVerify } from 'node:crypto';
 import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { bundleFromJSON } from '@sigstore/bundle';
 import type { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
@@ -106,14 +106,14 @@ describe('builder buildah against docker-registry, signed by key', () => {
   let sandbox: BuildahSandbox;
   let key: GeneratedKeyPair;
 
-  before(async () => {
+  beforeAll(async () => {
     requireBuildahTools();
     registry = await startRegistry();
     sandbox = buildahSandbox();
     client = new RegistryClient({ http: new HttpClient({ retry: immediateRetryPolicy(2) }) });
     key = await generateKeyPair('build-sign test', { scryptN: 32768 });
   });
-  after(async () => {
+  afterAll(async () => {
     await client?.http.close();
     await registry?.stop();
     sandbox?.remove();

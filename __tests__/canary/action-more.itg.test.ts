@@ -21,7 +21,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { Agent, get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { afterAll, beforeAll, beforeEach, describe, it } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
 import { HaproxyTraffic, NginxTraffic } from '@release-actions/shared/canary';
@@ -43,6 +43,7 @@ import {
 import { distOf, parseOutputFile, runAction, type ActionRun } from '../action-runner.ts';
 import { makeImage, pushImage } from '../oci/images.ts';
 import { startApp, type TestApp } from './app.ts';
+import { skipIf } from '../jest-helpers.ts';
 
 const DIST = distOf('canary');
 
@@ -123,7 +124,7 @@ let client: RegistryClient;
 const trusted = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 const images = { v1: '', v2: '' };
 
-before(async () => {
+beforeAll(async () => {
   registry = await startRegistry();
   client = new RegistryClient({ http: new HttpClient({ retry: immediateRetryPolicy(2) }) });
   const store = client.repository({ registry: registry.host, repository: 'acme/app' });
@@ -142,7 +143,7 @@ before(async () => {
     images[tag] = `${registry.host}/acme/app@${digest}`;
   }
 });
-after(async () => {
+afterAll(async () => {
   await client?.http.close();
   await registry?.stop();
 });
@@ -158,7 +159,7 @@ const common = (more: Record<string, string>) => ({
   ...more,
 });
 
-describe('actions/canary dist/index.js with nginx', { skip: needsNginx() }, () => {
+skipIf(needsNginx()).describe('actions/canary dist/index.js with nginx', () => {
   let nginx: TestNginx;
   let stable: TestApp;
   let canaryApp: TestApp;
@@ -173,12 +174,12 @@ describe('actions/canary dist/index.js with nginx', { skip: needsNginx() }, () =
       pidFile: nginx.pidFile,
     });
 
-  before(async () => {
+  beforeAll(async () => {
     stable = await startApp({ version: 'stable' });
     canaryApp = await startApp({ version: 'canary' });
     nginx = await startNginx({ upstream: { stable: stable.host, canary: canaryApp.host } });
   });
-  after(async () => {
+  afterAll(async () => {
     await nginx?.stop();
     await stable?.close();
     await canaryApp?.close();
@@ -238,9 +239,8 @@ describe('actions/canary dist/index.js with nginx', { skip: needsNginx() }, () =
   });
 });
 
-describe(
+skipIf(needsPrometheus() || needsHaproxy()).describe(
   'actions/canary dist/index.js with Prometheus metrics',
-  { skip: needsPrometheus() || needsHaproxy() },
   () => {
     let prom: TestPrometheus;
     let haproxy: TestHaproxy;
@@ -259,7 +259,7 @@ describe(
   max: 1
   on-no-data: ${onNoData}`;
 
-    before(async () => {
+    beforeAll(async () => {
       stable = await startApp({ version: 'stable' });
       canaryApp = await startApp({ version: 'canary' });
       haproxy = await startHaproxy({ backends: { stable: stable.host, canary: canaryApp.host } });
@@ -269,7 +269,7 @@ describe(
       });
       await prom.waitForTargets({ scrapes: 2 });
     });
-    after(async () => {
+    afterAll(async () => {
       await prom?.stop();
       await haproxy?.stop();
       await stable?.close();
@@ -393,18 +393,18 @@ describe(
   },
 );
 
-describe('actions/canary dist/index.js with compare: mann-whitney', { skip: needsHaproxy() }, () => {
+skipIf(needsHaproxy()).describe('actions/canary dist/index.js with compare: mann-whitney', () => {
   let haproxy: TestHaproxy;
   let stable: TestApp;
   let canaryApp: TestApp;
   const router = () => new HaproxyTraffic({ socket: haproxy.socket, backend: haproxy.backend });
 
-  before(async () => {
+  beforeAll(async () => {
     stable = await startApp({ version: 'stable' });
     canaryApp = await startApp({ version: 'canary' });
     haproxy = await startHaproxy({ backends: { stable: stable.host, canary: canaryApp.host } });
   });
-  after(async () => {
+  afterAll(async () => {
     await haproxy?.stop();
     await stable?.close();
     await canaryApp?.close();
@@ -464,12 +464,12 @@ describe('actions/canary dist/index.js with traffic: command', () => {
   let canaryApp: TestApp;
   let work: string;
 
-  before(async () => {
+  beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'canary-command-'));
     stable = await startApp({ version: 'stable' });
     canaryApp = await startApp({ version: 'canary' });
   });
-  after(async () => {
+  afterAll(async () => {
     await stable?.close();
     await canaryApp?.close();
     rmSync(work, { recursive: true, force: true });

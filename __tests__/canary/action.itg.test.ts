@@ -11,7 +11,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { afterAll, beforeAll, beforeEach, it } from '@jest/globals';
 import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
 import { HaproxyTraffic } from '@release-actions/shared/canary';
 import { RegistryClient } from '@release-actions/shared/oci';
@@ -26,6 +26,7 @@ import {
 import { distOf, runAction } from '../action-runner.ts';
 import { makeImage, pushImage } from '../oci/images.ts';
 import { startApp, type TestApp } from './app.ts';
+import { skipIf } from '../jest-helpers.ts';
 
 const DIST = distOf('canary');
 const TOKEN = 'ghs_canaryTestToken0123456789';
@@ -55,7 +56,7 @@ async function recorder(answer: (path: string) => [number, unknown]): Promise<{
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, posts, server };
 }
 
-describe('actions/canary dist/index.js', { skip: needsHaproxy() }, () => {
+skipIf(needsHaproxy()).describe('actions/canary dist/index.js', () => {
   let registry: TestRegistry;
   let client: RegistryClient;
   let haproxy: TestHaproxy;
@@ -87,7 +88,7 @@ describe('actions/canary dist/index.js', { skip: needsHaproxy() }, () => {
     return `${registry.host}/acme/app@${digest}`;
   }
 
-  before(async () => {
+  beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'canary-action-'));
     registry = await startRegistry();
     client = new RegistryClient({ http: new HttpClient({ retry: immediateRetryPolicy(2) }) });
@@ -105,7 +106,7 @@ describe('actions/canary dist/index.js', { skip: needsHaproxy() }, () => {
         : [404, {}],
     );
   });
-  after(async () => {
+  afterAll(async () => {
     await haproxy?.stop();
     await stable?.close();
     await canaryApp?.close();

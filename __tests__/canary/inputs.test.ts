@@ -1,7 +1,7 @@
 /** actions/canary inputs: everything is checked before any request, weight change or load. */
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { afterEach, describe, it } from 'node:test';
+import { afterEach, describe, it } from '@jest/globals';
 import { getInputs } from '../../actions/canary/src/context.ts';
 import { captureStdout, inputProblems, setInputs } from '../inputs.ts';
 

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { after, before, describe, it, type TestContext } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   createLoadSource,
@@ -54,9 +54,9 @@ function requestsOf(sample: MetricSample): number {
 }
 
 /** The count is within ±10 % of rate × the window's length. */
-function assertRate(t: TestContext, requests: number, rate: number, window: Window): void {
+function assertRate(requests: number, rate: number, window: Window): void {
   const expected = (rate * (window.end - window.start)) / 1000;
-  t.diagnostic(
+  console.log(
     `${requests} requests in ${window.end - window.start} ms: ${((requests * 1000) / (window.end - window.start)).toFixed(1)} req/s of ${rate}`,
   );
   assert.ok(
@@ -81,35 +81,35 @@ describe('built-in load against loopback apps', () => {
   let slow: TestApp;
   let hanging: TestApp;
 
-  before(async () => {
+  beforeAll(async () => {
     healthy = await startApp({ version: 'stable' });
     healthy2 = await startApp({ version: 'baseline' });
     erroring = await startApp({ version: 'canary', mode: { kind: 'erroring', fraction: 0.05 } });
     slow = await startApp({ version: 'canary', mode: { kind: 'slow', delayMs: 400 } });
     hanging = await startApp({ version: 'canary', mode: { kind: 'slow', delayMs: 5000 } });
   });
-  after(() => Promise.all([healthy, healthy2, erroring, slow, hanging].map((a) => a?.close())));
+  afterAll(() => Promise.all([healthy, healthy2, erroring, slow, hanging].map((a) => a?.close())));
 
-  it('a healthy app: error rate 0, p95 small, and the requests rate × duration ± 10 %', async (t) => {
+  it('a healthy app: error rate 0, p95 small, and the requests rate × duration ± 10 %', async () => {
     const before = healthy.requests;
     const { samples, window, requests } = await oneWindow(options([healthy.url], { rate: 100 }));
-    assertRate(t, requests, 100, window);
+    assertRate(requests, 100, window);
     assert.equal(samples['error-rate']!.value, 0);
     assert.equal(samples['error-rate']!.detail, `${requests} requests, 0 errors`);
     assert.ok(samples['p95']!.value! < 300, `p95 ${samples['p95']!.value} ms`);
     assert.equal(judge(samples['p95']!).outcome, 'pass');
-    t.diagnostic(samples['p95']!.detail!);
+    console.log(samples['p95']!.detail!);
     // Only the URL given was loaded (the app counts each request it answers), and nothing after stop().
     const sent = healthy.requests - before;
     await sleep(200);
     assert.equal(healthy.requests - before, sent);
   });
 
-  it('an app failing 5 % of requests: an error rate near 5 %, 500s counted in the detail, the check failed', async (t) => {
+  it('an app failing 5 % of requests: an error rate near 5 %, 500s counted in the detail, the check failed', async () => {
     const { samples, window, requests } = await oneWindow(
       options([erroring.url], { rate: 100, maxErrorRate: 0.2 }),
     );
-    assertRate(t, requests, 100, window);
+    assertRate(requests, 100, window);
     const errorRate = samples['error-rate']!;
     assert.ok(
       errorRate.value! > 0.2 && errorRate.value! >= 2 && errorRate.value! <= 10,
@@ -121,9 +121,9 @@ describe('built-in load against loopback apps', () => {
     assert.equal(judge(samples['p95']!).outcome, 'pass');
   });
 
-  it('an app 400 ms slow: p95 above the 300 ms threshold, no errors', async (t) => {
+  it('an app 400 ms slow: p95 above the 300 ms threshold, no errors', async () => {
     const { samples, window, requests } = await oneWindow(options([slow.url]));
-    assertRate(t, requests, 50, window);
+    assertRate(requests, 50, window);
     assert.ok(samples['p95']!.value! > 300, `p95 ${samples['p95']!.value} ms`);
     assert.equal(judge(samples['p95']!).outcome, 'fail');
     assert.equal(samples['error-rate']!.value, 0);
@@ -170,17 +170,17 @@ describe('built-in load against loopback apps', () => {
   });
 
   describe('compared with a baseline (Mann-Whitney)', () => {
-    it('a canary 20 ms slower than its healthy baseline fails latency-vs-baseline', async (t) => {
+    it('a canary 20 ms slower than its healthy baseline fails latency-vs-baseline', async () => {
       const slower = await startApp({ version: 'canary', mode: { kind: 'slow', delayMs: 20 } });
       try {
         const before = healthy.requests;
         const { samples, window, requests } = await oneWindow(
           options([slower.url], { compare: 'mann-whitney', baselineUrls: [healthy.url], maxP95Ms: 1000 }),
         );
-        assertRate(t, requests, 50, window);
-        assertRate(t, healthy.requests - before, 50, window);
+        assertRate(requests, 50, window);
+        assertRate(healthy.requests - before, 50, window);
         const comparison = samples['latency-vs-baseline']!;
-        t.diagnostic(comparison.detail!);
+        console.log(comparison.detail!);
         assert.equal(comparison.verdict, 'fail');
         assert.equal(judge(comparison).outcome, 'fail');
         assert.ok(comparison.value! > 2, `effect ${comparison.value}`);
@@ -192,12 +192,12 @@ describe('built-in load against loopback apps', () => {
       }
     });
 
-    it('a healthy canary against a healthy baseline passes', async (t) => {
+    it('a healthy canary against a healthy baseline passes', async () => {
       const { samples } = await oneWindow(
         options([healthy2.url], { compare: 'mann-whitney', baselineUrls: [healthy.url] }),
       );
       const comparison = samples['latency-vs-baseline']!;
-      t.diagnostic(comparison.detail!);
+      console.log(comparison.detail!);
       assert.equal(comparison.verdict, 'pass');
       assert.equal(judge(comparison).outcome, 'pass');
     });
@@ -231,7 +231,7 @@ describe('built-in load against loopback apps', () => {
       };
     };
 
-    it('a healthy canary is promoted; every window has rate × interval requests; the overhead between windows is small', async (t) => {
+    it('a healthy canary is promoted; every window has rate × interval requests; the overhead between windows is small', async () => {
       const traffic = router();
       const rate = 50;
       const before = healthy.requests;
@@ -245,10 +245,10 @@ describe('built-in load against loopback apps', () => {
       assert.equal(outcome.windows.length, 4);
       for (const w of outcome.windows) {
         const requests = requestsOf(w.checks.find((c) => c.metric === 'error-rate')!);
-        assertRate(t, requests, rate, w);
+        assertRate(requests, rate, w);
       }
       const gaps = outcome.windows.slice(1).map((w, i) => w.start - outcome.windows[i]!.end);
-      t.diagnostic(`gaps between windows: ${gaps.join(', ')} ms`);
+      console.log(`gaps between windows: ${gaps.join(', ')} ms`);
       assert.ok(
         gaps.every((g) => g < 500),
         `gaps ${gaps.join(', ')} ms`,
@@ -259,7 +259,7 @@ describe('built-in load against loopback apps', () => {
       assert.equal(healthy.requests - before, sent);
     });
 
-    it('each window waits for its own requests still in flight: with a 400 ms app, all are counted and the gap is about that latency', async (t) => {
+    it('each window waits for its own requests still in flight: with a 400 ms app, all are counted and the gap is about that latency', async () => {
       const rate = 50;
       const outcome = await runCanary({
         plan: { steps: [100], stepDurationMs: 3000, intervalMs: 1000, failureLimit: 0 },
@@ -269,18 +269,18 @@ describe('built-in load against loopback apps', () => {
       assert.equal(outcome.result, 'promoted', outcome.reason);
       for (const w of outcome.windows) {
         const requests = requestsOf(w.checks.find((c) => c.metric === 'error-rate')!);
-        assertRate(t, requests, rate, w);
+        assertRate(requests, rate, w);
         assert.equal(w.checks.find((c) => c.metric === 'error-rate')!.value, 0);
       }
       const gaps = outcome.windows.slice(1).map((w, i) => w.start - outcome.windows[i]!.end);
-      t.diagnostic(`gaps between windows: ${gaps.join(', ')} ms`);
+      console.log(`gaps between windows: ${gaps.join(', ')} ms`);
       assert.ok(
         gaps.every((g) => g >= 350 && g < 1500),
         `gaps ${gaps.join(', ')} ms`,
       );
     });
 
-    it('a slow canary is rolled back on p95 in its first window', async (t) => {
+    it('a slow canary is rolled back on p95 in its first window', async () => {
       const traffic = router();
       const outcome = await runCanary({
         plan: { steps: [10, 100], stepDurationMs: 2000, intervalMs: 1000, failureLimit: 0 },
@@ -291,7 +291,7 @@ describe('built-in load against loopback apps', () => {
       assert.equal(outcome.failedCheck, 'p95');
       assert.deepEqual(traffic.weights, [10, 0]);
       assert.equal(outcome.windows.length, 1);
-      t.diagnostic(`${outcome.reason}; detected after ${outcome.detectedAfterMs} ms`);
+      console.log(`${outcome.reason}; detected after ${outcome.detectedAfterMs} ms`);
     });
   });
 });

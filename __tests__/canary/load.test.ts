@@ -6,7 +6,7 @@
  * load.itg.test.ts.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { setImmediate as tick } from 'node:timers/promises';
 import {
   createLoadSource,
@@ -81,10 +81,10 @@ describe('createLoadSource: options', () => {
 
 describe('createLoadSource: schedule', () => {
   let app: TestApp;
-  before(async () => {
+  beforeAll(async () => {
     app = await startApp({ version: 'canary' });
   });
-  after(() => app?.close());
+  afterAll(() => app?.close());
 
   it('keeps its rate when every timer fires 4 ms late: 100 req/s gives 200 requests in 2 s, not 143', async () => {
     const clock = lateClock(4);

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import {
   CanaryError,
   classifyLatency,
@@ -16,6 +16,7 @@ import {
   type MannWhitneyResult,
 } from '@release-actions/shared/canary';
 import { withCode } from '../codes.ts';
+import { skipIf } from '../jest-helpers.ts';
 
 /** A seeded generator: uniform (0, 1), standard normal, lognormal. */
 function random(seed: number) {
@@ -211,9 +212,8 @@ function sortedDifferences(x: number[], y: number[]): Float64Array {
 const deviation = (a: number, b: number) => Math.abs(a - b) / Math.max(1, Math.abs(b));
 
 describe("Mann-Whitney U test against R's wilcox.test", () => {
-  it(
+  skipIf(!hasR && 'Rscript is missing: apt-get install r-base-core').it(
     'agrees with R on 540 generated latency sample pairs: W, p-value, exact or not, Hodges-Lehmann estimate and interval',
-    { skip: !hasR && 'Rscript is missing: apt-get install r-base-core' },
     () => {
       const cases = generatedCases(540);
       const t0 = performance.now();

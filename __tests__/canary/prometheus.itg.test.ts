@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, it } from '@jest/globals';
 import {
   createLoadSource,
   createPrometheusSource,
@@ -22,6 +22,7 @@ import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
 import { needsPrometheus, startPrometheus, type TestPrometheus } from '@release-actions/shared/testing';
 import { startApp, type TestApp } from './app.ts';
 import { canaryError } from './assert.ts';
+import { skipIf } from '../jest-helpers.ts';
 
 const DIGEST = `sha256:${'e'.repeat(64)}`;
 
@@ -56,14 +57,14 @@ function closedPort(): Promise<number> {
   });
 }
 
-describe('Prometheus source against a real Prometheus', { skip: needsPrometheus() }, () => {
+skipIf(needsPrometheus()).describe('Prometheus source against a real Prometheus', () => {
   let prom: TestPrometheus;
   let erroring: TestApp;
   let slow: TestApp;
   let stable: TestApp;
   let load: MetricSource;
 
-  before(async () => {
+  beforeAll(async () => {
     erroring = await startApp({ version: DIGEST, mode: { kind: 'erroring', fraction: 0.1 } });
     slow = await startApp({ version: 'slow', mode: { kind: 'slow', delayMs: 150 } });
     stable = await startApp({ version: 'stable' });
@@ -81,7 +82,7 @@ describe('Prometheus source against a real Prometheus', { skip: needsPrometheus(
     await prom.waitForTargets({ scrapes: 3, timeoutMs: 30_000 });
   });
 
-  after(async () => {
+  afterAll(async () => {
     await load?.stop?.();
     await prom?.stop();
     await Promise.all([erroring?.close(), slow?.close(), stable?.close()]);

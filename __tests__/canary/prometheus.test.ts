@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import {
   createPrometheusSource,
   parsePrometheusMetrics,
@@ -135,11 +135,11 @@ describe('createPrometheusSource: the request it sends', () => {
     res.writeHead(answer.status, { 'content-type': answer.type });
     res.end(answer.body);
   });
-  before(async () => {
+  beforeAll(async () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
-  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   it('asks /api/v1/query under the base path, at the window end, with the templates filled in and the headers given', async () => {
     answer = {

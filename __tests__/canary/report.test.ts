@@ -1,6 +1,6 @@
 /** The canary's `analysis` output and charts, from an outcome built by hand. */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import type { CanaryOutcome } from '@release-actions/shared/canary';
 import { analysisJson, charts } from '../../actions/canary/src/report.ts';
 

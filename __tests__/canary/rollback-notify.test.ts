@@ -1,6 +1,6 @@
 /** Rollback's order and refusals, and what the notifications say. */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { issueContent, rollBack, webhookBody, type CanaryNotice } from '@release-actions/shared/canary';
 import { VerifyError } from '@release-actions/shared/verify';
 

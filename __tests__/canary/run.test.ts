@@ -4,7 +4,7 @@
  * scripted; the real ones have their own integration tests.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import {
   CanaryError,
   checkPlan,

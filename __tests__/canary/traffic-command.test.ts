@@ -2,15 +2,15 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { spawnExec, type ExecFn, type ExecRequest } from '@release-actions/shared/build';
 import { CanaryError, CommandTraffic } from '@release-actions/shared/canary';
 
 let dir: string;
-before(async () => {
+beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ra-traffic-command-'));
 });
-after(() => rm(dir, { recursive: true, force: true }));
+afterAll(() => rm(dir, { recursive: true, force: true }));
 
 /** spawnExec, recording each request it runs. */
 function recording(): { exec: ExecFn; requests: ExecRequest[] } {

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { CanaryError, HaproxyTraffic, parseHaproxySocket } from '@release-actions/shared/canary';
 import {
   countAnswers,
@@ -17,6 +17,7 @@ import {
   type NamedServer,
   type TestHaproxy,
 } from '@release-actions/shared/testing';
+import { onTestFinished, skipIf } from '../jest-helpers.ts';
 
 const REQUESTS = 200;
 
@@ -41,32 +42,25 @@ describe('parseHaproxySocket', () => {
   });
 });
 
-describe('HaproxyTraffic against HAProxy', { skip: needsHaproxy() }, () => {
+skipIf(needsHaproxy()).describe('HaproxyTraffic against HAProxy', () => {
   let stable: NamedServer;
   let canary: NamedServer;
   let haproxy: TestHaproxy;
   let tcp: TestHaproxy;
 
   // Registered first, so everything started stops even when before() fails half-way.
-  after(async () => {
+  afterAll(async () => {
     await haproxy?.stop();
     await tcp?.stop();
     await stable?.stop();
     await canary?.stop();
   });
-  before(async () => {
+  beforeAll(async () => {
     stable = await startNamedServer('stable');
     canary = await startNamedServer('canary');
     haproxy = await startHaproxy({ backends: { stable: stable.port, canary: canary.port } });
     tcp = await startHaproxy({ backends: { stable: stable.port, canary: canary.port }, api: 'tcp' });
   });
-  afterEach((t) => {
-    if ((t as { passed?: boolean }).passed === false) {
-      haproxy?.printLogTail();
-      tcp?.printLogTail();
-    }
-  });
-
   function traffic(on: TestHaproxy = haproxy, overrides: { canaryServer?: string; backend?: string } = {}) {
     return new HaproxyTraffic({
       socket: on.socket,
@@ -83,7 +77,7 @@ describe('HaproxyTraffic against HAProxy', { skip: needsHaproxy() }, () => {
   });
 
   for (const api of ['unix', 'tcp'] as const)
-    it(`0, 10, 50, 100 %: the requests split as set, at once, and current() agrees (runtime API over ${api})`, async (t) => {
+    it(`0, 10, 50, 100 %: the requests split as set, at once, and current() agrees (runtime API over ${api})`, async () => {
       const on = api === 'tcp' ? tcp : haproxy;
       const adapter = traffic(on);
       assert.match(
@@ -112,7 +106,7 @@ describe('HaproxyTraffic against HAProxy', { skip: needsHaproxy() }, () => {
             `${toCanary}/${REQUESTS} at ${weight}%`,
           );
         assert.equal(await adapter.current(), weight);
-        t.diagnostic(
+        console.log(
           `haproxy (${api}) setWeight(${weight}) took ${took.toFixed(1)} ms; then ${toCanary}/${REQUESTS} to the canary`,
         );
       }
@@ -162,7 +156,7 @@ describe('HaproxyTraffic against HAProxy', { skip: needsHaproxy() }, () => {
       backends: { stable: stable.port, canary: canary.port },
       balance: 'static-rr',
     });
-    after(() => fixed.stop());
+    onTestFinished(() => fixed.stop());
     const adapter = traffic(fixed);
     await assert.rejects(adapter.setWeight(10), (err: unknown) => {
       assert.ok(err instanceof CanaryError);
@@ -197,7 +191,7 @@ describe('HaproxyTraffic against HAProxy', { skip: needsHaproxy() }, () => {
 describe('HaproxyTraffic command order (a recording stand-in for the runtime API)', () => {
   it('sets the side that loses weight first, so the canary never has more than the larger of its old and new shares in between', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ra-haproxy-order-'));
-    after(() => rm(dir, { recursive: true, force: true }));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
     // Answers as HAProxy 2.6 does: one command per connection, `set weight` answers an empty line.
     const weights = new Map([
       ['app/stable', 100],
@@ -217,7 +211,7 @@ describe('HaproxyTraffic command order (a recording stand-in for the runtime API
     });
     const socket = join(dir, 'api.sock');
     await new Promise<void>((resolve) => api.listen(socket, resolve));
-    after(() => new Promise<void>((resolve) => api.close(() => resolve())));
+    onTestFinished(() => new Promise<void>((resolve) => api.close(() => resolve())));
     const adapter = new HaproxyTraffic({ socket, backend: 'app' });
     await adapter.setWeight(10);
     await adapter.setWeight(50);

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { get } from 'node:http';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, it } from '@jest/globals';
 import { CanaryError, NginxTraffic, type NginxTrafficOptions } from '@release-actions/shared/canary';
 import {
   countAnswers,
@@ -16,6 +16,7 @@ import {
   type NamedServer,
   type TestNginx,
 } from '@release-actions/shared/testing';
+import { skipIf } from '../jest-helpers.ts';
 
 const REQUESTS = 200;
 
@@ -30,25 +31,21 @@ function answer(url: string): Promise<string> {
   });
 }
 
-describe('NginxTraffic against nginx', { skip: needsNginx() }, () => {
+skipIf(needsNginx()).describe('NginxTraffic against nginx', () => {
   let stable: NamedServer;
   let canary: NamedServer;
   let nginx: TestNginx;
 
-  after(async () => {
+  afterAll(async () => {
     await nginx?.stop();
     await stable?.stop();
     await canary?.stop();
   });
-  before(async () => {
+  beforeAll(async () => {
     stable = await startNamedServer('stable');
     canary = await startNamedServer('canary');
     nginx = await startNginx({ upstream: { stable: stable.port, canary: canary.port } });
   });
-  afterEach((t) => {
-    if ((t as { passed?: boolean }).passed === false) nginx?.printLogTail();
-  });
-
   function traffic(overrides: Partial<NginxTrafficOptions> = {}): NginxTraffic {
     return new NginxTraffic({
       configFile: nginx.configFile,
@@ -67,7 +64,7 @@ describe('NginxTraffic against nginx', { skip: needsNginx() }, () => {
     assert.deepEqual([...(await countAnswers(nginx.url, 50))], [['stable', 50]]);
   });
 
-  it('0, 10, 50, 100 %: with the pid file, the next connections after setWeight split as set; current() agrees', async (t) => {
+  it('0, 10, 50, 100 %: with the pid file, the next connections after setWeight split as set; current() agrees', async () => {
     const adapter = traffic();
     for (const weight of [10, 50, 100, 0]) {
       const started = performance.now();
@@ -88,14 +85,14 @@ describe('NginxTraffic against nginx', { skip: needsNginx() }, () => {
           `${toCanary}/${REQUESTS} at ${weight}%`,
         );
       assert.equal(await adapter.current(), weight);
-      t.diagnostic(
+      console.log(
         `nginx setWeight(${weight}) took ${took.toFixed(0)} ms (write, nginx -t, reload, new workers); then ${toCanary}/${REQUESTS} to the canary`,
       );
     }
     assert.match(await readFile(nginx.configFile, 'utf8'), new RegExp(`server ${canary.address} down;`));
   });
 
-  it('without the pid file, old workers keep serving the old weights briefly after the reload command returns; the default settle time (1 s) covers it', async (t) => {
+  it('without the pid file, old workers keep serving the old weights briefly after the reload command returns; the default settle time (1 s) covers it', async () => {
     await traffic().setWeight(100);
     const adapter = traffic({ pidFile: undefined, settleMs: 0 });
     const returned = performance.now();
@@ -110,7 +107,7 @@ describe('NginxTraffic against nginx', { skip: needsNginx() }, () => {
         lastCanary = performance.now() - start;
       }
     }
-    t.diagnostic(
+    console.log(
       `nginx -t + reload returned after ${reloadReturned.toFixed(0)} ms; then ${canaryAnswers} requests still reached the canary, the last ${lastCanary === undefined ? '(none)' : `${lastCanary.toFixed(0)} ms`} after setWeight resolved`,
     );
     assert.ok(

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, readdir, rm, stat, writeFile, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import {
   CanaryError,
   NginxTraffic,
@@ -18,10 +18,10 @@ import {
 } from '@release-actions/shared/canary';
 
 let dir: string;
-before(async () => {
+beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ra-traffic-nginx-'));
 });
-after(() => rm(dir, { recursive: true, force: true }));
+afterAll(() => rm(dir, { recursive: true, force: true }));
 
 let n = 0;
 function adapter(overrides: Partial<NginxTrafficOptions> = {}): NginxTraffic & { file: string } {
@@ -139,7 +139,7 @@ describe('NginxTraffic without nginx', () => {
       'no reload after the failed check',
     );
     assert.deepEqual(
-      (await readdir(dir)).filter((f) => f.endsWith('.tmp')),
+      [...(await readdir(dir))].filter((f) => f.endsWith('.tmp')),
       [],
       'no temporary file left',
     );

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { sequence, startServer, type TestServer } from '../probe/servers.ts';
 import type { ResultJson as Result } from '../../actions/health-check/src/report.ts';
 import { DIST, runAction } from './runner.ts';
@@ -19,8 +19,8 @@ describe('actions/health-check dist/index.js', () => {
     servers.push(s);
     return s;
   };
-  before(() => assert.ok(existsSync(DIST), `${DIST} is missing: run npm run build`));
-  after(() => Promise.all(servers.map((s) => s.close())));
+  beforeAll(() => assert.ok(existsSync(DIST), `${DIST} is missing: run npm run build`));
+  afterAll(() => Promise.all(servers.map((s) => s.close())));
 
   it('passes when every URL is healthy, with outputs and one summary row per URL', async () => {
     const flaky = await serve(sequence([503, 200], '{"status":"UP"}'));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, afterEach, describe, it } from 'node:test';
+import { afterAll, afterEach, describe, it } from '@jest/globals';
 import {
   formatDuration,
   type InputError,
@@ -222,7 +222,7 @@ describe('health-check getInputs', () => {
   });
 
   const dir = mkdtempSync(join(tmpdir(), 'health-check-inputs-'));
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('refuses a ca-cert file without a certificate', () => {
     const file = join(dir, 'not-a-cert.pem');

@@ -10,9 +10,10 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, it } from '@jest/globals';
 import { REPO_ROOT } from '../fixtures.ts';
 import { tool } from './tools.ts';
+import { skipIf } from '../jest-helpers.ts';
 
 const actionlint = tool('actionlint');
 const shellcheck = tool('shellcheck');
@@ -43,13 +44,13 @@ async function workflowFiles(dir: string): Promise<string[]> {
   return entries.filter((f) => /\.ya?ml$/.test(f)).map((f) => join(dir, f));
 }
 
-describe('actionlint over the workflows', { skip: actionlint.skip || shellcheck.skip }, () => {
+skipIf(actionlint.skip || shellcheck.skip).describe('actionlint over the workflows', () => {
   let work: string;
-  before(async () => {
+  beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'actionlint-'));
     await mkdir(join(work, '.github', 'workflows'), { recursive: true });
   });
-  after(() => rm(work, { recursive: true, force: true }));
+  afterAll(() => rm(work, { recursive: true, force: true }));
 
   /** Lints `files` (relative to `work`, already written there), returning actionlint's findings. */
   async function lint(files: string[]): Promise<Finding[]> {
@@ -67,7 +68,7 @@ describe('actionlint over the workflows', { skip: actionlint.skip || shellcheck.
   const show = (findings: Finding[]) =>
     findings.map((f) => `${f.filepath}:${f.line}:${f.column}: ${f.message} [${f.kind}]`).join('\n');
 
-  it('finds nothing in .github/workflows/ and workflows-templates/ (placeholders substituted)', async (t) => {
+  it('finds nothing in .github/workflows/ and workflows-templates/ (placeholders substituted)', async () => {
     const files = [
       ...(await workflowFiles('.github/workflows')),
       ...(await workflowFiles('workflows-templates')),
@@ -94,7 +95,7 @@ describe('actionlint over the workflows', { skip: actionlint.skip || shellcheck.
       written.push(target);
     }
     const findings = await lint(written);
-    t.diagnostic(`${written.length} workflows linted: ${files.join(', ')}`);
+    console.log(`${written.length} workflows linted: ${files.join(', ')}`);
     assert.deepEqual(findings, [], `actionlint findings:\n${show(findings)}`);
   });
 

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { createPublicKey, X509Certificate } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, it } from '@jest/globals';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
 import { RegistryClient } from '@release-actions/shared/oci';
@@ -41,6 +41,7 @@ import {
   type CosignFormat,
   type CosignHome,
 } from './cosign.ts';
+import { skipIf } from '../jest-helpers.ts';
 
 /** Whether this cosign takes the trusted root as a file for this command and format (else: environment). */
 const takesTrustedRoot = (cosign: Cosign, command: string, format: CosignFormat) =>
@@ -69,9 +70,8 @@ function keylessArgs(
 }
 
 for (const cosign of COSIGNS) {
-  describe(
+  skipIf(cosign.tool.skip).describe(
     `${cosign.label} verifies our keyless signatures (loopback Fulcio/Rekor/TSA stand-in)`,
-    { skip: cosign.tool.skip },
     () => {
       let registry: TestRegistry;
       let client: RegistryClient;
@@ -82,7 +82,7 @@ for (const cosign of COSIGNS) {
       /** The trusted root's keys as cosign's legacy environment variables name them. */
       let legacyTrustEnv: Record<string, string>;
 
-      before(async () => {
+      beforeAll(async () => {
         registry = await startRegistry();
         client = new RegistryClient({ http: new HttpClient({ retry: immediateRetryPolicy(2) }) });
         sigstore = await startSigstoreStandIn();
@@ -117,7 +117,7 @@ for (const cosign of COSIGNS) {
           retries: 0,
         });
       });
-      after(async () => {
+      afterAll(async () => {
         await client?.http.close();
         await registry?.stop();
         await sigstore?.stop();

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, it } from '@jest/globals';
 import { promisify } from 'node:util';
 import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
 import { RegistryClient } from '@release-actions/shared/oci';
@@ -30,6 +30,7 @@ import { makeImage, pushImage } from '../oci/images.ts';
 import { makeImage as makeTarImage, push as pushTarImage } from '../sbom/images.ts';
 import { replaceReferrers, writeCosignLayers } from '../verify/fixtures.ts';
 import { attestArgs, COSIGNS, cosignHome, signArgs, type CosignHome } from './cosign.ts';
+import { skipIf } from '../jest-helpers.ts';
 
 const exec = promisify(execFile);
 const code = (c: string) => withCode(VerifyError, c);
@@ -66,7 +67,9 @@ async function ourKeyPair(dir: string): Promise<{ key: string; pub: string; publ
  * v3 uses): the statement it signs says `invocationID`, whatever the file said.
  */
 function asCosignV2Attests(predicate: unknown): unknown {
-  const copy = structuredClone(predicate) as { runDetails?: { metadata?: Record<string, unknown> } };
+  const copy = JSON.parse(JSON.stringify(predicate)) as {
+    runDetails?: { metadata?: Record<string, unknown> };
+  };
   const metadata = copy.runDetails?.metadata;
   if (metadata && 'invocationId' in metadata) {
     const { invocationId, ...rest } = metadata;
@@ -76,9 +79,8 @@ function asCosignV2Attests(predicate: unknown): unknown {
 }
 
 for (const cosign of COSIGNS) {
-  describe(
+  skipIf(cosign.tool.skip).describe(
     `${cosign.label} signs and attests, verifyImage accepts (loopback docker-registry)`,
-    { skip: cosign.tool.skip },
     () => {
       let registry: TestRegistry;
       let client: RegistryClient;
@@ -89,7 +91,7 @@ for (const cosign of COSIGNS) {
       let documents: { provenance: unknown; spdx: unknown; cyclonedx: unknown };
       const env = () => home.env(PASSWORD);
 
-      before(async () => {
+      beforeAll(async () => {
         registry = await startRegistry();
         client = new RegistryClient({ http: new HttpClient({ retry: immediateRetryPolicy(2) }) });
         home = await cosignHome();
@@ -123,7 +125,7 @@ for (const cosign of COSIGNS) {
         for (const k of ['provenance', 'spdx', 'cyclonedx'] as const)
           await writeFile(predicates[k], JSON.stringify(documents[k]));
       });
-      after(async () => {
+      afterAll(async () => {
         await client?.http.close();
         await registry?.stop();
         await home?.dispose();

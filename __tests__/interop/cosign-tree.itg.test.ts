@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, it } from '@jest/globals';
 import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
 import { RegistryClient } from '@release-actions/shared/oci';
 import { attestSbom } from '@release-actions/shared/sbom';
@@ -27,6 +27,7 @@ import {
 import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
 import { makeImage, pushImage } from '../oci/images.ts';
 import { attestArgs, COSIGNS, cosignHome, signArgs, type CosignHome } from './cosign.ts';
+import { skipIf } from '../jest-helpers.ts';
 
 const PASSWORD = 'tree password';
 const context = githubContextFromEnv({
@@ -68,102 +69,98 @@ function sections(tree: string, repository: string, host: string): string[] {
 }
 
 for (const cosign of COSIGNS) {
-  describe(
-    `${cosign.label} tree lists what we attach as it lists its own`,
-    { skip: cosign.tool.skip },
-    () => {
-      let registry: TestRegistry;
-      let client: RegistryClient;
-      let home: CosignHome;
-      let key: GeneratedKeyPair;
-      let keyFile: string;
+  skipIf(cosign.tool.skip).describe(`${cosign.label} tree lists what we attach as it lists its own`, () => {
+    let registry: TestRegistry;
+    let client: RegistryClient;
+    let home: CosignHome;
+    let key: GeneratedKeyPair;
+    let keyFile: string;
 
-      before(async () => {
-        registry = await startRegistry();
-        client = new RegistryClient({ http: new HttpClient({ retry: immediateRetryPolicy(2) }) });
-        home = await cosignHome();
-        key = await generateKeyPair(PASSWORD, { scryptN: 32768 });
-        keyFile = join(home.dir, 'cosign.key');
-        await writeFile(keyFile, key.privateKeyPem);
+    beforeAll(async () => {
+      registry = await startRegistry();
+      client = new RegistryClient({ http: new HttpClient({ retry: immediateRetryPolicy(2) }) });
+      home = await cosignHome();
+      key = await generateKeyPair(PASSWORD, { scryptN: 32768 });
+      keyFile = join(home.dir, 'cosign.key');
+      await writeFile(keyFile, key.privateKeyPem);
+    });
+    afterAll(async () => {
+      await client?.http.close();
+      await registry?.stop();
+      await home?.dispose();
+    });
+
+    const tree = async (ref: string) =>
+      (await cosign.tool.ok(['tree', '--experimental-oci11', ref], { env: home.env(PASSWORD) })).stdout;
+
+    it('signatures, provenance and SBOM attestations, legacy tags and bundle referrers', async () => {
+      const oursRepo = `tree/ours-v${cosign.major}`;
+      const ours = client.repository({ registry: registry.host, repository: oursRepo });
+      const { digest: oursDigest } = await pushImage(ours, makeImage([128]));
+      const signer = createKeySigner(key.key);
+      const signed = await signImage({
+        store: ours,
+        image: { registry: registry.host, repository: oursRepo },
+        digest: oursDigest,
+        signer,
+        format: 'both',
+        provenance: { context },
       });
-      after(async () => {
-        await client?.http.close();
-        await registry?.stop();
-        await home?.dispose();
+      await attestSbom({
+        store: ours,
+        name: `${registry.host}/${oursRepo}`,
+        digest: oursDigest,
+        signer,
+        format: 'both',
+        documents: [{ format: 'spdx-json', document: SPDX }],
       });
 
-      const tree = async (ref: string) =>
-        (await cosign.tool.ok(['tree', '--experimental-oci11', ref], { env: home.env(PASSWORD) })).stdout;
-
-      it('signatures, provenance and SBOM attestations, legacy tags and bundle referrers', async () => {
-        const oursRepo = `tree/ours-v${cosign.major}`;
-        const ours = client.repository({ registry: registry.host, repository: oursRepo });
-        const { digest: oursDigest } = await pushImage(ours, makeImage([128]));
-        const signer = createKeySigner(key.key);
-        const signed = await signImage({
-          store: ours,
-          image: { registry: registry.host, repository: oursRepo },
-          digest: oursDigest,
-          signer,
-          format: 'both',
-          provenance: { context },
+      const theirsRepo = `tree/cosign-v${cosign.major}`;
+      const theirs = client.repository({ registry: registry.host, repository: theirsRepo });
+      const { digest: theirsDigest } = await pushImage(theirs, makeImage([128]));
+      const ref = `${registry.host}/${theirsRepo}@${theirsDigest}`;
+      const provenance = join(home.dir, 'provenance.json');
+      const spdx = join(home.dir, 'sbom.spdx.json');
+      await writeFile(provenance, JSON.stringify(signed.provenance!.statement.predicate));
+      await writeFile(spdx, JSON.stringify(SPDX));
+      const env = home.env(PASSWORD);
+      for (const format of ['legacy', 'bundle'] as const) {
+        await cosign.tool.ok(signArgs(cosign, keyFile, ref, format), { env });
+        await cosign.tool.ok(attestArgs(cosign, keyFile, provenance, 'slsaprovenance1', ref, format), {
+          env,
         });
-        await attestSbom({
-          store: ours,
-          name: `${registry.host}/${oursRepo}`,
-          digest: oursDigest,
-          signer,
-          format: 'both',
-          documents: [{ format: 'spdx-json', document: SPDX }],
-        });
+        await cosign.tool.ok(attestArgs(cosign, keyFile, spdx, 'spdxjson', ref, format), { env });
+      }
 
-        const theirsRepo = `tree/cosign-v${cosign.major}`;
-        const theirs = client.repository({ registry: registry.host, repository: theirsRepo });
-        const { digest: theirsDigest } = await pushImage(theirs, makeImage([128]));
-        const ref = `${registry.host}/${theirsRepo}@${theirsDigest}`;
-        const provenance = join(home.dir, 'provenance.json');
-        const spdx = join(home.dir, 'sbom.spdx.json');
-        await writeFile(provenance, JSON.stringify(signed.provenance!.statement.predicate));
-        await writeFile(spdx, JSON.stringify(SPDX));
-        const env = home.env(PASSWORD);
-        for (const format of ['legacy', 'bundle'] as const) {
-          await cosign.tool.ok(signArgs(cosign, keyFile, ref, format), { env });
-          await cosign.tool.ok(attestArgs(cosign, keyFile, provenance, 'slsaprovenance1', ref, format), {
-            env,
-          });
-          await cosign.tool.ok(attestArgs(cosign, keyFile, spdx, 'spdxjson', ref, format), { env });
-        }
-
-        const oursTree = sections(
-          await tree(`${registry.host}/${oursRepo}@${oursDigest}`),
-          oursRepo,
-          registry.host,
+      const oursTree = sections(
+        await tree(`${registry.host}/${oursRepo}@${oursDigest}`),
+        oursRepo,
+        registry.host,
+      );
+      const theirsTree = sections(await tree(ref), theirsRepo, registry.host).map((section) =>
+        cosign.major === 2
+          ? section.replace(
+              'application/vnd.oci.empty.v1+json artifacts',
+              'application/vnd.dev.sigstore.bundle.v0.3+json artifacts',
+            )
+          : section,
+      );
+      assert.deepEqual(oursTree, theirsTree);
+      // what the tree shows: the .att (provenance and SBOM) and .sig tags, and three referrers
+      assert.equal(oursTree.length, 5, oursTree.join('\n'));
+      const referrers =
+        cosign.major === 3
+          ? [
+              'https://slsa.dev/provenance/v1 artifacts via OCI referrer',
+              'https://spdx.dev/Document artifacts via OCI referrer',
+              'https://sigstore.dev/cosign/sign/v1 artifacts via OCI referrer',
+            ]
+          : ['application/vnd.dev.sigstore.bundle.v0.3+json artifacts via OCI referrer'];
+      for (const kind of ['Attestations for an image tag', 'Signatures for an image tag', ...referrers])
+        assert.ok(
+          oursTree.some((s) => s.includes(kind)),
+          `no "${kind}" in\n${oursTree.join('\n')}`,
         );
-        const theirsTree = sections(await tree(ref), theirsRepo, registry.host).map((section) =>
-          cosign.major === 2
-            ? section.replace(
-                'application/vnd.oci.empty.v1+json artifacts',
-                'application/vnd.dev.sigstore.bundle.v0.3+json artifacts',
-              )
-            : section,
-        );
-        assert.deepEqual(oursTree, theirsTree);
-        // what the tree shows: the .att (provenance and SBOM) and .sig tags, and three referrers
-        assert.equal(oursTree.length, 5, oursTree.join('\n'));
-        const referrers =
-          cosign.major === 3
-            ? [
-                'https://slsa.dev/provenance/v1 artifacts via OCI referrer',
-                'https://spdx.dev/Document artifacts via OCI referrer',
-                'https://sigstore.dev/cosign/sign/v1 artifacts via OCI referrer',
-              ]
-            : ['application/vnd.dev.sigstore.bundle.v0.3+json artifacts via OCI referrer'];
-        for (const kind of ['Attestations for an image tag', 'Signatures for an image tag', ...referrers])
-          assert.ok(
-            oursTree.some((s) => s.includes(kind)),
-            `no "${kind}" in\n${oursTree.join('\n')}`,
-          );
-      });
-    },
-  );
+    });
+  });
 }

@@ -21,7 +21,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, it } from '@jest/globals';
 import { PackageURL } from 'packageurl-js';
 import { generateSbom, sbomDocumentPackages, type SbomResult } from '@release-actions/shared/sbom';
 import {
@@ -32,6 +32,7 @@ import {
 } from '../sbom/schemas.ts';
 import { COMPARED_IMAGES, writeLayout } from './syft-images.ts';
 import { tool } from './tools.ts';
+import { skipIf } from '../jest-helpers.ts';
 
 const syft = tool('syft');
 
@@ -75,14 +76,14 @@ interface Compared {
   cyclonedx: Record<string, unknown>;
 }
 
-describe('syft parity (OCI layouts)', { skip: syft.skip }, () => {
+skipIf(syft.skip).describe('syft parity (OCI layouts)', () => {
   let root: string;
   const compared = new Map<string, Compared>();
 
-  before(async () => {
+  beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'syft-parity-'));
   });
-  after(() => rm(root, { recursive: true, force: true }));
+  afterAll(() => rm(root, { recursive: true, force: true }));
 
   /** Builds the image once, then catalogs it with both (syft writing its three formats in one run). */
   async function compare(name: string): Promise<Compared> {
@@ -133,10 +134,9 @@ describe('syft parity (OCI layouts)', { skip: syft.skip }, () => {
   }
 
   for (const image of COMPARED_IMAGES) {
-    it(
+    skipIf(image.missing).it(
       `${image.name}: the same packages (type, name, version, purl) as syft -o syft-json, but the known differences`,
-      { skip: image.missing },
-      async (t) => {
+      async () => {
         const { ours, syft: theirs } = await compare(image.name);
         const mine: Listed[] = ours.packages.map((p) => ({
           type: p.type,
@@ -161,7 +161,7 @@ describe('syft parity (OCI layouts)', { skip: syft.skip }, () => {
               `only ${side}: ${key(p)} (${p.path})${rule ? `: ${rule.reason}` : ''}`,
             );
           }
-        t.diagnostic(
+        console.log(
           `${myKeys.size} packages ours, ${theirKeys.size} syft's; ${explained.length} known differences${explained.length ? `:\n${explained.join('\n')}` : ''}`,
         );
         assert.deepEqual(unexplained, [], 'differences docs/sbom.md does not list');
@@ -185,10 +185,9 @@ describe('syft parity (OCI layouts)', { skip: syft.skip }, () => {
     );
   });
 
-  it(
+  skipIf(COMPARED_IMAGES[0]!.missing).it(
     "syft's SPDX 2.3 and CycloneDX outputs validate against the schemas ours are checked with",
-    { skip: COMPARED_IMAGES[0]!.missing },
-    async (t) => {
+    async () => {
       const cdx = cdxValidator();
       const subset = spdxValidator();
       const official = officialSpdxValidator();
@@ -224,7 +223,7 @@ describe('syft parity (OCI layouts)', { skip: syft.skip }, () => {
           `${image.name}: our SPDX (subset): ${JSON.stringify(subset.errors?.slice(0, 3))}`,
         );
       }
-      t.diagnostic(
+      console.log(
         official
           ? 'official SPDX 2.3 schema checked'
           : `official SPDX 2.3 schema check skipped: ${SPDX_OFFICIAL_MISSING}`,
@@ -232,9 +231,8 @@ describe('syft parity (OCI layouts)', { skip: syft.skip }, () => {
     },
   );
 
-  it(
+  skipIf(COMPARED_IMAGES[0]!.missing).it(
     "a purl consumer (osv-scanner style) reads the same purls from syft's SPDX and CycloneDX as from ours, but the known differences",
-    { skip: COMPARED_IMAGES[0]!.missing },
     async () => {
       for (const image of COMPARED_IMAGES.filter((i) => !i.missing)) {
         const { spdx, cyclonedx, ours, syft: theirs } = await compare(image.name);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { locate, missingMessage, skipReason, tool } from './tools.ts';
 
 describe('reference tools: skip or fail', () => {

@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import {
   DEFAULT_MAX_BLOB_BYTES,
   digestOf,
@@ -25,11 +25,11 @@ const code = (c: string) => withCode(OciError, c);
 describe('readBlob', () => {
   let dir: string;
   let store: LayoutStore;
-  before(async () => {
+  beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'blob-test-'));
     store = await LayoutStore.open(join(dir, 'layout'), { create: true });
   });
-  after(() => rm(dir, { recursive: true, force: true }));
+  afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it('reads a blob up to the limit, verified, and refuses one byte more', async () => {
     const bytes = Buffer.from('{"architecture":"amd64","os":"linux"}');

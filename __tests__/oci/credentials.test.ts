@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import type { Logger } from '@release-actions/shared';
 import {
   CredentialResolver,
@@ -38,7 +38,7 @@ let root: string;
 let bin: string;
 let counter = 0;
 
-before(async () => {
+beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'credentials-test-'));
   bin = join(root, 'bin');
   await mkdir(bin);
@@ -46,7 +46,7 @@ before(async () => {
   await chmod(join(bin, 'docker-credential-test'), 0o755);
 });
 
-after(async () => {
+afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
@@ -368,16 +368,16 @@ describe('CredentialResolver: GITHUB_TOKEN', () => {
   });
 });
 
-  it('takes the github-token input as a typed option that wins over GITHUB_TOKEN, for ghcr.io only', async () => {
-    const { resolver, messages } = await setup(undefined, {
-      env: { GITHUB_TOKEN: 'env-token', GITHUB_ACTOR: 'octocat' },
-      githubToken: 'input-token',
-    });
-    assert.deepEqual(await resolver.resolve('ghcr.io'), { username: 'octocat', password: 'input-token' });
-    assert.equal(await resolver.resolve('registry.example'), undefined);
-    assert.ok(messages.some((m) => m.includes('the github-token input')));
-    assert.ok(!messages.some((m) => m.includes('input-token')));
+it('takes the github-token input as a typed option that wins over GITHUB_TOKEN, for ghcr.io only', async () => {
+  const { resolver, messages } = await setup(undefined, {
+    env: { GITHUB_TOKEN: 'env-token', GITHUB_ACTOR: 'octocat' },
+    githubToken: 'input-token',
   });
+  assert.deepEqual(await resolver.resolve('ghcr.io'), { username: 'octocat', password: 'input-token' });
+  assert.equal(await resolver.resolve('registry.example'), undefined);
+  assert.ok(messages.some((m) => m.includes('the github-token input')));
+  assert.ok(!messages.some((m) => m.includes('input-token')));
+});
 
 describe('CredentialResolver: no secret in log lines', () => {
   it('logs where credentials came from, never what they are', async () => {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from '@jest/globals';
 import { LayoutStore, OciError, resolveLayoutImage } from '@release-actions/shared/oci';
 import { createKeySigner, signImage } from '@release-actions/shared/sign';
 import { newKey } from '../verify/fixtures.ts';

@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { LayoutStore, MediaType, type Descriptor } from '@release-actions/shared/oci';
 import { makeArtifact, makeImage, makeIndex, push } from './layout-images.ts';
 
@@ -35,7 +35,7 @@ const index = makeIndex([
   { image: imageArm, platform: arm },
 ]);
 
-before(async () => {
+beforeAll(async () => {
   try {
     await run('skopeo', ['--version']);
   } catch (err) {
@@ -54,7 +54,7 @@ before(async () => {
   await push(store, makeArtifact(image.descriptor, { artifactType: 'application/vnd.example.sig' }));
 });
 
-after(async () => {
+afterAll(async () => {
   if (root) await rm(root, { recursive: true, force: true });
 });
 

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import {
   ANNOTATION_REF_NAME,
   digestOf,
@@ -21,10 +21,10 @@ let counter = 0;
 /** A fresh, not yet existing directory under the suite's temporary root. */
 const fresh = () => path.join(root, `layout-${++counter}`);
 
-before(async () => {
+beforeAll(async () => {
   root = await mkdtemp(path.join(tmpdir(), 'layout-test-'));
 });
-after(async () => {
+afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
@@ -45,9 +45,12 @@ async function indexJson(dir: string): Promise<ImageIndex> {
   return JSON.parse(await readFile(path.join(dir, 'index.json'), 'utf8')) as ImageIndex;
 }
 
-/** Every file name under `dir`, relative, so that a stray temporary file shows. */
+/**
+ * Every file name under `dir`, relative, so that a stray temporary file shows. A copy: under jest,
+ * the array readdir returns comes from Node's realm, unlike the array literals it is compared with.
+ */
 async function files(dir: string): Promise<string[]> {
-  return (await readdir(dir, { recursive: true })).sort();
+  return [...(await readdir(dir, { recursive: true }))].sort();
 }
 
 const image1 = makeImage([{ 'etc/hello': 'hello\n' }, { 'usr/bin/app': '#!/bin/sh\necho app\n' }]);
@@ -346,7 +349,7 @@ describe('LayoutStore concurrency', () => {
     assert.deepEqual(await a.listTags(), expected);
     for (const [i, image] of images.entries()) assert.deepEqual(await b.resolve(`t${i}`), image.descriptor);
     // Only the final files: no temporary index.json left over.
-    assert.deepEqual((await readdir(dir)).sort(), ['blobs', 'index.json', 'oci-layout']);
+    assert.deepEqual([...(await readdir(dir))].sort(), ['blobs', 'index.json', 'oci-layout']);
   });
 });
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
 import {
   copyImage,
@@ -29,6 +29,7 @@ import {
 } from '@release-actions/shared/testing';
 import { makeArtifact, makeImage, makeIndex, pushImage, readAll } from './images.ts';
 import { withCode } from '../codes.ts';
+import { onTestFinished } from '../jest-helpers.ts';
 
 const ociCode = (code: string) => withCode(OciError, code);
 
@@ -44,13 +45,13 @@ describe('registry client against docker-registry', () => {
   const repo = (c: RegistryClient, host: string, name: string): Repository =>
     c.repository({ registry: host, repository: name });
 
-  before(async () => {
+  beforeAll(async () => {
     registry = await startRegistry();
     proxy = await startRecordingProxy(registry.url);
     direct = client();
     viaProxy = client({ monolithicUploadLimit: 64 * 1024 });
   });
-  after(async () => {
+  afterAll(async () => {
     await Promise.all([direct.http.close(), viaProxy.http.close()]);
     await proxy?.stop();
     await registry?.stop();
@@ -239,7 +240,7 @@ describe('registry client against docker-registry', () => {
 
   it('copies between two registries with identical digests', async () => {
     const second = await startRegistry();
-    after(() => second.stop());
+    onTestFinished(() => second.stop());
     const image = makeImage([50_000, 80_000]);
     const source = repo(direct, registry.host, 'cross/app');
     await pushImage(source, image, 'v2');
@@ -254,7 +255,7 @@ describe('registry client against docker-registry', () => {
 
   it('leaves the target tag unchanged when the source fails half-way, and a rerun completes', async () => {
     const second = await startRegistry();
-    after(() => second.stop());
+    onTestFinished(() => second.stop());
     const old = makeImage([1000]);
     const target = repo(direct, second.host, 'halfway/app');
     await pushImage(target, old, 'prod');
@@ -370,7 +371,7 @@ describe('registry client against docker-registry', () => {
     await source.putManifest(sbom.bytes, MediaType.OciManifest);
 
     const dir = await mkdtemp(join(tmpdir(), 'layout-copy-'));
-    after(() => rm(dir, { recursive: true, force: true }));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
     const layout = await LayoutStore.open(dir, { create: true });
     const out = await copyImage(source, 'v1', layout, { tags: ['v1'], referrers: true });
     assert.equal(out.digest, index.descriptor.digest);
@@ -436,7 +437,7 @@ describe('registry client against docker-registry', () => {
     assert.equal(await target.resolve('prod'), undefined);
 
     const second = await startRegistry();
-    after(() => second.stop());
+    onTestFinished(() => second.stop());
     const elsewhere = repo(direct, second.host, 'dry/target');
     const across = await copyImage(source, 'v1', elsewhere, { dryRun: true });
     assert.deepEqual([across.blobsSkipped, across.blobsMounted, across.blobsCopied], [0, 0, 4]);
@@ -465,12 +466,12 @@ describe('registry client against docker-registry', () => {
 describe('registry client with authentication', () => {
   it('speaks HTTP Basic to an htpasswd registry and refuses clearly without credentials', async () => {
     const registry = await startRegistry({ auth: { kind: 'basic', username: 'alice', password: 's3cret' } });
-    after(() => registry.stop());
+    onTestFinished(() => registry.stop());
     const authed = client({
       credentials: { resolve: async () => ({ username: 'alice', password: 's3cret' }) },
     });
     const anonymous = client();
-    after(() => Promise.all([authed.http.close(), anonymous.http.close()]));
+    onTestFinished(() => Promise.all([authed.http.close(), anonymous.http.close()]));
     const image = makeImage([100]);
     const store = authed.repository({ registry: registry.host, repository: 'basic/app' });
     await pushImage(store, image, 'v1');
@@ -484,11 +485,11 @@ describe('registry client with authentication', () => {
 
   it('runs the bearer token flow, widening the scope to the source repository for a mount', async () => {
     const registry = await startRegistry({ auth: { kind: 'token', users: { bob: 'hunter2' } } });
-    after(() => registry.stop());
+    onTestFinished(() => registry.stop());
     const c = new RegistryClient({
       credentials: { resolve: async () => ({ username: 'bob', password: 'hunter2' }) },
     });
-    after(() => c.http.close());
+    onTestFinished(() => c.http.close());
     const image = makeImage([2048, 4096]);
     const source = c.repository({ registry: registry.host, repository: 'token/source' });
     await pushImage(source, image, 'v1');

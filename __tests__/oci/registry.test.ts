@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
 import {
   digestOf,
@@ -16,6 +16,7 @@ import {
 } from '@release-actions/shared/oci';
 import { readAll } from './images.ts';
 import { withCode } from '../codes.ts';
+import { onTestFinished } from '../jest-helpers.ts';
 
 async function standIn(
   handler: (req: IncomingMessage, res: ServerResponse) => void,
@@ -32,7 +33,7 @@ async function standIn(
     handler(req, res);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
   return { host: `127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
 }
 
@@ -41,7 +42,7 @@ function repoOn(host: string, credentials?: { username: string; password: string
     http: new HttpClient({ retry: immediateRetryPolicy(3) }),
     ...(credentials && { credentials: { resolve: async () => credentials } }),
   });
-  after(() => client.http.close());
+  onTestFinished(() => client.http.close());
   return client.repository({ registry: host, repository: 'app' });
 }
 

@@ -4,7 +4,7 @@
  * timeout, redirect, or serve a JSON health document.
  */
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { afterAll, describe, it } from '@jest/globals';
 import type { Logger } from '@release-actions/shared';
 import {
   createProbeClient,
@@ -18,7 +18,7 @@ import { freePort, hang, sequence, startServer, type TestServer } from './server
 
 const servers: TestServer[] = [];
 const client = createProbeClient({ connectTimeoutMs: 2_000 });
-after(async () => {
+afterAll(async () => {
   await Promise.all(servers.map((s) => s.close()));
   await client.close();
 });

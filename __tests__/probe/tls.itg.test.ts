@@ -3,7 +3,7 @@
  * an untrusted one fails at once (retrying cannot change it), and `ca-cert` makes it trusted.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import {
   createProbeClient,
   parseCaBundle,
@@ -28,13 +28,13 @@ const options: ProbeOptions = {
 describe('TLS', () => {
   let pki: TestPki;
   let server: TestServer;
-  before(async () => {
+  beforeAll(async () => {
     pki = makePki();
     server = await startServer((_req, res) => res.end('secure ok'), {
       tls: { key: pki.serverKey, cert: pki.serverCert },
     });
   });
-  after(async () => {
+  afterAll(async () => {
     await server?.close();
     pki?.cleanup();
   });

@@ -7,13 +7,14 @@ import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
 import { cosignTag, RegistryClient, type Repository } from '@release-actions/shared/oci';
 import { createKeySigner, publicKeyToPem, signImage } from '@release-actions/shared/sign';
 import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
 import { distOf, runAction } from '../action-runner.ts';
 import { makeImage, pushImage } from '../oci/images.ts';
+import { onTestFinished } from '../jest-helpers.ts';
 
 const DIST = distOf('promote');
 
@@ -55,11 +56,11 @@ environments:
     tag: prod
 `;
 
-  before(async () => {
+  beforeAll(async () => {
     registry = await startRegistry();
     client = new RegistryClient({ http: new HttpClient({ retry: immediateRetryPolicy(2) }) });
   });
-  after(async () => {
+  afterAll(async () => {
     await client.http.close();
     await registry?.stop();
   });
@@ -164,7 +165,7 @@ environments:
     tag: prod
     tags: ['v*']
 `);
-    after(checkout.dispose);
+    onTestFinished(checkout.dispose);
     const promotion = (digest: string, tags: string) =>
       runAction(
         DIST,
@@ -224,7 +225,7 @@ environments:
 
   it('in a dry run across registries reports 0 bytes copied and puts the plan in the job summary', async () => {
     const other = await startRegistry();
-    after(() => other.stop());
+    onTestFinished(() => other.stop());
     const environments = `
 environments:
   - name: staging

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { afterAll, afterEach, beforeAll, describe, it } from '@jest/globals';
 import { getInputs } from '../../actions/promote/src/context.ts';
 import { inputProblems, setInputs } from '../inputs.ts';
 
@@ -33,12 +33,12 @@ describe('promote inputs', () => {
     ...more,
   });
 
-  before(() => {
+  beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'promote-inputs-'));
     policyFile = join(dir, 'release-environments.yml');
     writeFileSync(policyFile, POLICY);
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   afterEach(() => setInputs({}));
 
   it('takes the target and the tag rule from the "to" environment', () => {

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
 import {
   cosignTag,
@@ -62,7 +62,7 @@ describe('actions/promote dist/index.js: OCI layouts and platforms', () => {
   let policy: VerifyPolicy;
   const repo = (name: string) => client.repository({ registry: registry.host, repository: name });
 
-  before(async () => {
+  beforeAll(async () => {
     registry = await startRegistry();
     client = new RegistryClient({ http: new HttpClient({ retry: immediateRetryPolicy(2) }) });
     key = await generateKeyPair(PASSWORD, { scryptN: 32768 });
@@ -73,7 +73,7 @@ describe('actions/promote dist/index.js: OCI layouts and platforms', () => {
       provenance: { sourceRepository: 'acme/app' },
     };
   });
-  after(async () => {
+  afterAll(async () => {
     await client?.http.close();
     await registry?.stop();
     if (temp) rmSync(temp, { recursive: true, force: true });

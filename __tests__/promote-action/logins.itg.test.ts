@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
 import { RegistryClient } from '@release-actions/shared/oci';
 import { createKeySigner, publicKeyToPem, signImage } from '@release-actions/shared/sign';
@@ -23,7 +23,7 @@ describe('actions/promote: two registries, two logins', () => {
   let digest: string;
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 
-  before(async () => {
+  beforeAll(async () => {
     source = await startRegistry({ auth: { kind: 'basic', ...SOURCE_LOGIN } });
     target = await startRegistry({ auth: { kind: 'basic', ...TARGET_LOGIN } });
     const client = new RegistryClient({
@@ -44,7 +44,7 @@ describe('actions/promote: two registries, two logins', () => {
       await client.http.close();
     }
   });
-  after(async () => {
+  afterAll(async () => {
     await source?.stop();
     await target?.stop();
   });

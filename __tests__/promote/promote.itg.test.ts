@@ -3,7 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
 import {
   cosignTag,
@@ -31,6 +31,7 @@ import {
 import { verifyImage, VerifyError, type VerifyPolicy } from '@release-actions/shared/verify';
 import { makeArtifact, makeImage, makeIndex, pushImage } from '../oci/images.ts';
 import { withCode } from '../codes.ts';
+import { onTestFinished } from '../jest-helpers.ts';
 
 const verified = async (digest: string) => ({ verified: true, digest });
 
@@ -43,12 +44,12 @@ describe('promote', () => {
   const repo = (name: string, host = proxy.host): Repository =>
     client.repository({ registry: host, repository: name });
 
-  before(async () => {
+  beforeAll(async () => {
     registry = await startRegistry();
     proxy = await startRecordingProxy(registry.url);
     client = new RegistryClient({ http: new HttpClient({ retry: immediateRetryPolicy(2) }) });
   });
-  after(async () => {
+  afterAll(async () => {
     await client.http.close();
     await proxy?.stop();
     await registry?.stop();
@@ -356,7 +357,7 @@ describe('promote', () => {
 
   it('carries a multi-platform index with its signature tag and referrers to another registry, digests identical', async () => {
     const other = await startRegistry();
-    after(() => other.stop());
+    onTestFinished(() => other.stop());
     const amd = makeImage([3000], { architecture: 'amd64', os: 'linux' });
     const arm = makeImage([4000], { architecture: 'arm64', os: 'linux' });
     const index = makeIndex([
@@ -413,7 +414,7 @@ describe('promote', () => {
 
   it('promotes a key-signed multi-platform index with SLSA provenance across registries, and it verifies there', async () => {
     const other = await startRegistry();
-    after(() => other.stop());
+    onTestFinished(() => other.stop());
     const amd = makeImage([2500], { architecture: 'amd64', os: 'linux' });
     const arm = makeImage([3500], { architecture: 'arm64', os: 'linux' });
     const index = makeIndex([
@@ -599,7 +600,7 @@ describe('promote', () => {
 
   it('leaves the target tags unchanged when the source fails half-way, and a rerun completes', async () => {
     const other = await startRegistry();
-    after(() => other.stop());
+    onTestFinished(() => other.stop());
     const target = client.repository({ registry: other.host, repository: 'acme/app' });
     const old = makeImage([77]);
     await pushImage(target, old, 'prod');

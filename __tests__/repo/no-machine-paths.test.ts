@@ -14,7 +14,7 @@
  * (`HOME=/root`, "never /work paths"). Left out: `dist/` bundles and package-lock.json (generated,
  * not ours), and binary files.
  */
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { lstatSync, readFileSync, readlinkSync } from 'node:fs';

@@ -13,7 +13,7 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
 import { RegistryClient } from '@release-actions/shared/oci';
 import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
@@ -112,7 +112,7 @@ describe('actions/sbom dist/index.js with dependency-snapshot (loopback GitHub A
   const services = join(workspace, 'services');
   const runs: ActionRun[] = [];
 
-  before(async () => {
+  beforeAll(async () => {
     assert.ok(existsSync(DIST), `${DIST} is missing: run npm run build`);
     api = await startGitHubApi();
     registry = await startRegistry();
@@ -122,7 +122,7 @@ describe('actions/sbom dist/index.js with dependency-snapshot (loopback GitHub A
     writeFileSync(join(services, 'web', 'package-lock.json'), JSON.stringify(PACKAGE_LOCK));
     writeFileSync(join(services, 'api', 'requirements.txt'), 'requests==2.30.0\n');
   });
-  after(async () => {
+  afterAll(async () => {
     for (const r of runs) r.dispose();
     rmSync(workspace, { recursive: true, force: true });
     await client?.http.close();

@@ -3,7 +3,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { after, afterEach, describe, it } from 'node:test';
+import { afterAll, afterEach, describe, it } from '@jest/globals';
 import { HttpClient } from '@release-actions/shared';
 import { InputError } from '@release-actions/shared/github';
 import { parseReference } from '@release-actions/shared/oci';
@@ -20,7 +20,7 @@ const problems = (inputs: Record<string, string>, env: NodeJS.ProcessEnv = {}) =
 
 const dir = mkdtempSync(join(tmpdir(), 'sbom-inputs-'));
 const VERIFY_KEY = publicKeyToPem(generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey);
-after(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 afterEach(() => setInputs({}));
 
 describe('sbom getInputs', () => {

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
 import { RegistryClient } from '@release-actions/shared/oci';
 import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
@@ -53,7 +53,7 @@ describe('actions/sbom dist/index.js with osv-db: download (loopback OSV export 
   const toolCache = mkdtempSync(join(tmpdir(), 'tool-cache-'));
   const runs: ActionRun[] = [];
 
-  before(async () => {
+  beforeAll(async () => {
     assert.ok(existsSync(DIST), `${DIST} is missing: run npm run build`);
     registry = await startRegistry();
     bucket = await startOsvExportBucket();
@@ -62,7 +62,7 @@ describe('actions/sbom dist/index.js with osv-db: download (loopback OSV export 
     const { digest } = await push(store, await makeImage(LAYERS), 'v1');
     image = `${registry.host}/acme/export-app@${digest}`;
   });
-  after(async () => {
+  afterAll(async () => {
     for (const r of runs) r.dispose();
     rmSync(toolCache, { recursive: true, force: true });
     await client?.http.close();
@@ -139,7 +139,7 @@ describe('actions/sbom dist/index.js with osv-db: download (loopback OSV export 
       assert.equal(r.outputs.vulnerabilities, '');
       assert.match(r.summary, /The vulnerability scan failed/);
       assert.ok(r.summary.includes('osv-export-url'), r.summary);
-      assert.deepEqual(readdirSync(cache), [], 'a refused download left something in the tool cache');
+      assert.deepEqual([...readdirSync(cache)], [], 'a refused download left something in the tool cache');
     } finally {
       rmSync(cache, { recursive: true, force: true });
     }
@@ -156,7 +156,7 @@ describe('actions/sbom dist/index.js with osv-db: download (loopback OSV export 
         /^::error::VULN_SOURCE_UNAVAILABLE: osv-db download: \S+\/broken\/Debian\/all\.zip is not a zip archive that unpacks .*osv-export-url/m,
       );
       assert.ok(existsSync(r.outputs.spdx!));
-      assert.deepEqual(readdirSync(cache), []);
+      assert.deepEqual([...readdirSync(cache)], []);
     } finally {
       rmSync(cache, { recursive: true, force: true });
     }

@@ -10,7 +10,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { afterAll, afterEach, beforeAll, describe, it } from '@jest/globals';
 import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
 import { generateSbom, type SbomResult } from '@release-actions/shared/sbom';
 import { OsvApiClient, scanPackages } from '@release-actions/shared/scan';
@@ -29,7 +29,7 @@ describe('sbom job summary without a scan result', () => {
   let scanError: unknown;
   let osvUrl: string;
 
-  before(async () => {
+  beforeAll(async () => {
     mkdirSync(project, { recursive: true });
     writeFileSync(
       join(project, 'package-lock.json'),
@@ -65,7 +65,7 @@ describe('sbom job summary without a scan result', () => {
     process.env.GITHUB_STEP_SUMMARY = summaryFile;
   });
   afterEach(() => setInputs({}));
-  after(() => {
+  afterAll(() => {
     if (saved === undefined) delete process.env.GITHUB_STEP_SUMMARY;
     else process.env.GITHUB_STEP_SUMMARY = saved;
     rmSync(dir, { recursive: true, force: true });

@@ -3,7 +3,7 @@
  * the expectations of syft's tests (syft/pkg/cataloger/<ecosystem>/*_test.go,
  * syft/linux/identify_release_test.go).
  */
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -27,6 +27,7 @@ import {
 } from '@release-actions/shared/sbom';
 import { silentLogger } from '@release-actions/shared';
 import { fixture, needsFixtures } from '../fixtures.ts';
+import { skipIf } from '../jest-helpers.ts';
 
 const SYFT = fixture('syft');
 const NO_SYFT = needsFixtures('syft');
@@ -53,7 +54,7 @@ function deps(inv: Inventory): Record<string, string[]> {
   return out;
 }
 
-describe('os-release', { skip: NO_SYFT }, () => {
+skipIf(NO_SYFT).describe('os-release', () => {
   it('identifies distros as syft does', async () => {
     const osDir = `${SYFT}/linux/testdata/os`;
     const read = async (dir: string) =>
@@ -72,7 +73,7 @@ describe('os-release', { skip: NO_SYFT }, () => {
   });
 });
 
-describe('dpkg', { skip: NO_SYFT }, () => {
+skipIf(NO_SYFT).describe('dpkg', () => {
   it("asks for syft's dpkg files by glob (debian cataloger_test.go glob-paths, opkg aside)", async () => {
     const files = await walkDirectory(`${CAT}/debian/testdata/glob-paths`, globMatcher(dpkgCataloger.globs));
     // syft's list also has usr/lib/opkg/status and opkg info/*.control (OpenWrt's opkg, which
@@ -172,7 +173,7 @@ describe('dpkg', { skip: NO_SYFT }, () => {
 });
 
 describe('apk', () => {
-  it('single: musl-utils with split licenses and the distro purl', { skip: NO_SYFT }, async () => {
+  skipIf(NO_SYFT).it('single: musl-utils with split licenses and the distro purl', async () => {
     const file = await fileAt(`${CAT}/alpine/testdata/single`, '/lib/apk/db/installed');
     const r = apkCataloger.catalog([file], {
       logger: silentLogger,
@@ -188,9 +189,8 @@ describe('apk', () => {
     );
   });
 
-  it(
+  skipIf(NO_SYFT).it(
     'multiple-2: the dependency tree syft expects (through so: and cmd: provides)',
-    { skip: NO_SYFT },
     async () => {
       const inv = await catalogDir(`${CAT}/alpine/testdata/multiple-2`, [apkCataloger]);
       assert.equal(inv.packages.length, 14);
@@ -220,13 +220,13 @@ describe('apk', () => {
     assert.deepEqual(splitLicenseField(''), []);
   });
 
-  it('asks for the database by syft glob', { skip: NO_SYFT }, async () => {
+  skipIf(NO_SYFT).it('asks for the database by syft glob', async () => {
     const files = await walkDirectory(`${CAT}/alpine/testdata/glob-paths`, globMatcher(apkCataloger.globs));
     assert.deepEqual([...files.keys()], ['/lib/apk/db/installed']);
   });
 });
 
-describe('npm (installed)', { skip: NO_SYFT }, () => {
+skipIf(NO_SYFT).describe('npm (installed)', () => {
   it('package.json in node_modules: name, version, purl, licenses in every form', async () => {
     const dir = `${CAT}/javascript/testdata/pkg-json`;
     const run = async (fixture: string) =>
@@ -267,7 +267,7 @@ describe('npm (installed)', { skip: NO_SYFT }, () => {
   });
 });
 
-describe('python (installed)', { skip: NO_SYFT }, () => {
+skipIf(NO_SYFT).describe('python (installed)', () => {
   const site = `${CAT}/python/testdata/site-packages`;
   it('nested: dist-info and egg-info', async () => {
     const inv = await catalogDir(`${site}/nested`, [pythonCataloger]);

@@ -18,7 +18,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import type { Logger } from '@release-actions/shared';
 import { RegistryClient } from '@release-actions/shared/oci';
 import {
@@ -35,6 +35,7 @@ import {
 import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
 import { makeImage, push, tempLayout, type TarEntry } from './images.ts';
 import { assertOfficialSpdx } from './schemas.ts';
+import { skipIf } from '../jest-helpers.ts';
 
 const FRAME = '0w\xaf\x0c\x92t\x08\x02A\xe1\xc1\x07\xe6\xd6\x18\xe6';
 const MODINFO = `${FRAME}path\texample.com/app/cmd/app
@@ -115,23 +116,19 @@ const DEBIAN = [
 
 describe('Go binary cataloger', () => {
   const work = mkdtempSync(join(tmpdir(), 'go-binary-'));
-  after(() => rmSync(work, { recursive: true, force: true }));
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
 
   for (const [file, path] of DEBIAN) {
-    it(
-      `reads ${file} (Debian, GOPATH mode)`,
-      { skip: !existsSync(file) && `${file} is not installed` },
-      () => {
-        const info = readGoBuildInfo(readFileSync(file));
-        assert.ok(info, 'build info found');
-        assert.match(info.goVersion, /^go1\.\d+/);
-        assert.equal(info.path, path);
-        assert.deepEqual(info.main, { path, version: '(devel)' });
-        assert.deepEqual(info.deps, [], 'Debian builds in GOPATH mode record no dependencies');
-        assert.equal(info.settings.GOOS, 'linux');
-        assert.equal(info.settings['-trimpath'], 'true');
-      },
-    );
+    skipIf(!existsSync(file) && `${file} is not installed`).it(`reads ${file} (Debian, GOPATH mode)`, () => {
+      const info = readGoBuildInfo(readFileSync(file));
+      assert.ok(info, 'build info found');
+      assert.match(info.goVersion, /^go1\.\d+/);
+      assert.equal(info.path, path);
+      assert.deepEqual(info.main, { path, version: '(devel)' });
+      assert.deepEqual(info.deps, [], 'Debian builds in GOPATH mode record no dependencies');
+      assert.equal(info.settings.GOOS, 'linux');
+      assert.equal(info.settings['-trimpath'], 'true');
+    });
   }
 
   it('reads the inline format: mod, dep, and a => replacement of the line before', () => {
@@ -217,7 +214,7 @@ ${FRAME}`;
     );
   });
 
-  it('catalogs executables of a directory given the cataloger', async (t) => {
+  it('catalogs executables of a directory given the cataloger', async () => {
     mkdirSync(join(work, 'usr/local/bin'), { recursive: true });
     mkdirSync(join(work, 'usr/bin'), { recursive: true });
     writeFileSync(join(work, 'usr/local/bin/app'), inlineBinary('go1.22.1', MODINFO));
@@ -225,7 +222,7 @@ ${FRAME}`;
     if (existsSync('/usr/bin/docker-registry'))
       copyFileSync('/usr/bin/docker-registry', join(work, 'usr/bin/registry'));
     const { inventory, spdx } = await generateSbom({ path: work, catalogers: [goBinaryCataloger] });
-    t.diagnostic(assertOfficialSpdx(spdx));
+    console.log(assertOfficialSpdx(spdx));
     const got = inventory.packages.map((p: Package) => [p.name, p.version, p.purl, p.locations[0]!.path]);
     const expected = [
       ['example.com/app', 'v1.2.3', 'pkg:golang/example.com/app@v1.2.3', '/usr/local/bin/app'],
@@ -282,21 +279,20 @@ describe('MagicScanner (streaming build-info search)', () => {
   });
 });
 
-describe(
+skipIf(!existsSync(REGISTRY) && `${REGISTRY} is not installed`).describe(
   'Go binary cataloger in images',
-  { skip: !existsSync(REGISTRY) && `${REGISTRY} is not installed` },
   () => {
     let reg: TestRegistry;
     let binary: Buffer;
-    before(async () => {
+    beforeAll(async () => {
       reg = await startRegistry();
       binary = readFileSync(REGISTRY);
     });
-    after(() => reg?.stop());
+    afterAll(() => reg?.stop());
 
     const layer = (mode = 0o755): TarEntry[] => [{ name: 'usr/bin/registry', content: binary, mode }];
 
-    it('reports the main module of a Go binary in a gzip layer, keeping only the window (loopback registry)', async (t) => {
+    it('reports the main module of a Go binary in a gzip layer, keeping only the window (loopback registry)', async () => {
       const header = binary.indexOf(MAGIC);
       assert.ok(header > binary.length - 1024 * 1024, 'Debian puts the build info near the end');
       const image = await makeImage([layer(), [{ name: 'etc/hostname', content: 'x\n' }]], 'gzip');
@@ -307,7 +303,7 @@ describe(
         client,
         catalogers: [goBinaryCataloger],
       });
-      t.diagnostic(assertOfficialSpdx(result.spdx));
+      console.log(assertOfficialSpdx(result.spdx));
       assert.deepEqual(
         result.packages.map((p) => [p.name, p.version, p.purl, p.locations[0]]),
         [
@@ -332,7 +328,7 @@ describe(
       assert.ok(stats.bytes >= binary.length, 'the whole binary streamed by');
     });
 
-    it('keeps the window at the header offset (OCI layout), and a later whiteout deletes it', async (t) => {
+    it('keeps the window at the header offset (OCI layout), and a later whiteout deletes it', async () => {
       const header = binary.indexOf(MAGIC);
       const layout = await tempLayout();
       try {
@@ -350,7 +346,7 @@ describe(
           reference: 'deleted',
           catalogers: [goBinaryCataloger],
         });
-        t.diagnostic(assertOfficialSpdx(gone.spdx));
+        console.log(assertOfficialSpdx(gone.spdx));
         assert.deepEqual(gone.packages, []);
         assert.equal(gone.layers![0]!.scanned, 1);
       } finally {
@@ -358,7 +354,7 @@ describe(
       }
     });
 
-    it('does not scan files without an executable bit', async (t) => {
+    it('does not scan files without an executable bit', async () => {
       const layout = await tempLayout();
       try {
         await push(layout.store, await makeImage([layer(0o644)], 'gzip'), 'v1');
@@ -367,7 +363,7 @@ describe(
           reference: 'v1',
           catalogers: [goBinaryCataloger],
         });
-        t.diagnostic(assertOfficialSpdx(result.spdx));
+        console.log(assertOfficialSpdx(result.spdx));
         assert.deepEqual(result.packages, []);
         assert.equal(result.layers![0]!.scanned, 0);
         assert.equal(result.layers![0]!.kept, 0);
@@ -379,7 +375,7 @@ describe(
 );
 
 describe('Go binary cataloger in images: formats', () => {
-  it('reads the inline format from the window, and the pointer-based one in a second pass over its layer', async (t) => {
+  it('reads the inline format from the window, and the pointer-based one in a second pass over its layer', async () => {
     const layout = await tempLayout();
     const info: string[] = [];
     const warnings: string[] = [];
@@ -402,7 +398,7 @@ describe('Go binary cataloger in images: formats', () => {
         catalogers: [goBinaryCataloger],
         logger,
       });
-      t.diagnostic(assertOfficialSpdx(result.spdx));
+      console.log(assertOfficialSpdx(result.spdx));
       const modules = ['example.com/app@v1.2.3', 'github.com/pkg/errors@v0.9.1', 'golang.org/x/net@v0.17.0'];
       assert.deepEqual(
         result.packages.map((p) => `${p.name}@${p.version} ${p.locations[0]!.path}`).sort(),
@@ -430,7 +426,7 @@ describe('Go binary cataloger in images: formats', () => {
     }
   });
 
-  it('does not read a layer again for an old Go binary a later layer deleted', async (t) => {
+  it('does not read a layer again for an old Go binary a later layer deleted', async () => {
     const layout = await tempLayout();
     const info: string[] = [];
     const logger: Logger = { debug() {}, info: (m) => info.push(m), warning() {} };
@@ -446,7 +442,7 @@ describe('Go binary cataloger in images: formats', () => {
         catalogers: [goBinaryCataloger],
         logger,
       });
-      t.diagnostic(assertOfficialSpdx(result.spdx));
+      console.log(assertOfficialSpdx(result.spdx));
       assert.deepEqual(result.packages, []);
       assert.equal(result.layers![0]!.scanned, 1);
       assert.deepEqual(

@@ -1,4 +1,4 @@
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import {
@@ -95,10 +95,10 @@ describe('FileTree', () => {
 
 describe('walkImage', () => {
   let layout: Awaited<ReturnType<typeof tempLayout>>;
-  before(async () => {
+  beforeAll(async () => {
     layout = await tempLayout();
   });
-  after(() => layout.dispose());
+  afterAll(() => layout.dispose());
 
   async function walk(layers: TarEntry[][], compression: 'gzip' | 'zstd' | 'none' = 'gzip', options = {}) {
     const image = await makeImage(layers, compression);

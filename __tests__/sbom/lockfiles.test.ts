@@ -5,7 +5,7 @@
  * dependency_test.go, parse_uv_lock_test.go). The inline lockfiles are written for these tests in
  * each tool's format.
  */
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import {
@@ -18,6 +18,7 @@ import {
 import { silentLogger } from '@release-actions/shared';
 import { fixture, needsFixtures } from '../fixtures.ts';
 import { edges, ids, purls, run } from './catalog-helpers.ts';
+import { skipIf } from '../jest-helpers.ts';
 
 const POETRY = fixture('syft', 'pkg/cataloger/python/testdata/poetry');
 const NO_POETRY = needsFixtures('syft', 'pkg/cataloger/python/testdata/poetry');
@@ -379,7 +380,7 @@ __metadata:
   });
 });
 
-describe('poetry.lock (syft test data)', { skip: NO_POETRY }, () => {
+skipIf(NO_POETRY).describe('poetry.lock (syft test data)', () => {
   const at = async (dir: string) =>
     run(poetryLockCataloger, {
       [`/${dir}/poetry.lock`]: await readFile(`${POETRY}/${dir}/poetry.lock`, 'utf8'),
@@ -536,9 +537,8 @@ describe('source catalogers', () => {
 });
 
 describe('requirements.txt (syft parse_requirements_test.go, pinned dependencies only)', () => {
-  it(
+  skipIf(NO_REQUIREMENTS).it(
     "lists the pinned requirements of syft's fixture: continuations, --hash options, extras, markers, a URL after the version",
-    { skip: NO_REQUIREMENTS },
     async () => {
       const text = await readFile(fixture('syft', REQUIREMENTS), 'utf8');
       const cataloger = SOURCE_CATALOGERS.find((c) => c.name === 'python-package-cataloger')!;

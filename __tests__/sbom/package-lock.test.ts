@@ -6,7 +6,7 @@
  * default configuration (`IncludeDevDependencies: false`) leaves dev entries out, as ours does.
  * The inline lockfiles at the end are written in npm's format for cases syft's data lacks.
  */
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,6 +20,7 @@ import {
 import { fixture as inFixtures, needsFixtures } from '../fixtures.ts';
 import { edges, ids, run } from './catalog-helpers.ts';
 import { assertOfficialSpdx } from './schemas.ts';
+import { skipIf } from '../jest-helpers.ts';
 
 const PKG_LOCK = inFixtures('syft', 'pkg/cataloger/javascript/testdata/pkg-lock');
 const NO_PKG_LOCK = needsFixtures('syft', 'pkg/cataloger/javascript/testdata/pkg-lock');
@@ -50,7 +51,7 @@ const V1_PACKAGES = [
   'wordwrap 0.0.3 pkg:npm/wordwrap@0.0.3',
 ];
 
-describe('package-lock.json v1 (syft parse_package_lock_test.go)', { skip: NO_PKG_LOCK }, () => {
+skipIf(NO_PKG_LOCK).describe('package-lock.json v1 (syft parse_package_lock_test.go)', () => {
   // TestParsePackageLock
   it('package-lock.json: every locked dependency, the dev one (async) left out, no edges', () => {
     const r = fixture('package-lock.json');
@@ -101,7 +102,7 @@ describe('package-lock.json v1 (syft parse_package_lock_test.go)', { skip: NO_PK
   });
 });
 
-describe('package-lock.json v2 and v3 (syft parse_package_lock_test.go)', { skip: NO_PKG_LOCK }, () => {
+skipIf(NO_PKG_LOCK).describe('package-lock.json v2 and v3 (syft parse_package_lock_test.go)', () => {
   // TestParsePackageLockV2
   it('package-lock-2.json: the root project (packages[""]) is a package, licenses from the lock, the dev one left out', () => {
     const r = fixture('package-lock-2.json');
@@ -164,7 +165,7 @@ describe('package-lock.json v2 and v3 (syft parse_package_lock_test.go)', { skip
   });
 });
 
-describe('package-lock.json aliases (syft TestParsePackageLockAlias)', { skip: NO_PKG_LOCK }, () => {
+skipIf(NO_PKG_LOCK).describe('package-lock.json aliases (syft TestParsePackageLockAlias)', () => {
   const common = [
     '@bundled-es-modules/chai 4.2.2 pkg:npm/%40bundled-es-modules/chai@4.2.2',
     'case 1.6.2 pkg:npm/case@1.6.2',
@@ -191,7 +192,7 @@ describe('package-lock.json aliases (syft TestParsePackageLockAlias)', { skip: N
   });
 });
 
-describe('package-lock.json files syft refuses or skips', { skip: NO_PKG_LOCK }, () => {
+skipIf(NO_PKG_LOCK).describe('package-lock.json files syft refuses or skips', () => {
   // Test_corruptPackageLock (syft's testdata/corrupt/package-lock.json, a truncated document)
   it('a corrupt lock is an error of parsePackageLock; the cataloger warns and skips the file', () => {
     const corrupt = '{\n  "requires": true,\n  "lockfi\n}\n';
@@ -223,9 +224,9 @@ describe('package-lock.json files syft refuses or skips', { skip: NO_PKG_LOCK },
   // by name. syft also reads node_modules/<name>/package.json beside the lock for licenses (MIT for
   // @actions/core and cowsay); directory sources here never descend into node_modules, so ours
   // carry none (a deliberate difference)
-  it('a directory: only package-lock.json is read, node_modules beside it is not', async (t) => {
+  it('a directory: only package-lock.json is read, node_modules beside it is not', async () => {
     const result = await generateSbom({ path: PKG_LOCK });
-    t.diagnostic(assertOfficialSpdx(result.spdx));
+    console.log(assertOfficialSpdx(result.spdx));
     assert.deepEqual(summary(result.packages), V1_PACKAGES);
     assert.ok(result.packages.every((p) => p.foundBy === 'javascript-lock-cataloger'));
   });

@@ -4,7 +4,7 @@
  * spelling, CycloneDX nested components; anything else refused with what it lacks.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { sbomDocumentKind, sbomDocumentPackages, toCycloneDx, toSpdx } from '@release-actions/shared/sbom';
 import type { Inventory } from '@release-actions/shared/sbom';
 

@@ -4,7 +4,7 @@
  * rpmpkgWriteEmptySlotpage, rpmpkgWriteslot, rpmpkgWriteBlob), holding header blobs from
  * `rpm-header.ts`.
  */
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { rpmCataloger, type Distro, type Package } from '@release-actions/shared/sbom';
 import { silentLogger } from '@release-actions/shared';

@@ -3,7 +3,7 @@
  * header blob per row of `Packages (hnum, blob)`; the blobs come from `rpm-header.ts`. Also the
  * cataloger's globs against syft's glob-paths test data.
  */
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,7 @@ import { globMatcher, parseRpmHeader, rpmCataloger, walkDirectory } from '@relea
 import { silentLogger } from '@release-actions/shared';
 import { fixture, needsFixtures } from '../fixtures.ts';
 import { rpmHeader as header } from './rpm-header.ts';
+import { skipIf } from '../jest-helpers.ts';
 
 function rpmdb(blobs: Buffer[]): Buffer {
   const dir = mkdtempSync(join(tmpdir(), 'rpmdb-test-'));
@@ -99,7 +100,7 @@ describe('rpm (rpmdb.sqlite)', () => {
 
 const GLOB_PATHS = 'pkg/cataloger/redhat/testdata/glob-paths';
 
-describe('rpm database globs', { skip: needsFixtures('syft', GLOB_PATHS) }, () => {
+skipIf(needsFixtures('syft', GLOB_PATHS)).describe('rpm database globs', () => {
   const dir = fixture('syft', GLOB_PATHS);
 
   // syft's Test_DBCataloger_Globs (syft/pkg/cataloger/redhat/cataloger_test.go) expects these nine

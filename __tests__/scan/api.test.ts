@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { HTTPError, HttpClient, immediateRetryPolicy } from '@release-actions/shared';
 import {
   OsvApiClient,
@@ -52,12 +52,12 @@ describe('OSV API client (loopback stand-in for api.osv.dev)', () => {
   const server = createServer((req, res) => void handler(req, res));
   const http = new HttpClient({ retry: immediateRetryPolicy(3) });
   let client: OsvApiClient;
-  before(async () => {
+  beforeAll(async () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     client = new OsvApiClient({ http, baseUrl: `http://127.0.0.1:${port}/`, concurrency: 4 });
   });
-  after(async () => {
+  afterAll(async () => {
     await http.close();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
@@ -138,7 +138,7 @@ describe('OSV API client (loopback stand-in for api.osv.dev)', () => {
 
 describe('OSV API unreachable', () => {
   const http = new HttpClient({ retry: immediateRetryPolicy(2) });
-  after(() => http.close());
+  afterAll(() => http.close());
   const pkg: OsvPackageRef[] = [{ ecosystem: 'npm', name: 'left-pad', version: '1.3.0' }];
 
   /** A loopback port nothing listens on. */

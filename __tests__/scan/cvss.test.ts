@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { assessSeverity, cvss3BaseScore, roundup31, ScanError } from '@release-actions/shared/scan';
 
 describe('CVSS v3 base scores', () => {

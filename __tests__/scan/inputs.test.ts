@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { afterAll, describe, it } from '@jest/globals';
 import { HttpClient } from '@release-actions/shared';
 import { InputChecker } from '@release-actions/shared/github';
 import { openVulnerabilitySource } from '@release-actions/shared/scan';
@@ -19,7 +19,7 @@ import {
 } from '@release-actions/shared/scan/inputs';
 
 const dir = mkdtempSync(join(tmpdir(), 'scan-inputs-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function parse(given: Record<string, string>) {
   const check = new InputChecker();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import {
   comparatorFor,
   compareApk,
@@ -15,6 +15,7 @@ import {
   rpmvercmp,
   versionSchemeOf,
 } from '@release-actions/shared/scan';
+import { skipIf } from '../jest-helpers.ts';
 
 type Op = '<' | '=' | '>';
 const sign = { '<': -1, '=': 0, '>': 1 } as const;
@@ -74,9 +75,8 @@ describe('dpkg ordering', () => {
   it('orders the table', () => checkTable(compareDpkg, DPKG));
 
   const dpkg = '/usr/bin/dpkg';
-  it(
+  skipIf(!existsSync(dpkg) && 'no dpkg here').it(
     'agrees with the real dpkg --compare-versions on every pair of the table',
-    { skip: !existsSync(dpkg) && 'no dpkg here' },
     () => {
       const versions = [...new Set(DPKG.flatMap(([a, , b]) => [a, b]))].filter((v) =>
         /^\d/.test(v.replace(/^\d+:/, '')),
@@ -371,9 +371,8 @@ function mavenVerdicts(pairs: Array<[string, string]>): number[] {
 }
 
 describe('Maven ordering (OSV: maven.py, osv-scalibr version-maven.go)', () => {
-  it(
+  skipIf(!existsSync(MAVEN_ARTIFACT_JAR) && `${MAVEN_ARTIFACT_JAR} is missing: apt-get install maven`).it(
     "agrees with Maven's own ComparableVersion on 3000 pairs of versions shaped as Maven Central's are",
-    { skip: !existsSync(MAVEN_ARTIFACT_JAR) && `${MAVEN_ARTIFACT_JAR} is missing: apt-get install maven` },
     () => {
       const pairs = mavenPairs(3000);
       const verdicts = mavenVerdicts(pairs);

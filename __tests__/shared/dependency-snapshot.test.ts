@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { afterAll, describe, it } from '@jest/globals';
 import { buildDependencySnapshot, snapshotPackageCount } from '@release-actions/shared/github';
 import { generateSbom, type Inventory } from '@release-actions/shared/sbom';
 
@@ -37,7 +37,7 @@ const PACKAGE_LOCK = {
 
 describe('buildDependencySnapshot', () => {
   const dir = mkdtempSync(join(tmpdir(), 'snapshot-'));
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('a directory: one manifest per lockfile at its repository path, the project itself left out', async () => {
     mkdirSync(join(dir, 'web'));

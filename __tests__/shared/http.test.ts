@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
-import { after, describe, it } from 'node:test';
+import { afterAll, describe, it } from '@jest/globals';
 import { expectStatus, HttpClient, HTTPError, type RetryPolicy } from '@release-actions/shared';
+import { onTestFinished } from '../jest-helpers.ts';
 
 async function serve(
   handler: (req: IncomingMessage, res: ServerResponse) => void,
@@ -11,7 +12,7 @@ async function serve(
   const server = createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
   return { url: `http://127.0.0.1:${port}`, server };
 }
 
@@ -21,7 +22,7 @@ function policy(attempts: number, waits: number[] = []): RetryPolicy {
 
 describe('HttpClient', () => {
   const client = new HttpClient({ retry: policy(4) });
-  after(() => client.close());
+  afterAll(() => client.close());
 
   it('retries 503 and 429, honouring Retry-After, then returns the success', async () => {
     let hits = 0;

@@ -6,7 +6,7 @@
  * no layer and no referrer; another signer or statement does; replace drops the same predicate type.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
 import {
   cosignTag,
@@ -76,14 +76,14 @@ describe('attachAttestation against docker-registry', () => {
   let keyA: GeneratedKeyPair;
   let keyB: GeneratedKeyPair;
 
-  before(async () => {
+  beforeAll(async () => {
     registry = await startRegistry();
     sigstore = await startSigstoreStandIn();
     client = new RegistryClient({ http: new HttpClient({ retry: immediateRetryPolicy(2) }) });
     keyA = await generateKeyPair('a', { scryptN: 32768 });
     keyB = await generateKeyPair('b', { scryptN: 32768 });
   });
-  after(async () => {
+  afterAll(async () => {
     await client?.http.close();
     await sigstore?.stop();
     await registry?.stop();

@@ -5,7 +5,7 @@
  * accepts each format; signing again with the same key stores nothing new.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { bundleFromJSON } from '@sigstore/bundle';
 import type { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
@@ -66,12 +66,12 @@ describe('key-signed bundles as OCI referrers, against docker-registry', () => {
   let client: RegistryClient;
   let key: GeneratedKeyPair;
 
-  before(async () => {
+  beforeAll(async () => {
     registry = await startRegistry();
     client = new RegistryClient({ http: new HttpClient({ retry: immediateRetryPolicy(2) }) });
     key = await generateKeyPair('pw', { scryptN: 32768 });
   });
-  after(async () => {
+  afterAll(async () => {
     await client?.http.close();
     await registry?.stop();
   });

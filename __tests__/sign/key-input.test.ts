@@ -8,7 +8,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { InputChecker, InputError, type InputProblem } from '@release-actions/shared/github';
 import {
   generateKeyPair,
@@ -62,13 +62,13 @@ const REFERENCES: Record<string, string> = {
 describe('key inputs', () => {
   let dir: string;
   let pair: GeneratedKeyPair;
-  before(async () => {
+  beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'key-input-'));
     pair = await generateKeyPair('correct horse', { scryptN: 32768 });
     writeFileSync(join(dir, 'cosign.key'), pair.privateKeyPem);
     writeFileSync(join(dir, 'cosign.pub'), pair.publicKeyPem);
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('take PEM text, masking it whole and line by line', () => {
     const secrets: string[] = [];

@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, createPublicKey, createVerify, X509Certificate } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { bundleFromJSON } from '@sigstore/bundle';
 import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
 import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
@@ -67,13 +67,13 @@ describe('keyless signing against loopback Sigstore and GitHub OIDC stand-ins', 
   let client: RegistryClient;
   const token = fakeJwt(claims);
 
-  before(async () => {
+  beforeAll(async () => {
     registry = await startRegistry();
     sigstore = await startSigstoreStandIn();
     oidc = await startOidcStandIn(token);
     client = new RegistryClient({ http: new HttpClient({ retry: immediateRetryPolicy(2) }) });
   });
-  after(async () => {
+  afterAll(async () => {
     await client?.http.close();
     await oidc?.stop();
     await sigstore?.stop();

@@ -8,7 +8,7 @@ import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, scryptS
 import { access, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import {
   decodePem,
   encodePem,
@@ -268,10 +268,10 @@ describe('key fingerprints', () => {
 
 describe('writing key pairs', () => {
   let dir: string;
-  before(async () => {
+  beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'ra-keys-'));
   });
-  after(() => rm(dir, { recursive: true, force: true }));
+  afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it('writes cosign.key (0600) and cosign.pub, and refuses to overwrite without force', async () => {
     const out = join(dir, 'lib');

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { createPublicKey, createVerify } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
 import { cosignTag, digestOf, MediaType, RegistryClient, type Repository } from '@release-actions/shared/oci';
 import {
@@ -51,13 +51,13 @@ describe('legacy cosign signatures against docker-registry', () => {
   let keyA: GeneratedKeyPair;
   let keyB: GeneratedKeyPair;
 
-  before(async () => {
+  beforeAll(async () => {
     registry = await startRegistry();
     client = new RegistryClient({ http: new HttpClient({ retry: immediateRetryPolicy(2) }) });
     keyA = await generateKeyPair('a', { scryptN: 32768 });
     keyB = await generateKeyPair('b', { scryptN: 32768 });
   });
-  after(async () => {
+  afterAll(async () => {
     await client?.http.close();
     await registry?.stop();
   });

@@ -1,7 +1,7 @@
 /** DSSE PAE and envelopes (checked with @sigstore/verify), in-toto statements, and SLSA provenance from a GitHub context. */
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import {
   createKeySigner,
   envelopeFromBundle,

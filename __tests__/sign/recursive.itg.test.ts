@@ -9,7 +9,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
 import {
   cosignTag,
@@ -73,12 +73,12 @@ describe('signImage recursive and in an OCI layout', () => {
     provenance: { sourceRepository: 'acme/app' },
   };
 
-  before(async () => {
+  beforeAll(async () => {
     registry = await startRegistry();
     client = new RegistryClient({ http: new HttpClient({ retry: immediateRetryPolicy(2) }) });
     dir = mkdtempSync(join(tmpdir(), 'sign-recursive-'));
   });
-  after(async () => {
+  afterAll(async () => {
     await client?.http.close();
     await registry?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   HarnessError,
@@ -17,6 +17,7 @@ import {
   type RecordingProxy,
   type TestRegistry,
 } from '@release-actions/shared/testing';
+import { onTestFinished } from '../jest-helpers.ts';
 
 function alive(pid: number): boolean {
   try {
@@ -58,7 +59,7 @@ async function startUpload(registry: TestRegistry, repository: string, bearer: s
 describe('startRegistry', () => {
   it('starts an anonymous registry on loopback and stops it: process gone, directory removed', async () => {
     const registry = await startRegistry();
-    after(() => registry.stop());
+    onTestFinished(() => registry.stop());
     assert.match(registry.host, /^127\.0\.0\.1:\d+$/);
     assert.equal(registry.url, `http://${registry.host}`);
     assert.ok(existsSync(registry.storageDir));
@@ -98,7 +99,7 @@ describe('startRegistry', () => {
 
   it('pushes a multi-platform index whose manifests are all retrievable', async () => {
     const registry = await startRegistry();
-    after(() => registry.stop());
+    onTestFinished(() => registry.stop());
     const index = await pushTestIndex(registry.url, 'harness/multi', { tag: 'latest', layers: [64] });
     assert.equal(index.images.length, 2);
     const res = await fetch(`${registry.url}/v2/harness/multi/manifests/latest`, {
@@ -160,7 +161,7 @@ async function orphanRegistry(end: 'exit' | 'SIGKILL'): Promise<{ pid: number; d
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  after(() => {
+  onTestFinished(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
   const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -199,10 +200,10 @@ describe('a registry the test forgot to stop', () => {
 
 describe('startRegistry with basic auth', () => {
   let registry: TestRegistry;
-  before(async () => {
+  beforeAll(async () => {
     registry = await startRegistry({ auth: { kind: 'basic', username: 'alice', password: 's3cret' } });
   });
-  after(() => registry?.stop());
+  afterAll(() => registry?.stop());
 
   it('rejects anonymous requests with a Basic challenge', async () => {
     const res = await fetch(`${registry.url}/v2/`);
@@ -236,10 +237,10 @@ describe('startRegistry with basic auth', () => {
 describe('startRegistry with token auth', () => {
   let registry: TestRegistry;
   const bob = { username: 'bob', password: 'hunter2' };
-  before(async () => {
+  beforeAll(async () => {
     registry = await startRegistry({ auth: { kind: 'token', users: { bob: 'hunter2' } } });
   });
-  after(() => registry?.stop());
+  afterAll(() => registry?.stop());
 
   it('answers an anonymous request with 401 and a Bearer challenge naming the issuer', async () => {
     const res = await fetch(`${registry.url}/v2/token/a/manifests/latest`);
@@ -377,7 +378,7 @@ describe('startRegistry with token auth variants', () => {
     const registry = await startRegistry({
       auth: { kind: 'token', users: { bob: 'pw' }, anonymousPull: true },
     });
-    after(() => registry.stop());
+    onTestFinished(() => registry.stop());
     const image = await pushTestImage(registry.url, 'open/app', {
       tag: 'v1',
       credentials: { username: 'bob', password: 'pw' },
@@ -397,7 +398,7 @@ describe('startRegistry with token auth variants', () => {
 
   it('accepts tokens that name their key by libtrust kid instead of x5c', async () => {
     const registry = await startRegistry({ auth: { kind: 'token', users: { bob: 'pw' }, keyHeader: 'kid' } });
-    after(() => registry.stop());
+    onTestFinished(() => registry.stop());
     const granted = await token(registry, ['repository:kid/app:pull,push'], {
       username: 'bob',
       password: 'pw',
@@ -420,11 +421,11 @@ describe('startRegistry with token auth variants', () => {
 describe('startRecordingProxy', () => {
   let registry: TestRegistry;
   let proxy: RecordingProxy;
-  before(async () => {
+  beforeAll(async () => {
     registry = await startRegistry();
     proxy = await startRecordingProxy(registry.url);
   });
-  after(async () => {
+  afterAll(async () => {
     await proxy?.stop();
     await registry?.stop();
   });

@@ -5,10 +5,11 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { HarnessError, needsPrometheus, startPrometheus } from '@release-actions/shared/testing';
 import { startApp } from '../canary/app.ts';
 import { withCode } from '../codes.ts';
+import { onTestFinished, skipIf } from '../jest-helpers.ts';
 
 function alive(pid: number): boolean {
   try {
@@ -19,12 +20,12 @@ function alive(pid: number): boolean {
   }
 }
 
-describe('startPrometheus', { skip: needsPrometheus() }, () => {
+skipIf(needsPrometheus()).describe('startPrometheus', () => {
   it('scrapes its targets every second on a loopback port, and stops: process gone, directory removed', async () => {
     const app = await startApp({ version: 'stable' });
-    after(() => app.close());
+    onTestFinished(() => app.close());
     const prom = await startPrometheus({ scrapeTargets: [app.host] });
-    after(() => prom.stop());
+    onTestFinished(() => prom.stop());
     assert.match(prom.url, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.match(readFileSync(prom.configFile, 'utf8'), /scrape_interval: "1s"/);
     assert.equal((await fetch(`${prom.url}/-/ready`)).status, 200);
@@ -61,7 +62,7 @@ describe('startPrometheus', { skip: needsPrometheus() }, () => {
 
   it('waitForTargets says which target is not up', async () => {
     const prom = await startPrometheus({ scrapeTargets: ['127.0.0.1:1'] });
-    after(() => prom.stop());
+    onTestFinished(() => prom.stop());
     await assert.rejects(
       prom.waitForTargets({ timeoutMs: 8000 }),
       (err: Error) =>

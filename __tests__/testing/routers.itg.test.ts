@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { createInterface } from 'node:readline';
-import { after, describe, it } from 'node:test';
+import { it } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   countAnswers,
@@ -20,6 +20,7 @@ import {
   startNamedServer,
   startNginx,
 } from '@release-actions/shared/testing';
+import { onTestFinished, skipIf } from '../jest-helpers.ts';
 
 /** Running, and not a zombie waiting to be reaped. */
 function alive(pid: number): boolean {
@@ -57,14 +58,14 @@ function runtimeApi(path: string, command: string): Promise<string> {
   });
 }
 
-describe('startHaproxy', { skip: needsHaproxy() }, () => {
+skipIf(needsHaproxy()).describe('startHaproxy', () => {
   it('fronts stable (weight 100) and canary (weight 0), with the runtime API and the exporter; stop() ends it and removes its directory', async () => {
     const stable = await startNamedServer('stable');
-    after(() => stable.stop());
+    onTestFinished(() => stable.stop());
     const canary = await startNamedServer('canary');
-    after(() => canary.stop());
+    onTestFinished(() => canary.stop());
     const haproxy = await startHaproxy({ backends: { stable: stable.port, canary: canary.address } });
-    after(() => haproxy.stop());
+    onTestFinished(() => haproxy.stop());
 
     assert.match(haproxy.url, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.match(readFileSync(haproxy.configFile, 'utf8'), /server canary 127\.0\.0\.1:\d+ weight 0\n/);
@@ -124,7 +125,7 @@ async function orphanNginx(end: 'exit' | 'SIGKILL'): Promise<{ pids: number[]; d
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
-  after(() => {
+  onTestFinished(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
   const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -149,14 +150,14 @@ async function orphanNginx(end: 'exit' | 'SIGKILL'): Promise<{ pids: number[]; d
   return { pids: [started.pid, ...workers], dir: started.dir };
 }
 
-describe('startNginx', { skip: needsNginx() }, () => {
+skipIf(needsNginx()).describe('startNginx', () => {
   it('runs a master and two workers proxying to the upstream file; stop() ends them all and removes its directory', async () => {
     const stable = await startNamedServer('stable');
-    after(() => stable.stop());
+    onTestFinished(() => stable.stop());
     const canary = await startNamedServer('canary');
-    after(() => canary.stop());
+    onTestFinished(() => canary.stop());
     const nginx = await startNginx({ upstream: { stable: stable.port, canary: canary.port } });
-    after(() => nginx.stop());
+    onTestFinished(() => nginx.stop());
 
     assert.match(readFileSync(nginx.conf, 'utf8'), new RegExp(`include ${nginx.configFile};`));
     assert.match(
@@ -175,7 +176,7 @@ describe('startNginx', { skip: needsNginx() }, () => {
 
   it('testCommand and reloadCommand are shell lines for this nginx', async () => {
     const nginx = await startNginx({ upstream: { stable: 1, canary: 2 } });
-    after(() => nginx.stop());
+    onTestFinished(() => nginx.stop());
     const sh = (line: string) =>
       new Promise<number | null>((resolve) =>
         spawn('sh', ['-c', line], { stdio: 'ignore' }).on('exit', resolve),
@@ -203,7 +204,7 @@ describe('startNginx', { skip: needsNginx() }, () => {
   it('master and workers are killed when the test process is SIGKILLed', async () => {
     const { pids, dir } = await orphanNginx('SIGKILL');
     // No hook runs on SIGKILL: the directory stays; remove it after the test, passed or not.
-    after(() => rm(dir, { recursive: true, force: true }));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
     assert.ok(await gone(pids), `nginx ${pids.join(', ')} must not outlive the test process`);
   });
 });

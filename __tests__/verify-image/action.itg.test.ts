@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { distOf, runAction } from '../action-runner.ts';
 import { IDENTITY, ISSUER, pem, startWorld, type World } from '../verify/fixtures.ts';
@@ -18,11 +18,11 @@ describe('verify-image (committed dist/)', () => {
   let w: World;
   let dir: string;
 
-  before(async () => {
+  beforeAll(async () => {
     w = await startWorld();
     dir = mkdtempSync(join(tmpdir(), 'verify-image-'));
   });
-  after(async () => {
+  afterAll(async () => {
     rmSync(dir, { recursive: true, force: true });
     await w?.stop();
   });

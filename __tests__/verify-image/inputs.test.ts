@@ -4,7 +4,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { afterAll, afterEach, beforeAll, describe, it } from '@jest/globals';
 import { KEY_REFERENCE_SCHEMES, publicKeyToPem } from '@release-actions/shared/sign';
 import { getInputs } from '../../actions/verify-image/src/context.ts';
 import { inputProblems, setInputs } from '../inputs.ts';
@@ -14,12 +14,12 @@ const IMAGE = `localhost:5000/acme/app@sha256:${'e'.repeat(64)}`;
 describe('verify-image key input', () => {
   let dir: string;
   let pub: string;
-  before(() => {
+  beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'verify-image-key-'));
     pub = publicKeyToPem(generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey);
     writeFileSync(join(dir, 'cosign.pub'), pub);
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   afterEach(() => setInputs({}));
 
   it('takes PEM text or the path of cosign.pub', () => {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { LayoutStore } from '@release-actions/shared/oci';
 import { attestSbom, generateSbom } from '@release-actions/shared/sbom';
 import { createKeySigner, signImage } from '@release-actions/shared/sign';
@@ -39,10 +39,10 @@ describe('verify-image on an OCI image layout (committed dist/)', () => {
       format: 'both',
     });
 
-  before(() => {
+  beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'verify-image-layout-'));
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('verifies a signed image in a layout by tag, by digest, and untagged (its only image)', async () => {
     const path = join(dir, 'one');

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
 import { RegistryClient } from '@release-actions/shared/oci';
 import { attestSbom, generateSbom } from '@release-actions/shared/sbom';
@@ -119,12 +119,12 @@ describe('verify-image scan with osv-db: download (loopback OSV export bucket, c
       { env: { RUNNER_TOOL_CACHE: cache }, timeoutMs: 90_000 },
     );
 
-  before(async () => {
+  beforeAll(async () => {
     registry = await startRegistry();
     bucket = await startOsvExportBucket();
     client = new RegistryClient({ http: new HttpClient({ retry: immediateRetryPolicy(2) }) });
   });
-  after(async () => {
+  afterAll(async () => {
     for (const dir of caches) rmSync(dir, { recursive: true, force: true });
     await client?.http.close();
     await registry?.stop();
@@ -193,7 +193,7 @@ describe('verify-image scan with osv-db: download (loopback OSV export bucket, c
     assertRan(run, 1);
     assert.equal(resultsOf(run)[0]!.error?.code, 'ATTESTATION_MISSING');
     assert.deepEqual(bucket.requests, []);
-    assert.deepEqual(readdirSync(cache), []);
+    assert.deepEqual([...readdirSync(cache)], []);
   });
 
   it('a refused download fails the verification naming osv-db and osv-export-url, and caches nothing', async () => {
@@ -218,6 +218,6 @@ describe('verify-image scan with osv-db: download (loopback OSV export bucket, c
     );
     assert.match(run.stdout, /^::error::1 of 1 image\(s\) not verified: .*\(VULN_SOURCE_UNAVAILABLE\)/m);
     assert.match(run.summary, /VULN_SOURCE_UNAVAILABLE/);
-    assert.deepEqual(readdirSync(cache), [], 'a refused download left something in the tool cache');
+    assert.deepEqual([...readdirSync(cache)], [], 'a refused download left something in the tool cache');
   });
 });

@@ -8,7 +8,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { afterAll, afterEach, beforeAll, describe, it } from '@jest/globals';
 import { publicKeyToPem } from '@release-actions/shared/sign';
 import { getInputs } from '../../actions/verify-image/src/context.ts';
 import { inputProblems, setInputs } from '../inputs.ts';
@@ -19,11 +19,11 @@ const DIGEST = `sha256:${'a'.repeat(64)}`;
 describe('verify-image scan and layout inputs', () => {
   let dir: string;
   let key: string;
-  before(() => {
+  beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'verify-image-scan-inputs-'));
     key = publicKeyToPem(generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).publicKey);
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   afterEach(() => setInputs({}));
 
   it('scan is off by default; the gate defaults to high and the public OSV API', () => {

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
 import { RegistryClient, type Repository } from '@release-actions/shared/oci';
 import { attestSbom, generateSbom, type SbomFormat } from '@release-actions/shared/sbom';
@@ -113,7 +113,7 @@ describe('verify-image scan: the deploy-time vulnerability gate (committed dist/
     osv.log.vulnGets.clear();
   };
 
-  before(async () => {
+  beforeAll(async () => {
     registry = await startRegistry();
     osv = await startOsvStandIn(exportAnswers(OSV_DB));
     client = new RegistryClient({ http: new HttpClient({ retry: immediateRetryPolicy(2) }) });
@@ -126,7 +126,7 @@ describe('verify-image scan: the deploy-time vulnerability gate (committed dist/
     spdx = sbom.spdx;
     cyclonedx = sbom.cyclonedx;
   });
-  after(async () => {
+  afterAll(async () => {
     rmSync(dir, { recursive: true, force: true });
     await client?.http.close();
     await registry?.stop();

@@ -5,7 +5,7 @@
  * beside it. Against a real docker-registry on loopback.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { OciError } from '@release-actions/shared/oci';
 import {
   COSIGN_SIGN_PREDICATE_TYPE,
@@ -22,11 +22,11 @@ const OVERSIZED = Buffer.alloc(16 * 1024 * 1024 + 1, 0x7b);
 describe('verifyImage and oversized stored blobs', () => {
   let w: World;
   let policy: VerifyPolicy;
-  before(async () => {
+  beforeAll(async () => {
     w = await startWorld();
     policy = { trust: { kind: 'keys', keys: [pem(w.key)] } };
   });
-  after(async () => {
+  afterAll(async () => {
     await w?.stop();
   });
 

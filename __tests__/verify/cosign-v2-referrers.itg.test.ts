@@ -7,7 +7,7 @@
  * The same, from the real cosign v2, is in __tests__/interop/cosign-sign.itg.test.ts.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import {
   digestOf,
   EMPTY_JSON,
@@ -26,10 +26,10 @@ import { newKey, pem, startWorld, type World } from './fixtures.ts';
 
 describe('bundle referrers listed under the empty config type (cosign v2.6 on docker-registry)', () => {
   let w: World;
-  before(async () => {
+  beforeAll(async () => {
     w = await startWorld();
   });
-  after(() => w?.stop());
+  afterAll(() => w?.stop());
 
   it('verifyImage and findBundleReferrers find them; a non-bundle empty-typed referrer is passed over', async () => {
     const key = newKey();

@@ -4,7 +4,7 @@
  * the code when none does. The deploy-time gate of verify-image reads its packages from here.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { cosignTag, MediaType } from '@release-actions/shared/oci';
 import { attestSbom } from '@release-actions/shared/sbom';
 import { createKeySigner } from '@release-actions/shared/sign';
@@ -31,11 +31,11 @@ const SPDX = {
 describe('verifySbomAttestations', () => {
   let w: World;
   let policy: VerifyPolicy;
-  before(async () => {
+  beforeAll(async () => {
     w = await startWorld();
     policy = { trust: { kind: 'keys', keys: [w.key.publicKey] } };
   });
-  after(async () => w?.stop());
+  afterAll(async () => w?.stop());
 
   const attest = (name: string, digest: string, document: Record<string, unknown>, signer = w.keySigner) =>
     attestSbom({

@@ -5,7 +5,7 @@
  * with its own code, in both storage formats where the case applies; the untouched image passes.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
 import { RegistryClient } from '@release-actions/shared/oci';
@@ -54,14 +54,14 @@ describe('verifyImage: the tamper suite', () => {
   let keylessPolicy: VerifyPolicy;
   const hourLater = () => new Date(Date.now() + 3_600_000);
 
-  before(async () => {
+  beforeAll(async () => {
     w = await startWorld();
     keyPolicy = { trust: { kind: 'keys', keys: [pem(w.key)] } };
     keylessPolicy = {
       trust: { kind: 'keyless', identity: IDENTITY, issuer: ISSUER, trustedRoot: w.sigstore.trustedRoot },
     };
   });
-  after(async () => {
+  afterAll(async () => {
     await w?.stop();
   });
 

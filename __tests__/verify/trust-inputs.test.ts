@@ -4,7 +4,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { InputChecker, InputError } from '@release-actions/shared/github';
 import { parseTrustInputs, trustedKeys, verifyWithKeys, VerifyError } from '@release-actions/shared/verify';
 import {

@@ -2,15 +2,15 @@
  * A real Prometheus for integration tests: Debian's `prometheus` (2.42) on a free loopback port,
  * with its own temporary directory (config, TSDB, log), scraping the given targets every second.
  *
- *     import { after, before, describe } from 'node:test';
+ *     import { afterAll, beforeAll, describe } from '@jest/globals';
  *     import { needsPrometheus, startPrometheus, type TestPrometheus } from '@release-actions/shared/testing';
  *
  *     describe('…', { skip: needsPrometheus() }, () => {
  *       let prom: TestPrometheus;
- *       before(async () => {
+ *       beforeAll(async () => {
  *         prom = await startPrometheus({ scrapeTargets: ['127.0.0.1:8080'] });
  *       });
- *       after(() => prom?.stop());
+ *       afterAll(() => prom?.stop());
  *     });
  *
  * Register `after(() => prom?.stop())` right after starting, so Prometheus stops also when a test

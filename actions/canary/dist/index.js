@@ -844,7 +844,7 @@ class DecodedURL extends URL {
 
 /***/ }),
 
-/***/ 2823:
+/***/ 5204:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -866,7 +866,7 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
-const protobuf_specs_1 = __nccwpck_require__(4773);
+const protobuf_specs_1 = __nccwpck_require__(7154);
 const bundle_1 = __nccwpck_require__(6354);
 // Message signature bundle - $case: 'messageSignature'
 function toMessageSignatureBundle(options) {
@@ -1037,7 +1037,7 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
-var build_1 = __nccwpck_require__(2823);
+var build_1 = __nccwpck_require__(5204);
 __webpack_unused_export__ = ({ enumerable: true, get: function () { return build_1.toDSSEBundle; } });
 __webpack_unused_export__ = ({ enumerable: true, get: function () { return build_1.toMessageSignatureBundle; } });
 var bundle_1 = __nccwpck_require__(6354);
@@ -1087,7 +1087,7 @@ WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
 See the License for the specific language governing permissions and
 limitations under the License.
 */
-const protobuf_specs_1 = __nccwpck_require__(4773);
+const protobuf_specs_1 = __nccwpck_require__(7154);
 const bundle_1 = __nccwpck_require__(6354);
 const validate_1 = __nccwpck_require__(9871);
 const bundleFromJSON = (obj) => {
@@ -5180,7 +5180,7 @@ function isSet(value) {
 
 /***/ }),
 
-/***/ 4773:
+/***/ 7154:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 
@@ -5411,7 +5411,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 const core_1 = __nccwpck_require__(5137);
-const protobuf_specs_1 = __nccwpck_require__(4773);
+const protobuf_specs_1 = __nccwpck_require__(7154);
 // Map from the Sigstore protobuf HashAlgorithm enum to
 // the string values used by the Node.js crypto module.
 const HASH_ALGORITHM_MAP = {
@@ -6891,7 +6891,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 const core_1 = __nccwpck_require__(5137);
-const protobuf_specs_1 = __nccwpck_require__(4773);
+const protobuf_specs_1 = __nccwpck_require__(7154);
 const error_1 = __nccwpck_require__(7909);
 const BEGINNING_OF_TIME = new Date(0);
 const END_OF_TIME = new Date(8640000000000000);
@@ -7140,4734 +7140,6 @@ function containsDupes(arr) {
     }
     return false;
 }
-
-
-/***/ }),
-
-/***/ 543:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-/*!
-Copyright (c) the purl authors
-
-Permission is hereby granted, free of charge, to any person obtaining a copy
-of this software and associated documentation files (the "Software"), to deal
-in the Software without restriction, including without limitation the rights
-to use, copy, modify, merge, publish, distribute, sublicense, and/or sell
-copies of the Software, and to permit persons to whom the Software is
-furnished to do so, subject to the following conditions:
-
-The above copyright notice and this permission notice shall be included in all
-copies or substantial portions of the Software.
-
-THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
-IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
-FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
-AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
-LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
-OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE
-SOFTWARE.
-*/
-
-
-const {
-  PackageURL,
-  PurlComponent,
-  PurlQualifierNames,
-  PurlType
-} = __nccwpck_require__(8402)
-
-module.exports = {
-  PackageURL,
-  PurlComponent,
-  PurlQualifierNames,
-  PurlType
-}
-
-
-/***/ }),
-
-/***/ 1687:
-/***/ ((module) => {
-
-
-
-const LOOP_SENTINEL = 1_000_000
-
-const REUSED_SEARCH_PARAMS = new URLSearchParams()
-
-const REUSED_SEARCH_PARAMS_KEY = '_'
-
-const REUSED_SEARCH_PARAMS_OFFSET = 2 // '_='.length
-
-module.exports = {
-    LOOP_SENTINEL,
-    REUSED_SEARCH_PARAMS,
-    REUSED_SEARCH_PARAMS_KEY,
-    REUSED_SEARCH_PARAMS_OFFSET
-}
-
-
-/***/ }),
-
-/***/ 4970:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const { PurlError } = __nccwpck_require__(6804)
-
-const { decodeURIComponent } = globalThis
-
-function decodePurlComponent(comp, encodedURIComponent) {
-    try {
-        return decodeURIComponent(encodedURIComponent)
-    } catch {}
-    throw new PurlError(`unable to decode "${comp}" component`)
-}
-
-module.exports = {
-    decodePurlComponent
-}
-
-
-/***/ }),
-
-/***/ 8558:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const {
-    REUSED_SEARCH_PARAMS,
-    REUSED_SEARCH_PARAMS_KEY,
-    REUSED_SEARCH_PARAMS_OFFSET
-} = __nccwpck_require__(1687)
-const { isObject } = __nccwpck_require__(6862)
-const { isNonEmptyString } = __nccwpck_require__(1648)
-
-const { encodeURIComponent } = globalThis
-
-function encodeNamespace(namespace) {
-    return isNonEmptyString(namespace)
-        ? encodeURIComponent(namespace)
-              .replace(/%3A/g, ':')
-              .replace(/%2F/g, '/')
-        : ''
-}
-
-function encodeQualifierParam(param) {
-    if (isNonEmptyString(param)) {
-        // Param key and value are encoded with `percentEncodeSet` of
-        // 'application/x-www-form-urlencoded' and `spaceAsPlus` of `true`.
-        // https://url.spec.whatwg.org/#urlencoded-serializing
-        REUSED_SEARCH_PARAMS.set(REUSED_SEARCH_PARAMS_KEY, param)
-        return replacePlusSignWithPercentEncodedSpace(
-            REUSED_SEARCH_PARAMS.toString().slice(REUSED_SEARCH_PARAMS_OFFSET)
-        )
-    }
-    return ''
-}
-
-function encodeQualifiers(qualifiers) {
-    if (isObject(qualifiers)) {
-        // Sort this list of qualifier strings lexicographically.
-        const qualifiersKeys = Object.keys(qualifiers).sort()
-        const searchParams = new URLSearchParams()
-        for (let i = 0, { length } = qualifiersKeys; i < length; i += 1) {
-            const key = qualifiersKeys[i]
-            searchParams.set(key, qualifiers[key])
-        }
-        return replacePlusSignWithPercentEncodedSpace(searchParams.toString())
-    }
-    return ''
-}
-
-function encodeSubpath(subpath) {
-    return isNonEmptyString(subpath)
-        ? encodeURIComponent(subpath).replace(/%2F/g, '/')
-        : ''
-}
-
-function encodeVersion(version) {
-    return isNonEmptyString(version)
-        ? encodeURIComponent(version).replace(/%3A/g, ':').replace(/%2B/g, '+')
-        : ''
-}
-
-function replacePlusSignWithPercentEncodedSpace(str) {
-    // Convert plus signs to %20 for better portability.
-    return str.replace(/\+/g, '%20')
-}
-
-module.exports = {
-    encodeNamespace,
-    encodeVersion,
-    encodeQualifiers,
-    encodeQualifierParam,
-    encodeSubpath,
-    encodeURIComponent
-}
-
-
-/***/ }),
-
-/***/ 6804:
-/***/ ((module) => {
-
-
-
-function formatPurlErrorMessage(message = '') {
-    const { length } = message
-    let formatted = ''
-    if (length) {
-        // Lower case start of message.
-        const code0 = message.charCodeAt(0)
-        formatted =
-            code0 >= 65 /*'A'*/ || code0 <= 90 /*'Z'*/
-                ? `${message[0].toLowerCase()}${message.slice(1)}`
-                : message
-        // Remove period from end of message.
-        if (
-            length > 1 &&
-            message.charCodeAt(length - 1) === 46 /*'.'*/ &&
-            message.charCodeAt(length - 2) !== 46
-        ) {
-            formatted = formatted.slice(0, -1)
-        }
-    }
-    return `Invalid purl: ${formatted}`
-}
-
-class PurlError extends Error {
-    constructor(message) {
-        super(formatPurlErrorMessage(message))
-    }
-}
-
-module.exports = {
-    formatPurlErrorMessage,
-    PurlError
-}
-
-
-/***/ }),
-
-/***/ 4727:
-/***/ ((module) => {
-
-
-
-function createHelpersNamespaceObject(helpers, options_ = {}) {
-    const { comparator, ...defaults } = { __proto__: null, ...options_ }
-    const helperNames = Object.keys(helpers).sort()
-    const propNames = [
-        ...new Set([...Object.values(helpers)].map(Object.keys).flat())
-    ].sort(comparator)
-    const nsObject = Object.create(null)
-    for (let i = 0, { length } = propNames; i < length; i += 1) {
-        const propName = propNames[i]
-        const helpersForProp = Object.create(null)
-        for (
-            let j = 0, { length: length_j } = helperNames;
-            j < length_j;
-            j += 1
-        ) {
-            const helperName = helperNames[j]
-            const helperValue =
-                helpers[helperName][propName] ?? defaults[helperName]
-            if (helperValue !== undefined) {
-                helpersForProp[helperName] = helperValue
-            }
-        }
-        nsObject[propName] = helpersForProp
-    }
-    return nsObject
-}
-
-module.exports = {
-    createHelpersNamespaceObject
-}
-
-
-/***/ }),
-
-/***/ 2532:
-/***/ ((module) => {
-
-
-
-function isNullishOrEmptyString(value) {
-    return (
-        value === null ||
-        value === undefined ||
-        (typeof value === 'string' && value.length === 0)
-    )
-}
-
-module.exports = {
-    isNullishOrEmptyString
-}
-
-
-/***/ }),
-
-/***/ 2941:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const { isObject } = __nccwpck_require__(6862)
-const { isBlank } = __nccwpck_require__(1648)
-
-function normalizeName(rawName) {
-    return typeof rawName === 'string' ? rawName.trim() : undefined
-}
-
-function normalizeNamespace(rawNamespace) {
-    return typeof rawNamespace === 'string'
-        ? normalizePath(rawNamespace)
-        : undefined
-}
-
-function normalizePath(pathname, callback) {
-    let collapsed = ''
-    let start = 0
-    // Leading and trailing slashes, i.e. '/', are not significant and should be
-    // stripped in the canonical form.
-    while (pathname.charCodeAt(start) === 47 /*'/'*/) {
-        start += 1
-    }
-    let nextIndex = pathname.indexOf('/', start)
-    if (nextIndex === -1) {
-        return pathname.slice(start)
-    }
-    // Discard any empty string segments by collapsing repeated segment
-    // separator slashes, i.e. '/'.
-    while (nextIndex !== -1) {
-        const segment = pathname.slice(start, nextIndex)
-        if (callback === undefined || callback(segment)) {
-            collapsed =
-                collapsed + (collapsed.length === 0 ? '' : '/') + segment
-        }
-        start = nextIndex + 1
-        while (pathname.charCodeAt(start) === 47) {
-            start += 1
-        }
-        nextIndex = pathname.indexOf('/', start)
-    }
-    const lastSegment = pathname.slice(start)
-    if (
-        lastSegment.length !== 0 &&
-        (callback === undefined || callback(lastSegment))
-    ) {
-        collapsed = collapsed + '/' + lastSegment
-    }
-    return collapsed
-}
-
-function normalizeQualifiers(rawQualifiers) {
-    let qualifiers
-    for (const { 0: key, 1: value } of qualifiersToEntries(rawQualifiers)) {
-        const strValue = typeof value === 'string' ? value : String(value)
-        const trimmed = strValue.trim()
-        // A key=value pair with an empty value is the same as no key/value
-        // at all for this key.
-        if (trimmed.length === 0) {
-            continue
-        }
-        if (qualifiers === undefined) {
-            qualifiers = { __proto__: null }
-        }
-        // A key is case insensitive. The canonical form is lowercase.
-        qualifiers[key.toLowerCase()] = trimmed
-    }
-    return qualifiers
-}
-
-function normalizeSubpath(rawSubpath) {
-    return typeof rawSubpath === 'string'
-        ? normalizePath(rawSubpath, subpathFilter)
-        : undefined
-}
-
-function normalizeType(rawType) {
-    // The type must NOT be percent-encoded.
-    // The type is case insensitive. The canonical form is lowercase.
-    return typeof rawType === 'string'
-        ? rawType.trim().toLowerCase()
-        : undefined
-}
-
-function normalizeVersion(rawVersion) {
-    return typeof rawVersion === 'string' ? rawVersion.trim() : undefined
-}
-
-function qualifiersToEntries(rawQualifiers) {
-    if (isObject(rawQualifiers)) {
-        return rawQualifiers instanceof URLSearchParams
-            ? rawQualifiers.entries()
-            : Object.entries(rawQualifiers)
-    }
-    return typeof rawQualifiers === 'string'
-        ? new URLSearchParams(rawQualifiers).entries()
-        : Object.entries({})
-}
-
-function subpathFilter(segment) {
-    // When percent-decoded, a segment
-    //   - must not be any of '.' or '..'
-    //   - must not be empty
-    const { length } = segment
-    if (length === 1 && segment.charCodeAt(0) === 46 /*'.'*/) return false
-    if (
-        length === 2 &&
-        segment.charCodeAt(0) === 46 &&
-        segment.charCodeAt(1) === 46
-    ) {
-        return false
-    }
-    return !isBlank(segment)
-}
-
-module.exports = {
-    normalizeName,
-    normalizeNamespace,
-    normalizePath,
-    normalizeQualifiers,
-    normalizeSubpath,
-    normalizeType,
-    normalizeVersion
-}
-
-
-/***/ }),
-
-/***/ 6862:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const { LOOP_SENTINEL } = __nccwpck_require__(1687)
-
-function isObject(value) {
-    return value !== null && typeof value === 'object'
-}
-
-function recursiveFreeze(value_) {
-    if (
-        value_ === null ||
-        !(typeof value_ === 'object' || typeof value_ === 'function') ||
-        Object.isFrozen(value_)
-    ) {
-        return value_
-    }
-    const queue = [value_]
-    let { length: queueLength } = queue
-    let pos = 0
-    while (pos < queueLength) {
-        if (pos === LOOP_SENTINEL) {
-            throw new Error(
-                'Detected infinite loop in object crawl of recursiveFreeze'
-            )
-        }
-        const obj = queue[pos++]
-        Object.freeze(obj)
-        if (Array.isArray(obj)) {
-            for (let i = 0, { length } = obj; i < length; i += 1) {
-                const item = obj[i]
-                if (
-                    item !== null &&
-                    (typeof item === 'object' || typeof item === 'function') &&
-                    !Object.isFrozen(item)
-                ) {
-                    queue[queueLength++] = item
-                }
-            }
-        } else {
-            const keys = Reflect.ownKeys(obj)
-            for (let i = 0, { length } = keys; i < length; i += 1) {
-                const propValue = obj[keys[i]]
-                if (
-                    propValue !== null &&
-                    (typeof propValue === 'object' ||
-                        typeof propValue === 'function') &&
-                    !Object.isFrozen(propValue)
-                ) {
-                    queue[queueLength++] = propValue
-                }
-            }
-        }
-    }
-    return value_
-}
-
-module.exports = {
-    isObject,
-    recursiveFreeze
-}
-
-
-/***/ }),
-
-/***/ 8402:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-/*!
-Copyright (c) the purl authors
-
-Permission is hereby granted, free of charge, to any person obtaining a copy
-of this software and associated documentation files (the "Software"), to deal
-in the Software without restriction, including without limitation the rights
-to use, copy, modify, merge, publish, distribute, sublicense, and/or sell
-copies of the Software, and to permit persons to whom the Software is
-furnished to do so, subject to the following conditions:
-
-The above copyright notice and this permission notice shall be included in all
-copies or substantial portions of the Software.
-
-THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
-IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
-FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
-AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
-LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
-OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE
-SOFTWARE.
-*/
-
-
-const { decodePurlComponent } = __nccwpck_require__(4970)
-const { isObject, recursiveFreeze } = __nccwpck_require__(6862)
-const { isBlank, isNonEmptyString, trimLeadingSlashes } = __nccwpck_require__(1648)
-
-const { PurlComponent } = __nccwpck_require__(6771)
-const { PurlQualifierNames } = __nccwpck_require__(7529)
-const { PurlType } = __nccwpck_require__(7154)
-const { PurlError } = __nccwpck_require__(6804)
-
-class PackageURL {
-    static Component = recursiveFreeze(PurlComponent)
-    static KnownQualifierNames = recursiveFreeze(PurlQualifierNames)
-    static Type = recursiveFreeze(PurlType)
-
-    constructor(
-        rawType,
-        rawNamespace,
-        rawName,
-        rawVersion,
-        rawQualifiers,
-        rawSubpath
-    ) {
-        const type = isNonEmptyString(rawType)
-            ? PurlComponent.type.normalize(rawType)
-            : rawType
-        PurlComponent.type.validate(type, true)
-
-        const namespace = isNonEmptyString(rawNamespace)
-            ? PurlComponent.namespace.normalize(rawNamespace)
-            : rawNamespace
-        PurlComponent.namespace.validate(namespace, true)
-
-        const name = isNonEmptyString(rawName)
-            ? PurlComponent.name.normalize(rawName)
-            : rawName
-        PurlComponent.name.validate(name, true)
-
-        const version = isNonEmptyString(rawVersion)
-            ? PurlComponent.version.normalize(rawVersion)
-            : rawVersion
-        PurlComponent.version.validate(version, true)
-
-        const qualifiers =
-            typeof rawQualifiers === 'string' || isObject(rawQualifiers)
-                ? PurlComponent.qualifiers.normalize(rawQualifiers)
-                : rawQualifiers
-        PurlComponent.qualifiers.validate(qualifiers, true)
-
-        const subpath = isNonEmptyString(rawSubpath)
-            ? PurlComponent.subpath.normalize(rawSubpath)
-            : rawSubpath
-        PurlComponent.subpath.validate(subpath, true)
-
-        this.type = type
-        this.name = name
-        this.namespace = namespace ?? undefined
-        this.version = version ?? undefined
-        this.qualifiers = qualifiers ?? undefined
-        this.subpath = subpath ?? undefined
-
-        const typeHelpers = PurlType[type]
-        if (typeHelpers) {
-            typeHelpers.normalize(this)
-            typeHelpers.validate(this, true)
-        }
-    }
-
-    toString() {
-        const { namespace, name, version, qualifiers, subpath, type } = this
-        let purlStr = `pkg:${PurlComponent.type.encode(type)}/`
-        if (namespace) {
-            purlStr = `${purlStr}${PurlComponent.namespace.encode(namespace)}/`
-        }
-        purlStr = `${purlStr}${PurlComponent.name.encode(name)}`
-        if (version) {
-            purlStr = `${purlStr}@${PurlComponent.version.encode(version)}`
-        }
-        if (qualifiers) {
-            purlStr = `${purlStr}?${PurlComponent.qualifiers.encode(qualifiers)}`
-        }
-        if (subpath) {
-            purlStr = `${purlStr}#${PurlComponent.subpath.encode(subpath)}`
-        }
-        return purlStr
-    }
-
-    static fromString(purlStr) {
-        return new PackageURL(...PackageURL.parseString(purlStr))
-    }
-
-    static parseString(purlStr) {
-        // https://github.com/package-url/purl-spec/blob/master/PURL-SPECIFICATION.rst#how-to-parse-a-purl-string-in-its-components
-        if (typeof purlStr !== 'string') {
-            throw new Error('A purl string argument is required.')
-        }
-        if (isBlank(purlStr)) {
-            return [
-                undefined,
-                undefined,
-                undefined,
-                undefined,
-                undefined,
-                undefined
-            ]
-        }
-
-        // Split the remainder once from left on ':'.
-        const colonIndex = purlStr.indexOf(':')
-        // Use WHATWG URL to split up the purl string.
-        //   - Split the purl string once from right on '#'
-        //   - Split the remainder once from right on '?'
-        //   - Split the remainder once from left on ':'
-        let url
-        let maybeUrlWithAuth
-        if (colonIndex !== -1) {
-            try {
-                // Since a purl never contains a URL Authority, its scheme
-                // must not be suffixed with double slash as in 'pkg://'
-                // and should use instead 'pkg:'. Purl parsers must accept
-                // URLs such as 'pkg://' and must ignore the '//'
-                const beforeColon = purlStr.slice(0, colonIndex)
-                const afterColon = purlStr.slice(colonIndex + 1)
-                const trimmedAfterColon = trimLeadingSlashes(afterColon)
-                url = new URL(`${beforeColon}:${trimmedAfterColon}`)
-                maybeUrlWithAuth =
-                    afterColon.length === trimmedAfterColon.length
-                        ? url
-                        : new URL(purlStr)
-            } catch (e) {
-                throw new PurlError('failed to parse as URL', {
-                    cause: e
-                })
-            }
-        }
-        // The scheme is a constant with the value "pkg".
-        if (url?.protocol !== 'pkg:') {
-            throw new PurlError('missing required "pkg" scheme component')
-        }
-        // A purl must NOT contain a URL Authority i.e. there is no support for
-        // username, password, host and port components.
-        if (
-            maybeUrlWithAuth.username !== '' ||
-            maybeUrlWithAuth.password !== ''
-        ) {
-            throw new PurlError('cannot contain a "user:pass@host:port"')
-        }
-
-        const { pathname } = url
-        const firstSlashIndex = pathname.indexOf('/')
-        const rawType = decodePurlComponent(
-            'type',
-            firstSlashIndex === -1
-                ? pathname
-                : pathname.slice(0, firstSlashIndex)
-        )
-        if (firstSlashIndex < 1) {
-            return [
-                rawType,
-                undefined,
-                undefined,
-                undefined,
-                undefined,
-                undefined
-            ]
-        }
-
-        let rawVersion
-        let atSignIndex = pathname.lastIndexOf('@')
-        // Handle unencoded leading '@' characters. This is a small break from
-        // the specification to make parsing more forgiving so that users don't
-        // have to deal with it.
-        if (
-            atSignIndex !== -1 &&
-            pathname.charCodeAt(atSignIndex - 1) === 47 /*'/'*/
-        ) {
-            atSignIndex = -1
-        }
-        const beforeVersion = pathname.slice(
-            rawType.length + 1,
-            atSignIndex === -1 ? pathname.length : atSignIndex
-        )
-        if (atSignIndex !== -1) {
-            // Split the remainder once from right on '@'.
-            rawVersion = decodePurlComponent(
-                'version',
-                pathname.slice(atSignIndex + 1)
-            )
-        }
-
-        let rawNamespace
-        let rawName
-        const lastSlashIndex = beforeVersion.lastIndexOf('/')
-        if (lastSlashIndex === -1) {
-            // Split the remainder once from right on '/'.
-            rawName = decodePurlComponent('name', beforeVersion)
-        } else {
-            // Split the remainder once from right on '/'.
-            rawName = decodePurlComponent(
-                'name',
-                beforeVersion.slice(lastSlashIndex + 1)
-            )
-            // Split the remainder on '/'.
-            rawNamespace = decodePurlComponent(
-                'namespace',
-                beforeVersion.slice(0, lastSlashIndex)
-            )
-        }
-
-        let rawQualifiers
-        const { searchParams } = url
-        if (searchParams.size !== 0) {
-            searchParams.forEach((value) =>
-                decodePurlComponent('qualifiers', value)
-            )
-            // Split the remainder once from right on '?'.
-            rawQualifiers = searchParams
-        }
-
-        let rawSubpath
-        const { hash } = url
-        if (hash.length !== 0) {
-            // Split the purl string once from right on '#'.
-            rawSubpath = decodePurlComponent('subpath', hash.slice(1))
-        }
-
-        return [
-            rawType,
-            rawNamespace,
-            rawName,
-            rawVersion,
-            rawQualifiers,
-            rawSubpath
-        ]
-    }
-}
-
-for (const staticProp of ['Component', 'KnownQualifierNames', 'Type']) {
-    Reflect.defineProperty(PackageURL, staticProp, {
-        ...Reflect.getOwnPropertyDescriptor(PackageURL, staticProp),
-        writable: false
-    })
-}
-
-Reflect.setPrototypeOf(PackageURL.prototype, null)
-
-module.exports = {
-    PackageURL,
-    PurlComponent,
-    PurlQualifierNames,
-    PurlType
-}
-
-
-/***/ }),
-
-/***/ 6771:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const {
-    encodeNamespace,
-    encodeVersion,
-    encodeQualifiers,
-    encodeQualifierParam,
-    encodeSubpath,
-    encodeURIComponent
-} = __nccwpck_require__(8558)
-
-const { createHelpersNamespaceObject } = __nccwpck_require__(4727)
-
-const {
-    normalizeType,
-    normalizeNamespace,
-    normalizeName,
-    normalizeVersion,
-    normalizeQualifiers,
-    normalizeSubpath
-} = __nccwpck_require__(2941)
-
-const { localeCompare, isNonEmptyString } = __nccwpck_require__(1648)
-
-const {
-    validateType,
-    validateNamespace,
-    validateName,
-    validateVersion,
-    validateQualifiers,
-    validateQualifierKey,
-    validateSubpath
-} = __nccwpck_require__(6610)
-
-const PurlComponentEncoder = (comp) =>
-    isNonEmptyString(comp) ? encodeURIComponent(comp) : ''
-
-const PurlComponentStringNormalizer = (comp) =>
-    typeof comp === 'string' ? comp : undefined
-
-const PurlComponentValidator = (_comp, _throws) => true
-
-const componentSortOrderLookup = {
-    __proto__: null,
-    type: 0,
-    namespace: 1,
-    name: 2,
-    version: 3,
-    qualifiers: 4,
-    qualifierKey: 5,
-    qualifierValue: 6,
-    subpath: 7
-}
-
-function componentSortOrder(comp) {
-    return componentSortOrderLookup[comp] ?? comp
-}
-
-function componentComparator(compA, compB) {
-    return localeCompare(componentSortOrder(compA), componentSortOrder(compB))
-}
-
-module.exports = {
-    // Rules for each purl component:
-    // https://github.com/package-url/purl-spec/blob/master/PURL-SPECIFICATION.rst#rules-for-each-purl-component
-    PurlComponent: createHelpersNamespaceObject(
-        {
-            encode: {
-                namespace: encodeNamespace,
-                version: encodeVersion,
-                qualifiers: encodeQualifiers,
-                qualifierKey: encodeQualifierParam,
-                qualifierValue: encodeQualifierParam,
-                subpath: encodeSubpath
-            },
-            normalize: {
-                type: normalizeType,
-                namespace: normalizeNamespace,
-                name: normalizeName,
-                version: normalizeVersion,
-                qualifiers: normalizeQualifiers,
-                subpath: normalizeSubpath
-            },
-            validate: {
-                type: validateType,
-                namespace: validateNamespace,
-                name: validateName,
-                version: validateVersion,
-                qualifierKey: validateQualifierKey,
-                qualifiers: validateQualifiers,
-                subpath: validateSubpath
-            }
-        },
-        {
-            comparator: componentComparator,
-            encode: PurlComponentEncoder,
-            normalize: PurlComponentStringNormalizer,
-            validate: PurlComponentValidator
-        }
-    )
-}
-
-
-/***/ }),
-
-/***/ 7529:
-/***/ ((module) => {
-
-
-
-module.exports = {
-    // Known qualifiers:
-    // https://github.com/package-url/purl-spec/blob/master/PURL-SPECIFICATION.rst#known-qualifiers-keyvalue-pairs
-    PurlQualifierNames: {
-        __proto__: null,
-        RepositoryUrl: 'repository_url',
-        DownloadUrl: 'download_url',
-        VcsUrl: 'vcs_url',
-        FileName: 'file_name',
-        Checksum: 'checksum'
-    }
-}
-
-
-/***/ }),
-
-/***/ 7154:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const { isNullishOrEmptyString } = __nccwpck_require__(2532)
-
-const { createHelpersNamespaceObject } = __nccwpck_require__(4727)
-
-const {
-    isSemverString,
-    lowerName,
-    lowerNamespace,
-    lowerVersion,
-    replaceDashesWithUnderscores,
-    replaceUnderscoresWithDashes
-} = __nccwpck_require__(1648)
-
-const { validateEmptyByType, validateRequiredByType } = __nccwpck_require__(6610)
-const { PurlError } = __nccwpck_require__(6804)
-
-const PurlTypNormalizer = (purl) => purl
-
-const PurlTypeValidator = (_purl, _throws) => true
-
-module.exports = {
-    // PURL types:
-    // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst
-    PurlType: createHelpersNamespaceObject(
-        {
-            normalize: {
-                // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#alpm
-                alpm(purl) {
-                    lowerNamespace(purl)
-                    lowerName(purl)
-                    return purl
-                },
-                // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#apk
-                apk(purl) {
-                    lowerNamespace(purl)
-                    lowerName(purl)
-                    return purl
-                },
-                // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#bitbucket
-                bitbucket(purl) {
-                    lowerNamespace(purl)
-                    lowerName(purl)
-                    return purl
-                },
-                // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#bitnami
-                bitnami(purl) {
-                    lowerName(purl)
-                    return purl
-                },
-                // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#composer
-                composer(purl) {
-                    lowerNamespace(purl)
-                    lowerName(purl)
-                    return purl
-                },
-                // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#deb
-                deb(purl) {
-                    lowerNamespace(purl)
-                    lowerName(purl)
-                    return purl
-                },
-                // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#other-candidate-types-to-define
-                gitlab(purl) {
-                    lowerNamespace(purl)
-                    lowerName(purl)
-                    return purl
-                },
-                // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#github
-                github(purl) {
-                    lowerNamespace(purl)
-                    lowerName(purl)
-                    return purl
-                },
-                // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#golang
-                // golang(purl) {
-                //     // Ignore case-insensitive rule because go.mod are case-sensitive.
-                //     // Pending spec change: https://github.com/package-url/purl-spec/pull/196
-                //     lowerNamespace(purl)
-                //     lowerName(purl)
-                //     return purl
-                // },
-                // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#hex
-                hex(purl) {
-                    lowerNamespace(purl)
-                    lowerName(purl)
-                    return purl
-                },
-                // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#huggingface
-                huggingface(purl) {
-                    lowerVersion(purl)
-                    return purl
-                },
-                // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#mlflow
-                mlflow(purl) {
-                    if (
-                        purl.qualifiers?.repository_url?.includes('databricks')
-                    ) {
-                        lowerName(purl)
-                    }
-                    return purl
-                },
-                // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#npm
-                npm(purl) {
-                    lowerNamespace(purl)
-                    lowerName(purl)
-                    return purl
-                },
-                // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#luarocks
-                luarocks(purl) {
-                    lowerVersion(purl)
-                    return purl
-                },
-                // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#oci
-                oci(purl) {
-                    lowerName(purl)
-                    return purl
-                },
-                // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#pub
-                pub(purl) {
-                    lowerName(purl)
-                    purl.name = replaceDashesWithUnderscores(purl.name)
-                    return purl
-                },
-                // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#pypi
-                pypi(purl) {
-                    lowerNamespace(purl)
-                    lowerName(purl)
-                    purl.name = replaceUnderscoresWithDashes(purl.name)
-                    return purl
-                },
-                // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#qpkg
-                qpkg(purl) {
-                    lowerNamespace(purl)
-                    return purl
-                },
-                // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#rpm
-                rpm(purl) {
-                    lowerNamespace(purl)
-                    return purl
-                }
-            },
-            validate: {
-                // TODO: cocoapods name validation
-                // TODO: cpan namespace validation
-                // TODO: swid qualifier validation
-                // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#conan
-                conan(purl, throws) {
-                    if (isNullishOrEmptyString(purl.namespace)) {
-                        if (purl.qualifiers?.channel) {
-                            if (throws) {
-                                throw new PurlError(
-                                    'conan requires a "namespace" component when a "channel" qualifier is present'
-                                )
-                            }
-                            return false
-                        }
-                    } else if (isNullishOrEmptyString(purl.qualifiers)) {
-                        if (throws) {
-                            throw new PurlError(
-                                'conan requires a "qualifiers" component when a namespace is present'
-                            )
-                        }
-                        return false
-                    }
-                    return true
-                },
-                // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#cran
-                cran(purl, throws) {
-                    return validateRequiredByType(
-                        'cran',
-                        'version',
-                        purl.version,
-                        throws
-                    )
-                },
-                // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#golang
-                golang(purl) {
-                    // Still being lenient here since the standard changes aren't official.
-                    // Pending spec change: https://github.com/package-url/purl-spec/pull/196
-                    const { version } = purl
-                    const length =
-                        typeof version === 'string' ? version.length : 0
-                    // If the version starts with a "v" then ensure its a valid semver version.
-                    // This, by semver semantics, also supports pseudo-version number.
-                    // https://go.dev/doc/modules/version-numbers#pseudo-version-number
-                    if (
-                        length &&
-                        version.charCodeAt(0) === 118 /*'v'*/ &&
-                        !isSemverString(version.slice(1))
-                    ) {
-                        if (throws) {
-                            throw new PurlError(
-                                'golang "version" component starting with a "v" must be followed by a valid semver version'
-                            )
-                        }
-                        return false
-                    }
-                    return true
-                },
-                // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#maven
-                maven(purl, throws) {
-                    return validateRequiredByType(
-                        'maven',
-                        'namespace',
-                        purl.namespace,
-                        throws
-                    )
-                },
-                // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#mlflow
-                mlflow(purl, throws) {
-                    return validateEmptyByType(
-                        'mlflow',
-                        'namespace',
-                        purl.namespace,
-                        throws
-                    )
-                },
-                // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#oci
-                oci(purl, throws) {
-                    return validateEmptyByType(
-                        'oci',
-                        'namespace',
-                        purl.namespace,
-                        throws
-                    )
-                },
-                // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#pub
-                pub(purl, throws) {
-                    const { name } = purl
-                    for (let i = 0, { length } = name; i < length; i += 1) {
-                        const code = name.charCodeAt(i)
-                        // prettier-ignore
-                        if (
-                  !(
-                      (
-                          (code >= 48 && code <= 57)  || // 0-9
-                          (code >= 97 && code <= 122) || // a-z
-                          code === 95 // _
-                      )
-                  )
-              ) {
-                  if (throws) {
-                      throw new PurlError(
-                          'pub "name" component may only contain [a-z0-9_] characters'
-                      )
-                  }
-                  return false
-              }
-                    }
-                    return true
-                },
-                // https://github.com/package-url/purl-spec/blob/master/PURL-TYPES.rst#swift
-                swift(purl, throws) {
-                    return (
-                        validateRequiredByType(
-                            'swift',
-                            'namespace',
-                            purl.namespace,
-                            throws
-                        ) &&
-                        validateRequiredByType(
-                            'swift',
-                            'version',
-                            purl.version,
-                            throws
-                        )
-                    )
-                }
-            }
-        },
-        {
-            normalize: PurlTypNormalizer,
-            validate: PurlTypeValidator
-        }
-    )
-}
-
-
-/***/ }),
-
-/***/ 1648:
-/***/ ((module) => {
-
-
-
-// Intl.Collator is faster than String#localeCompare
-// https://developer.mozilla.org/en-US/docs/Web/JavaScript/Reference/Global_Objects/String/localeCompare:
-// > When comparing large numbers of strings, such as in sorting large arrays,
-// > it is better to create an Intl.Collator object and use the function provided
-// > by its compare() method.
-const { compare: localeCompare } = new Intl.Collator()
-
-// This regexp is valid as of 2024-08-01.
-// https://semver.org/#is-there-a-suggested-regular-expression-regex-to-check-a-semver-string
-const regexSemverNumberedGroups =
-    /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/
-
-function isBlank(str) {
-    for (let i = 0, { length } = str; i < length; i += 1) {
-        const code = str.charCodeAt(i)
-        // prettier-ignore
-        if (
-            !(
-                // Whitespace characters according to ECMAScript spec:
-                // https://tc39.es/ecma262/#sec-white-space
-                (
-                    code === 0x0020 || // Space
-                    code === 0x0009 || // Tab
-                    code === 0x000a || // Line Feed
-                    code === 0x000b || // Vertical Tab
-                    code === 0x000c || // Form Feed
-                    code === 0x000d || // Carriage Return
-                    code === 0x00a0 || // No-Break Space
-                    code === 0x1680 || // Ogham Space Mark
-                    code === 0x2000 || // En Quad
-                    code === 0x2001 || // Em Quad
-                    code === 0x2002 || // En Space
-                    code === 0x2003 || // Em Space
-                    code === 0x2004 || // Three-Per-Em Space
-                    code === 0x2005 || // Four-Per-Em Space
-                    code === 0x2006 || // Six-Per-Em Space
-                    code === 0x2007 || // Figure Space
-                    code === 0x2008 || // Punctuation Space
-                    code === 0x2009 || // Thin Space
-                    code === 0x200a || // Hair Space
-                    code === 0x2028 || // Line Separator
-                    code === 0x2029 || // Paragraph Separator
-                    code === 0x202f || // Narrow No-Break Space
-                    code === 0x205f || // Medium Mathematical Space
-                    code === 0x3000 || // Ideographic Space
-                    code === 0xfeff    // Byte Order Mark
-                )
-            )
-        ) {
-            return false
-        }
-    }
-    return true
-}
-
-function isNonEmptyString(value) {
-    return typeof value === 'string' && value.length > 0
-}
-
-function isSemverString(value) {
-    return typeof value === 'string' && regexSemverNumberedGroups.test(value)
-}
-
-function lowerName(purl) {
-    purl.name = purl.name.toLowerCase()
-}
-
-function lowerNamespace(purl) {
-    const { namespace } = purl
-    if (typeof namespace === 'string') {
-        purl.namespace = namespace.toLowerCase()
-    }
-}
-
-function lowerVersion(purl) {
-    const { version } = purl
-    if (typeof version === 'string') {
-        purl.version = version.toLowerCase()
-    }
-}
-
-function replaceDashesWithUnderscores(str) {
-    // Replace all "-" with "_"
-    let result = ''
-    let fromIndex = 0
-    let index = 0
-    while ((index = str.indexOf('-', fromIndex)) !== -1) {
-        result = result + str.slice(fromIndex, index) + '_'
-        fromIndex = index + 1
-    }
-    return fromIndex ? result + str.slice(fromIndex) : str
-}
-
-function replaceUnderscoresWithDashes(str) {
-    // Replace all "_" with "-"
-    let result = ''
-    let fromIndex = 0
-    let index = 0
-    while ((index = str.indexOf('_', fromIndex)) !== -1) {
-        result = result + str.slice(fromIndex, index) + '-'
-        fromIndex = index + 1
-    }
-    return fromIndex ? result + str.slice(fromIndex) : str
-}
-
-function trimLeadingSlashes(str) {
-    let start = 0
-    while (str.charCodeAt(start) === 47 /*'/'*/) {
-        start += 1
-    }
-    return start === 0 ? str : str.slice(start)
-}
-
-module.exports = {
-    isBlank,
-    isNonEmptyString,
-    isSemverString,
-    localeCompare,
-    lowerName,
-    lowerNamespace,
-    lowerVersion,
-    replaceDashesWithUnderscores,
-    replaceUnderscoresWithDashes,
-    trimLeadingSlashes
-}
-
-
-/***/ }),
-
-/***/ 6610:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const { PurlError } = __nccwpck_require__(6804)
-const { isNullishOrEmptyString } = __nccwpck_require__(2532)
-const { isNonEmptyString } = __nccwpck_require__(1648)
-
-function validateEmptyByType(type, name, value, throws) {
-    if (!isNullishOrEmptyString(value)) {
-        if (throws) {
-            throw new PurlError(`${type} "${name}" component must be empty`)
-        }
-        return false
-    }
-    return true
-}
-
-function validateName(name, throws) {
-    return (
-        validateRequired('name', name, throws) &&
-        validateStrings('name', name, throws)
-    )
-}
-
-function validateNamespace(namespace, throws) {
-    return validateStrings('namespace', namespace, throws)
-}
-
-function validateQualifiers(qualifiers, throws) {
-    if (qualifiers === null || qualifiers === undefined) {
-        return true
-    }
-    if (typeof qualifiers !== 'object') {
-        if (throws) {
-            throw new PurlError('"qualifiers" must be an object')
-        }
-        return false
-    }
-    const keysIterable =
-        // URL searchParams have an "keys" method that returns an iterator.
-        typeof qualifiers.keys === 'function'
-            ? qualifiers.keys()
-            : Object.keys(qualifiers)
-    for (const key of keysIterable) {
-        if (!validateQualifierKey(key, throws)) {
-            return false
-        }
-    }
-    return true
-}
-
-function validateQualifierKey(key, throws) {
-    // A key cannot start with a number.
-    if (!validateStartsWithoutNumber('qualifier', key, throws)) {
-        return false
-    }
-    // The key must be composed only of ASCII letters and numbers,
-    // '.', '-' and '_' (period, dash and underscore).
-    for (let i = 0, { length } = key; i < length; i += 1) {
-        const code = key.charCodeAt(i)
-        // prettier-ignore
-        if (
-            !(
-                (
-                    (code >= 48 && code <= 57)  || // 0-9
-                    (code >= 65 && code <= 90)  || // A-Z
-                    (code >= 97 && code <= 122) || // a-z
-                    code === 46 || // .
-                    code === 45 || // -
-                    code === 95    // _
-                )
-            )
-        ) {
-            if (throws) {
-                throw new PurlError(
-                    `qualifier "${key}" contains an illegal character`
-                )
-            }
-            return false
-        }
-    }
-    return true
-}
-
-function validateRequired(name, value, throws) {
-    if (isNullishOrEmptyString(value)) {
-        if (throws) {
-            throw new PurlError(`"${name}" is a required component`)
-        }
-        return false
-    }
-    return true
-}
-
-function validateRequiredByType(type, name, value, throws) {
-    if (isNullishOrEmptyString(value)) {
-        if (throws) {
-            throw new PurlError(`${type} requires a "${name}" component`)
-        }
-        return false
-    }
-    return true
-}
-
-function validateStartsWithoutNumber(name, value, throws) {
-    if (isNonEmptyString(value)) {
-        const code = value.charCodeAt(0)
-        if (code >= 48 /*'0'*/ && code <= 57 /*'9'*/) {
-            if (throws) {
-                throw new PurlError(
-                    `${name} "${value}" cannot start with a number`
-                )
-            }
-            return false
-        }
-    }
-    return true
-}
-
-function validateStrings(name, value, throws) {
-    if (value === null || value === undefined || typeof value === 'string') {
-        return true
-    }
-    if (throws) {
-        throw new PurlError(`"'${name}" must be a string`)
-    }
-    return false
-}
-
-function validateSubpath(subpath, throws) {
-    return validateStrings('subpath', subpath, throws)
-}
-
-function validateType(type, throws) {
-    // The type cannot be nullish, an empty string, or start with a number.
-    if (
-        !validateRequired('type', type, throws) ||
-        !validateStrings('type', type, throws) ||
-        !validateStartsWithoutNumber('type', type, throws)
-    ) {
-        return false
-    }
-    // The package type is composed only of ASCII letters and numbers,
-    // '.', '+' and '-' (period, plus, and dash)
-    for (let i = 0, { length } = type; i < length; i += 1) {
-        const code = type.charCodeAt(i)
-        // prettier-ignore
-        if (
-            !(
-                (
-                    (code >= 48 && code <= 57)  || // 0-9
-                    (code >= 65 && code <= 90)  || // A-Z
-                    (code >= 97 && code <= 122) || // a-z
-                    code === 46 || // .
-                    code === 43 || // +
-                    code === 45    // -
-                )
-            )
-        ) {
-            if (throws) {
-                throw new PurlError(
-                    `type "${type}" contains an illegal character`
-                )
-            }
-            return false
-        }
-    }
-    return true
-}
-
-function validateVersion(version, throws) {
-    return validateStrings('version', version, throws)
-}
-
-module.exports = {
-    validateEmptyByType,
-    validateName,
-    validateNamespace,
-    validateQualifiers,
-    validateQualifierKey,
-    validateRequired,
-    validateRequiredByType,
-    validateStartsWithoutNumber,
-    validateStrings,
-    validateSubpath,
-    validateType,
-    validateVersion
-}
-
-
-/***/ }),
-
-/***/ 5895:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const ANY = Symbol('SemVer ANY')
-// hoisted class for cyclic dependency
-class Comparator {
-  static get ANY () {
-    return ANY
-  }
-
-  constructor (comp, options) {
-    options = parseOptions(options)
-
-    if (comp instanceof Comparator) {
-      if (comp.loose === !!options.loose) {
-        return comp
-      } else {
-        comp = comp.value
-      }
-    }
-
-    comp = comp.trim().split(/\s+/).join(' ')
-    debug('comparator', comp, options)
-    this.options = options
-    this.loose = !!options.loose
-    this.parse(comp)
-
-    if (this.semver === ANY) {
-      this.value = ''
-    } else {
-      this.value = this.operator + this.semver.version
-    }
-
-    debug('comp', this)
-  }
-
-  parse (comp) {
-    const r = this.options.loose ? re[t.COMPARATORLOOSE] : re[t.COMPARATOR]
-    const m = comp.match(r)
-
-    if (!m) {
-      throw new TypeError(`Invalid comparator: ${comp}`)
-    }
-
-    this.operator = m[1] !== undefined ? m[1] : ''
-    if (this.operator === '=') {
-      this.operator = ''
-    }
-
-    // if it literally is just '>' or '' then allow anything.
-    if (!m[2]) {
-      this.semver = ANY
-    } else {
-      this.semver = new SemVer(m[2], this.options.loose)
-    }
-  }
-
-  toString () {
-    return this.value
-  }
-
-  test (version) {
-    debug('Comparator.test', version, this.options.loose)
-
-    if (this.semver === ANY || version === ANY) {
-      return true
-    }
-
-    if (typeof version === 'string') {
-      try {
-        version = new SemVer(version, this.options)
-      } catch (er) {
-        return false
-      }
-    }
-
-    return cmp(version, this.operator, this.semver, this.options)
-  }
-
-  intersects (comp, options) {
-    if (!(comp instanceof Comparator)) {
-      throw new TypeError('a Comparator is required')
-    }
-
-    if (this.operator === '') {
-      if (this.value === '') {
-        return true
-      }
-      return new Range(comp.value, options).test(this.value)
-    } else if (comp.operator === '') {
-      if (comp.value === '') {
-        return true
-      }
-      return new Range(this.value, options).test(comp.semver)
-    }
-
-    options = parseOptions(options)
-
-    // Special cases where nothing can possibly be lower
-    if (options.includePrerelease &&
-      (this.value === '<0.0.0-0' || comp.value === '<0.0.0-0')) {
-      return false
-    }
-    if (!options.includePrerelease &&
-      (this.value.startsWith('<0.0.0') || comp.value.startsWith('<0.0.0'))) {
-      return false
-    }
-
-    // Same direction increasing (> or >=)
-    if (this.operator.startsWith('>') && comp.operator.startsWith('>')) {
-      return true
-    }
-    // Same direction decreasing (< or <=)
-    if (this.operator.startsWith('<') && comp.operator.startsWith('<')) {
-      return true
-    }
-    // same SemVer and both sides are inclusive (<= or >=)
-    if (
-      (this.semver.version === comp.semver.version) &&
-      this.operator.includes('=') && comp.operator.includes('=')) {
-      return true
-    }
-    // opposite directions less than
-    if (cmp(this.semver, '<', comp.semver, options) &&
-      this.operator.startsWith('>') && comp.operator.startsWith('<')) {
-      return true
-    }
-    // opposite directions greater than
-    if (cmp(this.semver, '>', comp.semver, options) &&
-      this.operator.startsWith('<') && comp.operator.startsWith('>')) {
-      return true
-    }
-    return false
-  }
-}
-
-module.exports = Comparator
-
-const parseOptions = __nccwpck_require__(4464)
-const { safeRe: re, t } = __nccwpck_require__(3227)
-const cmp = __nccwpck_require__(5594)
-const debug = __nccwpck_require__(8195)
-const SemVer = __nccwpck_require__(9855)
-const Range = __nccwpck_require__(2946)
-
-
-/***/ }),
-
-/***/ 2946:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const SPACE_CHARACTERS = /\s+/g
-
-// hoisted class for cyclic dependency
-class Range {
-  constructor (range, options) {
-    options = parseOptions(options)
-
-    if (range instanceof Range) {
-      if (
-        range.loose === !!options.loose &&
-        range.includePrerelease === !!options.includePrerelease
-      ) {
-        return range
-      } else {
-        return new Range(range.raw, options)
-      }
-    }
-
-    if (range instanceof Comparator) {
-      // just put it in the set and return
-      this.raw = range.value
-      this.set = [[range]]
-      this.formatted = undefined
-      return this
-    }
-
-    this.options = options
-    this.loose = !!options.loose
-    this.includePrerelease = !!options.includePrerelease
-
-    // First reduce all whitespace as much as possible so we do not have to rely
-    // on potentially slow regexes like \s*. This is then stored and used for
-    // future error messages as well.
-    this.raw = range.trim().replace(SPACE_CHARACTERS, ' ')
-
-    // First, split on ||
-    this.set = this.raw
-      .split('||')
-      // map the range to a 2d array of comparators
-      .map(r => this.parseRange(r.trim()))
-      // throw out any comparator lists that are empty
-      // this generally means that it was not a valid range, which is allowed
-      // in loose mode, but will still throw if the WHOLE range is invalid.
-      .filter(c => c.length)
-
-    if (!this.set.length) {
-      throw new TypeError(`Invalid SemVer Range: ${this.raw}`)
-    }
-
-    // if we have any that are not the null set, throw out null sets.
-    if (this.set.length > 1) {
-      // keep the first one, in case they're all null sets
-      const first = this.set[0]
-      this.set = this.set.filter(c => !isNullSet(c[0]))
-      if (this.set.length === 0) {
-        this.set = [first]
-      } else if (this.set.length > 1) {
-        // if we have any that are *, then the range is just *
-        for (const c of this.set) {
-          if (c.length === 1 && isAny(c[0])) {
-            this.set = [c]
-            break
-          }
-        }
-      }
-    }
-
-    this.formatted = undefined
-  }
-
-  get range () {
-    if (this.formatted === undefined) {
-      this.formatted = ''
-      for (let i = 0; i < this.set.length; i++) {
-        if (i > 0) {
-          this.formatted += '||'
-        }
-        const comps = this.set[i]
-        for (let k = 0; k < comps.length; k++) {
-          if (k > 0) {
-            this.formatted += ' '
-          }
-          this.formatted += comps[k].toString().trim()
-        }
-      }
-    }
-    return this.formatted
-  }
-
-  format () {
-    return this.range
-  }
-
-  toString () {
-    return this.range
-  }
-
-  parseRange (range) {
-    // strip build metadata so it can't bleed into the version
-    range = range.replace(BUILDSTRIPRE, '')
-
-    // memoize range parsing for performance.
-    // this is a very hot path, and fully deterministic.
-    const memoOpts =
-      (this.options.includePrerelease && FLAG_INCLUDE_PRERELEASE) |
-      (this.options.loose && FLAG_LOOSE)
-    const memoKey = memoOpts + ':' + range
-    const cached = cache.get(memoKey)
-    if (cached) {
-      return cached
-    }
-
-    const loose = this.options.loose
-    // `1.2.3 - 1.2.4` => `>=1.2.3 <=1.2.4`
-    const hr = loose ? re[t.HYPHENRANGELOOSE] : re[t.HYPHENRANGE]
-    range = range.replace(hr, hyphenReplace(this.options.includePrerelease))
-    debug('hyphen replace', range)
-
-    // `> 1.2.3 < 1.2.5` => `>1.2.3 <1.2.5`
-    range = trimComparatorWhitespace(range)
-    debug('comparator trim', range)
-
-    // `~ 1.2.3` => `~1.2.3`
-    range = range.replace(re[t.TILDETRIM], tildeTrimReplace)
-    debug('tilde trim', range)
-
-    // `^ 1.2.3` => `^1.2.3`
-    range = range.replace(re[t.CARETTRIM], caretTrimReplace)
-    debug('caret trim', range)
-
-    // At this point, the range is completely trimmed and
-    // ready to be split into comparators.
-
-    let rangeList = range
-      .split(' ')
-      .map(comp => parseComparator(comp, this.options))
-      .join(' ')
-      .split(/\s+/)
-      // >=0.0.0 is equivalent to *
-      .map(comp => replaceGTE0(comp, this.options))
-
-    if (loose) {
-      // in loose mode, throw out any that are not valid comparators
-      rangeList = rangeList.filter(comp => {
-        debug('loose invalid filter', comp, this.options)
-        return !!comp.match(re[t.COMPARATORLOOSE])
-      })
-    }
-    debug('range list', rangeList)
-
-    // if any comparators are the null set, then replace with JUST null set
-    // if more than one comparator, remove any * comparators
-    // also, don't include the same comparator more than once
-    const rangeMap = new Map()
-    const comparators = rangeList.map(comp => new Comparator(comp, this.options))
-    for (const comp of comparators) {
-      if (isNullSet(comp)) {
-        return [comp]
-      }
-      rangeMap.set(comp.value, comp)
-    }
-    if (rangeMap.size > 1 && rangeMap.has('')) {
-      rangeMap.delete('')
-    }
-
-    const result = [...rangeMap.values()]
-    cache.set(memoKey, result)
-    return result
-  }
-
-  intersects (range, options) {
-    if (!(range instanceof Range)) {
-      throw new TypeError('a Range is required')
-    }
-
-    return this.set.some((thisComparators) => {
-      return (
-        isSatisfiable(thisComparators, options) &&
-        range.set.some((rangeComparators) => {
-          return (
-            isSatisfiable(rangeComparators, options) &&
-            thisComparators.every((thisComparator) => {
-              return rangeComparators.every((rangeComparator) => {
-                return thisComparator.intersects(rangeComparator, options)
-              })
-            })
-          )
-        })
-      )
-    })
-  }
-
-  // if ANY of the sets match ALL of its comparators, then pass
-  test (version) {
-    if (!version) {
-      return false
-    }
-
-    if (typeof version === 'string') {
-      try {
-        version = new SemVer(version, this.options)
-      } catch (er) {
-        return false
-      }
-    }
-
-    for (let i = 0; i < this.set.length; i++) {
-      if (testSet(this.set[i], version, this.options)) {
-        return true
-      }
-    }
-    return false
-  }
-}
-
-module.exports = Range
-
-const LRU = __nccwpck_require__(5587)
-const cache = new LRU()
-
-const parseOptions = __nccwpck_require__(4464)
-const Comparator = __nccwpck_require__(5895)
-const debug = __nccwpck_require__(8195)
-const SemVer = __nccwpck_require__(9855)
-const trimComparatorWhitespace = __nccwpck_require__(9853)
-const {
-  safeRe: re,
-  src,
-  t,
-  tildeTrimReplace,
-  caretTrimReplace,
-} = __nccwpck_require__(3227)
-const { FLAG_INCLUDE_PRERELEASE, FLAG_LOOSE } = __nccwpck_require__(1825)
-
-// unbounded global build-metadata stripper used by parseRange
-const BUILDSTRIPRE = new RegExp(src[t.BUILD], 'g')
-
-const isNullSet = c => c.value === '<0.0.0-0'
-const isAny = c => c.value === ''
-
-// take a set of comparators and determine whether there
-// exists a version which can satisfy it
-const isSatisfiable = (comparators, options) => {
-  let result = true
-  const remainingComparators = comparators.slice()
-  let testComparator = remainingComparators.pop()
-
-  while (result && remainingComparators.length) {
-    result = remainingComparators.every((otherComparator) => {
-      return testComparator.intersects(otherComparator, options)
-    })
-
-    testComparator = remainingComparators.pop()
-  }
-
-  return result
-}
-
-// comprised of xranges, tildes, stars, and gtlt's at this point.
-// already replaced the hyphen ranges
-// turn into a set of JUST comparators.
-const parseComparator = (comp, options) => {
-  comp = comp.replace(re[t.BUILD], '')
-  debug('comp', comp, options)
-  comp = replaceCarets(comp, options)
-  debug('caret', comp)
-  comp = replaceTildes(comp, options)
-  debug('tildes', comp)
-  comp = replaceXRanges(comp, options)
-  debug('xrange', comp)
-  comp = replaceStars(comp, options)
-  debug('stars', comp)
-  return comp
-}
-
-const isX = id => !id || id.toLowerCase() === 'x' || id === '*'
-
-const invalidXRangeOrder = (M, m, p) => (
-  (isX(M) && !isX(m)) ||
-  (isX(m) && p && !isX(p))
-)
-
-// ~, ~> --> * (any, kinda silly)
-// ~2, ~2.x, ~2.x.x, ~>2, ~>2.x ~>2.x.x --> >=2.0.0 <3.0.0-0
-// ~2.0, ~2.0.x, ~>2.0, ~>2.0.x --> >=2.0.0 <2.1.0-0
-// ~1.2, ~1.2.x, ~>1.2, ~>1.2.x --> >=1.2.0 <1.3.0-0
-// ~1.2.3, ~>1.2.3 --> >=1.2.3 <1.3.0-0
-// ~1.2.0, ~>1.2.0 --> >=1.2.0 <1.3.0-0
-// ~0.0.1 --> >=0.0.1 <0.1.0-0
-const replaceTildes = (comp, options) => {
-  return comp
-    .trim()
-    .split(/\s+/)
-    .map((c) => replaceTilde(c, options))
-    .join(' ')
-}
-
-const replaceTilde = (comp, options) => {
-  const r = options.loose ? re[t.TILDELOOSE] : re[t.TILDE]
-  // if we're including prereleases in the match, then the lower bound is
-  // -0, the lowest possible prerelease value, just like x-ranges and carets.
-  // this keeps `~1.2` equivalent to the `1.2.x` x-range it's documented as.
-  const z = options.includePrerelease ? '-0' : ''
-  return comp.replace(r, (_, M, m, p, pr) => {
-    debug('tilde', comp, _, M, m, p, pr)
-    let ret
-
-    if (isX(M)) {
-      ret = ''
-    } else if (isX(m)) {
-      ret = `>=${M}.0.0${z} <${+M + 1}.0.0-0`
-    } else if (isX(p)) {
-      // ~1.2 == >=1.2.0 <1.3.0-0
-      ret = `>=${M}.${m}.0${z} <${M}.${+m + 1}.0-0`
-    } else if (pr) {
-      debug('replaceTilde pr', pr)
-      ret = `>=${M}.${m}.${p}-${pr
-      } <${M}.${+m + 1}.0-0`
-    } else {
-      // ~1.2.3 == >=1.2.3 <1.3.0-0
-      ret = `>=${M}.${m}.${p
-      } <${M}.${+m + 1}.0-0`
-    }
-
-    debug('tilde return', ret)
-    return ret
-  })
-}
-
-// ^ --> * (any, kinda silly)
-// ^2, ^2.x, ^2.x.x --> >=2.0.0 <3.0.0-0
-// ^2.0, ^2.0.x --> >=2.0.0 <3.0.0-0
-// ^1.2, ^1.2.x --> >=1.2.0 <2.0.0-0
-// ^1.2.3 --> >=1.2.3 <2.0.0-0
-// ^1.2.0 --> >=1.2.0 <2.0.0-0
-// ^0.0.1 --> >=0.0.1 <0.0.2-0
-// ^0.1.0 --> >=0.1.0 <0.2.0-0
-const replaceCarets = (comp, options) => {
-  return comp
-    .trim()
-    .split(/\s+/)
-    .map((c) => replaceCaret(c, options))
-    .join(' ')
-}
-
-const replaceCaret = (comp, options) => {
-  debug('caret', comp, options)
-  const r = options.loose ? re[t.CARETLOOSE] : re[t.CARET]
-  const z = options.includePrerelease ? '-0' : ''
-  return comp.replace(r, (_, M, m, p, pr) => {
-    debug('caret', comp, _, M, m, p, pr)
-    let ret
-
-    if (isX(M)) {
-      ret = ''
-    } else if (isX(m)) {
-      ret = `>=${M}.0.0${z} <${+M + 1}.0.0-0`
-    } else if (isX(p)) {
-      if (M === '0') {
-        ret = `>=${M}.${m}.0${z} <${M}.${+m + 1}.0-0`
-      } else {
-        ret = `>=${M}.${m}.0${z} <${+M + 1}.0.0-0`
-      }
-    } else if (pr) {
-      debug('replaceCaret pr', pr)
-      if (M === '0') {
-        if (m === '0') {
-          ret = `>=${M}.${m}.${p}-${pr
-          } <${M}.${m}.${+p + 1}-0`
-        } else {
-          ret = `>=${M}.${m}.${p}-${pr
-          } <${M}.${+m + 1}.0-0`
-        }
-      } else {
-        ret = `>=${M}.${m}.${p}-${pr
-        } <${+M + 1}.0.0-0`
-      }
-    } else {
-      debug('no pr')
-      if (M === '0') {
-        if (m === '0') {
-          ret = `>=${M}.${m}.${p
-          } <${M}.${m}.${+p + 1}-0`
-        } else {
-          ret = `>=${M}.${m}.${p
-          } <${M}.${+m + 1}.0-0`
-        }
-      } else {
-        ret = `>=${M}.${m}.${p
-        } <${+M + 1}.0.0-0`
-      }
-    }
-
-    debug('caret return', ret)
-    return ret
-  })
-}
-
-const replaceXRanges = (comp, options) => {
-  debug('replaceXRanges', comp, options)
-  return comp
-    .split(/\s+/)
-    .map((c) => replaceXRange(c, options))
-    .join(' ')
-}
-
-const replaceXRange = (comp, options) => {
-  comp = comp.trim()
-  const r = options.loose ? re[t.XRANGELOOSE] : re[t.XRANGE]
-  return comp.replace(r, (ret, gtlt, M, m, p, pr) => {
-    debug('xRange', comp, ret, gtlt, M, m, p, pr)
-    if (invalidXRangeOrder(M, m, p)) {
-      return comp
-    }
-
-    const xM = isX(M)
-    const xm = xM || isX(m)
-    const xp = xm || isX(p)
-    const anyX = xp
-
-    if (gtlt === '=' && anyX) {
-      gtlt = ''
-    }
-
-    // if we're including prereleases in the match, then we need
-    // to fix this to -0, the lowest possible prerelease value
-    pr = options.includePrerelease ? '-0' : ''
-
-    if (xM) {
-      if (gtlt === '>' || gtlt === '<') {
-        // nothing is allowed
-        ret = '<0.0.0-0'
-      } else {
-        // nothing is forbidden
-        ret = '*'
-      }
-    } else if (gtlt && anyX) {
-      // we know patch is an x, because we have any x at all.
-      // replace X with 0
-      if (xm) {
-        m = 0
-      }
-      p = 0
-
-      if (gtlt === '>') {
-        // >1 => >=2.0.0
-        // >1.2 => >=1.3.0
-        gtlt = '>='
-        if (xm) {
-          M = +M + 1
-          m = 0
-          p = 0
-        } else {
-          m = +m + 1
-          p = 0
-        }
-      } else if (gtlt === '<=') {
-        // <=0.7.x is actually <0.8.0, since any 0.7.x should
-        // pass.  Similarly, <=7.x is actually <8.0.0, etc.
-        gtlt = '<'
-        if (xm) {
-          M = +M + 1
-        } else {
-          m = +m + 1
-        }
-      }
-
-      if (gtlt === '<') {
-        pr = '-0'
-      }
-
-      ret = `${gtlt + M}.${m}.${p}${pr}`
-    } else if (xm) {
-      ret = `>=${M}.0.0${pr} <${+M + 1}.0.0-0`
-    } else if (xp) {
-      ret = `>=${M}.${m}.0${pr
-      } <${M}.${+m + 1}.0-0`
-    }
-
-    debug('xRange return', ret)
-
-    return ret
-  })
-}
-
-// Because * is AND-ed with everything else in the comparator,
-// and '' means "any version", just remove the *s entirely.
-const replaceStars = (comp, options) => {
-  debug('replaceStars', comp, options)
-  // Looseness is ignored here.  star is always as loose as it gets!
-  return comp
-    .trim()
-    .replace(re[t.STAR], '')
-}
-
-const replaceGTE0 = (comp, options) => {
-  debug('replaceGTE0', comp, options)
-  return comp
-    .trim()
-    .replace(re[options.includePrerelease ? t.GTE0PRE : t.GTE0], '')
-}
-
-// This function is passed to string.replace(re[t.HYPHENRANGE])
-// M, m, patch, prerelease, build
-// 1.2 - 3.4.5 => >=1.2.0 <=3.4.5
-// 1.2.3 - 3.4 => >=1.2.0 <3.5.0-0 Any 3.4.x will do
-// 1.2 - 3.4 => >=1.2.0 <3.5.0-0
-// TODO build?
-const hyphenReplace = incPr => ($0,
-  from, fM, fm, fp, fpr, fb,
-  to, tM, tm, tp, tpr) => {
-  if (isX(fM)) {
-    from = ''
-  } else if (isX(fm)) {
-    from = `>=${fM}.0.0${incPr ? '-0' : ''}`
-  } else if (isX(fp)) {
-    from = `>=${fM}.${fm}.0${incPr ? '-0' : ''}`
-  } else if (fpr) {
-    from = `>=${from}`
-  } else {
-    from = `>=${from}${incPr ? '-0' : ''}`
-  }
-
-  if (isX(tM)) {
-    to = ''
-  } else if (isX(tm)) {
-    to = `<${+tM + 1}.0.0-0`
-  } else if (isX(tp)) {
-    to = `<${tM}.${+tm + 1}.0-0`
-  } else if (tpr) {
-    to = `<=${tM}.${tm}.${tp}-${tpr}`
-  } else if (incPr) {
-    to = `<${tM}.${tm}.${+tp + 1}-0`
-  } else {
-    to = `<=${to}`
-  }
-
-  return `${from} ${to}`.trim()
-}
-
-const testSet = (set, version, options) => {
-  for (let i = 0; i < set.length; i++) {
-    if (!set[i].test(version)) {
-      return false
-    }
-  }
-
-  if (version.prerelease.length && !options.includePrerelease) {
-    // Find the set of versions that are allowed to have prereleases
-    // For example, ^1.2.3-pr.1 desugars to >=1.2.3-pr.1 <2.0.0
-    // That should allow `1.2.3-pr.2` to pass.
-    // However, `1.2.4-alpha.notready` should NOT be allowed,
-    // even though it's within the range set by the comparators.
-    for (let i = 0; i < set.length; i++) {
-      debug(set[i].semver)
-      if (set[i].semver === Comparator.ANY) {
-        continue
-      }
-
-      if (set[i].semver.prerelease.length > 0) {
-        const allowed = set[i].semver
-        if (allowed.major === version.major &&
-            allowed.minor === version.minor &&
-            allowed.patch === version.patch) {
-          return true
-        }
-      }
-    }
-
-    // Version has a -pre, but it's not one of the ones we like.
-    return false
-  }
-
-  return true
-}
-
-
-/***/ }),
-
-/***/ 9855:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const debug = __nccwpck_require__(8195)
-const { MAX_LENGTH, MAX_SAFE_INTEGER } = __nccwpck_require__(1825)
-const { safeRe: re, t } = __nccwpck_require__(3227)
-
-const parseOptions = __nccwpck_require__(4464)
-const { compareIdentifiers } = __nccwpck_require__(4192)
-
-const isPrereleaseIdentifier = (prerelease, identifier) => {
-  const identifiers = identifier.split('.')
-  if (identifiers.length > prerelease.length) {
-    return false
-  }
-
-  for (let i = 0; i < identifiers.length; i++) {
-    if (compareIdentifiers(prerelease[i], identifiers[i]) !== 0) {
-      return false
-    }
-  }
-
-  return true
-}
-
-class SemVer {
-  constructor (version, options) {
-    options = parseOptions(options)
-
-    if (version instanceof SemVer) {
-      if (version.loose === !!options.loose &&
-        version.includePrerelease === !!options.includePrerelease) {
-        return version
-      } else {
-        version = version.version
-      }
-    } else if (typeof version !== 'string') {
-      throw new TypeError(`Invalid version. Must be a string. Got type "${typeof version}".`)
-    }
-
-    if (version.length > MAX_LENGTH) {
-      throw new TypeError(
-        `version is longer than ${MAX_LENGTH} characters`
-      )
-    }
-
-    debug('SemVer', version, options)
-    this.options = options
-    this.loose = !!options.loose
-    // this isn't actually relevant for versions, but keep it so that we
-    // don't run into trouble passing this.options around.
-    this.includePrerelease = !!options.includePrerelease
-
-    const m = version.trim().match(options.loose ? re[t.LOOSE] : re[t.FULL])
-
-    if (!m) {
-      throw new TypeError(`Invalid Version: ${version}`)
-    }
-
-    this.raw = version
-
-    // these are actually numbers
-    this.major = +m[1]
-    this.minor = +m[2]
-    this.patch = +m[3]
-
-    if (this.major > MAX_SAFE_INTEGER || this.major < 0) {
-      throw new TypeError('Invalid major version')
-    }
-
-    if (this.minor > MAX_SAFE_INTEGER || this.minor < 0) {
-      throw new TypeError('Invalid minor version')
-    }
-
-    if (this.patch > MAX_SAFE_INTEGER || this.patch < 0) {
-      throw new TypeError('Invalid patch version')
-    }
-
-    // numberify any prerelease numeric ids
-    if (!m[4]) {
-      this.prerelease = []
-    } else {
-      this.prerelease = m[4].split('.').map((id) => {
-        if (/^[0-9]+$/.test(id)) {
-          const num = +id
-          if (num >= 0 && num < MAX_SAFE_INTEGER) {
-            return num
-          }
-        }
-        return id
-      })
-    }
-
-    this.build = m[5] ? m[5].split('.') : []
-    this.format()
-  }
-
-  format () {
-    this.version = `${this.major}.${this.minor}.${this.patch}`
-    if (this.prerelease.length) {
-      this.version += `-${this.prerelease.join('.')}`
-    }
-    return this.version
-  }
-
-  toString () {
-    return this.version
-  }
-
-  compare (other) {
-    debug('SemVer.compare', this.version, this.options, other)
-    if (!(other instanceof SemVer)) {
-      if (typeof other === 'string' && other === this.version) {
-        return 0
-      }
-      other = new SemVer(other, this.options)
-    }
-
-    if (other.version === this.version) {
-      return 0
-    }
-
-    return this.compareMain(other) || this.comparePre(other)
-  }
-
-  compareMain (other) {
-    if (!(other instanceof SemVer)) {
-      other = new SemVer(other, this.options)
-    }
-
-    if (this.major < other.major) {
-      return -1
-    }
-    if (this.major > other.major) {
-      return 1
-    }
-    if (this.minor < other.minor) {
-      return -1
-    }
-    if (this.minor > other.minor) {
-      return 1
-    }
-    if (this.patch < other.patch) {
-      return -1
-    }
-    if (this.patch > other.patch) {
-      return 1
-    }
-    return 0
-  }
-
-  comparePre (other) {
-    if (!(other instanceof SemVer)) {
-      other = new SemVer(other, this.options)
-    }
-
-    // NOT having a prerelease is > having one
-    if (this.prerelease.length && !other.prerelease.length) {
-      return -1
-    } else if (!this.prerelease.length && other.prerelease.length) {
-      return 1
-    } else if (!this.prerelease.length && !other.prerelease.length) {
-      return 0
-    }
-
-    let i = 0
-    do {
-      const a = this.prerelease[i]
-      const b = other.prerelease[i]
-      debug('prerelease compare', i, a, b)
-      if (a === undefined && b === undefined) {
-        return 0
-      } else if (b === undefined) {
-        return 1
-      } else if (a === undefined) {
-        return -1
-      } else if (a === b) {
-        continue
-      } else {
-        return compareIdentifiers(a, b)
-      }
-    } while (++i)
-  }
-
-  compareBuild (other) {
-    if (!(other instanceof SemVer)) {
-      other = new SemVer(other, this.options)
-    }
-
-    let i = 0
-    do {
-      const a = this.build[i]
-      const b = other.build[i]
-      debug('build compare', i, a, b)
-      if (a === undefined && b === undefined) {
-        return 0
-      } else if (b === undefined) {
-        return 1
-      } else if (a === undefined) {
-        return -1
-      } else if (a === b) {
-        continue
-      } else {
-        return compareIdentifiers(a, b)
-      }
-    } while (++i)
-  }
-
-  // preminor will bump the version up to the next minor release, and immediately
-  // down to pre-release. premajor and prepatch work the same way.
-  inc (release, identifier, identifierBase) {
-    if (release.startsWith('pre')) {
-      if (!identifier && identifierBase === false) {
-        throw new Error('invalid increment argument: identifier is empty')
-      }
-      // Avoid an invalid semver results
-      if (identifier) {
-        const match = `-${identifier}`.match(this.options.loose ? re[t.PRERELEASELOOSE] : re[t.PRERELEASE])
-        if (!match || match[1] !== identifier) {
-          throw new Error(`invalid identifier: ${identifier}`)
-        }
-      }
-    }
-
-    switch (release) {
-      case 'premajor':
-        this.prerelease.length = 0
-        this.patch = 0
-        this.minor = 0
-        this.major++
-        this.inc('pre', identifier, identifierBase)
-        break
-      case 'preminor':
-        this.prerelease.length = 0
-        this.patch = 0
-        this.minor++
-        this.inc('pre', identifier, identifierBase)
-        break
-      case 'prepatch':
-        // If this is already a prerelease, it will bump to the next version
-        // drop any prereleases that might already exist, since they are not
-        // relevant at this point.
-        this.prerelease.length = 0
-        this.inc('patch', identifier, identifierBase)
-        this.inc('pre', identifier, identifierBase)
-        break
-      // If the input is a non-prerelease version, this acts the same as
-      // prepatch.
-      case 'prerelease':
-        if (this.prerelease.length === 0) {
-          this.inc('patch', identifier, identifierBase)
-        }
-        this.inc('pre', identifier, identifierBase)
-        break
-      case 'release':
-        if (this.prerelease.length === 0) {
-          throw new Error(`version ${this.raw} is not a prerelease`)
-        }
-        this.prerelease.length = 0
-        break
-
-      case 'major':
-        // If this is a pre-major version, bump up to the same major version.
-        // Otherwise increment major.
-        // 1.0.0-5 bumps to 1.0.0
-        // 1.1.0 bumps to 2.0.0
-        if (
-          this.minor !== 0 ||
-          this.patch !== 0 ||
-          this.prerelease.length === 0
-        ) {
-          this.major++
-        }
-        this.minor = 0
-        this.patch = 0
-        this.prerelease = []
-        break
-      case 'minor':
-        // If this is a pre-minor version, bump up to the same minor version.
-        // Otherwise increment minor.
-        // 1.2.0-5 bumps to 1.2.0
-        // 1.2.1 bumps to 1.3.0
-        if (this.patch !== 0 || this.prerelease.length === 0) {
-          this.minor++
-        }
-        this.patch = 0
-        this.prerelease = []
-        break
-      case 'patch':
-        // If this is not a pre-release version, it will increment the patch.
-        // If it is a pre-release it will bump up to the same patch version.
-        // 1.2.0-5 patches to 1.2.0
-        // 1.2.0 patches to 1.2.1
-        if (this.prerelease.length === 0) {
-          this.patch++
-        }
-        this.prerelease = []
-        break
-      // This probably shouldn't be used publicly.
-      // 1.0.0 'pre' would become 1.0.0-0 which is the wrong direction.
-      case 'pre': {
-        const base = Number(identifierBase) ? 1 : 0
-
-        if (this.prerelease.length === 0) {
-          this.prerelease = [base]
-        } else {
-          let i = this.prerelease.length
-          while (--i >= 0) {
-            if (typeof this.prerelease[i] === 'number') {
-              this.prerelease[i]++
-              i = -2
-            }
-          }
-          if (i === -1) {
-            // didn't increment anything
-            if (identifier === this.prerelease.join('.') && identifierBase === false) {
-              throw new Error('invalid increment argument: identifier already exists')
-            }
-            this.prerelease.push(base)
-          }
-        }
-        if (identifier) {
-          // 1.2.0-beta.1 bumps to 1.2.0-beta.2,
-          // 1.2.0-beta.fooblz or 1.2.0-beta bumps to 1.2.0-beta.0
-          let prerelease = [identifier, base]
-          if (identifierBase === false) {
-            prerelease = [identifier]
-          }
-          if (isPrereleaseIdentifier(this.prerelease, identifier)) {
-            const prereleaseBase = this.prerelease[identifier.split('.').length]
-            if (isNaN(prereleaseBase)) {
-              this.prerelease = prerelease
-            }
-          } else {
-            this.prerelease = prerelease
-          }
-        }
-        break
-      }
-      default:
-        throw new Error(`invalid increment argument: ${release}`)
-    }
-    this.raw = this.format()
-    if (this.build.length) {
-      this.raw += `+${this.build.join('.')}`
-    }
-    return this
-  }
-}
-
-module.exports = SemVer
-
-
-/***/ }),
-
-/***/ 3307:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const parse = __nccwpck_require__(5797)
-const clean = (version, options) => {
-  const s = parse(version.trim().replace(/^[=v]+/, ''), options)
-  return s ? s.version : null
-}
-module.exports = clean
-
-
-/***/ }),
-
-/***/ 5594:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const eq = __nccwpck_require__(7014)
-const neq = __nccwpck_require__(6186)
-const gt = __nccwpck_require__(955)
-const gte = __nccwpck_require__(5048)
-const lt = __nccwpck_require__(4)
-const lte = __nccwpck_require__(3329)
-
-const cmp = (a, op, b, loose) => {
-  switch (op) {
-    case '===':
-      if (typeof a === 'object') {
-        a = a.version
-      }
-      if (typeof b === 'object') {
-        b = b.version
-      }
-      return a === b
-
-    case '!==':
-      if (typeof a === 'object') {
-        a = a.version
-      }
-      if (typeof b === 'object') {
-        b = b.version
-      }
-      return a !== b
-
-    case '':
-    case '=':
-    case '==':
-      return eq(a, b, loose)
-
-    case '!=':
-      return neq(a, b, loose)
-
-    case '>':
-      return gt(a, b, loose)
-
-    case '>=':
-      return gte(a, b, loose)
-
-    case '<':
-      return lt(a, b, loose)
-
-    case '<=':
-      return lte(a, b, loose)
-
-    default:
-      throw new TypeError(`Invalid operator: ${op}`)
-  }
-}
-module.exports = cmp
-
-
-/***/ }),
-
-/***/ 3525:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const SemVer = __nccwpck_require__(9855)
-const parse = __nccwpck_require__(5797)
-const { safeRe: re, t } = __nccwpck_require__(3227)
-
-const coerce = (version, options) => {
-  if (version instanceof SemVer) {
-    return version
-  }
-
-  if (typeof version === 'number') {
-    version = String(version)
-  }
-
-  if (typeof version !== 'string') {
-    return null
-  }
-
-  options = options || {}
-
-  let match = null
-  if (!options.rtl) {
-    match = version.match(options.includePrerelease ? re[t.COERCEFULL] : re[t.COERCE])
-  } else {
-    // Find the right-most coercible string that does not share
-    // a terminus with a more left-ward coercible string.
-    // Eg, '1.2.3.4' wants to coerce '2.3.4', not '3.4' or '4'
-    // With includePrerelease option set, '1.2.3.4-rc' wants to coerce '2.3.4-rc', not '2.3.4'
-    //
-    // Walk through the string checking with a /g regexp
-    // Manually set the index so as to pick up overlapping matches.
-    // Stop when we get a match that ends at the string end, since no
-    // coercible string can be more right-ward without the same terminus.
-    const coerceRtlRegex = options.includePrerelease ? re[t.COERCERTLFULL] : re[t.COERCERTL]
-    let next
-    while ((next = coerceRtlRegex.exec(version)) &&
-        (!match || match.index + match[0].length !== version.length)
-    ) {
-      if (!match ||
-            next.index + next[0].length !== match.index + match[0].length) {
-        match = next
-      }
-      coerceRtlRegex.lastIndex = next.index + next[1].length + next[2].length
-    }
-    // leave it in a clean state
-    coerceRtlRegex.lastIndex = -1
-  }
-
-  if (match === null) {
-    return null
-  }
-
-  const major = match[2]
-  const minor = match[3] || '0'
-  const patch = match[4] || '0'
-  const prerelease = options.includePrerelease && match[5] ? `-${match[5]}` : ''
-  const build = options.includePrerelease && match[6] ? `+${match[6]}` : ''
-
-  return parse(`${major}.${minor}.${patch}${prerelease}${build}`, options)
-}
-module.exports = coerce
-
-
-/***/ }),
-
-/***/ 5204:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const SemVer = __nccwpck_require__(9855)
-const compareBuild = (a, b, loose) => {
-  const versionA = new SemVer(a, loose)
-  const versionB = new SemVer(b, loose)
-  return versionA.compare(versionB) || versionA.compareBuild(versionB)
-}
-module.exports = compareBuild
-
-
-/***/ }),
-
-/***/ 8150:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const compare = __nccwpck_require__(6841)
-const compareLoose = (a, b) => compare(a, b, true)
-module.exports = compareLoose
-
-
-/***/ }),
-
-/***/ 6841:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const SemVer = __nccwpck_require__(9855)
-const compare = (a, b, loose) =>
-  new SemVer(a, loose).compare(new SemVer(b, loose))
-
-module.exports = compare
-
-
-/***/ }),
-
-/***/ 8515:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const parse = __nccwpck_require__(5797)
-
-const diff = (version1, version2) => {
-  const v1 = parse(version1, null, true)
-  const v2 = parse(version2, null, true)
-  const comparison = v1.compare(v2)
-
-  if (comparison === 0) {
-    return null
-  }
-
-  const v1Higher = comparison > 0
-  const highVersion = v1Higher ? v1 : v2
-  const lowVersion = v1Higher ? v2 : v1
-  const highHasPre = !!highVersion.prerelease.length
-  const lowHasPre = !!lowVersion.prerelease.length
-
-  if (lowHasPre && !highHasPre) {
-    // Going from prerelease -> no prerelease requires some special casing
-
-    // If the low version has only a major, then it will always be a major
-    // Some examples:
-    // 1.0.0-1 -> 1.0.0
-    // 1.0.0-1 -> 1.1.1
-    // 1.0.0-1 -> 2.0.0
-    if (!lowVersion.patch && !lowVersion.minor) {
-      return 'major'
-    }
-
-    // If the main part has no difference
-    if (lowVersion.compareMain(highVersion) === 0) {
-      if (lowVersion.minor && !lowVersion.patch) {
-        return 'minor'
-      }
-      return 'patch'
-    }
-  }
-
-  // add the `pre` prefix if we are going to a prerelease version
-  const prefix = highHasPre ? 'pre' : ''
-
-  if (v1.major !== v2.major) {
-    return prefix + 'major'
-  }
-
-  if (v1.minor !== v2.minor) {
-    return prefix + 'minor'
-  }
-
-  if (v1.patch !== v2.patch) {
-    return prefix + 'patch'
-  }
-
-  // high and low are prereleases
-  return 'prerelease'
-}
-
-module.exports = diff
-
-
-/***/ }),
-
-/***/ 7014:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const compare = __nccwpck_require__(6841)
-const eq = (a, b, loose) => compare(a, b, loose) === 0
-module.exports = eq
-
-
-/***/ }),
-
-/***/ 955:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const compare = __nccwpck_require__(6841)
-const gt = (a, b, loose) => compare(a, b, loose) > 0
-module.exports = gt
-
-
-/***/ }),
-
-/***/ 5048:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const compare = __nccwpck_require__(6841)
-const gte = (a, b, loose) => compare(a, b, loose) >= 0
-module.exports = gte
-
-
-/***/ }),
-
-/***/ 5542:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const SemVer = __nccwpck_require__(9855)
-
-const inc = (version, release, options, identifier, identifierBase) => {
-  if (typeof (options) === 'string') {
-    identifierBase = identifier
-    identifier = options
-    options = undefined
-  }
-
-  try {
-    return new SemVer(
-      version instanceof SemVer ? version.version : version,
-      options
-    ).inc(release, identifier, identifierBase).version
-  } catch (er) {
-    return null
-  }
-}
-module.exports = inc
-
-
-/***/ }),
-
-/***/ 4:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const compare = __nccwpck_require__(6841)
-const lt = (a, b, loose) => compare(a, b, loose) < 0
-module.exports = lt
-
-
-/***/ }),
-
-/***/ 3329:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const compare = __nccwpck_require__(6841)
-const lte = (a, b, loose) => compare(a, b, loose) <= 0
-module.exports = lte
-
-
-/***/ }),
-
-/***/ 459:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const SemVer = __nccwpck_require__(9855)
-const major = (a, loose) => new SemVer(a, loose).major
-module.exports = major
-
-
-/***/ }),
-
-/***/ 463:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const SemVer = __nccwpck_require__(9855)
-const minor = (a, loose) => new SemVer(a, loose).minor
-module.exports = minor
-
-
-/***/ }),
-
-/***/ 6186:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const compare = __nccwpck_require__(6841)
-const neq = (a, b, loose) => compare(a, b, loose) !== 0
-module.exports = neq
-
-
-/***/ }),
-
-/***/ 5797:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const SemVer = __nccwpck_require__(9855)
-const parse = (version, options, throwErrors = false) => {
-  if (version instanceof SemVer) {
-    return version
-  }
-  try {
-    return new SemVer(version, options)
-  } catch (er) {
-    if (!throwErrors) {
-      return null
-    }
-    throw er
-  }
-}
-
-module.exports = parse
-
-
-/***/ }),
-
-/***/ 760:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const SemVer = __nccwpck_require__(9855)
-const patch = (a, loose) => new SemVer(a, loose).patch
-module.exports = patch
-
-
-/***/ }),
-
-/***/ 4686:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const parse = __nccwpck_require__(5797)
-const prerelease = (version, options) => {
-  const parsed = parse(version, options)
-  return (parsed && parsed.prerelease.length) ? parsed.prerelease : null
-}
-module.exports = prerelease
-
-
-/***/ }),
-
-/***/ 9961:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const compare = __nccwpck_require__(6841)
-const rcompare = (a, b, loose) => compare(b, a, loose)
-module.exports = rcompare
-
-
-/***/ }),
-
-/***/ 3828:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const compareBuild = __nccwpck_require__(5204)
-const rsort = (list, loose) => list.sort((a, b) => compareBuild(b, a, loose))
-module.exports = rsort
-
-
-/***/ }),
-
-/***/ 7871:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const Range = __nccwpck_require__(2946)
-const satisfies = (version, range, options) => {
-  try {
-    range = new Range(range, options)
-  } catch (er) {
-    return false
-  }
-  return range.test(version)
-}
-module.exports = satisfies
-
-
-/***/ }),
-
-/***/ 8212:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const compareBuild = __nccwpck_require__(5204)
-const sort = (list, loose) => list.sort((a, b) => compareBuild(a, b, loose))
-module.exports = sort
-
-
-/***/ }),
-
-/***/ 1966:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const parse = __nccwpck_require__(5797)
-const constants = __nccwpck_require__(1825)
-const SemVer = __nccwpck_require__(9855)
-
-const truncate = (version, truncation, options) => {
-  if (!constants.RELEASE_TYPES.includes(truncation)) {
-    return null
-  }
-
-  const clonedVersion = cloneInputVersion(version, options)
-  return clonedVersion && doTruncation(clonedVersion, truncation)
-}
-
-const cloneInputVersion = (version, options) => {
-  const versionStringToParse = (
-    version instanceof SemVer ? version.version : version
-  )
-
-  return parse(versionStringToParse, options)
-}
-
-const doTruncation = (version, truncation) => {
-  if (isPrerelease(truncation)) {
-    return version.version
-  }
-
-  version.prerelease = []
-
-  switch (truncation) {
-    case 'major':
-      version.minor = 0
-      version.patch = 0
-      break
-    case 'minor':
-      version.patch = 0
-      break
-  }
-
-  return version.format()
-}
-
-const isPrerelease = (type) => {
-  return type.startsWith('pre')
-}
-
-module.exports = truncate
-
-
-/***/ }),
-
-/***/ 6432:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const parse = __nccwpck_require__(5797)
-const valid = (version, options) => {
-  const v = parse(version, options)
-  return v ? v.version : null
-}
-module.exports = valid
-
-
-/***/ }),
-
-/***/ 84:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-// just pre-load all the stuff that index.js lazily exports
-const internalRe = __nccwpck_require__(3227)
-const constants = __nccwpck_require__(1825)
-const SemVer = __nccwpck_require__(9855)
-const identifiers = __nccwpck_require__(4192)
-const parse = __nccwpck_require__(5797)
-const valid = __nccwpck_require__(6432)
-const clean = __nccwpck_require__(3307)
-const inc = __nccwpck_require__(5542)
-const diff = __nccwpck_require__(8515)
-const major = __nccwpck_require__(459)
-const minor = __nccwpck_require__(463)
-const patch = __nccwpck_require__(760)
-const prerelease = __nccwpck_require__(4686)
-const compare = __nccwpck_require__(6841)
-const rcompare = __nccwpck_require__(9961)
-const compareLoose = __nccwpck_require__(8150)
-const compareBuild = __nccwpck_require__(5204)
-const sort = __nccwpck_require__(8212)
-const rsort = __nccwpck_require__(3828)
-const gt = __nccwpck_require__(955)
-const lt = __nccwpck_require__(4)
-const eq = __nccwpck_require__(7014)
-const neq = __nccwpck_require__(6186)
-const gte = __nccwpck_require__(5048)
-const lte = __nccwpck_require__(3329)
-const cmp = __nccwpck_require__(5594)
-const coerce = __nccwpck_require__(3525)
-const truncate = __nccwpck_require__(1966)
-const Comparator = __nccwpck_require__(5895)
-const Range = __nccwpck_require__(2946)
-const satisfies = __nccwpck_require__(7871)
-const toComparators = __nccwpck_require__(378)
-const maxSatisfying = __nccwpck_require__(7501)
-const minSatisfying = __nccwpck_require__(6191)
-const minVersion = __nccwpck_require__(5358)
-const validRange = __nccwpck_require__(3381)
-const outside = __nccwpck_require__(5052)
-const gtr = __nccwpck_require__(8736)
-const ltr = __nccwpck_require__(3913)
-const intersects = __nccwpck_require__(3141)
-const simplifyRange = __nccwpck_require__(904)
-const subset = __nccwpck_require__(4365)
-module.exports = {
-  parse,
-  valid,
-  clean,
-  inc,
-  diff,
-  major,
-  minor,
-  patch,
-  prerelease,
-  compare,
-  rcompare,
-  compareLoose,
-  compareBuild,
-  sort,
-  rsort,
-  gt,
-  lt,
-  eq,
-  neq,
-  gte,
-  lte,
-  cmp,
-  coerce,
-  truncate,
-  Comparator,
-  Range,
-  satisfies,
-  toComparators,
-  maxSatisfying,
-  minSatisfying,
-  minVersion,
-  validRange,
-  outside,
-  gtr,
-  ltr,
-  intersects,
-  simplifyRange,
-  subset,
-  SemVer,
-  re: internalRe.re,
-  src: internalRe.src,
-  tokens: internalRe.t,
-  SEMVER_SPEC_VERSION: constants.SEMVER_SPEC_VERSION,
-  RELEASE_TYPES: constants.RELEASE_TYPES,
-  compareIdentifiers: identifiers.compareIdentifiers,
-  rcompareIdentifiers: identifiers.rcompareIdentifiers,
-}
-
-
-/***/ }),
-
-/***/ 1825:
-/***/ ((module) => {
-
-
-
-// Note: this is the semver.org version of the spec that it implements
-// Not necessarily the package version of this code.
-const SEMVER_SPEC_VERSION = '2.0.0'
-
-const MAX_LENGTH = 256
-const MAX_SAFE_INTEGER = Number.MAX_SAFE_INTEGER ||
-/* istanbul ignore next */ 9007199254740991
-
-// Max safe segment length for coercion.
-const MAX_SAFE_COMPONENT_LENGTH = 16
-
-// Max safe length for a build identifier. The max length minus 6 characters for
-// the shortest version with a build 0.0.0+BUILD.
-const MAX_SAFE_BUILD_LENGTH = MAX_LENGTH - 6
-
-// ECMAScript whitespace and line terminators matched by \s.
-const WHITESPACE_CHARACTERS = [
-  '\t',
-  '\n',
-  '\v',
-  '\f',
-  '\r',
-  ' ',
-  '\u00a0',
-  '\u1680',
-  '\u2000',
-  '\u2001',
-  '\u2002',
-  '\u2003',
-  '\u2004',
-  '\u2005',
-  '\u2006',
-  '\u2007',
-  '\u2008',
-  '\u2009',
-  '\u200a',
-  '\u2028',
-  '\u2029',
-  '\u202f',
-  '\u205f',
-  '\u3000',
-  '\ufeff',
-]
-
-const RELEASE_TYPES = [
-  'major',
-  'premajor',
-  'minor',
-  'preminor',
-  'patch',
-  'prepatch',
-  'prerelease',
-]
-
-module.exports = {
-  MAX_LENGTH,
-  MAX_SAFE_COMPONENT_LENGTH,
-  MAX_SAFE_BUILD_LENGTH,
-  MAX_SAFE_INTEGER,
-  WHITESPACE_CHARACTERS,
-  RELEASE_TYPES,
-  SEMVER_SPEC_VERSION,
-  FLAG_INCLUDE_PRERELEASE: 0b001,
-  FLAG_LOOSE: 0b010,
-}
-
-
-/***/ }),
-
-/***/ 8195:
-/***/ ((module) => {
-
-
-
-const debug = (
-  typeof process === 'object' &&
-  process.env &&
-  process.env.NODE_DEBUG &&
-  /\bsemver\b/i.test(process.env.NODE_DEBUG)
-) ? (...args) => console.error('SEMVER', ...args)
-  : () => {}
-
-module.exports = debug
-
-
-/***/ }),
-
-/***/ 4192:
-/***/ ((module) => {
-
-
-
-const numeric = /^[0-9]+$/
-const compareIdentifiers = (a, b) => {
-  if (typeof a === 'number' && typeof b === 'number') {
-    return a === b ? 0 : a < b ? -1 : 1
-  }
-
-  const anum = numeric.test(a)
-  const bnum = numeric.test(b)
-
-  if (anum && bnum) {
-    a = +a
-    b = +b
-  }
-
-  return a === b ? 0
-    : (anum && !bnum) ? -1
-    : (bnum && !anum) ? 1
-    : a < b ? -1
-    : 1
-}
-
-const rcompareIdentifiers = (a, b) => compareIdentifiers(b, a)
-
-module.exports = {
-  compareIdentifiers,
-  rcompareIdentifiers,
-}
-
-
-/***/ }),
-
-/***/ 5587:
-/***/ ((module) => {
-
-
-
-class LRUCache {
-  constructor () {
-    this.max = 1000
-    this.map = new Map()
-  }
-
-  get (key) {
-    const value = this.map.get(key)
-    if (value === undefined) {
-      return undefined
-    } else {
-      // Remove the key from the map and add it to the end
-      this.map.delete(key)
-      this.map.set(key, value)
-      return value
-    }
-  }
-
-  delete (key) {
-    return this.map.delete(key)
-  }
-
-  set (key, value) {
-    const deleted = this.delete(key)
-
-    if (!deleted && value !== undefined) {
-      // If cache is full, delete the least recently used item
-      if (this.map.size >= this.max) {
-        const firstKey = this.map.keys().next().value
-        this.delete(firstKey)
-      }
-
-      this.map.set(key, value)
-    }
-
-    return this
-  }
-}
-
-module.exports = LRUCache
-
-
-/***/ }),
-
-/***/ 4464:
-/***/ ((module) => {
-
-
-
-// parse out just the options we care about
-const looseOption = Object.freeze({ loose: true })
-const emptyOpts = Object.freeze({ })
-const parseOptions = options => {
-  if (!options) {
-    return emptyOpts
-  }
-
-  if (typeof options !== 'object') {
-    return looseOption
-  }
-
-  return options
-}
-module.exports = parseOptions
-
-
-/***/ }),
-
-/***/ 3227:
-/***/ ((module, exports, __nccwpck_require__) => {
-
-
-
-const {
-  MAX_SAFE_COMPONENT_LENGTH,
-  MAX_SAFE_BUILD_LENGTH,
-  MAX_LENGTH,
-} = __nccwpck_require__(1825)
-const debug = __nccwpck_require__(8195)
-exports = module.exports = {}
-
-// The actual regexps go on exports.re
-const re = exports.re = []
-const safeRe = exports.safeRe = []
-const src = exports.src = []
-const safeSrc = exports.safeSrc = []
-const t = exports.t = {}
-let R = 0
-
-const LETTERDASHNUMBER = '[a-zA-Z0-9-]'
-
-// Replace some greedy regex tokens to prevent regex dos issues. These regex are
-// used internally via the safeRe object since all inputs in this library get
-// normalized first to trim and collapse all extra whitespace. The original
-// regexes are exported for userland consumption and lower level usage. A
-// future breaking change could export the safer regex only with a note that
-// all input should have extra whitespace removed.
-const safeRegexReplacements = [
-  ['\\s', 1],
-  ['\\d', MAX_LENGTH],
-  [LETTERDASHNUMBER, MAX_SAFE_BUILD_LENGTH],
-]
-
-const makeSafeRegex = (value) => {
-  for (const [token, max] of safeRegexReplacements) {
-    value = value
-      .split(`${token}*`).join(`${token}{0,${max}}`)
-      .split(`${token}+`).join(`${token}{1,${max}}`)
-  }
-  return value
-}
-
-const createToken = (name, value, isGlobal) => {
-  const safe = makeSafeRegex(value)
-  const index = R++
-  debug(name, index, value)
-  t[name] = index
-  src[index] = value
-  safeSrc[index] = safe
-  re[index] = new RegExp(value, isGlobal ? 'g' : undefined)
-  safeRe[index] = new RegExp(safe, isGlobal ? 'g' : undefined)
-}
-
-// The following Regular Expressions can be used for tokenizing,
-// validating, and parsing SemVer version strings.
-
-// ## Numeric Identifier
-// A single `0`, or a non-zero digit followed by zero or more digits.
-
-createToken('NUMERICIDENTIFIER', '0|[1-9]\\d*')
-createToken('NUMERICIDENTIFIERLOOSE', '\\d+')
-
-// ## Non-numeric Identifier
-// Zero or more digits, followed by a letter or hyphen, and then zero or
-// more letters, digits, or hyphens.
-
-createToken('NONNUMERICIDENTIFIER', `\\d*[a-zA-Z-]${LETTERDASHNUMBER}*`)
-
-// ## Main Version
-// Three dot-separated numeric identifiers.
-
-createToken('MAINVERSION', `(${src[t.NUMERICIDENTIFIER]})\\.` +
-                   `(${src[t.NUMERICIDENTIFIER]})\\.` +
-                   `(${src[t.NUMERICIDENTIFIER]})`)
-
-createToken('MAINVERSIONLOOSE', `(${src[t.NUMERICIDENTIFIERLOOSE]})\\.` +
-                        `(${src[t.NUMERICIDENTIFIERLOOSE]})\\.` +
-                        `(${src[t.NUMERICIDENTIFIERLOOSE]})`)
-
-// ## Pre-release Version Identifier
-// A numeric identifier, or a non-numeric identifier.
-// Non-numeric identifiers include numeric identifiers but can be longer.
-// Therefore non-numeric identifiers must go first.
-
-createToken('PRERELEASEIDENTIFIER', `(?:${src[t.NONNUMERICIDENTIFIER]
-}|${src[t.NUMERICIDENTIFIER]})`)
-
-createToken('PRERELEASEIDENTIFIERLOOSE', `(?:${src[t.NONNUMERICIDENTIFIER]
-}|${src[t.NUMERICIDENTIFIERLOOSE]})`)
-
-// ## Pre-release Version
-// Hyphen, followed by one or more dot-separated pre-release version
-// identifiers.
-
-createToken('PRERELEASE', `(?:-(${src[t.PRERELEASEIDENTIFIER]
-}(?:\\.${src[t.PRERELEASEIDENTIFIER]})*))`)
-
-createToken('PRERELEASELOOSE', `(?:-?(${src[t.PRERELEASEIDENTIFIERLOOSE]
-}(?:\\.${src[t.PRERELEASEIDENTIFIERLOOSE]})*))`)
-
-// ## Build Metadata Identifier
-// Any combination of digits, letters, or hyphens.
-
-createToken('BUILDIDENTIFIER', `${LETTERDASHNUMBER}+`)
-
-// ## Build Metadata
-// Plus sign, followed by one or more period-separated build metadata
-// identifiers.
-
-createToken('BUILD', `(?:\\+(${src[t.BUILDIDENTIFIER]
-}(?:\\.${src[t.BUILDIDENTIFIER]})*))`)
-
-// ## Full Version String
-// A main version, followed optionally by a pre-release version and
-// build metadata.
-
-// Note that the only major, minor, patch, and pre-release sections of
-// the version string are capturing groups.  The build metadata is not a
-// capturing group, because it should not ever be used in version
-// comparison.
-
-createToken('FULLPLAIN', `v?${src[t.MAINVERSION]
-}${src[t.PRERELEASE]}?${
-  src[t.BUILD]}?`)
-
-createToken('FULL', `^${src[t.FULLPLAIN]}$`)
-
-// like full, but allows v1.2.3 and =1.2.3, which people do sometimes.
-// also, 1.0.0alpha1 (prerelease without the hyphen) which is pretty
-// common in the npm registry.
-createToken('LOOSEPLAIN', `[v=\\s]*${src[t.MAINVERSIONLOOSE]
-}${src[t.PRERELEASELOOSE]}?${
-  src[t.BUILD]}?`)
-
-createToken('LOOSE', `^${src[t.LOOSEPLAIN]}$`)
-
-createToken('GTLT', '((?:<|>)?=?)')
-
-// Something like "2.*" or "1.2.x".
-// Note that "x.x" is a valid xRange identifier, meaning "any version"
-// Only the first item is strictly required.
-createToken('XRANGEIDENTIFIERLOOSE', `${src[t.NUMERICIDENTIFIERLOOSE]}|x|X|\\*`)
-createToken('XRANGEIDENTIFIER', `${src[t.NUMERICIDENTIFIER]}|x|X|\\*`)
-
-createToken('XRANGEPLAIN', `[v=\\s]*(${src[t.XRANGEIDENTIFIER]})` +
-                   `(?:\\.(${src[t.XRANGEIDENTIFIER]})` +
-                   `(?:\\.(${src[t.XRANGEIDENTIFIER]})` +
-                   `(?:${src[t.PRERELEASE]})?${
-                     src[t.BUILD]}?` +
-                   `)?)?`)
-
-createToken('XRANGEPLAINLOOSE', `[v=\\s]*(${src[t.XRANGEIDENTIFIERLOOSE]})` +
-                        `(?:\\.(${src[t.XRANGEIDENTIFIERLOOSE]})` +
-                        `(?:\\.(${src[t.XRANGEIDENTIFIERLOOSE]})` +
-                        `(?:${src[t.PRERELEASELOOSE]})?${
-                          src[t.BUILD]}?` +
-                        `)?)?`)
-
-createToken('XRANGE', `^${src[t.GTLT]}\\s*${src[t.XRANGEPLAIN]}$`)
-createToken('XRANGELOOSE', `^${src[t.GTLT]}\\s*${src[t.XRANGEPLAINLOOSE]}$`)
-
-// Coercion.
-// Extract anything that could conceivably be a part of a valid semver
-createToken('COERCEPLAIN', `${'(^|[^\\d])' +
-              '(\\d{1,'}${MAX_SAFE_COMPONENT_LENGTH}})` +
-              `(?:\\.(\\d{1,${MAX_SAFE_COMPONENT_LENGTH}}))?` +
-              `(?:\\.(\\d{1,${MAX_SAFE_COMPONENT_LENGTH}}))?`)
-createToken('COERCE', `${src[t.COERCEPLAIN]}(?:$|[^\\d])`)
-createToken('COERCEFULL', src[t.COERCEPLAIN] +
-              `(?:${src[t.PRERELEASE]})?` +
-              `(?:${src[t.BUILD]})?` +
-              `(?:$|[^\\d])`)
-createToken('COERCERTL', src[t.COERCE], true)
-createToken('COERCERTLFULL', src[t.COERCEFULL], true)
-
-// Tilde ranges.
-// Meaning is "reasonably at or greater than"
-createToken('LONETILDE', '(?:~>?)')
-
-createToken('TILDETRIM', `(\\s*)${src[t.LONETILDE]}\\s+`, true)
-exports.tildeTrimReplace = '$1~'
-
-createToken('TILDE', `^${src[t.LONETILDE]}${src[t.XRANGEPLAIN]}$`)
-createToken('TILDELOOSE', `^${src[t.LONETILDE]}${src[t.XRANGEPLAINLOOSE]}$`)
-
-// Caret ranges.
-// Meaning is "at least and backwards compatible with"
-createToken('LONECARET', '(?:\\^)')
-
-createToken('CARETTRIM', `(\\s*)${src[t.LONECARET]}\\s+`, true)
-exports.caretTrimReplace = '$1^'
-
-createToken('CARET', `^${src[t.LONECARET]}${src[t.XRANGEPLAIN]}$`)
-createToken('CARETLOOSE', `^${src[t.LONECARET]}${src[t.XRANGEPLAINLOOSE]}$`)
-
-// A simple gt/lt/eq thing, or just "" to indicate "any version"
-createToken('COMPARATORLOOSE', `^${src[t.GTLT]}\\s*(${src[t.LOOSEPLAIN]})$|^$`)
-createToken('COMPARATOR', `^${src[t.GTLT]}\\s*(${src[t.FULLPLAIN]})$|^$`)
-
-// An expression to strip any whitespace between the gtlt and the thing
-// it modifies, so that `> 1.2.3` ==> `>1.2.3`
-createToken('COMPARATORTRIM', `(\\s*)${src[t.GTLT]
-}\\s*(${src[t.LOOSEPLAIN]}|${src[t.XRANGEPLAIN]})`, true)
-exports.comparatorTrimReplace = '$1$2$3'
-
-// Something like `1.2.3 - 1.2.4`
-// Note that these all use the loose form, because they'll be
-// checked against either the strict or loose comparator form
-// later.
-createToken('HYPHENRANGE', `^\\s*(${src[t.XRANGEPLAIN]})` +
-                   `\\s+-\\s+` +
-                   `(${src[t.XRANGEPLAIN]})` +
-                   `\\s*$`)
-
-createToken('HYPHENRANGELOOSE', `^\\s*(${src[t.XRANGEPLAINLOOSE]})` +
-                        `\\s+-\\s+` +
-                        `(${src[t.XRANGEPLAINLOOSE]})` +
-                        `\\s*$`)
-
-// Star ranges basically just allow anything at all.
-createToken('STAR', '(<|>)?=?\\s*\\*')
-// >=0.0.0 is like a star
-createToken('GTE0', '^\\s*>=\\s*0\\.0\\.0\\s*$')
-createToken('GTE0PRE', '^\\s*>=\\s*0\\.0\\.0-0\\s*$')
-
-
-/***/ }),
-
-/***/ 9853:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-// @ts-check
-
-
-// Reproduce safeRe[COMPARATORTRIM] replacement boundaries, not version
-// validation. Each end-index finder returns an exclusive end, or its start
-// on no match.
-// Positions count from zero. An end of 3 means characters 0, 1, and 2 were read;
-// range.slice(start, end) gives the matched text, not a converted number.
-const {
-  MAX_LENGTH,
-  MAX_SAFE_BUILD_LENGTH,
-  WHITESPACE_CHARACTERS,
-} = __nccwpck_require__(1825)
-
-/**
- * Remembers the last two rows of digits so their characters need not be reread.
- * Positions start at -1 until a row has been found.
- *
- * @typedef {object} DigitRunCache
- * @property {number} start The first character of the most recently found row.
- * @property {number} end The position after that row's last character.
- * @property {number} previousStart The first character of the previous row.
- * @property {number} previousEnd The position after the previous row.
- */
-
-// One entry per UTF-16 code unit keeps membership checks constant-time.
-const whitespace = new Uint8Array(0x10000)
-for (const char of WHITESPACE_CHARACTERS) {
-  whitespace[char.charCodeAt(0)] = 1
-}
-
-/**
- * Checks whether a character is whitespace, like a space, tab, or newline.
- * Looking past the end of the string returns false.
- *
- * @param {string|undefined} char One character, or undefined past the string's end.
- * @returns {boolean} Whether the character is whitespace.
- * @example isWhitespace(' ') // true
- * @example isWhitespace('1') // false
- */
-const isWhitespace = char =>
-  char !== undefined && whitespace[char.charCodeAt(0)] === 1
-
-/**
- * Checks for v, =, or whitespace before the version number.
- * These are historical version prefixes, not range operators:
- * < and > are handled separately, as are tilde and caret ranges.
- *
- * @param {string|undefined} char One character to check.
- * @returns {boolean} Whether the character can belong to a version prefix.
- * @example isVersionPrefix('=') // true
- * @example isVersionPrefix('>') // false
- */
-const isVersionPrefix = char =>
-  char === 'v' ||
-  char === '=' ||
-  isWhitespace(char)
-
-/**
- * Checks whether a character is one of the digits 0 through 9.
- *
- * @param {string|undefined} char One character to check.
- * @returns {boolean} Whether the character is an ASCII digit.
- * @example isDigit('7') // true
- * @example isDigit('.') // false
- */
-const isDigit = char => char !== undefined && char >= '0' && char <= '9'
-
-/**
- * Checks whether a character is an English letter, uppercase or lowercase.
- *
- * @param {string|undefined} char One character to check.
- * @returns {boolean} Whether the character is an ASCII letter.
- * @example isLetter('b') // true
- * @example isLetter('7') // false
- */
-const isLetter = char =>
-  char !== undefined && (
-    (char >= 'a' && char <= 'z') ||
-    (char >= 'A' && char <= 'Z')
-  )
-
-/**
- * Checks for a letter, digit, or hyphen: the characters allowed inside
- * prerelease and build names such as beta-1.
- *
- * @param {string|undefined} char One character to check.
- * @returns {boolean} Whether the character can be part of an identifier.
- * @example isIdentifierCharacter('-') // true
- * @example isIdentifierCharacter('.') // false; dots separate identifiers
- */
-const isIdentifierCharacter = char => isDigit(char) || isLetter(char) || char === '-'
-
-/**
- * Checks whether a version component can begin here: with a digit or
- * a wildcard such as x, X, or *.
- *
- * @param {string|undefined} char One character to check.
- * @returns {boolean} Whether a number or wildcard can start with this character.
- * @example isVersionStart('x') // true
- * @example isVersionStart('v') // false; v belongs to the prefix
- */
-const isVersionStart = char =>
-  isDigit(char) ||
-  char === 'x' ||
-  char === 'X' ||
-  char === '*'
-
-/**
- * Finds the end of a row of digits, but returns no more than limit digits.
- * Remembers the last two rows so looking at them again does not reread them.
- *
- * @param {string} range The text to read; it is not changed.
- * @param {number} start The position of the first character to check.
- * @param {number} limit The most digit characters the returned match can include.
- * @param {DigitRunCache} digitRuns Shared cache of digit-run positions, updated in place.
- * @returns {number} The position after the matched digits, or start if none match.
- * @example findDigitsEndIndex('123abc', 0, 10, digitRuns) // 3, pointing at a
- * @example findDigitsEndIndex('123abc', 0, 2, digitRuns) // 2, pointing at the unread 3
- */
-const findDigitsEndIndex = (range, start, limit, digitRuns) => {
-  if (!isDigit(range[start])) {
-    return start
-  }
-  if (start >= digitRuns.start && start < digitRuns.end) {
-    return Math.min(start + limit, digitRuns.end)
-  }
-  if (start >= digitRuns.previousStart && start < digitRuns.previousEnd) {
-    return Math.min(start + limit, digitRuns.previousEnd)
-  }
-  let end = start + 1
-  while (isDigit(range[end])) {
-    end++
-  }
-  // A failed full version can rewind from its second run to its first.
-  digitRuns.previousStart = digitRuns.start
-  digitRuns.previousEnd = digitRuns.end
-  digitRuns.start = start
-  digitRuns.end = end
-  return Math.min(start + limit, end)
-}
-
-/**
- * Reads a number using the old regex's length and leading-zero rules.
- * Strict mode reads just the first zero in 012; loose mode can read all three.
- *
- * @param {string} range The text to read; it is not changed.
- * @param {number} start The position where the number should begin.
- * @param {boolean} loose Whether to allow leading zeros.
- * @param {DigitRunCache} digitRuns Shared digit-run cache, updated as needed.
- * @returns {number} The position after the matched digits, not their numeric value.
- * @example findVersionNumberEndIndex('012', 0, false, digitRuns) // 1
- * @example findVersionNumberEndIndex('012', 0, true, digitRuns) // 3
- */
-const findVersionNumberEndIndex = (range, start, loose, digitRuns) => {
-  if (!loose && range[start] === '0') {
-    return start + 1
-  }
-  // Strict syntax allows an initial nonzero digit plus MAX_LENGTH digits.
-  return findDigitsEndIndex(range, start, loose ? MAX_LENGTH : MAX_LENGTH + 1, digitRuns)
-}
-
-/**
- * Reads one piece of a prerelease name, such as beta or 1 in beta.1.
- * Tries the letter-or-hyphen form first, then the number-only form.
- *
- * @param {string} range The text to read; it is not changed.
- * @param {number} start The position where the identifier should begin.
- * @param {boolean} loose Whether numeric identifiers may have leading zeros.
- * @param {DigitRunCache} digitRuns Shared digit-run cache, updated as needed.
- * @returns {number} The position after the identifier, or start if none matches.
- * @example findPrereleaseIdentifierEndIndex('beta.1', 0, false, digitRuns) // 4, at the dot
- * @example findPrereleaseIdentifierEndIndex('001beta', 0, false, digitRuns) // 7
- */
-const findPrereleaseIdentifierEndIndex = (range, start, loose, digitRuns) => {
-  const digitsEnd = findDigitsEndIndex(range, start, MAX_LENGTH, digitRuns)
-  // The legacy regex tries a nonnumeric identifier before a numeric one.
-  if (isLetter(range[digitsEnd]) || range[digitsEnd] === '-') {
-    let end = digitsEnd + 1
-    const limit = end + MAX_SAFE_BUILD_LENGTH
-    while (end < limit && isIdentifierCharacter(range[end])) {
-      end++
-    }
-    return end
-  }
-  return findVersionNumberEndIndex(range, start, loose, digitRuns)
-}
-
-/**
- * Reads a prerelease suffix such as -beta.1, one dot-separated piece at a time.
- * Loose mode also allows the name without its opening hyphen.
- *
- * @param {string} range The text to read; it is not changed.
- * @param {number} start The position where the suffix should begin, including -.
- * @param {boolean} loose Whether the opening hyphen is optional and zeros allowed.
- * @param {DigitRunCache} digitRuns Shared digit-run cache, updated as needed.
- * @returns {number} The position after the matched suffix, or start if absent.
- * @example findPrereleaseEndIndex('-beta.1+sha', 0, false, digitRuns) // 7, at the plus
- * @example findPrereleaseEndIndex('beta', 0, false, digitRuns) // 0; no opening hyphen
- */
-const findPrereleaseEndIndex = (range, start, loose, digitRuns) => {
-  const hyphen = range[start] === '-'
-  if (!loose && !hyphen) {
-    return start
-  }
-  const identifierStart = start + (hyphen ? 1 : 0)
-  let end = findPrereleaseIdentifierEndIndex(range, identifierStart, loose, digitRuns)
-  if (end === identifierStart) {
-    if (!loose || !hyphen) {
-      return start
-    }
-    // In loose syntax, a lone hyphen can itself be the identifier.
-    end = findPrereleaseIdentifierEndIndex(range, start, loose, digitRuns)
-  }
-  while (range[end] === '.') {
-    const next = findPrereleaseIdentifierEndIndex(range, end + 1, loose, digitRuns)
-    if (next === end + 1) {
-      break
-    }
-    end = next
-  }
-  return end
-}
-
-/**
- * Reads one build-name piece, such as sha or 123 in +sha.123.
- * Stops at a disallowed character or the old regex's length limit.
- *
- * @param {string} range The text to read; it is not changed.
- * @param {number} start The position where the identifier should begin.
- * @returns {number} The position after the identifier, or start if none matches.
- * @example findBuildIdentifierEndIndex('sha.123', 0) // 3, at the dot
- * @example findBuildIdentifierEndIndex('001', 0) // 3; leading zeros are allowed
- */
-const findBuildIdentifierEndIndex = (range, start) => {
-  let end = start
-  while (end - start < MAX_SAFE_BUILD_LENGTH && isIdentifierCharacter(range[end])) {
-    end++
-  }
-  return end
-}
-
-/**
- * Reads optional build metadata such as +sha.123.
- * Leaves the position unchanged if there is no plus sign followed by a name.
- *
- * @param {string} range The text to read; it is not changed.
- * @param {number} start The position where the opening + should be.
- * @returns {number} The position after the matched metadata, or start if absent.
- * @example findBuildEndIndex('+sha.123 <2', 0) // 8, at the space
- * @example findBuildEndIndex('+', 0) // 0; a plus sign alone is not a match
- */
-const findBuildEndIndex = (range, start) => {
-  if (range[start] !== '+') {
-    return start
-  }
-  let end = findBuildIdentifierEndIndex(range, start + 1)
-  if (end === start + 1) {
-    return start
-  }
-  while (range[end] === '.') {
-    const next = findBuildIdentifierEndIndex(range, end + 1)
-    if (next === end + 1) {
-      break
-    }
-    end = next
-  }
-  return end
-}
-
-/**
- * Reads three numbers separated by dots, then any prerelease and build suffixes.
- * Uses loose rules, so forms such as 01.02.03beta can match here.
- *
- * @param {string} range The text to read; it is not changed.
- * @param {number} start The position of the first number, after any prefix.
- * @param {DigitRunCache} digitRuns Shared digit-run cache, updated as needed.
- * @returns {number} The position after the version match, or start if none matches.
- * @example findLooseFullVersionEndIndex('1.2.3-beta+sha <2', 0, digitRuns) // 14
- * @example findLooseFullVersionEndIndex('1.2', 0, digitRuns) // 0; needs three numbers
- */
-const findLooseFullVersionEndIndex = (range, start, digitRuns) => {
-  let end = start
-  for (let component = 0; component < 3; component++) {
-    const next = findVersionNumberEndIndex(range, end, true, digitRuns)
-    if (next === end) {
-      return start
-    }
-    end = next
-    if (component < 2) {
-      if (range[end] !== '.') {
-        return start
-      }
-      end++
-    }
-  }
-  const prereleaseEnd = findPrereleaseEndIndex(range, end, true, digitRuns)
-  return findBuildEndIndex(range, prereleaseEnd)
-}
-
-/**
- * Reads one component of a partial or wildcard version, such as 2 or x in 2.x.
- * Numbers use strict leading-zero rules; wildcards take up one character.
- *
- * @param {string} range The text to read; it is not changed.
- * @param {number} start The position where the component should begin.
- * @param {DigitRunCache} digitRuns Shared digit-run cache, updated as needed.
- * @returns {number} The position after the component, or start if none matches.
- * @example findPartialVersionComponentEndIndex('2.x', 0, digitRuns) // 1, at the dot
- * @example findPartialVersionComponentEndIndex('2.x', 2, digitRuns) // 3, after x
- */
-const findPartialVersionComponentEndIndex = (range, start, digitRuns) => {
-  if (isDigit(range[start])) {
-    return findVersionNumberEndIndex(range, start, false, digitRuns)
-  }
-  return isVersionStart(range[start]) ? start + 1 : start
-}
-
-/**
- * Reads up to three components, allowing forms such as 1, 1.2, or 1.x.
- * After the third component, also reads any strict prerelease and build suffixes.
- *
- * @param {string} range The text to read; it is not changed.
- * @param {number} start The position of a number or wildcard, after any prefix.
- * @param {DigitRunCache} digitRuns Shared digit-run cache, updated as needed.
- * @returns {number} The position after the matched version text.
- * @example findPartialVersionEndIndex('1.x <2', 0, digitRuns) // 3, at the space
- * @example findPartialVersionEndIndex('1.', 0, digitRuns) // 1; the trailing dot is unread
- */
-const findPartialVersionEndIndex = (range, start, digitRuns) => {
-  let end = findPartialVersionComponentEndIndex(range, start, digitRuns)
-  for (let component = 0; component < 2; component++) {
-    if (range[end] !== '.') {
-      return end
-    }
-    const next = findPartialVersionComponentEndIndex(range, end + 1, digitRuns)
-    if (next === end + 1) {
-      return end
-    }
-    end = next
-  }
-  const prereleaseEnd = findPrereleaseEndIndex(range, end, false, digitRuns)
-  return findBuildEndIndex(range, prereleaseEnd)
-}
-
-/**
- * Finds where a version match ends, without deciding whether the range is valid.
- * Tries a loose full version first, then a partial or wildcard version, just
- * like the old regex's LOOSEPLAIN and XRANGEPLAIN alternatives.
- *
- * @param {string} range The text to read; it is not changed.
- * @param {number} start The position of a number or wildcard, after any prefix.
- * @param {DigitRunCache} digitRuns Shared digit-run cache, updated as needed.
- * @returns {number} The position where scanning the next candidate can resume.
- * @example findVersionEndIndex('1.2.3 <2', 0, digitRuns) // 5, at the space
- * @example findVersionEndIndex('1.x <2', 0, digitRuns) // 3, at the space
- */
-const findVersionEndIndex = (range, start, digitRuns) => {
-  const fullVersionEnd = findLooseFullVersionEndIndex(range, start, digitRuns)
-  return fullVersionEnd !== start
-    ? fullVersionEnd
-    : findPartialVersionEndIndex(range, start, digitRuns)
-}
-
-/**
- * Finds the one whitespace character the old replacement would remove.
- * Keeps leading whitespace, skips an optional operator, and checks immediately
- * after it. Returns -1 if there is nothing to remove.
- *
- * @param {string} range The text containing a candidate already found by the caller.
- * @param {number} matchStart The candidate's position, including leading whitespace.
- * @returns {number} The position of the removable whitespace, or -1 if absent.
- * @example findRemovableWhitespaceIndex(' > 1', 0) // 2; keep the space at position 0
- * @example findRemovableWhitespaceIndex('>1', 0) // -1
- */
-const findRemovableWhitespaceIndex = (range, matchStart) => {
-  let position = matchStart
-  if (isWhitespace(range[position])) {
-    position++
-  }
-  if (range[position] === '<' || range[position] === '>') {
-    position++
-  }
-  if (range[position] === '=') {
-    position++
-  }
-  return isWhitespace(range[position]) ? position : -1
-}
-
-/**
- * Joins an operator to its version, turning > 1.2.3 into >1.2.3.
- * Copies everything else according to the old regex's matching rules.
- * Moves forward through prefixes and whole versions to avoid repeatedly
- * searching the same characters on long inputs.
- *
- * @param {string} range The range text to process; the original string is unchanged.
- * @returns {string} The range with matched operator whitespace removed.
- * @example trimComparatorWhitespace('> 1.2.3 < 2') // '>1.2.3 <2'
- * @example trimComparatorWhitespace('> invalid') // '> invalid'
- */
-const trimComparatorWhitespace = range => {
-  let result = ''
-  let copyFrom = 0
-  let cursor = 0
-  const digitRuns = { start: -1, end: -1, previousStart: -1, previousEnd: -1 }
-
-  while (cursor < range.length) {
-    const matchStart = cursor
-    if (range[cursor] === '<' || range[cursor] === '>') {
-      cursor++
-    } else if (!isVersionPrefix(range[cursor]) && !isVersionStart(range[cursor])) {
-      cursor++
-      continue
-    }
-
-    // Consume a v/=/whitespace run once, even when no version follows it.
-    while (cursor < range.length && isVersionPrefix(range[cursor])) {
-      cursor++
-    }
-    if (!isVersionStart(range[cursor])) {
-      continue
-    }
-
-    const whitespacePosition = findRemovableWhitespaceIndex(range, matchStart)
-    if (whitespacePosition !== -1) {
-      result += range.slice(copyFrom, whitespacePosition)
-      copyFrom = whitespacePosition + 1
-    }
-
-    // Skip the entire match, so a prerelease's trailing v cannot be
-    // reconsidered as the prefix of another version.
-    cursor = findVersionEndIndex(range, cursor, digitRuns)
-  }
-
-  return result + range.slice(copyFrom)
-}
-
-module.exports = trimComparatorWhitespace
-
-
-/***/ }),
-
-/***/ 8736:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-// Determine if version is greater than all the versions possible in the range.
-const outside = __nccwpck_require__(5052)
-const gtr = (version, range, options) => outside(version, range, '>', options)
-module.exports = gtr
-
-
-/***/ }),
-
-/***/ 3141:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const Range = __nccwpck_require__(2946)
-const intersects = (r1, r2, options) => {
-  r1 = new Range(r1, options)
-  r2 = new Range(r2, options)
-  return r1.intersects(r2, options)
-}
-module.exports = intersects
-
-
-/***/ }),
-
-/***/ 3913:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const outside = __nccwpck_require__(5052)
-// Determine if version is less than all the versions possible in the range
-const ltr = (version, range, options) => outside(version, range, '<', options)
-module.exports = ltr
-
-
-/***/ }),
-
-/***/ 7501:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const SemVer = __nccwpck_require__(9855)
-const Range = __nccwpck_require__(2946)
-
-const maxSatisfying = (versions, range, options) => {
-  let max = null
-  let maxSV = null
-  let rangeObj = null
-  try {
-    rangeObj = new Range(range, options)
-  } catch (er) {
-    return null
-  }
-  versions.forEach((v) => {
-    if (rangeObj.test(v)) {
-      // satisfies(v, range, options)
-      if (!max || maxSV.compare(v) === -1) {
-        // compare(max, v, true)
-        max = v
-        maxSV = new SemVer(max, options)
-      }
-    }
-  })
-  return max
-}
-module.exports = maxSatisfying
-
-
-/***/ }),
-
-/***/ 6191:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const SemVer = __nccwpck_require__(9855)
-const Range = __nccwpck_require__(2946)
-const minSatisfying = (versions, range, options) => {
-  let min = null
-  let minSV = null
-  let rangeObj = null
-  try {
-    rangeObj = new Range(range, options)
-  } catch (er) {
-    return null
-  }
-  versions.forEach((v) => {
-    if (rangeObj.test(v)) {
-      // satisfies(v, range, options)
-      if (!min || minSV.compare(v) === 1) {
-        // compare(min, v, true)
-        min = v
-        minSV = new SemVer(min, options)
-      }
-    }
-  })
-  return min
-}
-module.exports = minSatisfying
-
-
-/***/ }),
-
-/***/ 5358:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const SemVer = __nccwpck_require__(9855)
-const Range = __nccwpck_require__(2946)
-const gt = __nccwpck_require__(955)
-
-const minVersion = (range, loose) => {
-  range = new Range(range, loose)
-
-  let minver = new SemVer('0.0.0')
-  if (range.test(minver)) {
-    return minver
-  }
-
-  minver = new SemVer('0.0.0-0')
-  if (range.test(minver)) {
-    return minver
-  }
-
-  minver = null
-  for (let i = 0; i < range.set.length; ++i) {
-    const comparators = range.set[i]
-
-    let setMin = null
-    comparators.forEach((comparator) => {
-      // Clone to avoid manipulating the comparator's semver object.
-      const compver = new SemVer(comparator.semver.version)
-      switch (comparator.operator) {
-        case '>':
-          if (compver.prerelease.length === 0) {
-            compver.patch++
-          } else {
-            compver.prerelease.push(0)
-          }
-          compver.raw = compver.format()
-          /* fallthrough */
-        case '':
-        case '>=':
-          if (!setMin || gt(compver, setMin)) {
-            setMin = compver
-          }
-          break
-        case '<':
-        case '<=':
-          /* Ignore maximum versions */
-          break
-        /* istanbul ignore next */
-        default:
-          throw new Error(`Unexpected operation: ${comparator.operator}`)
-      }
-    })
-    if (setMin && (!minver || gt(minver, setMin))) {
-      minver = setMin
-    }
-  }
-
-  if (minver && range.test(minver)) {
-    return minver
-  }
-
-  return null
-}
-module.exports = minVersion
-
-
-/***/ }),
-
-/***/ 5052:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const SemVer = __nccwpck_require__(9855)
-const Comparator = __nccwpck_require__(5895)
-const { ANY } = Comparator
-const Range = __nccwpck_require__(2946)
-const satisfies = __nccwpck_require__(7871)
-const gt = __nccwpck_require__(955)
-const lt = __nccwpck_require__(4)
-const lte = __nccwpck_require__(3329)
-const gte = __nccwpck_require__(5048)
-
-const outside = (version, range, hilo, options) => {
-  version = new SemVer(version, options)
-  range = new Range(range, options)
-
-  let gtfn, ltefn, ltfn, comp, ecomp
-  switch (hilo) {
-    case '>':
-      gtfn = gt
-      ltefn = lte
-      ltfn = lt
-      comp = '>'
-      ecomp = '>='
-      break
-    case '<':
-      gtfn = lt
-      ltefn = gte
-      ltfn = gt
-      comp = '<'
-      ecomp = '<='
-      break
-    default:
-      throw new TypeError('Must provide a hilo val of "<" or ">"')
-  }
-
-  // If it satisfies the range it is not outside
-  if (satisfies(version, range, options)) {
-    return false
-  }
-
-  // From now on, variable terms are as if we're in "gtr" mode.
-  // but note that everything is flipped for the "ltr" function.
-
-  for (let i = 0; i < range.set.length; ++i) {
-    const comparators = range.set[i]
-
-    let high = null
-    let low = null
-
-    comparators.forEach((comparator) => {
-      if (comparator.semver === ANY) {
-        comparator = new Comparator('>=0.0.0')
-      }
-      high = high || comparator
-      low = low || comparator
-      if (gtfn(comparator.semver, high.semver, options)) {
-        high = comparator
-      } else if (ltfn(comparator.semver, low.semver, options)) {
-        low = comparator
-      }
-    })
-
-    // If the edge version comparator has a operator then our version
-    // isn't outside it
-    if (high.operator === comp || high.operator === ecomp) {
-      return false
-    }
-
-    // If the lowest version comparator has an operator and our version
-    // is less than it then it isn't higher than the range
-    if ((!low.operator || low.operator === comp) &&
-        ltefn(version, low.semver)) {
-      return false
-    } else if (low.operator === ecomp && ltfn(version, low.semver)) {
-      return false
-    }
-  }
-  return true
-}
-
-module.exports = outside
-
-
-/***/ }),
-
-/***/ 904:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-// given a set of versions and a range, create a "simplified" range
-// that includes the same versions that the original range does
-// If the original range is shorter than the simplified one, return that.
-const satisfies = __nccwpck_require__(7871)
-const compare = __nccwpck_require__(6841)
-module.exports = (versions, range, options) => {
-  const set = []
-  let first = null
-  let prev = null
-  const v = versions.sort((a, b) => compare(a, b, options))
-  for (const version of v) {
-    const included = satisfies(version, range, options)
-    if (included) {
-      prev = version
-      if (!first) {
-        first = version
-      }
-    } else {
-      if (prev) {
-        set.push([first, prev])
-      }
-      prev = null
-      first = null
-    }
-  }
-  if (first) {
-    set.push([first, null])
-  }
-
-  const ranges = []
-  for (const [min, max] of set) {
-    if (min === max) {
-      ranges.push(min)
-    } else if (!max && min === v[0]) {
-      ranges.push('*')
-    } else if (!max) {
-      ranges.push(`>=${min}`)
-    } else if (min === v[0]) {
-      ranges.push(`<=${max}`)
-    } else {
-      ranges.push(`${min} - ${max}`)
-    }
-  }
-  const simplified = ranges.join(' || ')
-  const original = typeof range.raw === 'string' ? range.raw : String(range)
-  return simplified.length < original.length ? simplified : range
-}
-
-
-/***/ }),
-
-/***/ 4365:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const Range = __nccwpck_require__(2946)
-const Comparator = __nccwpck_require__(5895)
-const { ANY } = Comparator
-const satisfies = __nccwpck_require__(7871)
-const compare = __nccwpck_require__(6841)
-
-// Complex range `r1 || r2 || ...` is a subset of `R1 || R2 || ...` iff:
-// - Every simple range `r1, r2, ...` is a null set, OR
-// - Every simple range `r1, r2, ...` which is not a null set is a subset of
-//   some `R1, R2, ...`
-//
-// Simple range `c1 c2 ...` is a subset of simple range `C1 C2 ...` iff:
-// - If c is only the ANY comparator
-//   - If C is only the ANY comparator, return true
-//   - Else if in prerelease mode, return false
-//   - else replace c with `[>=0.0.0]`
-// - If C is only the ANY comparator
-//   - if in prerelease mode, return true
-//   - else replace C with `[>=0.0.0]`
-// - Let EQ be the set of = comparators in c
-// - If EQ is more than one, return true (null set)
-// - Let GT be the highest > or >= comparator in c
-// - Let LT be the lowest < or <= comparator in c
-// - If GT and LT, and GT.semver > LT.semver, return true (null set)
-// - If any C is a = range, and GT or LT are set, return false
-// - If EQ
-//   - If GT, and EQ does not satisfy GT, return true (null set)
-//   - If LT, and EQ does not satisfy LT, return true (null set)
-//   - If EQ satisfies every C, return true
-//   - Else return false
-// - If GT
-//   - If GT.semver is lower than any > or >= comp in C, return false
-//   - If GT is >=, and GT.semver does not satisfy every C, return false
-//   - If GT.semver has a prerelease, and not in prerelease mode
-//     - If no C has a prerelease and the GT.semver tuple, return false
-// - If LT
-//   - If LT.semver is greater than any < or <= comp in C, return false
-//   - If LT is <=, and LT.semver does not satisfy every C, return false
-//   - If LT.semver has a prerelease, and not in prerelease mode
-//     - If no C has a prerelease and the LT.semver tuple, return false
-// - Else return true
-
-const subset = (sub, dom, options = {}) => {
-  if (sub === dom) {
-    return true
-  }
-
-  sub = new Range(sub, options)
-  dom = new Range(dom, options)
-  let sawNonNull = false
-
-  OUTER: for (const simpleSub of sub.set) {
-    for (const simpleDom of dom.set) {
-      const isSub = simpleSubset(simpleSub, simpleDom, options)
-      sawNonNull = sawNonNull || isSub !== null
-      if (isSub) {
-        continue OUTER
-      }
-    }
-    // the null set is a subset of everything, but null simple ranges in
-    // a complex range should be ignored.  so if we saw a non-null range,
-    // then we know this isn't a subset, but if EVERY simple range was null,
-    // then it is a subset.
-    if (sawNonNull) {
-      return false
-    }
-  }
-  return true
-}
-
-const minimumVersionWithPreRelease = [new Comparator('>=0.0.0-0')]
-const minimumVersion = [new Comparator('>=0.0.0')]
-
-const simpleSubset = (sub, dom, options) => {
-  if (sub === dom) {
-    return true
-  }
-
-  if (sub.length === 1 && sub[0].semver === ANY) {
-    if (dom.length === 1 && dom[0].semver === ANY) {
-      return true
-    } else if (options.includePrerelease) {
-      sub = minimumVersionWithPreRelease
-    } else {
-      sub = minimumVersion
-    }
-  }
-
-  if (dom.length === 1 && dom[0].semver === ANY) {
-    if (options.includePrerelease) {
-      return true
-    } else {
-      dom = minimumVersion
-    }
-  }
-
-  const eqSet = new Set()
-  let gt, lt
-  for (const c of sub) {
-    if (c.operator === '>' || c.operator === '>=') {
-      gt = higherGT(gt, c, options)
-    } else if (c.operator === '<' || c.operator === '<=') {
-      lt = lowerLT(lt, c, options)
-    } else {
-      eqSet.add(c.semver)
-    }
-  }
-
-  if (eqSet.size > 1) {
-    return null
-  }
-
-  let gtltComp
-  if (gt && lt) {
-    gtltComp = compare(gt.semver, lt.semver, options)
-    if (gtltComp > 0) {
-      return null
-    } else if (gtltComp === 0 && (gt.operator !== '>=' || lt.operator !== '<=')) {
-      return null
-    }
-  }
-
-  // will iterate one or zero times
-  for (const eq of eqSet) {
-    if (gt && !satisfies(eq, String(gt), options)) {
-      return null
-    }
-
-    if (lt && !satisfies(eq, String(lt), options)) {
-      return null
-    }
-
-    for (const c of dom) {
-      if (!satisfies(eq, String(c), options)) {
-        return false
-      }
-    }
-
-    return true
-  }
-
-  let higher, lower
-  let hasDomLT, hasDomGT
-  // if the subset has a prerelease, we need a comparator in the superset
-  // with the same tuple and a prerelease, or it's not a subset
-  let needDomLTPre = lt &&
-    !options.includePrerelease &&
-    lt.semver.prerelease.length ? lt.semver : false
-  let needDomGTPre = gt &&
-    !options.includePrerelease &&
-    gt.semver.prerelease.length ? gt.semver : false
-  // exception: <1.2.3-0 is the same as <1.2.3
-  if (needDomLTPre && needDomLTPre.prerelease.length === 1 &&
-      lt.operator === '<' && needDomLTPre.prerelease[0] === 0) {
-    needDomLTPre = false
-  }
-
-  for (const c of dom) {
-    hasDomGT = hasDomGT || c.operator === '>' || c.operator === '>='
-    hasDomLT = hasDomLT || c.operator === '<' || c.operator === '<='
-    if (gt) {
-      if (needDomGTPre) {
-        if (c.semver.prerelease && c.semver.prerelease.length &&
-            c.semver.major === needDomGTPre.major &&
-            c.semver.minor === needDomGTPre.minor &&
-            c.semver.patch === needDomGTPre.patch) {
-          needDomGTPre = false
-        }
-      }
-      if (c.operator === '>' || c.operator === '>=') {
-        higher = higherGT(gt, c, options)
-        if (higher === c && higher !== gt) {
-          return false
-        }
-      } else if (gt.operator === '>=' && !c.test(gt.semver)) {
-        return false
-      }
-    }
-    if (lt) {
-      if (needDomLTPre) {
-        if (c.semver.prerelease && c.semver.prerelease.length &&
-            c.semver.major === needDomLTPre.major &&
-            c.semver.minor === needDomLTPre.minor &&
-            c.semver.patch === needDomLTPre.patch) {
-          needDomLTPre = false
-        }
-      }
-      if (c.operator === '<' || c.operator === '<=') {
-        lower = lowerLT(lt, c, options)
-        if (lower === c && lower !== lt) {
-          return false
-        }
-      } else if (lt.operator === '<=' && !c.test(lt.semver)) {
-        return false
-      }
-    }
-    if (!c.operator && (lt || gt) && gtltComp !== 0) {
-      return false
-    }
-  }
-
-  // if there was a < or >, and nothing in the dom, then must be false
-  // UNLESS it was limited by another range in the other direction.
-  // Eg, >1.0.0 <1.0.1 is still a subset of <2.0.0
-  if (gt && hasDomLT && !lt && gtltComp !== 0) {
-    return false
-  }
-
-  if (lt && hasDomGT && !gt && gtltComp !== 0) {
-    return false
-  }
-
-  // we needed a prerelease range in a specific tuple, but didn't get one
-  // then this isn't a subset.  eg >=1.2.3-pre is not a subset of >=1.0.0,
-  // because it includes prereleases in the 1.2.3 tuple
-  if (needDomGTPre || needDomLTPre) {
-    return false
-  }
-
-  return true
-}
-
-// >=1.2.3 is lower than >1.2.3
-const higherGT = (a, b, options) => {
-  if (!a) {
-    return b
-  }
-  const comp = compare(a.semver, b.semver, options)
-  return comp > 0 ? a
-    : comp < 0 ? b
-    : b.operator === '>' && a.operator === '>=' ? b
-    : a
-}
-
-// <=1.2.3 is higher than <1.2.3
-const lowerLT = (a, b, options) => {
-  if (!a) {
-    return b
-  }
-  const comp = compare(a.semver, b.semver, options)
-  return comp < 0 ? a
-    : comp > 0 ? b
-    : b.operator === '<' && a.operator === '<=' ? b
-    : a
-}
-
-module.exports = subset
-
-
-/***/ }),
-
-/***/ 378:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const Range = __nccwpck_require__(2946)
-
-// Mostly just for testing and legacy API reasons
-const toComparators = (range, options) =>
-  new Range(range, options).set
-    .map(comp => comp.map(c => c.value).join(' ').trim().split(' '))
-
-module.exports = toComparators
-
-
-/***/ }),
-
-/***/ 3381:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-const Range = __nccwpck_require__(2946)
-const validRange = (range, options) => {
-  try {
-    // Return '*' instead of '' so that truthiness works.
-    // This will throw if it's invalid anyway
-    return new Range(range, options).range || '*'
-  } catch (er) {
-    return null
-  }
-}
-module.exports = validRange
 
 
 /***/ }),
@@ -42644,8 +37916,8 @@ module.exports = {
 /* harmony export */   G: () => (/* binding */ getInputs)
 /* harmony export */ });
 /* unused harmony export TRAFFIC_KINDS */
-/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8806);
-/* harmony import */ var _release_actions_action_kit__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(759);
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(692);
+/* harmony import */ var _release_actions_action_kit__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4178);
 /* harmony import */ var _release_actions_shared_canary__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3335);
 /* harmony import */ var _release_actions_shared_github__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(9036);
 /* harmony import */ var _release_actions_shared_oci__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(4962);
@@ -42661,6 +37933,8 @@ module.exports = {
 
 
 
+/** The metrics of the built-in load, by the names `failed-check` reports. */
+const LOAD_METRICS = ['error-rate', 'p95', 'latency-vs-baseline'];
 const TRAFFIC_KINDS = ['haproxy', 'nginx', 'command'];
 const digestRule = 'give it by digest, e.g. ghcr.io/acme/app@sha256:… (build-sign and promote output one)';
 function byDigest(text) {
@@ -42739,6 +38013,8 @@ function getInputs() {
     const baselineUrls = urls('baseline-url');
     if (compare === 'mann-whitney' && baselineUrls.length === 0)
         check.add('baseline-url', 'is required with compare mann-whitney: the stable release’s own URL');
+    if (compare === 'none' && baselineUrls.length > 0)
+        check.add('baseline-url', 'is only used with compare: mann-whitney: set compare, or leave baseline-url empty');
     if (compare === 'mann-whitney' && loadUrls.length === 0)
         check.add('load-url', 'is required with compare mann-whitney: the canary’s own URL');
     const load = loadUrls.length
@@ -42758,6 +38034,10 @@ function getInputs() {
     if (raw('prometheus-url')) {
         const url = check.field('prometheus-url', () => httpUrl(raw('prometheus-url')), '');
         const metrics = check.field('metrics', () => (0,_release_actions_shared_canary__WEBPACK_IMPORTED_MODULE_2__/* .parsePrometheusMetrics */ .dS)(raw('metrics')), []);
+        // Failed checks are counted per name: a metric may not share one with the built-in load's.
+        const taken = metrics.filter((m) => LOAD_METRICS.includes(m.name)).map((m) => m.name);
+        if (taken.length > 0)
+            check.add('metrics', `${taken.join(', ')}: the built-in load's metric names (${LOAD_METRICS.join(', ')}); name it otherwise`);
         if (metrics.length === 0 && !check.has('metrics'))
             check.add('metrics', 'is required with prometheus-url: a YAML list of {name, query, max or min}');
         prometheus = { url, metrics };
@@ -42810,7 +38090,7 @@ function getInputs() {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _release_actions_action_kit__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(759);
+/* harmony import */ var _release_actions_action_kit__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4178);
 /* harmony import */ var _context_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4613);
 /* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6740);
 // Entry point of actions/canary: the runner executes the bundle of this file.
@@ -42833,8 +38113,8 @@ __nccwpck_require__.d(__webpack_exports__, {
   i: () => (/* binding */ main)
 });
 
-// EXTERNAL MODULE: ../../packages/action-kit/src/index.ts + 39 modules
-var src = __nccwpck_require__(759);
+// EXTERNAL MODULE: ../../packages/action-kit/src/index.ts + 5 modules
+var src = __nccwpck_require__(4178);
 // EXTERNAL MODULE: ../../packages/shared/src/canary/index.ts + 19 modules
 var src_canary = __nccwpck_require__(3335);
 // EXTERNAL MODULE: ../../packages/shared/src/github/index.ts + 1 modules
@@ -48546,8 +43826,8 @@ async function notify(inputs, notice, logger) {
     return results;
 }
 
-// EXTERNAL MODULE: ../../node_modules/@actions/core/lib/core.js + 8 modules
-var core = __nccwpck_require__(8806);
+// EXTERNAL MODULE: ../../node_modules/@actions/core/lib/core.js + 10 modules
+var core = __nccwpck_require__(692);
 // EXTERNAL MODULE: ../../packages/shared/src/verify/index.ts + 17 modules
 var verify = __nccwpck_require__(7181);
 ;// CONCATENATED MODULE: ./src/report.ts
@@ -48572,6 +43852,7 @@ function analysisJson(outcome) {
         failedCheck: outcome.failedCheck ?? null,
         reason: outcome.reason ?? null,
         detectedAfterMs: outcome.detectedAfterMs ?? null,
+        restoredAfterMs: outcome.restoredAfterMs ?? null,
         steps: outcome.steps,
         windows: outcome.windows.map((w) => ({
             step: w.step,
@@ -48581,7 +43862,8 @@ function analysisJson(outcome) {
             end: new Date(w.end).toISOString(),
             checks: w.checks.map((c) => ({
                 metric: c.metric,
-                value: c.value ?? null,
+                // JSON has no infinity: written as Prometheus writes it, never as null (which reads like no data).
+                value: c.value === undefined ? null : Number.isFinite(c.value) ? c.value : c.value > 0 ? '+Inf' : '-Inf',
                 unit: c.unit,
                 ...(c.max !== undefined && { max: c.max }),
                 ...(c.min !== undefined && { min: c.min }),
@@ -48606,7 +43888,10 @@ function charts(outcome) {
         ];
         return names.map((name) => ({
             name,
-            values: windows.map((w) => num(w.checks.find((c) => c.metric === name)?.value ?? 0)),
+            values: windows.map((w) => {
+                const v = w.checks.find((c) => c.metric === name)?.value;
+                return v !== undefined && Number.isFinite(v) ? num(v) : 0;
+            }),
         }));
     };
     const block = (title, yLabel, bars, lines) => {
@@ -48630,7 +43915,7 @@ function charts(outcome) {
     ];
     if (ms.length)
         out.push(block(`${ms.map((s) => s.name).join(', ')}, ms`, 'ms', undefined, ms));
-    return `${out.join('\n\n')}\n\n<sub>A window without data is drawn at 0.</sub>`;
+    return `${out.join('\n\n')}\n\n<sub>A window without data (or an infinite value) is drawn at 0; the tables have every value.</sub>`;
 }
 function heading(r) {
     if (r.result === 'skipped')
@@ -48763,9 +44048,13 @@ function imageStores(inputs, run) {
         logger: run.logger,
     });
     run.defer(() => client.http.close());
-    const open = async (ref) => ref.kind === 'registry' ? client.repository(ref) : oci/* LayoutStore */.K_.open(ref.path);
     return {
-        verify: async (ref) => (0,verify/* verifyImage */.ZG)({ store: await open(ref), digest: ref.digest, policy: inputs.trust, logger: run.logger }),
+        verify: async (ref) => (0,verify/* verifyImage */.ZG)({
+            store: (await (0,oci/* openImage */.UY)(client, ref)).store,
+            digest: ref.digest,
+            policy: inputs.trust,
+            logger: run.logger,
+        }),
     };
 }
 /** Runs a user's shell line (`promote-command`, `rollback-command`) with `env` added; COMMAND_FAILED on a non-zero exit. */
@@ -48808,8 +44097,10 @@ function metricSources(inputs, canary, run) {
             maxErrorRate: inputs.load.maxErrorRate,
             maxP95Ms: inputs.load.maxP95Ms,
             minRequests: inputs.load.minRequests,
-            baselineUrls: inputs.load.baselineUrls,
-            compare: inputs.load.compare,
+            ...(inputs.load.compare === 'mann-whitney' && {
+                baselineUrls: inputs.load.baselineUrls,
+                compare: inputs.load.compare,
+            }),
             logger: run.logger,
         }));
     if (inputs.prometheus) {
@@ -48967,7 +44258,7 @@ async function smokeTest(urls, run) {
 
 /***/ }),
 
-/***/ 759:
+/***/ 4178:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -48980,16 +44271,16 @@ __nccwpck_require__.d(__webpack_exports__, {
   Up: () => (/* reexport */ sameLogin)
 });
 
-// UNUSED EXPORTS: OSV_DB_DOWNLOAD, OSV_EXPORT_URL, codeOf, downloadOsvExports, failureSummary, loadOsvExports, osvExportTool, osvExportVersion, runnerLogger, secretInput, setOutput
+// UNUSED EXPORTS: codeOf, failureSummary, runnerLogger, secretInput, setOutput
 
 // EXTERNAL MODULE: external "node:diagnostics_channel"
 var external_node_diagnostics_channel_ = __nccwpck_require__(3053);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
-// EXTERNAL MODULE: ../../node_modules/@actions/exec/lib/exec.js + 2 modules
-var lib_exec = __nccwpck_require__(3808);
+// EXTERNAL MODULE: ../../node_modules/@actions/exec/lib/exec.js + 3 modules
+var exec = __nccwpck_require__(3023);
 // EXTERNAL MODULE: ../../node_modules/@actions/io/lib/io.js
-var lib_io = __nccwpck_require__(6521);
+var io = __nccwpck_require__(6521);
 ;// CONCATENATED MODULE: ../../packages/action-kit/src/exec.ts
 
 
@@ -49002,7 +44293,7 @@ async function locate(request) {
     const path = request.command.includes('/')
         ? (0,external_node_path_.resolve)(request.cwd ?? process.cwd(), request.command)
         : request.command;
-    return (await (0,lib_io/* which */.K7)(path, false)) || undefined;
+    return (await (0,io/* which */.K7)(path, false)) || undefined;
 }
 /**
  * Runs `run` with a listener on the stdin of each child process spawned meanwhile for `program`.
@@ -49047,7 +44338,7 @@ function runnerExec(options = {}) {
             if (value !== undefined)
                 env[name] = value;
         // getExecOutput splits its first argument like a command line: quote the program's path.
-        const { exitCode, stdout, stderr } = await guardingStdin(program, () => (0,lib_exec/* getExecOutput */.H)(`"${program}"`, [...request.args], {
+        const { exitCode, stdout, stderr } = await guardingStdin(program, () => (0,exec/* getExecOutput */.H)(`"${program}"`, [...request.args], {
             ...(request.cwd !== undefined && { cwd: request.cwd }),
             env,
             silent: options.silent ?? false,
@@ -49058,8 +44349,8 @@ function runnerExec(options = {}) {
     };
 }
 
-// EXTERNAL MODULE: ../../node_modules/@actions/core/lib/core.js + 8 modules
-var lib_core = __nccwpck_require__(8806);
+// EXTERNAL MODULE: ../../node_modules/@actions/core/lib/core.js + 10 modules
+var lib_core = __nccwpck_require__(692);
 ;// CONCATENATED MODULE: ../../packages/action-kit/src/logger.ts
 /** The library's {@link Logger}, backed by the runner's log. */
 
@@ -49097,3652 +44388,6 @@ function maskSecret(value) {
                 lib_core/* setSecret */.Pq(line);
 }
 
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
-// EXTERNAL MODULE: external "node:stream/promises"
-var external_node_stream_promises_ = __nccwpck_require__(6466);
-// EXTERNAL MODULE: external "crypto"
-var external_crypto_ = __nccwpck_require__(6982);
-// EXTERNAL MODULE: external "fs"
-var external_fs_ = __nccwpck_require__(9896);
-// EXTERNAL MODULE: ../../node_modules/semver/index.js
-var node_modules_semver = __nccwpck_require__(84);
-var semver_default = /*#__PURE__*/__nccwpck_require__.n(node_modules_semver);
-// EXTERNAL MODULE: external "os"
-var external_os_ = __nccwpck_require__(857);
-// EXTERNAL MODULE: external "child_process"
-var external_child_process_ = __nccwpck_require__(5317);
-;// CONCATENATED MODULE: ../../node_modules/@actions/tool-cache/lib/manifest.js
-var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-// Internal object for testability (allows mocking in ESM)
-const _internal = {
-    readLinuxVersionFile() {
-        const lsbReleaseFile = '/etc/lsb-release';
-        const osReleaseFile = '/etc/os-release';
-        let contents = '';
-        if (external_fs_.existsSync(lsbReleaseFile)) {
-            contents = external_fs_.readFileSync(lsbReleaseFile).toString();
-        }
-        else if (external_fs_.existsSync(osReleaseFile)) {
-            contents = external_fs_.readFileSync(osReleaseFile).toString();
-        }
-        return contents;
-    }
-};
-function _findMatch(versionSpec, stable, candidates, archFilter) {
-    return __awaiter(this, void 0, void 0, function* () {
-        const platFilter = os.platform();
-        let result;
-        let match;
-        let file;
-        for (const candidate of candidates) {
-            const version = candidate.version;
-            debug(`check ${version} satisfies ${versionSpec}`);
-            if (semver.satisfies(version, versionSpec) &&
-                (!stable || candidate.stable === stable)) {
-                file = candidate.files.find(item => {
-                    debug(`${item.arch}===${archFilter} && ${item.platform}===${platFilter}`);
-                    let chk = item.arch === archFilter && item.platform === platFilter;
-                    if (chk && item.platform_version) {
-                        const osVersion = _getOsVersion();
-                        if (osVersion === item.platform_version) {
-                            chk = true;
-                        }
-                        else {
-                            chk = semver.satisfies(osVersion, item.platform_version);
-                        }
-                    }
-                    return chk;
-                });
-                if (file) {
-                    debug(`matched ${candidate.version}`);
-                    match = candidate;
-                    break;
-                }
-            }
-        }
-        if (match && file) {
-            // clone since we're mutating the file list to be only the file that matches
-            result = Object.assign({}, match);
-            result.files = [file];
-        }
-        return result;
-    });
-}
-function _getOsVersion() {
-    // TODO: add windows and other linux, arm variants
-    // right now filtering on version is only an ubuntu and macos scenario for tools we build for hosted (python)
-    const plat = os.platform();
-    let version = '';
-    if (plat === 'darwin') {
-        version = cp.execSync('sw_vers -productVersion').toString();
-    }
-    else if (plat === 'linux') {
-        // lsb_release process not in some containers, readfile
-        // Run cat /etc/lsb-release
-        // DISTRIB_ID=Ubuntu
-        // DISTRIB_RELEASE=18.04
-        // DISTRIB_CODENAME=bionic
-        // DISTRIB_DESCRIPTION="Ubuntu 18.04.4 LTS"
-        const lsbContents = _internal.readLinuxVersionFile();
-        if (lsbContents) {
-            const lines = lsbContents.split('\n');
-            for (const line of lines) {
-                const parts = line.split('=');
-                if (parts.length === 2 &&
-                    (parts[0].trim() === 'VERSION_ID' ||
-                        parts[0].trim() === 'DISTRIB_RELEASE')) {
-                    version = parts[1].trim().replace(/^"/, '').replace(/"$/, '');
-                    break;
-                }
-            }
-        }
-    }
-    return version;
-}
-// Alias for backwards compatibility
-function _readLinuxVersionFile() {
-    return _internal.readLinuxVersionFile();
-}
-//# sourceMappingURL=manifest.js.map
-// EXTERNAL MODULE: external "path"
-var external_path_ = __nccwpck_require__(6928);
-// EXTERNAL MODULE: ../../node_modules/@actions/http-client/lib/index.js + 1 modules
-var lib = __nccwpck_require__(66);
-;// CONCATENATED MODULE: external "stream"
-const external_stream_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("stream");
-// EXTERNAL MODULE: external "util"
-var external_util_ = __nccwpck_require__(9023);
-// EXTERNAL MODULE: external "assert"
-var external_assert_ = __nccwpck_require__(2613);
-;// CONCATENATED MODULE: ../../node_modules/@actions/tool-cache/lib/retry-helper.js
-var retry_helper_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-/**
- * Internal class for retries
- */
-class retry_helper_RetryHelper {
-    constructor(maxAttempts, minSeconds, maxSeconds) {
-        if (maxAttempts < 1) {
-            throw new Error('max attempts should be greater than or equal to 1');
-        }
-        this.maxAttempts = maxAttempts;
-        this.minSeconds = Math.floor(minSeconds);
-        this.maxSeconds = Math.floor(maxSeconds);
-        if (this.minSeconds > this.maxSeconds) {
-            throw new Error('min seconds should be less than or equal to max seconds');
-        }
-    }
-    execute(action, isRetryable) {
-        return retry_helper_awaiter(this, void 0, void 0, function* () {
-            let attempt = 1;
-            while (attempt < this.maxAttempts) {
-                // Try
-                try {
-                    return yield action();
-                }
-                catch (err) {
-                    if (isRetryable && !isRetryable(err)) {
-                        throw err;
-                    }
-                    core.info(err.message);
-                }
-                // Sleep
-                const seconds = this.getSleepAmount();
-                core.info(`Waiting ${seconds} seconds before trying again`);
-                yield this.sleep(seconds);
-                attempt++;
-            }
-            // Last attempt
-            return yield action();
-        });
-    }
-    getSleepAmount() {
-        return (Math.floor(Math.random() * (this.maxSeconds - this.minSeconds + 1)) +
-            this.minSeconds);
-    }
-    sleep(seconds) {
-        return retry_helper_awaiter(this, void 0, void 0, function* () {
-            return new Promise(resolve => setTimeout(resolve, seconds * 1000));
-        });
-    }
-}
-//# sourceMappingURL=retry-helper.js.map
-;// CONCATENATED MODULE: ../../node_modules/@actions/tool-cache/lib/tool-cache.js
-var tool_cache_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-class tool_cache_HTTPError extends Error {
-    constructor(httpStatusCode) {
-        super(`Unexpected HTTP response: ${httpStatusCode}`);
-        this.httpStatusCode = httpStatusCode;
-        Object.setPrototypeOf(this, new.target.prototype);
-    }
-}
-const IS_WINDOWS = process.platform === 'win32';
-const IS_MAC = process.platform === 'darwin';
-const userAgent = 'actions/tool-cache';
-/**
- * Download a tool from an url and stream it into a file
- *
- * @param url       url of tool to download
- * @param dest      path to download tool
- * @param auth      authorization header
- * @param headers   other headers
- * @returns         path to downloaded tool
- */
-function downloadTool(url, dest, auth, headers) {
-    return tool_cache_awaiter(this, void 0, void 0, function* () {
-        dest = dest || path.join(_getTempDirectory(), crypto.randomUUID());
-        yield io.mkdirP(path.dirname(dest));
-        core.debug(`Downloading ${url}`);
-        core.debug(`Destination ${dest}`);
-        const maxAttempts = 3;
-        const minSeconds = _getGlobal('TEST_DOWNLOAD_TOOL_RETRY_MIN_SECONDS', 10);
-        const maxSeconds = _getGlobal('TEST_DOWNLOAD_TOOL_RETRY_MAX_SECONDS', 20);
-        const retryHelper = new RetryHelper(maxAttempts, minSeconds, maxSeconds);
-        return yield retryHelper.execute(() => tool_cache_awaiter(this, void 0, void 0, function* () {
-            return yield downloadToolAttempt(url, dest || '', auth, headers);
-        }), (err) => {
-            if (err instanceof tool_cache_HTTPError && err.httpStatusCode) {
-                // Don't retry anything less than 500, except 408 Request Timeout and 429 Too Many Requests
-                if (err.httpStatusCode < 500 &&
-                    err.httpStatusCode !== 408 &&
-                    err.httpStatusCode !== 429) {
-                    return false;
-                }
-            }
-            // Otherwise retry
-            return true;
-        });
-    });
-}
-function downloadToolAttempt(url, dest, auth, headers) {
-    return tool_cache_awaiter(this, void 0, void 0, function* () {
-        if (fs.existsSync(dest)) {
-            throw new Error(`Destination file path ${dest} already exists`);
-        }
-        // Get the response headers
-        const http = new httpm.HttpClient(userAgent, [], {
-            allowRetries: false
-        });
-        if (auth) {
-            core.debug('set auth');
-            if (headers === undefined) {
-                headers = {};
-            }
-            headers.authorization = auth;
-        }
-        const response = yield http.get(url, headers);
-        if (response.message.statusCode !== 200) {
-            const err = new tool_cache_HTTPError(response.message.statusCode);
-            core.debug(`Failed to download from "${url}". Code(${response.message.statusCode}) Message(${response.message.statusMessage})`);
-            throw err;
-        }
-        // Download the response body
-        const pipeline = util.promisify(stream.pipeline);
-        const responseMessageFactory = _getGlobal('TEST_DOWNLOAD_TOOL_RESPONSE_MESSAGE_FACTORY', () => response.message);
-        const readStream = responseMessageFactory();
-        let succeeded = false;
-        try {
-            yield pipeline(readStream, fs.createWriteStream(dest));
-            core.debug('download complete');
-            succeeded = true;
-            return dest;
-        }
-        finally {
-            // Error, delete dest before retry
-            if (!succeeded) {
-                core.debug('download failed');
-                try {
-                    yield io.rmRF(dest);
-                }
-                catch (err) {
-                    core.debug(`Failed to delete '${dest}'. ${err.message}`);
-                }
-            }
-        }
-    });
-}
-/**
- * Extract a .7z file
- *
- * @param file     path to the .7z file
- * @param dest     destination directory. Optional.
- * @param _7zPath  path to 7zr.exe. Optional, for long path support. Most .7z archives do not have this
- * problem. If your .7z archive contains very long paths, you can pass the path to 7zr.exe which will
- * gracefully handle long paths. By default 7zdec.exe is used because it is a very small program and is
- * bundled with the tool lib. However it does not support long paths. 7zr.exe is the reduced command line
- * interface, it is smaller than the full command line interface, and it does support long paths. At the
- * time of this writing, it is freely available from the LZMA SDK that is available on the 7zip website.
- * Be sure to check the current license agreement. If 7zr.exe is bundled with your action, then the path
- * to 7zr.exe can be pass to this function.
- * @returns        path to the destination directory
- */
-function extract7z(file, dest, _7zPath) {
-    return tool_cache_awaiter(this, void 0, void 0, function* () {
-        ok(IS_WINDOWS, 'extract7z() not supported on current OS');
-        ok(file, 'parameter "file" is required');
-        dest = yield _createExtractFolder(dest);
-        const originalCwd = process.cwd();
-        process.chdir(dest);
-        if (_7zPath) {
-            try {
-                const logLevel = core.isDebug() ? '-bb1' : '-bb0';
-                const args = [
-                    'x', // eXtract files with full paths
-                    logLevel, // -bb[0-3] : set output log level
-                    '-bd', // disable progress indicator
-                    '-sccUTF-8', // set charset for for console input/output
-                    file
-                ];
-                const options = {
-                    silent: true
-                };
-                yield exec(`"${_7zPath}"`, args, options);
-            }
-            finally {
-                process.chdir(originalCwd);
-            }
-        }
-        else {
-            const escapedScript = path
-                .join(__dirname, '..', 'scripts', 'Invoke-7zdec.ps1')
-                .replace(/'/g, "''")
-                .replace(/"|\n|\r/g, ''); // double-up single quotes, remove double quotes and newlines
-            const escapedFile = file.replace(/'/g, "''").replace(/"|\n|\r/g, '');
-            const escapedTarget = dest.replace(/'/g, "''").replace(/"|\n|\r/g, '');
-            const command = `& '${escapedScript}' -Source '${escapedFile}' -Target '${escapedTarget}'`;
-            const args = [
-                '-NoLogo',
-                '-Sta',
-                '-NoProfile',
-                '-NonInteractive',
-                '-ExecutionPolicy',
-                'Unrestricted',
-                '-Command',
-                command
-            ];
-            const options = {
-                silent: true
-            };
-            try {
-                const powershellPath = yield io.which('powershell', true);
-                yield exec(`"${powershellPath}"`, args, options);
-            }
-            finally {
-                process.chdir(originalCwd);
-            }
-        }
-        return dest;
-    });
-}
-/**
- * Extract a compressed tar archive
- *
- * @param file     path to the tar
- * @param dest     destination directory. Optional.
- * @param flags    flags for the tar command to use for extraction. Defaults to 'xz' (extracting gzipped tars). Optional.
- * @returns        path to the destination directory
- */
-function extractTar(file_1, dest_1) {
-    return tool_cache_awaiter(this, arguments, void 0, function* (file, dest, flags = 'xz') {
-        if (!file) {
-            throw new Error("parameter 'file' is required");
-        }
-        // Create dest
-        dest = yield _createExtractFolder(dest);
-        // Determine whether GNU tar
-        core.debug('Checking tar --version');
-        let versionOutput = '';
-        yield exec('tar --version', [], {
-            ignoreReturnCode: true,
-            silent: true,
-            listeners: {
-                stdout: (data) => (versionOutput += data.toString()),
-                stderr: (data) => (versionOutput += data.toString())
-            }
-        });
-        core.debug(versionOutput.trim());
-        const isGnuTar = versionOutput.toUpperCase().includes('GNU TAR');
-        // Initialize args
-        let args;
-        if (flags instanceof Array) {
-            args = flags;
-        }
-        else {
-            args = [flags];
-        }
-        if (core.isDebug() && !flags.includes('v')) {
-            args.push('-v');
-        }
-        let destArg = dest;
-        let fileArg = file;
-        if (IS_WINDOWS && isGnuTar) {
-            args.push('--force-local');
-            destArg = dest.replace(/\\/g, '/');
-            // Technically only the dest needs to have `/` but for aesthetic consistency
-            // convert slashes in the file arg too.
-            fileArg = file.replace(/\\/g, '/');
-        }
-        if (isGnuTar) {
-            // Suppress warnings when using GNU tar to extract archives created by BSD tar
-            args.push('--warning=no-unknown-keyword');
-            args.push('--overwrite');
-        }
-        args.push('-C', destArg, '-f', fileArg);
-        yield exec(`tar`, args);
-        return dest;
-    });
-}
-/**
- * Extract a xar compatible archive
- *
- * @param file     path to the archive
- * @param dest     destination directory. Optional.
- * @param flags    flags for the xar. Optional.
- * @returns        path to the destination directory
- */
-function extractXar(file_1, dest_1) {
-    return tool_cache_awaiter(this, arguments, void 0, function* (file, dest, flags = []) {
-        ok(IS_MAC, 'extractXar() not supported on current OS');
-        ok(file, 'parameter "file" is required');
-        dest = yield _createExtractFolder(dest);
-        let args;
-        if (flags instanceof Array) {
-            args = flags;
-        }
-        else {
-            args = [flags];
-        }
-        args.push('-x', '-C', dest, '-f', file);
-        if (core.isDebug()) {
-            args.push('-v');
-        }
-        const xarPath = yield io.which('xar', true);
-        yield exec(`"${xarPath}"`, _unique(args));
-        return dest;
-    });
-}
-/**
- * Extract a zip
- *
- * @param file     path to the zip
- * @param dest     destination directory. Optional.
- * @returns        path to the destination directory
- */
-function extractZip(file, dest) {
-    return tool_cache_awaiter(this, void 0, void 0, function* () {
-        if (!file) {
-            throw new Error("parameter 'file' is required");
-        }
-        dest = yield _createExtractFolder(dest);
-        if (IS_WINDOWS) {
-            yield extractZipWin(file, dest);
-        }
-        else {
-            yield extractZipNix(file, dest);
-        }
-        return dest;
-    });
-}
-function extractZipWin(file, dest) {
-    return tool_cache_awaiter(this, void 0, void 0, function* () {
-        // build the powershell command
-        const escapedFile = file.replace(/'/g, "''").replace(/"|\n|\r/g, ''); // double-up single quotes, remove double quotes and newlines
-        const escapedDest = dest.replace(/'/g, "''").replace(/"|\n|\r/g, '');
-        const pwshPath = yield io.which('pwsh', false);
-        //To match the file overwrite behavior on nix systems, we use the overwrite = true flag for ExtractToDirectory
-        //and the -Force flag for Expand-Archive as a fallback
-        if (pwshPath) {
-            //attempt to use pwsh with ExtractToDirectory, if this fails attempt Expand-Archive
-            const pwshCommand = [
-                `$ErrorActionPreference = 'Stop' ;`,
-                `try { Add-Type -AssemblyName System.IO.Compression.ZipFile } catch { } ;`,
-                `try { [System.IO.Compression.ZipFile]::ExtractToDirectory('${escapedFile}', '${escapedDest}', $true) }`,
-                `catch { if (($_.Exception.GetType().FullName -eq 'System.Management.Automation.MethodException') -or ($_.Exception.GetType().FullName -eq 'System.Management.Automation.RuntimeException') ){ Expand-Archive -LiteralPath '${escapedFile}' -DestinationPath '${escapedDest}' -Force } else { throw $_ } } ;`
-            ].join(' ');
-            const args = [
-                '-NoLogo',
-                '-NoProfile',
-                '-NonInteractive',
-                '-ExecutionPolicy',
-                'Unrestricted',
-                '-Command',
-                pwshCommand
-            ];
-            core.debug(`Using pwsh at path: ${pwshPath}`);
-            yield exec(`"${pwshPath}"`, args);
-        }
-        else {
-            const powershellCommand = [
-                `$ErrorActionPreference = 'Stop' ;`,
-                `try { Add-Type -AssemblyName System.IO.Compression.FileSystem } catch { } ;`,
-                `if ((Get-Command -Name Expand-Archive -Module Microsoft.PowerShell.Archive -ErrorAction Ignore)) { Expand-Archive -LiteralPath '${escapedFile}' -DestinationPath '${escapedDest}' -Force }`,
-                `else {[System.IO.Compression.ZipFile]::ExtractToDirectory('${escapedFile}', '${escapedDest}', $true) }`
-            ].join(' ');
-            const args = [
-                '-NoLogo',
-                '-Sta',
-                '-NoProfile',
-                '-NonInteractive',
-                '-ExecutionPolicy',
-                'Unrestricted',
-                '-Command',
-                powershellCommand
-            ];
-            const powershellPath = yield io.which('powershell', true);
-            core.debug(`Using powershell at path: ${powershellPath}`);
-            yield exec(`"${powershellPath}"`, args);
-        }
-    });
-}
-function extractZipNix(file, dest) {
-    return tool_cache_awaiter(this, void 0, void 0, function* () {
-        const unzipPath = yield io.which('unzip', true);
-        const args = [file];
-        if (!core.isDebug()) {
-            args.unshift('-q');
-        }
-        args.unshift('-o'); //overwrite with -o, otherwise a prompt is shown which freezes the run
-        yield exec(`"${unzipPath}"`, args, { cwd: dest });
-    });
-}
-/**
- * Caches a directory and installs it into the tool cacheDir
- *
- * @param sourceDir    the directory to cache into tools
- * @param tool          tool name
- * @param version       version of the tool.  semver format
- * @param arch          architecture of the tool.  Optional.  Defaults to machine architecture
- */
-function cacheDir(sourceDir, tool, version, arch) {
-    return tool_cache_awaiter(this, void 0, void 0, function* () {
-        version = semver.clean(version) || version;
-        arch = arch || os.arch();
-        core.debug(`Caching tool ${tool} ${version} ${arch}`);
-        core.debug(`source dir: ${sourceDir}`);
-        if (!fs.statSync(sourceDir).isDirectory()) {
-            throw new Error('sourceDir is not a directory');
-        }
-        // Create the tool dir
-        const destPath = yield _createToolPath(tool, version, arch);
-        // copy each child item. do not move. move can fail on Windows
-        // due to anti-virus software having an open handle on a file.
-        for (const itemName of fs.readdirSync(sourceDir)) {
-            const s = path.join(sourceDir, itemName);
-            yield io.cp(s, destPath, { recursive: true });
-        }
-        // write .complete
-        _completeToolPath(tool, version, arch);
-        return destPath;
-    });
-}
-/**
- * Caches a downloaded file (GUID) and installs it
- * into the tool cache with a given targetName
- *
- * @param sourceFile    the file to cache into tools.  Typically a result of downloadTool which is a guid.
- * @param targetFile    the name of the file name in the tools directory
- * @param tool          tool name
- * @param version       version of the tool.  semver format
- * @param arch          architecture of the tool.  Optional.  Defaults to machine architecture
- */
-function cacheFile(sourceFile, targetFile, tool, version, arch) {
-    return tool_cache_awaiter(this, void 0, void 0, function* () {
-        version = semver.clean(version) || version;
-        arch = arch || os.arch();
-        core.debug(`Caching tool ${tool} ${version} ${arch}`);
-        core.debug(`source file: ${sourceFile}`);
-        if (!fs.statSync(sourceFile).isFile()) {
-            throw new Error('sourceFile is not a file');
-        }
-        // create the tool dir
-        const destFolder = yield _createToolPath(tool, version, arch);
-        // copy instead of move. move can fail on Windows due to
-        // anti-virus software having an open handle on a file.
-        const destPath = path.join(destFolder, targetFile);
-        core.debug(`destination file ${destPath}`);
-        yield io.cp(sourceFile, destPath);
-        // write .complete
-        _completeToolPath(tool, version, arch);
-        return destFolder;
-    });
-}
-/**
- * Finds the path to a tool version in the local installed tool cache
- *
- * @param toolName      name of the tool
- * @param versionSpec   version of the tool
- * @param arch          optional arch.  defaults to arch of computer
- */
-function find(toolName, versionSpec, arch) {
-    if (!toolName) {
-        throw new Error('toolName parameter is required');
-    }
-    if (!versionSpec) {
-        throw new Error('versionSpec parameter is required');
-    }
-    arch = arch || os.arch();
-    // attempt to resolve an explicit version
-    if (!isExplicitVersion(versionSpec)) {
-        const localVersions = findAllVersions(toolName, arch);
-        const match = evaluateVersions(localVersions, versionSpec);
-        versionSpec = match;
-    }
-    // check for the explicit version in the cache
-    let toolPath = '';
-    if (versionSpec) {
-        versionSpec = semver.clean(versionSpec) || '';
-        const cachePath = path.join(_getCacheDirectory(), toolName, versionSpec, arch);
-        core.debug(`checking cache: ${cachePath}`);
-        if (fs.existsSync(cachePath) && fs.existsSync(`${cachePath}.complete`)) {
-            core.debug(`Found tool in cache ${toolName} ${versionSpec} ${arch}`);
-            toolPath = cachePath;
-        }
-        else {
-            core.debug('not found');
-        }
-    }
-    return toolPath;
-}
-/**
- * Finds the paths to all versions of a tool that are installed in the local tool cache
- *
- * @param toolName  name of the tool
- * @param arch      optional arch.  defaults to arch of computer
- */
-function findAllVersions(toolName, arch) {
-    const versions = [];
-    arch = arch || os.arch();
-    const toolPath = path.join(_getCacheDirectory(), toolName);
-    if (fs.existsSync(toolPath)) {
-        const children = fs.readdirSync(toolPath);
-        for (const child of children) {
-            if (isExplicitVersion(child)) {
-                const fullPath = path.join(toolPath, child, arch || '');
-                if (fs.existsSync(fullPath) && fs.existsSync(`${fullPath}.complete`)) {
-                    versions.push(child);
-                }
-            }
-        }
-    }
-    return versions;
-}
-function getManifestFromRepo(owner_1, repo_1, auth_1) {
-    return tool_cache_awaiter(this, arguments, void 0, function* (owner, repo, auth, branch = 'master') {
-        let releases = [];
-        const treeUrl = `https://api.github.com/repos/${owner}/${repo}/git/trees/${branch}`;
-        const http = new httpm.HttpClient('tool-cache');
-        const headers = {};
-        if (auth) {
-            core.debug('set auth');
-            headers.authorization = auth;
-        }
-        const response = yield http.getJson(treeUrl, headers);
-        if (!response.result) {
-            return releases;
-        }
-        let manifestUrl = '';
-        for (const item of response.result.tree) {
-            if (item.path === 'versions-manifest.json') {
-                manifestUrl = item.url;
-                break;
-            }
-        }
-        headers['accept'] = 'application/vnd.github.VERSION.raw';
-        let versionsRaw = yield (yield http.get(manifestUrl, headers)).readBody();
-        if (versionsRaw) {
-            // shouldn't be needed but protects against invalid json saved with BOM
-            versionsRaw = versionsRaw.replace(/^\uFEFF/, '');
-            try {
-                releases = JSON.parse(versionsRaw);
-            }
-            catch (_a) {
-                core.debug('Invalid json');
-            }
-        }
-        return releases;
-    });
-}
-function findFromManifest(versionSpec_1, stable_1, manifest_1) {
-    return tool_cache_awaiter(this, arguments, void 0, function* (versionSpec, stable, manifest, archFilter = os.arch()) {
-        // wrap the internal impl
-        const match = yield mm._findMatch(versionSpec, stable, manifest, archFilter);
-        return match;
-    });
-}
-function _createExtractFolder(dest) {
-    return tool_cache_awaiter(this, void 0, void 0, function* () {
-        if (!dest) {
-            // create a temp dir
-            dest = path.join(_getTempDirectory(), crypto.randomUUID());
-        }
-        yield io.mkdirP(dest);
-        return dest;
-    });
-}
-function _createToolPath(tool, version, arch) {
-    return tool_cache_awaiter(this, void 0, void 0, function* () {
-        const folderPath = path.join(_getCacheDirectory(), tool, semver.clean(version) || version, arch || '');
-        core.debug(`destination ${folderPath}`);
-        const markerPath = `${folderPath}.complete`;
-        yield io.rmRF(folderPath);
-        yield io.rmRF(markerPath);
-        yield io.mkdirP(folderPath);
-        return folderPath;
-    });
-}
-function _completeToolPath(tool, version, arch) {
-    const folderPath = path.join(_getCacheDirectory(), tool, semver.clean(version) || version, arch || '');
-    const markerPath = `${folderPath}.complete`;
-    fs.writeFileSync(markerPath, '');
-    core.debug('finished caching tool');
-}
-/**
- * Check if version string is explicit
- *
- * @param versionSpec      version string to check
- */
-function isExplicitVersion(versionSpec) {
-    const c = semver.clean(versionSpec) || '';
-    core.debug(`isExplicit: ${c}`);
-    const valid = semver.valid(c) != null;
-    core.debug(`explicit? ${valid}`);
-    return valid;
-}
-/**
- * Get the highest satisfiying semantic version in `versions` which satisfies `versionSpec`
- *
- * @param versions        array of versions to evaluate
- * @param versionSpec     semantic version spec to satisfy
- */
-function evaluateVersions(versions, versionSpec) {
-    let version = '';
-    core.debug(`evaluating ${versions.length} versions`);
-    versions = versions.sort((a, b) => {
-        if (semver.gt(a, b)) {
-            return 1;
-        }
-        return -1;
-    });
-    for (let i = versions.length - 1; i >= 0; i--) {
-        const potential = versions[i];
-        const satisfied = semver.satisfies(potential, versionSpec);
-        if (satisfied) {
-            version = potential;
-            break;
-        }
-    }
-    if (version) {
-        core.debug(`matched: ${version}`);
-    }
-    else {
-        core.debug('match not found');
-    }
-    return version;
-}
-/**
- * Gets RUNNER_TOOL_CACHE
- */
-function _getCacheDirectory() {
-    const cacheDirectory = process.env['RUNNER_TOOL_CACHE'] || '';
-    ok(cacheDirectory, 'Expected RUNNER_TOOL_CACHE to be defined');
-    return cacheDirectory;
-}
-/**
- * Gets RUNNER_TEMP
- */
-function _getTempDirectory() {
-    const tempDirectory = process.env['RUNNER_TEMP'] || '';
-    ok(tempDirectory, 'Expected RUNNER_TEMP to be defined');
-    return tempDirectory;
-}
-/**
- * Gets a global variable
- */
-function _getGlobal(key, defaultValue) {
-    /* eslint-disable @typescript-eslint/no-explicit-any */
-    const value = global[key];
-    /* eslint-enable @typescript-eslint/no-explicit-any */
-    return value !== undefined ? value : defaultValue;
-}
-/**
- * Returns an array of unique values.
- * @param values Values to make unique.
- */
-function _unique(values) {
-    return Array.from(new Set(values));
-}
-//# sourceMappingURL=tool-cache.js.map
-// EXTERNAL MODULE: ../../packages/shared/src/index.ts
-var src = __nccwpck_require__(9325);
-// EXTERNAL MODULE: ../../packages/shared/src/errors.ts
-var errors = __nccwpck_require__(1110);
-;// CONCATENATED MODULE: ../../packages/shared/src/scan/errors.ts
-
-/** An error of the vulnerability scan, with a stable code and the underlying cause. */
-class errors_ScanError extends (/* unused pure expression or super */ null && (ReleaseError)) {
-}
-
-// EXTERNAL MODULE: ../../node_modules/packageurl-js/index.js
-var packageurl_js = __nccwpck_require__(543);
-;// CONCATENATED MODULE: ../../packages/shared/src/scan/ecosystems.ts
-/**
- * From a Package URL to the package as OSV names it: ecosystem (spelled as in the OSV schema's
- * `ecosystems.json`, with the release suffix OSV uses), name and version. The purl types and
- * distribution suffixes follow osv-scanner's `internal/utility/purl/purl_to_package.go` and
- * osv-scalibr's `purl/ecosystem/ecosystem.go` and `extractor/filesystem/os/ecosystem/ecosystem.go`;
- * the source-package qualifiers (`upstream`, `epoch`) are the ones syft writes.
- */
-
-
-
-/** Debian codenames → release numbers (Debian's distro-info-data, as osv-scalibr maps them). */
-const DEBIAN_CODENAMES = {
-    buzz: '1.1',
-    rex: '1.2',
-    bo: '1.3',
-    hamm: '2',
-    slink: '2.1',
-    potato: '2.2',
-    woody: '3',
-    sarge: '3.1',
-    etch: '4',
-    lenny: '5',
-    squeeze: '6',
-    wheezy: '7',
-    jessie: '8',
-    stretch: '9',
-    buster: '10',
-    bullseye: '11',
-    bookworm: '12',
-    trixie: '13',
-    forky: '14',
-    duke: '15',
-};
-/** Ubuntu codenames → `YY.MM[:LTS]`. */
-const UBUNTU_CODENAMES = {
-    precise: '12.04:LTS',
-    trusty: '14.04:LTS',
-    xenial: '16.04:LTS',
-    bionic: '18.04:LTS',
-    cosmic: '18.10',
-    disco: '19.04',
-    eoan: '19.10',
-    focal: '20.04:LTS',
-    groovy: '20.10',
-    hirsute: '21.04',
-    impish: '21.10',
-    jammy: '22.04:LTS',
-    kinetic: '22.10',
-    lunar: '23.04',
-    mantic: '23.10',
-    noble: '24.04:LTS',
-    oracular: '24.10',
-    plucky: '25.04',
-    questing: '25.10',
-    resolute: '26.04:LTS',
-};
-/** Purl types whose OSV ecosystem does not depend on the namespace. */
-const SIMPLE_TYPES = {
-    npm: 'npm',
-    pypi: 'PyPI',
-    golang: 'Go',
-    cargo: 'crates.io',
-    gem: 'RubyGems',
-    maven: 'Maven',
-    composer: 'Packagist',
-    nuget: 'NuGet',
-    hex: 'Hex',
-    pub: 'Pub',
-    conan: 'ConanCenter',
-    cran: 'CRAN',
-    hackage: 'Hackage',
-    swift: 'SwiftURL',
-    github: 'GitHub Actions',
-};
-/** rpm purl namespaces → OSV ecosystem and how its release suffix is formed from `distro`. */
-const RPM_VENDORS = {
-    redhat: { ecosystem: 'Red Hat', suffix: 'none' },
-    rhel: { ecosystem: 'Red Hat', suffix: 'none' },
-    almalinux: { ecosystem: 'AlmaLinux', suffix: 'major' },
-    rocky: { ecosystem: 'Rocky Linux', suffix: 'major' },
-    suse: { ecosystem: 'SUSE', suffix: 'none' },
-    sles: { ecosystem: 'SUSE', suffix: 'none' },
-    opensuse: { ecosystem: 'openSUSE', suffix: 'none' },
-    mageia: { ecosystem: 'Mageia', suffix: 'full' },
-    openeuler: { ecosystem: 'openEuler', suffix: 'none' },
-};
-/** The release part of a `distro` qualifier: `debian-12` → `12`, `alpine-3.19.1` → `3.19.1`. */
-function distroRelease(distro) {
-    if (!distro)
-        return undefined;
-    const dash = distro.lastIndexOf('-');
-    return (dash >= 0 ? distro.slice(dash + 1) : distro).trim() || undefined;
-}
-function debianSuffix(release) {
-    const mapped = DEBIAN_CODENAMES[release.toLowerCase()];
-    if (mapped)
-        return mapped;
-    const major = /^(\d+)(?:\.\d+)*$/.exec(release);
-    if (major)
-        return Number(major[1]) >= 7 ? major[1] : release;
-    return release.toLowerCase() === 'sid' ? 'sid' : undefined;
-}
-function ubuntuSuffix(release) {
-    const mapped = UBUNTU_CODENAMES[release.toLowerCase()];
-    if (mapped)
-        return mapped;
-    const m = /^(\d{2})\.(\d{2})/.exec(release);
-    if (!m)
-        return undefined;
-    // LTS releases are the April releases of even years.
-    const lts = m[2] === '04' && Number(m[1]) % 2 === 0;
-    return `${m[1]}.${m[2]}${lts ? ':LTS' : ''}`;
-}
-function alpineSuffix(release) {
-    const version = release.replace(/^[vV]/, '');
-    if (version === 'edge')
-        return 'edge';
-    const m = /^(\d+)\.(\d+)/.exec(version);
-    return m ? `v${m[1]}.${m[2]}` : undefined;
-}
-/** `name`, or the source-package part of an `upstream` qualifier (`glibc` or `glibc@2.36-9`). */
-function sourceOf(upstream) {
-    if (!upstream)
-        return {};
-    const at = upstream.indexOf('@');
-    return at >= 0 ? { name: upstream.slice(0, at), version: upstream.slice(at + 1) } : { name: upstream };
-}
-/** The source package name from a source RPM file name: `openssl-3.0.7-1.el9.src.rpm` → `openssl`. */
-function srpmName(srpm) {
-    if (!srpm)
-        return undefined;
-    const m = /^(.+)-[^-]+-[^-]+\.(?:no)?src\.rpm$/.exec(srpm);
-    return m?.[1];
-}
-/** Joins an ecosystem and its optional release suffix. */
-function withSuffix(ecosystem, suffix) {
-    return suffix ? `${ecosystem}:${suffix}` : ecosystem;
-}
-/**
- * Maps a package to OSV's terms, or returns `undefined` when OSV has no ecosystem for its purl
- * type (a `generic` purl, a distribution OSV does not cover). Throws a `ScanError`
- * `INVALID_PURL` when the purl does not parse.
- */
-function ecosystems_toOsvPackage(pkg) {
-    let purl;
-    try {
-        purl = PackageURL.fromString(pkg.purl);
-    }
-    catch (err) {
-        throw new ScanError('INVALID_PURL', `package ${pkg.name}@${pkg.version}: "${pkg.purl}" is not a valid Package URL (pkg:type/namespace/name@version)`, { cause: err });
-    }
-    const q = purl.qualifiers ?? {};
-    const version = purl.version ?? pkg.version;
-    const ns = purl.namespace ?? '';
-    const release = distroRelease(q.distro);
-    const ref = mapPurl(purl.type, ns, purl.name, version, q, release);
-    if (!ref)
-        return undefined;
-    return pkg.ecosystem ? { ...ref, ecosystem: pkg.ecosystem } : ref;
-}
-function mapPurl(type, ns, name, version, q, release) {
-    switch (type) {
-        case 'deb': {
-            const vendor = ns.toLowerCase() || (q.distro ?? '').toLowerCase().split('-')[0];
-            const source = sourceOf(q.upstream);
-            const base = { name: source.name ?? name, version: source.version ?? version };
-            if (vendor === 'debian')
-                return { ...base, ecosystem: withSuffix('Debian', release && debianSuffix(release)) };
-            if (vendor === 'ubuntu')
-                return { ...base, ecosystem: withSuffix('Ubuntu', release && ubuntuSuffix(release)) };
-            return undefined;
-        }
-        case 'apk': {
-            const vendor = ns.toLowerCase();
-            const source = sourceOf(q.upstream);
-            const base = { name: source.name ?? name, version };
-            if (vendor === 'wolfi')
-                return { ...base, ecosystem: 'Wolfi' };
-            if (vendor === 'chainguard')
-                return { ...base, ecosystem: 'Chainguard' };
-            if (vendor === 'alpine')
-                return { ...base, ecosystem: withSuffix('Alpine', release && alpineSuffix(release)) };
-            return undefined;
-        }
-        case 'rpm': {
-            const vendor = RPM_VENDORS[ns.toLowerCase()];
-            if (!vendor)
-                return undefined;
-            const evr = q.epoch && !/^\d+:/.test(version) ? `${q.epoch}:${version}` : version;
-            const suffix = vendor.suffix === 'major' ? release?.split('.')[0] : vendor.suffix === 'full' ? release : undefined;
-            // Red Hat names binary or source RPMs; the others name source RPMs.
-            const rpmName = vendor.ecosystem === 'Red Hat' ? name : (srpmName(q.upstream) ?? name);
-            return { ecosystem: withSuffix(vendor.ecosystem, suffix), name: rpmName, version: evr };
-        }
-        case 'golang':
-            // The Go toolchain and standard library are `stdlib` in OSV.
-            return { ecosystem: 'Go', name: ns ? `${ns}/${name}` : name, version };
-        case 'maven':
-            return { ecosystem: 'Maven', name: ns ? `${ns}:${name}` : name, version };
-        default: {
-            const ecosystem = SIMPLE_TYPES[type];
-            if (!ecosystem)
-                return undefined;
-            return { ecosystem, name: ecosystems_normalizeName(ecosystem, ns ? `${ns}/${name}` : name), version };
-        }
-    }
-}
-/**
- * The OSV ecosystems (base names, no release suffix: `Debian`, not `Debian:12`) of the packages
- * OSV covers, sorted and once each: the folders of OSV's export to fetch for them
- * (`<ecosystem>/all.zip`; a base folder holds every release's records). Throws like
- * {@link toOsvPackage} on a purl that does not parse.
- */
-function osvEcosystems(packages) {
-    const ecosystems = new Set();
-    for (const pkg of packages) {
-        const ref = ecosystems_toOsvPackage(pkg);
-        if (ref)
-            ecosystems.add(ecosystems_baseEcosystem(ref.ecosystem));
-    }
-    return [...ecosystems].sort(compareCodePoints);
-}
-/**
- * A package name in the form used to compare names within an ecosystem: PyPI names are
- * normalised per PEP 503 (lowercase, runs of `-`, `_`, `.` to one `-`); other ecosystems compare
- * names exactly.
- */
-function ecosystems_normalizeName(ecosystem, name) {
-    if (ecosystems_baseEcosystem(ecosystem) === 'PyPI')
-        return name.replace(/[-_.]+/g, '-').toLowerCase();
-    return name;
-}
-/** The ecosystem before any `:` suffix: `Debian:12` → `Debian`. */
-function ecosystems_baseEcosystem(ecosystem) {
-    const colon = ecosystem.indexOf(':');
-    return colon >= 0 ? ecosystem.slice(0, colon) : ecosystem;
-}
-/**
- * Whether two ecosystem strings denote the same ecosystem, as osv-scalibr's
- * `osvecosystem.Parsed.Equal` decides: the bases must be equal, and the suffixes too when both
- * have one (`Debian` matches `Debian:12`, `Debian:11` does not).
- */
-function ecosystems_ecosystemsMatch(a, b) {
-    const colonA = a.indexOf(':');
-    const colonB = b.indexOf(':');
-    if (colonA >= 0 && colonB >= 0)
-        return a === b;
-    return ecosystems_baseEcosystem(a) === ecosystems_baseEcosystem(b);
-}
-
-;// CONCATENATED MODULE: ../../packages/shared/src/scan/versions/apk.ts
-/**
- * Alpine version ordering, as apk-tools' `src/version.c` does it. A version is
- * `digit{.digit}...{letter}{_suffix{#}}...{~hash}{-r#}`, read as a sequence of typed tokens; two
- * versions compare token by token while both have tokens of the same type. Suffixes order
- * `_alpha < _beta < _pre < _rc < (none) < _cvs < _svn < _git < _hg < _p`. A digit token with a
- * leading zero compares as a string (as Gentoo does). When one version runs out of matching
- * tokens first, the other is newer unless its next token is a pre-release suffix.
- */
-// Token types, in the order apk-tools declares them: the order matters in the final comparison.
-const INITIAL_DIGIT = 0;
-const DIGIT = 1;
-const LETTER = 2;
-const SUFFIX = 3;
-const SUFFIX_NO = 4;
-const COMMIT_HASH = 5;
-const REVISION_NO = 6;
-const END = 7;
-const INVALID = 8;
-/** Suffix ranks; `NONE` (no suffix) sits between the pre-release and post-release ones. */
-const SUFFIXES = {
-    alpha: 1,
-    beta: 2,
-    pre: 3,
-    rc: 4,
-    cvs: 6,
-    svn: 7,
-    git: 8,
-    hg: 9,
-    p: 10,
-};
-const SUFFIX_NONE = 5;
-class Tokenizer {
-    pos = 0;
-    text;
-    token = { type: INITIAL_DIGIT, value: '', suffix: 0 };
-    constructor(text) {
-        this.text = text;
-        this.digits(INITIAL_DIGIT);
-    }
-    digits(type) {
-        const start = this.pos;
-        while (this.pos < this.text.length && isDigit(this.text[this.pos]))
-            this.pos++;
-        const value = this.text.slice(start, this.pos);
-        this.token = { type: value === '' ? INVALID : type, value, suffix: 0 };
-    }
-    span(accept) {
-        const start = this.pos;
-        while (this.pos < this.text.length && accept(this.text[this.pos]))
-            this.pos++;
-        return this.text.slice(start, this.pos);
-    }
-    invalid() {
-        this.token = { type: INVALID, value: '', suffix: 0 };
-    }
-    next() {
-        const prev = this.token.type;
-        const c = this.text[this.pos];
-        if (c === undefined) {
-            this.token = { type: END, value: '', suffix: 0 };
-            return;
-        }
-        if (c >= 'a' && c <= 'z') {
-            if (prev > DIGIT)
-                return this.invalid();
-            this.pos++;
-            this.token = { type: LETTER, value: c, suffix: 0 };
-        }
-        else if (c === '.' || isDigit(c)) {
-            if (c === '.') {
-                if (prev > DIGIT)
-                    return this.invalid();
-                this.pos++;
-            }
-            if (prev === INITIAL_DIGIT || prev === DIGIT)
-                this.digits(DIGIT);
-            else if (prev === SUFFIX)
-                this.digits(SUFFIX_NO);
-            else
-                this.invalid();
-        }
-        else if (c === '_') {
-            if (prev > SUFFIX_NO)
-                return this.invalid();
-            this.pos++;
-            const name = this.span((ch) => ch >= 'a' && ch <= 'z');
-            const suffix = SUFFIXES[name];
-            if (suffix === undefined)
-                return this.invalid();
-            this.token = { type: SUFFIX, value: name, suffix };
-        }
-        else if (c === '~') {
-            if (prev >= COMMIT_HASH)
-                return this.invalid();
-            this.pos++;
-            const hash = this.span((ch) => isDigit(ch) || (ch >= 'a' && ch <= 'f'));
-            if (hash === '')
-                return this.invalid();
-            this.token = { type: COMMIT_HASH, value: hash, suffix: 0 };
-        }
-        else if (c === '-') {
-            if (prev >= REVISION_NO || this.text[this.pos + 1] !== 'r')
-                return this.invalid();
-            this.pos += 2;
-            this.digits(REVISION_NO);
-        }
-        else {
-            this.invalid();
-        }
-    }
-}
-const isDigit = (c) => c >= '0' && c <= '9';
-/** memcmp over the shorter length, then the shorter first (apk's `apk_blob_sort`). */
-function blobSort(a, b) {
-    return a === b ? 0 : a < b ? -1 : 1;
-}
-function compareNumbers(a, b) {
-    const x = BigInt(a || '0');
-    const y = BigInt(b || '0');
-    return x === y ? 0 : x < y ? -1 : 1;
-}
-function tokenCompare(a, b) {
-    switch (a.type) {
-        case DIGIT:
-            // A leading zero on either side: compare as strings, like Gentoo.
-            if (a.value.startsWith('0') || b.value.startsWith('0'))
-                return blobSort(a.value, b.value);
-            return compareNumbers(a.value, b.value);
-        case INITIAL_DIGIT:
-        case SUFFIX_NO:
-        case REVISION_NO:
-            return compareNumbers(a.value, b.value);
-        case LETTER:
-            return blobSort(a.value, b.value);
-        case SUFFIX:
-            return Math.sign(a.suffix - b.suffix);
-        default:
-            return blobSort(a.value, b.value);
-    }
-}
-/** Whether apk-tools would accept `version` as valid (`apk_version_validate`). */
-function isValidApkVersion(version) {
-    const t = new Tokenizer(version);
-    while (t.token.type < END)
-        t.next();
-    return t.token.type === END;
-}
-/** Compares two Alpine package versions: negative, zero or positive. Invalid versions still compare, as apk does. */
-function compareApk(a, b) {
-    const ta = new Tokenizer(a);
-    const tb = new Tokenizer(b);
-    while (ta.token.type === tb.token.type && ta.token.type < END) {
-        const r = tokenCompare(ta.token, tb.token);
-        if (r !== 0)
-            return r;
-        ta.next();
-        tb.next();
-    }
-    const x = ta.token;
-    const y = tb.token;
-    if (x.type === y.type)
-        return 0;
-    if (x.type === SUFFIX && x.suffix < SUFFIX_NONE)
-        return -1;
-    if (y.type === SUFFIX && y.suffix < SUFFIX_NONE)
-        return 1;
-    if (x.type > y.type)
-        return -1;
-    if (y.type > x.type)
-        return 1;
-    return 0;
-}
-
-;// CONCATENATED MODULE: ../../packages/shared/src/scan/versions/dpkg.ts
-/**
- * Debian version ordering (`dpkg --compare-versions`), per deb-version(5) and dpkg's
- * `lib/dpkg/version.c`: `[epoch:]upstream[-revision]`, the epoch compared as a number, then
- * upstream and revision by `verrevcmp`, where `~` sorts before anything, even the end of the
- * string, letters before other characters, and digit runs compare as numbers.
- */
-/** Splits `[epoch:]upstream[-revision]`: the epoch ends at the first `:`, the revision starts after the last `-`. */
-function parseDpkgVersion(version) {
-    const text = version.trim();
-    const colon = text.indexOf(':');
-    let epoch = 0;
-    let rest = text;
-    if (colon >= 0) {
-        const digits = text.slice(0, colon);
-        epoch = /^\d+$/.test(digits) ? Number(digits) : 0;
-        rest = text.slice(colon + 1);
-    }
-    const dash = rest.lastIndexOf('-');
-    return dash >= 0
-        ? { epoch, upstream: rest.slice(0, dash), revision: rest.slice(dash + 1) }
-        : { epoch, upstream: rest, revision: '' };
-}
-const dpkg_isDigit = (c) => c !== undefined && c >= '0' && c <= '9';
-const isAlpha = (c) => (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-/** The weight of a character: digits 0, letters their code, `~` -1, other characters code + 256, the end 0. */
-function order(c) {
-    if (c === undefined || dpkg_isDigit(c))
-        return 0;
-    if (isAlpha(c))
-        return c.charCodeAt(0);
-    if (c === '~')
-        return -1;
-    return c.charCodeAt(0) + 256;
-}
-function verrevcmp(a, b) {
-    let i = 0;
-    let j = 0;
-    while (i < a.length || j < b.length) {
-        let firstDiff = 0;
-        while ((i < a.length && !dpkg_isDigit(a[i])) || (j < b.length && !dpkg_isDigit(b[j]))) {
-            const ac = order(a[i]);
-            const bc = order(b[j]);
-            if (ac !== bc)
-                return ac - bc;
-            i++;
-            j++;
-        }
-        while (a[i] === '0')
-            i++;
-        while (b[j] === '0')
-            j++;
-        while (dpkg_isDigit(a[i]) && dpkg_isDigit(b[j])) {
-            if (!firstDiff)
-                firstDiff = a.charCodeAt(i) - b.charCodeAt(j);
-            i++;
-            j++;
-        }
-        if (dpkg_isDigit(a[i]))
-            return 1;
-        if (dpkg_isDigit(b[j]))
-            return -1;
-        if (firstDiff)
-            return firstDiff;
-    }
-    return 0;
-}
-/** Compares two Debian versions: negative, zero or positive as `a` sorts before, with or after `b`. */
-function compareDpkg(a, b) {
-    const va = parseDpkgVersion(a);
-    const vb = parseDpkgVersion(b);
-    if (va.epoch !== vb.epoch)
-        return va.epoch > vb.epoch ? 1 : -1;
-    return Math.sign(verrevcmp(va.upstream, vb.upstream) || verrevcmp(va.revision, vb.revision));
-}
-
-;// CONCATENATED MODULE: ../../packages/shared/src/scan/versions/semver.ts
-/**
- * SemVer 2.0 ordering (section 11 of semver.org) through the `semver` package, for OSV `SEMVER`
- * ranges and the npm, crates.io and other SemVer ecosystems. A leading `v` is accepted, and loose
- * forms (`1.2`, `=1.2.3`) are read as `semver`'s loose mode reads them.
- */
-
-/** The version parsed, or `undefined` when it is not SemVer even loosely. */
-function parseSemver(version) {
-    const text = version.trim().replace(/^v(?=\d)/, '');
-    return semver_default().parse(text) ?? semver_default().parse(text, { loose: true }) ?? coercePartial(text);
-}
-/** `1`, `1.2` → `1.0.0`, `1.2.0` (OSV events sometimes omit trailing components). */
-function coercePartial(text) {
-    const m = /^(\d+)(?:\.(\d+))?((?:-|\+).*)?$/.exec(text);
-    if (!m)
-        return undefined;
-    return semver_default().parse(`${m[1]}.${m[2] ?? '0'}.0${m[3] ?? ''}`) ?? undefined;
-}
-/** Compares two SemVer versions; throws a `RangeError` naming the version that is not SemVer. */
-function semver_compareSemver(a, b) {
-    const x = parseSemver(a);
-    const y = parseSemver(b);
-    if (!x)
-        throw new RangeError(`"${a}" is not a semantic version`);
-    if (!y)
-        throw new RangeError(`"${b}" is not a semantic version`);
-    return x.compare(y);
-}
-
-;// CONCATENATED MODULE: ../../packages/shared/src/scan/versions/go.ts
-/**
- * Go module version ordering: SemVer with a `v` prefix (`v1.2.3`, `+incompatible` builds ignored
- * as SemVer ignores build metadata), pseudo-versions (`v0.0.0-20210101000000-abcdef123456`) being
- * SemVer pre-releases that sort by their timestamp. OSV's Go records write versions without the
- * `v`; the standard library's `go1.21.3` tags are read as `1.21.3` (and `go1.21rc2` as
- * `1.21.0-rc.2`, as the Go vulnerability database does).
- */
-
-/** A Go version in the SemVer form OSV's Go records use. */
-function normalizeGoVersion(version) {
-    const text = version.trim();
-    const toolchain = /^go(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:(rc|beta)(\d+))?$/.exec(text);
-    if (toolchain) {
-        const [, major, minor = '0', patch = '0', pre, preNo] = toolchain;
-        return `${major}.${minor}.${patch}${pre ? `-${pre}.${preNo}` : ''}`;
-    }
-    return text.replace(/^v/, '');
-}
-/** Compares two Go module (or toolchain) versions. */
-function compareGo(a, b) {
-    return semver_compareSemver(normalizeGoVersion(a), normalizeGoVersion(b));
-}
-
-;// CONCATENATED MODULE: ../../packages/shared/src/scan/versions/maven.ts
-/**
- * Maven version ordering as OSV evaluates `Maven` ranges: the POM reference's "Version Order
- * Specification" with the details of Maven's `ComparableVersion`, as osv.dev
- * (`osv/ecosystems/maven.py`) and osv-scalibr (`semantic/version-maven.go`) implement it.
- *
- * A version is split into tokens at `.` and `-` and where digits meet non-digits (such a split
- * counts as `-`); each token keeps the separator before it. Tokens are case-insensitive, empty
- * ones are `0`, `cr` is `rc`, `ga`, `final` and `release` are empty, and `a`, `b`, `m` directly
- * followed by digits are `alpha`, `beta`, `milestone`; numbers lose leading zeros. Trailing
- * "null" tokens (`0`, empty) are trimmed from the end, and again before each hyphen from the end
- * to the start. Versions compare token by token, the shorter one padded with null tokens of the
- * other's separator (`.0`, or `-` and empty); numbers compare numerically and after qualifiers,
- * qualifiers in the order alpha < beta < milestone < rc < snapshot < "" < sp < anything else
- * (lexically), and between separators `.qualifier` < `-qualifier` < `-number` < `.number`.
- *
- * Where the two OSV implementations differ, osv-scalibr's is followed: a `.sp` is compared with
- * an empty padding value (so 1 < 1.sp, as in Maven), not with `.0`. Like both, and unlike Maven's
- * `ComparableVersion`, `1.foo` sorts before `1-foo` (Maven has them equal), and qualifiers
- * followed by dotted numbers (`1.xyz.1`) compare token by token rather than as Maven's sub-lists.
- */
-const QUALIFIERS = ['alpha', 'beta', 'milestone', 'rc', 'snapshot', '', 'sp'];
-const isNumber = (v) => /^\d+$/.test(v);
-const isNull = (t) => t.value === '0' || t.value === '' || t.value === 'final' || t.value === 'ga';
-/** Splits at every place where a digit meets a non-digit. */
-function runs(part) {
-    return part.match(/\d+|\D+/g) ?? [''];
-}
-function tokenize(version) {
-    const tokens = [];
-    const parts = version.split(/([.-])/);
-    for (let i = 0; i < parts.length; i += 2) {
-        const pieces = runs(parts[i]);
-        pieces.forEach((piece, j) => {
-            let value = piece.toLowerCase() || '0';
-            if (value === 'cr')
-                value = 'rc';
-            if (value === 'ga' || value === 'final' || value === 'release')
-                value = '';
-            if (j < pieces.length - 1) {
-                if (value === 'a')
-                    value = 'alpha';
-                else if (value === 'b')
-                    value = 'beta';
-                else if (value === 'm')
-                    value = 'milestone';
-            }
-            if (isNumber(value))
-                value = value.replace(/^0+(?=\d)/, '');
-            tokens.push({ sep: j > 0 ? '-' : i === 0 ? '' : parts[i - 1], value });
-        });
-    }
-    // Trim null tokens from the end, then from before each hyphen, going towards the start.
-    let i = tokens.length - 1;
-    while (i > 0) {
-        if (isNull(tokens[i])) {
-            tokens.splice(i, 1);
-            i--;
-            continue;
-        }
-        while (i >= 0 && tokens[i].sep !== '-')
-            i--;
-        i--;
-    }
-    return tokens;
-}
-/** The null token that pads the shorter version where the other has `other`. */
-function padFor(other) {
-    // `sp` is the one qualifier above an empty value, so it is padded with one.
-    if (other.sep === '.')
-        return { sep: '.', value: other.value === 'sp' ? '' : '0', pad: true };
-    return { sep: '-', value: '', pad: true };
-}
-/** Rank of a token's kind when the separators differ. */
-function kindRank(t) {
-    const number = isNumber(t.value);
-    if (t.sep === '-')
-        return number ? 2 : 1;
-    return number ? 3 : 0;
-}
-function qualifierRank(value) {
-    const i = QUALIFIERS.indexOf(value);
-    return i < 0 ? QUALIFIERS.length : i;
-}
-function compareTokens(a, b) {
-    if (a.sep !== b.sep)
-        return Math.sign(kindRank(a) - kindRank(b));
-    const an = isNumber(a.value);
-    const bn = isNumber(b.value);
-    if (an && bn) {
-        const x = BigInt(a.value);
-        const y = BigInt(b.value);
-        return x < y ? -1 : x > y ? 1 : 0;
-    }
-    // Numbers sort after qualifiers, unless they are padding.
-    if (an && !a.pad)
-        return 1;
-    if (bn && !b.pad)
-        return -1;
-    const ra = qualifierRank(a.value);
-    const rb = qualifierRank(b.value);
-    if (ra === QUALIFIERS.length && rb === QUALIFIERS.length)
-        return a.value < b.value ? -1 : a.value > b.value ? 1 : 0;
-    return Math.sign(ra - rb);
-}
-/** Compares two Maven versions; every string is a Maven version, so this never throws. */
-function compareMaven(a, b) {
-    const x = tokenize(a);
-    const y = tokenize(b);
-    for (let i = 0; i < Math.max(x.length, y.length); i++) {
-        const left = x[i] ?? padFor(y[i]);
-        const right = y[i] ?? padFor(x[i]);
-        if (left.sep === right.sep && left.value === right.value)
-            continue;
-        const c = compareTokens(left, right);
-        if (c !== 0)
-            return c;
-    }
-    return 0;
-}
-
-;// CONCATENATED MODULE: ../../node_modules/@renovatebot/pep440/lib/version.js
-const VERSION_PATTERN = [
-  'v?',
-  '(?:',
-  /* */ '(?:(?<epoch>[0-9]+)!)?', // epoch
-  /* */ '(?<release>[0-9]+(?:\\.[0-9]+)*)', // release segment
-  /* */ '(?<pre>', // pre-release
-  /*    */ '[-_\\.]?',
-  /*    */ '(?<pre_l>(a|b|c|rc|alpha|beta|pre|preview))',
-  /*    */ '[-_\\.]?',
-  /*    */ '(?<pre_n>[0-9]+)?',
-  /* */ ')?',
-  /* */ '(?<post>', // post release
-  /*    */ '(?:-(?<post_n1>[0-9]+))',
-  /*    */ '|',
-  /*    */ '(?:',
-  /*        */ '[-_\\.]?',
-  /*        */ '(?<post_l>post|rev|r)',
-  /*        */ '[-_\\.]?',
-  /*        */ '(?<post_n2>[0-9]+)?',
-  /*    */ ')',
-  /* */ ')?',
-  /* */ '(?<dev>', // dev release
-  /*    */ '[-_\\.]?',
-  /*    */ '(?<dev_l>dev)',
-  /*    */ '[-_\\.]?',
-  /*    */ '(?<dev_n>[0-9]+)?',
-  /* */ ')?',
-  ')',
-  '(?:\\+(?<local>[a-z0-9]+(?:[-_\\.][a-z0-9]+)*))?', // local version
-].join('');
-
-
-
-const validRegex = new RegExp('^' + VERSION_PATTERN + '$', 'i');
-
-function valid(version) {
-  return validRegex.test(version) ? version : null;
-}
-
-const cleanRegex = new RegExp('^\\s*' + VERSION_PATTERN + '\\s*$', 'i');
-function clean(version) {
-  return version_stringify(version_parse(version, cleanRegex));
-}
-
-function version_parse(version, regex) {
-  // Validate the version and parse it into pieces
-  const { groups } = (regex || validRegex).exec(version) || {};
-  if (!groups) {
-    return null;
-  }
-
-  // Store the parsed out pieces of the version
-  const parsed = {
-    epoch: Number(groups.epoch ? groups.epoch : 0),
-    release: groups.release.split('.').map(Number),
-    pre: normalize_letter_version(groups.pre_l, groups.pre_n),
-    post: normalize_letter_version(
-      groups.post_l,
-      groups.post_n1 || groups.post_n2,
-    ),
-    dev: normalize_letter_version(groups.dev_l, groups.dev_n),
-    local: parse_local_version(groups.local),
-  };
-
-  return parsed;
-}
-
-function version_stringify(parsed) {
-  if (!parsed) {
-    return null;
-  }
-  const { epoch, release, pre, post, dev, local } = parsed;
-  const parts = [];
-
-  // Epoch
-  if (epoch !== 0) {
-    parts.push(`${epoch}!`);
-  }
-  // Release segment
-  parts.push(release.join('.'));
-
-  // Pre-release
-  if (pre) {
-    parts.push(pre.join(''));
-  }
-  // Post-release
-  if (post) {
-    parts.push('.' + post.join(''));
-  }
-  // Development release
-  if (dev) {
-    parts.push('.' + dev.join(''));
-  }
-  // Local version segment
-  if (local) {
-    parts.push(`+${local}`);
-  }
-  return parts.join('');
-}
-
-function normalize_letter_version(letterIn, numberIn) {
-  let letter = letterIn;
-  let number = numberIn;
-  if (letter) {
-    // We consider there to be an implicit 0 in a pre-release if there is
-    // not a numeral associated with it.
-    if (!number) {
-      number = 0;
-    }
-    // We normalize any letters to their lower case form
-    letter = letter.toLowerCase();
-
-    // We consider some words to be alternate spellings of other words and
-    // in those cases we want to normalize the spellings to our preferred
-    // spelling.
-    if (letter === 'alpha') {
-      letter = 'a';
-    } else if (letter === 'beta') {
-      letter = 'b';
-    } else if (['c', 'pre', 'preview'].includes(letter)) {
-      letter = 'rc';
-    } else if (['rev', 'r'].includes(letter)) {
-      letter = 'post';
-    }
-    return [letter, Number(number)];
-  }
-  if (!letter && number) {
-    // We assume if we are given a number, but we are not given a letter
-    // then this is using the implicit post release syntax (e.g. 1.0-1)
-    letter = 'post';
-
-    return [letter, Number(number)];
-  }
-  return null;
-}
-
-function parse_local_version(local) {
-  /*
-    Takes a string like abc.1.twelve and turns it into("abc", 1, "twelve").
-    */
-  if (local) {
-    return local
-      .split(/[._-]/)
-      .map((part) =>
-        Number.isNaN(Number(part)) ? part.toLowerCase() : Number(part),
-      );
-  }
-  return null;
-}
-
-function version_explain(version) {
-  const parsed = version_parse(version);
-  if (!parsed) {
-    return parsed;
-  }
-  const { epoch, release, pre, post, dev, local } = parsed;
-
-  let base_version = '';
-  if (epoch !== 0) {
-    base_version += epoch + '!';
-  }
-  base_version += release.join('.');
-
-  const is_prerelease = Boolean(dev || pre);
-  const is_devrelease = Boolean(dev);
-  const is_postrelease = Boolean(post);
-
-  // return
-
-  return {
-    epoch,
-    release,
-    pre,
-    post: post ? post[1] : post,
-    dev: dev ? dev[1] : dev,
-    local: local ? local.join('.') : local,
-    public: version_stringify(parsed).split('+', 1)[0],
-    base_version,
-    is_prerelease,
-    is_devrelease,
-    is_postrelease,
-  };
-}
-
-;// CONCATENATED MODULE: ../../node_modules/@renovatebot/pep440/lib/operator.js
-
-
-
-
-function lt(version, other) {
-  return compare(version, other) < 0;
-}
-
-function le(version, other) {
-  return compare(version, other) <= 0;
-}
-
-function eq(version, other) {
-  return compare(version, other) === 0;
-}
-
-function ne(version, other) {
-  return compare(version, other) !== 0;
-}
-
-function ge(version, other) {
-  return compare(version, other) >= 0;
-}
-
-function gt(version, other) {
-  return compare(version, other) > 0;
-}
-
-function arbitrary(version, other) {
-  return version.toLowerCase() === other.toLowerCase();
-}
-
-function compare(version, other) {
-  const parsedVersion = version_parse(version);
-  const parsedOther = version_parse(other);
-
-  const keyVersion = calculateKey(parsedVersion);
-  const keyOther = calculateKey(parsedOther);
-
-  return pyCompare(keyVersion, keyOther);
-}
-
-function rcompare(version, other) {
-  return -compare(version, other);
-}
-
-// this logic is buitin in python, but we need to port it to js
-// see https://stackoverflow.com/a/5292332/1438522
-function pyCompare(elemIn, otherIn) {
-  let elem = elemIn;
-  let other = otherIn;
-  if (elem === other) {
-    return 0;
-  }
-  if (Array.isArray(elem) !== Array.isArray(other)) {
-    elem = Array.isArray(elem) ? elem : [elem];
-    other = Array.isArray(other) ? other : [other];
-  }
-  if (Array.isArray(elem)) {
-    const len = Math.min(elem.length, other.length);
-    for (let i = 0; i < len; i += 1) {
-      const res = pyCompare(elem[i], other[i]);
-      if (res !== 0) {
-        return res;
-      }
-    }
-    return elem.length - other.length;
-  }
-  if (elem === -Infinity || other === Infinity) {
-    return -1;
-  }
-  if (elem === Infinity || other === -Infinity) {
-    return 1;
-  }
-  return elem < other ? -1 : 1;
-}
-
-function calculateKey(input) {
-  const { epoch } = input;
-  let { release, pre, post, local, dev } = input;
-  // When we compare a release version, we want to compare it with all of the
-  // trailing zeros removed. So we'll use a reverse the list, drop all the now
-  // leading zeros until we come to something non zero, then take the rest
-  // re-reverse it back into the correct order and make it a tuple and use
-  // that for our sorting key.
-  release = release.concat();
-  release.reverse();
-  while (release.length && release[0] === 0) {
-    release.shift();
-  }
-  release.reverse();
-
-  // We need to "trick" the sorting algorithm to put 1.0.dev0 before 1.0a0.
-  // We'll do this by abusing the pre segment, but we _only_ want to do this
-  // if there is !a pre or a post segment. If we have one of those then
-  // the normal sorting rules will handle this case correctly.
-  if (!pre && !post && dev) pre = -Infinity;
-  // Versions without a pre-release (except as noted above) should sort after
-  // those with one.
-  else if (!pre) pre = Infinity;
-
-  // Versions without a post segment should sort before those with one.
-  if (!post) post = -Infinity;
-
-  // Versions without a development segment should sort after those with one.
-  if (!dev) dev = Infinity;
-
-  if (!local) {
-    // Versions without a local segment should sort before those with one.
-    local = -Infinity;
-  } else {
-    // Versions with a local segment need that segment parsed to implement
-    // the sorting rules in PEP440.
-    // - Alpha numeric segments sort before numeric segments
-    // - Alpha numeric segments sort lexicographically
-    // - Numeric segments sort numerically
-    // - Shorter versions sort before longer versions when the prefixes
-    //   match exactly
-    local = local.map((i) =>
-      Number.isNaN(Number(i)) ? [-Infinity, i] : [Number(i), ''],
-    );
-  }
-
-  return [epoch, release, pre, post, dev, local];
-}
-
-;// CONCATENATED MODULE: ../../node_modules/@renovatebot/pep440/lib/specifier.js
-// This file is dual licensed under the terms of the Apache License, Version
-// 2.0, and the BSD License. See the LICENSE file in the root of this repository
-// for complete details.
-
-
-
-
-
-const RANGE_PATTERN = [
-  '(?<operator>(===|~=|==|!=|<=|>=|<|>))',
-  '\\s*',
-  '(',
-  /*  */ '(?<version>(?:' + VERSION_PATTERN.replace(/\?<\w+>/g, '?:') + '))',
-  /*  */ '(?<prefix>\\.\\*)?',
-  /*  */ '|',
-  /*  */ '(?<legacy>[^,;\\s)]+)',
-  ')',
-].join('');
-
-
-
-const isEqualityOperator = (op) => ['==', '!=', '==='].includes(op);
-
-const rangeRegex = new RegExp('^' + RANGE_PATTERN + '$', 'i');
-
-function specifier_parse(ranges) {
-  if (!ranges.trim()) {
-    return [];
-  }
-
-  const specifiers = ranges
-    .split(',')
-    .map((range) => rangeRegex.exec(range.trim()) || {})
-    .map(({ groups }) => {
-      if (!groups) {
-        return null;
-      }
-
-      let { ...spec } = groups;
-      const { operator, version, prefix, legacy } = groups;
-
-      if (version) {
-        spec = { ...spec, ...explainVersion(version) };
-        if (operator === '~=') {
-          if (spec.release.length < 2) {
-            return null;
-          }
-        }
-        if (!isEqualityOperator(operator) && spec.local) {
-          return null;
-        }
-
-        if (prefix) {
-          if (!isEqualityOperator(operator) || spec.dev || spec.local) {
-            return null;
-          }
-        }
-      }
-      if (legacy && operator !== '===') {
-        return null;
-      }
-
-      return spec;
-    });
-
-  if (specifiers.filter(Boolean).length !== specifiers.length) {
-    return null;
-  }
-
-  return specifiers;
-}
-
-function filter(versions, specifier, options = {}) {
-  const filtered = pick(versions, specifier, options);
-  if (filtered.length === 0 && options.prereleases === undefined) {
-    return pick(versions, specifier, { prereleases: true });
-  }
-  return filtered;
-}
-
-function maxSatisfying(versions, range, options) {
-  const found = filter(versions, range, options).sort(Operator.compare);
-  return found.length === 0 ? null : found[found.length - 1];
-}
-
-function minSatisfying(versions, range, options) {
-  const found = filter(versions, range, options).sort(Operator.compare);
-  return found.length === 0 ? null : found[0];
-}
-
-function pick(versions, specifier, options) {
-  const parsed = specifier_parse(specifier);
-
-  if (!parsed) {
-    return [];
-  }
-
-  return versions.filter((version) => {
-    const explained = explainVersion(version);
-
-    if (!parsed.length) {
-      return explained && !(explained.is_prerelease && !options.prereleases);
-    }
-
-    return parsed.reduce((pass, spec) => {
-      if (!pass) {
-        return false;
-      }
-      return contains({ ...spec, ...options }, { version, explained });
-    }, true);
-  });
-}
-
-function satisfies(version, specifier, options = {}) {
-  const filtered = pick([version], specifier, options);
-
-  return filtered.length === 1;
-}
-
-function arrayStartsWith(array, prefix) {
-  if (prefix.length > array.length) {
-    return false;
-  }
-
-  for (let i = 0; i < prefix.length; i += 1) {
-    if (prefix[i] !== array[i]) {
-      return false;
-    }
-  }
-
-  return true;
-}
-
-function contains(specifier, input) {
-  const { explained } = input;
-  let { version } = input;
-  const { ...spec } = specifier;
-
-  if (spec.prereleases === undefined) {
-    spec.prereleases = spec.is_prerelease;
-  }
-
-  if (explained && explained.is_prerelease && !spec.prereleases) {
-    return false;
-  }
-
-  if (spec.operator === '~=') {
-    let compatiblePrefix = spec.release.slice(0, -1).concat('*').join('.');
-    if (spec.epoch) {
-      compatiblePrefix = spec.epoch + '!' + compatiblePrefix;
-    }
-    return satisfies(version, `>=${spec.version}, ==${compatiblePrefix}`, {
-      prereleases: spec.prereleases,
-    });
-  }
-
-  if (spec.prefix) {
-    const isMatching =
-      explained.epoch === spec.epoch &&
-      arrayStartsWith(explained.release, spec.release);
-    const isEquality = spec.operator !== '!=';
-    return isEquality ? isMatching : !isMatching;
-  }
-
-  if (explained && explained.local && spec.version) {
-    // Ignore candidate local labels only when the specifier itself is public.
-    if (spec.operator !== '===' && !spec.local) {
-      version = explained.public;
-      spec.version = explainVersion(spec.version).public;
-    }
-  }
-
-  if (spec.operator === '<' || spec.operator === '>') {
-    // simplified version of https://www.python.org/dev/peps/pep-0440/#exclusive-ordered-comparison
-    if (Operator.eq(spec.release.join('.'), explained.release.join('.'))) {
-      return false;
-    }
-  }
-
-  // TODO: fix me?
-  // eslint-disable-next-line import-x/namespace
-  const op = Operator[spec.operator];
-  return op(version, spec.version || spec.legacy);
-}
-
-function validRange(specifier) {
-  return Boolean(specifier_parse(specifier));
-}
-
-;// CONCATENATED MODULE: ../../node_modules/@renovatebot/pep440/lib/semantic.js
-
-
-// those notation are borrowed from semver
-
-
-function major(input) {
-  const version = explain(input);
-  if (!version) {
-    throw new TypeError('Invalid Version: ' + input);
-  }
-  return version.release[0];
-}
-
-function minor(input) {
-  const version = explain(input);
-  if (!version) {
-    throw new TypeError('Invalid Version: ' + input);
-  }
-  if (version.release.length < 2) {
-    return 0;
-  }
-  return version.release[1];
-}
-
-function patch(input) {
-  const version = explain(input);
-  if (!version) {
-    throw new TypeError('Invalid Version: ' + input);
-  }
-  if (version.release.length < 3) {
-    return 0;
-  }
-  return version.release[2];
-}
-
-function inc(input, release, preReleaseIdentifier) {
-  let identifier = preReleaseIdentifier || `a`;
-  const version = parse(input);
-
-  if (!version) {
-    return null;
-  }
-
-  if (
-    !['a', 'b', 'c', 'rc', 'alpha', 'beta', 'pre', 'preview'].includes(
-      identifier,
-    )
-  ) {
-    return null;
-  }
-
-  switch (release) {
-    case 'premajor':
-      {
-        const [majorVersion] = version.release;
-        version.release.fill(0);
-        version.release[0] = majorVersion + 1;
-      }
-      version.pre = [identifier, 0];
-      delete version.post;
-      delete version.dev;
-      delete version.local;
-      break;
-    case 'preminor':
-      {
-        const [majorVersion, minorVersion = 0] = version.release;
-        version.release.fill(0);
-        version.release[0] = majorVersion;
-        version.release[1] = minorVersion + 1;
-      }
-      version.pre = [identifier, 0];
-      delete version.post;
-      delete version.dev;
-      delete version.local;
-      break;
-    case 'prepatch':
-      {
-        const [majorVersion, minorVersion = 0, patchVersion = 0] =
-          version.release;
-        version.release.fill(0);
-        version.release[0] = majorVersion;
-        version.release[1] = minorVersion;
-        version.release[2] = patchVersion + 1;
-      }
-      version.pre = [identifier, 0];
-      delete version.post;
-      delete version.dev;
-      delete version.local;
-      break;
-    case 'prerelease':
-      if (version.pre === null) {
-        const [majorVersion, minorVersion = 0, patchVersion = 0] =
-          version.release;
-        version.release.fill(0);
-        version.release[0] = majorVersion;
-        version.release[1] = minorVersion;
-        version.release[2] = patchVersion + 1;
-        version.pre = [identifier, 0];
-      } else {
-        if (preReleaseIdentifier === undefined && version.pre !== null) {
-          [identifier] = version.pre;
-        }
-
-        const [letter, number] = version.pre;
-        if (letter === identifier) {
-          version.pre = [letter, number + 1];
-        } else {
-          version.pre = [identifier, 0];
-        }
-      }
-
-      delete version.post;
-      delete version.dev;
-      delete version.local;
-      break;
-    case 'major':
-      if (
-        version.release.slice(1).some((value) => value !== 0) ||
-        version.pre === null
-      ) {
-        const [majorVersion] = version.release;
-        version.release.fill(0);
-        version.release[0] = majorVersion + 1;
-      }
-      delete version.pre;
-      delete version.post;
-      delete version.dev;
-      delete version.local;
-      break;
-    case 'minor':
-      if (
-        version.release.slice(2).some((value) => value !== 0) ||
-        version.pre === null
-      ) {
-        const [majorVersion, minorVersion = 0] = version.release;
-        version.release.fill(0);
-        version.release[0] = majorVersion;
-        version.release[1] = minorVersion + 1;
-      }
-      delete version.pre;
-      delete version.post;
-      delete version.dev;
-      delete version.local;
-      break;
-    case 'patch':
-      if (
-        version.release.slice(3).some((value) => value !== 0) ||
-        version.pre === null
-      ) {
-        const [majorVersion, minorVersion = 0, patchVersion = 0] =
-          version.release;
-        version.release.fill(0);
-        version.release[0] = majorVersion;
-        version.release[1] = minorVersion;
-        version.release[2] = patchVersion + 1;
-      }
-      delete version.pre;
-      delete version.post;
-      delete version.dev;
-      delete version.local;
-      break;
-    default:
-      return null;
-  }
-
-  return stringify(version);
-}
-
-;// CONCATENATED MODULE: ../../node_modules/@renovatebot/pep440/index.js
-
-
-
-
-
-
-
-
-
-
-;// CONCATENATED MODULE: ../../packages/shared/src/scan/versions/pep440.ts
-/**
- * Python version ordering (PEP 440: epochs, pre-, post- and dev-releases, local versions) through
- * `@renovatebot/pep440`.
- */
-
-/** Compares two PEP 440 versions; throws a `RangeError` naming the version that is not PEP 440. */
-function comparePep440(a, b) {
-    if (!valid(a))
-        throw new RangeError(`"${a}" is not a PEP 440 version`);
-    if (!valid(b))
-        throw new RangeError(`"${b}" is not a PEP 440 version`);
-    return Math.sign(compare(a, b));
-}
-
-;// CONCATENATED MODULE: ../../packages/shared/src/scan/versions/rpm.ts
-/**
- * RPM version ordering: `rpmvercmp` from rpm's `rpmio/rpmvercmp.cc` on each of epoch, version and
- * release (`[epoch:]version[-release]`, a missing epoch being 0). Segments are maximal runs of
- * digits or of letters; separators are skipped; `~` sorts before anything (even the end), `^`
- * after the end of the other string but before any further segment; numeric segments beat alpha
- * ones and compare by value (leading zeros dropped).
- */
-const rpm_isDigit = (c) => c !== undefined && c >= '0' && c <= '9';
-const rpm_isAlpha = (c) => c !== undefined && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'));
-/** `rpmvercmp(a, b)`: 1 if `a` is newer, -1 if `b` is, 0 if the same. */
-function rpmvercmp(a, b) {
-    if (a === b)
-        return 0;
-    let i = 0;
-    let j = 0;
-    while (i < a.length || j < b.length) {
-        while (i < a.length && !rpm_isDigit(a[i]) && !rpm_isAlpha(a[i]) && a[i] !== '~' && a[i] !== '^')
-            i++;
-        while (j < b.length && !rpm_isDigit(b[j]) && !rpm_isAlpha(b[j]) && b[j] !== '~' && b[j] !== '^')
-            j++;
-        if (a[i] === '~' || b[j] === '~') {
-            if (a[i] !== '~')
-                return 1;
-            if (b[j] !== '~')
-                return -1;
-            i++;
-            j++;
-            continue;
-        }
-        if (a[i] === '^' || b[j] === '^') {
-            if (i >= a.length)
-                return -1;
-            if (j >= b.length)
-                return 1;
-            if (a[i] !== '^')
-                return 1;
-            if (b[j] !== '^')
-                return -1;
-            i++;
-            j++;
-            continue;
-        }
-        if (!(i < a.length && j < b.length))
-            break;
-        const numeric = rpm_isDigit(a[i]);
-        const inSegment = numeric ? rpm_isDigit : rpm_isAlpha;
-        let ie = i;
-        let je = j;
-        while (ie < a.length && inSegment(a[ie]))
-            ie++;
-        while (je < b.length && inSegment(b[je]))
-            je++;
-        // Segments of different kinds: the numeric one is newer.
-        if (je === j)
-            return numeric ? 1 : -1;
-        let one = a.slice(i, ie);
-        let two = b.slice(j, je);
-        if (numeric) {
-            one = one.replace(/^0+/, '');
-            two = two.replace(/^0+/, '');
-            if (one.length !== two.length)
-                return one.length > two.length ? 1 : -1;
-        }
-        if (one !== two)
-            return one < two ? -1 : 1;
-        i = ie;
-        j = je;
-    }
-    if (i >= a.length && j >= b.length)
-        return 0;
-    return i >= a.length ? -1 : 1;
-}
-/** Splits `[epoch:]version[-release]` (the release after the last `-`). */
-function parseEvr(text) {
-    let rest = text.trim();
-    let epoch = '0';
-    const colon = rest.indexOf(':');
-    if (colon >= 0 && /^\d*$/.test(rest.slice(0, colon))) {
-        epoch = rest.slice(0, colon) || '0';
-        rest = rest.slice(colon + 1);
-    }
-    const dash = rest.lastIndexOf('-');
-    return dash >= 0
-        ? { epoch, version: rest.slice(0, dash), release: rest.slice(dash + 1) }
-        : { epoch, version: rest, release: undefined };
-}
-/** `compare_values` of rpm's `rpmio/rpmver.cc`: an absent value sorts before a present one. */
-function compareValues(a, b) {
-    if (a === undefined || b === undefined)
-        return a === b ? 0 : a === undefined ? -1 : 1;
-    return rpmvercmp(a, b);
-}
-/** Compares two RPM `[epoch:]version[-release]` strings as `rpmverCmp` does (a missing epoch is 0). */
-function compareRpm(a, b) {
-    const ea = parseEvr(a);
-    const eb = parseEvr(b);
-    return (rpmvercmp(ea.epoch, eb.epoch) ||
-        rpmvercmp(ea.version, eb.version) ||
-        compareValues(ea.release, eb.release));
-}
-
-;// CONCATENATED MODULE: ../../packages/shared/src/scan/versions/index.ts
-/**
- * Version ordering per OSV ecosystem: which comparator orders the versions of an ecosystem's
- * packages, following the ecosystem definitions of the OSV schema (`ecosystems.json`) and the
- * choices of osv-scalibr's `semantic/parse.go` for the ecosystems supported here.
- */
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-const SCHEMES = {
-    dpkg: compareDpkg,
-    apk: compareApk,
-    rpm: compareRpm,
-    semver: semver_compareSemver,
-    pep440: comparePep440,
-    go: compareGo,
-    maven: compareMaven,
-};
-/** Base ecosystem (before any `:` suffix) → its version scheme. */
-const ECOSYSTEM_SCHEMES = {
-    Debian: 'dpkg',
-    Ubuntu: 'dpkg',
-    Alpine: 'apk',
-    Wolfi: 'apk',
-    Chainguard: 'apk',
-    'Red Hat': 'rpm',
-    AlmaLinux: 'rpm',
-    'Rocky Linux': 'rpm',
-    SUSE: 'rpm',
-    openSUSE: 'rpm',
-    Mageia: 'rpm',
-    openEuler: 'rpm',
-    npm: 'semver',
-    'crates.io': 'semver',
-    Hex: 'semver',
-    SwiftURL: 'semver',
-    PyPI: 'pep440',
-    Go: 'go',
-    Maven: 'maven',
-};
-/** The version scheme of an OSV ecosystem (`Debian:12` → `dpkg`), or `undefined` if none is implemented. */
-function versionSchemeOf(ecosystem) {
-    const base = ecosystem.split(':')[0];
-    return ECOSYSTEM_SCHEMES[base];
-}
-/** The comparator of an OSV ecosystem, or `undefined` when its ordering is not implemented here. */
-function versions_comparatorFor(ecosystem) {
-    const scheme = versionSchemeOf(ecosystem);
-    return scheme ? SCHEMES[scheme] : undefined;
-}
-/** The comparator of a named scheme. */
-function comparatorOf(scheme) {
-    return SCHEMES[scheme];
-}
-
-;// CONCATENATED MODULE: ../../packages/shared/src/scan/osv.ts
-/**
- * The OSV record format (ossf/osv-schema `docs/schema.md`), the parts a scanner reads, and a
- * reader that checks the fields matching depends on.
- */
-
-function isObject(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-/**
- * Checks that a parsed JSON value is an OSV record as far as matching needs (an `id`, arrays where
- * arrays belong, events with one field each) and returns it typed. `where` names the file or URL
- * for the error message. Throws `ScanError` `INVALID_OSV_RECORD`.
- */
-function osv_parseOsvRecord(value, where) {
-    const fail = (what) => {
-        throw new ScanError('INVALID_OSV_RECORD', `${where}: not an OSV record: ${what}`);
-    };
-    if (!isObject(value))
-        return fail('the JSON is not an object');
-    if (typeof value.id !== 'string' || value.id === '')
-        return fail('"id" is missing');
-    for (const key of ['aliases', 'affected', 'severity', 'references', 'upstream']) {
-        if (value[key] !== undefined && !Array.isArray(value[key]))
-            fail(`"${key}" is not an array`);
-    }
-    for (const [i, affected] of (value.affected ?? []).entries()) {
-        if (!isObject(affected))
-            fail(`affected[${i}] is not an object`);
-        const a = affected;
-        if (a.package !== undefined) {
-            const p = a.package;
-            if (!isObject(p) || typeof p.ecosystem !== 'string' || typeof p.name !== 'string')
-                fail(`affected[${i}].package needs "ecosystem" and "name" strings`);
-        }
-        if (a.versions !== undefined && !Array.isArray(a.versions))
-            fail(`affected[${i}].versions is not an array`);
-        if (a.ranges !== undefined && !Array.isArray(a.ranges))
-            fail(`affected[${i}].ranges is not an array`);
-        for (const [j, range] of (a.ranges ?? []).entries()) {
-            const r = range;
-            if (!isObject(r) || typeof r.type !== 'string' || !Array.isArray(r.events))
-                fail(`affected[${i}].ranges[${j}] needs "type" and "events"`);
-            for (const [k, event] of r.events.entries()) {
-                const keys = isObject(event) ? Object.keys(event).filter((key) => EVENT_KEYS.has(key)) : [];
-                if (keys.length !== 1 || typeof event[keys[0]] !== 'string')
-                    fail(`affected[${i}].ranges[${j}].events[${k}] must have exactly one of ${[...EVENT_KEYS].join(', ')}`);
-            }
-        }
-    }
-    return value;
-}
-const EVENT_KEYS = new Set(['introduced', 'fixed', 'last_affected', 'limit']);
-/** The record's id and aliases (and upstream ids), for allowlists that name any of them. */
-function osv_recordIds(record) {
-    return [record.id, ...(record.aliases ?? []), ...(record.upstream ?? [])];
-}
-
-;// CONCATENATED MODULE: ../../packages/shared/src/scan/match.ts
-/**
- * Whether an OSV record affects a package version, by the evaluation algorithm of the OSV schema
- * (`docs/schema.md`, "Evaluation"): a version is affected if it is listed in
- * `affected[].versions` or lies in one of `affected[].ranges`, where a range's events, sorted by
- * version, switch the state on at `introduced` (`0` sorting first), off at `fixed` and past
- * `last_affected`, and `limit` events bound the range (`*` = infinity). `SEMVER` ranges use
- * SemVer ordering, `ECOSYSTEM` ranges the ecosystem's own; `GIT` ranges are not evaluated.
- */
-
-
-const eventVersion = (e) => e.introduced ?? e.fixed ?? e.last_affected ?? e.limit ?? '';
-/** Sorts events by version; `introduced: "0"` first, `limit: "*"` last; ties keep their order. */
-function sortEvents(events, compare) {
-    const rank = (e) => (e.introduced === '0' ? -1 : e.limit?.includes('*') ? 1 : 0);
-    return [...events].sort((a, b) => {
-        const ra = rank(a);
-        const rb = rank(b);
-        if (ra !== 0 || rb !== 0)
-            return ra - rb;
-        return compare(eventVersion(a), eventVersion(b));
-    });
-}
-/** `BeforeLimits`: true without limit events, else if the version is below some limit. */
-function beforeLimits(version, events, compare) {
-    const limits = events.filter((e) => e.limit !== undefined);
-    if (limits.length === 0)
-        return true;
-    return limits.some((e) => e.limit.includes('*') || compare(version, e.limit) < 0);
-}
-/**
- * Evaluates one range: `undefined` if not affected, else the first fixed version above `version`
- * (or `null` when none is known).
- */
-function evaluateRange(version, range, compare) {
-    if (!beforeLimits(version, range.events, compare))
-        return undefined;
-    const events = sortEvents(range.events, compare);
-    let vulnerable = false;
-    for (const evt of events) {
-        if (evt.introduced !== undefined && (evt.introduced === '0' || compare(version, evt.introduced) >= 0))
-            vulnerable = true;
-        else if (evt.fixed !== undefined && compare(version, evt.fixed) >= 0)
-            vulnerable = false;
-        else if (evt.last_affected !== undefined && compare(version, evt.last_affected) > 0)
-            vulnerable = false;
-    }
-    if (!vulnerable)
-        return undefined;
-    const fixed = events.find((e) => e.fixed !== undefined && compare(version, e.fixed) < 0)?.fixed;
-    return { fixed: fixed ?? null };
-}
-function rangeComparator(range, ecosystem) {
-    if (range.type === 'SEMVER')
-        return compareSemver;
-    if (range.type === 'ECOSYSTEM')
-        return comparatorFor(ecosystem);
-    return undefined;
-}
-/** Whether an `affected[]` entry names the package (ecosystem by osv-scalibr's rule, name normalised). */
-function affectsPackage(affected, pkg) {
-    const p = affected.package;
-    if (!p)
-        return false;
-    return (ecosystemsMatch(p.ecosystem, pkg.ecosystem) &&
-        normalizeName(p.ecosystem, p.name) === normalizeName(pkg.ecosystem, pkg.name));
-}
-/**
- * Evaluates a record against a package version; `undefined` when it does not affect it.
- * Withdrawn records are the caller's to skip.
- */
-function match_matchRecord(record, pkg, options = {}) {
-    for (const affected of record.affected ?? []) {
-        if (!affectsPackage(affected, pkg))
-            continue;
-        const ecosystem = affected.package.ecosystem;
-        const listed = (affected.versions ?? []).includes(pkg.version);
-        const fixed = new Set();
-        let inRange = false;
-        let unfixedRange = false;
-        for (const range of affected.ranges ?? []) {
-            if (range.type === 'GIT')
-                continue;
-            const compare = rangeComparator(range, ecosystem);
-            if (!compare) {
-                options.onProblem?.({
-                    id: record.id,
-                    message: `no version ordering for ${range.type} ranges of ecosystem "${ecosystem}"`,
-                });
-                continue;
-            }
-            try {
-                const result = evaluateRange(pkg.version, range, compare);
-                if (!result)
-                    continue;
-                inRange = true;
-                if (result.fixed === null)
-                    unfixedRange = true;
-                else
-                    fixed.add(result.fixed);
-            }
-            catch (err) {
-                options.onProblem?.({
-                    id: record.id,
-                    message: `a ${range.type} range of ${ecosystem} cannot be evaluated: ${err.message}`,
-                });
-            }
-        }
-        if (!listed && !inRange)
-            continue;
-        const compare = comparatorFor(ecosystem);
-        const fixedVersions = unfixedRange ? [] : [...fixed];
-        if (compare)
-            fixedVersions.sort((a, b) => safeCompare(compare, a, b));
-        return { affected, fixedVersions, byVersionList: listed && !inRange };
-    }
-    return undefined;
-}
-function safeCompare(compare, a, b) {
-    try {
-        return compare(a, b);
-    }
-    catch {
-        return a < b ? -1 : a > b ? 1 : 0;
-    }
-}
-
-// EXTERNAL MODULE: ../../packages/shared/src/logger.ts
-var logger = __nccwpck_require__(837);
-;// CONCATENATED MODULE: ../../packages/shared/src/scan/export.ts
-/**
- * An OSV export directory, for offline and air-gapped scans and for tests: OSV's per-ecosystem
- * zip exports unpacked (`<dir>/<Ecosystem>/<ID>.json`) or a flat directory of `<ID>.json`. It is
- * read once and indexed in memory by (base ecosystem, normalised name).
- */
-
-
-
-
-
-
-
-
-const keyOf = (ecosystem, name) => `${baseEcosystem(ecosystem)}\u0000${normalizeName(ecosystem, name)}`;
-/** An in-memory index of an OSV export directory. Build it with {@link OsvExport.load}. */
-class export_OsvExport {
-    matchesVersions = false;
-    description;
-    /** Records read. */
-    size;
-    index;
-    constructor(description, index, size) {
-        this.description = description;
-        this.index = index;
-        this.size = size;
-    }
-    /** Builds an index from records already in memory (tests, or records fetched elsewhere). */
-    static fromRecords(records, description = 'OSV records') {
-        const index = new Map();
-        for (const record of records) {
-            const keys = new Set((record.affected ?? []).flatMap((a) => a.package ? [keyOf(a.package.ecosystem, a.package.name)] : []));
-            for (const key of keys) {
-                const list = index.get(key);
-                if (list)
-                    list.push(record);
-                else
-                    index.set(key, [record]);
-            }
-        }
-        return new export_OsvExport(`${description} (${records.length} records)`, index, records.length);
-    }
-    /**
-     * Reads every `*.json` in `dir` and in its immediate subdirectories (one per ecosystem); with
-     * several directories (one unpacked export per ecosystem, say), all of them, a record found in
-     * more than one (an advisory of two ecosystems) kept once. Throws `ScanError`
-     * `VULN_SOURCE_UNAVAILABLE` naming `osv-db` if a directory or one of its files cannot be read,
-     * and `INVALID_OSV_RECORD` naming the file if a record is malformed.
-     */
-    static async load(dir, options = {}) {
-        const logger = options.logger ?? silentLogger;
-        const dirs = typeof dir === 'string' ? [dir] : dir;
-        const limit = concurrencyLimit(options.concurrency ?? 32);
-        const byId = new Map();
-        for (const one of dirs) {
-            for (const record of await loadDirectory(one, limit))
-                if (!byId.has(record.id))
-                    byId.set(record.id, record);
-        }
-        const records = [...byId.values()];
-        const description = options.description ?? `OSV export ${dirs.join(', ')}`;
-        logger.debug(`${description}: ${records.length} records`);
-        return export_OsvExport.fromRecords(records, description);
-    }
-    /** Records naming the package's ecosystem (any release) and name. */
-    async lookup(packages) {
-        return packages.map((p) => this.index.get(keyOf(p.ecosystem, p.name)) ?? []);
-    }
-}
-async function loadDirectory(dir, limit) {
-    const unreadable = (what, err) => new ScanError('VULN_SOURCE_UNAVAILABLE', `osv-db ${dir} is unreadable: ${what}: ${errorMessage(err)}. Fix: give osv-db a directory of OSV JSON records the runner can read (an unpacked OSV export, <dir>/<Ecosystem>/<ID>.json), or leave it empty to query osv-url`, { cause: err });
-    let files;
-    try {
-        files = await listJson(dir);
-    }
-    catch (err) {
-        throw unreadable('cannot list it', err);
-    }
-    return Promise.all(files.map((file) => limit(async () => {
-        let text;
-        try {
-            text = await readFile(file, 'utf8');
-        }
-        catch (err) {
-            throw unreadable(`cannot read ${file}`, err);
-        }
-        let json;
-        try {
-            json = JSON.parse(text);
-        }
-        catch (err) {
-            throw new ScanError('INVALID_OSV_RECORD', `osv-db ${dir}: ${file} is not JSON: ${errorMessage(err)}`, { cause: err });
-        }
-        return parseOsvRecord(json, `osv-db ${dir}: ${file}`);
-    })));
-}
-async function listJson(dir) {
-    const files = [];
-    for (const entry of await readdir(dir, { withFileTypes: true })) {
-        const path = join(dir, entry.name);
-        if (entry.isFile() && entry.name.endsWith('.json'))
-            files.push(path);
-        else if (entry.isDirectory()) {
-            for (const sub of await readdir(path, { withFileTypes: true }))
-                if (sub.isFile() && sub.name.endsWith('.json'))
-                    files.push(join(path, sub.name));
-        }
-    }
-    return files.sort();
-}
-
-// EXTERNAL MODULE: ../../packages/shared/src/http.ts
-var http = __nccwpck_require__(577);
-;// CONCATENATED MODULE: ../../packages/shared/src/scan/api.ts
-/**
- * The OSV API client (osv.dev docs: `POST /v1/querybatch`, `GET /v1/vulns/{id}`): packages are
- * queried in batches of at most 1000, each result followed through its `next_page_token` (sent
- * back as the query's `page_token`), then each distinct advisory id fetched once, with bounded
- * concurrency, through the one {@link HttpClient} and its retry policy. When the API cannot be
- * used (unreachable, or refusing after the retries) the error is `VULN_SOURCE_UNAVAILABLE`,
- * naming `osv-url` and the fix.
- */
-
-
-
-
-
-
-/** The public OSV API. */
-const api_DEFAULT_OSV_URL = 'https://api.osv.dev';
-/** The most queries OSV accepts in one querybatch request. */
-const OSV_MAX_BATCH = 1000;
-/** A {@link VulnerabilitySource} backed by the OSV API. */
-class api_OsvApiClient {
-    matchesVersions = true;
-    description;
-    http;
-    baseUrl;
-    batchSize;
-    concurrency;
-    maxPages;
-    logger;
-    /** The base URL as shown in messages: without credentials. */
-    shown;
-    constructor(options) {
-        this.http = options.http;
-        this.baseUrl = (options.baseUrl ?? api_DEFAULT_OSV_URL).replace(/\/+$/, '');
-        this.batchSize = Math.min(OSV_MAX_BATCH, Math.max(1, options.batchSize ?? OSV_MAX_BATCH));
-        this.concurrency = options.concurrency ?? 8;
-        this.maxPages = options.maxPages ?? 100;
-        this.logger = options.logger ?? silentLogger;
-        this.shown = redactUrl(this.baseUrl).replace(/\/+$/, '');
-        this.description = `OSV API ${this.shown}`;
-    }
-    /**
-     * Sends one request and checks its status; what makes the source unusable becomes
-     * `VULN_SOURCE_UNAVAILABLE` naming `osv-url`.
-     */
-    async send(req, path) {
-        let res;
-        try {
-            res = await this.http.request(req);
-        }
-        catch (err) {
-            throw new ScanError('VULN_SOURCE_UNAVAILABLE', `osv-url ${this.shown} is unreachable: ${req.method} ${path}: ${errorMessage(err)}. Fix: check osv-url and that the runner can reach it (DNS, proxy, firewall), or scan offline with osv-db (a directory of OSV records, an unpacked OSV export)`, { cause: err });
-        }
-        try {
-            await expectStatus(res, req.method, [200]);
-        }
-        catch (err) {
-            if (!(err instanceof HTTPError))
-                throw err;
-            throw new ScanError('VULN_SOURCE_UNAVAILABLE', `osv-url ${this.shown} refused the request: ${err.message}. Fix: ${refusalFix(err.statusCode)}`, { cause: err });
-        }
-        return res;
-    }
-    /** The advisory ids affecting each package, in order. */
-    async queryIds(packages) {
-        const ids = packages.map(() => new Set());
-        let pending = packages.map((p, index) => ({
-            index,
-            query: { package: { ecosystem: p.ecosystem, name: p.name }, version: p.version },
-        }));
-        for (let page = 0; pending.length > 0; page++) {
-            if (page >= this.maxPages)
-                throw new ScanError('OSV_API_ERROR', `osv-url ${this.shown}: /v1/querybatch kept paginating past ${this.maxPages} pages`);
-            const next = [];
-            for (let start = 0; start < pending.length; start += this.batchSize) {
-                const chunk = pending.slice(start, start + this.batchSize);
-                const results = await this.querybatch(chunk.map((c) => c.query));
-                for (const [i, result] of results.entries()) {
-                    const { index, query } = chunk[i];
-                    for (const v of result.vulns ?? [])
-                        ids[index].add(v.id);
-                    if (result.next_page_token)
-                        next.push({ index, query: { ...query, page_token: result.next_page_token } });
-                }
-            }
-            pending = next;
-        }
-        return ids.map((s) => [...s]);
-    }
-    async querybatch(queries) {
-        const url = `${this.baseUrl}/v1/querybatch`;
-        const res = await this.send({
-            method: 'POST',
-            url,
-            headers: { 'content-type': 'application/json', accept: 'application/json' },
-            body: JSON.stringify({ queries }),
-        }, '/v1/querybatch');
-        const body = (await res.body.json().catch((err) => {
-            throw new ScanError('OSV_API_ERROR', `osv-url ${this.shown}: POST /v1/querybatch answered with a body that is not JSON`, { cause: err });
-        }));
-        const results = Array.isArray(body?.results) ? body.results : undefined;
-        if (!results || results.length !== queries.length)
-            throw new ScanError('OSV_API_ERROR', `osv-url ${this.shown}: POST /v1/querybatch answered ${results?.length ?? 'no'} results for ${queries.length} queries; OSV answers one result per query, in order`);
-        this.logger.debug(`OSV querybatch: ${queries.length} queries`);
-        return results;
-    }
-    /** The full record of one advisory. */
-    async getVuln(id) {
-        const path = `/v1/vulns/${encodeURIComponent(id)}`;
-        const res = await this.send({ method: 'GET', url: `${this.baseUrl}${path}`, headers: { accept: 'application/json' } }, path);
-        const json = await res.body.json().catch((err) => {
-            const message = `osv-url ${this.shown}: GET ${path} answered with a body that is not JSON`;
-            throw new ScanError('OSV_API_ERROR', message, { cause: err });
-        });
-        return parseOsvRecord(json, `osv-url ${this.shown}: GET ${path}`);
-    }
-    /** Queries the packages, then fetches each distinct advisory once. */
-    async lookup(packages) {
-        const ids = await this.queryIds(packages);
-        const unique = [...new Set(ids.flat())];
-        const limit = concurrencyLimit(this.concurrency);
-        const records = new Map();
-        await Promise.all(unique.map((id) => limit(async () => void records.set(id, await this.getVuln(id)))));
-        this.logger.debug(`OSV API: ${unique.length} advisories for ${packages.length} packages`);
-        return ids.map((list) => list.map((id) => records.get(id)));
-    }
-}
-/** What to do about an API that answered `status` (after the retries, for 429 and 5xx). */
-function refusalFix(status) {
-    if (status === 404 || status === 405)
-        return `osv-url is the base URL of an OSV API (${api_DEFAULT_OSV_URL}, without /v1); or scan offline with osv-db`;
-    if (status === 401 || status === 403)
-        return 'the API refused access: use a mirror this runner may query, or scan offline with osv-db';
-    if (status === 429 || status >= 500)
-        return 'the API is overloaded or failing (the retries ran out): re-run the job later, or scan offline with osv-db';
-    return `osv-url must serve the OSV API (POST /v1/querybatch, GET /v1/vulns/{id}); or scan offline with osv-db`;
-}
-
-;// CONCATENATED MODULE: ../../packages/shared/src/scan/cvss.ts
-/**
- * CVSS v3.0 and v3.1 base scores from vector strings, per the FIRST specification documents
- * (section 7 "CVSS v3.x Equations", section 7.4 "Metric Values", section 5 "Qualitative Severity
- * Rating Scale"). v3.1 rounds up with the integer-based `Roundup` of its Appendix A (which
- * avoids floating-point artefacts such as `Roundup(4.000000001)`); v3.0 rounds up to one
- * decimal directly. The base equations are otherwise the same in both versions.
- */
-
-const WEIGHTS = {
-    AV: { N: 0.85, A: 0.62, L: 0.55, P: 0.2 },
-    AC: { L: 0.77, H: 0.44 },
-    UI: { N: 0.85, R: 0.62 },
-    CIA: { H: 0.56, L: 0.22, N: 0 },
-};
-/** Privileges Required depends on Scope. */
-const PR = {
-    U: { N: 0.85, L: 0.62, H: 0.27 },
-    C: { N: 0.85, L: 0.68, H: 0.5 },
-};
-const BASE_METRICS = (/* unused pure expression or super */ null && (['AV', 'AC', 'PR', 'UI', 'S', 'C', 'I', 'A']));
-const ALLOWED = {
-    AV: ['N', 'A', 'L', 'P'],
-    AC: ['L', 'H'],
-    PR: ['N', 'L', 'H'],
-    UI: ['N', 'R'],
-    S: ['U', 'C'],
-    C: ['H', 'L', 'N'],
-    I: ['H', 'L', 'N'],
-    A: ['H', 'L', 'N'],
-};
-/** CVSS v3.1 Appendix A `Roundup`: the smallest number with one decimal that is ≥ the input, computed on integers. */
-function roundup31(input) {
-    const intInput = Math.round(input * 100000);
-    if (intInput % 10000 === 0)
-        return intInput / 100000;
-    return (Math.floor(intInput / 10000) + 1) / 10;
-}
-/** CVSS v3.0 round up: the smallest one-decimal number ≥ the input. */
-function roundup30(input) {
-    return Math.ceil(input * 10) / 10;
-}
-/** The qualitative rating of a base score (section 5). */
-function cvssRating(score) {
-    if (score === 0)
-        return 'none';
-    if (score < 4)
-        return 'low';
-    if (score < 7)
-        return 'medium';
-    if (score < 9)
-        return 'high';
-    return 'critical';
-}
-/**
- * Parses a `CVSS:3.x/AV:…` vector and computes its base score. Temporal and environmental
- * metrics may be present and are validated only as `name:value` pairs (they do not change the
- * base score). Throws `ScanError` `INVALID_CVSS` naming what is wrong.
- */
-function cvss_cvss3BaseScore(vector) {
-    const fail = (what) => {
-        throw new ScanError('INVALID_CVSS', `CVSS vector "${vector}": ${what}`);
-    };
-    const parts = vector.trim().split('/');
-    const prefix = /^CVSS:(3\.[01])$/.exec(parts[0] ?? '');
-    if (!prefix)
-        return fail('does not start with CVSS:3.0/ or CVSS:3.1/');
-    const version = prefix[1];
-    const m = {};
-    for (const part of parts.slice(1)) {
-        const [name, value, extra] = part.split(':');
-        if (!name || !value || extra !== undefined)
-            fail(`"${part}" is not a metric:value pair`);
-        if (m[name] !== undefined)
-            fail(`metric ${name} appears twice`);
-        m[name] = value;
-    }
-    for (const name of BASE_METRICS) {
-        const value = m[name];
-        if (value === undefined)
-            fail(`base metric ${name} is missing`);
-        if (!ALLOWED[name].includes(value))
-            fail(`${name}:${value} is not a valid value (${ALLOWED[name].join(', ')})`);
-    }
-    const scope = m.S;
-    const iss = 1 - (1 - WEIGHTS.CIA[m.C]) * (1 - WEIGHTS.CIA[m.I]) * (1 - WEIGHTS.CIA[m.A]);
-    const impact = scope === 'U' ? 6.42 * iss : 7.52 * (iss - 0.029) - 3.25 * Math.pow(iss - 0.02, 15);
-    const exploitability = 8.22 *
-        WEIGHTS.AV[m.AV] *
-        WEIGHTS.AC[m.AC] *
-        PR[scope][m.PR] *
-        WEIGHTS.UI[m.UI];
-    const roundup = version === '3.1' ? roundup31 : roundup30;
-    let baseScore;
-    if (impact <= 0)
-        baseScore = 0;
-    else if (scope === 'U')
-        baseScore = roundup(Math.min(impact + exploitability, 10));
-    else
-        baseScore = roundup(Math.min(1.08 * (impact + exploitability), 10));
-    return { version, vector: vector.trim(), baseScore, rating: cvssRating(baseScore) };
-}
-
-;// CONCATENATED MODULE: ../../packages/shared/src/scan/severity.ts
-/**
- * The severity of an advisory for a package: from a CVSS v3.x vector (base score computed here),
- * else from the advisory's own rating (GHSA `database_specific.severity`, the `Ubuntu` severity
- * type, an `ecosystem_specific.severity`, Debian's `urgency`). A CVSS v4 vector is reported as
- * given; its level comes from the advisory's own rating or stays `unknown` (no v4 score is
- * guessed). CVSS v2 vectors are likewise reported but not scored.
- */
-
-/** Levels ordered for comparison: `unknown` ranks below `none`. */
-const severity_SEVERITY_ORDER = (/* unused pure expression or super */ null && ([
-    'unknown',
-    'none',
-    'low',
-    'medium',
-    'high',
-    'critical',
-]));
-/** Whether `a` is at least as severe as `b`. */
-function severity_atLeast(a, b) {
-    return severity_SEVERITY_ORDER.indexOf(a) >= severity_SEVERITY_ORDER.indexOf(b);
-}
-/** An advisory's own word for severity → a level. */
-function levelFromWord(word) {
-    if (typeof word !== 'string')
-        return undefined;
-    switch (word.trim().toLowerCase()) {
-        case 'critical':
-            return 'critical';
-        case 'high':
-        case 'important':
-            return 'high';
-        case 'moderate':
-        case 'medium':
-            return 'medium';
-        case 'low':
-        case 'negligible':
-        case 'unimportant':
-            return 'low';
-        default:
-            return undefined;
-    }
-}
-function ownRating(record, affected) {
-    const candidates = [
-        [affected?.database_specific?.severity, 'affected.database_specific.severity'],
-        [affected?.ecosystem_specific?.severity, 'affected.ecosystem_specific.severity'],
-        [record.database_specific?.severity, 'database_specific.severity'],
-        [affected?.ecosystem_specific?.urgency, 'affected.ecosystem_specific.urgency'],
-        [record.database_specific?.urgency, 'database_specific.urgency'],
-    ];
-    for (const [word, source] of candidates) {
-        const level = levelFromWord(word);
-        if (level)
-            return { level, source };
-    }
-    return undefined;
-}
-/**
- * Assesses a record's severity for the matched `affected[]` entry: its own `severity` entries
- * (which the schema says replace the top-level ones), else the record's.
- */
-function severity_assessSeverity(record, affected) {
-    const entries = affected?.severity?.length ? affected.severity : (record.severity ?? []);
-    let best;
-    for (const entry of entries.filter((e) => e.type === 'CVSS_V3')) {
-        try {
-            const s = cvss3BaseScore(entry.score);
-            if (!best || (best.score ?? -1) < s.baseScore)
-                best = { level: s.rating, score: s.baseScore, vector: s.vector, source: 'CVSS_V3' };
-        }
-        catch {
-            // A malformed vector: fall through to the advisory's own rating.
-        }
-    }
-    if (best)
-        return best;
-    const other = entries.find((e) => e.type === 'CVSS_V4') ?? entries.find((e) => e.type === 'CVSS_V2');
-    const ubuntu = entries.find((e) => e.type === 'Ubuntu');
-    const ubuntuLevel = levelFromWord(ubuntu?.score);
-    const own = ubuntuLevel ? { level: ubuntuLevel, source: 'Ubuntu' } : ownRating(record, affected);
-    const base = own ?? { level: 'unknown', source: 'none' };
-    return other ? { ...base, vector: other.score } : base;
-}
-
-;// CONCATENATED MODULE: ../../packages/shared/src/scan/scan.ts
-/**
- * The scan: packages mapped to OSV, advisories looked up in a source, evaluated per ecosystem,
- * withdrawn ones dropped, each finding scored.
- */
-
-
-
-
-function linkFor(record) {
-    const advisory = record.references?.find((r) => r.type === 'ADVISORY')?.url;
-    return advisory ?? `https://osv.dev/vulnerability/${encodeURIComponent(record.id)}`;
-}
-/**
- * Scans packages against a source. Packages without an OSV ecosystem are listed in `skipped`;
- * duplicates (same ecosystem, name and version) are queried once.
- */
-async function scanPackages(packages, options) {
-    const logger = options.logger ?? silentLogger;
-    const skipped = [];
-    const mapped = [];
-    for (const pkg of packages) {
-        const ref = toOsvPackage(pkg);
-        if (!ref)
-            skipped.push({ package: pkg, reason: `OSV has no ecosystem for ${pkg.purl.split('/')[0]}` });
-        else if (!ref.version)
-            skipped.push({ package: pkg, reason: 'no version' });
-        else
-            mapped.push({ pkg, ref });
-    }
-    const unique = new Map();
-    for (const { ref } of mapped)
-        unique.set(refKey(ref), ref);
-    const refs = [...unique.values()];
-    const candidates = await options.source.lookup(refs);
-    const byRef = new Map(refs.map((ref, i) => [refKey(ref), candidates[i] ?? []]));
-    const findings = [];
-    const withdrawn = new Set();
-    const onProblem = (p) => logger.debug(`${p.id}: ${p.message}`);
-    for (const { pkg, ref } of mapped) {
-        const seen = new Set();
-        for (const record of byRef.get(refKey(ref)) ?? []) {
-            if (seen.has(record.id))
-                continue;
-            seen.add(record.id);
-            const match = matchRecord(record, ref, { onProblem });
-            let affected = match?.affected;
-            if (!match) {
-                // The API has matched already; trust it where our ordering cannot say.
-                if (!options.source.matchesVersions)
-                    continue;
-                affected = record.affected?.find((a) => a.package?.name === ref.name);
-                logger.debug(`${record.id}: reported by ${options.source.description} for ${ref.name}@${ref.version}, not confirmed locally`);
-            }
-            if (record.withdrawn) {
-                withdrawn.add(record.id);
-                continue;
-            }
-            findings.push({
-                id: record.id,
-                aliases: record.aliases ?? [],
-                summary: record.summary ?? firstLine(record.details) ?? record.id,
-                package: pkg,
-                osv: ref,
-                fixedVersions: match?.fixedVersions ?? [],
-                severity: assessSeverity(record, affected),
-                url: linkFor(record),
-                record,
-            });
-        }
-    }
-    logger.info(`scanned ${mapped.length} packages against ${options.source.description}: ${findings.length} findings, ${skipped.length} packages skipped`);
-    return {
-        findings,
-        scanned: mapped.length,
-        skipped,
-        withdrawn: [...withdrawn].sort(),
-        source: options.source.description,
-    };
-}
-function refKey(ref) {
-    return `${ref.ecosystem}\u0000${ref.name}\u0000${ref.version}`;
-}
-function firstLine(text) {
-    const line = text?.trim().split('\n')[0]?.trim();
-    return line ? line.slice(0, 200) : undefined;
-}
-
-// EXTERNAL MODULE: ../../node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(3483);
-;// CONCATENATED MODULE: ../../packages/shared/src/scan/allowlist.ts
-/**
- * The allowlist file: accepted vulnerabilities, each with a reason and an expiry date. YAML (so
- * JSON too, JSON being valid YAML here), one top-level key `ignore` holding a list:
- *
- *     ignore:
- *       - id: CVE-2024-1234          # an OSV id, CVE or GHSA; matches the advisory's aliases too
- *         package: openssl           # optional: only for this package (SBOM name or OSV name)
- *         reason: not reachable: we never parse untrusted certificates
- *         expires: 2025-06-30        # YYYY-MM-DD; the entry stops suppressing after this day (UTC)
- *
- * A malformed entry (no reason, no or bad date, unknown field) is an input error naming its line.
- */
-
-
-const FIELDS = new Set(['id', 'package', 'reason', 'expires']);
-function isDate(text) {
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(text))
-        return false;
-    const d = new Date(`${text}T00:00:00Z`);
-    return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(text);
-}
-/**
- * Parses allowlist text. `source` names the file in error messages. Throws `ScanError`
- * `INVALID_ALLOWLIST` listing every problem with its line.
- */
-function allowlist_parseAllowlist(text, source) {
-    const lineCounter = new LineCounter();
-    const doc = parseDocument(text, { lineCounter, version: '1.2', schema: 'core' });
-    const problems = [];
-    const lineOf = (offset) => offset === undefined ? 0 : lineCounter.linePos(offset).line;
-    for (const err of doc.errors)
-        problems.push(`line ${lineOf(err.pos[0])}: ${err.message.split('\n')[0]}`);
-    if (problems.length)
-        fail(source, problems);
-    const root = doc.contents;
-    const entries = [];
-    if (root === null)
-        return { source, entries };
-    const json = doc.toJS();
-    if (typeof json !== 'object' || json === null || Array.isArray(json) || !('ignore' in json))
-        fail(source, [`line ${lineOf(root.range?.[0])}: expected a mapping with an "ignore" list`]);
-    const list = doc.get('ignore', true);
-    const items = json.ignore;
-    if (!Array.isArray(items))
-        fail(source, [`line ${lineOf(root.range?.[0])}: "ignore" must be a list of entries`]);
-    for (const [i, raw] of items.entries()) {
-        const line = lineOf(list?.items?.[i]?.range?.[0]);
-        const where = `line ${line}`;
-        if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-            problems.push(`${where}: an entry must be a mapping with id, reason and expires`);
-            continue;
-        }
-        const e = raw;
-        for (const key of Object.keys(e))
-            if (!FIELDS.has(key))
-                problems.push(`${where}: unknown field "${key}" (use id, package, reason, expires)`);
-        const id = typeof e.id === 'string' ? e.id.trim() : '';
-        if (!id)
-            problems.push(`${where}: "id" is required (an OSV id, CVE or GHSA)`);
-        const reason = typeof e.reason === 'string' ? e.reason.trim() : '';
-        if (!reason)
-            problems.push(`${where}: entry ${id || '(no id)'} needs a "reason" saying why it is accepted`);
-        const expires = e.expires instanceof Date ? e.expires.toISOString().slice(0, 10) : String(e.expires ?? '').trim();
-        if (!expires)
-            problems.push(`${where}: entry ${id || '(no id)'} needs an "expires" date (YYYY-MM-DD)`);
-        else if (!isDate(expires))
-            problems.push(`${where}: entry ${id || '(no id)'}: "${expires}" is not a date; write YYYY-MM-DD`);
-        if (e.package !== undefined && (typeof e.package !== 'string' || !e.package.trim()))
-            problems.push(`${where}: "package" must be a package name`);
-        entries.push({
-            id,
-            reason,
-            expires,
-            line,
-            ...(typeof e.package === 'string' ? { package: e.package.trim() } : {}),
-        });
-    }
-    if (problems.length)
-        fail(source, problems);
-    return { source, entries };
-}
-function fail(source, problems) {
-    throw new ScanError('INVALID_ALLOWLIST', `allowlist ${source}:\n- ${problems.join('\n- ')}`);
-}
-/** Whether the entry has expired on `now` (it suppresses through its `expires` day, UTC). */
-function allowlist_isExpired(entry, now) {
-    return now.toISOString().slice(0, 10) > entry.expires;
-}
-
-;// CONCATENATED MODULE: ../../packages/shared/src/scan/gate.ts
-/**
- * The gate: which findings fail the build. `fail-on-severity` sets the threshold (`off` reports
- * only); `ignore-unfixed` drops findings with no fixed version; allowlist entries suppress
- * findings by id or alias (and optionally package) until they expire, after which they stop
- * suppressing and the result says so. Findings of `unknown` severity never fail the gate; they
- * are counted so a report can show them.
- */
-
-
-
-const gate_FAIL_ON_CHOICES = (/* unused pure expression or super */ null && (['critical', 'high', 'medium', 'low', 'off']));
-function entryMatches(entry, finding) {
-    const ids = recordIds(finding.record).map((id) => id.toUpperCase());
-    if (!ids.includes(entry.id.toUpperCase()))
-        return false;
-    if (!entry.package)
-        return true;
-    return entry.package === finding.package.name || entry.package === finding.osv.name;
-}
-const label = (f) => `${f.id} in ${f.package.name}@${f.package.version} (${f.severity.level}${f.severity.score !== undefined ? ` ${f.severity.score}` : ''})`;
-/** Applies the gate to findings. */
-function evaluateGate(findings, options) {
-    const now = options.now ?? new Date();
-    const entries = options.allowlist?.entries ?? [];
-    const source = options.allowlist?.source ?? '';
-    const used = new Set();
-    const result = {
-        passed: true,
-        failOn: options.failOn,
-        failing: [],
-        suppressed: [],
-        expired: [],
-        unfixed: [],
-        unknownSeverity: [],
-        unusedEntries: [],
-        messages: [],
-    };
-    for (const finding of findings) {
-        const matching = entries.filter((e) => entryMatches(e, finding));
-        matching.forEach((e) => used.add(e));
-        const live = matching.find((e) => !isExpired(e, now));
-        if (live) {
-            result.suppressed.push({ finding, entry: live, source });
-            continue;
-        }
-        const expired = matching[0];
-        if (expired) {
-            result.expired.push({ finding, entry: expired, source });
-            result.messages.push(`allowlist entry ${expired.id} (${source} line ${expired.line}) expired on ${expired.expires}: ${label(finding)} counts again`);
-        }
-        if (options.ignoreUnfixed && finding.fixedVersions.length === 0) {
-            result.unfixed.push(finding);
-            continue;
-        }
-        if (finding.severity.level === 'unknown') {
-            result.unknownSeverity.push(finding);
-            continue;
-        }
-        if (options.failOn !== 'off' && atLeast(finding.severity.level, options.failOn))
-            result.failing.push(finding);
-    }
-    result.unusedEntries = entries.filter((e) => !used.has(e));
-    result.passed = result.failing.length === 0;
-    if (options.failOn === 'off')
-        result.messages.unshift('fail-on-severity is off: reporting only');
-    else if (!result.passed)
-        result.messages.unshift(`${result.failing.length} vulnerabilit${result.failing.length === 1 ? 'y is' : 'ies are'} at or above ${options.failOn}: ${result.failing.map(label).join('; ')}`);
-    else
-        result.messages.unshift(`no vulnerability at or above ${options.failOn} remains`);
-    return result;
-}
-
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ../../packages/shared/src/scan/sarif.ts
-/**
- * SARIF 2.1.0 for GitHub code scanning: one rule per advisory id (help text, link, tags and the
- * `security-severity` property GitHub ranks alerts by), one result per affected package, located
- * at the scanned artifact (the SBOM file or image reference, a non-empty `artifactLocation.uri`
- * as code scanning requires), with `partialFingerprints` so alerts stay stable across runs.
- * A finding the gate's allowlist accepted keeps its result, with a SARIF `suppressions` entry
- * (`kind: external`, `status: accepted`, the entry's reason and expiry as `justification`), so
- * code scanning shows it as suppressed rather than opening an alert for an accepted risk.
- */
-
-const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
-/** A `security-severity` for levels without a CVSS score, inside GitHub's bands (critical > 9.0, high 7.0–8.9, medium 4.0–6.9, low 0.1–3.9). */
-const LEVEL_SCORE = {
-    critical: 9.5,
-    high: 8.0,
-    medium: 5.5,
-    low: 2.0,
-    none: 0,
-    unknown: undefined,
-};
-/** SARIF result level for a severity. */
-function sarifLevel(level) {
-    if (level === 'critical' || level === 'high')
-        return 'error';
-    if (level === 'medium')
-        return 'warning';
-    return 'note';
-}
-/** SARIF 2.1.0 §3.35: an accepted suppression kept outside the analysed artifact (the allowlist file). */
-function sarifSuppression({ entry, source }) {
-    return {
-        kind: 'external',
-        status: 'accepted',
-        justification: `${entry.reason} (allowlist ${source} line ${entry.line}: ${entry.id}${entry.package ? ` in ${entry.package}` : ''}, accepted until ${entry.expires})`,
-        properties: {
-            allowlist: source,
-            line: entry.line,
-            id: entry.id,
-            ...(entry.package ? { package: entry.package } : {}),
-            expires: entry.expires,
-        },
-    };
-}
-const markdownEscape = (text) => text.replace(/[|\\`*_[\]<>]/g, (c) => `\\${c}`);
-/** Builds the SARIF log (a plain JSON object, ready for `JSON.stringify`). */
-function toSarif(findings, options) {
-    const rules = new Map();
-    const results = [];
-    // By advisory and purl, as the fingerprint: the same decision for a package found twice.
-    const key = (f) => `${f.id}\u0000${f.package.purl}`;
-    const suppressions = new Map((options.gate?.suppressed ?? []).map((s) => [key(s.finding), s]));
-    for (const f of findings) {
-        if (!rules.has(f.id)) {
-            const score = f.severity.score ?? LEVEL_SCORE[f.severity.level];
-            const fixed = f.fixedVersions.length ? f.fixedVersions.join(', ') : 'no fixed version known';
-            const details = f.record.details?.trim();
-            rules.set(f.id, {
-                id: f.id,
-                name: f.id.replace(/[^A-Za-z0-9]/g, ''),
-                shortDescription: { text: `${f.id}: ${f.summary}`.slice(0, 1000) },
-                fullDescription: { text: (details || f.summary).slice(0, 4000) },
-                helpUri: f.url,
-                help: {
-                    text: `${f.summary}\nAliases: ${f.aliases.join(', ') || 'none'}\nFixed in: ${fixed}\nSee ${f.url}`,
-                    markdown: [
-                        `**${markdownEscape(f.summary)}**`,
-                        '',
-                        `| Package | Installed | Fixed in | Severity |`,
-                        `| --- | --- | --- | --- |`,
-                        `| ${markdownEscape(f.osv.name)} | ${markdownEscape(f.package.version)} | ${markdownEscape(fixed)} | ${f.severity.level}${f.severity.score !== undefined ? ` (${f.severity.score})` : ''} |`,
-                        '',
-                        `Aliases: ${f.aliases.map(markdownEscape).join(', ') || 'none'}. [Advisory](${f.url})`,
-                    ].join('\n'),
-                },
-                defaultConfiguration: { level: sarifLevel(f.severity.level) },
-                properties: {
-                    tags: ['security', 'vulnerability', f.osv.ecosystem.split(':')[0]],
-                    precision: 'very-high',
-                    ...(score !== undefined ? { 'security-severity': score.toFixed(1) } : {}),
-                    ...(f.severity.vector ? { 'cvss-vector': f.severity.vector } : {}),
-                },
-            });
-        }
-        const suppressed = suppressions.get(key(f));
-        results.push({
-            ruleId: f.id,
-            level: sarifLevel(f.severity.level),
-            message: {
-                text: `${f.package.name}@${f.package.version} is affected by ${f.id} (${f.severity.level}): ${f.summary}. ${f.fixedVersions.length ? `Fixed in ${f.fixedVersions.join(', ')}.` : 'No fixed version is known.'}`,
-            },
-            locations: [
-                {
-                    physicalLocation: { artifactLocation: { uri: options.artifactUri }, region: { startLine: 1 } },
-                    logicalLocations: [{ name: f.package.purl, kind: 'package' }],
-                },
-            ],
-            partialFingerprints: {
-                'vulnerability/v1': createHash('sha256').update(key(f)).digest('hex'),
-            },
-            ...(suppressed ? { suppressions: [sarifSuppression(suppressed)] } : {}),
-        });
-    }
-    return {
-        $schema: SARIF_SCHEMA,
-        version: '2.1.0',
-        runs: [
-            {
-                tool: {
-                    driver: {
-                        name: options.toolName ?? 'release-actions scan',
-                        ...(options.toolVersion ? { version: options.toolVersion } : {}),
-                        informationUri: options.informationUri ?? 'https://osv.dev',
-                        rules: [...rules.values()],
-                    },
-                },
-                results,
-            },
-        ],
-    };
-}
-
-;// CONCATENATED MODULE: ../../packages/shared/src/scan/summary.ts
-/** A summary of a scan for outputs and the job summary: counts by severity and the worst findings. */
-
-
-/** Orders findings worst first (severity, then CVSS score, then id and package by code point, for stability). */
-function worstFirst(a, b) {
-    return (SEVERITY_ORDER.indexOf(b.severity.level) - SEVERITY_ORDER.indexOf(a.severity.level) ||
-        (b.severity.score ?? -1) - (a.severity.score ?? -1) ||
-        compareCodePoints(a.id, b.id) ||
-        compareCodePoints(a.package.name, b.package.name));
-}
-/** Counts findings by severity and lists the `top` worst. */
-function summarize(findings, top = 10) {
-    const bySeverity = Object.fromEntries(SEVERITY_ORDER.map((l) => [l, 0]));
-    for (const f of findings)
-        bySeverity[f.severity.level]++;
-    return {
-        total: findings.length,
-        bySeverity,
-        fixable: findings.filter((f) => f.fixedVersions.length > 0).length,
-        top: [...findings]
-            .sort(worstFirst)
-            .slice(0, top)
-            .map((f) => ({
-            id: f.id,
-            severity: f.severity.level,
-            ...(f.severity.score !== undefined ? { score: f.severity.score } : {}),
-            package: f.package.name,
-            version: f.package.version,
-            fixedIn: f.fixedVersions,
-            url: f.url,
-            summary: f.summary,
-        })),
-    };
-}
-
-// EXTERNAL MODULE: ../../packages/shared/src/github/inputs.ts
-var inputs = __nccwpck_require__(2252);
-;// CONCATENATED MODULE: ../../packages/shared/src/scan/inputs.ts
-/**
- * The vulnerability-gate inputs every scanning action shares (sbom, verify-image), with the same
- * names and rules everywhere, and the vulnerability source they choose. No runner access: the
- * action passes a getter (`core.getInput`) and an {@link InputChecker}, which collects every
- * problem against the input at fault. Each action keeps its own `scan` switch and its own default
- * threshold (the sbom action fails on `critical`, verify-image, a deploy gate, on `high`).
- *
- * | input              | meaning                                                                           |
- * | ------------------ | --------------------------------------------------------------------------------- |
- * | `fail-on-severity` | `critical`, `high`, `medium`, `low`, or `off` to report only                      |
- * | `ignore-unfixed`   | `true`: findings with no fixed version leave the gate (still reported)             |
- * | `allowlist`        | path of a YAML allowlist (docs/scan.md): id, reason and expiry per entry          |
- * | `osv-url`          | the OSV API (querybatch); default https://api.osv.dev                             |
- * | `osv-db`           | an unpacked OSV export directory, for offline runners; wins over `osv-url`         |
- *
- *     const check = new InputChecker();
- *     const gate = parseScanInputs((name) => core.getInput(name), check, { failOn: 'high' });
- *     check.throwIfAny();
- *     const source = await openVulnerabilitySource(gate, { http, logger }); // open.ts
- *
- * Also exported alone as `@release-actions/shared/scan/inputs`, so an action that scans only
- * when asked (verify-image) parses these inputs without loading the scanner at start-up.
- */
-
-
-
-
-
-
-/** The names of the gate inputs, as action.yml spells them. */
-const SCAN_INPUTS = (/* unused pure expression or super */ null && (['fail-on-severity', 'ignore-unfixed', 'allowlist', 'osv-url', 'osv-db']));
-/** Reads an allowlist file (see docs/scan.md); the error names the file and each bad line. */
-function readAllowlistFile(path) {
-    let text;
-    try {
-        text = readFileSync(path, 'utf8');
-    }
-    catch (err) {
-        const code = err.code ?? 'error';
-        throw new Error(`cannot read the file "${path}" (${code}): give the path of a YAML allowlist (see docs/scan.md)`, { cause: err });
-    }
-    return parseAllowlist(text, path);
-}
-/** An existing directory, absolute. */
-function directory(path) {
-    const full = resolve(path);
-    let isDir;
-    try {
-        isDir = statSync(full).isDirectory();
-    }
-    catch {
-        throw new Error(`"${path}" does not exist: give an existing directory (relative to the workspace)`);
-    }
-    if (!isDir)
-        throw new Error(`"${path}" is not a directory`);
-    return full;
-}
-/**
- * Reads and validates the gate inputs (see the module comment). Problems go to `check`; on any,
- * the value is a placeholder and `check.throwIfAny()` must be called before using it.
- */
-function parseScanInputs(get, check, defaults) {
-    const raw = (name) => (get(name) ?? '').trim();
-    return {
-        'fail-on-severity': check.field('fail-on-severity', () => parseChoice(raw('fail-on-severity') || defaults.failOn, FAIL_ON_CHOICES), defaults.failOn),
-        'ignore-unfixed': check.field('ignore-unfixed', () => parseBoolean(raw('ignore-unfixed') || 'false'), false),
-        allowlist: raw('allowlist')
-            ? check.field('allowlist', () => readAllowlistFile(raw('allowlist')), undefined)
-            : undefined,
-        'osv-url': check.field('osv-url', () => parseHttpUrl(raw('osv-url') || DEFAULT_OSV_URL), DEFAULT_OSV_URL),
-        'osv-db': raw('osv-db') ? check.field('osv-db', () => directory(raw('osv-db')), undefined) : undefined,
-    };
-}
-
-;// CONCATENATED MODULE: ../../packages/shared/src/scan/open.ts
-
-
-/**
- * The source the inputs choose: the OSV export in `osv-db` (read once, here), else the OSV API at
- * `osv-url` through `http`. An unreadable export is ScanError VULN_SOURCE_UNAVAILABLE naming osv-db.
- */
-async function openVulnerabilitySource(inputs, options) {
-    if (inputs['osv-db'])
-        return OsvExport.load(inputs['osv-db'], { ...(options.logger && { logger: options.logger }) });
-    return new OsvApiClient({
-        http: options.http,
-        baseUrl: inputs['osv-url'],
-        ...(options.logger && { logger: options.logger }),
-    });
-}
-
-;// CONCATENATED MODULE: ../../packages/shared/src/scan/index.ts
-/**
- * Vulnerability scanning: packages (by purl) matched against OSV advisories, from an OSV export
- * directory or the OSV API, ordered per ecosystem, scored, gated, and written as SARIF.
- */
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-;// CONCATENATED MODULE: ../../packages/action-kit/src/osv.ts
-/**
- * `osv-db: download`: OSV's per-ecosystem export archives (`<export url>/<Ecosystem>/all.zip`, the
- * `gs://osv-vulnerabilities` bucket over HTTPS by default) fetched for the ecosystems a scan needs,
- * unpacked with `@actions/tool-cache` and kept in the runner's tool cache under `osv-<ecosystem>`,
- * version the UTC day (`YYYY.M.D`). Every job on the runner that day reads the same copy without
- * a request, so a matrix downloads once and a scan re-run that day is offline and sees the same
- * records. The archive comes through the shared HTTP client (its one retry policy: 408/429/5xx
- * and network errors), so a refused download fails at once and a flaky one is retried as every
- * other request of the actions is.
- *
- * Needs RUNNER_TOOL_CACHE and RUNNER_TEMP (set on every runner) and `unzip` (on GitHub's images).
- */
-
-
-
-
-
-
-
-/** Where OSV publishes its exports (`gs://osv-vulnerabilities` over HTTPS). */
-const OSV_EXPORT_URL = 'https://osv-vulnerabilities.storage.googleapis.com';
-/** The `osv-db` value that asks for the exports to be downloaded (any other value is a directory). */
-const OSV_DB_DOWNLOAD = 'download';
-/** The tool-cache version of a day: `YYYY.M.D` in UTC (semver, as the tool cache needs: no leading zeros). */
-function osvExportVersion(day) {
-    return `${day.getUTCFullYear()}.${day.getUTCMonth() + 1}.${day.getUTCDate()}`;
-}
-/** The tool-cache name of an ecosystem's export: `osv-npm`, `osv-crates.io`, `osv-GitHub-Actions`. */
-function osvExportTool(ecosystem) {
-    return `osv-${ecosystem.replace(/[^A-Za-z0-9._-]+/g, '-')}`;
-}
-function unavailable(message, cause) {
-    return new ScanError('VULN_SOURCE_UNAVAILABLE', `osv-db download: ${message}. Fix: check osv-export-url (a mirror of gs://osv-vulnerabilities serving <Ecosystem>/all.zip) and that the runner can reach it, or give osv-db a directory holding an unpacked OSV export, or leave osv-db empty to query osv-url`, cause === undefined ? undefined : { cause });
-}
-/**
- * The export of each of `ecosystems` (OSV's base names: `npm`, `Debian`, `PyPI`) for the day, from
- * the tool cache or downloaded into it. Throws ScanError VULN_SOURCE_UNAVAILABLE naming `osv-db`
- * and `osv-export-url` when an archive cannot be fetched or unpacked, or the runner has no tool cache.
- */
-async function downloadOsvExports(ecosystems, options) {
-    const env = options.env ?? process.env;
-    for (const name of ['RUNNER_TOOL_CACHE', 'RUNNER_TEMP'])
-        if (!env[name])
-            throw unavailable(`${name} is not set: the exports are kept in the runner's tool cache, so this runs on a runner only`);
-    const base = (options.exportUrl ?? OSV_EXPORT_URL).replace(/\/+$/, '');
-    const version = osvExportVersion(options.now ?? new Date());
-    const copies = [];
-    for (const ecosystem of ecosystems) {
-        const tool = osvExportTool(ecosystem);
-        const url = `${base}/${encodeURIComponent(ecosystem)}/all.zip`;
-        const found = tc.find(tool, version);
-        if (found) {
-            options.logger.info(`OSV export ${ecosystem} of ${version}: in the tool cache (${found})`);
-            copies.push({ ecosystem, dir: found, url, cached: true });
-            continue;
-        }
-        const dir = await download(ecosystem, url, tool, version, env.RUNNER_TEMP, options);
-        copies.push({ ecosystem, dir, url, cached: false });
-    }
-    return copies;
-}
-async function download(ecosystem, url, tool, version, runnerTemp, options) {
-    const shown = redactUrl(url);
-    const work = await mkdtemp(join(runnerTemp, `${tool}-`));
-    try {
-        const archive = join(work, 'all.zip');
-        let res;
-        try {
-            res = await options.http.request({ method: 'GET', url, redirect: 'follow' });
-        }
-        catch (err) {
-            throw unavailable(`${shown} is unreachable: ${errorMessage(err)}`, err);
-        }
-        if (res.status !== 200) {
-            await res.body.dump().catch(() => undefined);
-            throw unavailable(`${shown} answered ${res.status}${res.status === 404 ? ` (no export for ${ecosystem} there)` : ''}`);
-        }
-        try {
-            await pipeline(res.body, createWriteStream(archive));
-        }
-        catch (err) {
-            throw unavailable(`${shown}: the download broke off: ${errorMessage(err)}`, err);
-        }
-        const unpacked = join(work, 'records');
-        await mkdir(unpacked);
-        try {
-            await tc.extractZip(archive, unpacked);
-        }
-        catch (err) {
-            throw unavailable(`${shown} is not a zip archive that unpacks (${errorMessage(err)})`, err);
-        }
-        const dir = await tc.cacheDir(unpacked, tool, version);
-        options.logger.info(`OSV export ${ecosystem} of ${version}: downloaded from ${shown}, kept in ${dir}`);
-        return dir;
-    }
-    finally {
-        await rm(work, { recursive: true, force: true });
-    }
-}
-/**
- * The vulnerability source for `osv-db: download`: {@link downloadOsvExports} for `ecosystems`
- * (e.g. `osvEcosystems(packages)`), read as one {@link OsvExport}.
- */
-async function loadOsvExports(ecosystems, options) {
-    const now = options.now ?? new Date();
-    const copies = await downloadOsvExports(ecosystems, { ...options, now });
-    const version = osvExportVersion(now);
-    const source = await OsvExport.load(copies.map((c) => c.dir), {
-        logger: options.logger,
-        description: `OSV exports of ${version}: ${copies.length ? copies.map((c) => c.ecosystem).join(', ') : 'none needed'}`,
-    });
-    return { source, copies };
-}
-
 ;// CONCATENATED MODULE: ../../packages/action-kit/src/outputs.ts
 /** Step outputs, set and logged as they are. */
 
@@ -52759,7 +44404,6 @@ function setOutput(name, value) {
 // EXTERNAL MODULE: ../../packages/shared/src/oci/index.ts + 7 modules
 var oci = __nccwpck_require__(4962);
 ;// CONCATENATED MODULE: ../../packages/action-kit/src/registry.ts
-
 
 /** Explicit credentials for each of `registries` from one username and password, or none without a username. */
 function sameLogin(registries, username, password) {
@@ -52782,6 +44426,8 @@ function createRegistryClient(access) {
     });
 }
 
+// EXTERNAL MODULE: ../../packages/shared/src/index.ts
+var src = __nccwpck_require__(9325);
 // EXTERNAL MODULE: ../../packages/shared/src/github/index.ts + 1 modules
 var github = __nccwpck_require__(9036);
 ;// CONCATENATED MODULE: ../../packages/action-kit/src/run.ts
@@ -52945,7 +44591,6 @@ async function runAction(definition) {
  * shared library takes. Every action's `index.ts` calls {@link runAction}; `main.ts` stays the
  * readable orchestration of its phases.
  */
-
 
 
 
@@ -56183,13 +47828,13 @@ class OciError extends _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ReleaseError *
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
   C$: () => (/* reexport */ CredentialResolver),
-  K_: () => (/* reexport */ LayoutStore),
   bP: () => (/* reexport */ RegistryClient),
   FH: () => (/* reexport */ reference/* formatReference */.FH),
+  UY: () => (/* reexport */ openImage),
   F2: () => (/* reexport */ reference/* parseReference */.F2)
 });
 
-// UNUSED EXPORTS: ANNOTATION_REF_NAME, COSIGN_TAG_SUFFIXES, DEFAULT_MAX_BLOB_BYTES, DEFAULT_REGISTRY, DOCKER_HUB_API_HOST, DOCKER_HUB_AUTH_KEY, EMPTY_JSON, EMPTY_JSON_DIGEST, IMAGE_MANIFEST_MEDIA_TYPES, INDEX_MEDIA_TYPES, MANIFEST_MEDIA_TYPES, MAX_MANIFEST_BYTES, MediaType, OCI_LAYOUT_VERSION, OciError, RegistryAuth, Repository, TAG_RULE, TAG_SYNTAX, VerifyingStream, challengeScopes, childrenOf, copyImage, cosignTag, describePlatforms, digestOf, formatPlatform, isDigest, isIndex, isIndexMediaType, isInsecureRegistry, isInsufficientScope, isValidTag, nameWithReference, normalizePlatform, parseDigest, parseManifest, parsePlatform, parseRegistryReference, parseWwwAuthenticate, platformMatches, platformNotFound, pullScope, pushScope, readBlob, readLimited, referrersTagFor, registryApiHost, resolveCopyRoot, resolveLayoutImage, restrictIndex, selectPlatform, spawnCredentialHelper, verifyDigest, withDigest
+// UNUSED EXPORTS: ANNOTATION_REF_NAME, COSIGN_TAG_SUFFIXES, DEFAULT_MAX_BLOB_BYTES, DEFAULT_REGISTRY, DOCKER_HUB_API_HOST, DOCKER_HUB_AUTH_KEY, EMPTY_JSON, EMPTY_JSON_DIGEST, IMAGE_MANIFEST_MEDIA_TYPES, INDEX_MEDIA_TYPES, LayoutStore, MANIFEST_MEDIA_TYPES, MAX_MANIFEST_BYTES, MediaType, OCI_LAYOUT_VERSION, OciError, RegistryAuth, Repository, TAG_RULE, TAG_SYNTAX, VerifyingStream, challengeScopes, childrenOf, copyImage, cosignTag, describePlatforms, digestOf, formatPlatform, isDigest, isIndex, isIndexMediaType, isInsecureRegistry, isInsufficientScope, isValidTag, nameWithReference, normalizePlatform, parseDigest, parseManifest, parsePlatform, parseRegistryReference, parseWwwAuthenticate, platformMatches, platformNotFound, pullScope, pushScope, readBlob, readLimited, referrersTagFor, registryApiHost, resolveCopyRoot, resolveLayoutImage, restrictIndex, selectPlatform, spawnCredentialHelper, verifyDigest, withDigest
 
 // EXTERNAL MODULE: ../../packages/shared/src/oci/errors.ts
 var errors = __nccwpck_require__(6300);
@@ -56207,7 +47852,7 @@ const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 var external_node_path_ = __nccwpck_require__(6760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
 // EXTERNAL MODULE: ../../packages/shared/src/logger.ts
-var logger = __nccwpck_require__(837);
+var src_logger = __nccwpck_require__(837);
 ;// CONCATENATED MODULE: ../../packages/shared/src/oci/credentials.ts
 /**
  * Registry credentials, found the way the docker CLI and go-containerregistry's default keychain
@@ -56252,7 +47897,7 @@ class CredentialResolver {
     constructor(options = {}) {
         this.options = options;
         this.env = options.env ?? process.env;
-        this.logger = options.logger ?? logger/* silentLogger */.q;
+        this.logger = options.logger ?? src_logger/* silentLogger */.q;
         this.runHelper =
             options.runHelper ??
                 spawnCredentialHelper({
@@ -56907,7 +48552,7 @@ class RegistryClient {
     /** Whether a registry serves the OCI 1.1 referrers API, once we know. */
     referrersApi = new Map();
     constructor(options = {}) {
-        this.logger = options.logger ?? logger/* silentLogger */.q;
+        this.logger = options.logger ?? src_logger/* silentLogger */.q;
         this.http = options.http ?? new http/* HttpClient */.Q({ logger: this.logger });
         this.credentials = options.credentials;
         this.insecure = options.insecureRegistries ?? [];
@@ -57330,7 +48975,7 @@ var external_node_stream_promises_ = __nccwpck_require__(6466);
 
 const OCI_LAYOUT_VERSION = '1.0.0';
 /** The annotation of an `index.json` entry that holds its tag. */
-const layout_ANNOTATION_REF_NAME = 'org.opencontainers.image.ref.name';
+const ANNOTATION_REF_NAME = 'org.opencontainers.image.ref.name';
 const TAG_RE = /^[\w][\w.-]{0,127}$/;
 const indexLocks = new Map();
 class LayoutStore {
@@ -57453,7 +49098,7 @@ class LayoutStore {
             if (tag !== undefined) {
                 // The tag's entry is replaced where it stands (kept as is if it already names this
                 // manifest), and an untagged entry of this manifest is no longer needed.
-                const tagged = { ...entry, annotations: { [layout_ANNOTATION_REF_NAME]: tag } };
+                const tagged = { ...entry, annotations: { [ANNOTATION_REF_NAME]: tag } };
                 let placed = false;
                 next = next.flatMap((m) => {
                     if (refName(m) === tag) {
@@ -57692,7 +49337,7 @@ class LayoutStore {
     }
 }
 function refName(descriptor) {
-    return descriptor.annotations?.[layout_ANNOTATION_REF_NAME];
+    return descriptor.annotations?.[ANNOTATION_REF_NAME];
 }
 /**
  * The digest a reference names (validated), or `undefined` for a tag. Ref names written by other
@@ -57771,6 +49416,8 @@ function ifMissing(value) {
 
 
 
+
+
 /** cosign's artifact tags and the referrers fallback tag: `sha256-<hex>[.sig|.att|.sbom]`. */
 const ARTIFACT_TAG = /^sha(?:256|512)-[0-9a-f]{32,128}(?:\.(?:sig|att|sbom))?$/;
 /**
@@ -57803,30 +49450,46 @@ async function resolveLayoutImage(store) {
     if (found.length === 1)
         return found[0];
     if (found.length === 0)
-        throw new OciError('MANIFEST_UNKNOWN', `${store.name} holds no image: write one into it first (buildah push, skopeo copy to oci:<dir>:<tag>)`);
+        throw new errors/* OciError */.M('MANIFEST_UNKNOWN', `${store.name} holds no image: write one into it first (buildah push, skopeo copy to oci:<dir>:<tag>)`);
     const listed = found.map((i) => i.tags.length > 0 ? `${i.tags.join(', ')} (${i.descriptor.digest})` : `untagged ${i.descriptor.digest}`);
     const example = found.find((i) => i.tags.length > 0);
-    throw new OciError('INVALID_REFERENCE', `${store.name} names no tag or digest, and the layout holds ${found.length} images: ${listed.join('; ')}. Name one, e.g. ${example ? `${store.name}:${example.tags[0]}` : `${store.name}@${found[0].descriptor.digest}`}`);
+    throw new errors/* OciError */.M('INVALID_REFERENCE', `${store.name} names no tag or digest, and the layout holds ${found.length} images: ${listed.join('; ')}. Name one, e.g. ${example ? `${store.name}:${example.tags[0]}` : `${store.name}@${found[0].descriptor.digest}`}`);
 }
 /** The entries of the layout's `index.json` (LayoutStore.open has checked its shape). */
 async function indexEntries(store) {
-    const file = path.join(store.path, 'index.json');
+    const file = external_node_path_default().join(store.path, 'index.json');
     let doc;
     try {
-        doc = JSON.parse(await readFile(file, 'utf8'));
+        doc = JSON.parse(await (0,promises_.readFile)(file, 'utf8'));
     }
     catch (err) {
-        throw new OciError('LAYOUT_ERROR', `${store.path} has no readable index.json: ${err.message}`, {
+        throw new errors/* OciError */.M('LAYOUT_ERROR', `${store.path} has no readable index.json: ${err.message}`, {
             cause: err,
         });
     }
     if (!Array.isArray(doc?.manifests))
-        throw new OciError('LAYOUT_ERROR', `${store.path} has an index.json without a "manifests" list`);
+        throw new errors/* OciError */.M('LAYOUT_ERROR', `${store.path} has an index.json without a "manifests" list`);
     return doc.manifests;
 }
 async function isReferrer(store, entry) {
     const { manifest } = await store.getManifest(entry.digest);
     return manifest.subject !== undefined;
+}
+/**
+ * Opens what `ref` names: a repository of `client`'s registries, or an OCI layout. A registry
+ * reference without tag or digest reads `latest`, as docker does; an untagged layout takes its only
+ * image (see the module comment) and logs which it took.
+ */
+async function openImage(client, ref, logger = src_logger/* silentLogger */.q) {
+    if (ref.kind === 'registry')
+        return { store: client.repository(ref), reference: ref.digest ?? ref.tag ?? 'latest' };
+    const store = await LayoutStore.open(ref.path);
+    const named = ref.digest ?? ref.tag;
+    if (named)
+        return { store, reference: named };
+    const only = await resolveLayoutImage(store);
+    logger.info(`${(0,reference/* formatReference */.FH)(ref)} names no tag: the layout's only image is ${only.descriptor.digest}${only.tags.length > 0 ? ` (tagged ${only.tags.join(', ')})` : ''}`);
+    return { store, reference: only.descriptor.digest };
 }
 
 ;// CONCATENATED MODULE: ../../packages/shared/src/oci/index.ts
@@ -59611,7 +51274,7 @@ function requiredAttestations(policy) {
 // EXTERNAL MODULE: ../../node_modules/@sigstore/bundle/dist/index.js
 var dist = __nccwpck_require__(6124);
 // EXTERNAL MODULE: ../../node_modules/@sigstore/protobuf-specs/dist/index.js
-var protobuf_specs_dist = __nccwpck_require__(4773);
+var protobuf_specs_dist = __nccwpck_require__(7154);
 ;// CONCATENATED MODULE: ../../packages/shared/src/sign/bundle.ts
 /**
  * Sigstore bundles (v0.3) pushed as OCI 1.1 referrers of the image, as cosign v3 does
@@ -59733,15 +51396,34 @@ async function pushBundleReferrer(store, subject, bundle, options) {
     return store.putManifest(referrer.manifest, MediaType.OciManifest);
 }
 /**
+ * The referrers of `digest` that may be Sigstore bundles: those listed with the bundle artifact
+ * type, and those listed with the empty config's media type. cosign v2.6 (go-containerregistry
+ * 0.20) writes its bundle referrers into the tag-schema fallback index (`sha256-<hex>`, what
+ * distribution 2.8 and GHCR are read through) under `artifactType:
+ * application/vnd.oci.empty.v1+json`, the config's media type, although the manifests themselves
+ * carry the bundle artifact type; cosign reads every referrer, so it finds them, and so must we.
+ * Which of the empty-typed ones are bundles {@link isBundleManifest} tells.
+ */
+async function bundleReferrerCandidates(store, digest) {
+    return (await store.referrers(digest)).filter((d) => d.artifactType === SIGSTORE_BUNDLE_V03_MEDIA_TYPE || d.artifactType === types/* MediaType */.zu.OciEmpty);
+}
+/** Whether a referrer manifest says it holds a Sigstore bundle (its own or its config's artifact type). */
+function isBundleManifest(manifest) {
+    return (manifest.artifactType === SIGSTORE_BUNDLE_V03_MEDIA_TYPE ||
+        manifest.config?.artifactType === SIGSTORE_BUNDLE_V03_MEDIA_TYPE);
+}
+/**
  * The bundles stored as referrers of `digest` (optionally only those of one predicate type),
  * each with its JSON; referrers that hold no readable bundle are left out. Nothing here is
  * verified: verifyImage (verify/) is the verifier.
  */
 async function findBundleReferrers(store, digest, options = {}) {
     const out = [];
-    for (const descriptor of await store.referrers(digest, SIGSTORE_BUNDLE_V03_MEDIA_TYPE)) {
+    for (const descriptor of await bundleReferrerCandidates(store, digest)) {
         const { manifest } = await store.getManifest(descriptor.digest);
         if (!('layers' in manifest))
+            continue;
+        if (descriptor.artifactType !== SIGSTORE_BUNDLE_V03_MEDIA_TYPE && !isBundleManifest(manifest))
             continue;
         const predicateType = manifest.annotations?.[BundleAnnotation.PredicateType];
         if (options.predicateType !== undefined && predicateType !== options.predicateType)
@@ -59988,10 +51670,15 @@ function referrerRole(predicateType) {
  * with its role from the predicate type its manifest states).
  */
 async function candidates_findReferrerBundles(store, digest) {
-    const descriptors = await store.referrers(digest, SIGSTORE_BUNDLE_V03_MEDIA_TYPE);
+    // cosign v2.6 lists its bundle referrers under the empty config's type (bundleReferrerCandidates)
+    const descriptors = await bundleReferrerCandidates(store, digest);
     const read = await Promise.all(descriptors.map(async (descriptor) => {
         const location = `${store.name}@${descriptor.digest}`;
         const { manifest } = await store.getManifest(descriptor.digest);
+        // an empty-typed referrer that is not a bundle is someone else's artifact: not a candidate
+        if (descriptor.artifactType !== SIGSTORE_BUNDLE_V03_MEDIA_TYPE &&
+            !('layers' in manifest && isBundleManifest(manifest)))
+            return undefined;
         const hint = manifest.annotations?.[BundleAnnotation.PredicateType];
         const unreadable = (message, code = 'PAYLOAD_INVALID') => ({
             role: referrerRole(hint),
@@ -60025,6 +51712,8 @@ async function candidates_findReferrerBundles(store, digest) {
     }));
     const found = { candidates: [], unreadable: [] };
     for (const r of read) {
+        if (!r)
+            continue;
         if ('bundle' in r)
             found.candidates.push(r);
         else
@@ -61111,13 +52800,6 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("assert");
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("buffer");
-
-/***/ }),
-
-/***/ 5317:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
 
 /***/ }),
 
@@ -67748,7 +59430,7 @@ var binary = __nccwpck_require__(743);
 var merge = __nccwpck_require__(4376);
 var omap = __nccwpck_require__(6683);
 var pairs = __nccwpck_require__(7221);
-var schema$2 = __nccwpck_require__(5762);
+var schema$2 = __nccwpck_require__(3381);
 var set = __nccwpck_require__(5340);
 var timestamp = __nccwpck_require__(3932);
 
@@ -68340,7 +60022,7 @@ exports.resolvePairs = resolvePairs;
 
 /***/ }),
 
-/***/ 5762:
+/***/ 3381:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -69968,7 +61650,7 @@ exports.visitAsync = visitAsync;
 
 /***/ }),
 
-/***/ 8806:
+/***/ 692:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -70158,1565 +61840,6 @@ function file_command_prepareKeyValueMessage(key, value) {
 //# sourceMappingURL=file-command.js.map
 // EXTERNAL MODULE: external "path"
 var external_path_ = __nccwpck_require__(6928);
-// EXTERNAL MODULE: ../../node_modules/@actions/http-client/lib/index.js + 1 modules
-var lib = __nccwpck_require__(66);
-;// CONCATENATED MODULE: ../../node_modules/@actions/http-client/lib/auth.js
-var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-class BasicCredentialHandler {
-    constructor(username, password) {
-        this.username = username;
-        this.password = password;
-    }
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Basic ${Buffer.from(`${this.username}:${this.password}`).toString('base64')}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return __awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-class auth_BearerCredentialHandler {
-    constructor(token) {
-        this.token = token;
-    }
-    // currently implements pre-authorization
-    // TODO: support preAuth = false where it hooks on 401
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Bearer ${this.token}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return __awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-class PersonalAccessTokenCredentialHandler {
-    constructor(token) {
-        this.token = token;
-    }
-    // currently implements pre-authorization
-    // TODO: support preAuth = false where it hooks on 401
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Basic ${Buffer.from(`PAT:${this.token}`).toString('base64')}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return __awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-//# sourceMappingURL=auth.js.map
-;// CONCATENATED MODULE: ../../node_modules/@actions/core/lib/oidc-utils.js
-var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-class oidc_utils_OidcClient {
-    static createHttpClient(allowRetry = true, maxRetry = 10) {
-        const requestOptions = {
-            allowRetries: allowRetry,
-            maxRetries: maxRetry
-        };
-        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(oidc_utils_OidcClient.getRequestToken())], requestOptions);
-    }
-    static getRequestToken() {
-        const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
-        if (!token) {
-            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_TOKEN env variable');
-        }
-        return token;
-    }
-    static getIDTokenUrl() {
-        const runtimeUrl = process.env['ACTIONS_ID_TOKEN_REQUEST_URL'];
-        if (!runtimeUrl) {
-            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable');
-        }
-        return runtimeUrl;
-    }
-    static getCall(id_token_url) {
-        return oidc_utils_awaiter(this, void 0, void 0, function* () {
-            var _a;
-            const httpclient = oidc_utils_OidcClient.createHttpClient();
-            const res = yield httpclient
-                .getJson(id_token_url)
-                .catch(error => {
-                throw new Error(`Failed to get ID Token. \n 
-        Error Code : ${error.statusCode}\n 
-        Error Message: ${error.message}`);
-            });
-            const id_token = (_a = res.result) === null || _a === void 0 ? void 0 : _a.value;
-            if (!id_token) {
-                throw new Error('Response json body do not have ID Token field');
-            }
-            return id_token;
-        });
-    }
-    static getIDToken(audience) {
-        return oidc_utils_awaiter(this, void 0, void 0, function* () {
-            try {
-                // New ID Token is requested from action service
-                let id_token_url = oidc_utils_OidcClient.getIDTokenUrl();
-                if (audience) {
-                    const encodedAudience = encodeURIComponent(audience);
-                    id_token_url = `${id_token_url}&audience=${encodedAudience}`;
-                }
-                debug(`ID token url is ${id_token_url}`);
-                const id_token = yield oidc_utils_OidcClient.getCall(id_token_url);
-                setSecret(id_token);
-                return id_token;
-            }
-            catch (error) {
-                throw new Error(`Error message: ${error.message}`);
-            }
-        });
-    }
-}
-//# sourceMappingURL=oidc-utils.js.map
-;// CONCATENATED MODULE: ../../node_modules/@actions/core/lib/summary.js
-var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const { access, appendFile, writeFile } = external_fs_.promises;
-const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
-const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
-class Summary {
-    constructor() {
-        this._buffer = '';
-    }
-    /**
-     * Finds the summary file path from the environment, rejects if env var is not found or file does not exist
-     * Also checks r/w permissions.
-     *
-     * @returns step summary file path
-     */
-    filePath() {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            if (this._filePath) {
-                return this._filePath;
-            }
-            const pathFromEnv = process.env[SUMMARY_ENV_VAR];
-            if (!pathFromEnv) {
-                throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
-            }
-            try {
-                yield access(pathFromEnv, external_fs_.constants.R_OK | external_fs_.constants.W_OK);
-            }
-            catch (_a) {
-                throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
-            }
-            this._filePath = pathFromEnv;
-            return this._filePath;
-        });
-    }
-    /**
-     * Wraps content in an HTML tag, adding any HTML attributes
-     *
-     * @param {string} tag HTML tag to wrap
-     * @param {string | null} content content within the tag
-     * @param {[attribute: string]: string} attrs key-value list of HTML attributes to add
-     *
-     * @returns {string} content wrapped in HTML element
-     */
-    wrap(tag, content, attrs = {}) {
-        const htmlAttrs = Object.entries(attrs)
-            .map(([key, value]) => ` ${key}="${value}"`)
-            .join('');
-        if (!content) {
-            return `<${tag}${htmlAttrs}>`;
-        }
-        return `<${tag}${htmlAttrs}>${content}</${tag}>`;
-    }
-    /**
-     * Writes text in the buffer to the summary buffer file and empties buffer. Will append by default.
-     *
-     * @param {SummaryWriteOptions} [options] (optional) options for write operation
-     *
-     * @returns {Promise<Summary>} summary instance
-     */
-    write(options) {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
-            const filePath = yield this.filePath();
-            const writeFunc = overwrite ? writeFile : appendFile;
-            yield writeFunc(filePath, this._buffer, { encoding: 'utf8' });
-            return this.emptyBuffer();
-        });
-    }
-    /**
-     * Clears the summary buffer and wipes the summary file
-     *
-     * @returns {Summary} summary instance
-     */
-    clear() {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            return this.emptyBuffer().write({ overwrite: true });
-        });
-    }
-    /**
-     * Returns the current summary buffer as a string
-     *
-     * @returns {string} string of summary buffer
-     */
-    stringify() {
-        return this._buffer;
-    }
-    /**
-     * If the summary buffer is empty
-     *
-     * @returns {boolen} true if the buffer is empty
-     */
-    isEmptyBuffer() {
-        return this._buffer.length === 0;
-    }
-    /**
-     * Resets the summary buffer without writing to summary file
-     *
-     * @returns {Summary} summary instance
-     */
-    emptyBuffer() {
-        this._buffer = '';
-        return this;
-    }
-    /**
-     * Adds raw text to the summary buffer
-     *
-     * @param {string} text content to add
-     * @param {boolean} [addEOL=false] (optional) append an EOL to the raw text (default: false)
-     *
-     * @returns {Summary} summary instance
-     */
-    addRaw(text, addEOL = false) {
-        this._buffer += text;
-        return addEOL ? this.addEOL() : this;
-    }
-    /**
-     * Adds the operating system-specific end-of-line marker to the buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addEOL() {
-        return this.addRaw(external_os_.EOL);
-    }
-    /**
-     * Adds an HTML codeblock to the summary buffer
-     *
-     * @param {string} code content to render within fenced code block
-     * @param {string} lang (optional) language to syntax highlight code
-     *
-     * @returns {Summary} summary instance
-     */
-    addCodeBlock(code, lang) {
-        const attrs = Object.assign({}, (lang && { lang }));
-        const element = this.wrap('pre', this.wrap('code', code), attrs);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML list to the summary buffer
-     *
-     * @param {string[]} items list of items to render
-     * @param {boolean} [ordered=false] (optional) if the rendered list should be ordered or not (default: false)
-     *
-     * @returns {Summary} summary instance
-     */
-    addList(items, ordered = false) {
-        const tag = ordered ? 'ol' : 'ul';
-        const listItems = items.map(item => this.wrap('li', item)).join('');
-        const element = this.wrap(tag, listItems);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML table to the summary buffer
-     *
-     * @param {SummaryTableCell[]} rows table rows
-     *
-     * @returns {Summary} summary instance
-     */
-    addTable(rows) {
-        const tableBody = rows
-            .map(row => {
-            const cells = row
-                .map(cell => {
-                if (typeof cell === 'string') {
-                    return this.wrap('td', cell);
-                }
-                const { header, data, colspan, rowspan } = cell;
-                const tag = header ? 'th' : 'td';
-                const attrs = Object.assign(Object.assign({}, (colspan && { colspan })), (rowspan && { rowspan }));
-                return this.wrap(tag, data, attrs);
-            })
-                .join('');
-            return this.wrap('tr', cells);
-        })
-            .join('');
-        const element = this.wrap('table', tableBody);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds a collapsable HTML details element to the summary buffer
-     *
-     * @param {string} label text for the closed state
-     * @param {string} content collapsable content
-     *
-     * @returns {Summary} summary instance
-     */
-    addDetails(label, content) {
-        const element = this.wrap('details', this.wrap('summary', label) + content);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML image tag to the summary buffer
-     *
-     * @param {string} src path to the image you to embed
-     * @param {string} alt text description of the image
-     * @param {SummaryImageOptions} options (optional) addition image attributes
-     *
-     * @returns {Summary} summary instance
-     */
-    addImage(src, alt, options) {
-        const { width, height } = options || {};
-        const attrs = Object.assign(Object.assign({}, (width && { width })), (height && { height }));
-        const element = this.wrap('img', null, Object.assign({ src, alt }, attrs));
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML section heading element
-     *
-     * @param {string} text heading text
-     * @param {number | string} [level=1] (optional) the heading level, default: 1
-     *
-     * @returns {Summary} summary instance
-     */
-    addHeading(text, level) {
-        const tag = `h${level}`;
-        const allowedTag = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].includes(tag)
-            ? tag
-            : 'h1';
-        const element = this.wrap(allowedTag, text);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML thematic break (<hr>) to the summary buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addSeparator() {
-        const element = this.wrap('hr', null);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML line break (<br>) to the summary buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addBreak() {
-        const element = this.wrap('br', null);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML blockquote to the summary buffer
-     *
-     * @param {string} text quote text
-     * @param {string} cite (optional) citation url
-     *
-     * @returns {Summary} summary instance
-     */
-    addQuote(text, cite) {
-        const attrs = Object.assign({}, (cite && { cite }));
-        const element = this.wrap('blockquote', text, attrs);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML anchor tag to the summary buffer
-     *
-     * @param {string} text link text/content
-     * @param {string} href hyperlink
-     *
-     * @returns {Summary} summary instance
-     */
-    addLink(text, href) {
-        const element = this.wrap('a', text, { href });
-        return this.addRaw(element).addEOL();
-    }
-}
-const _summary = new Summary();
-/**
- * @deprecated use `core.summary`
- */
-const markdownSummary = (/* unused pure expression or super */ null && (_summary));
-const summary = _summary;
-//# sourceMappingURL=summary.js.map
-;// CONCATENATED MODULE: ../../node_modules/@actions/core/lib/path-utils.js
-
-/**
- * toPosixPath converts the given path to the posix form. On Windows, \\ will be
- * replaced with /.
- *
- * @param pth. Path to transform.
- * @return string Posix path.
- */
-function toPosixPath(pth) {
-    return pth.replace(/[\\]/g, '/');
-}
-/**
- * toWin32Path converts the given path to the win32 form. On Linux, / will be
- * replaced with \\.
- *
- * @param pth. Path to transform.
- * @return string Win32 path.
- */
-function toWin32Path(pth) {
-    return pth.replace(/[/]/g, '\\');
-}
-/**
- * toPlatformPath converts the given path to a platform-specific path. It does
- * this by replacing instances of / and \ with the platform-specific path
- * separator.
- *
- * @param pth The path to platformize.
- * @return string The platform-specific path.
- */
-function toPlatformPath(pth) {
-    return pth.replace(/[/\\]/g, path.sep);
-}
-//# sourceMappingURL=path-utils.js.map
-// EXTERNAL MODULE: ../../node_modules/@actions/exec/lib/exec.js + 2 modules
-var lib_exec = __nccwpck_require__(3808);
-;// CONCATENATED MODULE: ../../node_modules/@actions/core/lib/platform.js
-var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout: version } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
-        silent: true
-    });
-    const { stdout: name } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
-        silent: true
-    });
-    return {
-        name: name.trim(),
-        version: version.trim()
-    };
-});
-const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    var _a, _b, _c, _d;
-    const { stdout } = yield exec.getExecOutput('sw_vers', undefined, {
-        silent: true
-    });
-    const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : '';
-    const name = (_d = (_c = stdout.match(/ProductName:\s*(.+)/)) === null || _c === void 0 ? void 0 : _c[1]) !== null && _d !== void 0 ? _d : '';
-    return {
-        name,
-        version
-    };
-});
-const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout } = yield exec.getExecOutput('lsb_release', ['-i', '-r', '-s'], {
-        silent: true
-    });
-    const [name, version] = stdout.trim().split('\n');
-    return {
-        name,
-        version
-    };
-});
-const platform = external_os_.platform();
-const arch = external_os_.arch();
-const isWindows = platform === 'win32';
-const isMacOS = platform === 'darwin';
-const isLinux = platform === 'linux';
-function getDetails() {
-    return platform_awaiter(this, void 0, void 0, function* () {
-        return Object.assign(Object.assign({}, (yield (isWindows
-            ? getWindowsInfo()
-            : isMacOS
-                ? getMacOsInfo()
-                : getLinuxInfo()))), { platform,
-            arch,
-            isWindows,
-            isMacOS,
-            isLinux });
-    });
-}
-//# sourceMappingURL=platform.js.map
-;// CONCATENATED MODULE: ../../node_modules/@actions/core/lib/core.js
-var core_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-
-/**
- * The code to exit an action
- */
-var ExitCode;
-(function (ExitCode) {
-    /**
-     * A code indicating that the action was successful
-     */
-    ExitCode[ExitCode["Success"] = 0] = "Success";
-    /**
-     * A code indicating that the action was a failure
-     */
-    ExitCode[ExitCode["Failure"] = 1] = "Failure";
-})(ExitCode || (ExitCode = {}));
-//-----------------------------------------------------------------------
-// Variables
-//-----------------------------------------------------------------------
-/**
- * Sets env variable for this action and future actions in the job
- * @param name the name of the variable to set
- * @param val the value of the variable. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function exportVariable(name, val) {
-    const convertedVal = toCommandValue(val);
-    process.env[name] = convertedVal;
-    const filePath = process.env['GITHUB_ENV'] || '';
-    if (filePath) {
-        return issueFileCommand('ENV', prepareKeyValueMessage(name, val));
-    }
-    issueCommand('set-env', { name }, convertedVal);
-}
-/**
- * Registers a secret which will get masked from logs
- *
- * @param secret - Value of the secret to be masked
- * @remarks
- * This function instructs the Actions runner to mask the specified value in any
- * logs produced during the workflow run. Once registered, the secret value will
- * be replaced with asterisks (***) whenever it appears in console output, logs,
- * or error messages.
- *
- * This is useful for protecting sensitive information such as:
- * - API keys
- * - Access tokens
- * - Authentication credentials
- * - URL parameters containing signatures (SAS tokens)
- *
- * Note that masking only affects future logs; any previous appearances of the
- * secret in logs before calling this function will remain unmasked.
- *
- * @example
- * ```typescript
- * // Register an API token as a secret
- * const apiToken = "abc123xyz456";
- * setSecret(apiToken);
- *
- * // Now any logs containing this value will show *** instead
- * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
- * ```
- */
-function core_setSecret(secret) {
-    command_issueCommand('add-mask', {}, secret);
-}
-/**
- * Prepends inputPath to the PATH (for this action and future actions)
- * @param inputPath
- */
-function addPath(inputPath) {
-    const filePath = process.env['GITHUB_PATH'] || '';
-    if (filePath) {
-        issueFileCommand('PATH', inputPath);
-    }
-    else {
-        issueCommand('add-path', {}, inputPath);
-    }
-    process.env['PATH'] = `${inputPath}${path.delimiter}${process.env['PATH']}`;
-}
-/**
- * Gets the value of an input.
- * Unless trimWhitespace is set to false in InputOptions, the value is also trimmed.
- * Returns an empty string if the value is not defined.
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   string
- */
-function getInput(name, options) {
-    const val = process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] || '';
-    if (options && options.required && !val) {
-        throw new Error(`Input required and not supplied: ${name}`);
-    }
-    if (options && options.trimWhitespace === false) {
-        return val;
-    }
-    return val.trim();
-}
-/**
- * Gets the values of an multiline input.  Each value is also trimmed.
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   string[]
- *
- */
-function getMultilineInput(name, options) {
-    const inputs = getInput(name, options)
-        .split('\n')
-        .filter(x => x !== '');
-    if (options && options.trimWhitespace === false) {
-        return inputs;
-    }
-    return inputs.map(input => input.trim());
-}
-/**
- * Gets the input value of the boolean type in the YAML 1.2 "core schema" specification.
- * Support boolean input list: `true | True | TRUE | false | False | FALSE` .
- * The return value is also in boolean type.
- * ref: https://yaml.org/spec/1.2/spec.html#id2804923
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   boolean
- */
-function getBooleanInput(name, options) {
-    const trueValue = ['true', 'True', 'TRUE'];
-    const falseValue = ['false', 'False', 'FALSE'];
-    const val = getInput(name, options);
-    if (trueValue.includes(val))
-        return true;
-    if (falseValue.includes(val))
-        return false;
-    throw new TypeError(`Input does not meet YAML 1.2 "Core Schema" specification: ${name}\n` +
-        `Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
-}
-/**
- * Sets the value of an output.
- *
- * @param     name     name of the output to set
- * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function setOutput(name, value) {
-    const filePath = process.env['GITHUB_OUTPUT'] || '';
-    if (filePath) {
-        return file_command_issueFileCommand('OUTPUT', file_command_prepareKeyValueMessage(name, value));
-    }
-    process.stdout.write(external_os_.EOL);
-    command_issueCommand('set-output', { name }, utils_toCommandValue(value));
-}
-/**
- * Enables or disables the echoing of commands into stdout for the rest of the step.
- * Echoing is disabled by default if ACTIONS_STEP_DEBUG is not set.
- *
- */
-function setCommandEcho(enabled) {
-    issue('echo', enabled ? 'on' : 'off');
-}
-//-----------------------------------------------------------------------
-// Results
-//-----------------------------------------------------------------------
-/**
- * Sets the action status to failed.
- * When the action exits it will be with an exit code of 1
- * @param message add error issue message
- */
-function setFailed(message) {
-    process.exitCode = ExitCode.Failure;
-    error(message);
-}
-//-----------------------------------------------------------------------
-// Logging Commands
-//-----------------------------------------------------------------------
-/**
- * Gets whether Actions Step Debug is on or not
- */
-function isDebug() {
-    return process.env['RUNNER_DEBUG'] === '1';
-}
-/**
- * Writes debug message to user log
- * @param message debug message
- */
-function core_debug(message) {
-    command_issueCommand('debug', {}, message);
-}
-/**
- * Adds an error issue
- * @param message error issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function error(message, properties = {}) {
-    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Adds a warning issue
- * @param message warning issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function warning(message, properties = {}) {
-    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Adds a notice issue
- * @param message notice issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function notice(message, properties = {}) {
-    issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Writes info to log with console.log.
- * @param message info message
- */
-function info(message) {
-    process.stdout.write(message + external_os_.EOL);
-}
-/**
- * Begin an output group.
- *
- * Output until the next `groupEnd` will be foldable in this group
- *
- * @param name The name of the output group
- */
-function startGroup(name) {
-    command_issue('group', name);
-}
-/**
- * End an output group.
- */
-function endGroup() {
-    command_issue('endgroup');
-}
-/**
- * Wrap an asynchronous function call in a group.
- *
- * Returns the same type as the function itself.
- *
- * @param name The name of the group
- * @param fn The function to wrap in the group
- */
-function group(name, fn) {
-    return core_awaiter(this, void 0, void 0, function* () {
-        startGroup(name);
-        let result;
-        try {
-            result = yield fn();
-        }
-        finally {
-            endGroup();
-        }
-        return result;
-    });
-}
-//-----------------------------------------------------------------------
-// Wrapper action state
-//-----------------------------------------------------------------------
-/**
- * Saves state for current action, the state can only be retrieved by this action's post job execution.
- *
- * @param     name     name of the state to store
- * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function saveState(name, value) {
-    const filePath = process.env['GITHUB_STATE'] || '';
-    if (filePath) {
-        return issueFileCommand('STATE', prepareKeyValueMessage(name, value));
-    }
-    issueCommand('save-state', { name }, toCommandValue(value));
-}
-/**
- * Gets the value of an state set by this action's main execution.
- *
- * @param     name     name of the state to get
- * @returns   string
- */
-function getState(name) {
-    return process.env[`STATE_${name}`] || '';
-}
-function getIDToken(aud) {
-    return core_awaiter(this, void 0, void 0, function* () {
-        return yield OidcClient.getIDToken(aud);
-    });
-}
-/**
- * Summary exports
- */
-
-/**
- * @deprecated use core.summary
- */
-
-/**
- * Path exports
- */
-
-/**
- * Platform utilities exports
- */
-
-//# sourceMappingURL=core.js.map
-
-/***/ }),
-
-/***/ 3808:
-/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
-
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  H: () => (/* binding */ getExecOutput)
-});
-
-// UNUSED EXPORTS: exec
-
-// EXTERNAL MODULE: external "string_decoder"
-var external_string_decoder_ = __nccwpck_require__(3193);
-// EXTERNAL MODULE: external "os"
-var external_os_ = __nccwpck_require__(857);
-// EXTERNAL MODULE: external "events"
-var external_events_ = __nccwpck_require__(4434);
-// EXTERNAL MODULE: external "child_process"
-var external_child_process_ = __nccwpck_require__(5317);
-// EXTERNAL MODULE: external "path"
-var external_path_ = __nccwpck_require__(6928);
-// EXTERNAL MODULE: ../../node_modules/@actions/io/lib/io.js
-var io = __nccwpck_require__(6521);
-// EXTERNAL MODULE: ../../node_modules/@actions/io/lib/io-util.js
-var io_util = __nccwpck_require__(5870);
-;// CONCATENATED MODULE: external "timers"
-const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
-;// CONCATENATED MODULE: ../../node_modules/@actions/exec/lib/toolrunner.js
-var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-
-
-/* eslint-disable @typescript-eslint/unbound-method */
-const IS_WINDOWS = process.platform === 'win32';
-/*
- * Class for running command line tools. Handles quoting and arg parsing in a platform agnostic way.
- */
-class ToolRunner extends external_events_.EventEmitter {
-    constructor(toolPath, args, options) {
-        super();
-        if (!toolPath) {
-            throw new Error("Parameter 'toolPath' cannot be null or empty.");
-        }
-        this.toolPath = toolPath;
-        this.args = args || [];
-        this.options = options || {};
-    }
-    _debug(message) {
-        if (this.options.listeners && this.options.listeners.debug) {
-            this.options.listeners.debug(message);
-        }
-    }
-    _getCommandString(options, noPrefix) {
-        const toolPath = this._getSpawnFileName();
-        const args = this._getSpawnArgs(options);
-        let cmd = noPrefix ? '' : '[command]'; // omit prefix when piped to a second tool
-        if (IS_WINDOWS) {
-            // Windows + cmd file
-            if (this._isCmdFile()) {
-                cmd += toolPath;
-                for (const a of args) {
-                    cmd += ` ${a}`;
-                }
-            }
-            // Windows + verbatim
-            else if (options.windowsVerbatimArguments) {
-                cmd += `"${toolPath}"`;
-                for (const a of args) {
-                    cmd += ` ${a}`;
-                }
-            }
-            // Windows (regular)
-            else {
-                cmd += this._windowsQuoteCmdArg(toolPath);
-                for (const a of args) {
-                    cmd += ` ${this._windowsQuoteCmdArg(a)}`;
-                }
-            }
-        }
-        else {
-            // OSX/Linux - this can likely be improved with some form of quoting.
-            // creating processes on Unix is fundamentally different than Windows.
-            // on Unix, execvp() takes an arg array.
-            cmd += toolPath;
-            for (const a of args) {
-                cmd += ` ${a}`;
-            }
-        }
-        return cmd;
-    }
-    _processLineBuffer(data, strBuffer, onLine) {
-        try {
-            let s = strBuffer + data.toString();
-            let n = s.indexOf(external_os_.EOL);
-            while (n > -1) {
-                const line = s.substring(0, n);
-                onLine(line);
-                // the rest of the string ...
-                s = s.substring(n + external_os_.EOL.length);
-                n = s.indexOf(external_os_.EOL);
-            }
-            return s;
-        }
-        catch (err) {
-            // streaming lines to console is best effort.  Don't fail a build.
-            this._debug(`error processing line. Failed with error ${err}`);
-            return '';
-        }
-    }
-    _getSpawnFileName() {
-        if (IS_WINDOWS) {
-            if (this._isCmdFile()) {
-                return process.env['COMSPEC'] || 'cmd.exe';
-            }
-        }
-        return this.toolPath;
-    }
-    _getSpawnArgs(options) {
-        if (IS_WINDOWS) {
-            if (this._isCmdFile()) {
-                let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
-                for (const a of this.args) {
-                    argline += ' ';
-                    argline += options.windowsVerbatimArguments
-                        ? a
-                        : this._windowsQuoteCmdArg(a);
-                }
-                argline += '"';
-                return [argline];
-            }
-        }
-        return this.args;
-    }
-    _endsWith(str, end) {
-        return str.endsWith(end);
-    }
-    _isCmdFile() {
-        const upperToolPath = this.toolPath.toUpperCase();
-        return (this._endsWith(upperToolPath, '.CMD') ||
-            this._endsWith(upperToolPath, '.BAT'));
-    }
-    _windowsQuoteCmdArg(arg) {
-        // for .exe, apply the normal quoting rules that libuv applies
-        if (!this._isCmdFile()) {
-            return this._uvQuoteCmdArg(arg);
-        }
-        // otherwise apply quoting rules specific to the cmd.exe command line parser.
-        // the libuv rules are generic and are not designed specifically for cmd.exe
-        // command line parser.
-        //
-        // for a detailed description of the cmd.exe command line parser, refer to
-        // http://stackoverflow.com/questions/4094699/how-does-the-windows-command-interpreter-cmd-exe-parse-scripts/7970912#7970912
-        // need quotes for empty arg
-        if (!arg) {
-            return '""';
-        }
-        // determine whether the arg needs to be quoted
-        const cmdSpecialChars = [
-            ' ',
-            '\t',
-            '&',
-            '(',
-            ')',
-            '[',
-            ']',
-            '{',
-            '}',
-            '^',
-            '=',
-            ';',
-            '!',
-            "'",
-            '+',
-            ',',
-            '`',
-            '~',
-            '|',
-            '<',
-            '>',
-            '"'
-        ];
-        let needsQuotes = false;
-        for (const char of arg) {
-            if (cmdSpecialChars.some(x => x === char)) {
-                needsQuotes = true;
-                break;
-            }
-        }
-        // short-circuit if quotes not needed
-        if (!needsQuotes) {
-            return arg;
-        }
-        // the following quoting rules are very similar to the rules that by libuv applies.
-        //
-        // 1) wrap the string in quotes
-        //
-        // 2) double-up quotes - i.e. " => ""
-        //
-        //    this is different from the libuv quoting rules. libuv replaces " with \", which unfortunately
-        //    doesn't work well with a cmd.exe command line.
-        //
-        //    note, replacing " with "" also works well if the arg is passed to a downstream .NET console app.
-        //    for example, the command line:
-        //          foo.exe "myarg:""my val"""
-        //    is parsed by a .NET console app into an arg array:
-        //          [ "myarg:\"my val\"" ]
-        //    which is the same end result when applying libuv quoting rules. although the actual
-        //    command line from libuv quoting rules would look like:
-        //          foo.exe "myarg:\"my val\""
-        //
-        // 3) double-up slashes that precede a quote,
-        //    e.g.  hello \world    => "hello \world"
-        //          hello\"world    => "hello\\""world"
-        //          hello\\"world   => "hello\\\\""world"
-        //          hello world\    => "hello world\\"
-        //
-        //    technically this is not required for a cmd.exe command line, or the batch argument parser.
-        //    the reasons for including this as a .cmd quoting rule are:
-        //
-        //    a) this is optimized for the scenario where the argument is passed from the .cmd file to an
-        //       external program. many programs (e.g. .NET console apps) rely on the slash-doubling rule.
-        //
-        //    b) it's what we've been doing previously (by deferring to node default behavior) and we
-        //       haven't heard any complaints about that aspect.
-        //
-        // note, a weakness of the quoting rules chosen here, is that % is not escaped. in fact, % cannot be
-        // escaped when used on the command line directly - even though within a .cmd file % can be escaped
-        // by using %%.
-        //
-        // the saving grace is, on the command line, %var% is left as-is if var is not defined. this contrasts
-        // the line parsing rules within a .cmd file, where if var is not defined it is replaced with nothing.
-        //
-        // one option that was explored was replacing % with ^% - i.e. %var% => ^%var^%. this hack would
-        // often work, since it is unlikely that var^ would exist, and the ^ character is removed when the
-        // variable is used. the problem, however, is that ^ is not removed when %* is used to pass the args
-        // to an external program.
-        //
-        // an unexplored potential solution for the % escaping problem, is to create a wrapper .cmd file.
-        // % can be escaped within a .cmd file.
-        let reverse = '"';
-        let quoteHit = true;
-        for (let i = arg.length; i > 0; i--) {
-            // walk the string in reverse
-            reverse += arg[i - 1];
-            if (quoteHit && arg[i - 1] === '\\') {
-                reverse += '\\'; // double the slash
-            }
-            else if (arg[i - 1] === '"') {
-                quoteHit = true;
-                reverse += '"'; // double the quote
-            }
-            else {
-                quoteHit = false;
-            }
-        }
-        reverse += '"';
-        return reverse.split('').reverse().join('');
-    }
-    _uvQuoteCmdArg(arg) {
-        // Tool runner wraps child_process.spawn() and needs to apply the same quoting as
-        // Node in certain cases where the undocumented spawn option windowsVerbatimArguments
-        // is used.
-        //
-        // Since this function is a port of quote_cmd_arg from Node 4.x (technically, lib UV,
-        // see https://github.com/nodejs/node/blob/v4.x/deps/uv/src/win/process.c for details),
-        // pasting copyright notice from Node within this function:
-        //
-        //      Copyright Joyent, Inc. and other Node contributors. All rights reserved.
-        //
-        //      Permission is hereby granted, free of charge, to any person obtaining a copy
-        //      of this software and associated documentation files (the "Software"), to
-        //      deal in the Software without restriction, including without limitation the
-        //      rights to use, copy, modify, merge, publish, distribute, sublicense, and/or
-        //      sell copies of the Software, and to permit persons to whom the Software is
-        //      furnished to do so, subject to the following conditions:
-        //
-        //      The above copyright notice and this permission notice shall be included in
-        //      all copies or substantial portions of the Software.
-        //
-        //      THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
-        //      IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
-        //      FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
-        //      AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
-        //      LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING
-        //      FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS
-        //      IN THE SOFTWARE.
-        if (!arg) {
-            // Need double quotation for empty argument
-            return '""';
-        }
-        if (!arg.includes(' ') && !arg.includes('\t') && !arg.includes('"')) {
-            // No quotation needed
-            return arg;
-        }
-        if (!arg.includes('"') && !arg.includes('\\')) {
-            // No embedded double quotes or backslashes, so I can just wrap
-            // quote marks around the whole thing.
-            return `"${arg}"`;
-        }
-        // Expected input/output:
-        //   input : hello"world
-        //   output: "hello\"world"
-        //   input : hello""world
-        //   output: "hello\"\"world"
-        //   input : hello\world
-        //   output: hello\world
-        //   input : hello\\world
-        //   output: hello\\world
-        //   input : hello\"world
-        //   output: "hello\\\"world"
-        //   input : hello\\"world
-        //   output: "hello\\\\\"world"
-        //   input : hello world\
-        //   output: "hello world\\" - note the comment in libuv actually reads "hello world\"
-        //                             but it appears the comment is wrong, it should be "hello world\\"
-        let reverse = '"';
-        let quoteHit = true;
-        for (let i = arg.length; i > 0; i--) {
-            // walk the string in reverse
-            reverse += arg[i - 1];
-            if (quoteHit && arg[i - 1] === '\\') {
-                reverse += '\\';
-            }
-            else if (arg[i - 1] === '"') {
-                quoteHit = true;
-                reverse += '\\';
-            }
-            else {
-                quoteHit = false;
-            }
-        }
-        reverse += '"';
-        return reverse.split('').reverse().join('');
-    }
-    _cloneExecOptions(options) {
-        options = options || {};
-        const result = {
-            cwd: options.cwd || process.cwd(),
-            env: options.env || process.env,
-            silent: options.silent || false,
-            windowsVerbatimArguments: options.windowsVerbatimArguments || false,
-            failOnStdErr: options.failOnStdErr || false,
-            ignoreReturnCode: options.ignoreReturnCode || false,
-            delay: options.delay || 10000
-        };
-        result.outStream = options.outStream || process.stdout;
-        result.errStream = options.errStream || process.stderr;
-        return result;
-    }
-    _getSpawnOptions(options, toolPath) {
-        options = options || {};
-        const result = {};
-        result.cwd = options.cwd;
-        result.env = options.env;
-        result['windowsVerbatimArguments'] =
-            options.windowsVerbatimArguments || this._isCmdFile();
-        if (options.windowsVerbatimArguments) {
-            result.argv0 = `"${toolPath}"`;
-        }
-        return result;
-    }
-    /**
-     * Exec a tool.
-     * Output will be streamed to the live console.
-     * Returns promise with return code
-     *
-     * @param     tool     path to tool to exec
-     * @param     options  optional exec options.  See ExecOptions
-     * @returns   number
-     */
-    exec() {
-        return __awaiter(this, void 0, void 0, function* () {
-            // root the tool path if it is unrooted and contains relative pathing
-            if (!io_util/* isRooted */.Qh(this.toolPath) &&
-                (this.toolPath.includes('/') ||
-                    (IS_WINDOWS && this.toolPath.includes('\\')))) {
-                // prefer options.cwd if it is specified, however options.cwd may also need to be rooted
-                this.toolPath = external_path_.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
-            }
-            // if the tool is only a file name, then resolve it from the PATH
-            // otherwise verify it exists (add extension on Windows if necessary)
-            this.toolPath = yield io/* which */.K7(this.toolPath, true);
-            return new Promise((resolve, reject) => __awaiter(this, void 0, void 0, function* () {
-                this._debug(`exec tool: ${this.toolPath}`);
-                this._debug('arguments:');
-                for (const arg of this.args) {
-                    this._debug(`   ${arg}`);
-                }
-                const optionsNonNull = this._cloneExecOptions(this.options);
-                if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_.EOL);
-                }
-                const state = new ExecState(optionsNonNull, this.toolPath);
-                state.on('debug', (message) => {
-                    this._debug(message);
-                });
-                if (this.options.cwd && !(yield io_util/* exists */.t2(this.options.cwd))) {
-                    return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
-                }
-                const fileName = this._getSpawnFileName();
-                const cp = external_child_process_.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
-                let stdbuffer = '';
-                if (cp.stdout) {
-                    cp.stdout.on('data', (data) => {
-                        if (this.options.listeners && this.options.listeners.stdout) {
-                            this.options.listeners.stdout(data);
-                        }
-                        if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                            optionsNonNull.outStream.write(data);
-                        }
-                        stdbuffer = this._processLineBuffer(data, stdbuffer, (line) => {
-                            if (this.options.listeners && this.options.listeners.stdline) {
-                                this.options.listeners.stdline(line);
-                            }
-                        });
-                    });
-                }
-                let errbuffer = '';
-                if (cp.stderr) {
-                    cp.stderr.on('data', (data) => {
-                        state.processStderr = true;
-                        if (this.options.listeners && this.options.listeners.stderr) {
-                            this.options.listeners.stderr(data);
-                        }
-                        if (!optionsNonNull.silent &&
-                            optionsNonNull.errStream &&
-                            optionsNonNull.outStream) {
-                            const s = optionsNonNull.failOnStdErr
-                                ? optionsNonNull.errStream
-                                : optionsNonNull.outStream;
-                            s.write(data);
-                        }
-                        errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
-                            if (this.options.listeners && this.options.listeners.errline) {
-                                this.options.listeners.errline(line);
-                            }
-                        });
-                    });
-                }
-                cp.on('error', (err) => {
-                    state.processError = err.message;
-                    state.processExited = true;
-                    state.processClosed = true;
-                    state.CheckComplete();
-                });
-                cp.on('exit', (code) => {
-                    state.processExitCode = code;
-                    state.processExited = true;
-                    this._debug(`Exit code ${code} received from tool '${this.toolPath}'`);
-                    state.CheckComplete();
-                });
-                cp.on('close', (code) => {
-                    state.processExitCode = code;
-                    state.processExited = true;
-                    state.processClosed = true;
-                    this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
-                    state.CheckComplete();
-                });
-                state.on('done', (error, exitCode) => {
-                    if (stdbuffer.length > 0) {
-                        this.emit('stdline', stdbuffer);
-                    }
-                    if (errbuffer.length > 0) {
-                        this.emit('errline', errbuffer);
-                    }
-                    cp.removeAllListeners();
-                    if (error) {
-                        reject(error);
-                    }
-                    else {
-                        resolve(exitCode);
-                    }
-                });
-                if (this.options.input) {
-                    if (!cp.stdin) {
-                        throw new Error('child process missing stdin');
-                    }
-                    cp.stdin.end(this.options.input);
-                }
-            }));
-        });
-    }
-}
-/**
- * Convert an arg string to an array of args. Handles escaping
- *
- * @param    argString   string of arguments
- * @returns  string[]    array of arguments
- */
-function argStringToArray(argString) {
-    const args = [];
-    let inQuotes = false;
-    let escaped = false;
-    let arg = '';
-    function append(c) {
-        // we only escape double quotes.
-        if (escaped && c !== '"') {
-            arg += '\\';
-        }
-        arg += c;
-        escaped = false;
-    }
-    for (let i = 0; i < argString.length; i++) {
-        const c = argString.charAt(i);
-        if (c === '"') {
-            if (!escaped) {
-                inQuotes = !inQuotes;
-            }
-            else {
-                append(c);
-            }
-            continue;
-        }
-        if (c === '\\' && escaped) {
-            append(c);
-            continue;
-        }
-        if (c === '\\' && inQuotes) {
-            escaped = true;
-            continue;
-        }
-        if (c === ' ' && !inQuotes) {
-            if (arg.length > 0) {
-                args.push(arg);
-                arg = '';
-            }
-            continue;
-        }
-        append(c);
-    }
-    if (arg.length > 0) {
-        args.push(arg.trim());
-    }
-    return args;
-}
-class ExecState extends external_events_.EventEmitter {
-    constructor(options, toolPath) {
-        super();
-        this.processClosed = false; // tracks whether the process has exited and stdio is closed
-        this.processError = '';
-        this.processExitCode = 0;
-        this.processExited = false; // tracks whether the process has exited
-        this.processStderr = false; // tracks whether stderr was written to
-        this.delay = 10000; // 10 seconds
-        this.done = false;
-        this.timeout = null;
-        if (!toolPath) {
-            throw new Error('toolPath must not be empty');
-        }
-        this.options = options;
-        this.toolPath = toolPath;
-        if (options.delay) {
-            this.delay = options.delay;
-        }
-    }
-    CheckComplete() {
-        if (this.done) {
-            return;
-        }
-        if (this.processClosed) {
-            this._setResult();
-        }
-        else if (this.processExited) {
-            this.timeout = (0,external_timers_namespaceObject.setTimeout)(ExecState.HandleTimeout, this.delay, this);
-        }
-    }
-    _debug(message) {
-        this.emit('debug', message);
-    }
-    _setResult() {
-        // determine whether there is an error
-        let error;
-        if (this.processExited) {
-            if (this.processError) {
-                error = new Error(`There was an error when attempting to execute the process '${this.toolPath}'. This may indicate the process failed to start. Error: ${this.processError}`);
-            }
-            else if (this.processExitCode !== 0 && !this.options.ignoreReturnCode) {
-                error = new Error(`The process '${this.toolPath}' failed with exit code ${this.processExitCode}`);
-            }
-            else if (this.processStderr && this.options.failOnStdErr) {
-                error = new Error(`The process '${this.toolPath}' failed because one or more lines were written to the STDERR stream`);
-            }
-        }
-        // clear the timeout
-        if (this.timeout) {
-            clearTimeout(this.timeout);
-            this.timeout = null;
-        }
-        this.done = true;
-        this.emit('done', error, this.processExitCode);
-    }
-    static HandleTimeout(state) {
-        if (state.done) {
-            return;
-        }
-        if (!state.processClosed && state.processExited) {
-            const message = `The STDIO streams did not close within ${state.delay / 1000} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
-            state._debug(message);
-        }
-        state._setResult();
-    }
-}
-//# sourceMappingURL=toolrunner.js.map
-;// CONCATENATED MODULE: ../../node_modules/@actions/exec/lib/exec.js
-var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-/**
- * Exec a command.
- * Output will be streamed to the live console.
- * Returns promise with return code
- *
- * @param     commandLine        command to execute (can include additional args). Must be correctly escaped.
- * @param     args               optional arguments for tool. Escaping is handled by the lib.
- * @param     options            optional exec options.  See ExecOptions
- * @returns   Promise<number>    exit code
- */
-function exec(commandLine, args, options) {
-    return exec_awaiter(this, void 0, void 0, function* () {
-        const commandArgs = argStringToArray(commandLine);
-        if (commandArgs.length === 0) {
-            throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
-        }
-        // Path to tool to execute should be first arg
-        const toolPath = commandArgs[0];
-        args = commandArgs.slice(1).concat(args || []);
-        const runner = new ToolRunner(toolPath, args, options);
-        return runner.exec();
-    });
-}
-/**
- * Exec a command and get the output.
- * Output will be streamed to the live console.
- * Returns promise with the exit code and collected stdout and stderr
- *
- * @param     commandLine           command to execute (can include additional args). Must be correctly escaped.
- * @param     args                  optional arguments for tool. Escaping is handled by the lib.
- * @param     options               optional exec options.  See ExecOptions
- * @returns   Promise<ExecOutput>   exit code, stdout, and stderr
- */
-function getExecOutput(commandLine, args, options) {
-    return exec_awaiter(this, void 0, void 0, function* () {
-        var _a, _b;
-        let stdout = '';
-        let stderr = '';
-        //Using string decoder covers the case where a mult-byte character is split
-        const stdoutDecoder = new external_string_decoder_.StringDecoder('utf8');
-        const stderrDecoder = new external_string_decoder_.StringDecoder('utf8');
-        const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
-        const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
-        const stdErrListener = (data) => {
-            stderr += stderrDecoder.write(data);
-            if (originalStdErrListener) {
-                originalStdErrListener(data);
-            }
-        };
-        const stdOutListener = (data) => {
-            stdout += stdoutDecoder.write(data);
-            if (originalStdoutListener) {
-                originalStdoutListener(data);
-            }
-        };
-        const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
-        const exitCode = yield exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
-        //flush any remaining characters
-        stdout += stdoutDecoder.end();
-        stderr += stderrDecoder.end();
-        return {
-            exitCode,
-            stdout,
-            stderr
-        };
-    });
-}
-//# sourceMappingURL=exec.js.map
-
-/***/ }),
-
-/***/ 66:
-/***/ ((__unused_webpack___webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
-
-
-// UNUSED EXPORTS: Headers, HttpClient, HttpClientError, HttpClientResponse, HttpCodes, MediaTypes, getProxyUrl, isHttps
-
 // EXTERNAL MODULE: external "http"
 var external_http_ = __nccwpck_require__(8611);
 // EXTERNAL MODULE: external "https"
@@ -71937,7 +62060,7 @@ function isHttps(requestUrl) {
     const parsedUrl = new URL(requestUrl);
     return parsedUrl.protocol === 'https:';
 }
-class HttpClient {
+class lib_HttpClient {
     constructor(userAgent, handlers, requestOptions) {
         this._ignoreSslError = false;
         this._allowRedirects = true;
@@ -72513,6 +62636,1554 @@ class HttpClient {
 }
 const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCase()] = obj[k]), c), {});
 //# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ../../node_modules/@actions/http-client/lib/auth.js
+var auth_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+class BasicCredentialHandler {
+    constructor(username, password) {
+        this.username = username;
+        this.password = password;
+    }
+    prepareRequest(options) {
+        if (!options.headers) {
+            throw Error('The request has no headers');
+        }
+        options.headers['Authorization'] = `Basic ${Buffer.from(`${this.username}:${this.password}`).toString('base64')}`;
+    }
+    // This handler cannot handle 401
+    canHandleAuthentication() {
+        return false;
+    }
+    handleAuthentication() {
+        return auth_awaiter(this, void 0, void 0, function* () {
+            throw new Error('not implemented');
+        });
+    }
+}
+class auth_BearerCredentialHandler {
+    constructor(token) {
+        this.token = token;
+    }
+    // currently implements pre-authorization
+    // TODO: support preAuth = false where it hooks on 401
+    prepareRequest(options) {
+        if (!options.headers) {
+            throw Error('The request has no headers');
+        }
+        options.headers['Authorization'] = `Bearer ${this.token}`;
+    }
+    // This handler cannot handle 401
+    canHandleAuthentication() {
+        return false;
+    }
+    handleAuthentication() {
+        return auth_awaiter(this, void 0, void 0, function* () {
+            throw new Error('not implemented');
+        });
+    }
+}
+class PersonalAccessTokenCredentialHandler {
+    constructor(token) {
+        this.token = token;
+    }
+    // currently implements pre-authorization
+    // TODO: support preAuth = false where it hooks on 401
+    prepareRequest(options) {
+        if (!options.headers) {
+            throw Error('The request has no headers');
+        }
+        options.headers['Authorization'] = `Basic ${Buffer.from(`PAT:${this.token}`).toString('base64')}`;
+    }
+    // This handler cannot handle 401
+    canHandleAuthentication() {
+        return false;
+    }
+    handleAuthentication() {
+        return auth_awaiter(this, void 0, void 0, function* () {
+            throw new Error('not implemented');
+        });
+    }
+}
+//# sourceMappingURL=auth.js.map
+;// CONCATENATED MODULE: ../../node_modules/@actions/core/lib/oidc-utils.js
+var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+class oidc_utils_OidcClient {
+    static createHttpClient(allowRetry = true, maxRetry = 10) {
+        const requestOptions = {
+            allowRetries: allowRetry,
+            maxRetries: maxRetry
+        };
+        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(oidc_utils_OidcClient.getRequestToken())], requestOptions);
+    }
+    static getRequestToken() {
+        const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
+        if (!token) {
+            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_TOKEN env variable');
+        }
+        return token;
+    }
+    static getIDTokenUrl() {
+        const runtimeUrl = process.env['ACTIONS_ID_TOKEN_REQUEST_URL'];
+        if (!runtimeUrl) {
+            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable');
+        }
+        return runtimeUrl;
+    }
+    static getCall(id_token_url) {
+        return oidc_utils_awaiter(this, void 0, void 0, function* () {
+            var _a;
+            const httpclient = oidc_utils_OidcClient.createHttpClient();
+            const res = yield httpclient
+                .getJson(id_token_url)
+                .catch(error => {
+                throw new Error(`Failed to get ID Token. \n 
+        Error Code : ${error.statusCode}\n 
+        Error Message: ${error.message}`);
+            });
+            const id_token = (_a = res.result) === null || _a === void 0 ? void 0 : _a.value;
+            if (!id_token) {
+                throw new Error('Response json body do not have ID Token field');
+            }
+            return id_token;
+        });
+    }
+    static getIDToken(audience) {
+        return oidc_utils_awaiter(this, void 0, void 0, function* () {
+            try {
+                // New ID Token is requested from action service
+                let id_token_url = oidc_utils_OidcClient.getIDTokenUrl();
+                if (audience) {
+                    const encodedAudience = encodeURIComponent(audience);
+                    id_token_url = `${id_token_url}&audience=${encodedAudience}`;
+                }
+                debug(`ID token url is ${id_token_url}`);
+                const id_token = yield oidc_utils_OidcClient.getCall(id_token_url);
+                setSecret(id_token);
+                return id_token;
+            }
+            catch (error) {
+                throw new Error(`Error message: ${error.message}`);
+            }
+        });
+    }
+}
+//# sourceMappingURL=oidc-utils.js.map
+;// CONCATENATED MODULE: ../../node_modules/@actions/core/lib/summary.js
+var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+const { access, appendFile, writeFile } = external_fs_.promises;
+const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
+const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
+class Summary {
+    constructor() {
+        this._buffer = '';
+    }
+    /**
+     * Finds the summary file path from the environment, rejects if env var is not found or file does not exist
+     * Also checks r/w permissions.
+     *
+     * @returns step summary file path
+     */
+    filePath() {
+        return summary_awaiter(this, void 0, void 0, function* () {
+            if (this._filePath) {
+                return this._filePath;
+            }
+            const pathFromEnv = process.env[SUMMARY_ENV_VAR];
+            if (!pathFromEnv) {
+                throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
+            }
+            try {
+                yield access(pathFromEnv, external_fs_.constants.R_OK | external_fs_.constants.W_OK);
+            }
+            catch (_a) {
+                throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
+            }
+            this._filePath = pathFromEnv;
+            return this._filePath;
+        });
+    }
+    /**
+     * Wraps content in an HTML tag, adding any HTML attributes
+     *
+     * @param {string} tag HTML tag to wrap
+     * @param {string | null} content content within the tag
+     * @param {[attribute: string]: string} attrs key-value list of HTML attributes to add
+     *
+     * @returns {string} content wrapped in HTML element
+     */
+    wrap(tag, content, attrs = {}) {
+        const htmlAttrs = Object.entries(attrs)
+            .map(([key, value]) => ` ${key}="${value}"`)
+            .join('');
+        if (!content) {
+            return `<${tag}${htmlAttrs}>`;
+        }
+        return `<${tag}${htmlAttrs}>${content}</${tag}>`;
+    }
+    /**
+     * Writes text in the buffer to the summary buffer file and empties buffer. Will append by default.
+     *
+     * @param {SummaryWriteOptions} [options] (optional) options for write operation
+     *
+     * @returns {Promise<Summary>} summary instance
+     */
+    write(options) {
+        return summary_awaiter(this, void 0, void 0, function* () {
+            const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
+            const filePath = yield this.filePath();
+            const writeFunc = overwrite ? writeFile : appendFile;
+            yield writeFunc(filePath, this._buffer, { encoding: 'utf8' });
+            return this.emptyBuffer();
+        });
+    }
+    /**
+     * Clears the summary buffer and wipes the summary file
+     *
+     * @returns {Summary} summary instance
+     */
+    clear() {
+        return summary_awaiter(this, void 0, void 0, function* () {
+            return this.emptyBuffer().write({ overwrite: true });
+        });
+    }
+    /**
+     * Returns the current summary buffer as a string
+     *
+     * @returns {string} string of summary buffer
+     */
+    stringify() {
+        return this._buffer;
+    }
+    /**
+     * If the summary buffer is empty
+     *
+     * @returns {boolen} true if the buffer is empty
+     */
+    isEmptyBuffer() {
+        return this._buffer.length === 0;
+    }
+    /**
+     * Resets the summary buffer without writing to summary file
+     *
+     * @returns {Summary} summary instance
+     */
+    emptyBuffer() {
+        this._buffer = '';
+        return this;
+    }
+    /**
+     * Adds raw text to the summary buffer
+     *
+     * @param {string} text content to add
+     * @param {boolean} [addEOL=false] (optional) append an EOL to the raw text (default: false)
+     *
+     * @returns {Summary} summary instance
+     */
+    addRaw(text, addEOL = false) {
+        this._buffer += text;
+        return addEOL ? this.addEOL() : this;
+    }
+    /**
+     * Adds the operating system-specific end-of-line marker to the buffer
+     *
+     * @returns {Summary} summary instance
+     */
+    addEOL() {
+        return this.addRaw(external_os_.EOL);
+    }
+    /**
+     * Adds an HTML codeblock to the summary buffer
+     *
+     * @param {string} code content to render within fenced code block
+     * @param {string} lang (optional) language to syntax highlight code
+     *
+     * @returns {Summary} summary instance
+     */
+    addCodeBlock(code, lang) {
+        const attrs = Object.assign({}, (lang && { lang }));
+        const element = this.wrap('pre', this.wrap('code', code), attrs);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML list to the summary buffer
+     *
+     * @param {string[]} items list of items to render
+     * @param {boolean} [ordered=false] (optional) if the rendered list should be ordered or not (default: false)
+     *
+     * @returns {Summary} summary instance
+     */
+    addList(items, ordered = false) {
+        const tag = ordered ? 'ol' : 'ul';
+        const listItems = items.map(item => this.wrap('li', item)).join('');
+        const element = this.wrap(tag, listItems);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML table to the summary buffer
+     *
+     * @param {SummaryTableCell[]} rows table rows
+     *
+     * @returns {Summary} summary instance
+     */
+    addTable(rows) {
+        const tableBody = rows
+            .map(row => {
+            const cells = row
+                .map(cell => {
+                if (typeof cell === 'string') {
+                    return this.wrap('td', cell);
+                }
+                const { header, data, colspan, rowspan } = cell;
+                const tag = header ? 'th' : 'td';
+                const attrs = Object.assign(Object.assign({}, (colspan && { colspan })), (rowspan && { rowspan }));
+                return this.wrap(tag, data, attrs);
+            })
+                .join('');
+            return this.wrap('tr', cells);
+        })
+            .join('');
+        const element = this.wrap('table', tableBody);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds a collapsable HTML details element to the summary buffer
+     *
+     * @param {string} label text for the closed state
+     * @param {string} content collapsable content
+     *
+     * @returns {Summary} summary instance
+     */
+    addDetails(label, content) {
+        const element = this.wrap('details', this.wrap('summary', label) + content);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML image tag to the summary buffer
+     *
+     * @param {string} src path to the image you to embed
+     * @param {string} alt text description of the image
+     * @param {SummaryImageOptions} options (optional) addition image attributes
+     *
+     * @returns {Summary} summary instance
+     */
+    addImage(src, alt, options) {
+        const { width, height } = options || {};
+        const attrs = Object.assign(Object.assign({}, (width && { width })), (height && { height }));
+        const element = this.wrap('img', null, Object.assign({ src, alt }, attrs));
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML section heading element
+     *
+     * @param {string} text heading text
+     * @param {number | string} [level=1] (optional) the heading level, default: 1
+     *
+     * @returns {Summary} summary instance
+     */
+    addHeading(text, level) {
+        const tag = `h${level}`;
+        const allowedTag = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].includes(tag)
+            ? tag
+            : 'h1';
+        const element = this.wrap(allowedTag, text);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML thematic break (<hr>) to the summary buffer
+     *
+     * @returns {Summary} summary instance
+     */
+    addSeparator() {
+        const element = this.wrap('hr', null);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML line break (<br>) to the summary buffer
+     *
+     * @returns {Summary} summary instance
+     */
+    addBreak() {
+        const element = this.wrap('br', null);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML blockquote to the summary buffer
+     *
+     * @param {string} text quote text
+     * @param {string} cite (optional) citation url
+     *
+     * @returns {Summary} summary instance
+     */
+    addQuote(text, cite) {
+        const attrs = Object.assign({}, (cite && { cite }));
+        const element = this.wrap('blockquote', text, attrs);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML anchor tag to the summary buffer
+     *
+     * @param {string} text link text/content
+     * @param {string} href hyperlink
+     *
+     * @returns {Summary} summary instance
+     */
+    addLink(text, href) {
+        const element = this.wrap('a', text, { href });
+        return this.addRaw(element).addEOL();
+    }
+}
+const _summary = new Summary();
+/**
+ * @deprecated use `core.summary`
+ */
+const markdownSummary = (/* unused pure expression or super */ null && (_summary));
+const summary = _summary;
+//# sourceMappingURL=summary.js.map
+;// CONCATENATED MODULE: ../../node_modules/@actions/core/lib/path-utils.js
+
+/**
+ * toPosixPath converts the given path to the posix form. On Windows, \\ will be
+ * replaced with /.
+ *
+ * @param pth. Path to transform.
+ * @return string Posix path.
+ */
+function toPosixPath(pth) {
+    return pth.replace(/[\\]/g, '/');
+}
+/**
+ * toWin32Path converts the given path to the win32 form. On Linux, / will be
+ * replaced with \\.
+ *
+ * @param pth. Path to transform.
+ * @return string Win32 path.
+ */
+function toWin32Path(pth) {
+    return pth.replace(/[/]/g, '\\');
+}
+/**
+ * toPlatformPath converts the given path to a platform-specific path. It does
+ * this by replacing instances of / and \ with the platform-specific path
+ * separator.
+ *
+ * @param pth The path to platformize.
+ * @return string The platform-specific path.
+ */
+function toPlatformPath(pth) {
+    return pth.replace(/[/\\]/g, path.sep);
+}
+//# sourceMappingURL=path-utils.js.map
+// EXTERNAL MODULE: ../../node_modules/@actions/exec/lib/exec.js + 3 modules
+var lib_exec = __nccwpck_require__(3023);
+;// CONCATENATED MODULE: ../../node_modules/@actions/core/lib/platform.js
+var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
+    const { stdout: version } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
+        silent: true
+    });
+    const { stdout: name } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
+        silent: true
+    });
+    return {
+        name: name.trim(),
+        version: version.trim()
+    };
+});
+const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
+    var _a, _b, _c, _d;
+    const { stdout } = yield exec.getExecOutput('sw_vers', undefined, {
+        silent: true
+    });
+    const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : '';
+    const name = (_d = (_c = stdout.match(/ProductName:\s*(.+)/)) === null || _c === void 0 ? void 0 : _c[1]) !== null && _d !== void 0 ? _d : '';
+    return {
+        name,
+        version
+    };
+});
+const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
+    const { stdout } = yield exec.getExecOutput('lsb_release', ['-i', '-r', '-s'], {
+        silent: true
+    });
+    const [name, version] = stdout.trim().split('\n');
+    return {
+        name,
+        version
+    };
+});
+const platform = external_os_.platform();
+const arch = external_os_.arch();
+const isWindows = platform === 'win32';
+const isMacOS = platform === 'darwin';
+const isLinux = platform === 'linux';
+function getDetails() {
+    return platform_awaiter(this, void 0, void 0, function* () {
+        return Object.assign(Object.assign({}, (yield (isWindows
+            ? getWindowsInfo()
+            : isMacOS
+                ? getMacOsInfo()
+                : getLinuxInfo()))), { platform,
+            arch,
+            isWindows,
+            isMacOS,
+            isLinux });
+    });
+}
+//# sourceMappingURL=platform.js.map
+;// CONCATENATED MODULE: ../../node_modules/@actions/core/lib/core.js
+var core_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+
+
+
+/**
+ * The code to exit an action
+ */
+var ExitCode;
+(function (ExitCode) {
+    /**
+     * A code indicating that the action was successful
+     */
+    ExitCode[ExitCode["Success"] = 0] = "Success";
+    /**
+     * A code indicating that the action was a failure
+     */
+    ExitCode[ExitCode["Failure"] = 1] = "Failure";
+})(ExitCode || (ExitCode = {}));
+//-----------------------------------------------------------------------
+// Variables
+//-----------------------------------------------------------------------
+/**
+ * Sets env variable for this action and future actions in the job
+ * @param name the name of the variable to set
+ * @param val the value of the variable. Non-string values will be converted to a string via JSON.stringify
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function exportVariable(name, val) {
+    const convertedVal = toCommandValue(val);
+    process.env[name] = convertedVal;
+    const filePath = process.env['GITHUB_ENV'] || '';
+    if (filePath) {
+        return issueFileCommand('ENV', prepareKeyValueMessage(name, val));
+    }
+    issueCommand('set-env', { name }, convertedVal);
+}
+/**
+ * Registers a secret which will get masked from logs
+ *
+ * @param secret - Value of the secret to be masked
+ * @remarks
+ * This function instructs the Actions runner to mask the specified value in any
+ * logs produced during the workflow run. Once registered, the secret value will
+ * be replaced with asterisks (***) whenever it appears in console output, logs,
+ * or error messages.
+ *
+ * This is useful for protecting sensitive information such as:
+ * - API keys
+ * - Access tokens
+ * - Authentication credentials
+ * - URL parameters containing signatures (SAS tokens)
+ *
+ * Note that masking only affects future logs; any previous appearances of the
+ * secret in logs before calling this function will remain unmasked.
+ *
+ * @example
+ * ```typescript
+ * // Register an API token as a secret
+ * const apiToken = "abc123xyz456";
+ * setSecret(apiToken);
+ *
+ * // Now any logs containing this value will show *** instead
+ * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
+ * ```
+ */
+function core_setSecret(secret) {
+    command_issueCommand('add-mask', {}, secret);
+}
+/**
+ * Prepends inputPath to the PATH (for this action and future actions)
+ * @param inputPath
+ */
+function addPath(inputPath) {
+    const filePath = process.env['GITHUB_PATH'] || '';
+    if (filePath) {
+        issueFileCommand('PATH', inputPath);
+    }
+    else {
+        issueCommand('add-path', {}, inputPath);
+    }
+    process.env['PATH'] = `${inputPath}${path.delimiter}${process.env['PATH']}`;
+}
+/**
+ * Gets the value of an input.
+ * Unless trimWhitespace is set to false in InputOptions, the value is also trimmed.
+ * Returns an empty string if the value is not defined.
+ *
+ * @param     name     name of the input to get
+ * @param     options  optional. See InputOptions.
+ * @returns   string
+ */
+function getInput(name, options) {
+    const val = process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] || '';
+    if (options && options.required && !val) {
+        throw new Error(`Input required and not supplied: ${name}`);
+    }
+    if (options && options.trimWhitespace === false) {
+        return val;
+    }
+    return val.trim();
+}
+/**
+ * Gets the values of an multiline input.  Each value is also trimmed.
+ *
+ * @param     name     name of the input to get
+ * @param     options  optional. See InputOptions.
+ * @returns   string[]
+ *
+ */
+function getMultilineInput(name, options) {
+    const inputs = getInput(name, options)
+        .split('\n')
+        .filter(x => x !== '');
+    if (options && options.trimWhitespace === false) {
+        return inputs;
+    }
+    return inputs.map(input => input.trim());
+}
+/**
+ * Gets the input value of the boolean type in the YAML 1.2 "core schema" specification.
+ * Support boolean input list: `true | True | TRUE | false | False | FALSE` .
+ * The return value is also in boolean type.
+ * ref: https://yaml.org/spec/1.2/spec.html#id2804923
+ *
+ * @param     name     name of the input to get
+ * @param     options  optional. See InputOptions.
+ * @returns   boolean
+ */
+function getBooleanInput(name, options) {
+    const trueValue = ['true', 'True', 'TRUE'];
+    const falseValue = ['false', 'False', 'FALSE'];
+    const val = getInput(name, options);
+    if (trueValue.includes(val))
+        return true;
+    if (falseValue.includes(val))
+        return false;
+    throw new TypeError(`Input does not meet YAML 1.2 "Core Schema" specification: ${name}\n` +
+        `Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
+}
+/**
+ * Sets the value of an output.
+ *
+ * @param     name     name of the output to set
+ * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function setOutput(name, value) {
+    const filePath = process.env['GITHUB_OUTPUT'] || '';
+    if (filePath) {
+        return file_command_issueFileCommand('OUTPUT', file_command_prepareKeyValueMessage(name, value));
+    }
+    process.stdout.write(external_os_.EOL);
+    command_issueCommand('set-output', { name }, utils_toCommandValue(value));
+}
+/**
+ * Enables or disables the echoing of commands into stdout for the rest of the step.
+ * Echoing is disabled by default if ACTIONS_STEP_DEBUG is not set.
+ *
+ */
+function setCommandEcho(enabled) {
+    issue('echo', enabled ? 'on' : 'off');
+}
+//-----------------------------------------------------------------------
+// Results
+//-----------------------------------------------------------------------
+/**
+ * Sets the action status to failed.
+ * When the action exits it will be with an exit code of 1
+ * @param message add error issue message
+ */
+function setFailed(message) {
+    process.exitCode = ExitCode.Failure;
+    error(message);
+}
+//-----------------------------------------------------------------------
+// Logging Commands
+//-----------------------------------------------------------------------
+/**
+ * Gets whether Actions Step Debug is on or not
+ */
+function isDebug() {
+    return process.env['RUNNER_DEBUG'] === '1';
+}
+/**
+ * Writes debug message to user log
+ * @param message debug message
+ */
+function core_debug(message) {
+    command_issueCommand('debug', {}, message);
+}
+/**
+ * Adds an error issue
+ * @param message error issue message. Errors will be converted to string via toString()
+ * @param properties optional properties to add to the annotation.
+ */
+function error(message, properties = {}) {
+    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+/**
+ * Adds a warning issue
+ * @param message warning issue message. Errors will be converted to string via toString()
+ * @param properties optional properties to add to the annotation.
+ */
+function warning(message, properties = {}) {
+    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+/**
+ * Adds a notice issue
+ * @param message notice issue message. Errors will be converted to string via toString()
+ * @param properties optional properties to add to the annotation.
+ */
+function notice(message, properties = {}) {
+    issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+/**
+ * Writes info to log with console.log.
+ * @param message info message
+ */
+function info(message) {
+    process.stdout.write(message + external_os_.EOL);
+}
+/**
+ * Begin an output group.
+ *
+ * Output until the next `groupEnd` will be foldable in this group
+ *
+ * @param name The name of the output group
+ */
+function startGroup(name) {
+    command_issue('group', name);
+}
+/**
+ * End an output group.
+ */
+function endGroup() {
+    command_issue('endgroup');
+}
+/**
+ * Wrap an asynchronous function call in a group.
+ *
+ * Returns the same type as the function itself.
+ *
+ * @param name The name of the group
+ * @param fn The function to wrap in the group
+ */
+function group(name, fn) {
+    return core_awaiter(this, void 0, void 0, function* () {
+        startGroup(name);
+        let result;
+        try {
+            result = yield fn();
+        }
+        finally {
+            endGroup();
+        }
+        return result;
+    });
+}
+//-----------------------------------------------------------------------
+// Wrapper action state
+//-----------------------------------------------------------------------
+/**
+ * Saves state for current action, the state can only be retrieved by this action's post job execution.
+ *
+ * @param     name     name of the state to store
+ * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function saveState(name, value) {
+    const filePath = process.env['GITHUB_STATE'] || '';
+    if (filePath) {
+        return issueFileCommand('STATE', prepareKeyValueMessage(name, value));
+    }
+    issueCommand('save-state', { name }, toCommandValue(value));
+}
+/**
+ * Gets the value of an state set by this action's main execution.
+ *
+ * @param     name     name of the state to get
+ * @returns   string
+ */
+function getState(name) {
+    return process.env[`STATE_${name}`] || '';
+}
+function getIDToken(aud) {
+    return core_awaiter(this, void 0, void 0, function* () {
+        return yield OidcClient.getIDToken(aud);
+    });
+}
+/**
+ * Summary exports
+ */
+
+/**
+ * @deprecated use core.summary
+ */
+
+/**
+ * Path exports
+ */
+
+/**
+ * Platform utilities exports
+ */
+
+//# sourceMappingURL=core.js.map
+
+/***/ }),
+
+/***/ 3023:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  H: () => (/* binding */ getExecOutput)
+});
+
+// UNUSED EXPORTS: exec
+
+// EXTERNAL MODULE: external "string_decoder"
+var external_string_decoder_ = __nccwpck_require__(3193);
+// EXTERNAL MODULE: external "os"
+var external_os_ = __nccwpck_require__(857);
+// EXTERNAL MODULE: external "events"
+var external_events_ = __nccwpck_require__(4434);
+;// CONCATENATED MODULE: external "child_process"
+const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
+// EXTERNAL MODULE: external "path"
+var external_path_ = __nccwpck_require__(6928);
+// EXTERNAL MODULE: ../../node_modules/@actions/io/lib/io.js
+var io = __nccwpck_require__(6521);
+// EXTERNAL MODULE: ../../node_modules/@actions/io/lib/io-util.js
+var io_util = __nccwpck_require__(5870);
+;// CONCATENATED MODULE: external "timers"
+const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
+;// CONCATENATED MODULE: ../../node_modules/@actions/exec/lib/toolrunner.js
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+
+
+
+
+/* eslint-disable @typescript-eslint/unbound-method */
+const IS_WINDOWS = process.platform === 'win32';
+/*
+ * Class for running command line tools. Handles quoting and arg parsing in a platform agnostic way.
+ */
+class ToolRunner extends external_events_.EventEmitter {
+    constructor(toolPath, args, options) {
+        super();
+        if (!toolPath) {
+            throw new Error("Parameter 'toolPath' cannot be null or empty.");
+        }
+        this.toolPath = toolPath;
+        this.args = args || [];
+        this.options = options || {};
+    }
+    _debug(message) {
+        if (this.options.listeners && this.options.listeners.debug) {
+            this.options.listeners.debug(message);
+        }
+    }
+    _getCommandString(options, noPrefix) {
+        const toolPath = this._getSpawnFileName();
+        const args = this._getSpawnArgs(options);
+        let cmd = noPrefix ? '' : '[command]'; // omit prefix when piped to a second tool
+        if (IS_WINDOWS) {
+            // Windows + cmd file
+            if (this._isCmdFile()) {
+                cmd += toolPath;
+                for (const a of args) {
+                    cmd += ` ${a}`;
+                }
+            }
+            // Windows + verbatim
+            else if (options.windowsVerbatimArguments) {
+                cmd += `"${toolPath}"`;
+                for (const a of args) {
+                    cmd += ` ${a}`;
+                }
+            }
+            // Windows (regular)
+            else {
+                cmd += this._windowsQuoteCmdArg(toolPath);
+                for (const a of args) {
+                    cmd += ` ${this._windowsQuoteCmdArg(a)}`;
+                }
+            }
+        }
+        else {
+            // OSX/Linux - this can likely be improved with some form of quoting.
+            // creating processes on Unix is fundamentally different than Windows.
+            // on Unix, execvp() takes an arg array.
+            cmd += toolPath;
+            for (const a of args) {
+                cmd += ` ${a}`;
+            }
+        }
+        return cmd;
+    }
+    _processLineBuffer(data, strBuffer, onLine) {
+        try {
+            let s = strBuffer + data.toString();
+            let n = s.indexOf(external_os_.EOL);
+            while (n > -1) {
+                const line = s.substring(0, n);
+                onLine(line);
+                // the rest of the string ...
+                s = s.substring(n + external_os_.EOL.length);
+                n = s.indexOf(external_os_.EOL);
+            }
+            return s;
+        }
+        catch (err) {
+            // streaming lines to console is best effort.  Don't fail a build.
+            this._debug(`error processing line. Failed with error ${err}`);
+            return '';
+        }
+    }
+    _getSpawnFileName() {
+        if (IS_WINDOWS) {
+            if (this._isCmdFile()) {
+                return process.env['COMSPEC'] || 'cmd.exe';
+            }
+        }
+        return this.toolPath;
+    }
+    _getSpawnArgs(options) {
+        if (IS_WINDOWS) {
+            if (this._isCmdFile()) {
+                let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
+                for (const a of this.args) {
+                    argline += ' ';
+                    argline += options.windowsVerbatimArguments
+                        ? a
+                        : this._windowsQuoteCmdArg(a);
+                }
+                argline += '"';
+                return [argline];
+            }
+        }
+        return this.args;
+    }
+    _endsWith(str, end) {
+        return str.endsWith(end);
+    }
+    _isCmdFile() {
+        const upperToolPath = this.toolPath.toUpperCase();
+        return (this._endsWith(upperToolPath, '.CMD') ||
+            this._endsWith(upperToolPath, '.BAT'));
+    }
+    _windowsQuoteCmdArg(arg) {
+        // for .exe, apply the normal quoting rules that libuv applies
+        if (!this._isCmdFile()) {
+            return this._uvQuoteCmdArg(arg);
+        }
+        // otherwise apply quoting rules specific to the cmd.exe command line parser.
+        // the libuv rules are generic and are not designed specifically for cmd.exe
+        // command line parser.
+        //
+        // for a detailed description of the cmd.exe command line parser, refer to
+        // http://stackoverflow.com/questions/4094699/how-does-the-windows-command-interpreter-cmd-exe-parse-scripts/7970912#7970912
+        // need quotes for empty arg
+        if (!arg) {
+            return '""';
+        }
+        // determine whether the arg needs to be quoted
+        const cmdSpecialChars = [
+            ' ',
+            '\t',
+            '&',
+            '(',
+            ')',
+            '[',
+            ']',
+            '{',
+            '}',
+            '^',
+            '=',
+            ';',
+            '!',
+            "'",
+            '+',
+            ',',
+            '`',
+            '~',
+            '|',
+            '<',
+            '>',
+            '"'
+        ];
+        let needsQuotes = false;
+        for (const char of arg) {
+            if (cmdSpecialChars.some(x => x === char)) {
+                needsQuotes = true;
+                break;
+            }
+        }
+        // short-circuit if quotes not needed
+        if (!needsQuotes) {
+            return arg;
+        }
+        // the following quoting rules are very similar to the rules that by libuv applies.
+        //
+        // 1) wrap the string in quotes
+        //
+        // 2) double-up quotes - i.e. " => ""
+        //
+        //    this is different from the libuv quoting rules. libuv replaces " with \", which unfortunately
+        //    doesn't work well with a cmd.exe command line.
+        //
+        //    note, replacing " with "" also works well if the arg is passed to a downstream .NET console app.
+        //    for example, the command line:
+        //          foo.exe "myarg:""my val"""
+        //    is parsed by a .NET console app into an arg array:
+        //          [ "myarg:\"my val\"" ]
+        //    which is the same end result when applying libuv quoting rules. although the actual
+        //    command line from libuv quoting rules would look like:
+        //          foo.exe "myarg:\"my val\""
+        //
+        // 3) double-up slashes that precede a quote,
+        //    e.g.  hello \world    => "hello \world"
+        //          hello\"world    => "hello\\""world"
+        //          hello\\"world   => "hello\\\\""world"
+        //          hello world\    => "hello world\\"
+        //
+        //    technically this is not required for a cmd.exe command line, or the batch argument parser.
+        //    the reasons for including this as a .cmd quoting rule are:
+        //
+        //    a) this is optimized for the scenario where the argument is passed from the .cmd file to an
+        //       external program. many programs (e.g. .NET console apps) rely on the slash-doubling rule.
+        //
+        //    b) it's what we've been doing previously (by deferring to node default behavior) and we
+        //       haven't heard any complaints about that aspect.
+        //
+        // note, a weakness of the quoting rules chosen here, is that % is not escaped. in fact, % cannot be
+        // escaped when used on the command line directly - even though within a .cmd file % can be escaped
+        // by using %%.
+        //
+        // the saving grace is, on the command line, %var% is left as-is if var is not defined. this contrasts
+        // the line parsing rules within a .cmd file, where if var is not defined it is replaced with nothing.
+        //
+        // one option that was explored was replacing % with ^% - i.e. %var% => ^%var^%. this hack would
+        // often work, since it is unlikely that var^ would exist, and the ^ character is removed when the
+        // variable is used. the problem, however, is that ^ is not removed when %* is used to pass the args
+        // to an external program.
+        //
+        // an unexplored potential solution for the % escaping problem, is to create a wrapper .cmd file.
+        // % can be escaped within a .cmd file.
+        let reverse = '"';
+        let quoteHit = true;
+        for (let i = arg.length; i > 0; i--) {
+            // walk the string in reverse
+            reverse += arg[i - 1];
+            if (quoteHit && arg[i - 1] === '\\') {
+                reverse += '\\'; // double the slash
+            }
+            else if (arg[i - 1] === '"') {
+                quoteHit = true;
+                reverse += '"'; // double the quote
+            }
+            else {
+                quoteHit = false;
+            }
+        }
+        reverse += '"';
+        return reverse.split('').reverse().join('');
+    }
+    _uvQuoteCmdArg(arg) {
+        // Tool runner wraps child_process.spawn() and needs to apply the same quoting as
+        // Node in certain cases where the undocumented spawn option windowsVerbatimArguments
+        // is used.
+        //
+        // Since this function is a port of quote_cmd_arg from Node 4.x (technically, lib UV,
+        // see https://github.com/nodejs/node/blob/v4.x/deps/uv/src/win/process.c for details),
+        // pasting copyright notice from Node within this function:
+        //
+        //      Copyright Joyent, Inc. and other Node contributors. All rights reserved.
+        //
+        //      Permission is hereby granted, free of charge, to any person obtaining a copy
+        //      of this software and associated documentation files (the "Software"), to
+        //      deal in the Software without restriction, including without limitation the
+        //      rights to use, copy, modify, merge, publish, distribute, sublicense, and/or
+        //      sell copies of the Software, and to permit persons to whom the Software is
+        //      furnished to do so, subject to the following conditions:
+        //
+        //      The above copyright notice and this permission notice shall be included in
+        //      all copies or substantial portions of the Software.
+        //
+        //      THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+        //      IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+        //      FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+        //      AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+        //      LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING
+        //      FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS
+        //      IN THE SOFTWARE.
+        if (!arg) {
+            // Need double quotation for empty argument
+            return '""';
+        }
+        if (!arg.includes(' ') && !arg.includes('\t') && !arg.includes('"')) {
+            // No quotation needed
+            return arg;
+        }
+        if (!arg.includes('"') && !arg.includes('\\')) {
+            // No embedded double quotes or backslashes, so I can just wrap
+            // quote marks around the whole thing.
+            return `"${arg}"`;
+        }
+        // Expected input/output:
+        //   input : hello"world
+        //   output: "hello\"world"
+        //   input : hello""world
+        //   output: "hello\"\"world"
+        //   input : hello\world
+        //   output: hello\world
+        //   input : hello\\world
+        //   output: hello\\world
+        //   input : hello\"world
+        //   output: "hello\\\"world"
+        //   input : hello\\"world
+        //   output: "hello\\\\\"world"
+        //   input : hello world\
+        //   output: "hello world\\" - note the comment in libuv actually reads "hello world\"
+        //                             but it appears the comment is wrong, it should be "hello world\\"
+        let reverse = '"';
+        let quoteHit = true;
+        for (let i = arg.length; i > 0; i--) {
+            // walk the string in reverse
+            reverse += arg[i - 1];
+            if (quoteHit && arg[i - 1] === '\\') {
+                reverse += '\\';
+            }
+            else if (arg[i - 1] === '"') {
+                quoteHit = true;
+                reverse += '\\';
+            }
+            else {
+                quoteHit = false;
+            }
+        }
+        reverse += '"';
+        return reverse.split('').reverse().join('');
+    }
+    _cloneExecOptions(options) {
+        options = options || {};
+        const result = {
+            cwd: options.cwd || process.cwd(),
+            env: options.env || process.env,
+            silent: options.silent || false,
+            windowsVerbatimArguments: options.windowsVerbatimArguments || false,
+            failOnStdErr: options.failOnStdErr || false,
+            ignoreReturnCode: options.ignoreReturnCode || false,
+            delay: options.delay || 10000
+        };
+        result.outStream = options.outStream || process.stdout;
+        result.errStream = options.errStream || process.stderr;
+        return result;
+    }
+    _getSpawnOptions(options, toolPath) {
+        options = options || {};
+        const result = {};
+        result.cwd = options.cwd;
+        result.env = options.env;
+        result['windowsVerbatimArguments'] =
+            options.windowsVerbatimArguments || this._isCmdFile();
+        if (options.windowsVerbatimArguments) {
+            result.argv0 = `"${toolPath}"`;
+        }
+        return result;
+    }
+    /**
+     * Exec a tool.
+     * Output will be streamed to the live console.
+     * Returns promise with return code
+     *
+     * @param     tool     path to tool to exec
+     * @param     options  optional exec options.  See ExecOptions
+     * @returns   number
+     */
+    exec() {
+        return __awaiter(this, void 0, void 0, function* () {
+            // root the tool path if it is unrooted and contains relative pathing
+            if (!io_util/* isRooted */.Qh(this.toolPath) &&
+                (this.toolPath.includes('/') ||
+                    (IS_WINDOWS && this.toolPath.includes('\\')))) {
+                // prefer options.cwd if it is specified, however options.cwd may also need to be rooted
+                this.toolPath = external_path_.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
+            }
+            // if the tool is only a file name, then resolve it from the PATH
+            // otherwise verify it exists (add extension on Windows if necessary)
+            this.toolPath = yield io/* which */.K7(this.toolPath, true);
+            return new Promise((resolve, reject) => __awaiter(this, void 0, void 0, function* () {
+                this._debug(`exec tool: ${this.toolPath}`);
+                this._debug('arguments:');
+                for (const arg of this.args) {
+                    this._debug(`   ${arg}`);
+                }
+                const optionsNonNull = this._cloneExecOptions(this.options);
+                if (!optionsNonNull.silent && optionsNonNull.outStream) {
+                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_.EOL);
+                }
+                const state = new ExecState(optionsNonNull, this.toolPath);
+                state.on('debug', (message) => {
+                    this._debug(message);
+                });
+                if (this.options.cwd && !(yield io_util/* exists */.t2(this.options.cwd))) {
+                    return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
+                }
+                const fileName = this._getSpawnFileName();
+                const cp = external_child_process_namespaceObject.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
+                let stdbuffer = '';
+                if (cp.stdout) {
+                    cp.stdout.on('data', (data) => {
+                        if (this.options.listeners && this.options.listeners.stdout) {
+                            this.options.listeners.stdout(data);
+                        }
+                        if (!optionsNonNull.silent && optionsNonNull.outStream) {
+                            optionsNonNull.outStream.write(data);
+                        }
+                        stdbuffer = this._processLineBuffer(data, stdbuffer, (line) => {
+                            if (this.options.listeners && this.options.listeners.stdline) {
+                                this.options.listeners.stdline(line);
+                            }
+                        });
+                    });
+                }
+                let errbuffer = '';
+                if (cp.stderr) {
+                    cp.stderr.on('data', (data) => {
+                        state.processStderr = true;
+                        if (this.options.listeners && this.options.listeners.stderr) {
+                            this.options.listeners.stderr(data);
+                        }
+                        if (!optionsNonNull.silent &&
+                            optionsNonNull.errStream &&
+                            optionsNonNull.outStream) {
+                            const s = optionsNonNull.failOnStdErr
+                                ? optionsNonNull.errStream
+                                : optionsNonNull.outStream;
+                            s.write(data);
+                        }
+                        errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
+                            if (this.options.listeners && this.options.listeners.errline) {
+                                this.options.listeners.errline(line);
+                            }
+                        });
+                    });
+                }
+                cp.on('error', (err) => {
+                    state.processError = err.message;
+                    state.processExited = true;
+                    state.processClosed = true;
+                    state.CheckComplete();
+                });
+                cp.on('exit', (code) => {
+                    state.processExitCode = code;
+                    state.processExited = true;
+                    this._debug(`Exit code ${code} received from tool '${this.toolPath}'`);
+                    state.CheckComplete();
+                });
+                cp.on('close', (code) => {
+                    state.processExitCode = code;
+                    state.processExited = true;
+                    state.processClosed = true;
+                    this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
+                    state.CheckComplete();
+                });
+                state.on('done', (error, exitCode) => {
+                    if (stdbuffer.length > 0) {
+                        this.emit('stdline', stdbuffer);
+                    }
+                    if (errbuffer.length > 0) {
+                        this.emit('errline', errbuffer);
+                    }
+                    cp.removeAllListeners();
+                    if (error) {
+                        reject(error);
+                    }
+                    else {
+                        resolve(exitCode);
+                    }
+                });
+                if (this.options.input) {
+                    if (!cp.stdin) {
+                        throw new Error('child process missing stdin');
+                    }
+                    cp.stdin.end(this.options.input);
+                }
+            }));
+        });
+    }
+}
+/**
+ * Convert an arg string to an array of args. Handles escaping
+ *
+ * @param    argString   string of arguments
+ * @returns  string[]    array of arguments
+ */
+function argStringToArray(argString) {
+    const args = [];
+    let inQuotes = false;
+    let escaped = false;
+    let arg = '';
+    function append(c) {
+        // we only escape double quotes.
+        if (escaped && c !== '"') {
+            arg += '\\';
+        }
+        arg += c;
+        escaped = false;
+    }
+    for (let i = 0; i < argString.length; i++) {
+        const c = argString.charAt(i);
+        if (c === '"') {
+            if (!escaped) {
+                inQuotes = !inQuotes;
+            }
+            else {
+                append(c);
+            }
+            continue;
+        }
+        if (c === '\\' && escaped) {
+            append(c);
+            continue;
+        }
+        if (c === '\\' && inQuotes) {
+            escaped = true;
+            continue;
+        }
+        if (c === ' ' && !inQuotes) {
+            if (arg.length > 0) {
+                args.push(arg);
+                arg = '';
+            }
+            continue;
+        }
+        append(c);
+    }
+    if (arg.length > 0) {
+        args.push(arg.trim());
+    }
+    return args;
+}
+class ExecState extends external_events_.EventEmitter {
+    constructor(options, toolPath) {
+        super();
+        this.processClosed = false; // tracks whether the process has exited and stdio is closed
+        this.processError = '';
+        this.processExitCode = 0;
+        this.processExited = false; // tracks whether the process has exited
+        this.processStderr = false; // tracks whether stderr was written to
+        this.delay = 10000; // 10 seconds
+        this.done = false;
+        this.timeout = null;
+        if (!toolPath) {
+            throw new Error('toolPath must not be empty');
+        }
+        this.options = options;
+        this.toolPath = toolPath;
+        if (options.delay) {
+            this.delay = options.delay;
+        }
+    }
+    CheckComplete() {
+        if (this.done) {
+            return;
+        }
+        if (this.processClosed) {
+            this._setResult();
+        }
+        else if (this.processExited) {
+            this.timeout = (0,external_timers_namespaceObject.setTimeout)(ExecState.HandleTimeout, this.delay, this);
+        }
+    }
+    _debug(message) {
+        this.emit('debug', message);
+    }
+    _setResult() {
+        // determine whether there is an error
+        let error;
+        if (this.processExited) {
+            if (this.processError) {
+                error = new Error(`There was an error when attempting to execute the process '${this.toolPath}'. This may indicate the process failed to start. Error: ${this.processError}`);
+            }
+            else if (this.processExitCode !== 0 && !this.options.ignoreReturnCode) {
+                error = new Error(`The process '${this.toolPath}' failed with exit code ${this.processExitCode}`);
+            }
+            else if (this.processStderr && this.options.failOnStdErr) {
+                error = new Error(`The process '${this.toolPath}' failed because one or more lines were written to the STDERR stream`);
+            }
+        }
+        // clear the timeout
+        if (this.timeout) {
+            clearTimeout(this.timeout);
+            this.timeout = null;
+        }
+        this.done = true;
+        this.emit('done', error, this.processExitCode);
+    }
+    static HandleTimeout(state) {
+        if (state.done) {
+            return;
+        }
+        if (!state.processClosed && state.processExited) {
+            const message = `The STDIO streams did not close within ${state.delay / 1000} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
+            state._debug(message);
+        }
+        state._setResult();
+    }
+}
+//# sourceMappingURL=toolrunner.js.map
+;// CONCATENATED MODULE: ../../node_modules/@actions/exec/lib/exec.js
+var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+/**
+ * Exec a command.
+ * Output will be streamed to the live console.
+ * Returns promise with return code
+ *
+ * @param     commandLine        command to execute (can include additional args). Must be correctly escaped.
+ * @param     args               optional arguments for tool. Escaping is handled by the lib.
+ * @param     options            optional exec options.  See ExecOptions
+ * @returns   Promise<number>    exit code
+ */
+function exec(commandLine, args, options) {
+    return exec_awaiter(this, void 0, void 0, function* () {
+        const commandArgs = argStringToArray(commandLine);
+        if (commandArgs.length === 0) {
+            throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
+        }
+        // Path to tool to execute should be first arg
+        const toolPath = commandArgs[0];
+        args = commandArgs.slice(1).concat(args || []);
+        const runner = new ToolRunner(toolPath, args, options);
+        return runner.exec();
+    });
+}
+/**
+ * Exec a command and get the output.
+ * Output will be streamed to the live console.
+ * Returns promise with the exit code and collected stdout and stderr
+ *
+ * @param     commandLine           command to execute (can include additional args). Must be correctly escaped.
+ * @param     args                  optional arguments for tool. Escaping is handled by the lib.
+ * @param     options               optional exec options.  See ExecOptions
+ * @returns   Promise<ExecOutput>   exit code, stdout, and stderr
+ */
+function getExecOutput(commandLine, args, options) {
+    return exec_awaiter(this, void 0, void 0, function* () {
+        var _a, _b;
+        let stdout = '';
+        let stderr = '';
+        //Using string decoder covers the case where a mult-byte character is split
+        const stdoutDecoder = new external_string_decoder_.StringDecoder('utf8');
+        const stderrDecoder = new external_string_decoder_.StringDecoder('utf8');
+        const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
+        const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
+        const stdErrListener = (data) => {
+            stderr += stderrDecoder.write(data);
+            if (originalStdErrListener) {
+                originalStdErrListener(data);
+            }
+        };
+        const stdOutListener = (data) => {
+            stdout += stdoutDecoder.write(data);
+            if (originalStdoutListener) {
+                originalStdoutListener(data);
+            }
+        };
+        const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
+        const exitCode = yield exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
+        //flush any remaining characters
+        stdout += stdoutDecoder.end();
+        stderr += stderrDecoder.end();
+        return {
+            exitCode,
+            stdout,
+            stderr
+        };
+    });
+}
+//# sourceMappingURL=exec.js.map
 
 /***/ }),
 

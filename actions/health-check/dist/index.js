@@ -10707,7 +10707,7 @@ const {
 } = __nccwpck_require__(2305)
 const MockClient = __nccwpck_require__(2361)
 const MockPool = __nccwpck_require__(6480)
-const { matchValue, buildMockOptions } = __nccwpck_require__(3193)
+const { matchValue, buildMockOptions } = __nccwpck_require__(5574)
 const { InvalidArgumentError, UndiciError } = __nccwpck_require__(3959)
 const Dispatcher = __nccwpck_require__(3415)
 const Pluralizer = __nccwpck_require__(5773)
@@ -10861,7 +10861,7 @@ module.exports = MockAgent
 
 const { promisify } = __nccwpck_require__(7975)
 const Client = __nccwpck_require__(1313)
-const { buildMockDispatch } = __nccwpck_require__(3193)
+const { buildMockDispatch } = __nccwpck_require__(5574)
 const {
   kDispatches,
   kMockAgent,
@@ -10960,7 +10960,7 @@ module.exports = {
 
 
 
-const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(3193)
+const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(5574)
 const {
   kDispatches,
   kDispatchKey,
@@ -11176,7 +11176,7 @@ module.exports.MockScope = MockScope
 
 const { promisify } = __nccwpck_require__(7975)
 const Pool = __nccwpck_require__(5928)
-const { buildMockDispatch } = __nccwpck_require__(3193)
+const { buildMockDispatch } = __nccwpck_require__(5574)
 const {
   kDispatches,
   kMockAgent,
@@ -11265,7 +11265,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3193:
+/***/ 5574:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -25391,7 +25391,7 @@ const { ProgressEvent } = __nccwpck_require__(9393)
 const { getEncoding } = __nccwpck_require__(1691)
 const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(192)
 const { types } = __nccwpck_require__(7975)
-const { StringDecoder } = __nccwpck_require__(5574)
+const { StringDecoder } = __nccwpck_require__(3193)
 const { btoa } = __nccwpck_require__(4573)
 
 /** @type {PropertyDescriptor} */
@@ -28370,33 +28370,4487 @@ module.exports = {
 
 /***/ }),
 
+/***/ 4613:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   G: () => (/* binding */ getInputs),
+/* harmony export */   o: () => (/* binding */ secretHeaderValues)
+/* harmony export */ });
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8604);
+/* harmony import */ var _release_actions_shared_github__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8277);
+/* harmony import */ var _release_actions_shared_probe__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(2078);
+/**
+ * The action's inputs, keyed by their action.yml names, read and validated all at once before any
+ * request. Secret header values are masked the moment they are parsed.
+ */
+
+
+
+
+/** The header values that were masked, so reports can scrub them from anything a server echoed. */
+function secretHeaderValues(headers) {
+    return Object.entries(headers).flatMap(([name, value]) => (0,_release_actions_shared_github__WEBPACK_IMPORTED_MODULE_2__/* .isSensitiveHeader */ .yx)(name) ? (0,_release_actions_shared_github__WEBPACK_IMPORTED_MODULE_2__/* .secretParts */ .Bm)(value) : []);
+}
+function getInputs() {
+    const check = new _release_actions_shared_github__WEBPACK_IMPORTED_MODULE_2__/* .InputChecker */ .a$();
+    const raw = (name) => _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .getInput */ .V4(name);
+    const optional = (name, parse) => raw(name) === '' ? undefined : check.field(name, () => parse(raw(name)), undefined);
+    const required = (name, fallback, parse, empty) => check.field(name, () => parse(raw(name) === '' ? fallback : raw(name)), empty);
+    const headers = check.field('headers', () => parseHeaders(raw('headers')), {});
+    for (const secret of secretHeaderValues(headers))
+        _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setSecret */ .Pq(secret);
+    const inputs = {
+        url: check.field('url', () => parseUrls(raw('url')), []),
+        method: required('method', 'GET', (t) => (0,_release_actions_shared_github__WEBPACK_IMPORTED_MODULE_2__/* .parseChoice */ .HU)(t.toUpperCase(), _release_actions_shared_probe__WEBPACK_IMPORTED_MODULE_3__/* .PROBE_METHODS */ .Ax), 'GET'),
+        headers,
+        body: _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .getInput */ .V4('body', { trimWhitespace: false }) || undefined,
+        'expected-status': required('expected-status', '200-299', _release_actions_shared_probe__WEBPACK_IMPORTED_MODULE_3__/* .parseStatusSet */ .oY, (0,_release_actions_shared_probe__WEBPACK_IMPORTED_MODULE_3__/* .parseStatusSet */ .oY)('200-299')),
+        'body-contains': (0,_release_actions_shared_github__WEBPACK_IMPORTED_MODULE_2__/* .parseList */ .E1)(_actions_core__WEBPACK_IMPORTED_MODULE_1__/* .getInput */ .V4('body-contains', { trimWhitespace: false })),
+        'body-regex': optional('body-regex', parseRegex),
+        'json-path': optional('json-path', _release_actions_shared_probe__WEBPACK_IMPORTED_MODULE_3__/* .parseJsonPath */ .Hf),
+        'json-equals': raw('json-equals') === ''
+            ? undefined
+            : { value: (0,_release_actions_shared_probe__WEBPACK_IMPORTED_MODULE_3__/* .parseExpectedJson */ ._D)(raw('json-equals')), text: raw('json-equals') },
+        'max-latency-ms': optional('max-latency-ms', (t) => (0,_release_actions_shared_github__WEBPACK_IMPORTED_MODULE_2__/* .parseInteger */ .cG)(t, { min: 1 })),
+        timeout: required('timeout', '10s', positiveDuration, 10_000),
+        'max-attempts': required('max-attempts', '3', (t) => (0,_release_actions_shared_github__WEBPACK_IMPORTED_MODULE_2__/* .parseInteger */ .cG)(t, { min: 1, max: 10_000 }), 1),
+        'retry-interval': required('retry-interval', '5s', _release_actions_shared_github__WEBPACK_IMPORTED_MODULE_2__/* .parseDuration */ .E9, 0),
+        backoff: required('backoff', 'constant', (t) => (0,_release_actions_shared_github__WEBPACK_IMPORTED_MODULE_2__/* .parseChoice */ .HU)(t, ['constant', 'exponential']), 'constant'),
+        'max-retry-interval': required('max-retry-interval', '30s', _release_actions_shared_github__WEBPACK_IMPORTED_MODULE_2__/* .parseDuration */ .E9, 30_000),
+        deadline: optional('deadline', positiveDuration),
+        'consecutive-successes': required('consecutive-successes', '1', (t) => (0,_release_actions_shared_github__WEBPACK_IMPORTED_MODULE_2__/* .parseInteger */ .cG)(t, { min: 1 }), 1),
+        'follow-redirects': required('follow-redirects', 'false', _release_actions_shared_github__WEBPACK_IMPORTED_MODULE_2__/* .parseBoolean */ .yG, false),
+        'ca-cert': raw('ca-cert') === '' ? [] : check.field('ca-cert', () => readCaCert(raw('ca-cert')), []),
+        'fail-on-unhealthy': required('fail-on-unhealthy', 'true', _release_actions_shared_github__WEBPACK_IMPORTED_MODULE_2__/* .parseBoolean */ .yG, true),
+    };
+    // Rules across inputs, each reported against the input to change.
+    if (inputs['json-equals'] && !raw('json-path'))
+        check.add('json-equals', 'needs json-path: set json-path to the value to compare, e.g. $.status');
+    if (!check.has('consecutive-successes') &&
+        !check.has('max-attempts') &&
+        inputs['consecutive-successes'] > inputs['max-attempts'])
+        check.add('consecutive-successes', `${inputs['consecutive-successes']} passes in a row can never happen within max-attempts ${inputs['max-attempts']}: raise max-attempts or lower consecutive-successes`);
+    if (inputs.body !== undefined && (inputs.method === 'GET' || inputs.method === 'HEAD'))
+        check.add('body', `a ${inputs.method} request cannot carry a body: set method to POST, PUT or PATCH`);
+    const bodyChecks = ['body-contains', 'body-regex', 'json-path'].filter((name) => raw(name) !== '');
+    if (inputs.method === 'HEAD' && bodyChecks.length > 0)
+        check.add(bodyChecks[0], 'a HEAD response has no body to check: use method GET');
+    if (inputs.backoff === 'exponential' && inputs['max-retry-interval'] < inputs['retry-interval'])
+        check.add('max-retry-interval', 'is below retry-interval: it caps the exponential backoff, so make it at least retry-interval');
+    check.throwIfAny();
+    return inputs;
+}
+function parseUrls(text) {
+    const urls = (0,_release_actions_shared_github__WEBPACK_IMPORTED_MODULE_2__/* .parseList */ .E1)(text);
+    if (urls.length === 0)
+        throw new Error('is required: give one or more http:// or https:// URLs, one per line');
+    const seen = new Set();
+    for (const url of urls) {
+        let parsed;
+        try {
+            parsed = new URL(url);
+        }
+        catch {
+            throw new Error(`"${url}" is not an absolute URL: write it as http://host[:port]/path or https://…`);
+        }
+        if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+            throw new Error(`"${url}" uses ${parsed.protocol.slice(0, -1)}: only http:// and https:// URLs can be probed`);
+        if (parsed.password)
+            _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setSecret */ .Pq(decodeURIComponent(parsed.password));
+        if (seen.has(parsed.href))
+            throw new Error(`"${url}" is listed twice: list each URL once`);
+        seen.add(parsed.href);
+    }
+    return urls;
+}
+function parseHeaders(text) {
+    const headers = {};
+    for (const [name, value] of (0,_release_actions_shared_github__WEBPACK_IMPORTED_MODULE_2__/* .parseHeaderLines */ .oR)(text)) {
+        const key = Object.keys(headers).find((k) => k.toLowerCase() === name.toLowerCase()) ?? name;
+        headers[key] =
+            key in headers ? `${headers[key]}${key.toLowerCase() === 'cookie' ? '; ' : ', '}${value}` : value;
+    }
+    return headers;
+}
+/** `pattern` or `/pattern/flags`. */
+function parseRegex(text) {
+    const literal = /^\/(.+)\/([dgimsuvy]*)$/s.exec(text);
+    try {
+        return literal ? new RegExp(literal[1], literal[2]) : new RegExp(text);
+    }
+    catch (err) {
+        throw new Error(`is not a valid regular expression: ${err instanceof Error ? err.message : String(err)}`, {
+            cause: err,
+        });
+    }
+}
+function positiveDuration(text) {
+    const ms = (0,_release_actions_shared_github__WEBPACK_IMPORTED_MODULE_2__/* .parseDuration */ .E9)(text);
+    if (ms <= 0)
+        throw new Error(`"${text}" must be more than zero, e.g. 10s`);
+    return ms;
+}
+/** PEM text, or the path of a file holding it. */
+function readCaCert(value) {
+    if (value.includes('-----BEGIN'))
+        return (0,_release_actions_shared_probe__WEBPACK_IMPORTED_MODULE_3__/* .parseCaBundle */ .S4)(value);
+    let pem;
+    try {
+        pem = (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.readFileSync)(value, 'utf8');
+    }
+    catch (err) {
+        const code = err.code ?? 'error';
+        throw new Error(`cannot read the file "${value}" (${code}): give PEM text or the path of a PEM file`, {
+            cause: err,
+        });
+    }
+    return (0,_release_actions_shared_probe__WEBPACK_IMPORTED_MODULE_3__/* .parseCaBundle */ .S4)(pem);
+}
+
+
+/***/ }),
+
 /***/ 3018:
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5621);
+/* harmony import */ var _release_actions_action_kit__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7032);
+/* harmony import */ var _context_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4613);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8097);
+/* harmony import */ var _report_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8890);
 // Entry point of actions/health-check: the runner executes the bundle of this file.
 
-await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
+
+
+
+await (0,_release_actions_action_kit__WEBPACK_IMPORTED_MODULE_0__/* .runAction */ .Cs)({
+    name: 'health-check',
+    getInputs: _context_js__WEBPACK_IMPORTED_MODULE_1__/* .getInputs */ .G,
+    main: _main_js__WEBPACK_IMPORTED_MODULE_2__/* .main */ .i,
+    failureOutputs: { healthy: false },
+    // A server may echo a secret header back in a form the runner's masks do not match.
+    logger: (inputs) => (0,_release_actions_action_kit__WEBPACK_IMPORTED_MODULE_0__/* .runnerLogger */ .hB)((m) => (0,_report_js__WEBPACK_IMPORTED_MODULE_3__/* .scrub */ ._I)(m, (0,_context_js__WEBPACK_IMPORTED_MODULE_1__/* .secretHeaderValues */ .o)(inputs.headers))),
+});
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 5621:
+/***/ 8097:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   i: () => (/* binding */ main)
+/* harmony export */ });
+/* unused harmony export probeOptions */
+/* harmony import */ var _release_actions_shared_github__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8277);
+/* harmony import */ var _release_actions_shared_probe__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2078);
+/* harmony import */ var _context_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4613);
+/* harmony import */ var _report_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8890);
+
+
+
+
+function probeOptions(inputs) {
+    return {
+        method: inputs.method,
+        headers: inputs.headers,
+        body: inputs.body,
+        expect: {
+            status: inputs['expected-status'],
+            bodyContains: inputs['body-contains'],
+            bodyRegex: inputs['body-regex'],
+            json: inputs['json-path'] && { path: inputs['json-path'], equals: inputs['json-equals'] },
+            maxLatencyMs: inputs['max-latency-ms'],
+        },
+        timeoutMs: inputs.timeout,
+        maxAttempts: inputs['max-attempts'],
+        consecutiveSuccesses: inputs['consecutive-successes'],
+        retry: {
+            intervalMs: inputs['retry-interval'],
+            backoff: inputs.backoff,
+            maxIntervalMs: inputs['max-retry-interval'],
+        },
+        deadlineMs: inputs.deadline,
+        followRedirects: inputs['follow-redirects'],
+    };
+}
+async function main(inputs, run) {
+    const { logger, signal } = run;
+    const secrets = (0,_context_js__WEBPACK_IMPORTED_MODULE_2__/* .secretHeaderValues */ .o)(inputs.headers);
+    const client = (0,_release_actions_shared_probe__WEBPACK_IMPORTED_MODULE_1__/* .createProbeClient */ .UC)({ caCerts: inputs['ca-cert'], connectTimeoutMs: inputs.timeout, logger });
+    run.defer(() => client.close());
+    const deadline = inputs.deadline === undefined ? '' : `, deadline ${(0,_release_actions_shared_github__WEBPACK_IMPORTED_MODULE_0__/* .formatDuration */ .a3)(inputs.deadline)}`;
+    const results = await run.phase(`Probing ${inputs.url.length} URL(s): ${inputs.method}, expecting ${inputs['expected-status'].text}, up to ${inputs['max-attempts']} attempt(s) each${deadline}`, () => (0,_release_actions_shared_probe__WEBPACK_IMPORTED_MODULE_1__/* .probeAll */ .mQ)(inputs.url, probeOptions(inputs), { client, logger, signal }));
+    const report = results.map((r) => (0,_report_js__WEBPACK_IMPORTED_MODULE_3__/* .toResultJson */ .L6)(r, secrets));
+    for (const r of report)
+        logger.info((0,_report_js__WEBPACK_IMPORTED_MODULE_3__/* .resultLine */ .ow)(r));
+    const failed = report.filter((r) => !r.healthy).map((r) => r.url);
+    const healthy = failed.length === 0;
+    run.output('healthy', healthy);
+    run.output('results', JSON.stringify(report));
+    run.output('failed-urls', failed.join('\n'));
+    await run.summary(() => (0,_report_js__WEBPACK_IMPORTED_MODULE_3__/* .writeSummary */ .Sy)(inputs, report));
+    if (!healthy) {
+        const message = `${failed.length} of ${report.length} URL(s) unhealthy: ${failed.join(', ')}`;
+        if (inputs['fail-on-unhealthy'])
+            run.fail(message);
+        else
+            logger.warning(`${message} (fail-on-unhealthy is false, so the step passes)`);
+    }
+}
+
+
+/***/ }),
+
+/***/ 8890:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   L6: () => (/* binding */ toResultJson),
+/* harmony export */   Sy: () => (/* binding */ writeSummary),
+/* harmony export */   _I: () => (/* binding */ scrub),
+/* harmony export */   ow: () => (/* binding */ resultLine)
+/* harmony export */ });
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8604);
+/* harmony import */ var _release_actions_shared_github__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8277);
+/**
+ * What the action reports: the `results` output (JSON per URL) and the job summary (one table row
+ * per URL). Any text that came from a server is scrubbed of the masked header values first, in
+ * case the server echoed them.
+ */
+
+
+/** Replaces every secret in `text` with `***`, as the runner masks logs. */
+function scrub(text, secrets) {
+    return secrets.reduce((t, s) => (s ? t.replaceAll(s, '***') : t), text);
+}
+function toResultJson(result, secrets) {
+    const { latency, lastError } = result;
+    return {
+        url: result.url,
+        healthy: result.healthy,
+        attempts: result.attempts,
+        status: result.status ?? null,
+        latencyMs: latency ? { p50: latency.p50, p95: latency.p95, max: latency.max } : null,
+        lastError: lastError ? { code: lastError.code, message: scrub(lastError.message, secrets) } : null,
+        stopReason: result.stopReason,
+        durationMs: result.durationMs,
+    };
+}
+/** A one-line account of a URL's probe, for the log. */
+function resultLine(r) {
+    const latency = r.latencyMs ? `, p95 ${r.latencyMs.p95} ms` : '';
+    const error = r.lastError ? `; last error ${r.lastError.code}: ${r.lastError.message}` : '';
+    return `${r.healthy ? 'healthy  ' : 'UNHEALTHY'} ${r.url}: ${r.attempts} attempt(s), status ${r.status ?? 'none'}${latency}${error}`;
+}
+async function writeSummary(inputs, results) {
+    const healthy = results.filter((r) => r.healthy).length;
+    const allHealthy = healthy === results.length;
+    const head = (text) => ({ data: text, header: true });
+    const rows = results.map((r) => [
+        `<code>${(0,_release_actions_shared_github__WEBPACK_IMPORTED_MODULE_1__/* .escapeHtml */ .ZD)(r.url)}</code>`,
+        r.healthy ? '✅ yes' : '❌ no',
+        String(r.attempts),
+        r.status === null ? '—' : String(r.status),
+        r.latencyMs ? `${r.latencyMs.p95} ms` : '—',
+        r.lastError
+            ? `${r.healthy ? 'recovered from ' : ''}<code>${r.lastError.code}</code> ${(0,_release_actions_shared_github__WEBPACK_IMPORTED_MODULE_1__/* .escapeHtml */ .ZD)((0,_release_actions_shared_github__WEBPACK_IMPORTED_MODULE_1__/* .truncate */ .xv)(r.lastError.message, 200))}`
+            : '—',
+    ]);
+    const settings = [
+        `${inputs.method}`,
+        `expected status ${inputs['expected-status'].text}`,
+        `max-attempts ${inputs['max-attempts']}`,
+        `timeout ${(0,_release_actions_shared_github__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(inputs.timeout)}`,
+        `retry-interval ${(0,_release_actions_shared_github__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(inputs['retry-interval'])} (${inputs.backoff})`,
+        inputs['consecutive-successes'] > 1 ? `consecutive-successes ${inputs['consecutive-successes']}` : '',
+        inputs.deadline === undefined ? '' : `deadline ${(0,_release_actions_shared_github__WEBPACK_IMPORTED_MODULE_1__/* .formatDuration */ .a3)(inputs.deadline)}`,
+        inputs['max-latency-ms'] === undefined ? '' : `max-latency-ms ${inputs['max-latency-ms']}`,
+    ].filter((s) => s !== '');
+    await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z
+        .addHeading(allHealthy
+        ? `✅ Health check: ${results.length} of ${results.length} healthy`
+        : `❌ Health check: ${results.length - healthy} of ${results.length} unhealthy`, 2)
+        .addTable([
+        [
+            head('URL'),
+            head('Healthy'),
+            head('Attempts'),
+            head('Status'),
+            head('p95 latency'),
+            head('Last error'),
+        ],
+        ...rows,
+    ])
+        .addRaw(`<p>${(0,_release_actions_shared_github__WEBPACK_IMPORTED_MODULE_1__/* .escapeHtml */ .ZD)(settings.join(' · '))}</p>`, true)
+        .write();
+}
+
+
+/***/ }),
+
+/***/ 7032:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  e: () => (/* binding */ run)
+  Cs: () => (/* reexport */ runAction),
+  hB: () => (/* reexport */ runnerLogger)
 });
 
-// UNUSED EXPORTS: probeOptions
+// UNUSED EXPORTS: codeOf, createRegistryClient, failureSummary, maskSecret, runnerExec, sameLogin, secretInput, setOutput
 
-;// CONCATENATED MODULE: external "os"
-const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
+// EXTERNAL MODULE: external "node:diagnostics_channel"
+var external_node_diagnostics_channel_ = __nccwpck_require__(3053);
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+// EXTERNAL MODULE: ../../node_modules/@actions/exec/lib/exec.js + 3 modules
+var exec = __nccwpck_require__(3023);
+// EXTERNAL MODULE: ../../node_modules/@actions/io/lib/io.js
+var io = __nccwpck_require__(6521);
+;// CONCATENATED MODULE: ../../packages/action-kit/src/exec.ts
+
+
+
+
+/** The exit code reported for a program ended by a signal (it has none of its own), as `spawnExec` does. */
+const SIGNALLED = 128;
+/** Where `command` is, or undefined: a bare name is looked up on PATH, a path is taken relative to `cwd`. */
+async function locate(request) {
+    const path = request.command.includes('/')
+        ? resolve(request.cwd ?? process.cwd(), request.command)
+        : request.command;
+    return (await which(path, false)) || undefined;
+}
+/**
+ * Runs `run` with a listener on the stdin of each child process spawned meanwhile for `program`.
+ * `@actions/exec` writes `input` and closes stdin without one: when a program exits before reading
+ * it (a fast failure, a program that never reads stdin), the write fails with EPIPE, and an 'error'
+ * nobody listens to ends the whole action at once, with no failure summary (one run in five, for a
+ * program that exits at once). That error says nothing the exit code does not, so it is ignored.
+ * Node's `child_process` diagnostics channel hands over every new child process; its `spawn` event
+ * comes before any error of the write that follows it.
+ */
+async function guardingStdin(program, run) {
+    const onChild = (message) => {
+        const child = message.process;
+        child.once('spawn', () => {
+            if (child.spawnfile === program)
+                child.stdin?.on('error', () => { });
+        });
+    };
+    subscribe('child_process', onChild);
+    try {
+        return await run();
+    }
+    finally {
+        unsubscribe('child_process', onChild);
+    }
+}
+/**
+ * An {@link ExecFn} over `@actions/exec`'s `getExecOutput`, keeping the interface's contract: the
+ * environment is merged over the process's own, stdin gets `input` and is then closed (also when
+ * there is none, so a program that reads stdin never waits), a non-zero exit is a result and not an
+ * error, and a program that is not installed rejects with the error code `ENOENT`.
+ */
+function runnerExec(options = {}) {
+    return async (request) => {
+        const program = await locate(request);
+        if (!program)
+            throw Object.assign(new Error(`${request.command}: not found (not on PATH, or not executable)`), {
+                code: 'ENOENT',
+            });
+        const env = {};
+        for (const [name, value] of Object.entries({ ...process.env, ...request.env }))
+            if (value !== undefined)
+                env[name] = value;
+        // getExecOutput splits its first argument like a command line: quote the program's path.
+        const { exitCode, stdout, stderr } = await guardingStdin(program, () => getExecOutput(`"${program}"`, [...request.args], {
+            ...(request.cwd !== undefined && { cwd: request.cwd }),
+            env,
+            silent: options.silent ?? false,
+            ignoreReturnCode: true,
+            input: Buffer.from(request.input ?? '', 'utf8'),
+        }));
+        return { exitCode: typeof exitCode === 'number' ? exitCode : SIGNALLED, stdout, stderr };
+    };
+}
+
+// EXTERNAL MODULE: ../../node_modules/@actions/core/lib/core.js + 11 modules
+var lib_core = __nccwpck_require__(8604);
+;// CONCATENATED MODULE: ../../packages/action-kit/src/logger.ts
+/** The library's {@link Logger}, backed by the runner's log. */
+
+/**
+ * A logger that writes through `@actions/core`. `scrub` rewrites every message first: the runner
+ * masks registered secrets in its own log, but a value a server echoed back in another encoding is
+ * not registered, so an action that forwards user secrets (health-check headers) scrubs them too.
+ */
+function runnerLogger(scrub = (m) => m) {
+    return {
+        debug: (m) => lib_core/* debug */.Yz(scrub(m)),
+        info: (m) => lib_core/* info */.pq(scrub(m)),
+        warning: (m) => lib_core/* warning */.$e(scrub(m)),
+    };
+}
+/** Reads a secret input and masks it (and each of its lines) the moment it is read. */
+function secretInput(name, options = {}) {
+    const value = core.getInput(name, options);
+    maskSecret(value);
+    return value;
+}
+/**
+ * Masks a secret, and each line of a multi-line one: the runner matches masks line by line, so a
+ * PEM key or a token list is only hidden whole when each line is registered too. PEM armour lines
+ * (`-----BEGIN …`) are public and left alone.
+ */
+function maskSecret(value) {
+    if (value === '')
+        return;
+    core.setSecret(value);
+    const lines = value.split(/\r?\n/).map((l) => l.trim());
+    if (lines.length > 1)
+        for (const line of lines)
+            if (line.length >= 8 && !line.startsWith('-----'))
+                core.setSecret(line);
+}
+
+;// CONCATENATED MODULE: ../../packages/action-kit/src/outputs.ts
+/** Step outputs, set and logged as they are. */
+
+/**
+ * Sets a step output and logs it unchanged: a newline list is logged as a newline list, so what the
+ * log shows is exactly what `steps.<id>.outputs.<name>` holds.
+ */
+function setOutput(name, value) {
+    const text = String(value);
+    lib_core/* setOutput */.uH(name, text);
+    lib_core/* info */.pq(text.includes('\n') ? `output ${name}:\n${text}` : `output ${name}: ${text}`);
+}
+
+// EXTERNAL MODULE: ../../packages/shared/src/errors.ts
+var errors = __nccwpck_require__(1110);
+;// CONCATENATED MODULE: ../../packages/shared/src/oci/errors.ts
+
+/** Everything the OCI layer throws on purpose. Branch on `code`. */
+class errors_OciError extends errors/* ReleaseError */.K2 {
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+;// CONCATENATED MODULE: ../../packages/shared/src/oci/digest.ts
+/**
+ * Content digests (`algorithm:hex`): parsing, computing, and verifying streams as they pass.
+ */
+
+
+
+const HEX_LENGTH = { sha256: 64, sha512: 128 };
+/** Checks a digest string and returns its parts; the error names what is wrong with it. */
+function digest_parseDigest(digest) {
+    const match = /^([a-z0-9]+(?:[+._-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)$/.exec(digest);
+    if (!match)
+        throw new errors_OciError('INVALID_DIGEST', `invalid digest "${digest}": expected algorithm:hex, e.g. sha256:<64 hex>`);
+    const algorithm = match[1];
+    const hex = match[2];
+    if (!(algorithm in HEX_LENGTH)) {
+        throw new errors_OciError('INVALID_DIGEST', `unsupported digest algorithm "${match[1]}" in "${digest}": use sha256 or sha512`);
+    }
+    if (hex.length !== HEX_LENGTH[algorithm] || !/^[0-9a-f]+$/.test(hex)) {
+        throw new errors_OciError('INVALID_DIGEST', `invalid ${algorithm} digest "${digest}": expected ${HEX_LENGTH[algorithm]} lowercase hex characters`);
+    }
+    return { algorithm, hex };
+}
+function digest_isDigest(value) {
+    try {
+        digest_parseDigest(value);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+/** The digest of some bytes, `sha256:…` unless another algorithm is asked for. */
+function digest_digestOf(data, algorithm = 'sha256') {
+    return `${algorithm}:${createHash(algorithm).update(data).digest('hex')}`;
+}
+/** Throws DIGEST_MISMATCH unless `data` hashes to `expected` (using `expected`'s algorithm). */
+function digest_verifyDigest(data, expected, what = 'content') {
+    const { algorithm } = digest_parseDigest(expected);
+    const actual = digest_digestOf(data, algorithm);
+    if (actual !== expected) {
+        throw new OciError('DIGEST_MISMATCH', `${what} has digest ${actual}, expected ${expected}: the content was altered in transit or at rest`);
+    }
+}
+/**
+ * A pass-through stream that hashes and counts what flows through it and fails at the end
+ * (DIGEST_MISMATCH or SIZE_MISMATCH) when the content is not what the descriptor promised, so a
+ * consumer never sees a clean end on bad bytes. It also fails as soon as more bytes than promised arrive.
+ */
+class digest_VerifyingStream extends external_node_stream_.Transform {
+    hash;
+    expected;
+    expectedSize;
+    what;
+    bytes = 0;
+    constructor(expected, expectedSize, what = 'blob') {
+        super();
+        this.hash = (0,external_node_crypto_.createHash)(digest_parseDigest(expected).algorithm);
+        this.expected = expected;
+        this.expectedSize = expectedSize;
+        this.what = what;
+    }
+    _transform(chunk, _enc, cb) {
+        this.bytes += chunk.length;
+        if (this.expectedSize !== undefined && this.bytes > this.expectedSize) {
+            cb(new errors_OciError('SIZE_MISMATCH', `${this.what} ${this.expected} is larger than its descriptor's ${this.expectedSize} bytes`));
+            return;
+        }
+        this.hash.update(chunk);
+        cb(null, chunk);
+    }
+    _flush(cb) {
+        if (this.expectedSize !== undefined && this.bytes !== this.expectedSize) {
+            cb(new errors_OciError('SIZE_MISMATCH', `${this.what} ${this.expected} has ${this.bytes} bytes, its descriptor says ${this.expectedSize}`));
+            return;
+        }
+        const actual = `${digest_parseDigest(this.expected).algorithm}:${this.hash.digest('hex')}`;
+        if (actual !== this.expected) {
+            cb(new errors_OciError('DIGEST_MISMATCH', `${this.what} has digest ${actual}, expected ${this.expected}: the content was altered in transit or at rest`));
+            return;
+        }
+        cb();
+    }
+}
+
+;// CONCATENATED MODULE: ../../packages/shared/src/oci/reference.ts
+/**
+ * Image references: the docker reference grammar of distribution/reference, with Docker Hub's
+ * defaults (`docker.io`, `library/`), plus `oci-layout:<dir>[:tag|@digest]` for a local OCI image
+ * layout. Parsing never guesses: an invalid reference is an INVALID_REFERENCE error that names the
+ * offending part.
+ */
+
+
+const reference_DEFAULT_REGISTRY = 'docker.io';
+const LEGACY_DEFAULT_REGISTRY = 'index.docker.io';
+/** The host that actually serves Docker Hub's registry API. */
+const DOCKER_HUB_API_HOST = 'registry-1.docker.io';
+// distribution/reference regexp.go, spelled out.
+const ALPHANUMERIC = '[a-z0-9]+';
+const SEPARATOR = '(?:[._]|__|[-]+)';
+const PATH_COMPONENT = `${ALPHANUMERIC}(?:${SEPARATOR}${ALPHANUMERIC})*`;
+const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const DOMAIN_NAME = `${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*`;
+const IPV6 = '\\[(?:[a-fA-F0-9:]+)\\]';
+const HOST = `(?:${DOMAIN_NAME}|${IPV6})`;
+const DOMAIN = `${HOST}(?::[0-9]+)?`;
+const PATH_COMPONENT_RE = new RegExp(`^${PATH_COMPONENT}$`);
+const DOMAIN_RE = new RegExp(`^${DOMAIN}$`);
+/** The tag grammar of the OCI distribution spec. */
+const TAG_SYNTAX = '[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}';
+const TAG_RE = new RegExp(`^${TAG_SYNTAX}$`);
+const NAME_MAX_LENGTH = 255;
+/** The tag rule in words, for messages that say what a valid tag is. */
+const TAG_RULE = (/* unused pure expression or super */ null && (`a tag is 1 to 128 letters, digits, '_', '.' and '-', not starting with '.' or '-' (the OCI distribution spec's ${TAG_SYNTAX})`));
+/** Whether `tag` is a tag a registry accepts: the OCI distribution spec's {@link TAG_SYNTAX}. */
+function isValidTag(tag) {
+    return TAG_RE.test(tag);
+}
+function invalid(input, problem) {
+    return new OciError('INVALID_REFERENCE', `invalid image reference "${input}": ${problem}`);
+}
+function checkDigest(input, digest) {
+    try {
+        parseDigest(digest);
+    }
+    catch (err) {
+        throw invalid(input, `the digest "${digest}" is not valid (${err.message})`);
+    }
+}
+/**
+ * Parses `[registry/]repository[:tag][@digest]` or `oci-layout:<dir>[:tag|@digest]`.
+ * `alpine` becomes `docker.io/library/alpine` (no tag is added: callers decide what an untagged reference means).
+ */
+function parseReference(input) {
+    const text = input.trim();
+    if (text === '')
+        throw invalid(input, 'it is empty');
+    if (text.startsWith('oci-layout:'))
+        return parseLayoutReference(text);
+    return parseRegistryReference(text);
+}
+/** Like {@link parseReference}, but the reference must name a registry. */
+function parseRegistryReference(input) {
+    const text = input.trim();
+    if (text === '')
+        throw invalid(input, 'it is empty');
+    if (/\s/.test(text))
+        throw invalid(input, 'it contains white space');
+    let rest = text;
+    let digest;
+    const at = rest.indexOf('@');
+    if (at !== -1) {
+        digest = rest.slice(at + 1);
+        rest = rest.slice(0, at);
+        checkDigest(input, digest);
+    }
+    // A tag follows the last ':' that comes after the last '/'; an earlier ':' belongs to a port.
+    let tag;
+    const colon = rest.lastIndexOf(':');
+    if (colon > rest.lastIndexOf('/')) {
+        tag = rest.slice(colon + 1);
+        rest = rest.slice(0, colon);
+        if (!TAG_RE.test(tag)) {
+            throw invalid(input, `the tag "${tag}" is not valid: ${TAG_RULE}`);
+        }
+    }
+    if (rest === '')
+        throw invalid(input, 'the repository name is missing');
+    const slash = rest.indexOf('/');
+    const first = slash === -1 ? '' : rest.slice(0, slash);
+    let registry;
+    let repository;
+    if (slash === -1 || (!/[.:]/.test(first) && first !== 'localhost' && first.toLowerCase() === first)) {
+        registry = reference_DEFAULT_REGISTRY;
+        repository = rest;
+    }
+    else {
+        registry = first;
+        repository = rest.slice(slash + 1);
+        if (!DOMAIN_RE.test(registry))
+            throw invalid(input, `the registry "${registry}" is not a valid host[:port]`);
+    }
+    if (registry === LEGACY_DEFAULT_REGISTRY)
+        registry = reference_DEFAULT_REGISTRY;
+    if (registry === reference_DEFAULT_REGISTRY && !repository.includes('/'))
+        repository = `library/${repository}`;
+    if (repository !== repository.toLowerCase()) {
+        throw invalid(input, `the repository "${repository}" must be lowercase`);
+    }
+    for (const component of repository.split('/')) {
+        if (!PATH_COMPONENT_RE.test(component)) {
+            throw invalid(input, component === ''
+                ? 'the repository has an empty path component'
+                : `the repository path component "${component}" may only hold lowercase letters, digits and single separators (. _ __ -)`);
+        }
+    }
+    const fullName = `${registry}/${repository}`;
+    if (fullName.length > NAME_MAX_LENGTH) {
+        throw invalid(input, `the name is ${fullName.length} characters long; at most ${NAME_MAX_LENGTH} are allowed`);
+    }
+    return {
+        kind: 'registry',
+        registry,
+        repository,
+        ...(tag !== undefined && { tag }),
+        ...(digest !== undefined && { digest }),
+    };
+}
+function parseLayoutReference(input) {
+    let rest = input.slice('oci-layout:'.length);
+    let digest;
+    let tag;
+    const at = rest.lastIndexOf('@');
+    if (at !== -1 && /^[a-z0-9]+:/.test(rest.slice(at + 1))) {
+        digest = rest.slice(at + 1);
+        rest = rest.slice(0, at);
+        checkDigest(input, digest);
+    }
+    else {
+        const colon = rest.lastIndexOf(':');
+        if (colon > rest.lastIndexOf('/')) {
+            tag = rest.slice(colon + 1);
+            rest = rest.slice(0, colon);
+            if (!TAG_RE.test(tag))
+                throw invalid(input, `the tag "${tag}" is not valid`);
+        }
+    }
+    if (rest === '')
+        throw invalid(input, 'the layout directory is missing: write oci-layout:<dir>[:tag|@digest]');
+    return {
+        kind: 'oci-layout',
+        path: rest,
+        ...(tag !== undefined && { tag }),
+        ...(digest !== undefined && { digest }),
+    };
+}
+/** The canonical text of a reference: `registry/repository[:tag][@digest]` or `oci-layout:dir[:tag|@digest]`. */
+function reference_formatReference(ref) {
+    const base = ref.kind === 'registry' ? `${ref.registry}/${ref.repository}` : `oci-layout:${ref.path}`;
+    return `${base}${ref.tag !== undefined ? `:${ref.tag}` : ''}${ref.digest !== undefined ? `@${ref.digest}` : ''}`;
+}
+/**
+ * `name@digest` or `name:tag`, for messages and names: a digest is always written after `@`, never
+ * after `:` (a tag cannot hold a `:`, a digest always does).
+ */
+function nameWithReference(name, reference) {
+    return `${name}${reference.includes(':') ? '@' : ':'}${reference}`;
+}
+/** The same image by digest only (`name@sha256:…`), the form every hand-off between actions uses. */
+function withDigest(ref, digest) {
+    const { tag: _tag, ...rest } = ref;
+    return { ...rest, digest };
+}
+/** The host to speak the registry API to (`docker.io` is served by `registry-1.docker.io`). */
+function reference_registryApiHost(registry) {
+    return registry === reference_DEFAULT_REGISTRY ? DOCKER_HUB_API_HOST : registry;
+}
+/**
+ * Whether a registry is spoken to over plain HTTP: `localhost` and the loopback ranges (any port),
+ * as Docker and crane do, and any registry the user listed as insecure.
+ */
+function reference_isInsecureRegistry(registry, insecureRegistries = []) {
+    if (insecureRegistries.includes(registry))
+        return true;
+    const host = registry.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+    return host === 'localhost' || /^127(?:\.\d{1,3}){3}$/.test(host) || host === '::1';
+}
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+// EXTERNAL MODULE: ../../packages/shared/src/logger.ts
+var logger = __nccwpck_require__(837);
+;// CONCATENATED MODULE: ../../packages/shared/src/oci/credentials.ts
+/**
+ * Registry credentials, found the way the docker CLI and go-containerregistry's default keychain
+ * find them (docker/cli `cli/config/configfile/file.go`, `cli/config/credentials/*`,
+ * go-containerregistry `pkg/authn/keychain.go`), plus what a release pipeline passes explicitly:
+ *
+ * 1. credentials passed to the action for that registry;
+ * 2. the docker config (`$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`):
+ *    `credHelpers[registry]`, then `credsStore`, then `auths`;
+ * 3. for `ghcr.io`, the `githubToken` option (an action's `github-token` input), else `GITHUB_TOKEN`;
+ * 4. otherwise anonymous (`undefined`).
+ *
+ * A credential helper that answers "credentials not found" lets the search go on; one that is
+ * missing or fails stops it with a CREDENTIALS error, as docker does. (Docker itself stops at an
+ * empty answer from a configured helper; we go on to `auths` and `GITHUB_TOKEN`, which is what a
+ * CI job with a leftover `credsStore` wants.) No message or log line ever holds a secret.
+ */
+
+
+
+
+
+
+
+/** The key docker stores Docker Hub credentials under (`authConfigKey` in docker/cli configfile). */
+const DOCKER_HUB_AUTH_KEY = 'https://index.docker.io/v1/';
+/** The line helpers print (on stdout, exit code 1) when they hold nothing for a server (docker-credential-helpers). */
+const NOT_FOUND_MESSAGE = 'credentials not found in native keychain';
+/** The username helpers use to mean "the secret is an identity token" (docker/cli native_store.go). */
+const IDENTITY_TOKEN_USERNAME = '<token>';
+const GHCR = 'ghcr.io';
+const DEFAULT_HELPER_TIMEOUT_MS = 30_000;
+const MAX_HELPER_OUTPUT = (/* unused pure expression or super */ null && (64 * 1024));
+/** Finds the credential for a registry; one instance caches its answers per registry. */
+class credentials_CredentialResolver {
+    options;
+    env;
+    logger;
+    runHelper;
+    cache = new Map();
+    config;
+    constructor(options = {}) {
+        this.options = options;
+        this.env = options.env ?? process.env;
+        this.logger = options.logger ?? silentLogger;
+        this.runHelper =
+            options.runHelper ??
+                spawnCredentialHelper({
+                    env: this.env,
+                    timeoutMs: options.helperTimeoutMs ?? DEFAULT_HELPER_TIMEOUT_MS,
+                });
+    }
+    /** The credential for `registry` (`ghcr.io`, `localhost:5000`, `docker.io`), or undefined for anonymous access. */
+    resolve(registry) {
+        const host = registryHost(registry);
+        let pending = this.cache.get(host);
+        if (!pending) {
+            pending = this.find(host);
+            this.cache.set(host, pending);
+            // A failure is not remembered: the next call asks again.
+            pending.catch(() => this.cache.delete(host));
+        }
+        return pending;
+    }
+    /** The path of the docker config file this resolver reads. */
+    get dockerConfigPath() {
+        const dir = this.options.dockerConfigDir ||
+            this.env.DOCKER_CONFIG ||
+            join(this.options.homeDir ?? homedir(), '.docker');
+        return join(dir, 'config.json');
+    }
+    async find(host) {
+        const explicit = this.options.explicit?.find((c) => registryHost(c.registry) === host);
+        if (explicit) {
+            this.logger.debug(`credentials for ${host}: username and password given explicitly`);
+            return { username: explicit.username, password: explicit.password };
+        }
+        const config = await this.loadConfig();
+        if (config) {
+            const helper = lookup(config.credHelpers, host)?.value;
+            if (helper) {
+                const found = await this.fromHelper(helper, host, `credHelpers in ${config.path}`);
+                if (found)
+                    return found;
+            }
+            if (config.credsStore && config.credsStore !== helper) {
+                const found = await this.fromHelper(config.credsStore, host, `credsStore in ${config.path}`);
+                if (found)
+                    return found;
+            }
+            const entry = lookup(config.auths, host);
+            if (entry) {
+                const found = credentialFromEntry(entry.value, `auths["${entry.key}"] in ${config.path}`);
+                if (found) {
+                    this.logger.debug(`credentials for ${host}: ${describe(found)} from auths["${entry.key}"] in ${config.path}`);
+                    return found;
+                }
+            }
+        }
+        const githubToken = this.options.githubToken || this.env.GITHUB_TOKEN;
+        if (host === GHCR && githubToken) {
+            // ghcr.io checks the token, not the username; docker/login-action's documented setup passes github.actor.
+            const username = this.env.GITHUB_ACTOR || this.env.GITHUB_REPOSITORY_OWNER || 'x-access-token';
+            this.logger.debug(`credentials for ${host}: ${this.options.githubToken ? 'the github-token input' : 'GITHUB_TOKEN'}`);
+            return { username, password: githubToken };
+        }
+        this.logger.debug(`no credentials for ${host}: anonymous`);
+        return undefined;
+    }
+    async fromHelper(helper, host, source) {
+        const program = `docker-credential-${helper}`;
+        let answer;
+        try {
+            answer = await this.runHelper(helper, authKey(host));
+        }
+        catch (err) {
+            const missing = err.code === 'ENOENT';
+            const fix = missing
+                ? `install ${program} on PATH, or remove it from ${source}`
+                : `fix or unlock the helper, or remove it from ${source}`;
+            throw new OciError('CREDENTIALS', `cannot get credentials for ${host} from ${program} (${source}): ${missing ? 'the helper is not on PATH' : err.message}. To fix: ${fix}, or pass credentials for ${host} explicitly`, { cause: err });
+        }
+        const credential = answer && credentialFromHelper(answer);
+        this.logger.debug(credential
+            ? `credentials for ${host}: ${describe(credential)} from ${program} (${source})`
+            : `${program} has no credentials for ${host}`);
+        return credential;
+    }
+    loadConfig() {
+        this.config ??= readDockerConfig(this.dockerConfigPath);
+        return this.config;
+    }
+}
+/**
+ * The default {@link CredentialHelperRunner}: spawns `docker-credential-<helper> get` (found on the
+ * `PATH` of `env`), writes the server URL to its stdin and reads `{"ServerURL","Username","Secret"}`
+ * from its stdout, as docker-credential-helpers' `client.Get` does.
+ */
+function spawnCredentialHelper(options = {}) {
+    const timeoutMs = options.timeoutMs ?? DEFAULT_HELPER_TIMEOUT_MS;
+    return (helper, serverUrl) => new Promise((resolve, reject) => {
+        const child = spawn(`docker-credential-${helper}`, ['get'], {
+            env: options.env ?? process.env,
+            stdio: ['pipe', 'pipe', 'pipe'],
+        });
+        const stdout = [];
+        const stderr = [];
+        const collect = (chunks) => (chunk) => {
+            if (chunks.reduce((n, c) => n + c.length, 0) < MAX_HELPER_OUTPUT)
+                chunks.push(chunk);
+        };
+        child.stdout.on('data', collect(stdout));
+        child.stderr.on('data', collect(stderr));
+        child.stdin.on('error', () => { }); // a helper may exit without reading its input
+        child.stdin.end(serverUrl);
+        const timer = setTimeout(() => {
+            child.kill('SIGKILL');
+            reject(new Error(`it did not answer within ${Math.round(timeoutMs / 1000)} s`));
+        }, timeoutMs);
+        child.on('error', (err) => {
+            clearTimeout(timer);
+            reject(err);
+        });
+        child.on('close', (exitCode, signal) => {
+            clearTimeout(timer);
+            const out = Buffer.concat(stdout).toString('utf8').trim();
+            if (exitCode !== 0) {
+                if (out === NOT_FOUND_MESSAGE)
+                    return resolve(undefined);
+                // On failure a helper prints its error message (stdout by the protocol, stderr by habit).
+                const said = firstLine(out) || firstLine(Buffer.concat(stderr).toString('utf8'));
+                const how = signal ? `was killed by ${signal}` : `exited with code ${exitCode}`;
+                return reject(new Error(`it ${how}${said ? `: ${said}` : ''}`));
+            }
+            try {
+                resolve(parseHelperOutput(out));
+            }
+            catch (err) {
+                reject(err);
+            }
+        });
+    });
+}
+/** The helper's JSON answer; never quotes the output, which holds the secret. */
+function parseHelperOutput(out) {
+    let doc;
+    try {
+        doc = JSON.parse(out);
+    }
+    catch {
+        throw new Error('it answered something that is not the JSON of the credential helper protocol');
+    }
+    if (!isObject(doc))
+        throw new Error('it answered JSON that is not an object');
+    const username = doc.Username ?? '';
+    const secret = doc.Secret ?? '';
+    if (typeof username !== 'string' || typeof secret !== 'string') {
+        throw new Error('its answer has a Username or Secret that is not a string');
+    }
+    return { username, secret };
+}
+function credentialFromHelper(answer) {
+    if (answer.username === IDENTITY_TOKEN_USERNAME) {
+        return answer.secret ? { identityToken: answer.secret } : undefined;
+    }
+    // An empty answer is no answer (go-containerregistry treats an empty AuthConfig as anonymous).
+    if (!answer.username && !answer.secret)
+        return undefined;
+    return { username: answer.username, password: answer.secret };
+}
+/**
+ * The credential an `auths` entry holds: `registrytoken` first, then `identitytoken`, then
+ * `auth`/`username`+`password` (the order go-containerregistry's bearer transport uses them).
+ * An empty entry (`{}`, as `docker login` leaves next to a credential store) holds none.
+ */
+function credentialFromEntry(entry, where) {
+    const text = (name) => {
+        const value = field(entry, name);
+        if (value === undefined || value === null)
+            return '';
+        if (typeof value !== 'string')
+            throw configError(`${where}: "${name}" must be a string`);
+        return value;
+    };
+    const registryToken = text('registrytoken');
+    if (registryToken)
+        return { registryToken };
+    const identityToken = text('identitytoken');
+    if (identityToken)
+        return { identityToken };
+    const auth = text('auth');
+    if (auth)
+        return decodeAuth(auth, where);
+    const username = text('username');
+    const password = text('password');
+    if (username || password)
+        return { username, password };
+    return undefined;
+}
+/** `base64(username:password)`; docker rejects an entry without ':' or with an empty username. */
+function decodeAuth(auth, where) {
+    const trimmed = auth.trim();
+    const invalid = () => configError(`${where}: "auth" must be base64 of username:password (run docker login again to rewrite it)`);
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(trimmed))
+        throw invalid();
+    const decoded = Buffer.from(trimmed, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon <= 0)
+        throw invalid();
+    return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1).replace(/\0+$/, '') };
+}
+async function readDockerConfig(path) {
+    let text;
+    try {
+        text = await readFile(path, 'utf8');
+    }
+    catch (err) {
+        const code = err.code;
+        if (code === 'ENOENT')
+            return undefined;
+        throw configError(`cannot read the docker config ${path} (${code ?? err.message})`);
+    }
+    if (text.trim() === '')
+        return undefined; // docker accepts an empty file
+    let doc;
+    try {
+        doc = JSON.parse(text);
+    }
+    catch (err) {
+        // V8's message may quote the file, secrets included: keep only where it went wrong.
+        const at = /at position \d+(?: \(line \d+ column \d+\))?/.exec(err.message)?.[0];
+        throw configError(`the docker config ${path} is not valid JSON${at ? ` (${at})` : ''}: fix or remove it`);
+    }
+    if (!isObject(doc))
+        throw configError(`the docker config ${path} must hold a JSON object`);
+    const auths = field(doc, 'auths') ?? {};
+    const credHelpers = field(doc, 'credHelpers') ?? {};
+    const credsStore = field(doc, 'credsStore') ?? '';
+    if (!isObject(auths))
+        throw configError(`${path}: "auths" must be an object`);
+    if (!isObject(credHelpers))
+        throw configError(`${path}: "credHelpers" must be an object`);
+    if (typeof credsStore !== 'string')
+        throw configError(`${path}: "credsStore" must be a string`);
+    const config = { path, auths: new Map(), credHelpers: new Map(), credsStore };
+    for (const [key, value] of Object.entries(auths)) {
+        if (value === null)
+            continue;
+        if (!isObject(value))
+            throw configError(`${path}: auths["${key}"] must be an object`);
+        config.auths.set(key, value);
+    }
+    for (const [key, value] of Object.entries(credHelpers)) {
+        if (typeof value !== 'string')
+            throw configError(`${path}: credHelpers["${key}"] must be a string`);
+        if (value)
+            config.credHelpers.set(key, value);
+    }
+    return config;
+}
+/**
+ * The entry of `auths` or `credHelpers` for a host, looked up as docker's file store does: the
+ * exact key (for Docker Hub, `https://index.docker.io/v1/`), else the first key whose host part
+ * matches (`https://host`, `http://host/v1/`, … — docker/cli `ConvertToHostname`). Docker Hub also
+ * matches keys naming `docker.io` or `index.docker.io`, as podman's auth.json writes them.
+ */
+function lookup(entries, host) {
+    const key = authKey(host);
+    const exact = entries.get(key);
+    if (exact !== undefined)
+        return { key, value: exact };
+    for (const [candidate, value] of entries) {
+        if (registryHost(candidate) === host)
+            return { key: candidate, value };
+    }
+    return undefined;
+}
+/** The key docker stores and asks helpers for: Docker Hub's legacy URL, else the host itself. */
+function authKey(host) {
+    return host === DEFAULT_REGISTRY ? DOCKER_HUB_AUTH_KEY : host;
+}
+/**
+ * A registry name or config key reduced to the host[:port] we compare on: scheme and path dropped,
+ * lowercased, and Docker Hub's aliases folded into `docker.io`.
+ */
+function registryHost(nameOrUrl) {
+    const scheme = nameOrUrl.indexOf('://');
+    const rest = (scheme === -1 ? nameOrUrl : nameOrUrl.slice(scheme + 3)).trim();
+    const host = (rest.split('/')[0] ?? '').toLowerCase();
+    return host === 'index.docker.io' || host === 'registry-1.docker.io' ? DEFAULT_REGISTRY : host;
+}
+/** A JSON field, matched case-insensitively as Go's encoding/json matches struct fields. */
+function field(obj, name) {
+    if (Object.hasOwn(obj, name))
+        return obj[name];
+    const lower = name.toLowerCase();
+    const key = Object.keys(obj).find((k) => k.toLowerCase() === lower);
+    return key === undefined ? undefined : obj[key];
+}
+function isObject(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+function describe(credential) {
+    if ('registryToken' in credential)
+        return 'a registry token';
+    if ('identityToken' in credential)
+        return 'an identity token';
+    return 'a username and password';
+}
+function firstLine(text) {
+    const line = text.trim().split('\n')[0] ?? '';
+    return line.length > 300 ? `${line.slice(0, 300)}…` : line;
+}
+function configError(message) {
+    return new OciError('CREDENTIALS', message);
+}
+
+;// CONCATENATED MODULE: ../../packages/shared/src/oci/types.ts
+
+const types_MediaType = {
+    OciManifest: 'application/vnd.oci.image.manifest.v1+json',
+    OciIndex: 'application/vnd.oci.image.index.v1+json',
+    OciConfig: 'application/vnd.oci.image.config.v1+json',
+    OciLayer: 'application/vnd.oci.image.layer.v1.tar',
+    OciLayerGzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
+    OciLayerZstd: 'application/vnd.oci.image.layer.v1.tar+zstd',
+    OciEmpty: 'application/vnd.oci.empty.v1+json',
+    DockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
+    DockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
+    DockerConfig: 'application/vnd.docker.container.image.v1+json',
+    DockerLayerGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
+    DockerForeignLayerGzip: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
+    /** Schema 1 manifests are read only far enough to refuse them clearly. */
+    DockerManifestV1Signed: 'application/vnd.docker.distribution.manifest.v1+prettyjws',
+    DockerManifestV1: 'application/vnd.docker.distribution.manifest.v1+json',
+};
+const INDEX_MEDIA_TYPES = [types_MediaType.OciIndex, types_MediaType.DockerManifestList];
+const IMAGE_MANIFEST_MEDIA_TYPES = [
+    types_MediaType.OciManifest,
+    types_MediaType.DockerManifest,
+];
+/** Sent in `Accept` on every manifest request, so no registry converts or refuses what we ask for. */
+const types_MANIFEST_MEDIA_TYPES = [...IMAGE_MANIFEST_MEDIA_TYPES, ...INDEX_MEDIA_TYPES];
+/** The empty JSON blob `{}` used as config by artifacts (OCI 1.1). */
+const EMPTY_JSON = Buffer.from('{}');
+const EMPTY_JSON_DIGEST = 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a';
+/** Registries refuse larger manifests (distribution's limit is 4 MiB); so do we, before reading more. */
+const types_MAX_MANIFEST_BYTES = (/* unused pure expression or super */ null && (4 * 1024 * 1024));
+function types_isIndexMediaType(mediaType) {
+    return INDEX_MEDIA_TYPES.includes(mediaType);
+}
+function types_isIndex(manifest) {
+    return Array.isArray(manifest.manifests);
+}
+/**
+ * Parses manifest bytes and works out their media type (from the document, else from what the
+ * server said), refusing schema 1 and anything that is not a manifest or an index.
+ */
+function types_parseManifest(bytes, declaredMediaType) {
+    let doc;
+    try {
+        doc = JSON.parse(bytes.toString('utf8'));
+    }
+    catch (err) {
+        throw new OciError('MANIFEST_INVALID', 'manifest is not valid JSON', { cause: err });
+    }
+    if (!doc || typeof doc !== 'object')
+        throw new OciError('MANIFEST_INVALID', 'manifest is not a JSON object');
+    const m = doc;
+    if (m.schemaVersion === 1) {
+        throw new OciError('UNSUPPORTED', 'Docker schema 1 manifests are not supported: push the image again with a current client');
+    }
+    const mediaType = m.mediaType ??
+        (declaredMediaType && types_MANIFEST_MEDIA_TYPES.includes(declaredMediaType)
+            ? declaredMediaType
+            : Array.isArray(m.manifests)
+                ? types_MediaType.OciIndex
+                : types_MediaType.OciManifest);
+    if (!types_MANIFEST_MEDIA_TYPES.includes(mediaType)) {
+        throw new OciError('UNSUPPORTED', `unsupported manifest media type ${mediaType}`);
+    }
+    if (types_isIndexMediaType(mediaType)) {
+        if (!Array.isArray(m.manifests))
+            throw new OciError('MANIFEST_INVALID', 'index has no "manifests" array');
+    }
+    else if (!m.config || !Array.isArray(m.layers)) {
+        throw new OciError('MANIFEST_INVALID', 'image manifest needs "config" and "layers"');
+    }
+    return { manifest: m, mediaType };
+}
+/** The descriptors a manifest refers to, children first: config and layers, or the index's manifests. */
+function types_childrenOf(manifest) {
+    return types_isIndex(manifest) ? manifest.manifests : [manifest.config, ...manifest.layers];
+}
+
+;// CONCATENATED MODULE: ../../packages/shared/src/oci/auth.ts
+/**
+ * Authentication to one registry, as go-containerregistry's transport does it: ping `/v2/` once to
+ * learn the scheme, then anonymous, HTTP Basic, or the bearer token flow (`WWW-Authenticate`
+ * realm/service/scope → token endpoint), with tokens cached per set of scopes and widened when the
+ * registry answers `insufficient_scope`.
+ */
+
+
+
+/** Seconds a token lives when the issuer does not say (the distribution token spec's default). */
+const DEFAULT_TOKEN_LIFETIME_S = 60;
+class auth_RegistryAuth {
+    scheme;
+    credential;
+    tokens = new Map();
+    /** Every scope a token was asked for on this registry, so a new token also covers what earlier ones did. */
+    knownScopes = new Set();
+    registry;
+    baseUrl;
+    http;
+    credentials;
+    logger;
+    now;
+    constructor(init) {
+        this.registry = init.registry;
+        this.baseUrl = init.baseUrl;
+        this.http = init.http;
+        this.credentials = init.credentials;
+        this.logger = init.logger;
+        this.now = init.now ?? Date.now;
+    }
+    /** The `Authorization` header value for requests needing `scopes`, or undefined when anonymous. */
+    async authorization(scopes) {
+        const scheme = await this.ping();
+        if (scheme.kind === 'anonymous')
+            return undefined;
+        const credential = await this.getCredential();
+        if (scheme.kind === 'basic') {
+            if (!credential || !('username' in credential)) {
+                throw new OciError('UNAUTHORIZED', `${this.registry} requires a username and password: pass them to the action (username/password inputs) or run docker login`);
+            }
+            return `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}`;
+        }
+        if (credential && 'registryToken' in credential)
+            return `Bearer ${credential.registryToken}`;
+        for (const s of scopes)
+            this.knownScopes.add(s);
+        const all = [...this.knownScopes].sort();
+        const key = all.join(' ');
+        const cached = this.tokens.get(key);
+        if (cached) {
+            const token = await cached.catch(() => undefined);
+            if (token && token.expiresAt > this.now())
+                return token.header;
+        }
+        const pending = this.fetchToken(scheme, all, credential);
+        this.tokens.set(key, pending);
+        pending.catch(() => this.tokens.delete(key));
+        return (await pending).header;
+    }
+    /**
+     * Learns from a 401 answer what the registry wants. Returns true when asking again with a new
+     * token may succeed (a bearer challenge, with any scope it names added to what we ask for).
+     */
+    challenged(wwwAuthenticate) {
+        if (!wwwAuthenticate)
+            return false;
+        const bearer = parseWwwAuthenticate(wwwAuthenticate).find((c) => c.scheme === 'bearer');
+        if (!bearer)
+            return false;
+        const scope = bearer.params.scope;
+        let added = false;
+        for (const s of scope ? scope.split(' ') : []) {
+            if (!this.knownScopes.has(s)) {
+                this.knownScopes.add(s);
+                added = true;
+            }
+        }
+        // Without a new scope the same request would fail the same way, unless our token just expired.
+        this.tokens.clear();
+        return added || bearer.params.error === 'invalid_token' || scope === undefined;
+    }
+    /** The auth scheme of the registry, from one `/v2/` ping (cached). */
+    ping() {
+        this.scheme ??= this.doPing();
+        this.scheme.catch(() => (this.scheme = undefined));
+        return this.scheme;
+    }
+    getCredential() {
+        this.credential ??= this.credentials?.resolve(this.registry) ?? Promise.resolve(undefined);
+        return this.credential;
+    }
+    async doPing() {
+        let res;
+        try {
+            res = await this.http.request({ method: 'GET', url: `${this.baseUrl}/v2/` });
+        }
+        catch (err) {
+            throw new OciError('REGISTRY_ERROR', `cannot reach registry ${this.registry} at ${this.baseUrl}: ${err.message}`, {
+                cause: err,
+            });
+        }
+        await res.body.dump().catch(() => undefined);
+        if (res.status === 200)
+            return { kind: 'anonymous' };
+        if (res.status !== 401) {
+            throw new OciError('REGISTRY_ERROR', `${this.baseUrl}/v2/ answered ${res.status}: is ${this.registry} an OCI registry?`);
+        }
+        const challenges = parseWwwAuthenticate(res.headers.get('www-authenticate') ?? '');
+        return schemeOf(challenges, this.registry);
+    }
+    async fetchToken(scheme, scopes, credential) {
+        const url = new URL(scheme.realm);
+        const started = this.now();
+        let res;
+        if (credential && 'identityToken' in credential) {
+            // An identity token is an OAuth2 refresh token (docker login to some registries stores one).
+            const form = new URLSearchParams({
+                grant_type: 'refresh_token',
+                refresh_token: credential.identityToken,
+                client_id: 'release-actions',
+                ...(scheme.service && { service: scheme.service }),
+            });
+            if (scopes.length)
+                form.set('scope', scopes.join(' '));
+            res = await this.http.request({
+                method: 'POST',
+                url,
+                headers: { 'content-type': 'application/x-www-form-urlencoded' },
+                body: form.toString(),
+            });
+        }
+        else {
+            if (scheme.service)
+                url.searchParams.set('service', scheme.service);
+            for (const s of scopes)
+                url.searchParams.append('scope', s);
+            const headers = {};
+            if (credential && 'username' in credential) {
+                headers.authorization = `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}`;
+            }
+            res = await this.http.request({ method: 'GET', url, headers });
+        }
+        if (res.status === 401 || res.status === 403) {
+            await res.body.dump().catch(() => undefined);
+            throw new OciError('UNAUTHORIZED', credential
+                ? `the token service of ${this.registry} refused our credentials for ${scopes.join(', ')}: check the username and password or token, and that it may ${scopes.some((s) => s.endsWith('push')) ? 'push to' : 'pull from'} this repository`
+                : `${this.registry} needs credentials for ${scopes.join(', ')}: log in (docker login) or pass username/password`);
+        }
+        if (res.status !== 200) {
+            const body = await res.body.text().catch(() => '');
+            throw new OciError('REGISTRY_ERROR', `the token service of ${this.registry} failed`, {
+                cause: new HTTPError({ statusCode: res.status, method: 'GET', url: url.origin + url.pathname, body }),
+            });
+        }
+        const doc = (await res.body.json());
+        const token = doc.token ?? doc.access_token;
+        if (!token)
+            throw new OciError('REGISTRY_ERROR', `the token service of ${this.registry} answered without a token`);
+        const lifetime = (doc.expires_in ?? DEFAULT_TOKEN_LIFETIME_S) * 1000;
+        this.logger.debug(`token for ${this.registry} (${scopes.join(' ')}) valid ${Math.round(lifetime / 1000)} s`);
+        // Refresh a little early, so a token never expires between our check and the registry's.
+        return { header: `Bearer ${token}`, expiresAt: started + lifetime * 0.9 };
+    }
+}
+function schemeOf(challenges, registry) {
+    const bearer = challenges.find((c) => c.scheme === 'bearer');
+    if (bearer) {
+        const realm = bearer.params.realm;
+        if (!realm)
+            throw new OciError('REGISTRY_ERROR', `${registry} sent a Bearer challenge without a realm`);
+        return {
+            kind: 'bearer',
+            realm,
+            ...(bearer.params.service !== undefined && { service: bearer.params.service }),
+        };
+    }
+    if (challenges.some((c) => c.scheme === 'basic'))
+        return { kind: 'basic' };
+    throw new OciError('UNSUPPORTED', `${registry} asks for an authentication scheme we do not speak: ${challenges.map((c) => c.scheme).join(', ') || 'none given'}`);
+}
+/** The scope to read a repository, and to write it. */
+const auth_pullScope = (repository) => `repository:${repository}:pull`;
+const auth_pushScope = (repository) => `repository:${repository}:pull,push`;
+
+// EXTERNAL MODULE: ../../packages/shared/src/http.ts
+var http = __nccwpck_require__(577);
+;// CONCATENATED MODULE: external "node:stream/promises"
+const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+;// CONCATENATED MODULE: ../../packages/shared/src/oci/blob.ts
+
+
+/** The limit of {@link readBlob} unless the caller gives one: 16 MiB. */
+const DEFAULT_MAX_BLOB_BYTES = (/* unused pure expression or super */ null && (16 * 1024 * 1024));
+/**
+ * Reads the whole blob `descriptor` from `store` (its digest and size verified by the store's
+ * stream). Throws BLOB_TOO_LARGE, naming the blob, its size and the limit, when the descriptor
+ * claims more than `maxBytes` or the stream yields more; store errors pass through unchanged.
+ */
+async function readBlob(store, descriptor, options = {}) {
+    const maxBytes = options.maxBytes ?? DEFAULT_MAX_BLOB_BYTES;
+    const tooLarge = (size) => new OciError('BLOB_TOO_LARGE', `${options.what ?? 'blob'} ${descriptor.digest} in ${store.name} is ${size === undefined ? 'larger than that' : `${size} bytes`}, more than the ${maxBytes} bytes read into memory at most: it is refused unread`);
+    if (descriptor.size > maxBytes)
+        throw tooLarge(descriptor.size);
+    return blob_readLimited(await store.getBlob(descriptor), maxBytes, () => tooLarge());
+}
+/**
+ * Reads `stream` to its end into one buffer, failing with `tooLarge()` (and destroying the stream)
+ * once more than `maxBytes` have arrived. The stream's own errors pass through.
+ */
+async function blob_readLimited(stream, maxBytes, tooLarge) {
+    const chunks = [];
+    let total = 0;
+    await pipeline(stream, async (source) => {
+        for await (const chunk of source) {
+            const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+            total += bytes.length;
+            if (total > maxBytes)
+                throw tooLarge();
+            chunks.push(bytes);
+        }
+    });
+    return Buffer.concat(chunks, total);
+}
+
+;// CONCATENATED MODULE: ../../packages/shared/src/oci/registry.ts
+/**
+ * The registry client: the OCI distribution API for one repository behind the `ImageStore`
+ * interface (manifests, blobs with cross-repository mounts, tags, referrers with the tag-schema
+ * fallback), on the shared HTTP client and the per-registry {@link RegistryAuth}.
+ */
+
+
+
+
+
+
+
+
+
+
+/** A client for any number of registries, sharing connections, credentials and tokens. */
+class registry_RegistryClient {
+    http;
+    logger;
+    monolithicUploadLimit;
+    /** Where the registry logins come from (a build tool may need the same ones). */
+    credentials;
+    insecure;
+    auths = new Map();
+    /** Whether a registry serves the OCI 1.1 referrers API, once we know. */
+    referrersApi = new Map();
+    constructor(options = {}) {
+        this.logger = options.logger ?? silentLogger;
+        this.http = options.http ?? new HttpClient({ logger: this.logger });
+        this.credentials = options.credentials;
+        this.insecure = options.insecureRegistries ?? [];
+        this.monolithicUploadLimit = options.monolithicUploadLimit ?? 4 * 1024 * 1024;
+    }
+    /** The store for one repository, e.g. `client.repository(parseRegistryReference('localhost:5000/app'))`. */
+    repository(ref) {
+        return new Repository(this, ref.registry, ref.repository);
+    }
+    /** Checks that the registry answers the OCI distribution API (and learns how it wants to be authenticated). */
+    async ping(registry) {
+        await this.auth(registry).ping();
+    }
+    /** The base URL of a registry's API, e.g. `http://127.0.0.1:5000` or `https://ghcr.io`. */
+    baseUrl(registry) {
+        const scheme = isInsecureRegistry(registry, this.insecure) ? 'http' : 'https';
+        return `${scheme}://${registryApiHost(registry)}`;
+    }
+    auth(registry) {
+        let auth = this.auths.get(registry);
+        if (!auth) {
+            auth = new RegistryAuth({
+                registry,
+                baseUrl: this.baseUrl(registry),
+                http: this.http,
+                ...(this.credentials && { credentials: this.credentials }),
+                logger: this.logger,
+            });
+            this.auths.set(registry, auth);
+        }
+        return auth;
+    }
+}
+/** The fallback tag under which registries without the referrers API list a subject's referrers. */
+function referrersTagFor(digest) {
+    const { algorithm, hex } = parseDigest(digest);
+    return `${algorithm}-${hex.slice(0, 64)}`;
+}
+/** One repository of a registry, as an {@link ImageStore}. */
+class Repository {
+    registry;
+    repository;
+    name;
+    client;
+    base;
+    /** Serialises read-modify-write of referrers fallback indexes per subject within this process. */
+    fallbackLocks = new Map();
+    constructor(client, registry, repository) {
+        this.client = client;
+        this.registry = registry;
+        this.repository = repository;
+        this.name = `${registry}/${repository}`;
+        this.base = `${client.baseUrl(registry)}/v2/${repository}`;
+    }
+    async resolve(reference) {
+        const res = await this.send({ method: 'HEAD', url: `${this.base}/manifests/${reference}`, headers: acceptManifests }, 'pull');
+        if (res.status === 404)
+            return undefined;
+        await this.expect(res, 'HEAD', [200], 'MANIFEST_UNKNOWN', `manifest ${reference}`);
+        const digest = res.headers.get('docker-content-digest');
+        const mediaType = res.headers.get('content-type');
+        const size = Number(res.headers.get('content-length'));
+        if (digest && isDigest(digest) && mediaType && Number.isFinite(size)) {
+            if (isDigest(reference) && digest !== reference) {
+                throw new OciError('DIGEST_MISMATCH', `${this.name} answered ${digest} for manifest ${reference}`);
+            }
+            return { mediaType, digest, size };
+        }
+        // Some registries omit the digest on HEAD: fetch and hash instead.
+        return (await this.getManifest(reference)).descriptor;
+    }
+    async getManifest(reference) {
+        const res = await this.send({ method: 'GET', url: `${this.base}/manifests/${reference}`, headers: acceptManifests }, 'pull');
+        await this.expect(res, 'GET', [200], 'MANIFEST_UNKNOWN', `manifest ${reference}`);
+        const declaredLength = Number(res.headers.get('content-length'));
+        if (declaredLength > MAX_MANIFEST_BYTES) {
+            await res.body.dump().catch(() => undefined);
+            throw tooLarge(this.name, `manifest ${reference}`, declaredLength);
+        }
+        const bytes = await readLimited(res.body, MAX_MANIFEST_BYTES, () => tooLarge(this.name, `manifest ${reference}`));
+        const expected = isDigest(reference) ? reference : res.headers.get('docker-content-digest');
+        const algorithm = expected && isDigest(expected) ? parseDigest(expected).algorithm : 'sha256';
+        const digest = digestOf(bytes, algorithm);
+        if (expected && isDigest(expected) && digest !== expected) {
+            throw new OciError('DIGEST_MISMATCH', `manifest ${reference} from ${this.name} has digest ${digest}, but ${isDigest(reference) ? 'we asked for' : 'the registry announced'} ${expected}`);
+        }
+        const { manifest, mediaType } = parseManifest(bytes, res.headers.get('content-type') ?? undefined);
+        const descriptor = { mediaType, digest, size: bytes.length };
+        if (manifest.artifactType)
+            descriptor.artifactType = manifest.artifactType;
+        return { descriptor, bytes, manifest };
+    }
+    async putManifest(bytes, mediaType, tag) {
+        const { manifest } = parseManifest(bytes, mediaType);
+        const digest = digestOf(bytes);
+        const res = await this.send({
+            method: 'PUT',
+            url: `${this.base}/manifests/${tag ?? digest}`,
+            headers: { 'content-type': mediaType },
+            body: bytes,
+        }, 'push');
+        await this.expect(res, 'PUT', [201], 'REGISTRY_ERROR', `manifest ${tag ?? digest}`);
+        await res.body.dump().catch(() => undefined);
+        const descriptor = { mediaType, digest, size: bytes.length };
+        if (manifest.artifactType)
+            descriptor.artifactType = manifest.artifactType;
+        else if (manifest.subject && 'config' in manifest)
+            descriptor.artifactType = manifest.config.mediaType;
+        if (manifest.annotations)
+            descriptor.annotations = manifest.annotations;
+        if (manifest.subject && !res.headers.get('oci-subject')) {
+            // The registry did not index the subject itself: keep the fallback index up to date.
+            this.client.referrersApi.set(this.registry, false);
+            await this.addToFallbackIndex(manifest.subject.digest, descriptor);
+        }
+        return descriptor;
+    }
+    async hasBlob(digest) {
+        const res = await this.send({ method: 'HEAD', url: `${this.base}/blobs/${digest}`, redirect: 'follow' }, 'pull');
+        await res.body.dump().catch(() => undefined);
+        if (res.status === 404)
+            return false;
+        await this.expect(res, 'HEAD', [200], 'BLOB_UNKNOWN', `blob ${digest}`);
+        return true;
+    }
+    async getBlob(descriptor) {
+        const res = await this.send({ method: 'GET', url: `${this.base}/blobs/${descriptor.digest}`, redirect: 'follow' }, 'pull');
+        await this.expect(res, 'GET', [200], 'BLOB_UNKNOWN', `blob ${descriptor.digest}`);
+        const verifier = new VerifyingStream(descriptor.digest, descriptor.size, `blob from ${this.name}`);
+        res.body.on('error', (err) => verifier.destroy(err));
+        return res.body.pipe(verifier);
+    }
+    async putBlob(descriptor, content) {
+        let location = await this.startUpload();
+        if (Buffer.isBuffer(content) && content.length <= this.client.monolithicUploadLimit) {
+            const put = await this.send({
+                method: 'PUT',
+                url: withQuery(location, { digest: descriptor.digest }),
+                headers: { 'content-type': 'application/octet-stream', 'content-length': String(content.length) },
+                body: content,
+            }, 'push');
+            await this.expect(put, 'PUT', [201], 'REGISTRY_ERROR', `blob ${descriptor.digest}`);
+            await put.body.dump().catch(() => undefined);
+            return;
+        }
+        // Streamed upload: one PATCH carrying the whole stream (never all of it in memory), then PUT ?digest=.
+        const source = Buffer.isBuffer(content) ? Readable.from([content]) : content;
+        const patch = await this.send({
+            method: 'PATCH',
+            url: location,
+            headers: { 'content-type': 'application/octet-stream' },
+            body: source,
+        }, 'push');
+        await this.expect(patch, 'PATCH', [202], 'REGISTRY_ERROR', `blob ${descriptor.digest}`);
+        await patch.body.dump().catch(() => undefined);
+        location = new URL(patch.headers.get('location') ?? location, location).toString();
+        const put = await this.send({ method: 'PUT', url: withQuery(location, { digest: descriptor.digest }) }, 'push');
+        await this.expect(put, 'PUT', [201], 'REGISTRY_ERROR', `blob ${descriptor.digest}`);
+        await put.body.dump().catch(() => undefined);
+    }
+    /**
+     * Mounts a blob from another repository of the same registry, so no byte moves. Returns false
+     * when the registry declined (it then opens an upload session, which we cancel).
+     */
+    canMountFrom(source) {
+        return (source instanceof Repository &&
+            source.registry === this.registry &&
+            source.repository !== this.repository);
+    }
+    /**
+     * Checks that the credentials may push here before any work that would be wasted otherwise, as
+     * go-containerregistry's `remote.CheckPushPermission` does: opens a blob upload (which needs the
+     * push scope) and cancels it. Throws UNAUTHORIZED or DENIED naming the repository.
+     */
+    async checkPush() {
+        const location = await this.startUpload();
+        const cancel = await this.send({ method: 'DELETE', url: location }, 'push').catch(() => undefined);
+        await cancel?.body.dump().catch(() => undefined);
+    }
+    async mountBlob(descriptor, source) {
+        if (!this.canMountFrom(source))
+            return false;
+        const url = withQuery(`${this.base}/blobs/uploads/`, {
+            mount: descriptor.digest,
+            from: source.repository,
+        });
+        const res = await this.send({ method: 'POST', url }, 'push', [pullScope(source.repository)]);
+        await res.body.dump().catch(() => undefined);
+        if (res.status === 201)
+            return true;
+        if (res.status === 202) {
+            const location = res.headers.get('location');
+            if (location) {
+                const cancel = await this.send({ method: 'DELETE', url: new URL(location, url).toString() }, 'push').catch(() => undefined);
+                await cancel?.body.dump().catch(() => undefined);
+            }
+            return false;
+        }
+        await this.expect(res, 'POST', [201, 202], 'REGISTRY_ERROR', `mount of ${descriptor.digest}`);
+        return false;
+    }
+    /** All tags, following the registry's `Link` pagination (`pageSize` tags per request). */
+    async listTags(pageSize = 1000) {
+        const tags = [];
+        let url = withQuery(`${this.base}/tags/list`, { n: String(pageSize) });
+        while (url) {
+            const res = await this.send({ method: 'GET', url }, 'pull');
+            if (res.status === 404) {
+                await res.body.dump().catch(() => undefined);
+                return tags; // a repository that does not exist yet has no tags
+            }
+            await this.expect(res, 'GET', [200], 'REGISTRY_ERROR', 'tag list');
+            const doc = (await res.body.json());
+            tags.push(...(doc.tags ?? []));
+            const next = nextLink(res.headers.get('link'));
+            url = next ? new URL(next, url).toString() : undefined;
+        }
+        return tags;
+    }
+    async referrers(digest, artifactType) {
+        parseDigest(digest);
+        if (this.client.referrersApi.get(this.registry) !== false) {
+            const url = withQuery(`${this.base}/referrers/${digest}`, artifactType ? { artifactType } : {});
+            const res = await this.send({ method: 'GET', url, headers: { accept: MediaType.OciIndex } }, 'pull');
+            if (res.status === 200) {
+                this.client.referrersApi.set(this.registry, true);
+                const what = `referrers index of ${digest}`;
+                const body = await readLimited(res.body, MAX_MANIFEST_BYTES, () => tooLarge(this.name, what));
+                const index = JSON.parse(body.toString('utf8'));
+                const filtered = res.headers.get('oci-filters-applied')?.includes('artifactType');
+                return (index.manifests ?? []).filter((d) => filtered || !artifactType || d.artifactType === artifactType);
+            }
+            await res.body.dump().catch(() => undefined);
+            if (res.status !== 404)
+                await this.expect(res, 'GET', [200, 404], 'REGISTRY_ERROR', `referrers of ${digest}`);
+            // The spec forbids a 404 from a registry that serves the API: this one does not.
+            this.client.referrersApi.set(this.registry, false);
+        }
+        const index = await this.fallbackIndex(digest);
+        return (index?.manifests ?? []).filter((d) => !artifactType || d.artifactType === artifactType);
+    }
+    /** Deletes a manifest by digest (registries refuse deleting by tag). */
+    async deleteManifest(digest) {
+        const res = await this.send({ method: 'DELETE', url: `${this.base}/manifests/${digest}` }, 'push');
+        await res.body.dump().catch(() => undefined);
+        await this.expect(res, 'DELETE', [202, 200], 'REGISTRY_ERROR', `manifest ${digest}`);
+    }
+    async fallbackIndex(subject) {
+        const tag = referrersTagFor(subject);
+        try {
+            const { manifest } = await this.getManifest(tag);
+            return 'manifests' in manifest ? manifest : undefined;
+        }
+        catch (err) {
+            if (err instanceof OciError && err.code === 'MANIFEST_UNKNOWN')
+                return undefined;
+            throw err;
+        }
+    }
+    async addToFallbackIndex(subject, descriptor) {
+        const previous = this.fallbackLocks.get(subject) ?? Promise.resolve();
+        const next = previous
+            .catch(() => undefined)
+            .then(async () => {
+            const index = (await this.fallbackIndex(subject)) ?? {
+                schemaVersion: 2,
+                mediaType: MediaType.OciIndex,
+                manifests: [],
+            };
+            if (index.manifests.some((d) => d.digest === descriptor.digest))
+                return;
+            index.manifests.push(descriptor);
+            const bytes = Buffer.from(JSON.stringify(index));
+            await this.putManifest(bytes, MediaType.OciIndex, referrersTagFor(subject));
+        });
+        this.fallbackLocks.set(subject, next);
+        try {
+            await next;
+        }
+        finally {
+            if (this.fallbackLocks.get(subject) === next)
+                this.fallbackLocks.delete(subject);
+        }
+    }
+    async startUpload() {
+        const url = `${this.base}/blobs/uploads/`;
+        const res = await this.send({ method: 'POST', url }, 'push');
+        await res.body.dump().catch(() => undefined);
+        await this.expect(res, 'POST', [202], 'REGISTRY_ERROR', 'blob upload');
+        const location = res.headers.get('location');
+        if (!location)
+            throw new OciError('REGISTRY_ERROR', `${this.name} opened an upload without a Location`);
+        return new URL(location, url).toString();
+    }
+    /** Sends a request with the right authorization, asking again once when the registry wants another token. */
+    async send(req, access, extraScopes = []) {
+        const auth = this.client.auth(this.registry);
+        const scopes = [
+            access === 'push' ? pushScope(this.repository) : pullScope(this.repository),
+            ...extraScopes,
+        ];
+        for (let attempt = 1;; attempt++) {
+            const authorization = await auth.authorization(scopes);
+            let res;
+            try {
+                res = await this.client.http.request({
+                    ...req,
+                    headers: { ...req.headers, ...(authorization && { authorization }) },
+                });
+            }
+            catch (err) {
+                throw new OciError('REGISTRY_ERROR', `${req.method} ${this.name}: ${errorMessage(err)}`, {
+                    cause: err,
+                });
+            }
+            const replayable = !(req.body && typeof req.body === 'object' && 'pipe' in req.body);
+            if (res.status === 401 &&
+                attempt === 1 &&
+                replayable &&
+                auth.challenged(res.headers.get('www-authenticate'))) {
+                await res.body.dump().catch(() => undefined);
+                continue;
+            }
+            return res;
+        }
+    }
+    async expect(res, method, ok, notFound, what) {
+        if (ok.includes(res.status))
+            return;
+        const body = await res.body.text().catch(() => '');
+        const cause = new HTTPError({ statusCode: res.status, method, url: res.url.toString(), body });
+        const detail = registryErrorText(body);
+        switch (res.status) {
+            case 401:
+                throw new OciError('UNAUTHORIZED', `${this.name} refused ${what} without valid credentials${detail}: log in or pass credentials for ${this.registry}`, { cause });
+            case 403:
+                throw new OciError('DENIED', `${this.name} denied ${what}${detail}: the credentials lack ${method === 'GET' || method === 'HEAD' ? 'pull' : 'push'} access`, { cause });
+            case 404:
+                throw new OciError(notFound, `${what} not found in ${this.name}${detail}`, { cause });
+            default:
+                throw new OciError('REGISTRY_ERROR', `${this.name} answered ${res.status} to ${method} ${what}${detail}`, { cause });
+        }
+    }
+}
+const acceptManifests = { accept: types_MANIFEST_MEDIA_TYPES.join(', ') };
+function tooLarge(name, what, size) {
+    return new OciError('MANIFEST_TOO_LARGE', `${what} in ${name} is ${size ? `${size} bytes` : 'larger than allowed'}; manifests are limited to ${MAX_MANIFEST_BYTES} bytes`);
+}
+/** The distribution error codes and messages in a registry's JSON error body, for our messages. */
+function registryErrorText(body) {
+    try {
+        const doc = JSON.parse(body);
+        const parts = (doc.errors ?? [])
+            .map((e) => [e.code, e.message].filter(Boolean).join(': '))
+            .filter(Boolean);
+        return parts.length ? ` (${parts.join('; ')})` : '';
+    }
+    catch {
+        return '';
+    }
+}
+function withQuery(url, params) {
+    const u = new URL(url);
+    for (const [k, v] of Object.entries(params))
+        u.searchParams.set(k, v);
+    return u.toString();
+}
+/** The target of a `Link: <…>; rel="next"` header. */
+function nextLink(link) {
+    if (!link)
+        return undefined;
+    for (const part of link.split(',')) {
+        const match = /<([^>]+)>\s*;\s*rel="?next"?/.exec(part);
+        if (match)
+            return match[1];
+    }
+    return undefined;
+}
+
+// EXTERNAL MODULE: ../../packages/shared/src/retry.ts
+var retry = __nccwpck_require__(5931);
+;// CONCATENATED MODULE: ../../packages/shared/src/oci/platform.ts
+/**
+ * The one platform type of release-actions: parsing what users write (`linux/amd64`,
+ * `linux/arm64/v8`), formatting, matching an image's platform against wanted ones, and picking or
+ * keeping the manifests of an index for some platforms.
+ *
+ * Matching normalises both sides as containerd's `platforms` package does (case, `aarch64` and
+ * `x86_64` aliases, `arm64` ≡ `arm64/v8`, `amd64` ≡ `amd64/v1`, `arm` ≡ `arm/v7`), and a wanted
+ * platform written without a variant matches any variant of its architecture, as
+ * go-containerregistry's `Platform.Satisfies` does. Parsing keeps what the user wrote, so that
+ * `formatPlatform(parsePlatform(text)) === text` for any valid `text`.
+ */
+
+
+
+const PART = /^[a-z0-9._-]+$/i;
+/**
+ * Parses `os/arch[/variant]`. Throws INVALID_PLATFORM naming the value and the expected form; the
+ * message starts with the value, so callers can prefix the input's name.
+ */
+function parsePlatform(text) {
+    const parts = text.trim().split('/');
+    if (parts.length < 2 || parts.length > 3 || parts.some((p) => !PART.test(p))) {
+        throw new OciError('INVALID_PLATFORM', `"${text}" is not a platform: use os/arch or os/arch/variant, e.g. linux/amd64 or linux/arm64/v8`);
+    }
+    const [os, architecture, variant] = parts;
+    return { os, architecture, ...(variant !== undefined && { variant }) };
+}
+/** `os/arch[/variant]`; a part an image config leaves out is shown as `unknown`. */
+function platform_formatPlatform(p) {
+    return [p.os || 'unknown', p.architecture || 'unknown', p.variant].filter(Boolean).join('/');
+}
+/**
+ * The canonical form of a platform (containerd's `platforms.Normalize`): lower case, `macos` →
+ * `darwin`, `x86_64`/`x86-64` → `amd64` (variant `v1` dropped), `aarch64` → `arm64` (variant
+ * `8`/`v8`/`v8.0` dropped, `9`/`9.0`/`v9.0` → `v9`), `i386` → `386`, `armhf` → `arm/v7`,
+ * `armel` → `arm/v6`, `arm` → `arm/v7` unless a variant is given (`5`, `6`, `8` gain their `v`).
+ * Other fields are left out: matching looks at os, architecture and variant only.
+ */
+function normalizePlatform(p) {
+    let os = p.os.toLowerCase();
+    if (os === 'macos')
+        os = 'darwin';
+    let architecture = p.architecture.toLowerCase();
+    let variant = (p.variant ?? '').toLowerCase();
+    switch (architecture) {
+        case 'i386':
+            architecture = '386';
+            variant = '';
+            break;
+        case 'x86_64':
+        case 'x86-64':
+        case 'amd64':
+            architecture = 'amd64';
+            if (variant === 'v1')
+                variant = '';
+            break;
+        case 'aarch64':
+        case 'arm64':
+            architecture = 'arm64';
+            if (variant === '8' || variant === 'v8' || variant === 'v8.0')
+                variant = '';
+            else if (variant === '9' || variant === '9.0' || variant === 'v9.0')
+                variant = 'v9';
+            break;
+        case 'armhf':
+            architecture = 'arm';
+            variant = 'v7';
+            break;
+        case 'armel':
+            architecture = 'arm';
+            variant = 'v6';
+            break;
+        case 'arm':
+            if (variant === '' || variant === '7')
+                variant = 'v7';
+            else if (variant === '5' || variant === '6' || variant === '8')
+                variant = `v${variant}`;
+            break;
+    }
+    return { os, architecture, ...(variant !== '' && { variant }) };
+}
+/**
+ * Whether `actual` (an index entry's or image config's platform) is one of `wanted`: the same
+ * os, architecture and variant once both are normalised, any variant when the wanted platform
+ * names none. An unknown `actual` matches nothing.
+ */
+function platformMatches(actual, wanted) {
+    if (!actual?.os || !actual.architecture)
+        return false;
+    const have = normalizePlatform(actual);
+    const list = Array.isArray(wanted) ? wanted : [wanted];
+    return list.some((w) => {
+        const want = normalizePlatform(w);
+        if (want.os !== have.os || want.architecture !== have.architecture)
+            return false;
+        return w.variant === undefined || want.variant === have.variant;
+    });
+}
+/** The platforms an index's entries are for, formatted, e.g. `linux/amd64, linux/arm64/v8` (or `none`). */
+function describePlatforms(entries) {
+    return entries.map((d) => platform_formatPlatform(d.platform ?? {})).join(', ') || 'none';
+}
+/** The error for platforms an image or index does not have; `available` is what it has, formatted. */
+function platformNotFound(what, wanted, available) {
+    return new OciError('PLATFORM_NOT_FOUND', `${what} has no image for ${wanted.map(platform_formatPlatform).join(', ')}; it has ${available}: ask for one of those`);
+}
+/** The first entry of `index` for `wanted`, or PLATFORM_NOT_FOUND listing the platforms it has. */
+function selectPlatform(index, wanted, what) {
+    const match = index.manifests.find((d) => platformMatches(d.platform, wanted));
+    if (!match)
+        throw platformNotFound(what, [wanted], describePlatforms(index.manifests));
+    return match;
+}
+/**
+ * An index holding only the manifests for `platforms`, as new bytes (hence a new digest), or the
+ * index itself when every entry is wanted (or `data` is no index). Throws PLATFORM_NOT_FOUND,
+ * listing the platforms the index has, when no entry matches.
+ */
+function platform_restrictIndex(data, platforms) {
+    if (!isIndex(data.manifest))
+        return data;
+    const kept = data.manifest.manifests.filter((d) => platformMatches(d.platform, platforms));
+    if (kept.length === 0)
+        throw platformNotFound(data.descriptor.digest, platforms, describePlatforms(data.manifest.manifests));
+    if (kept.length === data.manifest.manifests.length)
+        return data;
+    const manifest = { ...data.manifest, manifests: kept };
+    const bytes = Buffer.from(JSON.stringify(manifest));
+    return {
+        descriptor: { mediaType: data.descriptor.mediaType, digest: digestOf(bytes), size: bytes.length },
+        bytes,
+        manifest,
+    };
+}
+
+;// CONCATENATED MODULE: ../../packages/shared/src/oci/copy.ts
+/**
+ * Digest-preserving copy between image stores (registry ↔ registry, registry ↔ OCI layout):
+ * recursive (index → manifests → blobs), children before parents, blobs the target has skipped,
+ * cross-repository mounts used where the registry allows, bytes streamed, with bounded concurrency;
+ * optionally carrying referrers and cosign's digest tags. Tags are written last, so a copy that
+ * fails part-way leaves every target tag as it was.
+ */
+
+
+
+
+
+
+
+const COSIGN_TAG_SUFFIXES = (/* unused pure expression or super */ null && (['sig', 'att', 'sbom']));
+/** cosign's tag for an artifact of `digest`: `sha256-<hex>.<suffix>`. */
+function cosignTag(digest, suffix) {
+    const { algorithm, hex } = parseDigest(digest);
+    return `${algorithm}-${hex}.${suffix}`;
+}
+/**
+ * Reads `reference` from `source` and restricts it to `platforms` (when given and not all of the
+ * index's), logging the new index. Throws PLATFORM_NOT_FOUND, listing what the index has, when
+ * none of `platforms` is there.
+ */
+async function resolveCopyRoot(source, reference, platforms, logger = silentLogger) {
+    const original = await source.getManifest(reference);
+    if (!platforms?.length)
+        return { data: original };
+    const data = restrictIndex(original, platforms);
+    if (data === original)
+        return { data };
+    logger.info(`restricted ${original.descriptor.digest} to ${platforms.map(formatPlatform).join(', ')}: new index ${data.descriptor.digest}`);
+    return { data, restrictedFrom: original.descriptor.digest };
+}
+/**
+ * Copies the image `reference` (tag or digest) of `source` into `target`: the manifest graph
+ * (children before parents), then the artifacts about it (referrers, cosign tags), then the tags.
+ * `options.root`, when given, is the manifest to copy (from {@link resolveCopyRoot}), and
+ * `reference` and `options.platforms` are not read again.
+ */
+async function copyImage(source, reference, target, options = {}) {
+    const logger = options.logger ?? silentLogger;
+    const root = options.root ?? (await resolveCopyRoot(source, reference, options.platforms, logger));
+    const run = new CopyRun(source, target, options, logger);
+    const { result, write } = run;
+    const { descriptor } = root.data;
+    Object.assign(result, {
+        digest: descriptor.digest,
+        mediaType: descriptor.mediaType,
+        size: descriptor.size,
+    });
+    if (root.restrictedFrom !== undefined)
+        result.restrictedFrom = root.restrictedFrom;
+    logger.info(`${write ? 'copying' : 'dry run: planning a copy of'} ${source.name}@${descriptor.digest} to ${target.name}`);
+    await run.copyManifest(descriptor, root.data);
+    await run.copyArtifacts();
+    // Tags last: until here, no target tag has moved.
+    await run.writeTags(root.data, options.tags ?? []);
+    logger.info(run.summary());
+    return result;
+}
+/**
+ * One copy in progress: what has been started (each blob and manifest once, even when several
+ * manifests share it), the counts, and the first failure, after which nothing new starts.
+ */
+class CopyRun {
+    result;
+    write;
+    /** Manifests copied (or found present), in the order reached: what referrers and cosign tags are looked up for. */
+    #copied = [];
+    #blobs = new Map();
+    #manifests = new Map();
+    #limit;
+    #retry;
+    #failure;
+    source;
+    target;
+    options;
+    logger;
+    constructor(source, target, options, logger) {
+        this.source = source;
+        this.target = target;
+        this.options = options;
+        this.logger = logger;
+        this.#limit = concurrencyLimit(options.concurrency ?? 4);
+        this.#retry = options.retry ?? defaultRetryPolicy;
+        this.result = {
+            digest: '',
+            mediaType: '',
+            size: 0,
+            tags: [],
+            manifestsCopied: 0,
+            manifestsSkipped: 0,
+            blobsCopied: 0,
+            blobsMounted: 0,
+            blobsSkipped: 0,
+            bytesCopied: 0,
+            referrersCopied: 0,
+            dryRun: options.dryRun === true,
+        };
+        this.write = !this.result.dryRun;
+    }
+    /** Copies a manifest once: unless the target has it, its children first, then its bytes. */
+    copyManifest(descriptor, data) {
+        let pending = this.#manifests.get(descriptor.digest);
+        if (!pending) {
+            pending = this.#transferManifest(descriptor, data);
+            this.#manifests.set(descriptor.digest, pending);
+        }
+        return pending;
+    }
+    async #transferManifest(descriptor, data) {
+        this.#copied.push(descriptor.digest);
+        if (await this.target.resolve(descriptor.digest)) {
+            // A registry accepts a manifest only once everything it refers to is there.
+            this.result.manifestsSkipped++;
+            return;
+        }
+        const { bytes, manifest, descriptor: actual, } = data ?? (await this.source.getManifest(descriptor.digest));
+        const children = childrenOf(manifest);
+        await this.#settleAll(children.map((child) => (isIndex(manifest) ? this.copyManifest(child) : this.#copyBlob(child))));
+        if (this.write)
+            await this.target.putManifest(bytes, actual.mediaType);
+        this.result.manifestsCopied++;
+    }
+    /** Waits for every transfer started to end (nothing runs on after we return), then fails with the first error. */
+    async #settleAll(pending) {
+        const results = await Promise.allSettled(pending);
+        const rejected = results.find((r) => r.status === 'rejected');
+        if (rejected) {
+            this.#failure ??= rejected.reason;
+            throw rejected.reason;
+        }
+    }
+    /** Copies a blob once, within the concurrency limit; nothing new starts once the copy has failed. */
+    #copyBlob(descriptor) {
+        let pending = this.#blobs.get(descriptor.digest);
+        if (!pending) {
+            pending = this.#limit(async () => {
+                if (this.#failure)
+                    throw this.#failure;
+                try {
+                    if (this.write)
+                        await this.#transferBlob(descriptor);
+                    else
+                        await this.#planBlob(descriptor);
+                }
+                catch (err) {
+                    this.#failure ??= err;
+                    throw err;
+                }
+            });
+            this.#blobs.set(descriptor.digest, pending);
+        }
+        return pending;
+    }
+    /** Dry run: counts what the transfer would do, reading only. */
+    async #planBlob(descriptor) {
+        const { result } = this;
+        if (await this.target.hasBlob(descriptor.digest))
+            result.blobsSkipped++;
+        else if (this.target.canMountFrom?.(this.source))
+            result.blobsMounted++;
+        else {
+            result.blobsCopied++;
+            result.bytesCopied += descriptor.size;
+        }
+    }
+    /** Mounts the blob where the registry allows, else skips it when present, else streams it (retrying transient failures). */
+    async #transferBlob(descriptor) {
+        const { source, target, result } = this;
+        // Within one registry a mount answers in one request whether or not the target has the blob.
+        if (target.mountBlob && (await target.mountBlob(descriptor, source))) {
+            result.blobsMounted++;
+            this.logger.debug(`mounted ${descriptor.digest} from ${source.name}`);
+            return;
+        }
+        if (await target.hasBlob(descriptor.digest)) {
+            result.blobsSkipped++;
+            return;
+        }
+        await withRetry(async () => {
+            const stream = await source.getBlob(descriptor);
+            await target.putBlob(descriptor, stream);
+        }, { policy: this.#retry, decide: (err) => (isTransient(err) ? {} : false) });
+        result.blobsCopied++;
+        result.bytesCopied += descriptor.size;
+        this.logger.debug(`copied ${descriptor.digest} (${descriptor.size} bytes)`);
+    }
+    /** Artifacts about what was copied: referrers (and theirs), and cosign's digest tags, as asked. */
+    async copyArtifacts() {
+        if (!this.options.referrers && !this.options.cosignTags)
+            return;
+        const seen = new Set();
+        // The list grows as artifacts are copied: their own artifacts are carried too.
+        for (let i = 0; i < this.#copied.length; i++) {
+            const digest = this.#copied[i];
+            if (seen.has(digest))
+                continue;
+            seen.add(digest);
+            if (this.options.referrers)
+                await this.#copyReferrers(digest);
+            if (this.options.cosignTags)
+                await this.#copyCosignTags(digest);
+        }
+    }
+    async #copyReferrers(digest) {
+        for (const referrer of await this.source.referrers(digest)) {
+            if (this.#manifests.has(referrer.digest))
+                continue;
+            await this.copyManifest(referrer);
+            this.result.referrersCopied++;
+        }
+    }
+    async #copyCosignTags(digest) {
+        for (const suffix of COSIGN_TAG_SUFFIXES) {
+            const tag = cosignTag(digest, suffix);
+            const found = await this.source.resolve(tag);
+            if (!found)
+                continue;
+            const data = await this.source.getManifest(found.digest);
+            await this.copyManifest(found, data);
+            if (this.write)
+                await this.target.putManifest(data.bytes, data.descriptor.mediaType, tag);
+            this.result.referrersCopied++;
+        }
+    }
+    /** Points each tag at the root in the target (in a dry run, only lists them). */
+    async writeTags(root, tags) {
+        for (const tag of tags) {
+            if (this.write)
+                await this.target.putManifest(root.bytes, root.descriptor.mediaType, tag);
+            this.result.tags.push(tag);
+        }
+    }
+    /** The closing log line: what was (or would be) copied, mounted, found present and tagged. */
+    summary() {
+        const { result, write } = this;
+        const tagged = result.tags.length ? `; ${write ? 'tagged' : 'would tag'} ${result.tags.join(', ')}` : '';
+        return `${write ? 'copied' : 'would copy'} ${result.digest}: ${result.blobsCopied} blobs (${result.bytesCopied} bytes) ${write ? 'copied' : 'to copy'}, ${result.blobsMounted} ${write ? 'mounted' : 'to mount'}, ${result.blobsSkipped} present${tagged}`;
+    }
+}
+/** A failure another attempt may not meet: a dropped connection, or a status worth retrying. */
+function isTransient(err) {
+    if (isRetryableNetworkError(err))
+        return true;
+    for (let e = err, depth = 0; e && depth < 5; e = e.cause, depth++) {
+        if (e instanceof HTTPError && isRetryableStatus(e.statusCode))
+            return true;
+    }
+    return false;
+}
+
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+;// CONCATENATED MODULE: ../../packages/shared/src/oci/layout.ts
+/**
+ * An OCI image layout directory (image-spec `image-layout.md`) behind {@link ImageStore}: an
+ * `oci-layout` file (`{"imageLayoutVersion":"1.0.0"}`), an `index.json` image index, and blobs at
+ * `blobs/<algorithm>/<hex>`. Tags are the `org.opencontainers.image.ref.name` annotation of the
+ * `index.json` entries, one entry per tag.
+ *
+ * Decisions:
+ * - An untagged manifest gets an `index.json` entry (without a ref name) only when it needs one:
+ *   when it has a `subject` (a referrer must be listed for {@link LayoutStore.referrers} to find it,
+ *   and for garbage collectors to keep it), or when nothing listed in `index.json` reaches it yet.
+ *   Putting an index removes the untagged entries of the manifests it now reaches (referrers stay),
+ *   so after copying a multi-platform image its children live in `blobs/` only, as in
+ *   go-containerregistry's `WriteBlob`, while a lone image copied by digest stays reachable.
+ * - A manifest is refused (BLOB_UNKNOWN, MANIFEST_UNKNOWN) unless the blobs and manifests it lists
+ *   are present (those with `urls`, such as foreign layers, excepted), as a registry does; its
+ *   `subject` need not be present.
+ * - Every file lands by rename from a temporary file in the same directory, written with fsync: a
+ *   reader never sees half a blob or half an `index.json`. Updates of `index.json` are serialised
+ *   within the process (per directory, across store instances); other processes are not locked out.
+ */
+
+
+
+
+
+
+
+
+
+
+const OCI_LAYOUT_VERSION = '1.0.0';
+/** The annotation of an `index.json` entry that holds its tag. */
+const layout_ANNOTATION_REF_NAME = 'org.opencontainers.image.ref.name';
+const layout_TAG_RE = /^[\w][\w.-]{0,127}$/;
+const indexLocks = new Map();
+class layout_LayoutStore {
+    name;
+    /** The layout directory, absolute and with symbolic links resolved. */
+    path;
+    infos = new Map();
+    constructor(dir, absolute) {
+        this.name = `oci-layout:${dir}`;
+        this.path = absolute;
+    }
+    /**
+     * Opens the layout in `dir`. Throws LAYOUT_ERROR, naming the directory and the problem, when it
+     * is missing (unless `create`), not a layout, of another `imageLayoutVersion`, or has a broken
+     * `index.json`. With `create`, a missing or empty directory becomes an empty layout; a non-empty
+     * directory without an `oci-layout` file is never written into.
+     */
+    static async open(dir, options = {}) {
+        const absolute = path.resolve(dir);
+        const info = await stat(absolute).catch(ifMissing(undefined));
+        if (!info) {
+            if (!options.create)
+                throw layoutError(absolute, 'does not exist: name the directory of an OCI image layout (one holding an oci-layout file and index.json), e.g. what buildah push or skopeo copy wrote with oci:<dir>');
+            await mkdir(absolute, { recursive: true });
+            await initialise(absolute);
+        }
+        else if (!info.isDirectory()) {
+            throw layoutError(absolute, 'is not a directory');
+        }
+        else {
+            const marker = await readFile(path.join(absolute, 'oci-layout'), 'utf8').catch(ifMissing(undefined));
+            if (marker === undefined) {
+                if (!options.create)
+                    throw layoutError(absolute, 'is not an OCI image layout: it has no oci-layout file');
+                if ((await readdir(absolute)).length > 0) {
+                    throw layoutError(absolute, 'is not an OCI image layout (no oci-layout file) and is not empty: choose a new or empty directory');
+                }
+                await initialise(absolute);
+            }
+            else {
+                checkLayoutVersion(absolute, marker);
+                const hasIndex = await stat(path.join(absolute, 'index.json')).then(() => true, ifMissing(false));
+                if (!hasIndex) {
+                    if (!options.create)
+                        throw layoutError(absolute, 'is not a complete OCI image layout: index.json is missing');
+                    await writeFileAtomic(path.join(absolute, 'index.json'), emptyIndex());
+                }
+            }
+        }
+        const store = new layout_LayoutStore(dir, await realpath(absolute));
+        await store.readIndex();
+        return store;
+    }
+    async resolve(reference) {
+        const digest = digestReference(reference);
+        const { manifests } = await this.readIndex();
+        const entry = digest
+            ? manifests.find((m) => m.digest === digest)
+            : manifests.findLast((m) => refName(m) === reference);
+        if (entry)
+            return { mediaType: entry.mediaType, digest: entry.digest, size: entry.size };
+        if (!digest)
+            return undefined;
+        // A manifest reachable only from an index lives in blobs/ without an entry: read it to know its type.
+        const size = await this.blobSize(digest);
+        if (size === undefined || size > MAX_MANIFEST_BYTES)
+            return undefined;
+        try {
+            const data = await this.loadManifest({ mediaType: '', digest, size });
+            return data?.descriptor;
+        }
+        catch (err) {
+            // A blob that is not a manifest (a layer, a config) is not found, as on a registry.
+            if (err instanceof OciError && (err.code === 'MANIFEST_INVALID' || err.code === 'UNSUPPORTED'))
+                return undefined;
+            throw err;
+        }
+    }
+    async getManifest(reference) {
+        const descriptor = await this.resolve(reference);
+        if (!descriptor) {
+            throw new OciError('MANIFEST_UNKNOWN', `${this.name} has no manifest ${describeReference(reference)}`);
+        }
+        const data = await this.loadManifest(descriptor);
+        if (!data) {
+            throw new OciError('MANIFEST_UNKNOWN', `${this.name} lists ${descriptor.digest} for ${reference} but ${this.blobPath(descriptor.digest)} is missing`);
+        }
+        return data;
+    }
+    async putManifest(bytes, mediaType, tag) {
+        if (tag !== undefined && !layout_TAG_RE.test(tag)) {
+            throw new OciError('INVALID_REFERENCE', `invalid tag "${tag}": up to 128 letters, digits, '_', '.', '-', not starting with '.' or '-'`);
+        }
+        if (!MANIFEST_MEDIA_TYPES.includes(mediaType)) {
+            throw new OciError('UNSUPPORTED', `unsupported manifest media type ${mediaType}`);
+        }
+        if (bytes.length > MAX_MANIFEST_BYTES) {
+            throw new OciError('MANIFEST_TOO_LARGE', `manifest of ${bytes.length} bytes exceeds the ${MAX_MANIFEST_BYTES}-byte limit`);
+        }
+        const parsed = parseManifest(bytes, mediaType);
+        if (parsed.mediaType !== mediaType) {
+            throw new OciError('MANIFEST_INVALID', `manifest says it is ${parsed.mediaType} but was put as ${mediaType}`);
+        }
+        const index = isIndex(parsed.manifest);
+        for (const child of childrenOf(parsed.manifest)) {
+            if (child.urls?.length || (await this.hasBlob(child.digest)))
+                continue;
+            throw new OciError(index ? 'MANIFEST_UNKNOWN' : 'BLOB_UNKNOWN', `cannot store the manifest in ${this.name}: it refers to ${child.digest} (${child.mediaType}), which is not there yet; store it first`);
+        }
+        const descriptor = { mediaType, digest: digestOf(bytes), size: bytes.length };
+        await this.putBlob(descriptor, bytes);
+        const info = this.remember(descriptor.digest, parsed);
+        await this.updateIndex(async (manifests) => {
+            const { digest } = descriptor;
+            const entry = {
+                ...descriptor,
+                ...(parsed.manifest.artifactType !== undefined && { artifactType: parsed.manifest.artifactType }),
+            };
+            let next = manifests;
+            if (tag !== undefined) {
+                // The tag's entry is replaced where it stands (kept as is if it already names this
+                // manifest), and an untagged entry of this manifest is no longer needed.
+                const tagged = { ...entry, annotations: { [layout_ANNOTATION_REF_NAME]: tag } };
+                let placed = false;
+                next = next.flatMap((m) => {
+                    if (refName(m) === tag) {
+                        if (placed)
+                            return [];
+                        placed = true;
+                        return [m.digest === digest ? m : tagged];
+                    }
+                    return m.digest === digest && refName(m) === undefined ? [] : [m];
+                });
+                if (!placed)
+                    next.push(tagged);
+            }
+            else if (!next.some((m) => m.digest === digest)) {
+                if (info.subject !== undefined || !(await this.isReachable(digest, next)))
+                    next = [...next, entry];
+            }
+            if (info.children.length > 0) {
+                const reached = new Set(info.children.map((c) => c.digest));
+                const pruned = [];
+                for (const m of next) {
+                    const drop = refName(m) === undefined && reached.has(m.digest) && !(await this.isReferrer(m));
+                    if (!drop)
+                        pruned.push(m);
+                }
+                next = pruned;
+            }
+            return next;
+        });
+        return descriptor;
+    }
+    async hasBlob(digest) {
+        return (await this.blobSize(digest)) !== undefined;
+    }
+    async getBlob(descriptor) {
+        const file = this.blobPath(descriptor.digest);
+        const handle = await open(file, 'r').catch(ifMissing(undefined));
+        if (!handle)
+            throw new OciError('BLOB_UNKNOWN', `${this.name} has no blob ${descriptor.digest}`);
+        const verifier = new VerifyingStream(descriptor.digest, descriptor.size, `blob in ${this.name}`);
+        // Errors of either stream end up on `verifier`, the one the caller reads.
+        pipelineCallback(handle.createReadStream(), verifier, () => { });
+        return verifier;
+    }
+    /**
+     * Stores a blob through a temporary file beside its final path, verifying digest and size as it
+     * is written, and renames it into place. Skipped (a stream is then destroyed unread) when a blob of
+     * that digest and size is already there.
+     */
+    async putBlob(descriptor, content) {
+        const final = this.blobPath(descriptor.digest);
+        if ((await this.blobSize(descriptor.digest)) === descriptor.size) {
+            if (!Buffer.isBuffer(content))
+                content.destroy();
+            return;
+        }
+        const what = `blob for ${this.name}`;
+        if (Buffer.isBuffer(content)) {
+            if (content.length !== descriptor.size) {
+                throw new OciError('SIZE_MISMATCH', `${what} ${descriptor.digest} has ${content.length} bytes, its descriptor says ${descriptor.size}`);
+            }
+            verifyDigest(content, descriptor.digest, what);
+        }
+        await mkdir(path.dirname(final), { recursive: true });
+        await landAtomically(final, async (temp) => {
+            if (Buffer.isBuffer(content)) {
+                await writeFile(temp, content, { flag: 'wx', flush: true });
+            }
+            else {
+                const verifier = new VerifyingStream(descriptor.digest, descriptor.size, what);
+                await pipeline(content, verifier, createWriteStream(temp, { flags: 'wx', flush: true }));
+            }
+        });
+    }
+    /** The ref names in `index.json`, sorted and without duplicates. */
+    async listTags() {
+        const { manifests } = await this.readIndex();
+        const tags = new Set(manifests.map(refName).filter((t) => t !== undefined));
+        return [...tags].sort();
+    }
+    /**
+     * The manifests listed in `index.json` whose `subject` is `digest`, described as the OCI
+     * referrers API does (artifactType = the manifest's `artifactType`, else its config's media type).
+     */
+    async referrers(digest, artifactType) {
+        parseDigest(digest);
+        const { manifests } = await this.readIndex();
+        const found = new Map();
+        for (const entry of manifests) {
+            if (found.has(entry.digest) || !MANIFEST_MEDIA_TYPES.includes(entry.mediaType))
+                continue;
+            const info = await this.info(entry);
+            if (info.subject !== digest)
+                continue;
+            if (artifactType !== undefined && info.artifactType !== artifactType)
+                continue;
+            found.set(entry.digest, {
+                mediaType: info.mediaType,
+                digest: entry.digest,
+                size: entry.size,
+                ...(info.artifactType !== undefined && { artifactType: info.artifactType }),
+                ...(info.annotations !== undefined && { annotations: info.annotations }),
+            });
+        }
+        return [...found.values()];
+    }
+    blobPath(digest) {
+        const { algorithm, hex } = parseDigest(digest);
+        return path.join(this.path, 'blobs', algorithm, hex);
+    }
+    async blobSize(digest) {
+        const info = await stat(this.blobPath(digest)).catch(ifMissing(undefined));
+        return info?.isFile() ? info.size : undefined;
+    }
+    /** Reads, verifies and parses a manifest blob; `undefined` when the blob is absent. */
+    async loadManifest(descriptor) {
+        const handle = await open(this.blobPath(descriptor.digest), 'r').catch(ifMissing(undefined));
+        if (!handle)
+            return undefined;
+        let bytes;
+        try {
+            const tooLarge = (size) => new OciError('MANIFEST_TOO_LARGE', `manifest ${descriptor.digest} in ${this.name} has ${size ?? 'more'} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit`);
+            const { size } = await handle.stat();
+            if (size > MAX_MANIFEST_BYTES)
+                throw tooLarge(size);
+            bytes = await readLimited(handle.createReadStream({ autoClose: false }), MAX_MANIFEST_BYTES, () => tooLarge());
+        }
+        finally {
+            await handle.close();
+        }
+        verifyDigest(bytes, descriptor.digest, `manifest in ${this.name}`);
+        if (descriptor.size !== bytes.length) {
+            throw new OciError('SIZE_MISMATCH', `manifest ${descriptor.digest} in ${this.name} has ${bytes.length} bytes, its descriptor says ${descriptor.size}`);
+        }
+        const parsed = parseManifest(bytes, descriptor.mediaType || undefined);
+        this.remember(descriptor.digest, parsed);
+        return {
+            descriptor: { mediaType: parsed.mediaType, digest: descriptor.digest, size: bytes.length },
+            bytes,
+            manifest: parsed.manifest,
+        };
+    }
+    remember(digest, parsed) {
+        const { manifest, mediaType } = parsed;
+        const info = {
+            mediaType,
+            ...(manifest.subject && { subject: manifest.subject.digest }),
+            ...(manifest.annotations && { annotations: manifest.annotations }),
+            children: isIndex(manifest) ? manifest.manifests : [],
+        };
+        const artifactType = manifest.artifactType ?? (isIndex(manifest) ? undefined : manifest.config.mediaType);
+        if (artifactType !== undefined)
+            info.artifactType = artifactType;
+        this.infos.set(digest, info);
+        return info;
+    }
+    async info(descriptor) {
+        const known = this.infos.get(descriptor.digest);
+        if (known)
+            return known;
+        if (!(await this.loadManifest(descriptor))) {
+            throw layoutError(this.path, `lists ${descriptor.digest} in index.json but its blob is missing`);
+        }
+        return this.infos.get(descriptor.digest);
+    }
+    /** Whether an index listed in `index.json` reaches `digest`, directly or through nested indexes. */
+    async isReachable(digest, manifests) {
+        const queue = manifests.filter((m) => isIndexMediaType(m.mediaType));
+        const seen = new Set();
+        for (let next = queue.pop(); next; next = queue.pop()) {
+            if (seen.has(next.digest))
+                continue;
+            seen.add(next.digest);
+            // An unreadable index reaches nothing here: an extra entry is harmless, a lost one is not.
+            const info = await this.info(next).catch(() => undefined);
+            for (const child of info?.children ?? []) {
+                if (child.digest === digest)
+                    return true;
+                if (isIndexMediaType(child.mediaType))
+                    queue.push(child);
+            }
+        }
+        return false;
+    }
+    async isReferrer(entry) {
+        const info = await this.info(entry).catch(() => undefined);
+        return info === undefined || info.subject !== undefined;
+    }
+    async readIndex() {
+        const file = path.join(this.path, 'index.json');
+        const text = await readFile(file, 'utf8').catch((err) => {
+            throw layoutError(this.path, `has no readable index.json (${err.message})`, err);
+        });
+        let doc;
+        try {
+            doc = JSON.parse(text);
+        }
+        catch (err) {
+            throw layoutError(this.path, 'has an index.json that is not valid JSON', err);
+        }
+        const index = doc;
+        if (!index || typeof index !== 'object' || index.schemaVersion !== 2 || !Array.isArray(index.manifests)) {
+            throw layoutError(this.path, 'has an index.json that is not an image index (schemaVersion 2 with "manifests")');
+        }
+        index.manifests.forEach((m, i) => {
+            if (!m ||
+                typeof m.digest !== 'string' ||
+                typeof m.mediaType !== 'string' ||
+                typeof m.size !== 'number') {
+                throw layoutError(this.path, `has an index.json whose manifests[${i}] lacks mediaType, digest or size`);
+            }
+        });
+        return index;
+    }
+    /** Rewrites `index.json` with what `change` makes of its entries, one change at a time per directory. */
+    async updateIndex(change) {
+        const previous = indexLocks.get(this.path) ?? Promise.resolve();
+        const run = previous.then(async () => {
+            const index = await this.readIndex();
+            const manifests = await change([...index.manifests]);
+            const unchanged = manifests.length === index.manifests.length && manifests.every((m, i) => m === index.manifests[i]);
+            if (unchanged)
+                return;
+            const next = { ...index, schemaVersion: 2, mediaType: MediaType.OciIndex, manifests };
+            await writeFileAtomic(path.join(this.path, 'index.json'), JSON.stringify(next));
+        });
+        const tail = run.catch(() => { });
+        indexLocks.set(this.path, tail);
+        try {
+            await run;
+        }
+        finally {
+            if (indexLocks.get(this.path) === tail)
+                indexLocks.delete(this.path);
+        }
+    }
+}
+function refName(descriptor) {
+    return descriptor.annotations?.[layout_ANNOTATION_REF_NAME];
+}
+/**
+ * The digest a reference names (validated), or `undefined` for a tag. Ref names written by other
+ * tools may hold a colon (`example.com/app:1`), so only the digest algorithms we know mark a digest.
+ */
+function digestReference(reference) {
+    if (!/^sha(?:256|512):/.test(reference))
+        return undefined;
+    parseDigest(reference);
+    return reference;
+}
+function describeReference(reference) {
+    return digestReference(reference) ? reference : `tagged "${reference}"`;
+}
+function layoutError(dir, problem, cause) {
+    return new OciError('LAYOUT_ERROR', `${dir} ${problem}`, cause === undefined ? undefined : { cause });
+}
+function checkLayoutVersion(dir, marker) {
+    let version;
+    try {
+        version = JSON.parse(marker)?.imageLayoutVersion;
+    }
+    catch (err) {
+        throw layoutError(dir, 'has an oci-layout file that is not valid JSON', err);
+    }
+    if (version !== OCI_LAYOUT_VERSION) {
+        throw layoutError(dir, `has imageLayoutVersion ${JSON.stringify(version)} in its oci-layout file; only "${OCI_LAYOUT_VERSION}" is supported`);
+    }
+}
+function emptyIndex() {
+    return JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] });
+}
+/** Writes blobs/, index.json, then oci-layout: the marker comes last, once the rest is there. */
+async function initialise(dir) {
+    await mkdir(path.join(dir, 'blobs'), { recursive: true });
+    await writeFileAtomic(path.join(dir, 'index.json'), emptyIndex());
+    await writeFileAtomic(path.join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: OCI_LAYOUT_VERSION }));
+}
+async function writeFileAtomic(target, data) {
+    await landAtomically(target, (temp) => writeFile(temp, data, { flag: 'wx', flush: true }));
+}
+/** Lets `write` fill a fresh temporary file beside `target`, then renames it over `target`; removes it on failure. */
+async function landAtomically(target, write) {
+    const temp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+    try {
+        await write(temp);
+        await rename(temp, target);
+    }
+    catch (err) {
+        await rm(temp, { force: true });
+        throw err;
+    }
+}
+/** A `.catch` handler that turns "no such file" into `value` and rethrows anything else. */
+function ifMissing(value) {
+    return (err) => {
+        const code = err.code;
+        if (code === 'ENOENT' || code === 'ENOTDIR')
+            return value;
+        throw err;
+    };
+}
+
+;// CONCATENATED MODULE: ../../packages/shared/src/oci/layout-image.ts
+/**
+ * What an untagged `oci-layout:<dir>` names: the layout's only image. A layout has no `latest`
+ * convention (buildah, skopeo and crane all write tags of the user's choosing, or none), so an
+ * untagged reference never guesses one: it takes the one image the layout holds, or fails listing
+ * the images there are, by tag, for the user to name one.
+ *
+ * Not images: cosign's `sha256-<hex>.sig`/`.att`/`.sbom` tags and the `sha256-<hex>` referrers
+ * fallback tag, and untagged referrers (manifests with a `subject`: signature bundles,
+ * attestations), which `index.json` lists so they can be found.
+ */
+
+
+
+
+
+
+/** cosign's artifact tags and the referrers fallback tag: `sha256-<hex>[.sig|.att|.sbom]`. */
+const ARTIFACT_TAG = /^sha(?:256|512)-[0-9a-f]{32,128}(?:\.(?:sig|att|sbom))?$/;
+/**
+ * The layout's only image (see the module comment). Throws MANIFEST_UNKNOWN when the layout holds
+ * none, and INVALID_REFERENCE naming each image by its tags (or digest) when it holds several.
+ */
+async function resolveLayoutImage(store) {
+    const entries = await indexEntries(store);
+    const images = new Map();
+    for (const entry of entries) {
+        const tag = entry.annotations?.[ANNOTATION_REF_NAME];
+        if (tag !== undefined && ARTIFACT_TAG.test(tag))
+            continue;
+        const known = images.get(entry.digest);
+        if (known) {
+            if (tag !== undefined && !known.tags.includes(tag))
+                known.tags.push(tag);
+            continue;
+        }
+        if (tag === undefined && (await isReferrer(store, entry)))
+            continue;
+        images.set(entry.digest, {
+            descriptor: { mediaType: entry.mediaType, digest: entry.digest, size: entry.size },
+            tags: tag === undefined ? [] : [tag],
+        });
+    }
+    const found = [...images.values()];
+    for (const image of found)
+        image.tags.sort();
+    if (found.length === 1)
+        return found[0];
+    if (found.length === 0)
+        throw new OciError('MANIFEST_UNKNOWN', `${store.name} holds no image: write one into it first (buildah push, skopeo copy to oci:<dir>:<tag>)`);
+    const listed = found.map((i) => i.tags.length > 0 ? `${i.tags.join(', ')} (${i.descriptor.digest})` : `untagged ${i.descriptor.digest}`);
+    const example = found.find((i) => i.tags.length > 0);
+    throw new OciError('INVALID_REFERENCE', `${store.name} names no tag or digest, and the layout holds ${found.length} images: ${listed.join('; ')}. Name one, e.g. ${example ? `${store.name}:${example.tags[0]}` : `${store.name}@${found[0].descriptor.digest}`}`);
+}
+/** The entries of the layout's `index.json` (LayoutStore.open has checked its shape). */
+async function indexEntries(store) {
+    const file = path.join(store.path, 'index.json');
+    let doc;
+    try {
+        doc = JSON.parse(await readFile(file, 'utf8'));
+    }
+    catch (err) {
+        throw new OciError('LAYOUT_ERROR', `${store.path} has no readable index.json: ${err.message}`, {
+            cause: err,
+        });
+    }
+    if (!Array.isArray(doc?.manifests))
+        throw new OciError('LAYOUT_ERROR', `${store.path} has an index.json without a "manifests" list`);
+    return doc.manifests;
+}
+async function isReferrer(store, entry) {
+    const { manifest } = await store.getManifest(entry.digest);
+    return manifest.subject !== undefined;
+}
+/**
+ * Opens what `ref` names: a repository of `client`'s registries, or an OCI layout. A registry
+ * reference without tag or digest reads `latest`, as docker does; an untagged layout takes its only
+ * image (see the module comment) and logs which it took.
+ */
+async function openImage(client, ref, logger = silentLogger) {
+    if (ref.kind === 'registry')
+        return { store: client.repository(ref), reference: ref.digest ?? ref.tag ?? 'latest' };
+    const store = await LayoutStore.open(ref.path);
+    const named = ref.digest ?? ref.tag;
+    if (named)
+        return { store, reference: named };
+    const only = await resolveLayoutImage(store);
+    logger.info(`${formatReference(ref)} names no tag: the layout's only image is ${only.descriptor.digest}${only.tags.length > 0 ? ` (tagged ${only.tags.join(', ')})` : ''}`);
+    return { store, reference: only.descriptor.digest };
+}
+
+;// CONCATENATED MODULE: ../../packages/shared/src/oci/index.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+;// CONCATENATED MODULE: ../../packages/action-kit/src/registry.ts
+
+/** Explicit credentials for each of `registries` from one username and password, or none without a username. */
+function sameLogin(registries, username, password) {
+    if (!username)
+        return [];
+    return [...new Set(registries)].map((registry) => ({ registry, username, password: password ?? '' }));
+}
+/** A registry client whose credentials are the explicit ones, then the docker config, then `githubToken` for ghcr.io. */
+function createRegistryClient(access) {
+    const credentials = new CredentialResolver({
+        explicit: access.credentials ?? [],
+        ...(access.githubToken && { githubToken: access.githubToken }),
+        logger: access.logger,
+    });
+    return new RegistryClient({
+        ...(access.http && { http: access.http }),
+        credentials,
+        insecureRegistries: access.insecureRegistries ?? [],
+        logger: access.logger,
+    });
+}
+
+;// CONCATENATED MODULE: ../../packages/shared/src/index.ts
+
+
+
+
+
+
+
+// EXTERNAL MODULE: ../../packages/shared/src/github/index.ts + 3 modules
+var github = __nccwpck_require__(8277);
+;// CONCATENATED MODULE: ../../packages/action-kit/src/run.ts
+/**
+ * The one harness every action runs in, as docker/actions-toolkit's `run(main, post)` is for
+ * Docker's actions: read the inputs (secrets masked as they are read), run `main` phase by phase
+ * (each a log group), and whatever happens write a job summary. When anything fails, the step fails
+ * and the summary says what was attempted, what failed (the error's code) and how to fix it; the
+ * outputs named in `failureOutputs` are set so a later step that reads them sees a definite answer.
+ */
+
+
+
+
+
+/** What the failure summary suggests for an error code that carries no fix of its own. */
+const FIXES = {
+    INVALID_INPUT: 'Correct the inputs named above. Nothing was sent or written.',
+    UNAUTHORIZED: 'Give credentials for the registry (`username`/`password`, a docker login before this step, or `github-token` for ghcr.io).',
+    DENIED: 'The credentials were refused for this repository: check they may push/pull it (for ghcr.io, `packages: write`).',
+    CREDENTIALS: 'Fix the docker credential helper named above, or pass `username`/`password`.',
+    REGISTRY_ERROR: 'The registry did not answer as expected: check it is reachable from the runner, then re-run.',
+    MANIFEST_UNKNOWN: 'Check the image reference: the registry has no such tag or digest.',
+    WRONG_PASSWORD: 'Pass the password the key was encrypted with in `cosign-password`.',
+    OIDC_PERMISSION: 'Grant the job `permissions: id-token: write` for keyless signing.',
+};
+/** The codes of the library errors behind refused inputs (`WRONG_PASSWORD` behind `cosign-password`). */
+function problemCodes(err) {
+    if (!(err instanceof github/* InputError */.dz))
+        return [];
+    return [...new Set(err.problems.flatMap((p) => (p.code ? [p.code] : [])))];
+}
+/** How to fix `err`: its own `fix` when it has one, else the fix known for its code (or its inputs' codes). */
+function fixOf(err) {
+    const own = err?.fix;
+    if (typeof own === 'string' && own)
+        return own;
+    for (const code of problemCodes(err))
+        if (FIXES[code])
+            return FIXES[code];
+    return err instanceof errors/* ReleaseError */.K2 ? FIXES[err.code] : undefined;
+}
+/** The error's code, with the codes behind refused inputs: `INVALID_INPUT (WRONG_PASSWORD)`. */
+function codeOf(err) {
+    if (!(err instanceof errors/* ReleaseError */.K2))
+        return 'ERROR';
+    const behind = problemCodes(err);
+    return behind.length > 0 ? `${err.code} (${behind.join(', ')})` : err.code;
+}
+/**
+ * The failure summary: what failed, its code and the fix, then every phase attempted with its
+ * outcome. Text from errors is escaped: it may quote a server.
+ */
+function failureSummary(name, err, phases) {
+    const code = codeOf(err);
+    const fix = fixOf(err);
+    const problems = err instanceof github/* InputError */.dz ? err.problems.map((p) => `input "${p.input}": ${p.message}`) : [];
+    const message = problems.length > 0 ? problems : [(0,errors/* errorMessage */.gJ)(err)];
+    const icon = { done: '✅', failed: '❌', running: '⏹️' };
+    const lines = [
+        `## ❌ ${(0,github/* escapeHtml */.ZD)(name)} failed`,
+        '',
+        '<table>',
+        `<tr><th align="left">Error</th><td><code>${(0,github/* escapeHtml */.ZD)(code)}</code></td></tr>`,
+        `<tr><th align="left">What failed</th><td>${message.map(github/* escapeHtml */.ZD).join('<br>')}</td></tr>`,
+        ...(fix ? [`<tr><th align="left">Fix</th><td>${(0,github/* escapeHtml */.ZD)(fix)}</td></tr>`] : []),
+        '</table>',
+        '',
+    ];
+    if (phases.length === 0) {
+        lines.push(err instanceof github/* InputError */.dz ? 'Nothing was attempted: the inputs were refused first.' : '');
+    }
+    else {
+        lines.push('### What was attempted', '', '| | Phase | Time |', '| --- | --- | --- |');
+        for (const p of phases)
+            lines.push(`| ${icon[p.state]} | ${(0,github/* escapeHtml */.ZD)(p.title)} | ${(0,github/* formatDuration */.a3)(p.ms)} |`);
+    }
+    return `${lines.join('\n')}\n`;
+}
+/** Runs one action: see the module comment. Never throws; the step's outcome is the runner's exit code. */
+async function runAction(definition) {
+    const phases = [];
+    const closers = [];
+    const failures = [];
+    const controller = new AbortController();
+    const cancel = () => {
+        lib_core/* warning */.$e('cancelled: stopping');
+        controller.abort();
+    };
+    process.once('SIGINT', cancel);
+    process.once('SIGTERM', cancel);
+    const outputsSet = new Set();
+    const fallback = runnerLogger();
+    try {
+        const inputs = definition.getInputs();
+        const run = {
+            logger: definition.logger?.(inputs) ?? fallback,
+            signal: controller.signal,
+            async phase(title, fn) {
+                const phase = { title, state: 'running', ms: 0 };
+                phases.push(phase);
+                const start = performance.now();
+                try {
+                    const value = await lib_core/* group */.Os(title, async () => fn());
+                    phase.state = 'done';
+                    return value;
+                }
+                catch (err) {
+                    phase.state = 'failed';
+                    throw err;
+                }
+                finally {
+                    phase.ms = performance.now() - start;
+                }
+            },
+            output(name, value) {
+                outputsSet.add(name);
+                setOutput(name, value);
+            },
+            defer(close) {
+                closers.push(close);
+            },
+            async summary(write) {
+                await write().catch((err) => lib_core/* warning */.$e(`job summary not written: ${(0,errors/* errorMessage */.gJ)(err)}`));
+            },
+            fail(message) {
+                failures.push(message);
+            },
+        };
+        await definition.main(inputs, run);
+        if (failures.length > 0)
+            lib_core/* setFailed */.C1(failures.join('\n'));
+    }
+    catch (err) {
+        for (const [name, value] of Object.entries(definition.failureOutputs ?? {}))
+            if (!outputsSet.has(name))
+                setOutput(name, value);
+        const code = codeOf(err);
+        const plain = code === 'ERROR' || err instanceof github/* InputError */.dz;
+        lib_core/* setFailed */.C1(plain ? (0,errors/* errorMessage */.gJ)(err) : `${code}: ${(0,errors/* errorMessage */.gJ)(err)}`);
+        // What `main` added to the summary and did not write is half a report: the failure section replaces it.
+        lib_core/* summary */.z.emptyBuffer();
+        await lib_core/* summary */.z
+            .addRaw(failureSummary(definition.name, err, phases))
+            .write()
+            .catch((e) => lib_core/* warning */.$e(`job summary not written: ${(0,errors/* errorMessage */.gJ)(e)}`));
+    }
+    finally {
+        process.off('SIGINT', cancel);
+        process.off('SIGTERM', cancel);
+        for (const close of closers.reverse())
+            await Promise.resolve()
+                .then(close)
+                .catch(() => undefined);
+    }
+}
+
+;// CONCATENATED MODULE: ../../packages/action-kit/src/index.ts
+/**
+ * The runner-side kit: the one place that turns the runner's protocol (`@actions/core`) into what the
+ * shared library takes. Every action's `index.ts` calls {@link runAction}; `main.ts` stays the
+ * readable orchestration of its phases.
+ */
+
+
+
+
+
+
+
+/***/ }),
+
+/***/ 1110:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   BO: () => (/* binding */ redactUrl),
+/* harmony export */   K2: () => (/* binding */ ReleaseError),
+/* harmony export */   gJ: () => (/* binding */ errorMessage)
+/* harmony export */ });
+/* unused harmony export HTTPError */
+/**
+ * The one error base class of release-actions. Every error carries a stable `code` that tests and
+ * callers branch on (never the wording), and the underlying `cause` when there is one.
+ */
+class ReleaseError extends Error {
+    code;
+    constructor(code, message, options) {
+        super(message, options);
+        this.code = code;
+        this.name = new.target.name;
+    }
+}
+/** A response whose status the caller did not expect, after any retries. */
+class HTTPError extends ReleaseError {
+    statusCode;
+    method;
+    url;
+    /** The first bytes of the response body, for diagnostics (never sent by us, so never a secret of ours). */
+    body;
+    constructor(init, options) {
+        const snippet = init.body ? `: ${init.body.slice(0, 300)}` : '';
+        super('HTTP_ERROR', `${init.method} ${redactUrl(init.url)} answered ${init.statusCode}${snippet}`, options);
+        this.statusCode = init.statusCode;
+        this.method = init.method;
+        this.url = redactUrl(init.url);
+        this.body = init.body ?? '';
+    }
+}
+/** Strips credentials and query values that could carry a token (upload session state, signatures) from a URL shown to people. */
+function redactUrl(url) {
+    try {
+        const u = new URL(String(url));
+        u.username = '';
+        u.password = '';
+        for (const key of [...u.searchParams.keys()]) {
+            if (/token|sig|signature|credential|auth|key|_state/i.test(key))
+                u.searchParams.set(key, 'REDACTED');
+        }
+        return u.toString();
+    }
+    catch {
+        return String(url);
+    }
+}
+/** The message of anything thrown, for logs. */
+function errorMessage(err) {
+    return err instanceof Error ? err.message : String(err);
+}
+
+
+/***/ }),
+
+/***/ 8277:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  a$: () => (/* reexport */ InputChecker),
+  dz: () => (/* reexport */ InputError),
+  ZD: () => (/* reexport */ escapeHtml),
+  a3: () => (/* reexport */ formatDuration),
+  yx: () => (/* reexport */ isSensitiveHeader),
+  yG: () => (/* reexport */ parseBoolean),
+  HU: () => (/* reexport */ parseChoice),
+  E9: () => (/* reexport */ parseDuration),
+  oR: () => (/* reexport */ parseHeaderLines),
+  cG: () => (/* reexport */ parseInteger),
+  E1: () => (/* reexport */ parseList),
+  Bm: () => (/* reexport */ secretParts),
+  xv: () => (/* reexport */ truncate)
+});
+
+// UNUSED EXPORTS: buildDependencySnapshot, parseHttpUrl, snapshotPackageCount
+
+// EXTERNAL MODULE: ../../packages/shared/src/errors.ts
+var errors = __nccwpck_require__(1110);
+;// CONCATENATED MODULE: ../../packages/shared/src/github/errors.ts
+
+/**
+ * Bad action inputs, found before any request. It lists every input at fault at once, each message
+ * naming the input and saying what would be valid, so one run shows the user everything to fix.
+ */
+class InputError extends errors/* ReleaseError */.K2 {
+    problems;
+    constructor(problems) {
+        const lines = problems.map((p) => `input "${p.input}": ${p.message}`);
+        super('INVALID_INPUT', lines.length === 1 ? lines[0] : `${lines.length} inputs are invalid:\n- ${lines.join('\n- ')}`);
+        this.problems = problems;
+    }
+}
+/**
+ * Collects the problems of several inputs so they can all be reported together.
+ *
+ *     const check = new InputChecker();
+ *     const timeout = check.field('timeout', () => parseDuration(raw));
+ *     check.throwIfAny();
+ */
+class InputChecker {
+    problems = [];
+    /**
+     * Runs `parse`; on a throw, records its message against `input` and returns `fallback`. An
+     * {@link InputError} thrown by `parse` keeps its own problems (inputs and codes).
+     */
+    field(input, parse, fallback) {
+        try {
+            return parse();
+        }
+        catch (err) {
+            if (err instanceof InputError)
+                this.problems.push(...err.problems);
+            else
+                this.problems.push({ input, message: err instanceof Error ? err.message : String(err) });
+            return fallback;
+        }
+    }
+    /** Records a problem found by a check across inputs. */
+    add(input, message) {
+        this.problems.push({ input, message });
+    }
+    /** Whether `input` already has a problem recorded (to skip checks that depend on it). */
+    has(input) {
+        return this.problems.some((p) => p.input === input);
+    }
+    throwIfAny() {
+        if (this.problems.length > 0)
+            throw new InputError(this.problems);
+    }
+}
+
+;// CONCATENATED MODULE: ../../packages/shared/src/github/inputs.ts
+/**
+ * Parsers for action input values, shared by every action. They take the raw string and return a
+ * typed value or throw a plain `Error` whose message says what would be valid; the action's
+ * `context.ts` attaches the input's name (see {@link InputChecker}). Nothing here reads the
+ * environment or talks to the runner.
+ */
+/**
+ * A list input: one value per line; with `commas: true` (for values that cannot contain one) also
+ * comma-separated. Values are trimmed; empty lines and lines starting with `#` are dropped.
+ */
+function parseList(text, options = {}) {
+    const lines = text.split(/\r?\n/);
+    const values = options.commas ? lines.flatMap((line) => line.split(',')) : lines;
+    return values.map((v) => v.trim()).filter((v) => v !== '' && !v.startsWith('#'));
+}
+const DURATION_UNITS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+/**
+ * A duration in milliseconds from `500ms`, `10s`, `1.5s`, `5m`, `1h` or a sum such as `1m30s`.
+ * `0` alone is zero. A bare number is refused, because whether it means seconds or milliseconds is
+ * a guess.
+ */
+function parseDuration(text) {
+    const value = text.trim();
+    const hint = 'use a number with a unit, e.g. 500ms, 10s, 5m or 1m30s';
+    if (value === '')
+        throw new Error(`is empty: ${hint}`);
+    if (value.startsWith('-'))
+        throw new Error(`"${value}" is negative: ${hint}`);
+    if (value === '0')
+        return 0;
+    if (/^\d+(\.\d+)?$/.test(value))
+        throw new Error(`"${value}" has no unit: ${hint}`);
+    const part = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
+    let total = 0;
+    let end = 0;
+    for (let match = part.exec(value); match; match = part.exec(value)) {
+        total += Number(match[1]) * DURATION_UNITS[match[2]];
+        end = part.lastIndex;
+    }
+    if (end !== value.length || end === 0)
+        throw new Error(`"${value}" is not a duration: ${hint}`);
+    return Math.round(total);
+}
+/** Formats milliseconds the way {@link parseDuration} reads them: `250ms`, `1.5s`, `2m`, `1m30s`. */
+function formatDuration(ms) {
+    if (ms < 1_000)
+        return `${Math.round(ms)}ms`;
+    if (ms < 60_000)
+        return `${Number((ms / 1_000).toFixed(ms % 1_000 === 0 ? 0 : 1))}s`;
+    const minutes = Math.floor(ms / 60_000);
+    const seconds = Math.round((ms % 60_000) / 1_000);
+    return seconds === 0 ? `${minutes}m` : `${minutes}m${seconds}s`;
+}
+/** An integer within bounds, from its decimal text (`3`, not `3.0`, `+3` or `three`). */
+function parseInteger(text, bounds = {}) {
+    const value = text.trim();
+    const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = bounds;
+    const range = max === Number.MAX_SAFE_INTEGER ? `an integer of at least ${min}` : `an integer from ${min} to ${max}`;
+    if (!/^-?\d+$/.test(value))
+        throw new Error(`"${value}" is not a whole number: use ${range}`);
+    const n = Number(value);
+    if (n < min || n > max)
+        throw new Error(`${value} is out of range: use ${range}`);
+    return n;
+}
+/** `true` or `false` (any case), as the YAML 1.2 core schema and `core.getBooleanInput` read them. */
+function parseBoolean(text) {
+    const value = text.trim();
+    if (/^(true|True|TRUE)$/.test(value))
+        return true;
+    if (/^(false|False|FALSE)$/.test(value))
+        return false;
+    throw new Error(`"${value}" is not a boolean: use true or false`);
+}
+/** Exactly one of `choices`, compared case-insensitively; returns the choice as spelled there. */
+function parseChoice(text, choices) {
+    const value = text.trim();
+    const found = choices.find((c) => c.toLowerCase() === value.toLowerCase());
+    if (found === undefined)
+        throw new Error(`"${value}" is not one of ${choices.join(', ')}`);
+    return found;
+}
+/** An HTTP header field name: an RFC 9110 token. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/**
+ * `Name: value` lines into header pairs, in order. Values are trimmed and may be empty; a value
+ * containing a control character is refused, as no HTTP client may send it. Error messages never
+ * quote a value (it may be a secret).
+ */
+function parseHeaderLines(text) {
+    const headers = [];
+    const lines = text.split(/\r?\n/);
+    for (const [index, raw] of lines.entries()) {
+        const line = raw.trim();
+        if (line === '' || line.startsWith('#'))
+            continue;
+        const colon = line.indexOf(':');
+        // A malformed line may hold a secret: never quote it.
+        if (colon < 0)
+            throw new Error(`line ${index + 1} has no ":": write one "Name: value" per line`);
+        const name = line.slice(0, colon).trim();
+        if (!HEADER_NAME.test(name)) {
+            throw new Error(`line ${index + 1}: the part before ":" is not a header name (letters, digits and -): write one "Name: value" per line`);
+        }
+        const value = line.slice(colon + 1).trim();
+        if (hasControlCharacter(value))
+            throw new Error(`the value of header ${name} contains a control character`);
+        headers.push([name, value]);
+    }
+    return headers;
+}
+function hasControlCharacter(text) {
+    for (let i = 0; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        if ((c < 0x20 && c !== 0x09) || c === 0x7f)
+            return true;
+    }
+    return false;
+}
+const SENSITIVE_HEADER = /^(authorization|proxy-authorization|cookie|set-cookie)$|token|secret|api-?key|password|session/i;
+/**
+ * Whether a header's value should be masked in logs: `Authorization`, `Proxy-Authorization`,
+ * `Cookie`, and any header whose name speaks of a token, secret, API key, password or session.
+ */
+function isSensitiveHeader(name) {
+    return SENSITIVE_HEADER.test(name);
+}
+/**
+ * The strings to mask for a secret header value: the whole value, and for `Scheme credentials`
+ * values (`Bearer abc`, `Basic …`) the credentials alone, so neither leaks if logged apart.
+ */
+function secretParts(value) {
+    const parts = [value];
+    const space = value.indexOf(' ');
+    if (space > 0) {
+        const credentials = value.slice(space + 1).trim();
+        if (credentials.length >= 4)
+            parts.push(credentials);
+    }
+    return parts.filter((p) => p.length > 0);
+}
+/** An absolute `http://` or `https://` URL (a service's base URL), without trailing slashes. */
+function parseHttpUrl(text) {
+    const value = text.trim();
+    let url;
+    try {
+        url = new URL(value);
+    }
+    catch {
+        throw new Error(`"${value}" is not an absolute URL: write it as https://host[:port]`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+        throw new Error(`"${value}" uses ${url.protocol.slice(0, -1)}: use an http:// or https:// URL`);
+    return value.replace(/\/+$/, '');
+}
+
+;// CONCATENATED MODULE: ../../packages/shared/src/github/summary.ts
+/**
+ * Helpers for job summaries (GitHub-flavoured Markdown with HTML). `core.summary` writes cells as
+ * raw HTML, so any text that came from a server or a user must be escaped first.
+ */
+/** Escapes text for an HTML element or attribute. */
+function escapeHtml(text) {
+    return text
+        .replaceAll('&', '&amp;')
+        .replaceAll('<', '&lt;')
+        .replaceAll('>', '&gt;')
+        .replaceAll('"', '&quot;')
+        .replaceAll("'", '&#39;');
+}
+/** Shortens text to `max` characters on one line, marking the cut with an ellipsis. */
+function truncate(text, max) {
+    const line = text.replace(/\s+/g, ' ').trim();
+    return line.length <= max ? line : `${line.slice(0, Math.max(0, max - 1))}…`;
+}
+
+;// CONCATENATED MODULE: ../../packages/shared/src/github/index.ts
+/**
+ * Runner-facing helpers that do not touch the runner: input parsing and validation, job-summary
+ * formatting. Actions read inputs with `@actions/core` and hand the strings to these.
+ */
+
+
+
+
+
+
+/***/ }),
+
+/***/ 577:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Q: () => (/* binding */ HttpClient)
+/* harmony export */ });
+/* unused harmony export expectStatus */
+/* harmony import */ var undici__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1684);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1110);
+/* harmony import */ var _logger_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(837);
+/* harmony import */ var _retry_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(5931);
+
+
+
+
+/** A retryable status, carried out of an attempt so the retry helper sees it like any other failure. */
+class RetryableStatus extends Error {
+    status;
+    afterMs;
+    constructor(status, afterMs) {
+        super(`answered ${status}`);
+        this.status = status;
+        this.afterMs = afterMs;
+    }
+}
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+/** Headers dropped when a redirect leaves the origin. */
+const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie']);
+class HttpClient {
+    dispatcher;
+    retry;
+    logger;
+    userAgent;
+    constructor(options = {}) {
+        this.dispatcher = options.dispatcher ?? new undici__WEBPACK_IMPORTED_MODULE_0__/* .Agent */ .g6({ keepAliveTimeout: 10_000, connections: 16 });
+        this.retry = options.retry ?? _retry_js__WEBPACK_IMPORTED_MODULE_3__/* .defaultRetryPolicy */ .ur;
+        this.logger = options.logger ?? _logger_js__WEBPACK_IMPORTED_MODULE_2__/* .silentLogger */ .q;
+        this.userAgent = options.userAgent ?? 'release-actions';
+    }
+    /**
+     * Sends a request, retrying per policy, and returns the final response whatever its status:
+     * callers check it (see {@link expectStatus}). The response body must be consumed or dumped.
+     */
+    async request(req) {
+        const replayable = !(req.body && typeof req.body === 'object' && 'pipe' in req.body);
+        const policy = req.retry === false || !replayable ? { ...this.retry, attempts: 1 } : (req.retry ?? this.retry);
+        return (0,_retry_js__WEBPACK_IMPORTED_MODULE_3__/* .withRetry */ .bD)(async (attempt) => {
+            const res = await this.send(req);
+            if ((0,_retry_js__WEBPACK_IMPORTED_MODULE_3__/* .isRetryableStatus */ .PS)(res.status) && attempt < policy.attempts) {
+                await res.body.dump().catch(() => undefined);
+                throw new RetryableStatus(res.status, (0,_retry_js__WEBPACK_IMPORTED_MODULE_3__/* .parseRetryAfter */ .mu)(res.headers.get('retry-after') ?? undefined));
+            }
+            return res;
+        }, {
+            policy,
+            signal: req.signal,
+            decide: (err) => {
+                if (err instanceof RetryableStatus)
+                    return err.afterMs === undefined ? {} : { afterMs: err.afterMs };
+                return (0,_retry_js__WEBPACK_IMPORTED_MODULE_3__/* .isRetryableNetworkError */ .Hr)(err) ? {} : false;
+            },
+            onRetry: (err, retry, delay) => this.logger.debug(`${req.method} ${(0,_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .redactUrl */ .BO)(req.url)}: ${(0,_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .errorMessage */ .gJ)(err)}; retry ${retry}/${policy.attempts - 1} in ${Math.round(delay)} ms`),
+        });
+    }
+    /** The client's connections are closed; further requests fail. */
+    async close() {
+        await this.dispatcher.close();
+    }
+    async send(req) {
+        let url = new URL(String(req.url));
+        const origin = url.origin;
+        const follow = req.redirect === 'follow' && (req.method === 'GET' || req.method === 'HEAD');
+        const maxRedirects = req.maxRedirects ?? 5;
+        const signals = [req.signal, req.timeoutMs ? AbortSignal.timeout(req.timeoutMs) : undefined].filter((s) => s !== undefined);
+        const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+        for (let hops = 0;; hops++) {
+            const headers = { ...req.headers };
+            if (!Object.keys(headers).some((name) => name.toLowerCase() === 'user-agent'))
+                headers['user-agent'] = this.userAgent;
+            if (url.origin !== origin) {
+                // Never hand credentials to the host a redirect points at (as fetch does).
+                for (const name of Object.keys(headers))
+                    if (CREDENTIAL_HEADERS.has(name.toLowerCase()))
+                        delete headers[name];
+            }
+            const body = typeof req.body === 'function' ? req.body() : req.body;
+            const res = await (0,undici__WEBPACK_IMPORTED_MODULE_0__/* .request */ .Em)(url, {
+                dispatcher: this.dispatcher,
+                method: req.method,
+                headers,
+                body: body ?? null,
+                signal: signal ?? null,
+            });
+            if (follow && REDIRECT_STATUSES.has(res.statusCode) && res.headers.location && hops < maxRedirects) {
+                await res.body.dump().catch(() => undefined);
+                url = new URL(String(res.headers.location), url);
+                continue;
+            }
+            return { status: res.statusCode, headers: toHeaders(res.headers), url, body: res.body };
+        }
+    }
+}
+function toHeaders(raw) {
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(raw)) {
+        if (Array.isArray(value))
+            for (const v of value)
+                headers.append(name, v);
+        else if (value !== undefined)
+            headers.set(name, value);
+    }
+    return headers;
+}
+/** Throws an {@link HTTPError} (with the start of the body) unless the response has one of the expected statuses. */
+async function expectStatus(res, method, expected) {
+    if (expected.includes(res.status))
+        return;
+    const body = await res.body.text().catch(() => '');
+    throw new HTTPError({ statusCode: res.status, method, url: res.url.toString(), body });
+}
+
+
+/***/ }),
+
+/***/ 837:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   q: () => (/* binding */ silentLogger)
+/* harmony export */ });
+/* unused harmony export consoleLogger */
+const silentLogger = { debug() { }, info() { }, warning() { } };
+const consoleLogger = {
+    debug: (m) => {
+        if (process.env.RUNNER_DEBUG === '1')
+            console.debug(m);
+    },
+    info: (m) => console.log(m),
+    warning: (m) => console.warn(`warning: ${m}`),
+};
+
+
+/***/ }),
+
+/***/ 2078:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  Ax: () => (/* reexport */ PROBE_METHODS),
+  UC: () => (/* reexport */ createProbeClient),
+  S4: () => (/* reexport */ parseCaBundle),
+  _D: () => (/* reexport */ parseExpectedJson),
+  Hf: () => (/* reexport */ parseJsonPath),
+  oY: () => (/* reexport */ parseStatusSet),
+  mQ: () => (/* reexport */ probeAll)
+});
+
+// UNUSED EXPORTS: MAX_BODY_BYTES, ProbeError, bodySnippet, checkResponse, classifyError, displayUrl, evaluateJsonPath, jsonValueMatches, percentile, probe, statusMatches, summarizeLatencies, validateProbeOptions
+
+// EXTERNAL MODULE: ../../packages/shared/src/errors.ts
+var errors = __nccwpck_require__(1110);
+;// CONCATENATED MODULE: ../../packages/shared/src/probe/errors.ts
+
+/** Everything the probe engine throws or records on purpose. Branch on `code`. */
+class ProbeError extends errors/* ReleaseError */.K2 {
+}
+
+;// CONCATENATED MODULE: ../../packages/shared/src/probe/status.ts
+/**
+ * Expected HTTP statuses: codes, ranges and classes, e.g. `200-299,304` or `2xx,404`.
+ */
+
+function invalid(spec, problem) {
+    return new ProbeError('INVALID_STATUS_SPEC', `"${spec}" ${problem}: use codes and ranges from 100 to 599 separated by commas, e.g. 200-299,304 or 2xx`);
+}
+function code(text, spec) {
+    if (!/^\d{3}$/.test(text))
+        throw invalid(spec, `has "${text}", which is not a status code`);
+    const n = Number(text);
+    if (n < 100 || n > 599)
+        throw invalid(spec, `has ${n}, which is outside 100-599`);
+    return n;
+}
+/** Parses `200-299,304`, `2xx`, `200` (commas or new lines between parts). */
+function parseStatusSet(spec) {
+    const parts = spec
+        .split(/[,\n]/)
+        .map((p) => p.trim())
+        .filter((p) => p !== '');
+    if (parts.length === 0)
+        throw invalid(spec, 'is empty');
+    const ranges = [];
+    for (const part of parts) {
+        const cls = /^([1-5])xx$/i.exec(part);
+        if (cls) {
+            const base = Number(cls[1]) * 100;
+            ranges.push([base, base + 99]);
+            continue;
+        }
+        const dash = part.split('-').map((p) => p.trim());
+        if (dash.length === 1) {
+            const n = code(dash[0], spec);
+            ranges.push([n, n]);
+        }
+        else if (dash.length === 2) {
+            const low = code(dash[0], spec);
+            const high = code(dash[1], spec);
+            if (low > high)
+                throw invalid(spec, `has the range ${part}, whose start is above its end`);
+            ranges.push([low, high]);
+        }
+        else {
+            throw invalid(spec, `has "${part}", which is not a range`);
+        }
+    }
+    ranges.sort((a, b) => a[0] - b[0]);
+    return {
+        ranges,
+        text: ranges.map(([low, high]) => (low === high ? String(low) : `${low}-${high}`)).join(','),
+    };
+}
+function statusMatches(set, status) {
+    return set.ranges.some(([low, high]) => status >= low && status <= high);
+}
+
+;// CONCATENATED MODULE: ../../packages/shared/src/probe/json-path.ts
+/**
+ * A small, strict subset of JSONPath for health documents: `$.status`, `$.checks[0].status`,
+ * `$['key.with.dots']`, `status` (the leading `$` and dot are optional). No wildcards, filters or
+ * recursion: a health check names one value.
+ */
+
+const HINT = "use a path such as $.status, $.checks[0].status or $['odd.key']";
+function parseJsonPath(text) {
+    const path = text.trim();
+    const invalid = (problem) => new ProbeError('INVALID_JSON_PATH', `"${path}" ${problem}: ${HINT} (no wildcards or filters)`);
+    if (path === '')
+        throw invalid('is empty');
+    let rest = path.startsWith('$') ? path.slice(1) : path;
+    if (!path.startsWith('$') && !rest.startsWith('.') && !rest.startsWith('['))
+        rest = `.${rest}`;
+    const segments = [];
+    while (rest !== '') {
+        let m;
+        if ((m = /^\.([A-Za-z_$][\w$-]*)/.exec(rest)))
+            segments.push(m[1]);
+        else if ((m = /^\[(\d+)\]/.exec(rest)))
+            segments.push(Number(m[1]));
+        else if ((m = /^\['((?:[^'\\]|\\.)*)'\]/.exec(rest)) || (m = /^\["((?:[^"\\]|\\.)*)"\]/.exec(rest)))
+            segments.push(m[1].replace(/\\(.)/g, '$1'));
+        else if (/^(\.\.|\.\*|\[\*\]|\[\?)/.test(rest))
+            throw invalid('uses a wildcard, filter or recursion');
+        else
+            throw invalid(`cannot be read at "${rest.slice(0, 20)}"`);
+        rest = rest.slice(m[0].length);
+    }
+    return { segments, text: path };
+}
+/** The value at `path`, or `{ found: false }` with the part of the path that exists. */
+function evaluateJsonPath(document, path) {
+    let value = document;
+    for (const segment of path.segments) {
+        if (typeof segment === 'number'
+            ? Array.isArray(value) && segment < value.length
+            : isObjectWith(value, segment)) {
+            value = value[segment];
+        }
+        else {
+            return { found: false, missing: typeof segment === 'number' ? `[${segment}]` : segment };
+        }
+    }
+    return { found: true, value };
+}
+function isObjectWith(value, key) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.hasOwn(value, key);
+}
+/**
+ * The expected value of `json-equals`: JSON when it parses (`true`, `42`, `"UP"`, `{"ok":true}`),
+ * otherwise the text itself as a string (`UP`).
+ */
+function parseExpectedJson(text) {
+    try {
+        return JSON.parse(text);
+    }
+    catch {
+        return text;
+    }
+}
+/**
+ * Whether the value found matches the expected one: deep equality of JSON values, or, when the
+ * value found is a string, equality with the expected text as written (so `json-equals: 200`
+ * matches both `200` and `"200"`).
+ */
+function jsonValueMatches(actual, expected, expectedText) {
+    if (typeof actual === 'string' && actual === expectedText.trim())
+        return true;
+    return deepEqual(actual, expected);
+}
+function deepEqual(a, b) {
+    if (a === b)
+        return true;
+    if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null)
+        return false;
+    if (Array.isArray(a) !== Array.isArray(b))
+        return false;
+    const ka = Object.keys(a);
+    const kb = Object.keys(b);
+    if (ka.length !== kb.length)
+        return false;
+    return ka.every((k) => Object.hasOwn(b, k) && deepEqual(a[k], b[k]));
+}
+
+;// CONCATENATED MODULE: ../../packages/shared/src/probe/expectations.ts
+/**
+ * What a response must be to pass: status, latency, body text and a value in a JSON document.
+ */
+
+
+
+/** A short, one-line quote of a body for messages. */
+function bodySnippet(body, max = 120) {
+    if (!body)
+        return '(empty body)';
+    const line = body.replace(/\s+/g, ' ').trim();
+    return JSON.stringify(line.length > max ? `${line.slice(0, max)}…` : line);
+}
+/** The first expectation the response fails, or `undefined` when it passes them all. */
+function checkResponse(res, expect) {
+    if (!statusMatches(expect.status, res.status)) {
+        return new ProbeError('UNEXPECTED_STATUS', `status ${res.status} is not in ${expect.status.text}${res.body === undefined ? '' : `; body ${bodySnippet(res.body)}`}`);
+    }
+    if (expect.maxLatencyMs !== undefined && res.latencyMs > expect.maxLatencyMs) {
+        return new ProbeError('TOO_SLOW', `answered in ${Math.round(res.latencyMs)} ms, over the limit of ${expect.maxLatencyMs} ms`);
+    }
+    const body = res.body ?? '';
+    const cut = res.truncated ? ' (only the first MiB was read)' : '';
+    for (const needle of expect.bodyContains ?? []) {
+        if (!body.includes(needle))
+            return new ProbeError('BODY_MISMATCH', `body does not contain ${JSON.stringify(needle)}${cut}: ${bodySnippet(body)}`);
+    }
+    if (expect.bodyRegex && !statelessTest(expect.bodyRegex, body)) {
+        return new ProbeError('BODY_MISMATCH', `body does not match ${String(expect.bodyRegex)}${cut}: ${bodySnippet(body)}`);
+    }
+    if (expect.json)
+        return checkJson(body, expect.json, cut);
+    return undefined;
+}
+function checkJson(body, expect, cut) {
+    let document;
+    try {
+        document = JSON.parse(body);
+    }
+    catch {
+        return new ProbeError('JSON_MISMATCH', `body is not JSON${cut}: ${bodySnippet(body)}`);
+    }
+    const found = evaluateJsonPath(document, expect.path);
+    if (!found.found)
+        return new ProbeError('JSON_MISMATCH', `${expect.path.text} not found (no "${found.missing}"): ${bodySnippet(body)}`);
+    if (expect.equals && !jsonValueMatches(found.value, expect.equals.value, expect.equals.text)) {
+        return new ProbeError('JSON_MISMATCH', `${expect.path.text} is ${JSON.stringify(found.value) ?? 'undefined'}, expected ${JSON.stringify(expect.equals.value)}`);
+    }
+    return undefined;
+}
+/** `re.test` without the `lastIndex` state that the `g` and `y` flags would carry between attempts. */
+function statelessTest(re, text) {
+    return re.global || re.sticky
+        ? new RegExp(re.source, re.flags.replace(/[gy]/g, '')).test(text)
+        : re.test(text);
+}
+
+;// CONCATENATED MODULE: ../../packages/shared/src/probe/failures.ts
+/**
+ * Turns whatever an attempt threw (undici and socket errors, aborts) into a {@link ProbeError} with
+ * a failure code, and says whether another attempt could see something different.
+ */
+
+const CODE_OF = {
+    ECONNREFUSED: 'CONNECTION_REFUSED',
+    ECONNRESET: 'CONNECTION_RESET',
+    EPIPE: 'CONNECTION_RESET',
+    UND_ERR_SOCKET: 'CONNECTION_RESET',
+    UND_ERR_CLOSED: 'CONNECTION_RESET',
+    ETIMEDOUT: 'TIMEOUT',
+    UND_ERR_CONNECT_TIMEOUT: 'TIMEOUT',
+    UND_ERR_HEADERS_TIMEOUT: 'TIMEOUT',
+    UND_ERR_BODY_TIMEOUT: 'TIMEOUT',
+    ENOTFOUND: 'DNS_ERROR',
+    EAI_AGAIN: 'DNS_ERROR',
+    EAI_NONAME: 'DNS_ERROR',
+};
+/** Certificate verification failures: a later attempt would meet the same certificate. */
+const CERTIFICATE_CODE = /^(CERT_|UNABLE_TO_(GET_ISSUER_CERT|VERIFY_LEAF_SIGNATURE|DECRYPT_CERT)|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|ERR_TLS_CERT_ALTNAME_INVALID|HOSTNAME_MISMATCH|INVALID_CA|INVALID_PURPOSE|CERT_UNTRUSTED|CERT_REJECTED)/;
+function codesOf(err) {
+    const chain = [];
+    for (let e = err, depth = 0; e && depth < 6; e = e.cause, depth++) {
+        const { code, name, message } = e;
+        chain.push({
+            code: typeof code === 'string' ? code : undefined,
+            name: typeof name === 'string' ? name : undefined,
+            message: typeof message === 'string' ? message : String(e),
+        });
+    }
+    return chain;
+}
+/** Classifies an error thrown while sending a request or reading its response. */
+function classifyError(err, abort) {
+    if (abort.cancelled)
+        return { error: new ProbeError('CANCELLED', 'cancelled', { cause: err }), retryable: false };
+    if (abort.deadline) {
+        return {
+            error: new ProbeError('DEADLINE_EXCEEDED', `deadline of ${abort.deadlineMs} ms reached during the request`, {
+                cause: err,
+            }),
+            retryable: false,
+        };
+    }
+    if (abort.timedOut)
+        return timeout(err, abort.timeoutMs);
+    const chain = codesOf(err);
+    for (const { code } of chain) {
+        if (code && CERTIFICATE_CODE.test(code)) {
+            const detail = chain.find((c) => c.code === code)?.message ?? code;
+            return {
+                error: new ProbeError('TLS_ERROR', `TLS certificate not trusted (${code}: ${detail}); if a private CA signed it, add that CA to the trusted ones`, { cause: err }),
+                retryable: false,
+            };
+        }
+    }
+    for (const { code, message } of chain) {
+        const mapped = code ? CODE_OF[code] : undefined;
+        if (mapped === 'TIMEOUT')
+            return timeout(err, abort.timeoutMs);
+        if (mapped)
+            return {
+                error: new ProbeError(mapped, `${describe(mapped)}: ${message}`, { cause: err }),
+                retryable: true,
+            };
+    }
+    if (chain.some((c) => c.name === 'TimeoutError' || c.name === 'AbortError' || c.code === 'UND_ERR_ABORTED'))
+        return timeout(err, abort.timeoutMs);
+    const tls = chain.find((c) => c.code?.startsWith('ERR_SSL_') || c.code === 'EPROTO' || c.code?.startsWith('ERR_TLS_'));
+    if (tls)
+        return {
+            error: new ProbeError('TLS_ERROR', `TLS handshake failed (${tls.code}: ${tls.message})`, {
+                cause: err,
+            }),
+            retryable: true,
+        };
+    const first = chain[0];
+    return {
+        error: new ProbeError('NETWORK_ERROR', first?.code ? `${first.code}: ${first.message}` : (first?.message ?? String(err)), {
+            cause: err,
+        }),
+        retryable: true,
+    };
+}
+function timeout(err, timeoutMs) {
+    return {
+        error: new ProbeError('TIMEOUT', `no complete response within ${timeoutMs} ms`, { cause: err }),
+        retryable: true,
+    };
+}
+function describe(code) {
+    switch (code) {
+        case 'CONNECTION_REFUSED':
+            return 'connection refused';
+        case 'CONNECTION_RESET':
+            return 'connection reset';
+        case 'DNS_ERROR':
+            return 'host name not resolved';
+        default:
+            return code.toLowerCase().replaceAll('_', ' ');
+    }
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: external "node:tls"
+var external_node_tls_ = __nccwpck_require__(1692);
+// EXTERNAL MODULE: ../../node_modules/undici/index.js
+var undici = __nccwpck_require__(1684);
+// EXTERNAL MODULE: ../../packages/shared/src/http.ts
+var http = __nccwpck_require__(577);
+;// CONCATENATED MODULE: ../../packages/shared/src/probe/client.ts
+/**
+ * The HTTP client a probe uses: the shared {@link HttpClient} on an undici agent that opens a fresh
+ * connection for every attempt (so each attempt sees what a new client sees: connect, TLS
+ * handshake, first byte) and trusts extra CAs on top of the default ones. TLS verification is
+ * never turned off.
+ */
+
+
+
+
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+/**
+ * The certificates in a PEM bundle, each checked to parse as X.509. Throws INVALID_PROBE_OPTIONS
+ * when there is none or one is damaged.
+ */
+function parseCaBundle(pem) {
+    const certificates = pem.match(PEM_CERTIFICATE) ?? [];
+    if (certificates.length === 0) {
+        throw new ProbeError('INVALID_PROBE_OPTIONS', 'holds no PEM certificate: give the CA certificate itself (-----BEGIN CERTIFICATE----- …) or the path of a file holding it');
+    }
+    certificates.forEach((cert, i) => {
+        try {
+            new external_node_crypto_.X509Certificate(cert);
+        }
+        catch (err) {
+            throw new ProbeError('INVALID_PROBE_OPTIONS', `certificate ${i + 1} of ${certificates.length} does not parse as X.509: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+        }
+    });
+    return certificates;
+}
+/** The CAs Node trusts by default: its bundled roots plus `NODE_EXTRA_CA_CERTS` (and the system store when enabled). */
+function defaultCertificates() {
+    const get = external_node_tls_.getCACertificates;
+    return get ? get('default') : [...external_node_tls_.rootCertificates];
+}
+/** An {@link HttpClient} for probes: no connection reuse, no retry of its own (the probe counts attempts). */
+function createProbeClient(options = {}) {
+    const ca = options.caCerts?.length ? [...defaultCertificates(), ...options.caCerts] : undefined;
+    const dispatcher = new undici/* Agent */.g6({
+        pipelining: 0,
+        connect: { timeout: options.connectTimeoutMs ?? 10_000, ...(ca ? { ca } : {}) },
+    });
+    return new http/* HttpClient */.Q({
+        dispatcher,
+        retry: { attempts: 1, backoff: () => 0, maxDelayMs: 0 },
+        logger: options.logger,
+        userAgent: options.userAgent ?? 'release-actions-health-check',
+    });
+}
+
+// EXTERNAL MODULE: ../../packages/shared/src/logger.ts
+var src_logger = __nccwpck_require__(837);
+// EXTERNAL MODULE: ../../packages/shared/src/retry.ts
+var retry = __nccwpck_require__(5931);
+;// CONCATENATED MODULE: ../../packages/shared/src/probe/stats.ts
+/**
+ * Latency statistics over a sample of milliseconds, shared by the health check and the canary's
+ * load generator.
+ */
+/** The nearest-rank percentile (`p` in 0..100) of an ascending-sorted sample. */
+function percentile(sorted, p) {
+    if (sorted.length === 0)
+        throw new RangeError('percentile of an empty sample');
+    if (p < 0 || p > 100)
+        throw new RangeError(`percentile must be within 0..100, got ${p}`);
+    const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+    return sorted[rank - 1];
+}
+/** p50, p95, p99, max and mean of a sample, rounded to whole milliseconds; `undefined` when empty. */
+function summarizeLatencies(sample) {
+    if (sample.length === 0)
+        return undefined;
+    const sorted = [...sample].sort((a, b) => a - b);
+    const round = (n) => Math.round(n);
+    return {
+        count: sorted.length,
+        p50: round(percentile(sorted, 50)),
+        p95: round(percentile(sorted, 95)),
+        p99: round(percentile(sorted, 99)),
+        max: round(sorted[sorted.length - 1]),
+        mean: round(sorted.reduce((s, n) => s + n, 0) / sorted.length),
+    };
+}
+
+;// CONCATENATED MODULE: ../../packages/shared/src/probe/probe.ts
+/**
+ * The probe loop: one URL, attempted until it passes `consecutiveSuccesses` times in a row, the
+ * attempts are spent, the deadline passes, or a failure no retry can change (an untrusted
+ * certificate). Every attempt is exactly one request (the client's own retry is off), logged with
+ * what happened and what comes next. {@link probeAll} runs every URL at once.
+ */
+
+
+
+
+
+
+
+const PROBE_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+/** The most of a body read for assertions; the rest is discarded. */
+const MAX_BODY_BYTES = 1024 * 1024;
+/** The URL for people to read: as given, unless it carries credentials or token-like query values. */
+function displayUrl(url) {
+    try {
+        const u = new URL(url);
+        return u.username || u.password || (0,errors/* redactUrl */.BO)(u) !== u.toString() ? (0,errors/* redactUrl */.BO)(u) : url;
+    }
+    catch {
+        return url;
+    }
+}
+/** Throws INVALID_PROBE_OPTIONS for options no probe can satisfy. */
+function validateProbeOptions(options) {
+    const bad = (message) => new ProbeError('INVALID_PROBE_OPTIONS', message);
+    if (!PROBE_METHODS.includes(options.method))
+        throw bad(`unknown method ${options.method}`);
+    if (!Number.isInteger(options.maxAttempts) || options.maxAttempts < 1)
+        throw bad(`maxAttempts must be a positive integer, got ${options.maxAttempts}`);
+    if (!Number.isInteger(options.consecutiveSuccesses) || options.consecutiveSuccesses < 1)
+        throw bad(`consecutiveSuccesses must be a positive integer, got ${options.consecutiveSuccesses}`);
+    if (options.consecutiveSuccesses > options.maxAttempts)
+        throw bad(`consecutiveSuccesses (${options.consecutiveSuccesses}) exceeds maxAttempts (${options.maxAttempts})`);
+    if (!(options.timeoutMs > 0))
+        throw bad(`timeoutMs must be positive, got ${options.timeoutMs}`);
+    if (options.deadlineMs !== undefined && !(options.deadlineMs > 0))
+        throw bad(`deadlineMs must be positive, got ${options.deadlineMs}`);
+    if (!(options.retry.intervalMs >= 0))
+        throw bad(`retry.intervalMs must not be negative`);
+    if (options.body !== undefined && (options.method === 'GET' || options.method === 'HEAD'))
+        throw bad(`a ${options.method} request cannot carry a body`);
+}
+/** Probes every URL concurrently; results come back in the order of `urls`. */
+async function probeAll(urls, options, context) {
+    validateProbeOptions(options);
+    return Promise.all(urls.map((url, i) => probe(url, options, context, urls.length > 1 ? `[${i + 1}/${urls.length}] ${displayUrl(url)}` : undefined)));
+}
+/** Probes one URL until it is healthy or the attempts, the deadline or the retryable failures run out. */
+async function probe(url, options, context, label = displayUrl(url)) {
+    validateProbeOptions(options);
+    const logger = context.logger ?? src_logger/* silentLogger */.q;
+    const started = performance.now();
+    const deadlineAt = options.deadlineMs === undefined ? undefined : started + options.deadlineMs;
+    const { intervalMs, maxIntervalMs } = options.retry;
+    const backoff = options.retry.backoff === 'exponential'
+        ? (0,retry/* exponentialBackoff */.Ed)(Math.max(1, intervalMs), maxIntervalMs, context.random)
+        : () => intervalMs;
+    const policy = {
+        attempts: options.maxAttempts,
+        backoff,
+        maxDelayMs: Math.max(intervalMs, maxIntervalMs),
+    };
+    const history = [];
+    let passes = 0;
+    let retryable = true;
+    let stopReason = 'attempts-exhausted'; // set from the retry callbacks
+    const describe = (r) => {
+        const got = r.status === undefined ? '' : `${r.status} in ${Math.round(r.latencyMs ?? 0)} ms, `;
+        const outcome = r.error
+            ? `${r.error.message}`
+            : options.consecutiveSuccesses > 1
+                ? `passed (${passes} of ${options.consecutiveSuccesses} in a row)`
+                : 'passed';
+        return `${label}: attempt ${r.attempt}/${options.maxAttempts}: ${got}${outcome}`;
+    };
+    try {
+        await (0,retry/* withRetry */.bD)(async (n) => {
+            const { record, retryable: again } = await attempt(url, n, options, context, deadlineAt);
+            history.push(record);
+            retryable = again;
+            if (record.error) {
+                passes = 0;
+                throw new ProbeError(record.error.code, record.error.message);
+            }
+            passes++;
+            if (passes < options.consecutiveSuccesses)
+                throw new NotYetStable();
+        }, {
+            policy,
+            signal: context.signal,
+            decide: () => {
+                if (!retryable) {
+                    const code = history.at(-1)?.error?.code;
+                    stopReason =
+                        code === 'CANCELLED'
+                            ? 'cancelled'
+                            : code === 'DEADLINE_EXCEEDED'
+                                ? 'deadline'
+                                : 'not-retryable';
+                    return false;
+                }
+                const delay = Math.min(policy.maxDelayMs, backoff(history.length));
+                if (deadlineAt !== undefined && performance.now() + delay >= deadlineAt) {
+                    stopReason = 'deadline';
+                    return false;
+                }
+                return { afterMs: delay };
+            },
+            onRetry: (_err, _retry, delayMs) => logger.info(`${describe(history.at(-1))}; next attempt in ${formatMs(delayMs)}`),
+        });
+        stopReason = 'healthy';
+    }
+    catch {
+        if (context.signal?.aborted)
+            stopReason = 'cancelled';
+    }
+    const healthy = stopReason === 'healthy';
+    const last = history.at(-1);
+    if (last)
+        logger.info(`${describe(last)}; ${healthy ? 'healthy' : `unhealthy: ${STOP_TEXT[stopReason]}`}`);
+    let lastError = history.findLast((r) => r.error)?.error;
+    if (!healthy && stopReason === 'deadline' && !last?.error) {
+        lastError = {
+            code: 'DEADLINE_EXCEEDED',
+            message: `deadline of ${options.deadlineMs} ms reached after ${passes} of ${options.consecutiveSuccesses} passes in a row`,
+        };
+    }
+    const latencies = history.flatMap((r) => (r.latencyMs === undefined ? [] : [r.latencyMs]));
+    return {
+        url: displayUrl(url),
+        healthy,
+        attempts: history.length,
+        status: last?.status,
+        latency: summarizeLatencies(latencies),
+        lastError,
+        stopReason,
+        durationMs: Math.round(performance.now() - started),
+        history,
+    };
+}
+const STOP_TEXT = {
+    healthy: 'healthy',
+    'attempts-exhausted': 'no attempts left',
+    deadline: 'deadline reached',
+    'not-retryable': 'not retried, another attempt would fail the same way',
+    cancelled: 'cancelled',
+};
+/** A pass that still needs more passes in a row: retried like a failure, never reported as one. */
+class NotYetStable extends Error {
+}
+function formatMs(ms) {
+    return ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`;
+}
+/** Sends one request and checks the response; never throws. */
+async function attempt(url, n, options, context, deadlineAt) {
+    const remaining = deadlineAt === undefined ? Infinity : deadlineAt - performance.now();
+    const byDeadline = remaining < options.timeoutMs;
+    const controller = new AbortController();
+    let why;
+    const abort = (reason) => {
+        why ??= reason;
+        controller.abort(new ProbeError(reason === 'cancelled' ? 'CANCELLED' : 'TIMEOUT', reason));
+    };
+    const timer = setTimeout(() => abort(byDeadline ? 'deadline' : 'timeout'), Math.max(0, Math.min(options.timeoutMs, remaining)));
+    const onCancel = () => abort('cancelled');
+    context.signal?.addEventListener('abort', onCancel, { once: true });
+    if (context.signal?.aborted)
+        abort('cancelled');
+    const t0 = performance.now();
+    try {
+        const res = await context.client.request({
+            method: options.method,
+            url,
+            headers: { ...options.headers },
+            body: options.body,
+            redirect: options.followRedirects ? 'follow' : 'manual',
+            maxRedirects: options.maxRedirects,
+            signal: controller.signal,
+            retry: false,
+        });
+        const { text, truncated } = options.method === 'HEAD' ? await discard(res.body) : await readBody(res.body, MAX_BODY_BYTES);
+        const latencyMs = performance.now() - t0;
+        const failure = checkResponse({ status: res.status, body: text, truncated, latencyMs }, options.expect);
+        return {
+            record: {
+                attempt: n,
+                status: res.status,
+                latencyMs,
+                ...(failure ? { error: { code: failure.code, message: failure.message } } : {}),
+            },
+            retryable: true,
+        };
+    }
+    catch (err) {
+        const { error, retryable } = classifyError(err, {
+            deadline: why === 'deadline',
+            cancelled: why === 'cancelled',
+            timedOut: why === 'timeout',
+            timeoutMs: options.timeoutMs,
+            deadlineMs: options.deadlineMs,
+        });
+        return {
+            record: { attempt: n, error: { code: error.code, message: error.message } },
+            retryable,
+        };
+    }
+    finally {
+        clearTimeout(timer);
+        context.signal?.removeEventListener('abort', onCancel);
+    }
+}
+async function discard(body) {
+    for await (const _ of body) {
+        // HEAD has no body; drain whatever a misbehaving server sends.
+    }
+    return { text: undefined, truncated: false };
+}
+async function readBody(body, limit) {
+    const chunks = [];
+    let size = 0;
+    let truncated = false;
+    for await (const chunk of body) {
+        chunks.push(chunk);
+        size += chunk.length;
+        if (size > limit) {
+            truncated = true;
+            break; // leaving the loop destroys the stream; the connection is not reused anyway
+        }
+    }
+    return { text: Buffer.concat(chunks).subarray(0, limit).toString('utf8'), truncated };
+}
+
+;// CONCATENATED MODULE: ../../packages/shared/src/probe/index.ts
+/**
+ * HTTP probes: exact attempt counting, consecutive passes, deadlines, status/body/JSON/latency
+ * expectations and latency statistics. Runner-agnostic: used by actions/health-check and, for its
+ * analysis, actions/canary.
+ */
+
+
+
+
+
+
+
+
+
+
+/***/ }),
+
+/***/ 5931:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Ed: () => (/* binding */ exponentialBackoff),
+/* harmony export */   Hr: () => (/* binding */ isRetryableNetworkError),
+/* harmony export */   PS: () => (/* binding */ isRetryableStatus),
+/* harmony export */   bD: () => (/* binding */ withRetry),
+/* harmony export */   mu: () => (/* binding */ parseRetryAfter),
+/* harmony export */   ur: () => (/* binding */ defaultRetryPolicy)
+/* harmony export */ });
+/* unused harmony export immediateRetryPolicy */
+/**
+ * The one retry helper. It knows nothing of HTTP: callers say what is retryable and may ask for a
+ * specific delay (a `Retry-After`). Backoff is injected so tests run with no delay at all.
+ */
+/** Exponential backoff with full jitter: 0..base·2^(n-1), capped. */
+function exponentialBackoff(baseMs, capMs, random = Math.random) {
+    return (retry) => Math.min(capMs, baseMs * 2 ** (retry - 1)) * (0.5 + random() / 2);
+}
+const defaultRetryPolicy = {
+    attempts: 4,
+    backoff: exponentialBackoff(500, 8_000),
+    maxDelayMs: 30_000,
+};
+/** Retries immediately: for tests, where waiting proves nothing. */
+function immediateRetryPolicy(attempts = 3) {
+    return { attempts, backoff: () => 0, maxDelayMs: 0 };
+}
+const defaultSleep = (ms, signal) => new Promise((resolve, reject) => {
+    if (ms <= 0)
+        return resolve();
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+    }, { once: true });
+});
+/** Runs `fn` until it succeeds, the predicate declines, or the policy's attempts are spent; rethrows the last error. */
+async function withRetry(fn, options) {
+    const { policy } = options;
+    for (let attempt = 1;; attempt++) {
+        try {
+            return await fn(attempt);
+        }
+        catch (err) {
+            const decision = attempt < policy.attempts && !options.signal?.aborted ? options.decide(err) : false;
+            if (decision === false)
+                throw err;
+            const delay = Math.max(0, Math.min(policy.maxDelayMs, decision.afterMs ?? policy.backoff(attempt)));
+            options.onRetry?.(err, attempt, delay);
+            await (policy.sleep ? policy.sleep(delay) : defaultSleep(delay, options.signal));
+        }
+    }
+}
+/** 408, 429 and 5xx (but 501 Not Implemented, which no retry will change). */
+function isRetryableStatus(status) {
+    return status === 408 || status === 429 || (status >= 500 && status !== 501 && status <= 599);
+}
+const RETRYABLE_NETWORK_CODES = new Set([
+    'ECONNREFUSED',
+    'ECONNRESET',
+    'EPIPE',
+    'ETIMEDOUT',
+    'EAI_AGAIN',
+    'ENETUNREACH',
+    'EHOSTUNREACH',
+    'UND_ERR_SOCKET',
+    'UND_ERR_CONNECT_TIMEOUT',
+    'UND_ERR_HEADERS_TIMEOUT',
+    'UND_ERR_BODY_TIMEOUT',
+    'UND_ERR_CLOSED',
+]);
+/** Connection-level failures that a later attempt may not meet (refused, reset, timed out). */
+function isRetryableNetworkError(err) {
+    for (let e = err, depth = 0; e && depth < 5; e = e.cause, depth++) {
+        const code = e.code;
+        if (typeof code === 'string' && RETRYABLE_NETWORK_CODES.has(code))
+            return true;
+    }
+    return false;
+}
+/** A `Retry-After` header value (seconds or an HTTP date) in milliseconds, if it parses. */
+function parseRetryAfter(value, now = Date.now()) {
+    if (!value)
+        return undefined;
+    const trimmed = value.trim();
+    if (/^\d+$/.test(trimmed))
+        return Number(trimmed) * 1000;
+    const date = Date.parse(trimmed);
+    return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+
+/***/ }),
+
+/***/ 2613:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("assert");
+
+/***/ }),
+
+/***/ 4434:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("events");
+
+/***/ }),
+
+/***/ 9896:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
+
+/***/ }),
+
+/***/ 8611:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("http");
+
+/***/ }),
+
+/***/ 5692:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("https");
+
+/***/ }),
+
+/***/ 9278:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("net");
+
+/***/ }),
+
+/***/ 4589:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:assert");
+
+/***/ }),
+
+/***/ 6698:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:async_hooks");
+
+/***/ }),
+
+/***/ 4573:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:buffer");
+
+/***/ }),
+
+/***/ 7540:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:console");
+
+/***/ }),
+
+/***/ 7598:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
+
+/***/ }),
+
+/***/ 3053:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:diagnostics_channel");
+
+/***/ }),
+
+/***/ 610:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns");
+
+/***/ }),
+
+/***/ 8474:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
+
+/***/ }),
+
+/***/ 3024:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+
+/***/ }),
+
+/***/ 7067:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
+
+/***/ }),
+
+/***/ 2467:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2");
+
+/***/ }),
+
+/***/ 7030:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
+
+/***/ }),
+
+/***/ 643:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:perf_hooks");
+
+/***/ }),
+
+/***/ 1792:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:querystring");
+
+/***/ }),
+
+/***/ 7075:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
+
+/***/ }),
+
+/***/ 1692:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:tls");
+
+/***/ }),
+
+/***/ 3136:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");
+
+/***/ }),
+
+/***/ 7975:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util");
+
+/***/ }),
+
+/***/ 3429:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util/types");
+
+/***/ }),
+
+/***/ 5919:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_threads");
+
+/***/ }),
+
+/***/ 8522:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
+
+/***/ }),
+
+/***/ 857:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
+
+/***/ }),
+
+/***/ 6928:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
+
+/***/ }),
+
+/***/ 3193:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("string_decoder");
+
+/***/ }),
+
+/***/ 4756:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tls");
+
+/***/ }),
+
+/***/ 9023:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
+
+/***/ }),
+
+/***/ 8604:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  Yz: () => (/* binding */ core_debug),
+  V4: () => (/* binding */ getInput),
+  Os: () => (/* binding */ group),
+  pq: () => (/* binding */ info),
+  C1: () => (/* binding */ setFailed),
+  uH: () => (/* binding */ setOutput),
+  Pq: () => (/* binding */ core_setSecret),
+  z: () => (/* reexport */ summary),
+  $e: () => (/* binding */ warning)
+});
+
+// UNUSED EXPORTS: ExitCode, addPath, endGroup, error, exportVariable, getBooleanInput, getIDToken, getMultilineInput, getState, isDebug, markdownSummary, notice, platform, saveState, setCommandEcho, startGroup, toPlatformPath, toPosixPath, toWin32Path
+
+// EXTERNAL MODULE: external "os"
+var external_os_ = __nccwpck_require__(857);
 ;// CONCATENATED MODULE: ../../node_modules/@actions/core/lib/utils.js
 // We use any as a valid input type
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -28471,7 +32925,7 @@ function utils_toCommandProperties(annotationProperties) {
  */
 function command_issueCommand(command, properties, message) {
     const cmd = new Command(command, properties, message);
-    process.stdout.write(cmd.toString() + external_os_namespaceObject.EOL);
+    process.stdout.write(cmd.toString() + external_os_.EOL);
 }
 function command_issue(name, message = '') {
     command_issueCommand(name, {}, message);
@@ -28527,8 +32981,8 @@ function escapeProperty(s) {
 //# sourceMappingURL=command.js.map
 ;// CONCATENATED MODULE: external "crypto"
 const external_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
-;// CONCATENATED MODULE: external "fs"
-const external_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
+// EXTERNAL MODULE: external "fs"
+var external_fs_ = __nccwpck_require__(9896);
 ;// CONCATENATED MODULE: ../../node_modules/@actions/core/lib/file-command.js
 // For internal use, subject to change.
 // We use any as a valid input type
@@ -28542,10 +32996,10 @@ function file_command_issueFileCommand(command, message) {
     if (!filePath) {
         throw new Error(`Unable to find environment variable for file command ${command}`);
     }
-    if (!external_fs_namespaceObject.existsSync(filePath)) {
+    if (!external_fs_.existsSync(filePath)) {
         throw new Error(`Missing file at path: ${filePath}`);
     }
-    external_fs_namespaceObject.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_namespaceObject.EOL}`, {
+    external_fs_.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_.EOL}`, {
         encoding: 'utf8'
     });
 }
@@ -28561,11 +33015,11 @@ function file_command_prepareKeyValueMessage(key, value) {
     if (convertedValue.includes(delimiter)) {
         throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
     }
-    return `${key}<<${delimiter}${external_os_namespaceObject.EOL}${convertedValue}${external_os_namespaceObject.EOL}${delimiter}`;
+    return `${key}<<${delimiter}${external_os_.EOL}${convertedValue}${external_os_.EOL}${delimiter}`;
 }
 //# sourceMappingURL=file-command.js.map
-;// CONCATENATED MODULE: external "path"
-const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
+// EXTERNAL MODULE: external "path"
+var external_path_ = __nccwpck_require__(6928);
 // EXTERNAL MODULE: external "http"
 var external_http_ = __nccwpck_require__(8611);
 // EXTERNAL MODULE: external "https"
@@ -28711,11 +33165,11 @@ var HttpCodes;
     HttpCodes[HttpCodes["ServiceUnavailable"] = 503] = "ServiceUnavailable";
     HttpCodes[HttpCodes["GatewayTimeout"] = 504] = "GatewayTimeout";
 })(HttpCodes || (HttpCodes = {}));
-var lib_Headers;
+var Headers;
 (function (Headers) {
     Headers["Accept"] = "accept";
     Headers["ContentType"] = "content-type";
-})(lib_Headers || (lib_Headers = {}));
+})(Headers || (Headers = {}));
 var MediaTypes;
 (function (MediaTypes) {
     MediaTypes["ApplicationJson"] = "application/json";
@@ -28870,7 +33324,7 @@ class lib_HttpClient {
      */
     getJson(requestUrl_1) {
         return __awaiter(this, arguments, void 0, function* (requestUrl, additionalHeaders = {}) {
-            additionalHeaders[lib_Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, lib_Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
             const res = yield this.get(requestUrl, additionalHeaders);
             return this._processResponse(res, this.requestOptions);
         });
@@ -28878,8 +33332,8 @@ class lib_HttpClient {
     postJson(requestUrl_1, obj_1) {
         return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
             const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[lib_Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, lib_Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[lib_Headers.ContentType] =
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
                 this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
             const res = yield this.post(requestUrl, data, additionalHeaders);
             return this._processResponse(res, this.requestOptions);
@@ -28888,8 +33342,8 @@ class lib_HttpClient {
     putJson(requestUrl_1, obj_1) {
         return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
             const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[lib_Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, lib_Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[lib_Headers.ContentType] =
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
                 this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
             const res = yield this.put(requestUrl, data, additionalHeaders);
             return this._processResponse(res, this.requestOptions);
@@ -28898,8 +33352,8 @@ class lib_HttpClient {
     patchJson(requestUrl_1, obj_1) {
         return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
             const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[lib_Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, lib_Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[lib_Headers.ContentType] =
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
                 this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
             const res = yield this.patch(requestUrl, data, additionalHeaders);
             return this._processResponse(res, this.requestOptions);
@@ -29166,7 +33620,7 @@ class lib_HttpClient {
     _getExistingOrDefaultContentTypeHeader(additionalHeaders, _default) {
         let clientHeader;
         if (this.requestOptions && this.requestOptions.headers) {
-            const headerValue = lowercaseKeys(this.requestOptions.headers)[lib_Headers.ContentType];
+            const headerValue = lowercaseKeys(this.requestOptions.headers)[Headers.ContentType];
             if (headerValue) {
                 if (typeof headerValue === 'number') {
                     clientHeader = String(headerValue);
@@ -29179,7 +33633,7 @@ class lib_HttpClient {
                 }
             }
         }
-        const additionalValue = additionalHeaders[lib_Headers.ContentType];
+        const additionalValue = additionalHeaders[Headers.ContentType];
         // Return the first non-undefined value, converting numbers or arrays to strings if necessary
         if (additionalValue !== undefined) {
             if (typeof additionalValue === 'number') {
@@ -29524,7 +33978,7 @@ var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { access, appendFile, writeFile } = external_fs_namespaceObject.promises;
+const { access, appendFile, writeFile } = external_fs_.promises;
 const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
 const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
 class Summary {
@@ -29547,7 +34001,7 @@ class Summary {
                 throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
             }
             try {
-                yield access(pathFromEnv, external_fs_namespaceObject.constants.R_OK | external_fs_namespaceObject.constants.W_OK);
+                yield access(pathFromEnv, external_fs_.constants.R_OK | external_fs_.constants.W_OK);
             }
             catch (_a) {
                 throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
@@ -29643,7 +34097,7 @@ class Summary {
      * @returns {Summary} summary instance
      */
     addEOL() {
-        return this.addRaw(external_os_namespaceObject.EOL);
+        return this.addRaw(external_os_.EOL);
     }
     /**
      * Adds an HTML codeblock to the summary buffer
@@ -29827,16 +34281,10 @@ function toPlatformPath(pth) {
     return pth.replace(/[/\\]/g, path.sep);
 }
 //# sourceMappingURL=path-utils.js.map
-// EXTERNAL MODULE: external "string_decoder"
-var external_string_decoder_ = __nccwpck_require__(5574);
-// EXTERNAL MODULE: external "events"
-var external_events_ = __nccwpck_require__(4434);
-;// CONCATENATED MODULE: external "child_process"
-const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
-// EXTERNAL MODULE: external "assert"
-var external_assert_ = __nccwpck_require__(2613);
-;// CONCATENATED MODULE: ../../node_modules/@actions/io/lib/io-util.js
-var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+// EXTERNAL MODULE: ../../node_modules/@actions/exec/lib/exec.js + 3 modules
+var lib_exec = __nccwpck_require__(3023);
+;// CONCATENATED MODULE: ../../node_modules/@actions/core/lib/platform.js
+var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
         function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
@@ -29847,450 +34295,404 @@ var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _
 };
 
 
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
-// export const {open} = 'fs'
-const IS_WINDOWS = process.platform === 'win32';
+const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
+    const { stdout: version } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
+        silent: true
+    });
+    const { stdout: name } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
+        silent: true
+    });
+    return {
+        name: name.trim(),
+        version: version.trim()
+    };
+});
+const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
+    var _a, _b, _c, _d;
+    const { stdout } = yield exec.getExecOutput('sw_vers', undefined, {
+        silent: true
+    });
+    const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : '';
+    const name = (_d = (_c = stdout.match(/ProductName:\s*(.+)/)) === null || _c === void 0 ? void 0 : _c[1]) !== null && _d !== void 0 ? _d : '';
+    return {
+        name,
+        version
+    };
+});
+const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
+    const { stdout } = yield exec.getExecOutput('lsb_release', ['-i', '-r', '-s'], {
+        silent: true
+    });
+    const [name, version] = stdout.trim().split('\n');
+    return {
+        name,
+        version
+    };
+});
+const platform = external_os_.platform();
+const arch = external_os_.arch();
+const isWindows = platform === 'win32';
+const isMacOS = platform === 'darwin';
+const isLinux = platform === 'linux';
+function getDetails() {
+    return platform_awaiter(this, void 0, void 0, function* () {
+        return Object.assign(Object.assign({}, (yield (isWindows
+            ? getWindowsInfo()
+            : isMacOS
+                ? getMacOsInfo()
+                : getLinuxInfo()))), { platform,
+            arch,
+            isWindows,
+            isMacOS,
+            isLinux });
+    });
+}
+//# sourceMappingURL=platform.js.map
+;// CONCATENATED MODULE: ../../node_modules/@actions/core/lib/core.js
+var core_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+
+
+
 /**
- * Custom implementation of readlink to ensure Windows junctions
- * maintain trailing backslash for backward compatibility with Node.js < 24
- *
- * In Node.js 20, Windows junctions (directory symlinks) always returned paths
- * with trailing backslashes. Node.js 24 removed this behavior, which breaks
- * code that relied on this format for path operations.
- *
- * This implementation restores the Node 20 behavior by adding a trailing
- * backslash to all junction results on Windows.
+ * The code to exit an action
  */
-function readlink(fsPath) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        const result = yield fs.promises.readlink(fsPath);
-        // On Windows, restore Node 20 behavior: add trailing backslash to all results
-        // since junctions on Windows are always directory links
-        if (IS_WINDOWS && !result.endsWith('\\')) {
-            return `${result}\\`;
+var ExitCode;
+(function (ExitCode) {
+    /**
+     * A code indicating that the action was successful
+     */
+    ExitCode[ExitCode["Success"] = 0] = "Success";
+    /**
+     * A code indicating that the action was a failure
+     */
+    ExitCode[ExitCode["Failure"] = 1] = "Failure";
+})(ExitCode || (ExitCode = {}));
+//-----------------------------------------------------------------------
+// Variables
+//-----------------------------------------------------------------------
+/**
+ * Sets env variable for this action and future actions in the job
+ * @param name the name of the variable to set
+ * @param val the value of the variable. Non-string values will be converted to a string via JSON.stringify
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function exportVariable(name, val) {
+    const convertedVal = toCommandValue(val);
+    process.env[name] = convertedVal;
+    const filePath = process.env['GITHUB_ENV'] || '';
+    if (filePath) {
+        return issueFileCommand('ENV', prepareKeyValueMessage(name, val));
+    }
+    issueCommand('set-env', { name }, convertedVal);
+}
+/**
+ * Registers a secret which will get masked from logs
+ *
+ * @param secret - Value of the secret to be masked
+ * @remarks
+ * This function instructs the Actions runner to mask the specified value in any
+ * logs produced during the workflow run. Once registered, the secret value will
+ * be replaced with asterisks (***) whenever it appears in console output, logs,
+ * or error messages.
+ *
+ * This is useful for protecting sensitive information such as:
+ * - API keys
+ * - Access tokens
+ * - Authentication credentials
+ * - URL parameters containing signatures (SAS tokens)
+ *
+ * Note that masking only affects future logs; any previous appearances of the
+ * secret in logs before calling this function will remain unmasked.
+ *
+ * @example
+ * ```typescript
+ * // Register an API token as a secret
+ * const apiToken = "abc123xyz456";
+ * setSecret(apiToken);
+ *
+ * // Now any logs containing this value will show *** instead
+ * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
+ * ```
+ */
+function core_setSecret(secret) {
+    command_issueCommand('add-mask', {}, secret);
+}
+/**
+ * Prepends inputPath to the PATH (for this action and future actions)
+ * @param inputPath
+ */
+function addPath(inputPath) {
+    const filePath = process.env['GITHUB_PATH'] || '';
+    if (filePath) {
+        issueFileCommand('PATH', inputPath);
+    }
+    else {
+        issueCommand('add-path', {}, inputPath);
+    }
+    process.env['PATH'] = `${inputPath}${path.delimiter}${process.env['PATH']}`;
+}
+/**
+ * Gets the value of an input.
+ * Unless trimWhitespace is set to false in InputOptions, the value is also trimmed.
+ * Returns an empty string if the value is not defined.
+ *
+ * @param     name     name of the input to get
+ * @param     options  optional. See InputOptions.
+ * @returns   string
+ */
+function getInput(name, options) {
+    const val = process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] || '';
+    if (options && options.required && !val) {
+        throw new Error(`Input required and not supplied: ${name}`);
+    }
+    if (options && options.trimWhitespace === false) {
+        return val;
+    }
+    return val.trim();
+}
+/**
+ * Gets the values of an multiline input.  Each value is also trimmed.
+ *
+ * @param     name     name of the input to get
+ * @param     options  optional. See InputOptions.
+ * @returns   string[]
+ *
+ */
+function getMultilineInput(name, options) {
+    const inputs = getInput(name, options)
+        .split('\n')
+        .filter(x => x !== '');
+    if (options && options.trimWhitespace === false) {
+        return inputs;
+    }
+    return inputs.map(input => input.trim());
+}
+/**
+ * Gets the input value of the boolean type in the YAML 1.2 "core schema" specification.
+ * Support boolean input list: `true | True | TRUE | false | False | FALSE` .
+ * The return value is also in boolean type.
+ * ref: https://yaml.org/spec/1.2/spec.html#id2804923
+ *
+ * @param     name     name of the input to get
+ * @param     options  optional. See InputOptions.
+ * @returns   boolean
+ */
+function getBooleanInput(name, options) {
+    const trueValue = ['true', 'True', 'TRUE'];
+    const falseValue = ['false', 'False', 'FALSE'];
+    const val = getInput(name, options);
+    if (trueValue.includes(val))
+        return true;
+    if (falseValue.includes(val))
+        return false;
+    throw new TypeError(`Input does not meet YAML 1.2 "Core Schema" specification: ${name}\n` +
+        `Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
+}
+/**
+ * Sets the value of an output.
+ *
+ * @param     name     name of the output to set
+ * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function setOutput(name, value) {
+    const filePath = process.env['GITHUB_OUTPUT'] || '';
+    if (filePath) {
+        return file_command_issueFileCommand('OUTPUT', file_command_prepareKeyValueMessage(name, value));
+    }
+    process.stdout.write(external_os_.EOL);
+    command_issueCommand('set-output', { name }, utils_toCommandValue(value));
+}
+/**
+ * Enables or disables the echoing of commands into stdout for the rest of the step.
+ * Echoing is disabled by default if ACTIONS_STEP_DEBUG is not set.
+ *
+ */
+function setCommandEcho(enabled) {
+    issue('echo', enabled ? 'on' : 'off');
+}
+//-----------------------------------------------------------------------
+// Results
+//-----------------------------------------------------------------------
+/**
+ * Sets the action status to failed.
+ * When the action exits it will be with an exit code of 1
+ * @param message add error issue message
+ */
+function setFailed(message) {
+    process.exitCode = ExitCode.Failure;
+    error(message);
+}
+//-----------------------------------------------------------------------
+// Logging Commands
+//-----------------------------------------------------------------------
+/**
+ * Gets whether Actions Step Debug is on or not
+ */
+function isDebug() {
+    return process.env['RUNNER_DEBUG'] === '1';
+}
+/**
+ * Writes debug message to user log
+ * @param message debug message
+ */
+function core_debug(message) {
+    command_issueCommand('debug', {}, message);
+}
+/**
+ * Adds an error issue
+ * @param message error issue message. Errors will be converted to string via toString()
+ * @param properties optional properties to add to the annotation.
+ */
+function error(message, properties = {}) {
+    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+/**
+ * Adds a warning issue
+ * @param message warning issue message. Errors will be converted to string via toString()
+ * @param properties optional properties to add to the annotation.
+ */
+function warning(message, properties = {}) {
+    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+/**
+ * Adds a notice issue
+ * @param message notice issue message. Errors will be converted to string via toString()
+ * @param properties optional properties to add to the annotation.
+ */
+function notice(message, properties = {}) {
+    issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+/**
+ * Writes info to log with console.log.
+ * @param message info message
+ */
+function info(message) {
+    process.stdout.write(message + external_os_.EOL);
+}
+/**
+ * Begin an output group.
+ *
+ * Output until the next `groupEnd` will be foldable in this group
+ *
+ * @param name The name of the output group
+ */
+function startGroup(name) {
+    command_issue('group', name);
+}
+/**
+ * End an output group.
+ */
+function endGroup() {
+    command_issue('endgroup');
+}
+/**
+ * Wrap an asynchronous function call in a group.
+ *
+ * Returns the same type as the function itself.
+ *
+ * @param name The name of the group
+ * @param fn The function to wrap in the group
+ */
+function group(name, fn) {
+    return core_awaiter(this, void 0, void 0, function* () {
+        startGroup(name);
+        let result;
+        try {
+            result = yield fn();
+        }
+        finally {
+            endGroup();
         }
         return result;
     });
 }
-// See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
-const UV_FS_O_EXLOCK = 0x10000000;
-const READONLY = external_fs_namespaceObject.constants.O_RDONLY;
-function exists(fsPath) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        try {
-            yield stat(fsPath);
-        }
-        catch (err) {
-            if (err.code === 'ENOENT') {
-                return false;
-            }
-            throw err;
-        }
-        return true;
-    });
+//-----------------------------------------------------------------------
+// Wrapper action state
+//-----------------------------------------------------------------------
+/**
+ * Saves state for current action, the state can only be retrieved by this action's post job execution.
+ *
+ * @param     name     name of the state to store
+ * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function saveState(name, value) {
+    const filePath = process.env['GITHUB_STATE'] || '';
+    if (filePath) {
+        return issueFileCommand('STATE', prepareKeyValueMessage(name, value));
+    }
+    issueCommand('save-state', { name }, toCommandValue(value));
 }
-function isDirectory(fsPath_1) {
-    return io_util_awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
-        const stats = useStat ? yield stat(fsPath) : yield lstat(fsPath);
-        return stats.isDirectory();
+/**
+ * Gets the value of an state set by this action's main execution.
+ *
+ * @param     name     name of the state to get
+ * @returns   string
+ */
+function getState(name) {
+    return process.env[`STATE_${name}`] || '';
+}
+function getIDToken(aud) {
+    return core_awaiter(this, void 0, void 0, function* () {
+        return yield OidcClient.getIDToken(aud);
     });
 }
 /**
- * On OSX/Linux, true if path starts with '/'. On Windows, true for paths like:
- * \, \hello, \\hello\share, C:, and C:\hello (and corresponding alternate separator cases).
+ * Summary exports
  */
-function isRooted(p) {
-    p = normalizeSeparators(p);
-    if (!p) {
-        throw new Error('isRooted() parameter "p" cannot be empty');
-    }
-    if (IS_WINDOWS) {
-        return (p.startsWith('\\') || /^[A-Z]:/i.test(p) // e.g. \ or \hello or \\hello
-        ); // e.g. C: or C:\hello
-    }
-    return p.startsWith('/');
-}
-/**
- * Best effort attempt to determine whether a file exists and is executable.
- * @param filePath    file path to check
- * @param extensions  additional file extensions to try
- * @return if file exists and is executable, returns the file path. otherwise empty string.
- */
-function tryGetExecutablePath(filePath, extensions) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        let stats = undefined;
-        try {
-            // test file exists
-            stats = yield stat(filePath);
-        }
-        catch (err) {
-            if (err.code !== 'ENOENT') {
-                // eslint-disable-next-line no-console
-                console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
-            }
-        }
-        if (stats && stats.isFile()) {
-            if (IS_WINDOWS) {
-                // on Windows, test for valid extension
-                const upperExt = external_path_namespaceObject.extname(filePath).toUpperCase();
-                if (extensions.some(validExt => validExt.toUpperCase() === upperExt)) {
-                    return filePath;
-                }
-            }
-            else {
-                if (isUnixExecutable(stats)) {
-                    return filePath;
-                }
-            }
-        }
-        // try each extension
-        const originalFilePath = filePath;
-        for (const extension of extensions) {
-            filePath = originalFilePath + extension;
-            stats = undefined;
-            try {
-                stats = yield stat(filePath);
-            }
-            catch (err) {
-                if (err.code !== 'ENOENT') {
-                    // eslint-disable-next-line no-console
-                    console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
-                }
-            }
-            if (stats && stats.isFile()) {
-                if (IS_WINDOWS) {
-                    // preserve the case of the actual file (since an extension was appended)
-                    try {
-                        const directory = external_path_namespaceObject.dirname(filePath);
-                        const upperName = external_path_namespaceObject.basename(filePath).toUpperCase();
-                        for (const actualName of yield readdir(directory)) {
-                            if (upperName === actualName.toUpperCase()) {
-                                filePath = external_path_namespaceObject.join(directory, actualName);
-                                break;
-                            }
-                        }
-                    }
-                    catch (err) {
-                        // eslint-disable-next-line no-console
-                        console.log(`Unexpected error attempting to determine the actual case of the file '${filePath}': ${err}`);
-                    }
-                    return filePath;
-                }
-                else {
-                    if (isUnixExecutable(stats)) {
-                        return filePath;
-                    }
-                }
-            }
-        }
-        return '';
-    });
-}
-function normalizeSeparators(p) {
-    p = p || '';
-    if (IS_WINDOWS) {
-        // convert slashes on Windows
-        p = p.replace(/\//g, '\\');
-        // remove redundant slashes
-        return p.replace(/\\\\+/g, '\\');
-    }
-    // remove redundant slashes
-    return p.replace(/\/\/+/g, '/');
-}
-// on Mac/Linux, test the execute bit
-//     R   W  X  R  W X R W X
-//   256 128 64 32 16 8 4 2 1
-function isUnixExecutable(stats) {
-    return ((stats.mode & 1) > 0 ||
-        ((stats.mode & 8) > 0 &&
-            process.getgid !== undefined &&
-            stats.gid === process.getgid()) ||
-        ((stats.mode & 64) > 0 &&
-            process.getuid !== undefined &&
-            stats.uid === process.getuid()));
-}
-// Get the path of cmd.exe in windows
-function getCmdPath() {
-    var _a;
-    return (_a = process.env['COMSPEC']) !== null && _a !== void 0 ? _a : `cmd.exe`;
-}
-//# sourceMappingURL=io-util.js.map
-;// CONCATENATED MODULE: ../../node_modules/@actions/io/lib/io.js
-var io_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
 
 /**
- * Copies a file or folder.
- * Based off of shelljs - https://github.com/shelljs/shelljs/blob/9237f66c52e5daa40458f94f9565e18e8132f5a6/src/cp.js
- *
- * @param     source    source path
- * @param     dest      destination path
- * @param     options   optional. See CopyOptions.
+ * @deprecated use core.summary
  */
-function cp(source_1, dest_1) {
-    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
-        const { force, recursive, copySourceDirectory } = readCopyOptions(options);
-        const destStat = (yield ioUtil.exists(dest)) ? yield ioUtil.stat(dest) : null;
-        // Dest is an existing file, but not forcing
-        if (destStat && destStat.isFile() && !force) {
-            return;
-        }
-        // If dest is an existing directory, should copy inside.
-        const newDest = destStat && destStat.isDirectory() && copySourceDirectory
-            ? path.join(dest, path.basename(source))
-            : dest;
-        if (!(yield ioUtil.exists(source))) {
-            throw new Error(`no such file or directory: ${source}`);
-        }
-        const sourceStat = yield ioUtil.stat(source);
-        if (sourceStat.isDirectory()) {
-            if (!recursive) {
-                throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
-            }
-            else {
-                yield cpDirRecursive(source, newDest, 0, force);
-            }
-        }
-        else {
-            if (path.relative(source, newDest) === '') {
-                // a file cannot be copied to itself
-                throw new Error(`'${newDest}' and '${source}' are the same file`);
-            }
-            yield io_copyFile(source, newDest, force);
-        }
-    });
-}
+
 /**
- * Moves a path.
- *
- * @param     source    source path
- * @param     dest      destination path
- * @param     options   optional. See MoveOptions.
+ * Path exports
  */
-function mv(source_1, dest_1) {
-    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
-        if (yield ioUtil.exists(dest)) {
-            let destExists = true;
-            if (yield ioUtil.isDirectory(dest)) {
-                // If dest is directory copy src into dest
-                dest = path.join(dest, path.basename(source));
-                destExists = yield ioUtil.exists(dest);
-            }
-            if (destExists) {
-                if (options.force == null || options.force) {
-                    yield rmRF(dest);
-                }
-                else {
-                    throw new Error('Destination already exists');
-                }
-            }
-        }
-        yield mkdirP(path.dirname(dest));
-        yield ioUtil.rename(source, dest);
-    });
-}
+
 /**
- * Remove a path recursively with force
- *
- * @param inputPath path to remove
+ * Platform utilities exports
  */
-function rmRF(inputPath) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (ioUtil.IS_WINDOWS) {
-            // Check for invalid characters
-            // https://docs.microsoft.com/en-us/windows/win32/fileio/naming-a-file
-            if (/[*"<>|]/.test(inputPath)) {
-                throw new Error('File path must not contain `*`, `"`, `<`, `>` or `|` on Windows');
-            }
-        }
-        try {
-            // note if path does not exist, error is silent
-            yield ioUtil.rm(inputPath, {
-                force: true,
-                maxRetries: 3,
-                recursive: true,
-                retryDelay: 300
-            });
-        }
-        catch (err) {
-            throw new Error(`File was unable to be removed ${err}`);
-        }
-    });
-}
-/**
- * Make a directory.  Creates the full path with folders in between
- * Will throw if it fails
- *
- * @param   fsPath        path to create
- * @returns Promise<void>
- */
-function mkdirP(fsPath) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        ok(fsPath, 'a path argument must be provided');
-        yield ioUtil.mkdir(fsPath, { recursive: true });
-    });
-}
-/**
- * Returns path of a tool had the tool actually been invoked.  Resolves via paths.
- * If you check and the tool does not exist, it will throw.
- *
- * @param     tool              name of the tool
- * @param     check             whether to check if tool exists
- * @returns   Promise<string>   path to tool
- */
-function which(tool, check) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (!tool) {
-            throw new Error("parameter 'tool' is required");
-        }
-        // recursive when check=true
-        if (check) {
-            const result = yield which(tool, false);
-            if (!result) {
-                if (IS_WINDOWS) {
-                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also verify the file has a valid extension for an executable file.`);
-                }
-                else {
-                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also check the file mode to verify the file is executable.`);
-                }
-            }
-            return result;
-        }
-        const matches = yield findInPath(tool);
-        if (matches && matches.length > 0) {
-            return matches[0];
-        }
-        return '';
-    });
-}
-/**
- * Returns a list of all occurrences of the given tool on the system path.
- *
- * @returns   Promise<string[]>  the paths of the tool
- */
-function findInPath(tool) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (!tool) {
-            throw new Error("parameter 'tool' is required");
-        }
-        // build the list of extensions to try
-        const extensions = [];
-        if (IS_WINDOWS && process.env['PATHEXT']) {
-            for (const extension of process.env['PATHEXT'].split(external_path_namespaceObject.delimiter)) {
-                if (extension) {
-                    extensions.push(extension);
-                }
-            }
-        }
-        // if it's rooted, return it if exists. otherwise return empty.
-        if (isRooted(tool)) {
-            const filePath = yield tryGetExecutablePath(tool, extensions);
-            if (filePath) {
-                return [filePath];
-            }
-            return [];
-        }
-        // if any path separators, return empty
-        if (tool.includes(external_path_namespaceObject.sep)) {
-            return [];
-        }
-        // build the list of directories
-        //
-        // Note, technically "where" checks the current directory on Windows. From a toolkit perspective,
-        // it feels like we should not do this. Checking the current directory seems like more of a use
-        // case of a shell, and the which() function exposed by the toolkit should strive for consistency
-        // across platforms.
-        const directories = [];
-        if (process.env.PATH) {
-            for (const p of process.env.PATH.split(external_path_namespaceObject.delimiter)) {
-                if (p) {
-                    directories.push(p);
-                }
-            }
-        }
-        // find all matches
-        const matches = [];
-        for (const directory of directories) {
-            const filePath = yield tryGetExecutablePath(external_path_namespaceObject.join(directory, tool), extensions);
-            if (filePath) {
-                matches.push(filePath);
-            }
-        }
-        return matches;
-    });
-}
-function readCopyOptions(options) {
-    const force = options.force == null ? true : options.force;
-    const recursive = Boolean(options.recursive);
-    const copySourceDirectory = options.copySourceDirectory == null
-        ? true
-        : Boolean(options.copySourceDirectory);
-    return { force, recursive, copySourceDirectory };
-}
-function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        // Ensure there is not a run away recursive copy
-        if (currentDepth >= 255)
-            return;
-        currentDepth++;
-        yield mkdirP(destDir);
-        const files = yield ioUtil.readdir(sourceDir);
-        for (const fileName of files) {
-            const srcFile = `${sourceDir}/${fileName}`;
-            const destFile = `${destDir}/${fileName}`;
-            const srcFileStat = yield ioUtil.lstat(srcFile);
-            if (srcFileStat.isDirectory()) {
-                // Recurse
-                yield cpDirRecursive(srcFile, destFile, currentDepth, force);
-            }
-            else {
-                yield io_copyFile(srcFile, destFile, force);
-            }
-        }
-        // Change the mode for the newly created directory
-        yield ioUtil.chmod(destDir, (yield ioUtil.stat(sourceDir)).mode);
-    });
-}
-// Buffered file copy
-function io_copyFile(srcFile, destFile, force) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if ((yield ioUtil.lstat(srcFile)).isSymbolicLink()) {
-            // unlink/re-link it
-            try {
-                yield ioUtil.lstat(destFile);
-                yield ioUtil.unlink(destFile);
-            }
-            catch (e) {
-                // Try to override file permission
-                if (e.code === 'EPERM') {
-                    yield ioUtil.chmod(destFile, '0666');
-                    yield ioUtil.unlink(destFile);
-                }
-                // other errors = it doesn't exist, no work to do
-            }
-            // Copy over symlink
-            const symlinkFull = yield ioUtil.readlink(srcFile);
-            yield ioUtil.symlink(symlinkFull, destFile, ioUtil.IS_WINDOWS ? 'junction' : null);
-        }
-        else if (!(yield ioUtil.exists(destFile)) || force) {
-            yield ioUtil.copyFile(srcFile, destFile);
-        }
-    });
-}
-//# sourceMappingURL=io.js.map
+
+//# sourceMappingURL=core.js.map
+
+/***/ }),
+
+/***/ 3023:
+/***/ ((__unused_webpack___webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
+
+
+// UNUSED EXPORTS: exec, getExecOutput
+
+// EXTERNAL MODULE: external "string_decoder"
+var external_string_decoder_ = __nccwpck_require__(3193);
+// EXTERNAL MODULE: external "os"
+var external_os_ = __nccwpck_require__(857);
+// EXTERNAL MODULE: external "events"
+var external_events_ = __nccwpck_require__(4434);
+;// CONCATENATED MODULE: external "child_process"
+const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
+// EXTERNAL MODULE: external "path"
+var external_path_ = __nccwpck_require__(6928);
+// EXTERNAL MODULE: ../../node_modules/@actions/io/lib/io.js
+var io = __nccwpck_require__(6521);
+// EXTERNAL MODULE: ../../node_modules/@actions/io/lib/io-util.js
+var io_util = __nccwpck_require__(5870);
 ;// CONCATENATED MODULE: external "timers"
 const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
 ;// CONCATENATED MODULE: ../../node_modules/@actions/exec/lib/toolrunner.js
-var toolrunner_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
         function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
@@ -30307,7 +34709,7 @@ var toolrunner_awaiter = (undefined && undefined.__awaiter) || function (thisArg
 
 
 /* eslint-disable @typescript-eslint/unbound-method */
-const toolrunner_IS_WINDOWS = process.platform === 'win32';
+const IS_WINDOWS = process.platform === 'win32';
 /*
  * Class for running command line tools. Handles quoting and arg parsing in a platform agnostic way.
  */
@@ -30330,7 +34732,7 @@ class ToolRunner extends external_events_.EventEmitter {
         const toolPath = this._getSpawnFileName();
         const args = this._getSpawnArgs(options);
         let cmd = noPrefix ? '' : '[command]'; // omit prefix when piped to a second tool
-        if (toolrunner_IS_WINDOWS) {
+        if (IS_WINDOWS) {
             // Windows + cmd file
             if (this._isCmdFile()) {
                 cmd += toolPath;
@@ -30367,13 +34769,13 @@ class ToolRunner extends external_events_.EventEmitter {
     _processLineBuffer(data, strBuffer, onLine) {
         try {
             let s = strBuffer + data.toString();
-            let n = s.indexOf(external_os_namespaceObject.EOL);
+            let n = s.indexOf(external_os_.EOL);
             while (n > -1) {
                 const line = s.substring(0, n);
                 onLine(line);
                 // the rest of the string ...
-                s = s.substring(n + external_os_namespaceObject.EOL.length);
-                n = s.indexOf(external_os_namespaceObject.EOL);
+                s = s.substring(n + external_os_.EOL.length);
+                n = s.indexOf(external_os_.EOL);
             }
             return s;
         }
@@ -30384,7 +34786,7 @@ class ToolRunner extends external_events_.EventEmitter {
         }
     }
     _getSpawnFileName() {
-        if (toolrunner_IS_WINDOWS) {
+        if (IS_WINDOWS) {
             if (this._isCmdFile()) {
                 return process.env['COMSPEC'] || 'cmd.exe';
             }
@@ -30392,7 +34794,7 @@ class ToolRunner extends external_events_.EventEmitter {
         return this.toolPath;
     }
     _getSpawnArgs(options) {
-        if (toolrunner_IS_WINDOWS) {
+        if (IS_WINDOWS) {
             if (this._isCmdFile()) {
                 let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
                 for (const a of this.args) {
@@ -30645,18 +35047,18 @@ class ToolRunner extends external_events_.EventEmitter {
      * @returns   number
      */
     exec() {
-        return toolrunner_awaiter(this, void 0, void 0, function* () {
+        return __awaiter(this, void 0, void 0, function* () {
             // root the tool path if it is unrooted and contains relative pathing
-            if (!isRooted(this.toolPath) &&
+            if (!io_util/* isRooted */.Qh(this.toolPath) &&
                 (this.toolPath.includes('/') ||
-                    (toolrunner_IS_WINDOWS && this.toolPath.includes('\\')))) {
+                    (IS_WINDOWS && this.toolPath.includes('\\')))) {
                 // prefer options.cwd if it is specified, however options.cwd may also need to be rooted
-                this.toolPath = external_path_namespaceObject.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
+                this.toolPath = external_path_.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
             }
             // if the tool is only a file name, then resolve it from the PATH
             // otherwise verify it exists (add extension on Windows if necessary)
-            this.toolPath = yield which(this.toolPath, true);
-            return new Promise((resolve, reject) => toolrunner_awaiter(this, void 0, void 0, function* () {
+            this.toolPath = yield io/* which */.K7(this.toolPath, true);
+            return new Promise((resolve, reject) => __awaiter(this, void 0, void 0, function* () {
                 this._debug(`exec tool: ${this.toolPath}`);
                 this._debug('arguments:');
                 for (const arg of this.args) {
@@ -30664,13 +35066,13 @@ class ToolRunner extends external_events_.EventEmitter {
                 }
                 const optionsNonNull = this._cloneExecOptions(this.options);
                 if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_namespaceObject.EOL);
+                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_.EOL);
                 }
                 const state = new ExecState(optionsNonNull, this.toolPath);
                 state.on('debug', (message) => {
                     this._debug(message);
                 });
-                if (this.options.cwd && !(yield exists(this.options.cwd))) {
+                if (this.options.cwd && !(yield io_util/* exists */.t2(this.options.cwd))) {
                     return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
                 }
                 const fileName = this._getSpawnFileName();
@@ -30899,7 +35301,7 @@ var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arg
  * @param     options            optional exec options.  See ExecOptions
  * @returns   Promise<number>    exit code
  */
-function exec_exec(commandLine, args, options) {
+function exec(commandLine, args, options) {
     return exec_awaiter(this, void 0, void 0, function* () {
         const commandArgs = tr.argStringToArray(commandLine);
         if (commandArgs.length === 0) {
@@ -30945,7 +35347,7 @@ function getExecOutput(commandLine, args, options) {
             }
         };
         const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
-        const exitCode = yield exec_exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
+        const exitCode = yield exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
         //flush any remaining characters
         stdout += stdoutDecoder.end();
         stderr += stderrDecoder.end();
@@ -30957,8 +35359,22 @@ function getExecOutput(commandLine, args, options) {
     });
 }
 //# sourceMappingURL=exec.js.map
-;// CONCATENATED MODULE: ../../node_modules/@actions/core/lib/platform.js
-var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+
+/***/ }),
+
+/***/ 5870:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   H8: () => (/* binding */ IS_WINDOWS),
+/* harmony export */   Qh: () => (/* binding */ isRooted),
+/* harmony export */   t2: () => (/* binding */ exists),
+/* harmony export */   vr: () => (/* binding */ tryGetExecutablePath)
+/* harmony export */ });
+/* unused harmony exports chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, symlink, unlink, readlink, UV_FS_O_EXLOCK, READONLY, isDirectory, getCmdPath */
+/* harmony import */ var fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9896);
+/* harmony import */ var path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6928);
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
         function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
@@ -30969,2018 +35385,458 @@ var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, 
 };
 
 
-const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout: version } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
-        silent: true
-    });
-    const { stdout: name } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
-        silent: true
-    });
-    return {
-        name: name.trim(),
-        version: version.trim()
-    };
-});
-const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    var _a, _b, _c, _d;
-    const { stdout } = yield exec.getExecOutput('sw_vers', undefined, {
-        silent: true
-    });
-    const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : '';
-    const name = (_d = (_c = stdout.match(/ProductName:\s*(.+)/)) === null || _c === void 0 ? void 0 : _c[1]) !== null && _d !== void 0 ? _d : '';
-    return {
-        name,
-        version
-    };
-});
-const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout } = yield exec.getExecOutput('lsb_release', ['-i', '-r', '-s'], {
-        silent: true
-    });
-    const [name, version] = stdout.trim().split('\n');
-    return {
-        name,
-        version
-    };
-});
-const platform = external_os_namespaceObject.platform();
-const arch = external_os_namespaceObject.arch();
-const isWindows = platform === 'win32';
-const isMacOS = platform === 'darwin';
-const isLinux = platform === 'linux';
-function getDetails() {
-    return platform_awaiter(this, void 0, void 0, function* () {
-        return Object.assign(Object.assign({}, (yield (isWindows
-            ? getWindowsInfo()
-            : isMacOS
-                ? getMacOsInfo()
-                : getLinuxInfo()))), { platform,
-            arch,
-            isWindows,
-            isMacOS,
-            isLinux });
-    });
-}
-//# sourceMappingURL=platform.js.map
-;// CONCATENATED MODULE: ../../node_modules/@actions/core/lib/core.js
-var core_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-
+const { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, symlink, unlink } = fs__WEBPACK_IMPORTED_MODULE_0__.promises;
+// export const {open} = 'fs'
+const IS_WINDOWS = process.platform === 'win32';
 /**
- * The code to exit an action
- */
-var ExitCode;
-(function (ExitCode) {
-    /**
-     * A code indicating that the action was successful
-     */
-    ExitCode[ExitCode["Success"] = 0] = "Success";
-    /**
-     * A code indicating that the action was a failure
-     */
-    ExitCode[ExitCode["Failure"] = 1] = "Failure";
-})(ExitCode || (ExitCode = {}));
-//-----------------------------------------------------------------------
-// Variables
-//-----------------------------------------------------------------------
-/**
- * Sets env variable for this action and future actions in the job
- * @param name the name of the variable to set
- * @param val the value of the variable. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function exportVariable(name, val) {
-    const convertedVal = toCommandValue(val);
-    process.env[name] = convertedVal;
-    const filePath = process.env['GITHUB_ENV'] || '';
-    if (filePath) {
-        return issueFileCommand('ENV', prepareKeyValueMessage(name, val));
-    }
-    issueCommand('set-env', { name }, convertedVal);
-}
-/**
- * Registers a secret which will get masked from logs
+ * Custom implementation of readlink to ensure Windows junctions
+ * maintain trailing backslash for backward compatibility with Node.js < 24
  *
- * @param secret - Value of the secret to be masked
- * @remarks
- * This function instructs the Actions runner to mask the specified value in any
- * logs produced during the workflow run. Once registered, the secret value will
- * be replaced with asterisks (***) whenever it appears in console output, logs,
- * or error messages.
+ * In Node.js 20, Windows junctions (directory symlinks) always returned paths
+ * with trailing backslashes. Node.js 24 removed this behavior, which breaks
+ * code that relied on this format for path operations.
  *
- * This is useful for protecting sensitive information such as:
- * - API keys
- * - Access tokens
- * - Authentication credentials
- * - URL parameters containing signatures (SAS tokens)
- *
- * Note that masking only affects future logs; any previous appearances of the
- * secret in logs before calling this function will remain unmasked.
- *
- * @example
- * ```typescript
- * // Register an API token as a secret
- * const apiToken = "abc123xyz456";
- * setSecret(apiToken);
- *
- * // Now any logs containing this value will show *** instead
- * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
- * ```
+ * This implementation restores the Node 20 behavior by adding a trailing
+ * backslash to all junction results on Windows.
  */
-function core_setSecret(secret) {
-    command_issueCommand('add-mask', {}, secret);
-}
-/**
- * Prepends inputPath to the PATH (for this action and future actions)
- * @param inputPath
- */
-function addPath(inputPath) {
-    const filePath = process.env['GITHUB_PATH'] || '';
-    if (filePath) {
-        issueFileCommand('PATH', inputPath);
-    }
-    else {
-        issueCommand('add-path', {}, inputPath);
-    }
-    process.env['PATH'] = `${inputPath}${path.delimiter}${process.env['PATH']}`;
-}
-/**
- * Gets the value of an input.
- * Unless trimWhitespace is set to false in InputOptions, the value is also trimmed.
- * Returns an empty string if the value is not defined.
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   string
- */
-function getInput(name, options) {
-    const val = process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] || '';
-    if (options && options.required && !val) {
-        throw new Error(`Input required and not supplied: ${name}`);
-    }
-    if (options && options.trimWhitespace === false) {
-        return val;
-    }
-    return val.trim();
-}
-/**
- * Gets the values of an multiline input.  Each value is also trimmed.
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   string[]
- *
- */
-function getMultilineInput(name, options) {
-    const inputs = getInput(name, options)
-        .split('\n')
-        .filter(x => x !== '');
-    if (options && options.trimWhitespace === false) {
-        return inputs;
-    }
-    return inputs.map(input => input.trim());
-}
-/**
- * Gets the input value of the boolean type in the YAML 1.2 "core schema" specification.
- * Support boolean input list: `true | True | TRUE | false | False | FALSE` .
- * The return value is also in boolean type.
- * ref: https://yaml.org/spec/1.2/spec.html#id2804923
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   boolean
- */
-function getBooleanInput(name, options) {
-    const trueValue = ['true', 'True', 'TRUE'];
-    const falseValue = ['false', 'False', 'FALSE'];
-    const val = getInput(name, options);
-    if (trueValue.includes(val))
-        return true;
-    if (falseValue.includes(val))
-        return false;
-    throw new TypeError(`Input does not meet YAML 1.2 "Core Schema" specification: ${name}\n` +
-        `Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
-}
-/**
- * Sets the value of an output.
- *
- * @param     name     name of the output to set
- * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function setOutput(name, value) {
-    const filePath = process.env['GITHUB_OUTPUT'] || '';
-    if (filePath) {
-        return file_command_issueFileCommand('OUTPUT', file_command_prepareKeyValueMessage(name, value));
-    }
-    process.stdout.write(external_os_namespaceObject.EOL);
-    command_issueCommand('set-output', { name }, utils_toCommandValue(value));
-}
-/**
- * Enables or disables the echoing of commands into stdout for the rest of the step.
- * Echoing is disabled by default if ACTIONS_STEP_DEBUG is not set.
- *
- */
-function setCommandEcho(enabled) {
-    issue('echo', enabled ? 'on' : 'off');
-}
-//-----------------------------------------------------------------------
-// Results
-//-----------------------------------------------------------------------
-/**
- * Sets the action status to failed.
- * When the action exits it will be with an exit code of 1
- * @param message add error issue message
- */
-function setFailed(message) {
-    process.exitCode = ExitCode.Failure;
-    error(message);
-}
-//-----------------------------------------------------------------------
-// Logging Commands
-//-----------------------------------------------------------------------
-/**
- * Gets whether Actions Step Debug is on or not
- */
-function isDebug() {
-    return process.env['RUNNER_DEBUG'] === '1';
-}
-/**
- * Writes debug message to user log
- * @param message debug message
- */
-function core_debug(message) {
-    command_issueCommand('debug', {}, message);
-}
-/**
- * Adds an error issue
- * @param message error issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function error(message, properties = {}) {
-    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Adds a warning issue
- * @param message warning issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function warning(message, properties = {}) {
-    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Adds a notice issue
- * @param message notice issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function notice(message, properties = {}) {
-    issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Writes info to log with console.log.
- * @param message info message
- */
-function info(message) {
-    process.stdout.write(message + external_os_namespaceObject.EOL);
-}
-/**
- * Begin an output group.
- *
- * Output until the next `groupEnd` will be foldable in this group
- *
- * @param name The name of the output group
- */
-function startGroup(name) {
-    command_issue('group', name);
-}
-/**
- * End an output group.
- */
-function endGroup() {
-    command_issue('endgroup');
-}
-/**
- * Wrap an asynchronous function call in a group.
- *
- * Returns the same type as the function itself.
- *
- * @param name The name of the group
- * @param fn The function to wrap in the group
- */
-function group(name, fn) {
-    return core_awaiter(this, void 0, void 0, function* () {
-        startGroup(name);
-        let result;
-        try {
-            result = yield fn();
-        }
-        finally {
-            endGroup();
+function readlink(fsPath) {
+    return __awaiter(this, void 0, void 0, function* () {
+        const result = yield fs.promises.readlink(fsPath);
+        // On Windows, restore Node 20 behavior: add trailing backslash to all results
+        // since junctions on Windows are always directory links
+        if (IS_WINDOWS && !result.endsWith('\\')) {
+            return `${result}\\`;
         }
         return result;
     });
 }
-//-----------------------------------------------------------------------
-// Wrapper action state
-//-----------------------------------------------------------------------
-/**
- * Saves state for current action, the state can only be retrieved by this action's post job execution.
- *
- * @param     name     name of the state to store
- * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function saveState(name, value) {
-    const filePath = process.env['GITHUB_STATE'] || '';
-    if (filePath) {
-        return issueFileCommand('STATE', prepareKeyValueMessage(name, value));
-    }
-    issueCommand('save-state', { name }, toCommandValue(value));
+// See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
+const UV_FS_O_EXLOCK = 0x10000000;
+const READONLY = fs__WEBPACK_IMPORTED_MODULE_0__.constants.O_RDONLY;
+function exists(fsPath) {
+    return __awaiter(this, void 0, void 0, function* () {
+        try {
+            yield stat(fsPath);
+        }
+        catch (err) {
+            if (err.code === 'ENOENT') {
+                return false;
+            }
+            throw err;
+        }
+        return true;
+    });
 }
-/**
- * Gets the value of an state set by this action's main execution.
- *
- * @param     name     name of the state to get
- * @returns   string
- */
-function getState(name) {
-    return process.env[`STATE_${name}`] || '';
-}
-function getIDToken(aud) {
-    return core_awaiter(this, void 0, void 0, function* () {
-        return yield OidcClient.getIDToken(aud);
+function isDirectory(fsPath_1) {
+    return __awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
+        const stats = useStat ? yield stat(fsPath) : yield lstat(fsPath);
+        return stats.isDirectory();
     });
 }
 /**
- * Summary exports
+ * On OSX/Linux, true if path starts with '/'. On Windows, true for paths like:
+ * \, \hello, \\hello\share, C:, and C:\hello (and corresponding alternate separator cases).
  */
-
-/**
- * @deprecated use core.summary
- */
-
-/**
- * Path exports
- */
-
-/**
- * Platform utilities exports
- */
-
-//# sourceMappingURL=core.js.map
-;// CONCATENATED MODULE: ../../packages/shared/src/errors.ts
-/**
- * The one error base class of release-actions. Every error carries a stable `code` that tests and
- * callers branch on (never the wording), and the underlying `cause` when there is one.
- */
-class ReleaseError extends Error {
-    code;
-    constructor(code, message, options) {
-        super(message, options);
-        this.code = code;
-        this.name = new.target.name;
+function isRooted(p) {
+    p = normalizeSeparators(p);
+    if (!p) {
+        throw new Error('isRooted() parameter "p" cannot be empty');
     }
-}
-/** A response whose status the caller did not expect, after any retries. */
-class errors_HTTPError extends ReleaseError {
-    statusCode;
-    method;
-    url;
-    /** The first bytes of the response body, for diagnostics (never sent by us, so never a secret of ours). */
-    body;
-    constructor(init, options) {
-        const snippet = init.body ? `: ${init.body.slice(0, 300)}` : '';
-        super('HTTP_ERROR', `${init.method} ${redactUrl(init.url)} answered ${init.statusCode}${snippet}`, options);
-        this.statusCode = init.statusCode;
-        this.method = init.method;
-        this.url = redactUrl(init.url);
-        this.body = init.body ?? '';
+    if (IS_WINDOWS) {
+        return (p.startsWith('\\') || /^[A-Z]:/i.test(p) // e.g. \ or \hello or \\hello
+        ); // e.g. C: or C:\hello
     }
+    return p.startsWith('/');
 }
-/** Strips credentials and query values that could carry a token (upload session state, signatures) from a URL shown to people. */
-function redactUrl(url) {
-    try {
-        const u = new URL(String(url));
-        u.username = '';
-        u.password = '';
-        for (const key of [...u.searchParams.keys()]) {
-            if (/token|sig|signature|credential|auth|key|_state/i.test(key))
-                u.searchParams.set(key, 'REDACTED');
-        }
-        return u.toString();
-    }
-    catch {
-        return String(url);
-    }
-}
-/** The message of anything thrown, for logs. */
-function errorMessage(err) {
-    return err instanceof Error ? err.message : String(err);
-}
-
-;// CONCATENATED MODULE: ../../packages/shared/src/logger.ts
-const silentLogger = { debug() { }, info() { }, warning() { } };
-const consoleLogger = {
-    debug: (m) => {
-        if (process.env.RUNNER_DEBUG === '1')
-            console.debug(m);
-    },
-    info: (m) => console.log(m),
-    warning: (m) => console.warn(`warning: ${m}`),
-};
-
-;// CONCATENATED MODULE: ../../packages/shared/src/retry.ts
 /**
- * The one retry helper. It knows nothing of HTTP: callers say what is retryable and may ask for a
- * specific delay (a `Retry-After`). Backoff is injected so tests run with no delay at all.
+ * Best effort attempt to determine whether a file exists and is executable.
+ * @param filePath    file path to check
+ * @param extensions  additional file extensions to try
+ * @return if file exists and is executable, returns the file path. otherwise empty string.
  */
-/** Exponential backoff with full jitter: 0..base·2^(n-1), capped. */
-function exponentialBackoff(baseMs, capMs, random = Math.random) {
-    return (retry) => Math.min(capMs, baseMs * 2 ** (retry - 1)) * (0.5 + random() / 2);
-}
-const defaultRetryPolicy = {
-    attempts: 4,
-    backoff: exponentialBackoff(500, 8_000),
-    maxDelayMs: 30_000,
-};
-/** Retries immediately: for tests, where waiting proves nothing. */
-function immediateRetryPolicy(attempts = 3) {
-    return { attempts, backoff: () => 0, maxDelayMs: 0 };
-}
-const defaultSleep = (ms, signal) => new Promise((resolve, reject) => {
-    if (ms <= 0)
-        return resolve();
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-        clearTimeout(timer);
-        reject(signal.reason);
-    }, { once: true });
-});
-/** Runs `fn` until it succeeds, the predicate declines, or the policy's attempts are spent; rethrows the last error. */
-async function withRetry(fn, options) {
-    const { policy } = options;
-    for (let attempt = 1;; attempt++) {
+function tryGetExecutablePath(filePath, extensions) {
+    return __awaiter(this, void 0, void 0, function* () {
+        let stats = undefined;
         try {
-            return await fn(attempt);
+            // test file exists
+            stats = yield stat(filePath);
         }
         catch (err) {
-            const decision = attempt < policy.attempts && !options.signal?.aborted ? options.decide(err) : false;
-            if (decision === false)
-                throw err;
-            const delay = Math.max(0, Math.min(policy.maxDelayMs, decision.afterMs ?? policy.backoff(attempt)));
-            options.onRetry?.(err, attempt, delay);
-            await (policy.sleep ? policy.sleep(delay) : defaultSleep(delay, options.signal));
+            if (err.code !== 'ENOENT') {
+                // eslint-disable-next-line no-console
+                console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
+            }
         }
-    }
-}
-/** 408, 429 and 5xx (but 501 Not Implemented, which no retry will change). */
-function isRetryableStatus(status) {
-    return status === 408 || status === 429 || (status >= 500 && status !== 501 && status <= 599);
-}
-const RETRYABLE_NETWORK_CODES = new Set([
-    'ECONNREFUSED',
-    'ECONNRESET',
-    'EPIPE',
-    'ETIMEDOUT',
-    'EAI_AGAIN',
-    'ENETUNREACH',
-    'EHOSTUNREACH',
-    'UND_ERR_SOCKET',
-    'UND_ERR_CONNECT_TIMEOUT',
-    'UND_ERR_HEADERS_TIMEOUT',
-    'UND_ERR_BODY_TIMEOUT',
-    'UND_ERR_CLOSED',
-]);
-/** Connection-level failures that a later attempt may not meet (refused, reset, timed out). */
-function isRetryableNetworkError(err) {
-    for (let e = err, depth = 0; e && depth < 5; e = e.cause, depth++) {
-        const code = e.code;
-        if (typeof code === 'string' && RETRYABLE_NETWORK_CODES.has(code))
-            return true;
-    }
-    return false;
-}
-/** A `Retry-After` header value (seconds or an HTTP date) in milliseconds, if it parses. */
-function parseRetryAfter(value, now = Date.now()) {
-    if (!value)
-        return undefined;
-    const trimmed = value.trim();
-    if (/^\d+$/.test(trimmed))
-        return Number(trimmed) * 1000;
-    const date = Date.parse(trimmed);
-    return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
-;// CONCATENATED MODULE: ../../packages/shared/src/http.ts
-
-
-
-
-/** A retryable status, carried out of an attempt so the retry helper sees it like any other failure. */
-class RetryableStatus extends Error {
-    status;
-    afterMs;
-    constructor(status, afterMs) {
-        super(`answered ${status}`);
-        this.status = status;
-        this.afterMs = afterMs;
-    }
-}
-const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
-/** Headers dropped when a redirect leaves the origin. */
-const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie']);
-class http_HttpClient {
-    dispatcher;
-    retry;
-    logger;
-    userAgent;
-    constructor(options = {}) {
-        this.dispatcher = options.dispatcher ?? new undici/* Agent */.g6({ keepAliveTimeout: 10_000, connections: 16 });
-        this.retry = options.retry ?? defaultRetryPolicy;
-        this.logger = options.logger ?? silentLogger;
-        this.userAgent = options.userAgent ?? 'release-actions';
-    }
-    /**
-     * Sends a request, retrying per policy, and returns the final response whatever its status:
-     * callers check it (see {@link expectStatus}). The response body must be consumed or dumped.
-     */
-    async request(req) {
-        const replayable = !(req.body && typeof req.body === 'object' && 'pipe' in req.body);
-        const policy = req.retry === false || !replayable ? { ...this.retry, attempts: 1 } : (req.retry ?? this.retry);
-        return withRetry(async (attempt) => {
-            const res = await this.send(req);
-            if (isRetryableStatus(res.status) && attempt < policy.attempts) {
-                await res.body.dump().catch(() => undefined);
-                throw new RetryableStatus(res.status, parseRetryAfter(res.headers.get('retry-after') ?? undefined));
+        if (stats && stats.isFile()) {
+            if (IS_WINDOWS) {
+                // on Windows, test for valid extension
+                const upperExt = path__WEBPACK_IMPORTED_MODULE_1__.extname(filePath).toUpperCase();
+                if (extensions.some(validExt => validExt.toUpperCase() === upperExt)) {
+                    return filePath;
+                }
             }
-            return res;
-        }, {
-            policy,
-            signal: req.signal,
-            decide: (err) => {
-                if (err instanceof RetryableStatus)
-                    return err.afterMs === undefined ? {} : { afterMs: err.afterMs };
-                return isRetryableNetworkError(err) ? {} : false;
-            },
-            onRetry: (err, retry, delay) => this.logger.debug(`${req.method} ${redactUrl(req.url)}: ${errorMessage(err)}; retry ${retry}/${policy.attempts - 1} in ${Math.round(delay)} ms`),
-        });
-    }
-    /** The client's connections are closed; further requests fail. */
-    async close() {
-        await this.dispatcher.close();
-    }
-    async send(req) {
-        let url = new URL(String(req.url));
-        const origin = url.origin;
-        const follow = req.redirect === 'follow' && (req.method === 'GET' || req.method === 'HEAD');
-        const maxRedirects = req.maxRedirects ?? 5;
-        const signals = [req.signal, req.timeoutMs ? AbortSignal.timeout(req.timeoutMs) : undefined].filter((s) => s !== undefined);
-        const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
-        for (let hops = 0;; hops++) {
-            const headers = { ...req.headers };
-            if (!Object.keys(headers).some((name) => name.toLowerCase() === 'user-agent'))
-                headers['user-agent'] = this.userAgent;
-            if (url.origin !== origin) {
-                // Never hand credentials to the host a redirect points at (as fetch does).
-                for (const name of Object.keys(headers))
-                    if (CREDENTIAL_HEADERS.has(name.toLowerCase()))
-                        delete headers[name];
+            else {
+                if (isUnixExecutable(stats)) {
+                    return filePath;
+                }
             }
-            const body = typeof req.body === 'function' ? req.body() : req.body;
-            const res = await (0,undici/* request */.Em)(url, {
-                dispatcher: this.dispatcher,
-                method: req.method,
-                headers,
-                body: body ?? null,
-                signal: signal ?? null,
+        }
+        // try each extension
+        const originalFilePath = filePath;
+        for (const extension of extensions) {
+            filePath = originalFilePath + extension;
+            stats = undefined;
+            try {
+                stats = yield stat(filePath);
+            }
+            catch (err) {
+                if (err.code !== 'ENOENT') {
+                    // eslint-disable-next-line no-console
+                    console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
+                }
+            }
+            if (stats && stats.isFile()) {
+                if (IS_WINDOWS) {
+                    // preserve the case of the actual file (since an extension was appended)
+                    try {
+                        const directory = path__WEBPACK_IMPORTED_MODULE_1__.dirname(filePath);
+                        const upperName = path__WEBPACK_IMPORTED_MODULE_1__.basename(filePath).toUpperCase();
+                        for (const actualName of yield readdir(directory)) {
+                            if (upperName === actualName.toUpperCase()) {
+                                filePath = path__WEBPACK_IMPORTED_MODULE_1__.join(directory, actualName);
+                                break;
+                            }
+                        }
+                    }
+                    catch (err) {
+                        // eslint-disable-next-line no-console
+                        console.log(`Unexpected error attempting to determine the actual case of the file '${filePath}': ${err}`);
+                    }
+                    return filePath;
+                }
+                else {
+                    if (isUnixExecutable(stats)) {
+                        return filePath;
+                    }
+                }
+            }
+        }
+        return '';
+    });
+}
+function normalizeSeparators(p) {
+    p = p || '';
+    if (IS_WINDOWS) {
+        // convert slashes on Windows
+        p = p.replace(/\//g, '\\');
+        // remove redundant slashes
+        return p.replace(/\\\\+/g, '\\');
+    }
+    // remove redundant slashes
+    return p.replace(/\/\/+/g, '/');
+}
+// on Mac/Linux, test the execute bit
+//     R   W  X  R  W X R W X
+//   256 128 64 32 16 8 4 2 1
+function isUnixExecutable(stats) {
+    return ((stats.mode & 1) > 0 ||
+        ((stats.mode & 8) > 0 &&
+            process.getgid !== undefined &&
+            stats.gid === process.getgid()) ||
+        ((stats.mode & 64) > 0 &&
+            process.getuid !== undefined &&
+            stats.uid === process.getuid()));
+}
+// Get the path of cmd.exe in windows
+function getCmdPath() {
+    var _a;
+    return (_a = process.env['COMSPEC']) !== null && _a !== void 0 ? _a : `cmd.exe`;
+}
+//# sourceMappingURL=io-util.js.map
+
+/***/ }),
+
+/***/ 6521:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   K7: () => (/* binding */ which)
+/* harmony export */ });
+/* unused harmony exports cp, mv, rmRF, mkdirP, findInPath */
+/* harmony import */ var assert__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2613);
+/* harmony import */ var path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6928);
+/* harmony import */ var _io_util_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(5870);
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+/**
+ * Copies a file or folder.
+ * Based off of shelljs - https://github.com/shelljs/shelljs/blob/9237f66c52e5daa40458f94f9565e18e8132f5a6/src/cp.js
+ *
+ * @param     source    source path
+ * @param     dest      destination path
+ * @param     options   optional. See CopyOptions.
+ */
+function cp(source_1, dest_1) {
+    return __awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
+        const { force, recursive, copySourceDirectory } = readCopyOptions(options);
+        const destStat = (yield ioUtil.exists(dest)) ? yield ioUtil.stat(dest) : null;
+        // Dest is an existing file, but not forcing
+        if (destStat && destStat.isFile() && !force) {
+            return;
+        }
+        // If dest is an existing directory, should copy inside.
+        const newDest = destStat && destStat.isDirectory() && copySourceDirectory
+            ? path.join(dest, path.basename(source))
+            : dest;
+        if (!(yield ioUtil.exists(source))) {
+            throw new Error(`no such file or directory: ${source}`);
+        }
+        const sourceStat = yield ioUtil.stat(source);
+        if (sourceStat.isDirectory()) {
+            if (!recursive) {
+                throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
+            }
+            else {
+                yield cpDirRecursive(source, newDest, 0, force);
+            }
+        }
+        else {
+            if (path.relative(source, newDest) === '') {
+                // a file cannot be copied to itself
+                throw new Error(`'${newDest}' and '${source}' are the same file`);
+            }
+            yield copyFile(source, newDest, force);
+        }
+    });
+}
+/**
+ * Moves a path.
+ *
+ * @param     source    source path
+ * @param     dest      destination path
+ * @param     options   optional. See MoveOptions.
+ */
+function mv(source_1, dest_1) {
+    return __awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
+        if (yield ioUtil.exists(dest)) {
+            let destExists = true;
+            if (yield ioUtil.isDirectory(dest)) {
+                // If dest is directory copy src into dest
+                dest = path.join(dest, path.basename(source));
+                destExists = yield ioUtil.exists(dest);
+            }
+            if (destExists) {
+                if (options.force == null || options.force) {
+                    yield rmRF(dest);
+                }
+                else {
+                    throw new Error('Destination already exists');
+                }
+            }
+        }
+        yield mkdirP(path.dirname(dest));
+        yield ioUtil.rename(source, dest);
+    });
+}
+/**
+ * Remove a path recursively with force
+ *
+ * @param inputPath path to remove
+ */
+function rmRF(inputPath) {
+    return __awaiter(this, void 0, void 0, function* () {
+        if (ioUtil.IS_WINDOWS) {
+            // Check for invalid characters
+            // https://docs.microsoft.com/en-us/windows/win32/fileio/naming-a-file
+            if (/[*"<>|]/.test(inputPath)) {
+                throw new Error('File path must not contain `*`, `"`, `<`, `>` or `|` on Windows');
+            }
+        }
+        try {
+            // note if path does not exist, error is silent
+            yield ioUtil.rm(inputPath, {
+                force: true,
+                maxRetries: 3,
+                recursive: true,
+                retryDelay: 300
             });
-            if (follow && REDIRECT_STATUSES.has(res.statusCode) && res.headers.location && hops < maxRedirects) {
-                await res.body.dump().catch(() => undefined);
-                url = new URL(String(res.headers.location), url);
-                continue;
-            }
-            return { status: res.statusCode, headers: toHeaders(res.headers), url, body: res.body };
         }
-    }
-}
-function toHeaders(raw) {
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(raw)) {
-        if (Array.isArray(value))
-            for (const v of value)
-                headers.append(name, v);
-        else if (value !== undefined)
-            headers.set(name, value);
-    }
-    return headers;
-}
-/** Throws an {@link HTTPError} (with the start of the body) unless the response has one of the expected statuses. */
-async function expectStatus(res, method, expected) {
-    if (expected.includes(res.status))
-        return;
-    const body = await res.body.text().catch(() => '');
-    throw new HTTPError({ statusCode: res.status, method, url: res.url.toString(), body });
-}
-
-;// CONCATENATED MODULE: ../../packages/shared/src/index.ts
-
-
-
-
-
-
-;// CONCATENATED MODULE: ../../packages/shared/src/github/errors.ts
-
-/**
- * Bad action inputs, found before any request. It lists every input at fault at once, each message
- * naming the input and saying what would be valid, so one run shows the user everything to fix.
- */
-class InputError extends ReleaseError {
-    problems;
-    constructor(problems) {
-        const lines = problems.map((p) => `input "${p.input}": ${p.message}`);
-        super('INVALID_INPUT', lines.length === 1 ? lines[0] : `${lines.length} inputs are invalid:\n- ${lines.join('\n- ')}`);
-        this.problems = problems;
-    }
+        catch (err) {
+            throw new Error(`File was unable to be removed ${err}`);
+        }
+    });
 }
 /**
- * Collects the problems of several inputs so they can all be reported together.
+ * Make a directory.  Creates the full path with folders in between
+ * Will throw if it fails
  *
- *     const check = new InputChecker();
- *     const timeout = check.field('timeout', () => parseDuration(raw));
- *     check.throwIfAny();
+ * @param   fsPath        path to create
+ * @returns Promise<void>
  */
-class InputChecker {
-    problems = [];
-    /** Runs `parse`; on a throw, records its message against `input` and returns `fallback`. */
-    field(input, parse, fallback) {
-        try {
-            return parse();
-        }
-        catch (err) {
-            this.problems.push({ input, message: err instanceof Error ? err.message : String(err) });
-            return fallback;
-        }
-    }
-    /** Records a problem found by a check across inputs. */
-    add(input, message) {
-        this.problems.push({ input, message });
-    }
-    /** Whether `input` already has a problem recorded (to skip checks that depend on it). */
-    has(input) {
-        return this.problems.some((p) => p.input === input);
-    }
-    throwIfAny() {
-        if (this.problems.length > 0)
-            throw new InputError(this.problems);
-    }
-}
-
-;// CONCATENATED MODULE: ../../packages/shared/src/github/inputs.ts
-/**
- * Parsers for action input values, shared by every action. They take the raw string and return a
- * typed value or throw a plain `Error` whose message says what would be valid; the action's
- * `context.ts` attaches the input's name (see {@link InputChecker}). Nothing here reads the
- * environment or talks to the runner.
- */
-/**
- * A list input: one value per line; with `commas: true` (for values that cannot contain one) also
- * comma-separated. Values are trimmed; empty lines and lines starting with `#` are dropped.
- */
-function parseList(text, options = {}) {
-    const lines = text.split(/\r?\n/);
-    const values = options.commas ? lines.flatMap((line) => line.split(',')) : lines;
-    return values.map((v) => v.trim()).filter((v) => v !== '' && !v.startsWith('#'));
-}
-const DURATION_UNITS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
-/**
- * A duration in milliseconds from `500ms`, `10s`, `1.5s`, `5m`, `1h` or a sum such as `1m30s`.
- * `0` alone is zero. A bare number is refused, because whether it means seconds or milliseconds is
- * a guess.
- */
-function parseDuration(text) {
-    const value = text.trim();
-    const hint = 'use a number with a unit, e.g. 500ms, 10s, 5m or 1m30s';
-    if (value === '')
-        throw new Error(`is empty: ${hint}`);
-    if (value.startsWith('-'))
-        throw new Error(`"${value}" is negative: ${hint}`);
-    if (value === '0')
-        return 0;
-    if (/^\d+(\.\d+)?$/.test(value))
-        throw new Error(`"${value}" has no unit: ${hint}`);
-    const part = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
-    let total = 0;
-    let end = 0;
-    for (let match = part.exec(value); match; match = part.exec(value)) {
-        total += Number(match[1]) * DURATION_UNITS[match[2]];
-        end = part.lastIndex;
-    }
-    if (end !== value.length || end === 0)
-        throw new Error(`"${value}" is not a duration: ${hint}`);
-    return Math.round(total);
-}
-/** Formats milliseconds the way {@link parseDuration} reads them: `250ms`, `1.5s`, `2m`, `1m30s`. */
-function formatDuration(ms) {
-    if (ms < 1_000)
-        return `${Math.round(ms)}ms`;
-    if (ms < 60_000)
-        return `${Number((ms / 1_000).toFixed(ms % 1_000 === 0 ? 0 : 1))}s`;
-    const minutes = Math.floor(ms / 60_000);
-    const seconds = Math.round((ms % 60_000) / 1_000);
-    return seconds === 0 ? `${minutes}m` : `${minutes}m${seconds}s`;
-}
-/** An integer within bounds, from its decimal text (`3`, not `3.0`, `+3` or `three`). */
-function parseInteger(text, bounds = {}) {
-    const value = text.trim();
-    const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = bounds;
-    const range = max === Number.MAX_SAFE_INTEGER ? `an integer of at least ${min}` : `an integer from ${min} to ${max}`;
-    if (!/^-?\d+$/.test(value))
-        throw new Error(`"${value}" is not a whole number: use ${range}`);
-    const n = Number(value);
-    if (n < min || n > max)
-        throw new Error(`${value} is out of range: use ${range}`);
-    return n;
-}
-/** `true` or `false` (any case), as the YAML 1.2 core schema and `core.getBooleanInput` read them. */
-function parseBoolean(text) {
-    const value = text.trim();
-    if (/^(true|True|TRUE)$/.test(value))
-        return true;
-    if (/^(false|False|FALSE)$/.test(value))
-        return false;
-    throw new Error(`"${value}" is not a boolean: use true or false`);
-}
-/** Exactly one of `choices`, compared case-insensitively; returns the choice as spelled there. */
-function parseChoice(text, choices) {
-    const value = text.trim();
-    const found = choices.find((c) => c.toLowerCase() === value.toLowerCase());
-    if (found === undefined)
-        throw new Error(`"${value}" is not one of ${choices.join(', ')}`);
-    return found;
-}
-/** An HTTP header field name: an RFC 9110 token. */
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-/**
- * `Name: value` lines into header pairs, in order. Values are trimmed and may be empty; a value
- * containing a control character is refused, as no HTTP client may send it. Error messages never
- * quote a value (it may be a secret).
- */
-function parseHeaderLines(text) {
-    const headers = [];
-    const lines = text.split(/\r?\n/);
-    for (const [index, raw] of lines.entries()) {
-        const line = raw.trim();
-        if (line === '' || line.startsWith('#'))
-            continue;
-        const colon = line.indexOf(':');
-        // A malformed line may hold a secret: never quote it.
-        if (colon < 0)
-            throw new Error(`line ${index + 1} has no ":": write one "Name: value" per line`);
-        const name = line.slice(0, colon).trim();
-        if (!HEADER_NAME.test(name)) {
-            throw new Error(`line ${index + 1}: the part before ":" is not a header name (letters, digits and -): write one "Name: value" per line`);
-        }
-        const value = line.slice(colon + 1).trim();
-        if (hasControlCharacter(value))
-            throw new Error(`the value of header ${name} contains a control character`);
-        headers.push([name, value]);
-    }
-    return headers;
-}
-function hasControlCharacter(text) {
-    for (let i = 0; i < text.length; i++) {
-        const c = text.charCodeAt(i);
-        if ((c < 0x20 && c !== 0x09) || c === 0x7f)
-            return true;
-    }
-    return false;
-}
-const SENSITIVE_HEADER = /^(authorization|proxy-authorization|cookie|set-cookie)$|token|secret|api-?key|password|session/i;
-/**
- * Whether a header's value should be masked in logs: `Authorization`, `Proxy-Authorization`,
- * `Cookie`, and any header whose name speaks of a token, secret, API key, password or session.
- */
-function isSensitiveHeader(name) {
-    return SENSITIVE_HEADER.test(name);
-}
-/**
- * The strings to mask for a secret header value: the whole value, and for `Scheme credentials`
- * values (`Bearer abc`, `Basic …`) the credentials alone, so neither leaks if logged apart.
- */
-function secretParts(value) {
-    const parts = [value];
-    const space = value.indexOf(' ');
-    if (space > 0) {
-        const credentials = value.slice(space + 1).trim();
-        if (credentials.length >= 4)
-            parts.push(credentials);
-    }
-    return parts.filter((p) => p.length > 0);
-}
-
-;// CONCATENATED MODULE: ../../packages/shared/src/github/summary.ts
-/**
- * Helpers for job summaries (GitHub-flavoured Markdown with HTML). `core.summary` writes cells as
- * raw HTML, so any text that came from a server or a user must be escaped first.
- */
-/** Escapes text for an HTML element or attribute. */
-function escapeHtml(text) {
-    return text
-        .replaceAll('&', '&amp;')
-        .replaceAll('<', '&lt;')
-        .replaceAll('>', '&gt;')
-        .replaceAll('"', '&quot;')
-        .replaceAll("'", '&#39;');
-}
-/** Shortens text to `max` characters on one line, marking the cut with an ellipsis. */
-function truncate(text, max) {
-    const line = text.replace(/\s+/g, ' ').trim();
-    return line.length <= max ? line : `${line.slice(0, Math.max(0, max - 1))}…`;
-}
-
-;// CONCATENATED MODULE: ../../packages/shared/src/github/index.ts
-/**
- * Runner-facing helpers that do not touch the runner: input parsing and validation, job-summary
- * formatting. Actions read inputs with `@actions/core` and hand the strings to these.
- */
-
-
-
-
-;// CONCATENATED MODULE: ../../packages/shared/src/probe/errors.ts
-
-/** Everything the probe engine throws or records on purpose. Branch on `code`. */
-class ProbeError extends ReleaseError {
-}
-
-;// CONCATENATED MODULE: ../../packages/shared/src/probe/status.ts
-/**
- * Expected HTTP statuses: codes, ranges and classes, e.g. `200-299,304` or `2xx,404`.
- */
-
-function invalid(spec, problem) {
-    return new ProbeError('INVALID_STATUS_SPEC', `"${spec}" ${problem}: use codes and ranges from 100 to 599 separated by commas, e.g. 200-299,304 or 2xx`);
-}
-function code(text, spec) {
-    if (!/^\d{3}$/.test(text))
-        throw invalid(spec, `has "${text}", which is not a status code`);
-    const n = Number(text);
-    if (n < 100 || n > 599)
-        throw invalid(spec, `has ${n}, which is outside 100-599`);
-    return n;
-}
-/** Parses `200-299,304`, `2xx`, `200` (commas or new lines between parts). */
-function parseStatusSet(spec) {
-    const parts = spec
-        .split(/[,\n]/)
-        .map((p) => p.trim())
-        .filter((p) => p !== '');
-    if (parts.length === 0)
-        throw invalid(spec, 'is empty');
-    const ranges = [];
-    for (const part of parts) {
-        const cls = /^([1-5])xx$/i.exec(part);
-        if (cls) {
-            const base = Number(cls[1]) * 100;
-            ranges.push([base, base + 99]);
-            continue;
-        }
-        const dash = part.split('-').map((p) => p.trim());
-        if (dash.length === 1) {
-            const n = code(dash[0], spec);
-            ranges.push([n, n]);
-        }
-        else if (dash.length === 2) {
-            const low = code(dash[0], spec);
-            const high = code(dash[1], spec);
-            if (low > high)
-                throw invalid(spec, `has the range ${part}, whose start is above its end`);
-            ranges.push([low, high]);
-        }
-        else {
-            throw invalid(spec, `has "${part}", which is not a range`);
-        }
-    }
-    ranges.sort((a, b) => a[0] - b[0]);
-    return {
-        ranges,
-        text: ranges.map(([low, high]) => (low === high ? String(low) : `${low}-${high}`)).join(','),
-    };
-}
-function statusMatches(set, status) {
-    return set.ranges.some(([low, high]) => status >= low && status <= high);
-}
-
-;// CONCATENATED MODULE: ../../packages/shared/src/probe/json-path.ts
-/**
- * A small, strict subset of JSONPath for health documents: `$.status`, `$.checks[0].status`,
- * `$['key.with.dots']`, `status` (the leading `$` and dot are optional). No wildcards, filters or
- * recursion: a health check names one value.
- */
-
-const HINT = "use a path such as $.status, $.checks[0].status or $['odd.key']";
-function parseJsonPath(text) {
-    const path = text.trim();
-    const invalid = (problem) => new ProbeError('INVALID_JSON_PATH', `"${path}" ${problem}: ${HINT} (no wildcards or filters)`);
-    if (path === '')
-        throw invalid('is empty');
-    let rest = path.startsWith('$') ? path.slice(1) : path;
-    if (!path.startsWith('$') && !rest.startsWith('.') && !rest.startsWith('['))
-        rest = `.${rest}`;
-    const segments = [];
-    while (rest !== '') {
-        let m;
-        if ((m = /^\.([A-Za-z_$][\w$-]*)/.exec(rest)))
-            segments.push(m[1]);
-        else if ((m = /^\[(\d+)\]/.exec(rest)))
-            segments.push(Number(m[1]));
-        else if ((m = /^\['((?:[^'\\]|\\.)*)'\]/.exec(rest)) || (m = /^\["((?:[^"\\]|\\.)*)"\]/.exec(rest)))
-            segments.push(m[1].replace(/\\(.)/g, '$1'));
-        else if (/^(\.\.|\.\*|\[\*\]|\[\?)/.test(rest))
-            throw invalid('uses a wildcard, filter or recursion');
-        else
-            throw invalid(`cannot be read at "${rest.slice(0, 20)}"`);
-        rest = rest.slice(m[0].length);
-    }
-    return { segments, text: path };
-}
-/** The value at `path`, or `{ found: false }` with the part of the path that exists. */
-function evaluateJsonPath(document, path) {
-    let value = document;
-    for (const segment of path.segments) {
-        if (typeof segment === 'number'
-            ? Array.isArray(value) && segment < value.length
-            : isObjectWith(value, segment)) {
-            value = value[segment];
-        }
-        else {
-            return { found: false, missing: typeof segment === 'number' ? `[${segment}]` : segment };
-        }
-    }
-    return { found: true, value };
-}
-function isObjectWith(value, key) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value) && Object.hasOwn(value, key);
-}
-/**
- * The expected value of `json-equals`: JSON when it parses (`true`, `42`, `"UP"`, `{"ok":true}`),
- * otherwise the text itself as a string (`UP`).
- */
-function parseExpectedJson(text) {
-    try {
-        return JSON.parse(text);
-    }
-    catch {
-        return text;
-    }
-}
-/**
- * Whether the value found matches the expected one: deep equality of JSON values, or, when the
- * value found is a string, equality with the expected text as written (so `json-equals: 200`
- * matches both `200` and `"200"`).
- */
-function jsonValueMatches(actual, expected, expectedText) {
-    if (typeof actual === 'string' && actual === expectedText.trim())
-        return true;
-    return deepEqual(actual, expected);
-}
-function deepEqual(a, b) {
-    if (a === b)
-        return true;
-    if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null)
-        return false;
-    if (Array.isArray(a) !== Array.isArray(b))
-        return false;
-    const ka = Object.keys(a);
-    const kb = Object.keys(b);
-    if (ka.length !== kb.length)
-        return false;
-    return ka.every((k) => Object.hasOwn(b, k) && deepEqual(a[k], b[k]));
-}
-
-;// CONCATENATED MODULE: ../../packages/shared/src/probe/expectations.ts
-/**
- * What a response must be to pass: status, latency, body text and a value in a JSON document.
- */
-
-
-
-/** A short, one-line quote of a body for messages. */
-function bodySnippet(body, max = 120) {
-    if (!body)
-        return '(empty body)';
-    const line = body.replace(/\s+/g, ' ').trim();
-    return JSON.stringify(line.length > max ? `${line.slice(0, max)}…` : line);
-}
-/** The first expectation the response fails, or `undefined` when it passes them all. */
-function checkResponse(res, expect) {
-    if (!statusMatches(expect.status, res.status)) {
-        return new ProbeError('UNEXPECTED_STATUS', `status ${res.status} is not in ${expect.status.text}${res.body === undefined ? '' : `; body ${bodySnippet(res.body)}`}`);
-    }
-    if (expect.maxLatencyMs !== undefined && res.latencyMs > expect.maxLatencyMs) {
-        return new ProbeError('TOO_SLOW', `answered in ${Math.round(res.latencyMs)} ms, over the limit of ${expect.maxLatencyMs} ms`);
-    }
-    const body = res.body ?? '';
-    const cut = res.truncated ? ' (only the first MiB was read)' : '';
-    for (const needle of expect.bodyContains ?? []) {
-        if (!body.includes(needle))
-            return new ProbeError('BODY_MISMATCH', `body does not contain ${JSON.stringify(needle)}${cut}: ${bodySnippet(body)}`);
-    }
-    if (expect.bodyRegex && !statelessTest(expect.bodyRegex, body)) {
-        return new ProbeError('BODY_MISMATCH', `body does not match ${String(expect.bodyRegex)}${cut}: ${bodySnippet(body)}`);
-    }
-    if (expect.json)
-        return checkJson(body, expect.json, cut);
-    return undefined;
-}
-function checkJson(body, expect, cut) {
-    let document;
-    try {
-        document = JSON.parse(body);
-    }
-    catch {
-        return new ProbeError('JSON_MISMATCH', `body is not JSON${cut}: ${bodySnippet(body)}`);
-    }
-    const found = evaluateJsonPath(document, expect.path);
-    if (!found.found)
-        return new ProbeError('JSON_MISMATCH', `${expect.path.text} not found (no "${found.missing}"): ${bodySnippet(body)}`);
-    if (expect.equals && !jsonValueMatches(found.value, expect.equals.value, expect.equals.text)) {
-        return new ProbeError('JSON_MISMATCH', `${expect.path.text} is ${JSON.stringify(found.value) ?? 'undefined'}, expected ${JSON.stringify(expect.equals.value)}`);
-    }
-    return undefined;
-}
-/** `re.test` without the `lastIndex` state that the `g` and `y` flags would carry between attempts. */
-function statelessTest(re, text) {
-    return re.global || re.sticky
-        ? new RegExp(re.source, re.flags.replace(/[gy]/g, '')).test(text)
-        : re.test(text);
-}
-
-;// CONCATENATED MODULE: ../../packages/shared/src/probe/failures.ts
-/**
- * Turns whatever an attempt threw (undici and socket errors, aborts) into a {@link ProbeError} with
- * a failure code, and says whether another attempt could see something different.
- */
-
-const CODE_OF = {
-    ECONNREFUSED: 'CONNECTION_REFUSED',
-    ECONNRESET: 'CONNECTION_RESET',
-    EPIPE: 'CONNECTION_RESET',
-    UND_ERR_SOCKET: 'CONNECTION_RESET',
-    UND_ERR_CLOSED: 'CONNECTION_RESET',
-    ETIMEDOUT: 'TIMEOUT',
-    UND_ERR_CONNECT_TIMEOUT: 'TIMEOUT',
-    UND_ERR_HEADERS_TIMEOUT: 'TIMEOUT',
-    UND_ERR_BODY_TIMEOUT: 'TIMEOUT',
-    ENOTFOUND: 'DNS_ERROR',
-    EAI_AGAIN: 'DNS_ERROR',
-    EAI_NONAME: 'DNS_ERROR',
-};
-/** Certificate verification failures: a later attempt would meet the same certificate. */
-const CERTIFICATE_CODE = /^(CERT_|UNABLE_TO_(GET_ISSUER_CERT|VERIFY_LEAF_SIGNATURE|DECRYPT_CERT)|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|ERR_TLS_CERT_ALTNAME_INVALID|HOSTNAME_MISMATCH|INVALID_CA|INVALID_PURPOSE|CERT_UNTRUSTED|CERT_REJECTED)/;
-function codesOf(err) {
-    const chain = [];
-    for (let e = err, depth = 0; e && depth < 6; e = e.cause, depth++) {
-        const { code, name, message } = e;
-        chain.push({
-            code: typeof code === 'string' ? code : undefined,
-            name: typeof name === 'string' ? name : undefined,
-            message: typeof message === 'string' ? message : String(e),
-        });
-    }
-    return chain;
-}
-/** Classifies an error thrown while sending a request or reading its response. */
-function classifyError(err, abort) {
-    if (abort.cancelled)
-        return { error: new ProbeError('CANCELLED', 'cancelled', { cause: err }), retryable: false };
-    if (abort.deadline) {
-        return {
-            error: new ProbeError('DEADLINE_EXCEEDED', `deadline of ${abort.deadlineMs} ms reached during the request`, {
-                cause: err,
-            }),
-            retryable: false,
-        };
-    }
-    if (abort.timedOut)
-        return timeout(err, abort.timeoutMs);
-    const chain = codesOf(err);
-    for (const { code } of chain) {
-        if (code && CERTIFICATE_CODE.test(code)) {
-            const detail = chain.find((c) => c.code === code)?.message ?? code;
-            return {
-                error: new ProbeError('TLS_ERROR', `TLS certificate not trusted (${code}: ${detail}); if a private CA signed it, add that CA to the trusted ones`, { cause: err }),
-                retryable: false,
-            };
-        }
-    }
-    for (const { code, message } of chain) {
-        const mapped = code ? CODE_OF[code] : undefined;
-        if (mapped === 'TIMEOUT')
-            return timeout(err, abort.timeoutMs);
-        if (mapped)
-            return {
-                error: new ProbeError(mapped, `${describe(mapped)}: ${message}`, { cause: err }),
-                retryable: true,
-            };
-    }
-    if (chain.some((c) => c.name === 'TimeoutError' || c.name === 'AbortError' || c.code === 'UND_ERR_ABORTED'))
-        return timeout(err, abort.timeoutMs);
-    const tls = chain.find((c) => c.code?.startsWith('ERR_SSL_') || c.code === 'EPROTO' || c.code?.startsWith('ERR_TLS_'));
-    if (tls)
-        return {
-            error: new ProbeError('TLS_ERROR', `TLS handshake failed (${tls.code}: ${tls.message})`, {
-                cause: err,
-            }),
-            retryable: true,
-        };
-    const first = chain[0];
-    return {
-        error: new ProbeError('NETWORK_ERROR', first?.code ? `${first.code}: ${first.message}` : (first?.message ?? String(err)), {
-            cause: err,
-        }),
-        retryable: true,
-    };
-}
-function timeout(err, timeoutMs) {
-    return {
-        error: new ProbeError('TIMEOUT', `no complete response within ${timeoutMs} ms`, { cause: err }),
-        retryable: true,
-    };
-}
-function describe(code) {
-    switch (code) {
-        case 'CONNECTION_REFUSED':
-            return 'connection refused';
-        case 'CONNECTION_RESET':
-            return 'connection reset';
-        case 'DNS_ERROR':
-            return 'host name not resolved';
-        default:
-            return code.toLowerCase().replaceAll('_', ' ');
-    }
-}
-
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-// EXTERNAL MODULE: external "node:tls"
-var external_node_tls_ = __nccwpck_require__(1692);
-;// CONCATENATED MODULE: ../../packages/shared/src/probe/client.ts
-/**
- * The HTTP client a probe uses: the shared {@link HttpClient} on an undici agent that opens a fresh
- * connection for every attempt (so each attempt sees what a new client sees: connect, TLS
- * handshake, first byte) and trusts extra CAs on top of the default ones. TLS verification is
- * never turned off.
- */
-
-
-
-
-
-const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
-/**
- * The certificates in a PEM bundle, each checked to parse as X.509. Throws INVALID_PROBE_OPTIONS
- * when there is none or one is damaged.
- */
-function parseCaBundle(pem) {
-    const certificates = pem.match(PEM_CERTIFICATE) ?? [];
-    if (certificates.length === 0) {
-        throw new ProbeError('INVALID_PROBE_OPTIONS', 'holds no PEM certificate: give the CA certificate itself (-----BEGIN CERTIFICATE----- …) or the path of a file holding it');
-    }
-    certificates.forEach((cert, i) => {
-        try {
-            new external_node_crypto_.X509Certificate(cert);
-        }
-        catch (err) {
-            throw new ProbeError('INVALID_PROBE_OPTIONS', `certificate ${i + 1} of ${certificates.length} does not parse as X.509: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-        }
-    });
-    return certificates;
-}
-/** The CAs Node trusts by default: its bundled roots plus `NODE_EXTRA_CA_CERTS` (and the system store when enabled). */
-function defaultCertificates() {
-    const get = external_node_tls_.getCACertificates;
-    return get ? get('default') : [...external_node_tls_.rootCertificates];
-}
-/** An {@link HttpClient} for probes: no connection reuse, no retry of its own (the probe counts attempts). */
-function createProbeClient(options = {}) {
-    const ca = options.caCerts?.length ? [...defaultCertificates(), ...options.caCerts] : undefined;
-    const dispatcher = new undici/* Agent */.g6({
-        pipelining: 0,
-        connect: { timeout: options.connectTimeoutMs ?? 10_000, ...(ca ? { ca } : {}) },
-    });
-    return new http_HttpClient({
-        dispatcher,
-        retry: { attempts: 1, backoff: () => 0, maxDelayMs: 0 },
-        logger: options.logger,
-        userAgent: options.userAgent ?? 'release-actions-health-check',
+function mkdirP(fsPath) {
+    return __awaiter(this, void 0, void 0, function* () {
+        ok(fsPath, 'a path argument must be provided');
+        yield ioUtil.mkdir(fsPath, { recursive: true });
     });
 }
-
-;// CONCATENATED MODULE: ../../packages/shared/src/probe/stats.ts
 /**
- * Latency statistics over a sample of milliseconds, shared by the health check and the canary's
- * load generator.
+ * Returns path of a tool had the tool actually been invoked.  Resolves via paths.
+ * If you check and the tool does not exist, it will throw.
+ *
+ * @param     tool              name of the tool
+ * @param     check             whether to check if tool exists
+ * @returns   Promise<string>   path to tool
  */
-/** The nearest-rank percentile (`p` in 0..100) of an ascending-sorted sample. */
-function percentile(sorted, p) {
-    if (sorted.length === 0)
-        throw new RangeError('percentile of an empty sample');
-    if (p < 0 || p > 100)
-        throw new RangeError(`percentile must be within 0..100, got ${p}`);
-    const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
-    return sorted[rank - 1];
-}
-/** p50, p95, p99, max and mean of a sample, rounded to whole milliseconds; `undefined` when empty. */
-function summarizeLatencies(sample) {
-    if (sample.length === 0)
-        return undefined;
-    const sorted = [...sample].sort((a, b) => a - b);
-    const round = (n) => Math.round(n);
-    return {
-        count: sorted.length,
-        p50: round(percentile(sorted, 50)),
-        p95: round(percentile(sorted, 95)),
-        p99: round(percentile(sorted, 99)),
-        max: round(sorted[sorted.length - 1]),
-        mean: round(sorted.reduce((s, n) => s + n, 0) / sorted.length),
-    };
-}
-
-;// CONCATENATED MODULE: ../../packages/shared/src/probe/probe.ts
-/**
- * The probe loop: one URL, attempted until it passes `consecutiveSuccesses` times in a row, the
- * attempts are spent, the deadline passes, or a failure no retry can change (an untrusted
- * certificate). Every attempt is exactly one request (the client's own retry is off), logged with
- * what happened and what comes next. {@link probeAll} runs every URL at once.
- */
-
-
-
-
-
-
-
-const PROBE_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
-/** The most of a body read for assertions; the rest is discarded. */
-const MAX_BODY_BYTES = 1024 * 1024;
-/** The URL for people to read: as given, unless it carries credentials or token-like query values. */
-function displayUrl(url) {
-    try {
-        const u = new URL(url);
-        return u.username || u.password || redactUrl(u) !== u.toString() ? redactUrl(u) : url;
-    }
-    catch {
-        return url;
-    }
-}
-/** Throws INVALID_PROBE_OPTIONS for options no probe can satisfy. */
-function validateProbeOptions(options) {
-    const bad = (message) => new ProbeError('INVALID_PROBE_OPTIONS', message);
-    if (!PROBE_METHODS.includes(options.method))
-        throw bad(`unknown method ${options.method}`);
-    if (!Number.isInteger(options.maxAttempts) || options.maxAttempts < 1)
-        throw bad(`maxAttempts must be a positive integer, got ${options.maxAttempts}`);
-    if (!Number.isInteger(options.consecutiveSuccesses) || options.consecutiveSuccesses < 1)
-        throw bad(`consecutiveSuccesses must be a positive integer, got ${options.consecutiveSuccesses}`);
-    if (options.consecutiveSuccesses > options.maxAttempts)
-        throw bad(`consecutiveSuccesses (${options.consecutiveSuccesses}) exceeds maxAttempts (${options.maxAttempts})`);
-    if (!(options.timeoutMs > 0))
-        throw bad(`timeoutMs must be positive, got ${options.timeoutMs}`);
-    if (options.deadlineMs !== undefined && !(options.deadlineMs > 0))
-        throw bad(`deadlineMs must be positive, got ${options.deadlineMs}`);
-    if (!(options.retry.intervalMs >= 0))
-        throw bad(`retry.intervalMs must not be negative`);
-    if (options.body !== undefined && (options.method === 'GET' || options.method === 'HEAD'))
-        throw bad(`a ${options.method} request cannot carry a body`);
-}
-/** Probes every URL concurrently; results come back in the order of `urls`. */
-async function probeAll(urls, options, context) {
-    validateProbeOptions(options);
-    return Promise.all(urls.map((url, i) => probe(url, options, context, urls.length > 1 ? `[${i + 1}/${urls.length}] ${displayUrl(url)}` : undefined)));
-}
-/** Probes one URL until it is healthy or the attempts, the deadline or the retryable failures run out. */
-async function probe(url, options, context, label = displayUrl(url)) {
-    validateProbeOptions(options);
-    const logger = context.logger ?? silentLogger;
-    const started = performance.now();
-    const deadlineAt = options.deadlineMs === undefined ? undefined : started + options.deadlineMs;
-    const { intervalMs, maxIntervalMs } = options.retry;
-    const backoff = options.retry.backoff === 'exponential'
-        ? exponentialBackoff(Math.max(1, intervalMs), maxIntervalMs, context.random)
-        : () => intervalMs;
-    const policy = {
-        attempts: options.maxAttempts,
-        backoff,
-        maxDelayMs: Math.max(intervalMs, maxIntervalMs),
-    };
-    const history = [];
-    let passes = 0;
-    let retryable = true;
-    let stopReason = 'attempts-exhausted'; // set from the retry callbacks
-    const describe = (r) => {
-        const got = r.status === undefined ? '' : `${r.status} in ${Math.round(r.latencyMs ?? 0)} ms, `;
-        const outcome = r.error
-            ? `${r.error.message}`
-            : options.consecutiveSuccesses > 1
-                ? `passed (${passes} of ${options.consecutiveSuccesses} in a row)`
-                : 'passed';
-        return `${label}: attempt ${r.attempt}/${options.maxAttempts}: ${got}${outcome}`;
-    };
-    try {
-        await withRetry(async (n) => {
-            const { record, retryable: again } = await attempt(url, n, options, context, deadlineAt);
-            history.push(record);
-            retryable = again;
-            if (record.error) {
-                passes = 0;
-                throw new ProbeError(record.error.code, record.error.message);
+function which(tool, check) {
+    return __awaiter(this, void 0, void 0, function* () {
+        if (!tool) {
+            throw new Error("parameter 'tool' is required");
+        }
+        // recursive when check=true
+        if (check) {
+            const result = yield which(tool, false);
+            if (!result) {
+                if (_io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .IS_WINDOWS */ .H8) {
+                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also verify the file has a valid extension for an executable file.`);
+                }
+                else {
+                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also check the file mode to verify the file is executable.`);
+                }
             }
-            passes++;
-            if (passes < options.consecutiveSuccesses)
-                throw new NotYetStable();
-        }, {
-            policy,
-            signal: context.signal,
-            decide: () => {
-                if (!retryable) {
-                    const code = history.at(-1)?.error?.code;
-                    stopReason =
-                        code === 'CANCELLED'
-                            ? 'cancelled'
-                            : code === 'DEADLINE_EXCEEDED'
-                                ? 'deadline'
-                                : 'not-retryable';
-                    return false;
+            return result;
+        }
+        const matches = yield findInPath(tool);
+        if (matches && matches.length > 0) {
+            return matches[0];
+        }
+        return '';
+    });
+}
+/**
+ * Returns a list of all occurrences of the given tool on the system path.
+ *
+ * @returns   Promise<string[]>  the paths of the tool
+ */
+function findInPath(tool) {
+    return __awaiter(this, void 0, void 0, function* () {
+        if (!tool) {
+            throw new Error("parameter 'tool' is required");
+        }
+        // build the list of extensions to try
+        const extensions = [];
+        if (_io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .IS_WINDOWS */ .H8 && process.env['PATHEXT']) {
+            for (const extension of process.env['PATHEXT'].split(path__WEBPACK_IMPORTED_MODULE_1__.delimiter)) {
+                if (extension) {
+                    extensions.push(extension);
                 }
-                const delay = Math.min(policy.maxDelayMs, backoff(history.length));
-                if (deadlineAt !== undefined && performance.now() + delay >= deadlineAt) {
-                    stopReason = 'deadline';
-                    return false;
+            }
+        }
+        // if it's rooted, return it if exists. otherwise return empty.
+        if (_io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .isRooted */ .Qh(tool)) {
+            const filePath = yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .tryGetExecutablePath */ .vr(tool, extensions);
+            if (filePath) {
+                return [filePath];
+            }
+            return [];
+        }
+        // if any path separators, return empty
+        if (tool.includes(path__WEBPACK_IMPORTED_MODULE_1__.sep)) {
+            return [];
+        }
+        // build the list of directories
+        //
+        // Note, technically "where" checks the current directory on Windows. From a toolkit perspective,
+        // it feels like we should not do this. Checking the current directory seems like more of a use
+        // case of a shell, and the which() function exposed by the toolkit should strive for consistency
+        // across platforms.
+        const directories = [];
+        if (process.env.PATH) {
+            for (const p of process.env.PATH.split(path__WEBPACK_IMPORTED_MODULE_1__.delimiter)) {
+                if (p) {
+                    directories.push(p);
                 }
-                return { afterMs: delay };
-            },
-            onRetry: (_err, _retry, delayMs) => logger.info(`${describe(history.at(-1))}; next attempt in ${formatMs(delayMs)}`),
-        });
-        stopReason = 'healthy';
-    }
-    catch {
-        if (context.signal?.aborted)
-            stopReason = 'cancelled';
-    }
-    const healthy = stopReason === 'healthy';
-    const last = history.at(-1);
-    if (last)
-        logger.info(`${describe(last)}; ${healthy ? 'healthy' : `unhealthy: ${STOP_TEXT[stopReason]}`}`);
-    let lastError = history.findLast((r) => r.error)?.error;
-    if (!healthy && stopReason === 'deadline' && !last?.error) {
-        lastError = {
-            code: 'DEADLINE_EXCEEDED',
-            message: `deadline of ${options.deadlineMs} ms reached after ${passes} of ${options.consecutiveSuccesses} passes in a row`,
-        };
-    }
-    const latencies = history.flatMap((r) => (r.latencyMs === undefined ? [] : [r.latencyMs]));
-    return {
-        url: displayUrl(url),
-        healthy,
-        attempts: history.length,
-        status: last?.status,
-        latency: summarizeLatencies(latencies),
-        lastError,
-        stopReason,
-        durationMs: Math.round(performance.now() - started),
-        history,
-    };
-}
-const STOP_TEXT = {
-    healthy: 'healthy',
-    'attempts-exhausted': 'no attempts left',
-    deadline: 'deadline reached',
-    'not-retryable': 'not retried, another attempt would fail the same way',
-    cancelled: 'cancelled',
-};
-/** A pass that still needs more passes in a row: retried like a failure, never reported as one. */
-class NotYetStable extends Error {
-}
-function formatMs(ms) {
-    return ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`;
-}
-/** Sends one request and checks the response; never throws. */
-async function attempt(url, n, options, context, deadlineAt) {
-    const remaining = deadlineAt === undefined ? Infinity : deadlineAt - performance.now();
-    const byDeadline = remaining < options.timeoutMs;
-    const controller = new AbortController();
-    let why;
-    const abort = (reason) => {
-        why ??= reason;
-        controller.abort(new ProbeError(reason === 'cancelled' ? 'CANCELLED' : 'TIMEOUT', reason));
-    };
-    const timer = setTimeout(() => abort(byDeadline ? 'deadline' : 'timeout'), Math.max(0, Math.min(options.timeoutMs, remaining)));
-    const onCancel = () => abort('cancelled');
-    context.signal?.addEventListener('abort', onCancel, { once: true });
-    if (context.signal?.aborted)
-        abort('cancelled');
-    const t0 = performance.now();
-    try {
-        const res = await context.client.request({
-            method: options.method,
-            url,
-            headers: { ...options.headers },
-            body: options.body,
-            redirect: options.followRedirects ? 'follow' : 'manual',
-            maxRedirects: options.maxRedirects,
-            signal: controller.signal,
-            retry: false,
-        });
-        const { text, truncated } = options.method === 'HEAD' ? await discard(res.body) : await readBody(res.body, MAX_BODY_BYTES);
-        const latencyMs = performance.now() - t0;
-        const failure = checkResponse({ status: res.status, body: text, truncated, latencyMs }, options.expect);
-        return {
-            record: {
-                attempt: n,
-                status: res.status,
-                latencyMs,
-                ...(failure ? { error: { code: failure.code, message: failure.message } } : {}),
-            },
-            retryable: true,
-        };
-    }
-    catch (err) {
-        const { error, retryable } = classifyError(err, {
-            deadline: why === 'deadline',
-            cancelled: why === 'cancelled',
-            timedOut: why === 'timeout',
-            timeoutMs: options.timeoutMs,
-            deadlineMs: options.deadlineMs,
-        });
-        return {
-            record: { attempt: n, error: { code: error.code, message: error.message } },
-            retryable,
-        };
-    }
-    finally {
-        clearTimeout(timer);
-        context.signal?.removeEventListener('abort', onCancel);
-    }
-}
-async function discard(body) {
-    for await (const _ of body) {
-        // HEAD has no body; drain whatever a misbehaving server sends.
-    }
-    return { text: undefined, truncated: false };
-}
-async function readBody(body, limit) {
-    const chunks = [];
-    let size = 0;
-    let truncated = false;
-    for await (const chunk of body) {
-        chunks.push(chunk);
-        size += chunk.length;
-        if (size > limit) {
-            truncated = true;
-            break; // leaving the loop destroys the stream; the connection is not reused anyway
+            }
         }
-    }
-    return { text: Buffer.concat(chunks).subarray(0, limit).toString('utf8'), truncated };
-}
-
-;// CONCATENATED MODULE: ../../packages/shared/src/probe/index.ts
-/**
- * HTTP probes: exact attempt counting, consecutive passes, deadlines, status/body/JSON/latency
- * expectations and latency statistics. Runner-agnostic: used by actions/health-check and, for its
- * analysis, actions/canary.
- */
-
-
-
-
-
-
-
-
-
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-;// CONCATENATED MODULE: ./src/context.ts
-/**
- * The action's inputs, keyed by their action.yml names, read and validated all at once before any
- * request. Secret header values are masked the moment they are parsed.
- */
-
-
-
-
-/** The header values that were masked, so reports can scrub them from anything a server echoed. */
-function secretHeaderValues(headers) {
-    return Object.entries(headers).flatMap(([name, value]) => isSensitiveHeader(name) ? secretParts(value) : []);
-}
-function getInputs() {
-    const check = new InputChecker();
-    const raw = (name) => getInput(name);
-    const optional = (name, parse) => raw(name) === '' ? undefined : check.field(name, () => parse(raw(name)), undefined);
-    const required = (name, fallback, parse, empty) => check.field(name, () => parse(raw(name) === '' ? fallback : raw(name)), empty);
-    const headers = check.field('headers', () => parseHeaders(raw('headers')), {});
-    for (const secret of secretHeaderValues(headers))
-        core_setSecret(secret);
-    const inputs = {
-        url: check.field('url', () => parseUrls(raw('url')), []),
-        method: required('method', 'GET', (t) => parseChoice(t.toUpperCase(), PROBE_METHODS), 'GET'),
-        headers,
-        body: getInput('body', { trimWhitespace: false }) || undefined,
-        'expected-status': required('expected-status', '200-299', parseStatusSet, parseStatusSet('200-299')),
-        'body-contains': parseList(getInput('body-contains', { trimWhitespace: false })),
-        'body-regex': optional('body-regex', parseRegex),
-        'json-path': optional('json-path', parseJsonPath),
-        'json-equals': raw('json-equals') === ''
-            ? undefined
-            : { value: parseExpectedJson(raw('json-equals')), text: raw('json-equals') },
-        'max-latency-ms': optional('max-latency-ms', (t) => parseInteger(t, { min: 1 })),
-        timeout: required('timeout', '10s', positiveDuration, 10_000),
-        'max-attempts': required('max-attempts', '3', (t) => parseInteger(t, { min: 1, max: 10_000 }), 1),
-        'retry-interval': required('retry-interval', '5s', parseDuration, 0),
-        backoff: required('backoff', 'constant', (t) => parseChoice(t, ['constant', 'exponential']), 'constant'),
-        'max-retry-interval': required('max-retry-interval', '30s', parseDuration, 30_000),
-        deadline: optional('deadline', positiveDuration),
-        'consecutive-successes': required('consecutive-successes', '1', (t) => parseInteger(t, { min: 1 }), 1),
-        'follow-redirects': required('follow-redirects', 'false', parseBoolean, false),
-        'ca-cert': raw('ca-cert') === '' ? [] : check.field('ca-cert', () => readCaCert(raw('ca-cert')), []),
-        'fail-on-unhealthy': required('fail-on-unhealthy', 'true', parseBoolean, true),
-    };
-    // Rules across inputs, each reported against the input to change.
-    if (inputs['json-equals'] && !raw('json-path'))
-        check.add('json-equals', 'needs json-path: set json-path to the value to compare, e.g. $.status');
-    if (!check.has('consecutive-successes') &&
-        !check.has('max-attempts') &&
-        inputs['consecutive-successes'] > inputs['max-attempts'])
-        check.add('consecutive-successes', `${inputs['consecutive-successes']} passes in a row can never happen within max-attempts ${inputs['max-attempts']}: raise max-attempts or lower consecutive-successes`);
-    if (inputs.body !== undefined && (inputs.method === 'GET' || inputs.method === 'HEAD'))
-        check.add('body', `a ${inputs.method} request cannot carry a body: set method to POST, PUT or PATCH`);
-    const bodyChecks = ['body-contains', 'body-regex', 'json-path'].filter((name) => raw(name) !== '');
-    if (inputs.method === 'HEAD' && bodyChecks.length > 0)
-        check.add(bodyChecks[0], 'a HEAD response has no body to check: use method GET');
-    if (inputs.backoff === 'exponential' && inputs['max-retry-interval'] < inputs['retry-interval'])
-        check.add('max-retry-interval', 'is below retry-interval: it caps the exponential backoff, so make it at least retry-interval');
-    check.throwIfAny();
-    return inputs;
-}
-function parseUrls(text) {
-    const urls = parseList(text);
-    if (urls.length === 0)
-        throw new Error('is required: give one or more http:// or https:// URLs, one per line');
-    const seen = new Set();
-    for (const url of urls) {
-        let parsed;
-        try {
-            parsed = new URL(url);
+        // find all matches
+        const matches = [];
+        for (const directory of directories) {
+            const filePath = yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .tryGetExecutablePath */ .vr(path__WEBPACK_IMPORTED_MODULE_1__.join(directory, tool), extensions);
+            if (filePath) {
+                matches.push(filePath);
+            }
         }
-        catch {
-            throw new Error(`"${url}" is not an absolute URL: write it as http://host[:port]/path or https://…`);
+        return matches;
+    });
+}
+function readCopyOptions(options) {
+    const force = options.force == null ? true : options.force;
+    const recursive = Boolean(options.recursive);
+    const copySourceDirectory = options.copySourceDirectory == null
+        ? true
+        : Boolean(options.copySourceDirectory);
+    return { force, recursive, copySourceDirectory };
+}
+function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
+    return __awaiter(this, void 0, void 0, function* () {
+        // Ensure there is not a run away recursive copy
+        if (currentDepth >= 255)
+            return;
+        currentDepth++;
+        yield mkdirP(destDir);
+        const files = yield ioUtil.readdir(sourceDir);
+        for (const fileName of files) {
+            const srcFile = `${sourceDir}/${fileName}`;
+            const destFile = `${destDir}/${fileName}`;
+            const srcFileStat = yield ioUtil.lstat(srcFile);
+            if (srcFileStat.isDirectory()) {
+                // Recurse
+                yield cpDirRecursive(srcFile, destFile, currentDepth, force);
+            }
+            else {
+                yield copyFile(srcFile, destFile, force);
+            }
         }
-        if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
-            throw new Error(`"${url}" uses ${parsed.protocol.slice(0, -1)}: only http:// and https:// URLs can be probed`);
-        if (parsed.password)
-            core_setSecret(decodeURIComponent(parsed.password));
-        if (seen.has(parsed.href))
-            throw new Error(`"${url}" is listed twice: list each URL once`);
-        seen.add(parsed.href);
-    }
-    return urls;
+        // Change the mode for the newly created directory
+        yield ioUtil.chmod(destDir, (yield ioUtil.stat(sourceDir)).mode);
+    });
 }
-function parseHeaders(text) {
-    const headers = {};
-    for (const [name, value] of parseHeaderLines(text)) {
-        const key = Object.keys(headers).find((k) => k.toLowerCase() === name.toLowerCase()) ?? name;
-        headers[key] =
-            key in headers ? `${headers[key]}${key.toLowerCase() === 'cookie' ? '; ' : ', '}${value}` : value;
-    }
-    return headers;
-}
-/** `pattern` or `/pattern/flags`. */
-function parseRegex(text) {
-    const literal = /^\/(.+)\/([dgimsuvy]*)$/s.exec(text);
-    try {
-        return literal ? new RegExp(literal[1], literal[2]) : new RegExp(text);
-    }
-    catch (err) {
-        throw new Error(`is not a valid regular expression: ${err instanceof Error ? err.message : String(err)}`, {
-            cause: err,
-        });
-    }
-}
-function positiveDuration(text) {
-    const ms = parseDuration(text);
-    if (ms <= 0)
-        throw new Error(`"${text}" must be more than zero, e.g. 10s`);
-    return ms;
-}
-/** PEM text, or the path of a file holding it. */
-function readCaCert(value) {
-    if (value.includes('-----BEGIN'))
-        return parseCaBundle(value);
-    let pem;
-    try {
-        pem = (0,external_node_fs_namespaceObject.readFileSync)(value, 'utf8');
-    }
-    catch (err) {
-        const code = err.code ?? 'error';
-        throw new Error(`cannot read the file "${value}" (${code}): give PEM text or the path of a PEM file`, {
-            cause: err,
-        });
-    }
-    return parseCaBundle(pem);
-}
-
-;// CONCATENATED MODULE: ./src/report.ts
-/**
- * What the action reports: the `results` output (JSON per URL) and the job summary (one table row
- * per URL). Any text that came from a server is scrubbed of the masked header values first, in
- * case the server echoed them.
- */
-
-
-/** Replaces every secret in `text` with `***`, as the runner masks logs. */
-function scrub(text, secrets) {
-    return secrets.reduce((t, s) => (s ? t.replaceAll(s, '***') : t), text);
-}
-function toResultJson(result, secrets) {
-    const { latency, lastError } = result;
-    return {
-        url: result.url,
-        healthy: result.healthy,
-        attempts: result.attempts,
-        status: result.status ?? null,
-        latencyMs: latency ? { p50: latency.p50, p95: latency.p95, max: latency.max } : null,
-        lastError: lastError ? { code: lastError.code, message: scrub(lastError.message, secrets) } : null,
-        stopReason: result.stopReason,
-        durationMs: result.durationMs,
-    };
-}
-/** A one-line account of a URL's probe, for the log. */
-function resultLine(r) {
-    const latency = r.latencyMs ? `, p95 ${r.latencyMs.p95} ms` : '';
-    const error = r.lastError ? `; last error ${r.lastError.code}: ${r.lastError.message}` : '';
-    return `${r.healthy ? 'healthy  ' : 'UNHEALTHY'} ${r.url}: ${r.attempts} attempt(s), status ${r.status ?? 'none'}${latency}${error}`;
-}
-async function writeSummary(inputs, results) {
-    const healthy = results.filter((r) => r.healthy).length;
-    const allHealthy = healthy === results.length;
-    const head = (text) => ({ data: text, header: true });
-    const rows = results.map((r) => [
-        `<code>${escapeHtml(r.url)}</code>`,
-        r.healthy ? '✅ yes' : '❌ no',
-        String(r.attempts),
-        r.status === null ? '—' : String(r.status),
-        r.latencyMs ? `${r.latencyMs.p95} ms` : '—',
-        r.lastError
-            ? `${r.healthy ? 'recovered from ' : ''}<code>${r.lastError.code}</code> ${escapeHtml(truncate(r.lastError.message, 200))}`
-            : '—',
-    ]);
-    const settings = [
-        `${inputs.method}`,
-        `expected status ${inputs['expected-status'].text}`,
-        `max-attempts ${inputs['max-attempts']}`,
-        `timeout ${formatDuration(inputs.timeout)}`,
-        `retry-interval ${formatDuration(inputs['retry-interval'])} (${inputs.backoff})`,
-        inputs['consecutive-successes'] > 1 ? `consecutive-successes ${inputs['consecutive-successes']}` : '',
-        inputs.deadline === undefined ? '' : `deadline ${formatDuration(inputs.deadline)}`,
-        inputs['max-latency-ms'] === undefined ? '' : `max-latency-ms ${inputs['max-latency-ms']}`,
-    ].filter((s) => s !== '');
-    await summary
-        .addHeading(allHealthy
-        ? `✅ Health check: ${results.length} of ${results.length} healthy`
-        : `❌ Health check: ${results.length - healthy} of ${results.length} unhealthy`, 2)
-        .addTable([
-        [
-            head('URL'),
-            head('Healthy'),
-            head('Attempts'),
-            head('Status'),
-            head('p95 latency'),
-            head('Last error'),
-        ],
-        ...rows,
-    ])
-        .addRaw(`<p>${escapeHtml(settings.join(' · '))}</p>`, true)
-        .write();
-}
-
-;// CONCATENATED MODULE: ./src/main.ts
-/**
- * actions/health-check: probe every URL at once, with exact attempts and assertions; set
- * `healthy`, `results` and `failed-urls`; write a job summary; fail unless all are healthy (or
- * `fail-on-unhealthy` is false).
- */
-
-
-
-
-
-
-/** Logs through the runner, scrubbing masked values as well (a server may echo a header back). */
-function runnerLogger(secrets) {
-    return {
-        debug: (m) => core_debug(scrub(m, secrets)),
-        info: (m) => info(scrub(m, secrets)),
-        warning: (m) => warning(scrub(m, secrets)),
-    };
-}
-function probeOptions(inputs) {
-    return {
-        method: inputs.method,
-        headers: inputs.headers,
-        body: inputs.body,
-        expect: {
-            status: inputs['expected-status'],
-            bodyContains: inputs['body-contains'],
-            bodyRegex: inputs['body-regex'],
-            json: inputs['json-path'] && { path: inputs['json-path'], equals: inputs['json-equals'] },
-            maxLatencyMs: inputs['max-latency-ms'],
-        },
-        timeoutMs: inputs.timeout,
-        maxAttempts: inputs['max-attempts'],
-        consecutiveSuccesses: inputs['consecutive-successes'],
-        retry: {
-            intervalMs: inputs['retry-interval'],
-            backoff: inputs.backoff,
-            maxIntervalMs: inputs['max-retry-interval'],
-        },
-        deadlineMs: inputs.deadline,
-        followRedirects: inputs['follow-redirects'],
-    };
-}
-/** Aborts when the runner cancels the job (SIGINT, then SIGTERM), so outputs and summary still get written. */
-function cancellation() {
-    const controller = new AbortController();
-    const cancel = () => {
-        warning('cancelled: stopping the probes');
-        controller.abort();
-    };
-    process.once('SIGINT', cancel);
-    process.once('SIGTERM', cancel);
-    return {
-        signal: controller.signal,
-        dispose: () => {
-            process.off('SIGINT', cancel);
-            process.off('SIGTERM', cancel);
-        },
-    };
-}
-async function run() {
-    let inputs;
-    try {
-        inputs = getInputs();
-    }
-    catch (err) {
-        setFailed(errorMessage(err));
-        return;
-    }
-    const secrets = secretHeaderValues(inputs.headers);
-    const logger = runnerLogger(secrets);
-    const options = probeOptions(inputs);
-    const client = createProbeClient({ caCerts: inputs['ca-cert'], connectTimeoutMs: inputs.timeout, logger });
-    const { signal, dispose } = cancellation();
-    try {
-        const deadline = inputs.deadline === undefined ? '' : `, deadline ${formatDuration(inputs.deadline)}`;
-        const results = await group(`Probing ${inputs.url.length} URL(s): ${inputs.method}, expecting ${inputs['expected-status'].text}, up to ${inputs['max-attempts']} attempt(s) each${deadline}`, () => probeAll(inputs.url, options, { client, logger, signal }));
-        const report = results.map((r) => toResultJson(r, secrets));
-        for (const r of report)
-            info(resultLine(r));
-        const failed = report.filter((r) => !r.healthy).map((r) => r.url);
-        const healthy = failed.length === 0;
-        main_setOutput('healthy', String(healthy));
-        main_setOutput('results', JSON.stringify(report));
-        main_setOutput('failed-urls', failed.join('\n'));
-        await writeSummary(inputs, report).catch((err) => warning(`job summary not written: ${errorMessage(err)}`));
-        if (!healthy) {
-            const message = `${failed.length} of ${report.length} URL(s) unhealthy: ${failed.join(', ')}`;
-            if (inputs['fail-on-unhealthy'])
-                setFailed(message);
-            else
-                warning(`${message} (fail-on-unhealthy is false, so the step passes)`);
+// Buffered file copy
+function copyFile(srcFile, destFile, force) {
+    return __awaiter(this, void 0, void 0, function* () {
+        if ((yield ioUtil.lstat(srcFile)).isSymbolicLink()) {
+            // unlink/re-link it
+            try {
+                yield ioUtil.lstat(destFile);
+                yield ioUtil.unlink(destFile);
+            }
+            catch (e) {
+                // Try to override file permission
+                if (e.code === 'EPERM') {
+                    yield ioUtil.chmod(destFile, '0666');
+                    yield ioUtil.unlink(destFile);
+                }
+                // other errors = it doesn't exist, no work to do
+            }
+            // Copy over symlink
+            const symlinkFull = yield ioUtil.readlink(srcFile);
+            yield ioUtil.symlink(symlinkFull, destFile, ioUtil.IS_WINDOWS ? 'junction' : null);
         }
-    }
-    catch (err) {
-        setFailed(errorMessage(err));
-    }
-    finally {
-        dispose();
-        await client.close().catch(() => undefined);
-    }
+        else if (!(yield ioUtil.exists(destFile)) || force) {
+            yield ioUtil.copyFile(srcFile, destFile);
+        }
+    });
 }
-function main_setOutput(name, value) {
-    setOutput(name, value);
-    info(`output ${name}: ${value.includes('\n') ? value.replaceAll('\n', ', ') : value}`);
-}
-
-
-/***/ }),
-
-/***/ 2613:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("assert");
-
-/***/ }),
-
-/***/ 4434:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("events");
-
-/***/ }),
-
-/***/ 8611:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("http");
-
-/***/ }),
-
-/***/ 5692:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("https");
-
-/***/ }),
-
-/***/ 9278:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("net");
-
-/***/ }),
-
-/***/ 4589:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:assert");
-
-/***/ }),
-
-/***/ 6698:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:async_hooks");
-
-/***/ }),
-
-/***/ 4573:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:buffer");
-
-/***/ }),
-
-/***/ 7540:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:console");
-
-/***/ }),
-
-/***/ 7598:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
-
-/***/ }),
-
-/***/ 3053:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:diagnostics_channel");
-
-/***/ }),
-
-/***/ 610:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:dns");
-
-/***/ }),
-
-/***/ 8474:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events");
-
-/***/ }),
-
-/***/ 7067:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
-
-/***/ }),
-
-/***/ 2467:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2");
-
-/***/ }),
-
-/***/ 7030:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
-
-/***/ }),
-
-/***/ 643:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:perf_hooks");
-
-/***/ }),
-
-/***/ 1792:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:querystring");
-
-/***/ }),
-
-/***/ 7075:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
-
-/***/ }),
-
-/***/ 1692:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:tls");
-
-/***/ }),
-
-/***/ 3136:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:url");
-
-/***/ }),
-
-/***/ 7975:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util");
-
-/***/ }),
-
-/***/ 3429:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:util/types");
-
-/***/ }),
-
-/***/ 5919:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:worker_threads");
-
-/***/ }),
-
-/***/ 8522:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
-
-/***/ }),
-
-/***/ 5574:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("string_decoder");
-
-/***/ }),
-
-/***/ 4756:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tls");
-
-/***/ }),
-
-/***/ 9023:
-/***/ ((module) => {
-
-module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
+//# sourceMappingURL=io.js.map
 
 /***/ })
 
@@ -33086,6 +35942,18 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ 			return fn.r ? promise : getResult();
 /******/ 		}, (err) => ((err ? reject(promise[webpackError] = err) : outerResolve(exports)), resolveQueue(queue)));
 /******/ 		queue && queue.d < 0 && (queue.d = 0);
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/compat get default export */
+/******/ (() => {
+/******/ 	// getDefaultExport function for compatibility with non-harmony modules
+/******/ 	__nccwpck_require__.n = (module) => {
+/******/ 		var getter = module && module.__esModule ?
+/******/ 			() => (module['default']) :
+/******/ 			() => (module);
+/******/ 		__nccwpck_require__.d(getter, { a: getter });
+/******/ 		return getter;
 /******/ 	};
 /******/ })();
 /******/ 

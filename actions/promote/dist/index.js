@@ -213,7 +213,7 @@ Object.defineProperty(exports, "vw", ({ enumerable: true, get: function () { ret
 __webpack_unused_export__ = ({ enumerable: true, get: function () { return serialized_1.bundleToJSON; } });
 __webpack_unused_export__ = ({ enumerable: true, get: function () { return serialized_1.envelopeFromJSON; } });
 __webpack_unused_export__ = ({ enumerable: true, get: function () { return serialized_1.envelopeToJSON; } });
-var validate_1 = __nccwpck_require__(2252);
+var validate_1 = __nccwpck_require__(9871);
 __webpack_unused_export__ = ({ enumerable: true, get: function () { return validate_1.assertBundle; } });
 __webpack_unused_export__ = ({ enumerable: true, get: function () { return validate_1.assertBundleLatest; } });
 __webpack_unused_export__ = ({ enumerable: true, get: function () { return validate_1.assertBundleV01; } });
@@ -246,7 +246,7 @@ limitations under the License.
 */
 const protobuf_specs_1 = __nccwpck_require__(7154);
 const bundle_1 = __nccwpck_require__(6354);
-const validate_1 = __nccwpck_require__(2252);
+const validate_1 = __nccwpck_require__(9871);
 const bundleFromJSON = (obj) => {
     const bundle = protobuf_specs_1.Bundle.fromJSON(obj);
     switch (bundle.mediaType) {
@@ -279,7 +279,7 @@ exports.envelopeToJSON = envelopeToJSON;
 
 /***/ }),
 
-/***/ 2252:
+/***/ 9871:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -9132,7 +9132,7 @@ const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(192)
 __webpack_unused_export__ = parseMIMEType
 __webpack_unused_export__ = serializeAMimeType
 
-const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(6760)
+const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(4379)
 /* unused reexport */ __nccwpck_require__(2522).WebSocket
 __webpack_unused_export__ = CloseEvent
 __webpack_unused_export__ = ErrorEvent
@@ -19405,7 +19405,7 @@ const {
 } = __nccwpck_require__(2305)
 const MockClient = __nccwpck_require__(2361)
 const MockPool = __nccwpck_require__(6480)
-const { matchValue, buildMockOptions } = __nccwpck_require__(3193)
+const { matchValue, buildMockOptions } = __nccwpck_require__(5574)
 const { InvalidArgumentError, UndiciError } = __nccwpck_require__(3959)
 const Dispatcher = __nccwpck_require__(3415)
 const Pluralizer = __nccwpck_require__(5773)
@@ -19559,7 +19559,7 @@ module.exports = MockAgent
 
 const { promisify } = __nccwpck_require__(7975)
 const Client = __nccwpck_require__(1313)
-const { buildMockDispatch } = __nccwpck_require__(3193)
+const { buildMockDispatch } = __nccwpck_require__(5574)
 const {
   kDispatches,
   kMockAgent,
@@ -19658,7 +19658,7 @@ module.exports = {
 
 
 
-const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(3193)
+const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(5574)
 const {
   kDispatches,
   kDispatchKey,
@@ -19874,7 +19874,7 @@ module.exports.MockScope = MockScope
 
 const { promisify } = __nccwpck_require__(7975)
 const Pool = __nccwpck_require__(5928)
-const { buildMockDispatch } = __nccwpck_require__(3193)
+const { buildMockDispatch } = __nccwpck_require__(5574)
 const {
   kDispatches,
   kMockAgent,
@@ -19963,7 +19963,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3193:
+/***/ 5574:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -23420,7 +23420,7 @@ const { makeRequest } = __nccwpck_require__(9683)
 const { webidl } = __nccwpck_require__(4625)
 const { EventSourceStream } = __nccwpck_require__(8819)
 const { parseMIMEType } = __nccwpck_require__(192)
-const { createFastMessageEvent } = __nccwpck_require__(6760)
+const { createFastMessageEvent } = __nccwpck_require__(4379)
 const { isNetworkError } = __nccwpck_require__(7287)
 const { delay } = __nccwpck_require__(3943)
 const { kEnumerableProperty } = __nccwpck_require__(9500)
@@ -34089,7 +34089,7 @@ const { ProgressEvent } = __nccwpck_require__(9393)
 const { getEncoding } = __nccwpck_require__(1691)
 const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(192)
 const { types } = __nccwpck_require__(7975)
-const { StringDecoder } = __nccwpck_require__(5574)
+const { StringDecoder } = __nccwpck_require__(3193)
 const { btoa } = __nccwpck_require__(4573)
 
 /** @type {PropertyDescriptor} */
@@ -34486,7 +34486,7 @@ const {
 } = __nccwpck_require__(4911)
 const { fireEvent, failWebsocketConnection, isClosing, isClosed, isEstablished, parseExtensions } = __nccwpck_require__(965)
 const { channels } = __nccwpck_require__(5458)
-const { CloseEvent } = __nccwpck_require__(6760)
+const { CloseEvent } = __nccwpck_require__(4379)
 const { makeRequest } = __nccwpck_require__(9683)
 const { fetching } = __nccwpck_require__(4202)
 const { Headers, getHeadersList } = __nccwpck_require__(3408)
@@ -34922,7 +34922,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6760:
+/***/ 4379:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -36144,7 +36144,7 @@ module.exports = {
 
 const { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = __nccwpck_require__(4911)
 const { states, opcodes } = __nccwpck_require__(7119)
-const { ErrorEvent, createFastMessageEvent } = __nccwpck_require__(6760)
+const { ErrorEvent, createFastMessageEvent } = __nccwpck_require__(4379)
 const { isUtf8 } = __nccwpck_require__(4573)
 const { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = __nccwpck_require__(192)
 
@@ -36496,7 +36496,7 @@ const { ByteParser } = __nccwpck_require__(1872)
 const { kEnumerableProperty, isBlobLike } = __nccwpck_require__(9500)
 const { getGlobalDispatcher } = __nccwpck_require__(1481)
 const { types } = __nccwpck_require__(7975)
-const { ErrorEvent, CloseEvent } = __nccwpck_require__(6760)
+const { ErrorEvent, CloseEvent } = __nccwpck_require__(4379)
 const { SendQueue } = __nccwpck_require__(504)
 
 // https://websockets.spec.whatwg.org/#interface-definition
@@ -37068,1933 +37068,749 @@ module.exports = {
 
 /***/ }),
 
+/***/ 4613:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $: () => (/* binding */ placeOf),
+/* harmony export */   G: () => (/* binding */ getInputs)
+/* harmony export */ });
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(692);
+/* harmony import */ var _release_actions_shared_github__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9036);
+/* harmony import */ var _release_actions_shared_oci__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(7893);
+/* harmony import */ var _release_actions_shared_promote__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(703);
+/* harmony import */ var _release_actions_shared_verify__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(7181);
+/**
+ * The promote action's inputs, keyed by their action.yml names, read and validated all at once
+ * before any request; secrets are masked the moment they are read.
+ */
+
+
+
+
+
+
+function getInputs() {
+    const check = new _release_actions_shared_github__WEBPACK_IMPORTED_MODULE_2__/* .InputChecker */ .a$();
+    const raw = (name) => _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .getInput */ .V4(name);
+    for (const secret of ['password', 'source-password', 'target-password', 'github-token'])
+        if (raw(secret))
+            _actions_core__WEBPACK_IMPORTED_MODULE_1__/* .setSecret */ .Pq(raw(secret));
+    const source = check.field('source', () => required(raw('source'), 'ghcr.io/acme/app@sha256:…', _release_actions_shared_oci__WEBPACK_IMPORTED_MODULE_3__/* .parseReference */ .F2), undefined);
+    const verify = check.field('verify', () => (0,_release_actions_shared_github__WEBPACK_IMPORTED_MODULE_2__/* .parseBoolean */ .yG)(raw('verify') || 'true'), true);
+    const trust = verify ? (0,_release_actions_shared_verify__WEBPACK_IMPORTED_MODULE_5__/* .parseTrustInputs */ .t1)(raw, check) : undefined;
+    const environments = readEnvironments(check, raw);
+    let target;
+    if (raw('target')) {
+        const ref = check.field('target', () => (0,_release_actions_shared_oci__WEBPACK_IMPORTED_MODULE_3__/* .parseReference */ .F2)(raw('target')), undefined);
+        if (ref && (ref.tag || ref.digest))
+            check.add('target', `name a ${ref.kind === 'registry' ? 'repository' : 'layout'} without tag or digest (put tags in "tags"), e.g. ${placeOf(ref)}`);
+        else if (ref)
+            target = placeRef(ref);
+    }
+    if (environments && source && environments.from) {
+        const home = environments.from.repository;
+        if (placeOf(source) !== `${home.registry}/${home.repository}`) {
+            check.add('source', `is in ${placeOf(source)}, but environment "${environments.from.name}" lives in ${home.registry}/${home.repository}`);
+        }
+    }
+    if (environments) {
+        const home = environments.to.repository;
+        if (target && placeOf(target) !== `${home.registry}/${home.repository}`) {
+            check.add('target', `is ${placeOf(target)}, but environment "${environments.to.name}" lives in ${home.registry}/${home.repository}: leave target empty or make them agree`);
+        }
+        target ??= { kind: 'registry', ...home };
+    }
+    else if (!target && !raw('to')) {
+        // With "to", the environment names the target; when the policy could not be read, that is the
+        // problem reported, not a missing target.
+        check.add('target', 'is required without "to": give the repository to promote into, e.g. registry.acme.example/app');
+    }
+    const tags = check.field('tags', () => parseTags(raw('tags'), environments), []);
+    const inputs = {
+        source,
+        target,
+        tags,
+        ...(environments && { environments }),
+        'protected-tags': (0,_release_actions_shared_github__WEBPACK_IMPORTED_MODULE_2__/* .parseList */ .E1)(raw('protected-tags'), { commas: true }),
+        'no-clobber': check.field('no-clobber', () => (0,_release_actions_shared_github__WEBPACK_IMPORTED_MODULE_2__/* .parseBoolean */ .yG)(raw('no-clobber') || 'true'), true),
+        keep: check.field('keep', () => (0,_release_actions_shared_github__WEBPACK_IMPORTED_MODULE_2__/* .parseInteger */ .cG)(raw('keep') || '2', { min: 0, max: 100 }), 2),
+        platforms: check.field('platforms', () => (0,_release_actions_shared_github__WEBPACK_IMPORTED_MODULE_2__/* .parseList */ .E1)(raw('platforms'), { commas: true }).map(_release_actions_shared_oci__WEBPACK_IMPORTED_MODULE_3__/* .parsePlatform */ .Y8), []),
+        'dry-run': check.field('dry-run', () => (0,_release_actions_shared_github__WEBPACK_IMPORTED_MODULE_2__/* .parseBoolean */ .yG)(raw('dry-run') || 'false'), false),
+        verify,
+        trust,
+        logins: source && target ? logins(check, raw, registryOf(source), registryOf(target)) : [],
+        'github-token': raw('github-token'),
+        'insecure-registries': (0,_release_actions_shared_github__WEBPACK_IMPORTED_MODULE_2__/* .parseList */ .E1)(raw('insecure-registries'), { commas: true }),
+    };
+    check.throwIfAny();
+    return inputs;
+}
+/** The login of one side (`source-`, `target-` or the shared `username`/`password`), checked as a pair. */
+function loginOf(check, raw, prefix) {
+    const [user, pass] = [`${prefix}username`, `${prefix}password`];
+    if (raw(user) && !raw(pass))
+        check.add(pass, `is required with ${user}`);
+    if (raw(pass) && !raw(user))
+        check.add(user, `is required with ${pass}`);
+    return raw(user) && raw(pass) ? { username: raw(user), password: raw(pass), inputs: user } : undefined;
+}
+/**
+ * One explicit login per registry; two different logins for one registry are refused (a registry
+ * takes one). A side in an OCI layout takes none: its own login is refused, the shared one serves
+ * the other side (and is refused when both sides are layouts).
+ */
+function logins(check, raw, sourceRegistry, targetRegistry) {
+    const shared = loginOf(check, raw, '');
+    const own = (prefix, registry) => {
+        const login = loginOf(check, raw, prefix);
+        if (registry !== undefined)
+            return login ?? shared;
+        if (login)
+            check.add(login.inputs, `applies to a registry, but the ${prefix.slice(0, -1)} is an OCI layout (oci-layout:…), which takes no login: remove it`);
+        return undefined;
+    };
+    const source = own('source-', sourceRegistry);
+    const target = own('target-', targetRegistry);
+    if (sourceRegistry === undefined || targetRegistry === undefined) {
+        if (shared && sourceRegistry === targetRegistry)
+            check.add('username', 'applies to a registry, but source and target are OCI layouts: remove it');
+        const registry = sourceRegistry ?? targetRegistry;
+        const login = source ?? target;
+        return registry !== undefined && login
+            ? [{ registry, username: login.username, password: login.password }]
+            : [];
+    }
+    if (sourceRegistry === targetRegistry) {
+        if (source && target && (source.username !== target.username || source.password !== target.password)) {
+            check.add(target.inputs, `source and target are both in ${sourceRegistry}, which takes one login: give it once as username/password`);
+            return [];
+        }
+        const login = source ?? target;
+        return login ? [{ registry: sourceRegistry, username: login.username, password: login.password }] : [];
+    }
+    return [
+        ...(source ? [{ registry: sourceRegistry, username: source.username, password: source.password }] : []),
+        ...(target ? [{ registry: targetRegistry, username: target.username, password: target.password }] : []),
+    ];
+}
+/**
+ * The further tags: each a valid tag, and allowed by the `to` environment's `tags` patterns when
+ * its policy sets them (the environment tag itself is always allowed).
+ */
+function parseTags(text, environments) {
+    const tags = (0,_release_actions_shared_github__WEBPACK_IMPORTED_MODULE_2__/* .parseList */ .E1)(text, { commas: true });
+    const invalid = tags.filter((t) => !(0,_release_actions_shared_oci__WEBPACK_IMPORTED_MODULE_3__/* .isValidTag */ .r_)(t));
+    if (invalid.length > 0)
+        throw new Error(`${invalid.map((t) => `"${t}"`).join(', ')} ${invalid.length === 1 ? 'is not a valid tag' : 'are not valid tags'}: ${_release_actions_shared_oci__WEBPACK_IMPORTED_MODULE_3__/* .TAG_RULE */ .Kx}`);
+    if (environments?.allowedTags)
+        (0,_release_actions_shared_promote__WEBPACK_IMPORTED_MODULE_4__/* .checkAllowedTags */ .aU)(tags.filter((t) => t !== environments.to.tag), environments.allowedTags);
+    return tags;
+}
+/** The registry a reference is in, or undefined for an OCI layout. */
+function registryOf(ref) {
+    return ref.kind === 'registry' ? ref.registry : undefined;
+}
+/** Where a reference lives, without tag or digest: `registry/repository` or `oci-layout:<dir>`. */
+function placeOf(ref) {
+    return (0,_release_actions_shared_oci__WEBPACK_IMPORTED_MODULE_3__/* .formatReference */ .FH)(placeRef(ref));
+}
+function placeRef(ref) {
+    return ref.kind === 'registry'
+        ? { kind: 'registry', registry: ref.registry, repository: ref.repository }
+        : { kind: 'oci-layout', path: ref.path };
+}
+function required(value, example, parse) {
+    if (value === '')
+        throw new Error(`is required, e.g. ${example}`);
+    return parse(value);
+}
+function readEnvironments(check, raw) {
+    const [from, to] = [raw('from'), raw('to')];
+    if (!to) {
+        if (from)
+            check.add('to', `is required with from: name the environment to promote "${from}" into`);
+        return undefined;
+    }
+    let policy;
+    try {
+        if (raw('environments'))
+            policy = (0,_release_actions_shared_promote__WEBPACK_IMPORTED_MODULE_4__/* .parsePolicy */ .ON)(raw('environments'), 'the environments input');
+        else {
+            const file = raw('environments-file') || '.github/release-environments.yml';
+            if (!(0,node_fs__WEBPACK_IMPORTED_MODULE_0__.existsSync)(file)) {
+                check.add('environments-file', `"${file}" does not exist: commit an environments policy there (see docs/promote.md) or give it inline in "environments"`);
+                return undefined;
+            }
+            policy = (0,_release_actions_shared_promote__WEBPACK_IMPORTED_MODULE_4__/* .parsePolicy */ .ON)((0,node_fs__WEBPACK_IMPORTED_MODULE_0__.readFileSync)(file, 'utf8'), file);
+        }
+    }
+    catch (err) {
+        check.add(raw('environments') ? 'environments' : 'environments-file', err.message);
+        return undefined;
+    }
+    try {
+        const toEnv = (0,_release_actions_shared_promote__WEBPACK_IMPORTED_MODULE_4__/* .environment */ .cA)(policy, to, 'to');
+        if (!from) {
+            // Only the first environment is entered from outside the chain: anything else must say where it comes from.
+            const first = policy.environments[0];
+            if (toEnv.name !== first.name) {
+                check.add('from', `is required to promote into "${to}": name the environment the image comes from, so the policy in ${policy.source} can check the move (only "${first.name}", the first environment, takes images from outside)`);
+                return undefined;
+            }
+            return withTagRule({ policy, to: toEnv, rule: 'first environment' });
+        }
+        const rule = (0,_release_actions_shared_promote__WEBPACK_IMPORTED_MODULE_4__/* .checkTransition */ .cz)(policy, from, to).rule;
+        return withTagRule({ policy, from: (0,_release_actions_shared_promote__WEBPACK_IMPORTED_MODULE_4__/* .environment */ .cA)(policy, from, 'from'), to: toEnv, rule });
+    }
+    catch (err) {
+        check.add(err.code === 'TRANSITION_REFUSED'
+            ? 'to'
+            : from && !policy.environments.some((e) => e.name === from)
+                ? 'from'
+                : 'to', err.message);
+        return undefined;
+    }
+}
+function withTagRule(env) {
+    const allowedTags = (0,_release_actions_shared_promote__WEBPACK_IMPORTED_MODULE_4__/* .tagRule */ .D$)(env.policy, env.to);
+    return allowedTags ? { ...env, allowedTags } : env;
+}
+
+
+/***/ }),
+
 /***/ 3018:
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8791);
+/* harmony import */ var _release_actions_action_kit__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2799);
+/* harmony import */ var _context_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4613);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2852);
 // Entry point of actions/promote: the runner executes the bundle of this file.
 
-await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
+
+
+await (0,_release_actions_action_kit__WEBPACK_IMPORTED_MODULE_0__/* .runAction */ .Cs)({ name: 'promote', getInputs: _context_js__WEBPACK_IMPORTED_MODULE_1__/* .getInputs */ .G, main: _main_js__WEBPACK_IMPORTED_MODULE_2__/* .main */ .i });
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 8791:
+/***/ 2852:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  e: () => (/* binding */ run)
+  i: () => (/* binding */ main)
 });
 
-// EXTERNAL MODULE: external "os"
-var external_os_ = __nccwpck_require__(857);
-;// CONCATENATED MODULE: ../../node_modules/@actions/core/lib/utils.js
-// We use any as a valid input type
-/* eslint-disable @typescript-eslint/no-explicit-any */
+// EXTERNAL MODULE: ../../packages/action-kit/src/index.ts + 6 modules
+var src = __nccwpck_require__(2799);
+// EXTERNAL MODULE: ../../packages/shared/src/oci/index.ts + 8 modules
+var oci = __nccwpck_require__(7893);
+// EXTERNAL MODULE: ../../packages/shared/src/promote/index.ts + 4 modules
+var promote = __nccwpck_require__(703);
+// EXTERNAL MODULE: ../../packages/shared/src/verify/index.ts + 17 modules
+var verify = __nccwpck_require__(7181);
+// EXTERNAL MODULE: ../../node_modules/@actions/core/lib/core.js + 10 modules
+var core = __nccwpck_require__(692);
+// EXTERNAL MODULE: ../../packages/shared/src/github/index.ts + 1 modules
+var github = __nccwpck_require__(9036);
+// EXTERNAL MODULE: ./src/context.ts
+var context = __nccwpck_require__(4613);
+;// CONCATENATED MODULE: ./src/report.ts
 /**
- * Sanitizes an input into a string so it can be passed into issueCommand safely
- * @param input input to sanitize into a string
+ * What the promote action reports: the log lines, outputs and the job summary a release manager
+ * reads (from → to, digest, previous digest, what moved, how the bytes travelled, verification).
+ * A dry run's summary is the plan: what would be copied, mounted and tagged.
  */
-function utils_toCommandValue(input) {
-    if (input === null || input === undefined) {
-        return '';
-    }
-    else if (typeof input === 'string' || input instanceof String) {
-        return input;
-    }
-    return JSON.stringify(input);
+
+
+
+const report_short = (digest) => digest ? `<code>${(0,github/* escapeHtml */.ZD)(digest.slice(0, 19))}…</code>` : '—';
+const mib = (bytes) => bytes < 1024 * 1024 ? `${bytes} B` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+/** What a tag does, in the tense of the run: a dry run says what would happen. */
+function changeText(change, dryRun) {
+    if (change === 'unchanged')
+        return 'unchanged (already there)';
+    if (change === 'created')
+        return dryRun ? 'would be created' : 'created';
+    return dryRun ? 'would move' : 'moved';
+}
+async function writeSummary(inputs, result, verification) {
+    const target = (0,context/* placeOf */.$)(inputs.target);
+    const env = inputs.environments;
+    const route = env
+        ? `${env.from?.name ?? 'outside'} → ${env.to.name}`
+        : `${(0,context/* placeOf */.$)(inputs.source)} → ${target}`;
+    const head = (data) => ({ data, header: true });
+    const { copy, dryRun } = result;
+    const would = (done, planned) => (dryRun ? planned : done);
+    await core/* summary */.z
+        .addHeading(`${dryRun ? '📝 Promotion plan (dry run: nothing was changed)' : '🚀 Promoted'}: ${(0,github/* escapeHtml */.ZD)(route)}`, 2)
+        .addTable([
+        [head('Image'), head('Digest'), head('Previous digest'), head('Verification')],
+        [
+            `<code>${(0,github/* escapeHtml */.ZD)(target)}</code>`,
+            `<code>${(0,github/* escapeHtml */.ZD)(result.digest)}</code>${result.digest !== result.sourceDigest ? `<br>restricted from ${report_short(result.sourceDigest)}` : ''}`,
+            result.previousDigest
+                ? `<code>${(0,github/* escapeHtml */.ZD)(result.previousDigest)}</code>`
+                : 'none (new environment tag)',
+            (0,github/* escapeHtml */.ZD)(verification),
+        ],
+    ])
+        .addHeading(would('Tags', 'Tags it would set'), 3)
+        .addTable([
+        [head('Tag'), head('Change'), head('Points at'), head('Was')],
+        ...result.tags.map((t) => [
+            `<code>${(0,github/* escapeHtml */.ZD)(t.tag)}</code>`,
+            changeText(t.change, dryRun),
+            report_short(result.digest),
+            report_short(t.previous),
+        ]),
+        ...result.history.map((h) => [
+            `<code>${(0,github/* escapeHtml */.ZD)(h.tag)}</code>`,
+            would('history: an earlier release', 'history: would keep an earlier release'),
+            report_short(h.digest),
+            '—',
+        ]),
+    ])
+        .addHeading(would('Content', 'Content it would copy'), 3)
+        .addTable([
+        [head('Blobs'), head('Count'), head('Bytes')],
+        [would('copied (streamed)', 'to copy (stream)'), String(copy.blobsCopied), mib(copy.bytesCopied)],
+        [
+            would('mounted from the source repository', 'to mount from the source repository'),
+            String(copy.blobsMounted),
+            '—',
+        ],
+        ['already in the target', String(copy.blobsSkipped), '—'],
+    ])
+        .addRaw(`<p>${copy.manifestsCopied} manifests ${would('copied', 'to copy')} (${copy.manifestsSkipped} already there), ${copy.referrersCopied} signatures, attestations and referrers ${would('carried along', 'to carry along')}.${env ? ` Allowed by ${(0,github/* escapeHtml */.ZD)(env.rule)} of ${(0,github/* escapeHtml */.ZD)(env.policy.source)}.` : ''}</p>`, true)
+        .write();
+}
+
+;// CONCATENATED MODULE: ./src/main.ts
+/**
+ * actions/promote: verify the source digest, then move it into the target environment with the
+ * shared promotion (signatures, attestations and referrers along, history kept, tags last); set
+ * the outputs and write the summary. Source and target may each be a registry repository or an
+ * OCI image layout (`oci-layout:<dir>`): layout → registry, registry → layout, layout → layout.
+ */
+
+
+
+
+
+async function main(inputs, run) {
+    const { logger } = run;
+    const client = (0,src/* createRegistryClient */.Hn)({
+        credentials: inputs.logins,
+        githubToken: inputs['github-token'],
+        insecureRegistries: inputs['insecure-registries'],
+        logger,
+    });
+    run.defer(() => client.http.close());
+    const dryRun = inputs['dry-run'];
+    // The source first: an untagged layout holding several images fails here, before the target is touched.
+    const { store: source, reference } = await (0,oci/* openImage */.UY)(client, inputs.source, logger);
+    const target = await openTarget(client, inputs.target, dryRun);
+    let verification = 'skipped (verify: false)';
+    const result = await run.phase(`${dryRun ? 'Planning' : 'Promoting'} ${(0,oci/* formatReference */.FH)(inputs.source)} → ${target.name}`, () => (0,promote/* promote */.pt)({
+        source,
+        sourceReference: reference,
+        target,
+        environmentTags: inputs.environments ? [inputs.environments.to.tag] : [],
+        tags: inputs.tags,
+        allowedTags: inputs.environments?.allowedTags,
+        protectedTags: inputs['protected-tags'],
+        noClobber: inputs['no-clobber'],
+        keep: inputs.keep,
+        platforms: inputs.platforms,
+        dryRun,
+        logger,
+        allowUnverified: !inputs.verify,
+        ...(inputs.verify && {
+            verify: async (digest) => {
+                const verdict = await (0,verify/* verifyImage */.ZG)({ store: source, digest, policy: inputs.trust, logger });
+                verification = `verified: ${verdict.signers.map(verify/* signerText */.S).join(', ')}`;
+                return verdict;
+            },
+        }),
+    }));
+    run.output('digest', result.digest);
+    run.output('image', `${target.name}@${result.digest}`);
+    run.output('previous-digest', result.previousDigest ?? '');
+    run.output('tags', result.tags.map((t) => t.tag).join('\n'));
+    // A dry run copies and mounts nothing; what it would do is in the summary.
+    run.output('bytes-copied', result.dryRun ? 0 : result.copy.bytesCopied);
+    run.output('blobs-mounted', result.dryRun ? 0 : result.copy.blobsMounted);
+    await run.summary(() => writeSummary(inputs, result, verification));
+    if (result.dryRun)
+        logger.info(`dry run: nothing was changed in ${target.name}`);
 }
 /**
- *
- * @param annotationProperties
- * @returns The command properties to send with the actual annotation command
- * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
+ * The target's store. A layout is created when missing, as `skopeo copy … oci:<dir>` does; a dry
+ * run creates nothing, so it needs the layout to exist.
  */
-function toCommandProperties(annotationProperties) {
-    if (!Object.keys(annotationProperties).length) {
-        return {};
+function openTarget(client, ref, dryRun) {
+    if (ref.kind === 'registry')
+        return client.repository(ref);
+    return oci/* LayoutStore */.K_.open(ref.path, { create: !dryRun });
+}
+
+
+/***/ }),
+
+/***/ 2799:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  Hn: () => (/* reexport */ createRegistryClient),
+  Cs: () => (/* reexport */ runAction)
+});
+
+// UNUSED EXPORTS: codeOf, failureSummary, maskSecret, runnerExec, runnerLogger, sameLogin, secretInput, setOutput
+
+// EXTERNAL MODULE: external "node:diagnostics_channel"
+var external_node_diagnostics_channel_ = __nccwpck_require__(3053);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+// EXTERNAL MODULE: ../../node_modules/@actions/exec/lib/exec.js + 3 modules
+var exec = __nccwpck_require__(3023);
+// EXTERNAL MODULE: ../../node_modules/@actions/io/lib/io.js
+var io = __nccwpck_require__(6521);
+;// CONCATENATED MODULE: ../../packages/action-kit/src/exec.ts
+
+
+
+
+/** The exit code reported for a program ended by a signal (it has none of its own), as `spawnExec` does. */
+const SIGNALLED = 128;
+/** Where `command` is, or undefined: a bare name is looked up on PATH, a path is taken relative to `cwd`. */
+async function locate(request) {
+    const path = request.command.includes('/')
+        ? resolve(request.cwd ?? process.cwd(), request.command)
+        : request.command;
+    return (await which(path, false)) || undefined;
+}
+/**
+ * Runs `run` with a listener on the stdin of each child process spawned meanwhile for `program`.
+ * `@actions/exec` writes `input` and closes stdin without one: when a program exits before reading
+ * it (a fast failure, a program that never reads stdin), the write fails with EPIPE, and an 'error'
+ * nobody listens to ends the whole action at once, with no failure summary (one run in five, for a
+ * program that exits at once). That error says nothing the exit code does not, so it is ignored.
+ * Node's `child_process` diagnostics channel hands over every new child process; its `spawn` event
+ * comes before any error of the write that follows it.
+ */
+async function guardingStdin(program, run) {
+    const onChild = (message) => {
+        const child = message.process;
+        child.once('spawn', () => {
+            if (child.spawnfile === program)
+                child.stdin?.on('error', () => { });
+        });
+    };
+    subscribe('child_process', onChild);
+    try {
+        return await run();
     }
-    return {
-        title: annotationProperties.title,
-        file: annotationProperties.file,
-        line: annotationProperties.startLine,
-        endLine: annotationProperties.endLine,
-        col: annotationProperties.startColumn,
-        endColumn: annotationProperties.endColumn
+    finally {
+        unsubscribe('child_process', onChild);
+    }
+}
+/**
+ * An {@link ExecFn} over `@actions/exec`'s `getExecOutput`, keeping the interface's contract: the
+ * environment is merged over the process's own, stdin gets `input` and is then closed (also when
+ * there is none, so a program that reads stdin never waits), a non-zero exit is a result and not an
+ * error, and a program that is not installed rejects with the error code `ENOENT`.
+ */
+function runnerExec(options = {}) {
+    return async (request) => {
+        const program = await locate(request);
+        if (!program)
+            throw Object.assign(new Error(`${request.command}: not found (not on PATH, or not executable)`), {
+                code: 'ENOENT',
+            });
+        const env = {};
+        for (const [name, value] of Object.entries({ ...process.env, ...request.env }))
+            if (value !== undefined)
+                env[name] = value;
+        // getExecOutput splits its first argument like a command line: quote the program's path.
+        const { exitCode, stdout, stderr } = await guardingStdin(program, () => getExecOutput(`"${program}"`, [...request.args], {
+            ...(request.cwd !== undefined && { cwd: request.cwd }),
+            env,
+            silent: options.silent ?? false,
+            ignoreReturnCode: true,
+            input: Buffer.from(request.input ?? '', 'utf8'),
+        }));
+        return { exitCode: typeof exitCode === 'number' ? exitCode : SIGNALLED, stdout, stderr };
     };
 }
-//# sourceMappingURL=utils.js.map
-;// CONCATENATED MODULE: ../../node_modules/@actions/core/lib/command.js
 
+// EXTERNAL MODULE: ../../node_modules/@actions/core/lib/core.js + 10 modules
+var lib_core = __nccwpck_require__(692);
+;// CONCATENATED MODULE: ../../packages/action-kit/src/logger.ts
+/** The library's {@link Logger}, backed by the runner's log. */
 
 /**
- * Issues a command to the GitHub Actions runner
- *
- * @param command - The command name to issue
- * @param properties - Additional properties for the command (key-value pairs)
- * @param message - The message to include with the command
- * @remarks
- * This function outputs a specially formatted string to stdout that the Actions
- * runner interprets as a command. These commands can control workflow behavior,
- * set outputs, create annotations, mask values, and more.
- *
- * Command Format:
- *   ::name key=value,key=value::message
- *
- * @example
- * ```typescript
- * // Issue a warning annotation
- * issueCommand('warning', {}, 'This is a warning message');
- * // Output: ::warning::This is a warning message
- *
- * // Set an environment variable
- * issueCommand('set-env', { name: 'MY_VAR' }, 'some value');
- * // Output: ::set-env name=MY_VAR::some value
- *
- * // Add a secret mask
- * issueCommand('add-mask', {}, 'secretValue123');
- * // Output: ::add-mask::secretValue123
- * ```
- *
- * @internal
- * This is an internal utility function that powers the public API functions
- * such as setSecret, warning, error, and exportVariable.
+ * A logger that writes through `@actions/core`. `scrub` rewrites every message first: the runner
+ * masks registered secrets in its own log, but a value a server echoed back in another encoding is
+ * not registered, so an action that forwards user secrets (health-check headers) scrubs them too.
  */
-function command_issueCommand(command, properties, message) {
-    const cmd = new Command(command, properties, message);
-    process.stdout.write(cmd.toString() + external_os_.EOL);
+function runnerLogger(scrub = (m) => m) {
+    return {
+        debug: (m) => lib_core/* debug */.Yz(scrub(m)),
+        info: (m) => lib_core/* info */.pq(scrub(m)),
+        warning: (m) => lib_core/* warning */.$e(scrub(m)),
+    };
 }
-function command_issue(name, message = '') {
-    command_issueCommand(name, {}, message);
+/** Reads a secret input and masks it (and each of its lines) the moment it is read. */
+function secretInput(name, options = {}) {
+    const value = core.getInput(name, options);
+    maskSecret(value);
+    return value;
 }
-const CMD_STRING = '::';
-class Command {
-    constructor(command, properties, message) {
-        if (!command) {
-            command = 'missing.command';
-        }
-        this.command = command;
-        this.properties = properties;
-        this.message = message;
-    }
-    toString() {
-        let cmdStr = CMD_STRING + this.command;
-        if (this.properties && Object.keys(this.properties).length > 0) {
-            cmdStr += ' ';
-            let first = true;
-            for (const key in this.properties) {
-                if (this.properties.hasOwnProperty(key)) {
-                    const val = this.properties[key];
-                    if (val) {
-                        if (first) {
-                            first = false;
-                        }
-                        else {
-                            cmdStr += ',';
-                        }
-                        cmdStr += `${key}=${escapeProperty(val)}`;
-                    }
-                }
-            }
-        }
-        cmdStr += `${CMD_STRING}${escapeData(this.message)}`;
-        return cmdStr;
-    }
+/**
+ * Masks a secret, and each line of a multi-line one: the runner matches masks line by line, so a
+ * PEM key or a token list is only hidden whole when each line is registered too. PEM armour lines
+ * (`-----BEGIN …`) are public and left alone.
+ */
+function maskSecret(value) {
+    if (value === '')
+        return;
+    core.setSecret(value);
+    const lines = value.split(/\r?\n/).map((l) => l.trim());
+    if (lines.length > 1)
+        for (const line of lines)
+            if (line.length >= 8 && !line.startsWith('-----'))
+                core.setSecret(line);
 }
-function escapeData(s) {
-    return utils_toCommandValue(s)
-        .replace(/%/g, '%25')
-        .replace(/\r/g, '%0D')
-        .replace(/\n/g, '%0A');
-}
-function escapeProperty(s) {
-    return utils_toCommandValue(s)
-        .replace(/%/g, '%25')
-        .replace(/\r/g, '%0D')
-        .replace(/\n/g, '%0A')
-        .replace(/:/g, '%3A')
-        .replace(/,/g, '%2C');
-}
-//# sourceMappingURL=command.js.map
-// EXTERNAL MODULE: external "crypto"
-var external_crypto_ = __nccwpck_require__(6982);
-// EXTERNAL MODULE: external "fs"
-var external_fs_ = __nccwpck_require__(9896);
-;// CONCATENATED MODULE: ../../node_modules/@actions/core/lib/file-command.js
-// For internal use, subject to change.
-// We use any as a valid input type
-/* eslint-disable @typescript-eslint/no-explicit-any */
 
+;// CONCATENATED MODULE: ../../packages/action-kit/src/outputs.ts
+/** Step outputs, set and logged as they are. */
 
+/**
+ * Sets a step output and logs it unchanged: a newline list is logged as a newline list, so what the
+ * log shows is exactly what `steps.<id>.outputs.<name>` holds.
+ */
+function setOutput(name, value) {
+    const text = String(value);
+    lib_core/* setOutput */.uH(name, text);
+    lib_core/* info */.pq(text.includes('\n') ? `output ${name}:\n${text}` : `output ${name}: ${text}`);
+}
 
+// EXTERNAL MODULE: ../../packages/shared/src/oci/index.ts + 8 modules
+var oci = __nccwpck_require__(7893);
+;// CONCATENATED MODULE: ../../packages/action-kit/src/registry.ts
 
-function file_command_issueFileCommand(command, message) {
-    const filePath = process.env[`GITHUB_${command}`];
-    if (!filePath) {
-        throw new Error(`Unable to find environment variable for file command ${command}`);
-    }
-    if (!external_fs_.existsSync(filePath)) {
-        throw new Error(`Missing file at path: ${filePath}`);
-    }
-    external_fs_.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_.EOL}`, {
-        encoding: 'utf8'
+/** Explicit credentials for each of `registries` from one username and password, or none without a username. */
+function sameLogin(registries, username, password) {
+    if (!username)
+        return [];
+    return [...new Set(registries)].map((registry) => ({ registry, username, password: password ?? '' }));
+}
+/** A registry client whose credentials are the explicit ones, then the docker config, then `githubToken` for ghcr.io. */
+function createRegistryClient(access) {
+    const credentials = new oci/* CredentialResolver */.C$({
+        explicit: access.credentials ?? [],
+        ...(access.githubToken && { githubToken: access.githubToken }),
+        logger: access.logger,
+    });
+    return new oci/* RegistryClient */.bP({
+        ...(access.http && { http: access.http }),
+        credentials,
+        insecureRegistries: access.insecureRegistries ?? [],
+        logger: access.logger,
     });
 }
-function file_command_prepareKeyValueMessage(key, value) {
-    const delimiter = `ghadelimiter_${external_crypto_.randomUUID()}`;
-    const convertedValue = utils_toCommandValue(value);
-    // These should realistically never happen, but just in case someone finds a
-    // way to exploit uuid generation let's not allow keys or values that contain
-    // the delimiter.
-    if (key.includes(delimiter)) {
-        throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
-    }
-    if (convertedValue.includes(delimiter)) {
-        throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
-    }
-    return `${key}<<${delimiter}${external_os_.EOL}${convertedValue}${external_os_.EOL}${delimiter}`;
+
+// EXTERNAL MODULE: ../../packages/shared/src/errors.ts
+var errors = __nccwpck_require__(1110);
+// EXTERNAL MODULE: ../../packages/shared/src/logger.ts
+var logger = __nccwpck_require__(837);
+// EXTERNAL MODULE: ../../packages/shared/src/retry.ts
+var retry = __nccwpck_require__(5931);
+// EXTERNAL MODULE: ../../packages/shared/src/http.ts
+var http = __nccwpck_require__(577);
+;// CONCATENATED MODULE: ../../packages/shared/src/index.ts
+
+
+
+
+
+
+
+// EXTERNAL MODULE: ../../packages/shared/src/github/index.ts + 1 modules
+var github = __nccwpck_require__(9036);
+;// CONCATENATED MODULE: ../../packages/action-kit/src/run.ts
+/**
+ * The one harness every action runs in, as docker/actions-toolkit's `run(main, post)` is for
+ * Docker's actions: read the inputs (secrets masked as they are read), run `main` phase by phase
+ * (each a log group), and whatever happens write a job summary. When anything fails, the step fails
+ * and the summary says what was attempted, what failed (the error's code) and how to fix it; the
+ * outputs named in `failureOutputs` are set so a later step that reads them sees a definite answer.
+ */
+
+
+
+
+
+/** What the failure summary suggests for an error code that carries no fix of its own. */
+const FIXES = {
+    INVALID_INPUT: 'Correct the inputs named above. Nothing was sent or written.',
+    UNAUTHORIZED: 'Give credentials for the registry (`username`/`password`, a docker login before this step, or `github-token` for ghcr.io).',
+    DENIED: 'The credentials were refused for this repository: check they may push/pull it (for ghcr.io, `packages: write`).',
+    CREDENTIALS: 'Fix the docker credential helper named above, or pass `username`/`password`.',
+    REGISTRY_ERROR: 'The registry did not answer as expected: check it is reachable from the runner, then re-run.',
+    MANIFEST_UNKNOWN: 'Check the image reference: the registry has no such tag or digest.',
+    WRONG_PASSWORD: 'Pass the password the key was encrypted with in `cosign-password`.',
+    OIDC_PERMISSION: 'Grant the job `permissions: id-token: write` for keyless signing.',
+};
+/** The codes of the library errors behind refused inputs (`WRONG_PASSWORD` behind `cosign-password`). */
+function problemCodes(err) {
+    if (!(err instanceof github/* InputError */.dz))
+        return [];
+    return [...new Set(err.problems.flatMap((p) => (p.code ? [p.code] : [])))];
 }
-//# sourceMappingURL=file-command.js.map
-// EXTERNAL MODULE: external "path"
-var external_path_ = __nccwpck_require__(6928);
-// EXTERNAL MODULE: external "http"
-var external_http_ = __nccwpck_require__(8611);
-// EXTERNAL MODULE: external "https"
-var external_https_ = __nccwpck_require__(5692);
-;// CONCATENATED MODULE: ../../node_modules/@actions/http-client/lib/proxy.js
-function getProxyUrl(reqUrl) {
-    const usingSsl = reqUrl.protocol === 'https:';
-    if (checkBypass(reqUrl)) {
-        return undefined;
-    }
-    const proxyVar = (() => {
-        if (usingSsl) {
-            return process.env['https_proxy'] || process.env['HTTPS_PROXY'];
-        }
-        else {
-            return process.env['http_proxy'] || process.env['HTTP_PROXY'];
-        }
-    })();
-    if (proxyVar) {
-        try {
-            return new DecodedURL(proxyVar);
-        }
-        catch (_a) {
-            if (!proxyVar.startsWith('http://') && !proxyVar.startsWith('https://'))
-                return new DecodedURL(`http://${proxyVar}`);
-        }
+/** How to fix `err`: its own `fix` when it has one, else the fix known for its code (or its inputs' codes). */
+function fixOf(err) {
+    const own = err?.fix;
+    if (typeof own === 'string' && own)
+        return own;
+    for (const code of problemCodes(err))
+        if (FIXES[code])
+            return FIXES[code];
+    return err instanceof errors/* ReleaseError */.K2 ? FIXES[err.code] : undefined;
+}
+/** The error's code, with the codes behind refused inputs: `INVALID_INPUT (WRONG_PASSWORD)`. */
+function codeOf(err) {
+    if (!(err instanceof errors/* ReleaseError */.K2))
+        return 'ERROR';
+    const behind = problemCodes(err);
+    return behind.length > 0 ? `${err.code} (${behind.join(', ')})` : err.code;
+}
+/**
+ * The failure summary: what failed, its code and the fix, then every phase attempted with its
+ * outcome. Text from errors is escaped: it may quote a server.
+ */
+function failureSummary(name, err, phases) {
+    const code = codeOf(err);
+    const fix = fixOf(err);
+    const problems = err instanceof github/* InputError */.dz ? err.problems.map((p) => `input "${p.input}": ${p.message}`) : [];
+    const message = problems.length > 0 ? problems : [(0,errors/* errorMessage */.gJ)(err)];
+    const icon = { done: '✅', failed: '❌', running: '⏹️' };
+    const lines = [
+        `## ❌ ${(0,github/* escapeHtml */.ZD)(name)} failed`,
+        '',
+        '<table>',
+        `<tr><th align="left">Error</th><td><code>${(0,github/* escapeHtml */.ZD)(code)}</code></td></tr>`,
+        `<tr><th align="left">What failed</th><td>${message.map(github/* escapeHtml */.ZD).join('<br>')}</td></tr>`,
+        ...(fix ? [`<tr><th align="left">Fix</th><td>${(0,github/* escapeHtml */.ZD)(fix)}</td></tr>`] : []),
+        '</table>',
+        '',
+    ];
+    if (phases.length === 0) {
+        lines.push(err instanceof github/* InputError */.dz ? 'Nothing was attempted: the inputs were refused first.' : '');
     }
     else {
-        return undefined;
+        lines.push('### What was attempted', '', '| | Phase | Time |', '| --- | --- | --- |');
+        for (const p of phases)
+            lines.push(`| ${icon[p.state]} | ${(0,github/* escapeHtml */.ZD)(p.title)} | ${(0,github/* formatDuration */.a3)(p.ms)} |`);
     }
+    return `${lines.join('\n')}\n`;
 }
-function checkBypass(reqUrl) {
-    if (!reqUrl.hostname) {
-        return false;
-    }
-    const reqHost = reqUrl.hostname;
-    if (isLoopbackAddress(reqHost)) {
-        return true;
-    }
-    const noProxy = process.env['no_proxy'] || process.env['NO_PROXY'] || '';
-    if (!noProxy) {
-        return false;
-    }
-    // Determine the request port
-    let reqPort;
-    if (reqUrl.port) {
-        reqPort = Number(reqUrl.port);
-    }
-    else if (reqUrl.protocol === 'http:') {
-        reqPort = 80;
-    }
-    else if (reqUrl.protocol === 'https:') {
-        reqPort = 443;
-    }
-    // Format the request hostname and hostname with port
-    const upperReqHosts = [reqUrl.hostname.toUpperCase()];
-    if (typeof reqPort === 'number') {
-        upperReqHosts.push(`${upperReqHosts[0]}:${reqPort}`);
-    }
-    // Compare request host against noproxy
-    for (const upperNoProxyItem of noProxy
-        .split(',')
-        .map(x => x.trim().toUpperCase())
-        .filter(x => x)) {
-        if (upperNoProxyItem === '*' ||
-            upperReqHosts.some(x => x === upperNoProxyItem ||
-                x.endsWith(`.${upperNoProxyItem}`) ||
-                (upperNoProxyItem.startsWith('.') &&
-                    x.endsWith(`${upperNoProxyItem}`)))) {
-            return true;
-        }
-    }
-    return false;
-}
-function isLoopbackAddress(host) {
-    const hostLower = host.toLowerCase();
-    return (hostLower === 'localhost' ||
-        hostLower.startsWith('127.') ||
-        hostLower.startsWith('[::1]') ||
-        hostLower.startsWith('[0:0:0:0:0:0:0:1]'));
-}
-class DecodedURL extends URL {
-    constructor(url, base) {
-        super(url, base);
-        this._decodedUsername = decodeURIComponent(super.username);
-        this._decodedPassword = decodeURIComponent(super.password);
-    }
-    get username() {
-        return this._decodedUsername;
-    }
-    get password() {
-        return this._decodedPassword;
-    }
-}
-//# sourceMappingURL=proxy.js.map
-// EXTERNAL MODULE: ../../node_modules/tunnel/index.js
-var node_modules_tunnel = __nccwpck_require__(5070);
-// EXTERNAL MODULE: ../../node_modules/undici/index.js
-var undici = __nccwpck_require__(1684);
-;// CONCATENATED MODULE: ../../node_modules/@actions/http-client/lib/index.js
-/* eslint-disable @typescript-eslint/no-explicit-any */
-var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-var HttpCodes;
-(function (HttpCodes) {
-    HttpCodes[HttpCodes["OK"] = 200] = "OK";
-    HttpCodes[HttpCodes["MultipleChoices"] = 300] = "MultipleChoices";
-    HttpCodes[HttpCodes["MovedPermanently"] = 301] = "MovedPermanently";
-    HttpCodes[HttpCodes["ResourceMoved"] = 302] = "ResourceMoved";
-    HttpCodes[HttpCodes["SeeOther"] = 303] = "SeeOther";
-    HttpCodes[HttpCodes["NotModified"] = 304] = "NotModified";
-    HttpCodes[HttpCodes["UseProxy"] = 305] = "UseProxy";
-    HttpCodes[HttpCodes["SwitchProxy"] = 306] = "SwitchProxy";
-    HttpCodes[HttpCodes["TemporaryRedirect"] = 307] = "TemporaryRedirect";
-    HttpCodes[HttpCodes["PermanentRedirect"] = 308] = "PermanentRedirect";
-    HttpCodes[HttpCodes["BadRequest"] = 400] = "BadRequest";
-    HttpCodes[HttpCodes["Unauthorized"] = 401] = "Unauthorized";
-    HttpCodes[HttpCodes["PaymentRequired"] = 402] = "PaymentRequired";
-    HttpCodes[HttpCodes["Forbidden"] = 403] = "Forbidden";
-    HttpCodes[HttpCodes["NotFound"] = 404] = "NotFound";
-    HttpCodes[HttpCodes["MethodNotAllowed"] = 405] = "MethodNotAllowed";
-    HttpCodes[HttpCodes["NotAcceptable"] = 406] = "NotAcceptable";
-    HttpCodes[HttpCodes["ProxyAuthenticationRequired"] = 407] = "ProxyAuthenticationRequired";
-    HttpCodes[HttpCodes["RequestTimeout"] = 408] = "RequestTimeout";
-    HttpCodes[HttpCodes["Conflict"] = 409] = "Conflict";
-    HttpCodes[HttpCodes["Gone"] = 410] = "Gone";
-    HttpCodes[HttpCodes["TooManyRequests"] = 429] = "TooManyRequests";
-    HttpCodes[HttpCodes["InternalServerError"] = 500] = "InternalServerError";
-    HttpCodes[HttpCodes["NotImplemented"] = 501] = "NotImplemented";
-    HttpCodes[HttpCodes["BadGateway"] = 502] = "BadGateway";
-    HttpCodes[HttpCodes["ServiceUnavailable"] = 503] = "ServiceUnavailable";
-    HttpCodes[HttpCodes["GatewayTimeout"] = 504] = "GatewayTimeout";
-})(HttpCodes || (HttpCodes = {}));
-var lib_Headers;
-(function (Headers) {
-    Headers["Accept"] = "accept";
-    Headers["ContentType"] = "content-type";
-})(lib_Headers || (lib_Headers = {}));
-var MediaTypes;
-(function (MediaTypes) {
-    MediaTypes["ApplicationJson"] = "application/json";
-})(MediaTypes || (MediaTypes = {}));
-/**
- * Returns the proxy URL, depending upon the supplied url and proxy environment variables.
- * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
- */
-function lib_getProxyUrl(serverUrl) {
-    const proxyUrl = pm.getProxyUrl(new URL(serverUrl));
-    return proxyUrl ? proxyUrl.href : '';
-}
-const HttpRedirectCodes = [
-    HttpCodes.MovedPermanently,
-    HttpCodes.ResourceMoved,
-    HttpCodes.SeeOther,
-    HttpCodes.TemporaryRedirect,
-    HttpCodes.PermanentRedirect
-];
-const HttpResponseRetryCodes = [
-    HttpCodes.BadGateway,
-    HttpCodes.ServiceUnavailable,
-    HttpCodes.GatewayTimeout
-];
-const RetryableHttpVerbs = (/* unused pure expression or super */ null && (['OPTIONS', 'GET', 'DELETE', 'HEAD']));
-const ExponentialBackoffCeiling = 10;
-const ExponentialBackoffTimeSlice = 5;
-class HttpClientError extends Error {
-    constructor(message, statusCode) {
-        super(message);
-        this.name = 'HttpClientError';
-        this.statusCode = statusCode;
-        Object.setPrototypeOf(this, HttpClientError.prototype);
-    }
-}
-class HttpClientResponse {
-    constructor(message) {
-        this.message = message;
-    }
-    readBody() {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
-                let output = Buffer.alloc(0);
-                this.message.on('data', (chunk) => {
-                    output = Buffer.concat([output, chunk]);
-                });
-                this.message.on('end', () => {
-                    resolve(output.toString());
-                });
-            }));
-        });
-    }
-    readBodyBuffer() {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
-                const chunks = [];
-                this.message.on('data', (chunk) => {
-                    chunks.push(chunk);
-                });
-                this.message.on('end', () => {
-                    resolve(Buffer.concat(chunks));
-                });
-            }));
-        });
-    }
-}
-function isHttps(requestUrl) {
-    const parsedUrl = new URL(requestUrl);
-    return parsedUrl.protocol === 'https:';
-}
-class lib_HttpClient {
-    constructor(userAgent, handlers, requestOptions) {
-        this._ignoreSslError = false;
-        this._allowRedirects = true;
-        this._allowRedirectDowngrade = false;
-        this._maxRedirects = 50;
-        this._allowRetries = false;
-        this._maxRetries = 1;
-        this._keepAlive = false;
-        this._disposed = false;
-        this.userAgent = this._getUserAgentWithOrchestrationId(userAgent);
-        this.handlers = handlers || [];
-        this.requestOptions = requestOptions;
-        if (requestOptions) {
-            if (requestOptions.ignoreSslError != null) {
-                this._ignoreSslError = requestOptions.ignoreSslError;
-            }
-            this._socketTimeout = requestOptions.socketTimeout;
-            if (requestOptions.allowRedirects != null) {
-                this._allowRedirects = requestOptions.allowRedirects;
-            }
-            if (requestOptions.allowRedirectDowngrade != null) {
-                this._allowRedirectDowngrade = requestOptions.allowRedirectDowngrade;
-            }
-            if (requestOptions.maxRedirects != null) {
-                this._maxRedirects = Math.max(requestOptions.maxRedirects, 0);
-            }
-            if (requestOptions.keepAlive != null) {
-                this._keepAlive = requestOptions.keepAlive;
-            }
-            if (requestOptions.allowRetries != null) {
-                this._allowRetries = requestOptions.allowRetries;
-            }
-            if (requestOptions.maxRetries != null) {
-                this._maxRetries = requestOptions.maxRetries;
-            }
-        }
-    }
-    options(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('OPTIONS', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    get(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('GET', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    del(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('DELETE', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    post(requestUrl, data, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('POST', requestUrl, data, additionalHeaders || {});
-        });
-    }
-    patch(requestUrl, data, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('PATCH', requestUrl, data, additionalHeaders || {});
-        });
-    }
-    put(requestUrl, data, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('PUT', requestUrl, data, additionalHeaders || {});
-        });
-    }
-    head(requestUrl, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request('HEAD', requestUrl, null, additionalHeaders || {});
-        });
-    }
-    sendStream(verb, requestUrl, stream, additionalHeaders) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return this.request(verb, requestUrl, stream, additionalHeaders);
-        });
-    }
-    /**
-     * Gets a typed object from an endpoint
-     * Be aware that not found returns a null.  Other errors (4xx, 5xx) reject the promise
-     */
-    getJson(requestUrl_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, additionalHeaders = {}) {
-            additionalHeaders[lib_Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, lib_Headers.Accept, MediaTypes.ApplicationJson);
-            const res = yield this.get(requestUrl, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    postJson(requestUrl_1, obj_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-            const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[lib_Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, lib_Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[lib_Headers.ContentType] =
-                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-            const res = yield this.post(requestUrl, data, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    putJson(requestUrl_1, obj_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-            const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[lib_Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, lib_Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[lib_Headers.ContentType] =
-                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-            const res = yield this.put(requestUrl, data, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    patchJson(requestUrl_1, obj_1) {
-        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
-            const data = JSON.stringify(obj, null, 2);
-            additionalHeaders[lib_Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, lib_Headers.Accept, MediaTypes.ApplicationJson);
-            additionalHeaders[lib_Headers.ContentType] =
-                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
-            const res = yield this.patch(requestUrl, data, additionalHeaders);
-            return this._processResponse(res, this.requestOptions);
-        });
-    }
-    /**
-     * Makes a raw http request.
-     * All other methods such as get, post, patch, and request ultimately call this.
-     * Prefer get, del, post and patch
-     */
-    request(verb, requestUrl, data, headers) {
-        return __awaiter(this, void 0, void 0, function* () {
-            if (this._disposed) {
-                throw new Error('Client has already been disposed.');
-            }
-            const parsedUrl = new URL(requestUrl);
-            let info = this._prepareRequest(verb, parsedUrl, headers);
-            // Only perform retries on reads since writes may not be idempotent.
-            const maxTries = this._allowRetries && RetryableHttpVerbs.includes(verb)
-                ? this._maxRetries + 1
-                : 1;
-            let numTries = 0;
-            let response;
-            do {
-                response = yield this.requestRaw(info, data);
-                // Check if it's an authentication challenge
-                if (response &&
-                    response.message &&
-                    response.message.statusCode === HttpCodes.Unauthorized) {
-                    let authenticationHandler;
-                    for (const handler of this.handlers) {
-                        if (handler.canHandleAuthentication(response)) {
-                            authenticationHandler = handler;
-                            break;
-                        }
-                    }
-                    if (authenticationHandler) {
-                        return authenticationHandler.handleAuthentication(this, info, data);
-                    }
-                    else {
-                        // We have received an unauthorized response but have no handlers to handle it.
-                        // Let the response return to the caller.
-                        return response;
-                    }
-                }
-                let redirectsRemaining = this._maxRedirects;
-                while (response.message.statusCode &&
-                    HttpRedirectCodes.includes(response.message.statusCode) &&
-                    this._allowRedirects &&
-                    redirectsRemaining > 0) {
-                    const redirectUrl = response.message.headers['location'];
-                    if (!redirectUrl) {
-                        // if there's no location to redirect to, we won't
-                        break;
-                    }
-                    const parsedRedirectUrl = new URL(redirectUrl);
-                    if (parsedUrl.protocol === 'https:' &&
-                        parsedUrl.protocol !== parsedRedirectUrl.protocol &&
-                        !this._allowRedirectDowngrade) {
-                        throw new Error('Redirect from HTTPS to HTTP protocol. This downgrade is not allowed for security reasons. If you want to allow this behavior, set the allowRedirectDowngrade option to true.');
-                    }
-                    // we need to finish reading the response before reassigning response
-                    // which will leak the open socket.
-                    yield response.readBody();
-                    // strip authorization header if redirected to a different hostname
-                    if (parsedRedirectUrl.hostname !== parsedUrl.hostname) {
-                        for (const header in headers) {
-                            // header names are case insensitive
-                            if (header.toLowerCase() === 'authorization') {
-                                delete headers[header];
-                            }
-                        }
-                    }
-                    // let's make the request with the new redirectUrl
-                    info = this._prepareRequest(verb, parsedRedirectUrl, headers);
-                    response = yield this.requestRaw(info, data);
-                    redirectsRemaining--;
-                }
-                if (!response.message.statusCode ||
-                    !HttpResponseRetryCodes.includes(response.message.statusCode)) {
-                    // If not a retry code, return immediately instead of retrying
-                    return response;
-                }
-                numTries += 1;
-                if (numTries < maxTries) {
-                    yield response.readBody();
-                    yield this._performExponentialBackoff(numTries);
-                }
-            } while (numTries < maxTries);
-            return response;
-        });
-    }
-    /**
-     * Needs to be called if keepAlive is set to true in request options.
-     */
-    dispose() {
-        if (this._agent) {
-            this._agent.destroy();
-        }
-        this._disposed = true;
-    }
-    /**
-     * Raw request.
-     * @param info
-     * @param data
-     */
-    requestRaw(info, data) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve, reject) => {
-                function callbackForResult(err, res) {
-                    if (err) {
-                        reject(err);
-                    }
-                    else if (!res) {
-                        // If `err` is not passed, then `res` must be passed.
-                        reject(new Error('Unknown error'));
-                    }
-                    else {
-                        resolve(res);
-                    }
-                }
-                this.requestRawWithCallback(info, data, callbackForResult);
-            });
-        });
-    }
-    /**
-     * Raw request with callback.
-     * @param info
-     * @param data
-     * @param onResult
-     */
-    requestRawWithCallback(info, data, onResult) {
-        if (typeof data === 'string') {
-            if (!info.options.headers) {
-                info.options.headers = {};
-            }
-            info.options.headers['Content-Length'] = Buffer.byteLength(data, 'utf8');
-        }
-        let callbackCalled = false;
-        function handleResult(err, res) {
-            if (!callbackCalled) {
-                callbackCalled = true;
-                onResult(err, res);
-            }
-        }
-        const req = info.httpModule.request(info.options, (msg) => {
-            const res = new HttpClientResponse(msg);
-            handleResult(undefined, res);
-        });
-        let socket;
-        req.on('socket', sock => {
-            socket = sock;
-        });
-        // If we ever get disconnected, we want the socket to timeout eventually
-        req.setTimeout(this._socketTimeout || 3 * 60000, () => {
-            if (socket) {
-                socket.end();
-            }
-            handleResult(new Error(`Request timeout: ${info.options.path}`));
-        });
-        req.on('error', function (err) {
-            // err has statusCode property
-            // res should have headers
-            handleResult(err);
-        });
-        if (data && typeof data === 'string') {
-            req.write(data, 'utf8');
-        }
-        if (data && typeof data !== 'string') {
-            data.on('close', function () {
-                req.end();
-            });
-            data.pipe(req);
-        }
-        else {
-            req.end();
-        }
-    }
-    /**
-     * Gets an http agent. This function is useful when you need an http agent that handles
-     * routing through a proxy server - depending upon the url and proxy environment variables.
-     * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
-     */
-    getAgent(serverUrl) {
-        const parsedUrl = new URL(serverUrl);
-        return this._getAgent(parsedUrl);
-    }
-    getAgentDispatcher(serverUrl) {
-        const parsedUrl = new URL(serverUrl);
-        const proxyUrl = pm.getProxyUrl(parsedUrl);
-        const useProxy = proxyUrl && proxyUrl.hostname;
-        if (!useProxy) {
-            return;
-        }
-        return this._getProxyAgentDispatcher(parsedUrl, proxyUrl);
-    }
-    _prepareRequest(method, requestUrl, headers) {
-        const info = {};
-        info.parsedUrl = requestUrl;
-        const usingSsl = info.parsedUrl.protocol === 'https:';
-        info.httpModule = usingSsl ? https : http;
-        const defaultPort = usingSsl ? 443 : 80;
-        info.options = {};
-        info.options.host = info.parsedUrl.hostname;
-        info.options.port = info.parsedUrl.port
-            ? parseInt(info.parsedUrl.port)
-            : defaultPort;
-        info.options.path =
-            (info.parsedUrl.pathname || '') + (info.parsedUrl.search || '');
-        info.options.method = method;
-        info.options.headers = this._mergeHeaders(headers);
-        if (this.userAgent != null) {
-            info.options.headers['user-agent'] = this.userAgent;
-        }
-        info.options.agent = this._getAgent(info.parsedUrl);
-        // gives handlers an opportunity to participate
-        if (this.handlers) {
-            for (const handler of this.handlers) {
-                handler.prepareRequest(info.options);
-            }
-        }
-        return info;
-    }
-    _mergeHeaders(headers) {
-        if (this.requestOptions && this.requestOptions.headers) {
-            return Object.assign({}, lowercaseKeys(this.requestOptions.headers), lowercaseKeys(headers || {}));
-        }
-        return lowercaseKeys(headers || {});
-    }
-    /**
-     * Gets an existing header value or returns a default.
-     * Handles converting number header values to strings since HTTP headers must be strings.
-     * Note: This returns string | string[] since some headers can have multiple values.
-     * For headers that must always be a single string (like Content-Type), use the
-     * specialized _getExistingOrDefaultContentTypeHeader method instead.
-     */
-    _getExistingOrDefaultHeader(additionalHeaders, header, _default) {
-        let clientHeader;
-        if (this.requestOptions && this.requestOptions.headers) {
-            const headerValue = lowercaseKeys(this.requestOptions.headers)[header];
-            if (headerValue) {
-                clientHeader =
-                    typeof headerValue === 'number' ? headerValue.toString() : headerValue;
-            }
-        }
-        const additionalValue = additionalHeaders[header];
-        if (additionalValue !== undefined) {
-            return typeof additionalValue === 'number'
-                ? additionalValue.toString()
-                : additionalValue;
-        }
-        if (clientHeader !== undefined) {
-            return clientHeader;
-        }
-        return _default;
-    }
-    /**
-     * Specialized version of _getExistingOrDefaultHeader for Content-Type header.
-     * Always returns a single string (not an array) since Content-Type should be a single value.
-     * Converts arrays to comma-separated strings and numbers to strings to ensure type safety.
-     * This was split from _getExistingOrDefaultHeader to provide stricter typing for callers
-     * that assign the result to places expecting a string (e.g., additionalHeaders[Headers.ContentType]).
-     */
-    _getExistingOrDefaultContentTypeHeader(additionalHeaders, _default) {
-        let clientHeader;
-        if (this.requestOptions && this.requestOptions.headers) {
-            const headerValue = lowercaseKeys(this.requestOptions.headers)[lib_Headers.ContentType];
-            if (headerValue) {
-                if (typeof headerValue === 'number') {
-                    clientHeader = String(headerValue);
-                }
-                else if (Array.isArray(headerValue)) {
-                    clientHeader = headerValue.join(', ');
-                }
-                else {
-                    clientHeader = headerValue;
-                }
-            }
-        }
-        const additionalValue = additionalHeaders[lib_Headers.ContentType];
-        // Return the first non-undefined value, converting numbers or arrays to strings if necessary
-        if (additionalValue !== undefined) {
-            if (typeof additionalValue === 'number') {
-                return String(additionalValue);
-            }
-            else if (Array.isArray(additionalValue)) {
-                return additionalValue.join(', ');
-            }
-            else {
-                return additionalValue;
-            }
-        }
-        if (clientHeader !== undefined) {
-            return clientHeader;
-        }
-        return _default;
-    }
-    _getAgent(parsedUrl) {
-        let agent;
-        const proxyUrl = pm.getProxyUrl(parsedUrl);
-        const useProxy = proxyUrl && proxyUrl.hostname;
-        if (this._keepAlive && useProxy) {
-            agent = this._proxyAgent;
-        }
-        if (!useProxy) {
-            agent = this._agent;
-        }
-        // if agent is already assigned use that agent.
-        if (agent) {
-            return agent;
-        }
-        const usingSsl = parsedUrl.protocol === 'https:';
-        let maxSockets = 100;
-        if (this.requestOptions) {
-            maxSockets = this.requestOptions.maxSockets || http.globalAgent.maxSockets;
-        }
-        // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
-        if (proxyUrl && proxyUrl.hostname) {
-            const agentOptions = {
-                maxSockets,
-                keepAlive: this._keepAlive,
-                proxy: Object.assign(Object.assign({}, ((proxyUrl.username || proxyUrl.password) && {
-                    proxyAuth: `${proxyUrl.username}:${proxyUrl.password}`
-                })), { host: proxyUrl.hostname, port: proxyUrl.port })
-            };
-            let tunnelAgent;
-            const overHttps = proxyUrl.protocol === 'https:';
-            if (usingSsl) {
-                tunnelAgent = overHttps ? tunnel.httpsOverHttps : tunnel.httpsOverHttp;
-            }
-            else {
-                tunnelAgent = overHttps ? tunnel.httpOverHttps : tunnel.httpOverHttp;
-            }
-            agent = tunnelAgent(agentOptions);
-            this._proxyAgent = agent;
-        }
-        // if tunneling agent isn't assigned create a new agent
-        if (!agent) {
-            const options = { keepAlive: this._keepAlive, maxSockets };
-            agent = usingSsl ? new https.Agent(options) : new http.Agent(options);
-            this._agent = agent;
-        }
-        if (usingSsl && this._ignoreSslError) {
-            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
-            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
-            // we have to cast it to any and change it directly
-            agent.options = Object.assign(agent.options || {}, {
-                rejectUnauthorized: false
-            });
-        }
-        return agent;
-    }
-    _getProxyAgentDispatcher(parsedUrl, proxyUrl) {
-        let proxyAgent;
-        if (this._keepAlive) {
-            proxyAgent = this._proxyAgentDispatcher;
-        }
-        // if agent is already assigned use that agent.
-        if (proxyAgent) {
-            return proxyAgent;
-        }
-        const usingSsl = parsedUrl.protocol === 'https:';
-        proxyAgent = new ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
-            token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
-        })));
-        this._proxyAgentDispatcher = proxyAgent;
-        if (usingSsl && this._ignoreSslError) {
-            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
-            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
-            // we have to cast it to any and change it directly
-            proxyAgent.options = Object.assign(proxyAgent.options.requestTls || {}, {
-                rejectUnauthorized: false
-            });
-        }
-        return proxyAgent;
-    }
-    _getUserAgentWithOrchestrationId(userAgent) {
-        const baseUserAgent = userAgent || 'actions/http-client';
-        const orchId = process.env['ACTIONS_ORCHESTRATION_ID'];
-        if (orchId) {
-            // Sanitize the orchestration ID to ensure it contains only valid characters
-            // Valid characters: 0-9, a-z, _, -, .
-            const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, '_');
-            return `${baseUserAgent} actions_orchestration_id/${sanitizedId}`;
-        }
-        return baseUserAgent;
-    }
-    _performExponentialBackoff(retryNumber) {
-        return __awaiter(this, void 0, void 0, function* () {
-            retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
-            const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-            return new Promise(resolve => setTimeout(() => resolve(), ms));
-        });
-    }
-    _processResponse(res, options) {
-        return __awaiter(this, void 0, void 0, function* () {
-            return new Promise((resolve, reject) => __awaiter(this, void 0, void 0, function* () {
-                const statusCode = res.message.statusCode || 0;
-                const response = {
-                    statusCode,
-                    result: null,
-                    headers: {}
-                };
-                // not found leads to null obj returned
-                if (statusCode === HttpCodes.NotFound) {
-                    resolve(response);
-                }
-                // get the result from the body
-                function dateTimeDeserializer(key, value) {
-                    if (typeof value === 'string') {
-                        const a = new Date(value);
-                        if (!isNaN(a.valueOf())) {
-                            return a;
-                        }
-                    }
+/** Runs one action: see the module comment. Never throws; the step's outcome is the runner's exit code. */
+async function runAction(definition) {
+    const phases = [];
+    const closers = [];
+    const failures = [];
+    const controller = new AbortController();
+    const cancel = () => {
+        lib_core/* warning */.$e('cancelled: stopping');
+        controller.abort();
+    };
+    process.once('SIGINT', cancel);
+    process.once('SIGTERM', cancel);
+    const outputsSet = new Set();
+    const fallback = runnerLogger();
+    try {
+        const inputs = definition.getInputs();
+        const run = {
+            logger: definition.logger?.(inputs) ?? fallback,
+            signal: controller.signal,
+            async phase(title, fn) {
+                const phase = { title, state: 'running', ms: 0 };
+                phases.push(phase);
+                const start = performance.now();
+                try {
+                    const value = await lib_core/* group */.Os(title, async () => fn());
+                    phase.state = 'done';
                     return value;
                 }
-                let obj;
-                let contents;
-                try {
-                    contents = yield res.readBody();
-                    if (contents && contents.length > 0) {
-                        if (options && options.deserializeDates) {
-                            obj = JSON.parse(contents, dateTimeDeserializer);
-                        }
-                        else {
-                            obj = JSON.parse(contents);
-                        }
-                        response.result = obj;
-                    }
-                    response.headers = res.message.headers;
-                }
                 catch (err) {
-                    // Invalid resource (contents not json);  leaving result obj null
+                    phase.state = 'failed';
+                    throw err;
                 }
-                // note that 3xx redirects are handled by the http layer.
-                if (statusCode > 299) {
-                    let msg;
-                    // if exception/error in body, attempt to get better error
-                    if (obj && obj.message) {
-                        msg = obj.message;
-                    }
-                    else if (contents && contents.length > 0) {
-                        // it may be the case that the exception is in the body message as string
-                        msg = contents;
-                    }
-                    else {
-                        msg = `Failed request: (${statusCode})`;
-                    }
-                    const err = new HttpClientError(msg, statusCode);
-                    err.result = response.result;
-                    reject(err);
+                finally {
+                    phase.ms = performance.now() - start;
                 }
-                else {
-                    resolve(response);
-                }
-            }));
-        });
-    }
-}
-const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCase()] = obj[k]), c), {});
-//# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ../../node_modules/@actions/http-client/lib/auth.js
-var auth_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-class BasicCredentialHandler {
-    constructor(username, password) {
-        this.username = username;
-        this.password = password;
-    }
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Basic ${Buffer.from(`${this.username}:${this.password}`).toString('base64')}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return auth_awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-class auth_BearerCredentialHandler {
-    constructor(token) {
-        this.token = token;
-    }
-    // currently implements pre-authorization
-    // TODO: support preAuth = false where it hooks on 401
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Bearer ${this.token}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return auth_awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-class PersonalAccessTokenCredentialHandler {
-    constructor(token) {
-        this.token = token;
-    }
-    // currently implements pre-authorization
-    // TODO: support preAuth = false where it hooks on 401
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Basic ${Buffer.from(`PAT:${this.token}`).toString('base64')}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return auth_awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-//# sourceMappingURL=auth.js.map
-;// CONCATENATED MODULE: ../../node_modules/@actions/core/lib/oidc-utils.js
-var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-class oidc_utils_OidcClient {
-    static createHttpClient(allowRetry = true, maxRetry = 10) {
-        const requestOptions = {
-            allowRetries: allowRetry,
-            maxRetries: maxRetry
+            },
+            output(name, value) {
+                outputsSet.add(name);
+                setOutput(name, value);
+            },
+            defer(close) {
+                closers.push(close);
+            },
+            async summary(write) {
+                await write().catch((err) => lib_core/* warning */.$e(`job summary not written: ${(0,errors/* errorMessage */.gJ)(err)}`));
+            },
+            fail(message) {
+                failures.push(message);
+            },
         };
-        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(oidc_utils_OidcClient.getRequestToken())], requestOptions);
+        await definition.main(inputs, run);
+        if (failures.length > 0)
+            lib_core/* setFailed */.C1(failures.join('\n'));
     }
-    static getRequestToken() {
-        const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
-        if (!token) {
-            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_TOKEN env variable');
-        }
-        return token;
+    catch (err) {
+        for (const [name, value] of Object.entries(definition.failureOutputs ?? {}))
+            if (!outputsSet.has(name))
+                setOutput(name, value);
+        const code = codeOf(err);
+        const plain = code === 'ERROR' || err instanceof github/* InputError */.dz;
+        lib_core/* setFailed */.C1(plain ? (0,errors/* errorMessage */.gJ)(err) : `${code}: ${(0,errors/* errorMessage */.gJ)(err)}`);
+        // What `main` added to the summary and did not write is half a report: the failure section replaces it.
+        lib_core/* summary */.z.emptyBuffer();
+        await lib_core/* summary */.z
+            .addRaw(failureSummary(definition.name, err, phases))
+            .write()
+            .catch((e) => lib_core/* warning */.$e(`job summary not written: ${(0,errors/* errorMessage */.gJ)(e)}`));
     }
-    static getIDTokenUrl() {
-        const runtimeUrl = process.env['ACTIONS_ID_TOKEN_REQUEST_URL'];
-        if (!runtimeUrl) {
-            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable');
-        }
-        return runtimeUrl;
-    }
-    static getCall(id_token_url) {
-        return oidc_utils_awaiter(this, void 0, void 0, function* () {
-            var _a;
-            const httpclient = oidc_utils_OidcClient.createHttpClient();
-            const res = yield httpclient
-                .getJson(id_token_url)
-                .catch(error => {
-                throw new Error(`Failed to get ID Token. \n 
-        Error Code : ${error.statusCode}\n 
-        Error Message: ${error.message}`);
-            });
-            const id_token = (_a = res.result) === null || _a === void 0 ? void 0 : _a.value;
-            if (!id_token) {
-                throw new Error('Response json body do not have ID Token field');
-            }
-            return id_token;
-        });
-    }
-    static getIDToken(audience) {
-        return oidc_utils_awaiter(this, void 0, void 0, function* () {
-            try {
-                // New ID Token is requested from action service
-                let id_token_url = oidc_utils_OidcClient.getIDTokenUrl();
-                if (audience) {
-                    const encodedAudience = encodeURIComponent(audience);
-                    id_token_url = `${id_token_url}&audience=${encodedAudience}`;
-                }
-                debug(`ID token url is ${id_token_url}`);
-                const id_token = yield oidc_utils_OidcClient.getCall(id_token_url);
-                setSecret(id_token);
-                return id_token;
-            }
-            catch (error) {
-                throw new Error(`Error message: ${error.message}`);
-            }
-        });
+    finally {
+        process.off('SIGINT', cancel);
+        process.off('SIGTERM', cancel);
+        for (const close of closers.reverse())
+            await Promise.resolve()
+                .then(close)
+                .catch(() => undefined);
     }
 }
-//# sourceMappingURL=oidc-utils.js.map
-;// CONCATENATED MODULE: ../../node_modules/@actions/core/lib/summary.js
-var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
 
-
-const { access, appendFile, writeFile: summary_writeFile } = external_fs_.promises;
-const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
-const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
-class Summary {
-    constructor() {
-        this._buffer = '';
-    }
-    /**
-     * Finds the summary file path from the environment, rejects if env var is not found or file does not exist
-     * Also checks r/w permissions.
-     *
-     * @returns step summary file path
-     */
-    filePath() {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            if (this._filePath) {
-                return this._filePath;
-            }
-            const pathFromEnv = process.env[SUMMARY_ENV_VAR];
-            if (!pathFromEnv) {
-                throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
-            }
-            try {
-                yield access(pathFromEnv, external_fs_.constants.R_OK | external_fs_.constants.W_OK);
-            }
-            catch (_a) {
-                throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
-            }
-            this._filePath = pathFromEnv;
-            return this._filePath;
-        });
-    }
-    /**
-     * Wraps content in an HTML tag, adding any HTML attributes
-     *
-     * @param {string} tag HTML tag to wrap
-     * @param {string | null} content content within the tag
-     * @param {[attribute: string]: string} attrs key-value list of HTML attributes to add
-     *
-     * @returns {string} content wrapped in HTML element
-     */
-    wrap(tag, content, attrs = {}) {
-        const htmlAttrs = Object.entries(attrs)
-            .map(([key, value]) => ` ${key}="${value}"`)
-            .join('');
-        if (!content) {
-            return `<${tag}${htmlAttrs}>`;
-        }
-        return `<${tag}${htmlAttrs}>${content}</${tag}>`;
-    }
-    /**
-     * Writes text in the buffer to the summary buffer file and empties buffer. Will append by default.
-     *
-     * @param {SummaryWriteOptions} [options] (optional) options for write operation
-     *
-     * @returns {Promise<Summary>} summary instance
-     */
-    write(options) {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
-            const filePath = yield this.filePath();
-            const writeFunc = overwrite ? summary_writeFile : appendFile;
-            yield writeFunc(filePath, this._buffer, { encoding: 'utf8' });
-            return this.emptyBuffer();
-        });
-    }
-    /**
-     * Clears the summary buffer and wipes the summary file
-     *
-     * @returns {Summary} summary instance
-     */
-    clear() {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            return this.emptyBuffer().write({ overwrite: true });
-        });
-    }
-    /**
-     * Returns the current summary buffer as a string
-     *
-     * @returns {string} string of summary buffer
-     */
-    stringify() {
-        return this._buffer;
-    }
-    /**
-     * If the summary buffer is empty
-     *
-     * @returns {boolen} true if the buffer is empty
-     */
-    isEmptyBuffer() {
-        return this._buffer.length === 0;
-    }
-    /**
-     * Resets the summary buffer without writing to summary file
-     *
-     * @returns {Summary} summary instance
-     */
-    emptyBuffer() {
-        this._buffer = '';
-        return this;
-    }
-    /**
-     * Adds raw text to the summary buffer
-     *
-     * @param {string} text content to add
-     * @param {boolean} [addEOL=false] (optional) append an EOL to the raw text (default: false)
-     *
-     * @returns {Summary} summary instance
-     */
-    addRaw(text, addEOL = false) {
-        this._buffer += text;
-        return addEOL ? this.addEOL() : this;
-    }
-    /**
-     * Adds the operating system-specific end-of-line marker to the buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addEOL() {
-        return this.addRaw(external_os_.EOL);
-    }
-    /**
-     * Adds an HTML codeblock to the summary buffer
-     *
-     * @param {string} code content to render within fenced code block
-     * @param {string} lang (optional) language to syntax highlight code
-     *
-     * @returns {Summary} summary instance
-     */
-    addCodeBlock(code, lang) {
-        const attrs = Object.assign({}, (lang && { lang }));
-        const element = this.wrap('pre', this.wrap('code', code), attrs);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML list to the summary buffer
-     *
-     * @param {string[]} items list of items to render
-     * @param {boolean} [ordered=false] (optional) if the rendered list should be ordered or not (default: false)
-     *
-     * @returns {Summary} summary instance
-     */
-    addList(items, ordered = false) {
-        const tag = ordered ? 'ol' : 'ul';
-        const listItems = items.map(item => this.wrap('li', item)).join('');
-        const element = this.wrap(tag, listItems);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML table to the summary buffer
-     *
-     * @param {SummaryTableCell[]} rows table rows
-     *
-     * @returns {Summary} summary instance
-     */
-    addTable(rows) {
-        const tableBody = rows
-            .map(row => {
-            const cells = row
-                .map(cell => {
-                if (typeof cell === 'string') {
-                    return this.wrap('td', cell);
-                }
-                const { header, data, colspan, rowspan } = cell;
-                const tag = header ? 'th' : 'td';
-                const attrs = Object.assign(Object.assign({}, (colspan && { colspan })), (rowspan && { rowspan }));
-                return this.wrap(tag, data, attrs);
-            })
-                .join('');
-            return this.wrap('tr', cells);
-        })
-            .join('');
-        const element = this.wrap('table', tableBody);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds a collapsable HTML details element to the summary buffer
-     *
-     * @param {string} label text for the closed state
-     * @param {string} content collapsable content
-     *
-     * @returns {Summary} summary instance
-     */
-    addDetails(label, content) {
-        const element = this.wrap('details', this.wrap('summary', label) + content);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML image tag to the summary buffer
-     *
-     * @param {string} src path to the image you to embed
-     * @param {string} alt text description of the image
-     * @param {SummaryImageOptions} options (optional) addition image attributes
-     *
-     * @returns {Summary} summary instance
-     */
-    addImage(src, alt, options) {
-        const { width, height } = options || {};
-        const attrs = Object.assign(Object.assign({}, (width && { width })), (height && { height }));
-        const element = this.wrap('img', null, Object.assign({ src, alt }, attrs));
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML section heading element
-     *
-     * @param {string} text heading text
-     * @param {number | string} [level=1] (optional) the heading level, default: 1
-     *
-     * @returns {Summary} summary instance
-     */
-    addHeading(text, level) {
-        const tag = `h${level}`;
-        const allowedTag = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].includes(tag)
-            ? tag
-            : 'h1';
-        const element = this.wrap(allowedTag, text);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML thematic break (<hr>) to the summary buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addSeparator() {
-        const element = this.wrap('hr', null);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML line break (<br>) to the summary buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addBreak() {
-        const element = this.wrap('br', null);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML blockquote to the summary buffer
-     *
-     * @param {string} text quote text
-     * @param {string} cite (optional) citation url
-     *
-     * @returns {Summary} summary instance
-     */
-    addQuote(text, cite) {
-        const attrs = Object.assign({}, (cite && { cite }));
-        const element = this.wrap('blockquote', text, attrs);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML anchor tag to the summary buffer
-     *
-     * @param {string} text link text/content
-     * @param {string} href hyperlink
-     *
-     * @returns {Summary} summary instance
-     */
-    addLink(text, href) {
-        const element = this.wrap('a', text, { href });
-        return this.addRaw(element).addEOL();
-    }
-}
-const _summary = new Summary();
+;// CONCATENATED MODULE: ../../packages/action-kit/src/index.ts
 /**
- * @deprecated use `core.summary`
+ * The runner-side kit: the one place that turns the runner's protocol (`@actions/core`) into what the
+ * shared library takes. Every action's `index.ts` calls {@link runAction}; `main.ts` stays the
+ * readable orchestration of its phases.
  */
-const markdownSummary = (/* unused pure expression or super */ null && (_summary));
-const summary = _summary;
-//# sourceMappingURL=summary.js.map
-;// CONCATENATED MODULE: ../../node_modules/@actions/core/lib/path-utils.js
-
-/**
- * toPosixPath converts the given path to the posix form. On Windows, \\ will be
- * replaced with /.
- *
- * @param pth. Path to transform.
- * @return string Posix path.
- */
-function toPosixPath(pth) {
-    return pth.replace(/[\\]/g, '/');
-}
-/**
- * toWin32Path converts the given path to the win32 form. On Linux, / will be
- * replaced with \\.
- *
- * @param pth. Path to transform.
- * @return string Win32 path.
- */
-function toWin32Path(pth) {
-    return pth.replace(/[/]/g, '\\');
-}
-/**
- * toPlatformPath converts the given path to a platform-specific path. It does
- * this by replacing instances of / and \ with the platform-specific path
- * separator.
- *
- * @param pth The path to platformize.
- * @return string The platform-specific path.
- */
-function toPlatformPath(pth) {
-    return pth.replace(/[/\\]/g, path.sep);
-}
-//# sourceMappingURL=path-utils.js.map
-// EXTERNAL MODULE: external "string_decoder"
-var external_string_decoder_ = __nccwpck_require__(5574);
-// EXTERNAL MODULE: external "events"
-var external_events_ = __nccwpck_require__(4434);
-;// CONCATENATED MODULE: external "child_process"
-const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
-// EXTERNAL MODULE: external "assert"
-var external_assert_ = __nccwpck_require__(2613);
-;// CONCATENATED MODULE: ../../node_modules/@actions/io/lib/io-util.js
-var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const { chmod, copyFile, lstat, mkdir: io_util_mkdir, open: io_util_open, readdir: io_util_readdir, rename: io_util_rename, rm: io_util_rm, rmdir, stat: io_util_stat, symlink, unlink } = external_fs_.promises;
-// export const {open} = 'fs'
-const IS_WINDOWS = process.platform === 'win32';
-/**
- * Custom implementation of readlink to ensure Windows junctions
- * maintain trailing backslash for backward compatibility with Node.js < 24
- *
- * In Node.js 20, Windows junctions (directory symlinks) always returned paths
- * with trailing backslashes. Node.js 24 removed this behavior, which breaks
- * code that relied on this format for path operations.
- *
- * This implementation restores the Node 20 behavior by adding a trailing
- * backslash to all junction results on Windows.
- */
-function readlink(fsPath) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        const result = yield fs.promises.readlink(fsPath);
-        // On Windows, restore Node 20 behavior: add trailing backslash to all results
-        // since junctions on Windows are always directory links
-        if (IS_WINDOWS && !result.endsWith('\\')) {
-            return `${result}\\`;
-        }
-        return result;
-    });
-}
-// See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
-const UV_FS_O_EXLOCK = 0x10000000;
-const READONLY = external_fs_.constants.O_RDONLY;
-function exists(fsPath) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        try {
-            yield io_util_stat(fsPath);
-        }
-        catch (err) {
-            if (err.code === 'ENOENT') {
-                return false;
-            }
-            throw err;
-        }
-        return true;
-    });
-}
-function isDirectory(fsPath_1) {
-    return io_util_awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
-        const stats = useStat ? yield io_util_stat(fsPath) : yield lstat(fsPath);
-        return stats.isDirectory();
-    });
-}
-/**
- * On OSX/Linux, true if path starts with '/'. On Windows, true for paths like:
- * \, \hello, \\hello\share, C:, and C:\hello (and corresponding alternate separator cases).
- */
-function isRooted(p) {
-    p = normalizeSeparators(p);
-    if (!p) {
-        throw new Error('isRooted() parameter "p" cannot be empty');
-    }
-    if (IS_WINDOWS) {
-        return (p.startsWith('\\') || /^[A-Z]:/i.test(p) // e.g. \ or \hello or \\hello
-        ); // e.g. C: or C:\hello
-    }
-    return p.startsWith('/');
-}
-/**
- * Best effort attempt to determine whether a file exists and is executable.
- * @param filePath    file path to check
- * @param extensions  additional file extensions to try
- * @return if file exists and is executable, returns the file path. otherwise empty string.
- */
-function tryGetExecutablePath(filePath, extensions) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        let stats = undefined;
-        try {
-            // test file exists
-            stats = yield io_util_stat(filePath);
-        }
-        catch (err) {
-            if (err.code !== 'ENOENT') {
-                // eslint-disable-next-line no-console
-                console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
-            }
-        }
-        if (stats && stats.isFile()) {
-            if (IS_WINDOWS) {
-                // on Windows, test for valid extension
-                const upperExt = external_path_.extname(filePath).toUpperCase();
-                if (extensions.some(validExt => validExt.toUpperCase() === upperExt)) {
-                    return filePath;
-                }
-            }
-            else {
-                if (isUnixExecutable(stats)) {
-                    return filePath;
-                }
-            }
-        }
-        // try each extension
-        const originalFilePath = filePath;
-        for (const extension of extensions) {
-            filePath = originalFilePath + extension;
-            stats = undefined;
-            try {
-                stats = yield io_util_stat(filePath);
-            }
-            catch (err) {
-                if (err.code !== 'ENOENT') {
-                    // eslint-disable-next-line no-console
-                    console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
-                }
-            }
-            if (stats && stats.isFile()) {
-                if (IS_WINDOWS) {
-                    // preserve the case of the actual file (since an extension was appended)
-                    try {
-                        const directory = external_path_.dirname(filePath);
-                        const upperName = external_path_.basename(filePath).toUpperCase();
-                        for (const actualName of yield io_util_readdir(directory)) {
-                            if (upperName === actualName.toUpperCase()) {
-                                filePath = external_path_.join(directory, actualName);
-                                break;
-                            }
-                        }
-                    }
-                    catch (err) {
-                        // eslint-disable-next-line no-console
-                        console.log(`Unexpected error attempting to determine the actual case of the file '${filePath}': ${err}`);
-                    }
-                    return filePath;
-                }
-                else {
-                    if (isUnixExecutable(stats)) {
-                        return filePath;
-                    }
-                }
-            }
-        }
-        return '';
-    });
-}
-function normalizeSeparators(p) {
-    p = p || '';
-    if (IS_WINDOWS) {
-        // convert slashes on Windows
-        p = p.replace(/\//g, '\\');
-        // remove redundant slashes
-        return p.replace(/\\\\+/g, '\\');
-    }
-    // remove redundant slashes
-    return p.replace(/\/\/+/g, '/');
-}
-// on Mac/Linux, test the execute bit
-//     R   W  X  R  W X R W X
-//   256 128 64 32 16 8 4 2 1
-function isUnixExecutable(stats) {
-    return ((stats.mode & 1) > 0 ||
-        ((stats.mode & 8) > 0 &&
-            process.getgid !== undefined &&
-            stats.gid === process.getgid()) ||
-        ((stats.mode & 64) > 0 &&
-            process.getuid !== undefined &&
-            stats.uid === process.getuid()));
-}
-// Get the path of cmd.exe in windows
-function getCmdPath() {
-    var _a;
-    return (_a = process.env['COMSPEC']) !== null && _a !== void 0 ? _a : `cmd.exe`;
-}
-//# sourceMappingURL=io-util.js.map
-;// CONCATENATED MODULE: ../../node_modules/@actions/io/lib/io.js
-var io_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-/**
- * Copies a file or folder.
- * Based off of shelljs - https://github.com/shelljs/shelljs/blob/9237f66c52e5daa40458f94f9565e18e8132f5a6/src/cp.js
- *
- * @param     source    source path
- * @param     dest      destination path
- * @param     options   optional. See CopyOptions.
- */
-function cp(source_1, dest_1) {
-    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
-        const { force, recursive, copySourceDirectory } = readCopyOptions(options);
-        const destStat = (yield ioUtil.exists(dest)) ? yield ioUtil.stat(dest) : null;
-        // Dest is an existing file, but not forcing
-        if (destStat && destStat.isFile() && !force) {
-            return;
-        }
-        // If dest is an existing directory, should copy inside.
-        const newDest = destStat && destStat.isDirectory() && copySourceDirectory
-            ? path.join(dest, path.basename(source))
-            : dest;
-        if (!(yield ioUtil.exists(source))) {
-            throw new Error(`no such file or directory: ${source}`);
-        }
-        const sourceStat = yield ioUtil.stat(source);
-        if (sourceStat.isDirectory()) {
-            if (!recursive) {
-                throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
-            }
-            else {
-                yield cpDirRecursive(source, newDest, 0, force);
-            }
-        }
-        else {
-            if (path.relative(source, newDest) === '') {
-                // a file cannot be copied to itself
-                throw new Error(`'${newDest}' and '${source}' are the same file`);
-            }
-            yield io_copyFile(source, newDest, force);
-        }
-    });
-}
-/**
- * Moves a path.
- *
- * @param     source    source path
- * @param     dest      destination path
- * @param     options   optional. See MoveOptions.
- */
-function mv(source_1, dest_1) {
-    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
-        if (yield ioUtil.exists(dest)) {
-            let destExists = true;
-            if (yield ioUtil.isDirectory(dest)) {
-                // If dest is directory copy src into dest
-                dest = path.join(dest, path.basename(source));
-                destExists = yield ioUtil.exists(dest);
-            }
-            if (destExists) {
-                if (options.force == null || options.force) {
-                    yield rmRF(dest);
-                }
-                else {
-                    throw new Error('Destination already exists');
-                }
-            }
-        }
-        yield mkdirP(path.dirname(dest));
-        yield ioUtil.rename(source, dest);
-    });
-}
-/**
- * Remove a path recursively with force
- *
- * @param inputPath path to remove
- */
-function rmRF(inputPath) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (ioUtil.IS_WINDOWS) {
-            // Check for invalid characters
-            // https://docs.microsoft.com/en-us/windows/win32/fileio/naming-a-file
-            if (/[*"<>|]/.test(inputPath)) {
-                throw new Error('File path must not contain `*`, `"`, `<`, `>` or `|` on Windows');
-            }
-        }
-        try {
-            // note if path does not exist, error is silent
-            yield ioUtil.rm(inputPath, {
-                force: true,
-                maxRetries: 3,
-                recursive: true,
-                retryDelay: 300
-            });
-        }
-        catch (err) {
-            throw new Error(`File was unable to be removed ${err}`);
-        }
-    });
-}
-/**
- * Make a directory.  Creates the full path with folders in between
- * Will throw if it fails
- *
- * @param   fsPath        path to create
- * @returns Promise<void>
- */
-function mkdirP(fsPath) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        ok(fsPath, 'a path argument must be provided');
-        yield ioUtil.mkdir(fsPath, { recursive: true });
-    });
-}
-/**
- * Returns path of a tool had the tool actually been invoked.  Resolves via paths.
- * If you check and the tool does not exist, it will throw.
- *
- * @param     tool              name of the tool
- * @param     check             whether to check if tool exists
- * @returns   Promise<string>   path to tool
- */
-function which(tool, check) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (!tool) {
-            throw new Error("parameter 'tool' is required");
-        }
-        // recursive when check=true
-        if (check) {
-            const result = yield which(tool, false);
-            if (!result) {
-                if (IS_WINDOWS) {
-                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also verify the file has a valid extension for an executable file.`);
-                }
-                else {
-                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also check the file mode to verify the file is executable.`);
-                }
-            }
-            return result;
-        }
-        const matches = yield findInPath(tool);
-        if (matches && matches.length > 0) {
-            return matches[0];
-        }
-        return '';
-    });
-}
-/**
- * Returns a list of all occurrences of the given tool on the system path.
- *
- * @returns   Promise<string[]>  the paths of the tool
- */
-function findInPath(tool) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (!tool) {
-            throw new Error("parameter 'tool' is required");
-        }
-        // build the list of extensions to try
-        const extensions = [];
-        if (IS_WINDOWS && process.env['PATHEXT']) {
-            for (const extension of process.env['PATHEXT'].split(external_path_.delimiter)) {
-                if (extension) {
-                    extensions.push(extension);
-                }
-            }
-        }
-        // if it's rooted, return it if exists. otherwise return empty.
-        if (isRooted(tool)) {
-            const filePath = yield tryGetExecutablePath(tool, extensions);
-            if (filePath) {
-                return [filePath];
-            }
-            return [];
-        }
-        // if any path separators, return empty
-        if (tool.includes(external_path_.sep)) {
-            return [];
-        }
-        // build the list of directories
-        //
-        // Note, technically "where" checks the current directory on Windows. From a toolkit perspective,
-        // it feels like we should not do this. Checking the current directory seems like more of a use
-        // case of a shell, and the which() function exposed by the toolkit should strive for consistency
-        // across platforms.
-        const directories = [];
-        if (process.env.PATH) {
-            for (const p of process.env.PATH.split(external_path_.delimiter)) {
-                if (p) {
-                    directories.push(p);
-                }
-            }
-        }
-        // find all matches
-        const matches = [];
-        for (const directory of directories) {
-            const filePath = yield tryGetExecutablePath(external_path_.join(directory, tool), extensions);
-            if (filePath) {
-                matches.push(filePath);
-            }
-        }
-        return matches;
-    });
-}
-function readCopyOptions(options) {
-    const force = options.force == null ? true : options.force;
-    const recursive = Boolean(options.recursive);
-    const copySourceDirectory = options.copySourceDirectory == null
-        ? true
-        : Boolean(options.copySourceDirectory);
-    return { force, recursive, copySourceDirectory };
-}
-function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        // Ensure there is not a run away recursive copy
-        if (currentDepth >= 255)
-            return;
-        currentDepth++;
-        yield mkdirP(destDir);
-        const files = yield ioUtil.readdir(sourceDir);
-        for (const fileName of files) {
-            const srcFile = `${sourceDir}/${fileName}`;
-            const destFile = `${destDir}/${fileName}`;
-            const srcFileStat = yield ioUtil.lstat(srcFile);
-            if (srcFileStat.isDirectory()) {
-                // Recurse
-                yield cpDirRecursive(srcFile, destFile, currentDepth, force);
-            }
-            else {
-                yield io_copyFile(srcFile, destFile, force);
-            }
-        }
-        // Change the mode for the newly created directory
-        yield ioUtil.chmod(destDir, (yield ioUtil.stat(sourceDir)).mode);
-    });
-}
-// Buffered file copy
-function io_copyFile(srcFile, destFile, force) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if ((yield ioUtil.lstat(srcFile)).isSymbolicLink()) {
-            // unlink/re-link it
-            try {
-                yield ioUtil.lstat(destFile);
-                yield ioUtil.unlink(destFile);
-            }
-            catch (e) {
-                // Try to override file permission
-                if (e.code === 'EPERM') {
-                    yield ioUtil.chmod(destFile, '0666');
-                    yield ioUtil.unlink(destFile);
-                }
-                // other errors = it doesn't exist, no work to do
-            }
-            // Copy over symlink
-            const symlinkFull = yield ioUtil.readlink(srcFile);
-            yield ioUtil.symlink(symlinkFull, destFile, ioUtil.IS_WINDOWS ? 'junction' : null);
-        }
-        else if (!(yield ioUtil.exists(destFile)) || force) {
-            yield ioUtil.copyFile(srcFile, destFile);
-        }
-    });
-}
-//# sourceMappingURL=io.js.map
-;// CONCATENATED MODULE: external "timers"
-const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
-;// CONCATENATED MODULE: ../../node_modules/@actions/exec/lib/toolrunner.js
-var toolrunner_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
 
 
 
@@ -39002,1041 +37818,17 @@ var toolrunner_awaiter = (undefined && undefined.__awaiter) || function (thisArg
 
 
 
-/* eslint-disable @typescript-eslint/unbound-method */
-const toolrunner_IS_WINDOWS = process.platform === 'win32';
-/*
- * Class for running command line tools. Handles quoting and arg parsing in a platform agnostic way.
- */
-class ToolRunner extends external_events_.EventEmitter {
-    constructor(toolPath, args, options) {
-        super();
-        if (!toolPath) {
-            throw new Error("Parameter 'toolPath' cannot be null or empty.");
-        }
-        this.toolPath = toolPath;
-        this.args = args || [];
-        this.options = options || {};
-    }
-    _debug(message) {
-        if (this.options.listeners && this.options.listeners.debug) {
-            this.options.listeners.debug(message);
-        }
-    }
-    _getCommandString(options, noPrefix) {
-        const toolPath = this._getSpawnFileName();
-        const args = this._getSpawnArgs(options);
-        let cmd = noPrefix ? '' : '[command]'; // omit prefix when piped to a second tool
-        if (toolrunner_IS_WINDOWS) {
-            // Windows + cmd file
-            if (this._isCmdFile()) {
-                cmd += toolPath;
-                for (const a of args) {
-                    cmd += ` ${a}`;
-                }
-            }
-            // Windows + verbatim
-            else if (options.windowsVerbatimArguments) {
-                cmd += `"${toolPath}"`;
-                for (const a of args) {
-                    cmd += ` ${a}`;
-                }
-            }
-            // Windows (regular)
-            else {
-                cmd += this._windowsQuoteCmdArg(toolPath);
-                for (const a of args) {
-                    cmd += ` ${this._windowsQuoteCmdArg(a)}`;
-                }
-            }
-        }
-        else {
-            // OSX/Linux - this can likely be improved with some form of quoting.
-            // creating processes on Unix is fundamentally different than Windows.
-            // on Unix, execvp() takes an arg array.
-            cmd += toolPath;
-            for (const a of args) {
-                cmd += ` ${a}`;
-            }
-        }
-        return cmd;
-    }
-    _processLineBuffer(data, strBuffer, onLine) {
-        try {
-            let s = strBuffer + data.toString();
-            let n = s.indexOf(external_os_.EOL);
-            while (n > -1) {
-                const line = s.substring(0, n);
-                onLine(line);
-                // the rest of the string ...
-                s = s.substring(n + external_os_.EOL.length);
-                n = s.indexOf(external_os_.EOL);
-            }
-            return s;
-        }
-        catch (err) {
-            // streaming lines to console is best effort.  Don't fail a build.
-            this._debug(`error processing line. Failed with error ${err}`);
-            return '';
-        }
-    }
-    _getSpawnFileName() {
-        if (toolrunner_IS_WINDOWS) {
-            if (this._isCmdFile()) {
-                return process.env['COMSPEC'] || 'cmd.exe';
-            }
-        }
-        return this.toolPath;
-    }
-    _getSpawnArgs(options) {
-        if (toolrunner_IS_WINDOWS) {
-            if (this._isCmdFile()) {
-                let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
-                for (const a of this.args) {
-                    argline += ' ';
-                    argline += options.windowsVerbatimArguments
-                        ? a
-                        : this._windowsQuoteCmdArg(a);
-                }
-                argline += '"';
-                return [argline];
-            }
-        }
-        return this.args;
-    }
-    _endsWith(str, end) {
-        return str.endsWith(end);
-    }
-    _isCmdFile() {
-        const upperToolPath = this.toolPath.toUpperCase();
-        return (this._endsWith(upperToolPath, '.CMD') ||
-            this._endsWith(upperToolPath, '.BAT'));
-    }
-    _windowsQuoteCmdArg(arg) {
-        // for .exe, apply the normal quoting rules that libuv applies
-        if (!this._isCmdFile()) {
-            return this._uvQuoteCmdArg(arg);
-        }
-        // otherwise apply quoting rules specific to the cmd.exe command line parser.
-        // the libuv rules are generic and are not designed specifically for cmd.exe
-        // command line parser.
-        //
-        // for a detailed description of the cmd.exe command line parser, refer to
-        // http://stackoverflow.com/questions/4094699/how-does-the-windows-command-interpreter-cmd-exe-parse-scripts/7970912#7970912
-        // need quotes for empty arg
-        if (!arg) {
-            return '""';
-        }
-        // determine whether the arg needs to be quoted
-        const cmdSpecialChars = [
-            ' ',
-            '\t',
-            '&',
-            '(',
-            ')',
-            '[',
-            ']',
-            '{',
-            '}',
-            '^',
-            '=',
-            ';',
-            '!',
-            "'",
-            '+',
-            ',',
-            '`',
-            '~',
-            '|',
-            '<',
-            '>',
-            '"'
-        ];
-        let needsQuotes = false;
-        for (const char of arg) {
-            if (cmdSpecialChars.some(x => x === char)) {
-                needsQuotes = true;
-                break;
-            }
-        }
-        // short-circuit if quotes not needed
-        if (!needsQuotes) {
-            return arg;
-        }
-        // the following quoting rules are very similar to the rules that by libuv applies.
-        //
-        // 1) wrap the string in quotes
-        //
-        // 2) double-up quotes - i.e. " => ""
-        //
-        //    this is different from the libuv quoting rules. libuv replaces " with \", which unfortunately
-        //    doesn't work well with a cmd.exe command line.
-        //
-        //    note, replacing " with "" also works well if the arg is passed to a downstream .NET console app.
-        //    for example, the command line:
-        //          foo.exe "myarg:""my val"""
-        //    is parsed by a .NET console app into an arg array:
-        //          [ "myarg:\"my val\"" ]
-        //    which is the same end result when applying libuv quoting rules. although the actual
-        //    command line from libuv quoting rules would look like:
-        //          foo.exe "myarg:\"my val\""
-        //
-        // 3) double-up slashes that precede a quote,
-        //    e.g.  hello \world    => "hello \world"
-        //          hello\"world    => "hello\\""world"
-        //          hello\\"world   => "hello\\\\""world"
-        //          hello world\    => "hello world\\"
-        //
-        //    technically this is not required for a cmd.exe command line, or the batch argument parser.
-        //    the reasons for including this as a .cmd quoting rule are:
-        //
-        //    a) this is optimized for the scenario where the argument is passed from the .cmd file to an
-        //       external program. many programs (e.g. .NET console apps) rely on the slash-doubling rule.
-        //
-        //    b) it's what we've been doing previously (by deferring to node default behavior) and we
-        //       haven't heard any complaints about that aspect.
-        //
-        // note, a weakness of the quoting rules chosen here, is that % is not escaped. in fact, % cannot be
-        // escaped when used on the command line directly - even though within a .cmd file % can be escaped
-        // by using %%.
-        //
-        // the saving grace is, on the command line, %var% is left as-is if var is not defined. this contrasts
-        // the line parsing rules within a .cmd file, where if var is not defined it is replaced with nothing.
-        //
-        // one option that was explored was replacing % with ^% - i.e. %var% => ^%var^%. this hack would
-        // often work, since it is unlikely that var^ would exist, and the ^ character is removed when the
-        // variable is used. the problem, however, is that ^ is not removed when %* is used to pass the args
-        // to an external program.
-        //
-        // an unexplored potential solution for the % escaping problem, is to create a wrapper .cmd file.
-        // % can be escaped within a .cmd file.
-        let reverse = '"';
-        let quoteHit = true;
-        for (let i = arg.length; i > 0; i--) {
-            // walk the string in reverse
-            reverse += arg[i - 1];
-            if (quoteHit && arg[i - 1] === '\\') {
-                reverse += '\\'; // double the slash
-            }
-            else if (arg[i - 1] === '"') {
-                quoteHit = true;
-                reverse += '"'; // double the quote
-            }
-            else {
-                quoteHit = false;
-            }
-        }
-        reverse += '"';
-        return reverse.split('').reverse().join('');
-    }
-    _uvQuoteCmdArg(arg) {
-        // Tool runner wraps child_process.spawn() and needs to apply the same quoting as
-        // Node in certain cases where the undocumented spawn option windowsVerbatimArguments
-        // is used.
-        //
-        // Since this function is a port of quote_cmd_arg from Node 4.x (technically, lib UV,
-        // see https://github.com/nodejs/node/blob/v4.x/deps/uv/src/win/process.c for details),
-        // pasting copyright notice from Node within this function:
-        //
-        //      Copyright Joyent, Inc. and other Node contributors. All rights reserved.
-        //
-        //      Permission is hereby granted, free of charge, to any person obtaining a copy
-        //      of this software and associated documentation files (the "Software"), to
-        //      deal in the Software without restriction, including without limitation the
-        //      rights to use, copy, modify, merge, publish, distribute, sublicense, and/or
-        //      sell copies of the Software, and to permit persons to whom the Software is
-        //      furnished to do so, subject to the following conditions:
-        //
-        //      The above copyright notice and this permission notice shall be included in
-        //      all copies or substantial portions of the Software.
-        //
-        //      THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
-        //      IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
-        //      FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
-        //      AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
-        //      LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING
-        //      FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS
-        //      IN THE SOFTWARE.
-        if (!arg) {
-            // Need double quotation for empty argument
-            return '""';
-        }
-        if (!arg.includes(' ') && !arg.includes('\t') && !arg.includes('"')) {
-            // No quotation needed
-            return arg;
-        }
-        if (!arg.includes('"') && !arg.includes('\\')) {
-            // No embedded double quotes or backslashes, so I can just wrap
-            // quote marks around the whole thing.
-            return `"${arg}"`;
-        }
-        // Expected input/output:
-        //   input : hello"world
-        //   output: "hello\"world"
-        //   input : hello""world
-        //   output: "hello\"\"world"
-        //   input : hello\world
-        //   output: hello\world
-        //   input : hello\\world
-        //   output: hello\\world
-        //   input : hello\"world
-        //   output: "hello\\\"world"
-        //   input : hello\\"world
-        //   output: "hello\\\\\"world"
-        //   input : hello world\
-        //   output: "hello world\\" - note the comment in libuv actually reads "hello world\"
-        //                             but it appears the comment is wrong, it should be "hello world\\"
-        let reverse = '"';
-        let quoteHit = true;
-        for (let i = arg.length; i > 0; i--) {
-            // walk the string in reverse
-            reverse += arg[i - 1];
-            if (quoteHit && arg[i - 1] === '\\') {
-                reverse += '\\';
-            }
-            else if (arg[i - 1] === '"') {
-                quoteHit = true;
-                reverse += '\\';
-            }
-            else {
-                quoteHit = false;
-            }
-        }
-        reverse += '"';
-        return reverse.split('').reverse().join('');
-    }
-    _cloneExecOptions(options) {
-        options = options || {};
-        const result = {
-            cwd: options.cwd || process.cwd(),
-            env: options.env || process.env,
-            silent: options.silent || false,
-            windowsVerbatimArguments: options.windowsVerbatimArguments || false,
-            failOnStdErr: options.failOnStdErr || false,
-            ignoreReturnCode: options.ignoreReturnCode || false,
-            delay: options.delay || 10000
-        };
-        result.outStream = options.outStream || process.stdout;
-        result.errStream = options.errStream || process.stderr;
-        return result;
-    }
-    _getSpawnOptions(options, toolPath) {
-        options = options || {};
-        const result = {};
-        result.cwd = options.cwd;
-        result.env = options.env;
-        result['windowsVerbatimArguments'] =
-            options.windowsVerbatimArguments || this._isCmdFile();
-        if (options.windowsVerbatimArguments) {
-            result.argv0 = `"${toolPath}"`;
-        }
-        return result;
-    }
-    /**
-     * Exec a tool.
-     * Output will be streamed to the live console.
-     * Returns promise with return code
-     *
-     * @param     tool     path to tool to exec
-     * @param     options  optional exec options.  See ExecOptions
-     * @returns   number
-     */
-    exec() {
-        return toolrunner_awaiter(this, void 0, void 0, function* () {
-            // root the tool path if it is unrooted and contains relative pathing
-            if (!isRooted(this.toolPath) &&
-                (this.toolPath.includes('/') ||
-                    (toolrunner_IS_WINDOWS && this.toolPath.includes('\\')))) {
-                // prefer options.cwd if it is specified, however options.cwd may also need to be rooted
-                this.toolPath = external_path_.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
-            }
-            // if the tool is only a file name, then resolve it from the PATH
-            // otherwise verify it exists (add extension on Windows if necessary)
-            this.toolPath = yield which(this.toolPath, true);
-            return new Promise((resolve, reject) => toolrunner_awaiter(this, void 0, void 0, function* () {
-                this._debug(`exec tool: ${this.toolPath}`);
-                this._debug('arguments:');
-                for (const arg of this.args) {
-                    this._debug(`   ${arg}`);
-                }
-                const optionsNonNull = this._cloneExecOptions(this.options);
-                if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_.EOL);
-                }
-                const state = new ExecState(optionsNonNull, this.toolPath);
-                state.on('debug', (message) => {
-                    this._debug(message);
-                });
-                if (this.options.cwd && !(yield exists(this.options.cwd))) {
-                    return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
-                }
-                const fileName = this._getSpawnFileName();
-                const cp = external_child_process_namespaceObject.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
-                let stdbuffer = '';
-                if (cp.stdout) {
-                    cp.stdout.on('data', (data) => {
-                        if (this.options.listeners && this.options.listeners.stdout) {
-                            this.options.listeners.stdout(data);
-                        }
-                        if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                            optionsNonNull.outStream.write(data);
-                        }
-                        stdbuffer = this._processLineBuffer(data, stdbuffer, (line) => {
-                            if (this.options.listeners && this.options.listeners.stdline) {
-                                this.options.listeners.stdline(line);
-                            }
-                        });
-                    });
-                }
-                let errbuffer = '';
-                if (cp.stderr) {
-                    cp.stderr.on('data', (data) => {
-                        state.processStderr = true;
-                        if (this.options.listeners && this.options.listeners.stderr) {
-                            this.options.listeners.stderr(data);
-                        }
-                        if (!optionsNonNull.silent &&
-                            optionsNonNull.errStream &&
-                            optionsNonNull.outStream) {
-                            const s = optionsNonNull.failOnStdErr
-                                ? optionsNonNull.errStream
-                                : optionsNonNull.outStream;
-                            s.write(data);
-                        }
-                        errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
-                            if (this.options.listeners && this.options.listeners.errline) {
-                                this.options.listeners.errline(line);
-                            }
-                        });
-                    });
-                }
-                cp.on('error', (err) => {
-                    state.processError = err.message;
-                    state.processExited = true;
-                    state.processClosed = true;
-                    state.CheckComplete();
-                });
-                cp.on('exit', (code) => {
-                    state.processExitCode = code;
-                    state.processExited = true;
-                    this._debug(`Exit code ${code} received from tool '${this.toolPath}'`);
-                    state.CheckComplete();
-                });
-                cp.on('close', (code) => {
-                    state.processExitCode = code;
-                    state.processExited = true;
-                    state.processClosed = true;
-                    this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
-                    state.CheckComplete();
-                });
-                state.on('done', (error, exitCode) => {
-                    if (stdbuffer.length > 0) {
-                        this.emit('stdline', stdbuffer);
-                    }
-                    if (errbuffer.length > 0) {
-                        this.emit('errline', errbuffer);
-                    }
-                    cp.removeAllListeners();
-                    if (error) {
-                        reject(error);
-                    }
-                    else {
-                        resolve(exitCode);
-                    }
-                });
-                if (this.options.input) {
-                    if (!cp.stdin) {
-                        throw new Error('child process missing stdin');
-                    }
-                    cp.stdin.end(this.options.input);
-                }
-            }));
-        });
-    }
-}
-/**
- * Convert an arg string to an array of args. Handles escaping
- *
- * @param    argString   string of arguments
- * @returns  string[]    array of arguments
- */
-function argStringToArray(argString) {
-    const args = [];
-    let inQuotes = false;
-    let escaped = false;
-    let arg = '';
-    function append(c) {
-        // we only escape double quotes.
-        if (escaped && c !== '"') {
-            arg += '\\';
-        }
-        arg += c;
-        escaped = false;
-    }
-    for (let i = 0; i < argString.length; i++) {
-        const c = argString.charAt(i);
-        if (c === '"') {
-            if (!escaped) {
-                inQuotes = !inQuotes;
-            }
-            else {
-                append(c);
-            }
-            continue;
-        }
-        if (c === '\\' && escaped) {
-            append(c);
-            continue;
-        }
-        if (c === '\\' && inQuotes) {
-            escaped = true;
-            continue;
-        }
-        if (c === ' ' && !inQuotes) {
-            if (arg.length > 0) {
-                args.push(arg);
-                arg = '';
-            }
-            continue;
-        }
-        append(c);
-    }
-    if (arg.length > 0) {
-        args.push(arg.trim());
-    }
-    return args;
-}
-class ExecState extends external_events_.EventEmitter {
-    constructor(options, toolPath) {
-        super();
-        this.processClosed = false; // tracks whether the process has exited and stdio is closed
-        this.processError = '';
-        this.processExitCode = 0;
-        this.processExited = false; // tracks whether the process has exited
-        this.processStderr = false; // tracks whether stderr was written to
-        this.delay = 10000; // 10 seconds
-        this.done = false;
-        this.timeout = null;
-        if (!toolPath) {
-            throw new Error('toolPath must not be empty');
-        }
-        this.options = options;
-        this.toolPath = toolPath;
-        if (options.delay) {
-            this.delay = options.delay;
-        }
-    }
-    CheckComplete() {
-        if (this.done) {
-            return;
-        }
-        if (this.processClosed) {
-            this._setResult();
-        }
-        else if (this.processExited) {
-            this.timeout = (0,external_timers_namespaceObject.setTimeout)(ExecState.HandleTimeout, this.delay, this);
-        }
-    }
-    _debug(message) {
-        this.emit('debug', message);
-    }
-    _setResult() {
-        // determine whether there is an error
-        let error;
-        if (this.processExited) {
-            if (this.processError) {
-                error = new Error(`There was an error when attempting to execute the process '${this.toolPath}'. This may indicate the process failed to start. Error: ${this.processError}`);
-            }
-            else if (this.processExitCode !== 0 && !this.options.ignoreReturnCode) {
-                error = new Error(`The process '${this.toolPath}' failed with exit code ${this.processExitCode}`);
-            }
-            else if (this.processStderr && this.options.failOnStdErr) {
-                error = new Error(`The process '${this.toolPath}' failed because one or more lines were written to the STDERR stream`);
-            }
-        }
-        // clear the timeout
-        if (this.timeout) {
-            clearTimeout(this.timeout);
-            this.timeout = null;
-        }
-        this.done = true;
-        this.emit('done', error, this.processExitCode);
-    }
-    static HandleTimeout(state) {
-        if (state.done) {
-            return;
-        }
-        if (!state.processClosed && state.processExited) {
-            const message = `The STDIO streams did not close within ${state.delay / 1000} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
-            state._debug(message);
-        }
-        state._setResult();
-    }
-}
-//# sourceMappingURL=toolrunner.js.map
-;// CONCATENATED MODULE: ../../node_modules/@actions/exec/lib/exec.js
-var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
+/***/ }),
 
+/***/ 1110:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/**
- * Exec a command.
- * Output will be streamed to the live console.
- * Returns promise with return code
- *
- * @param     commandLine        command to execute (can include additional args). Must be correctly escaped.
- * @param     args               optional arguments for tool. Escaping is handled by the lib.
- * @param     options            optional exec options.  See ExecOptions
- * @returns   Promise<number>    exit code
- */
-function exec_exec(commandLine, args, options) {
-    return exec_awaiter(this, void 0, void 0, function* () {
-        const commandArgs = tr.argStringToArray(commandLine);
-        if (commandArgs.length === 0) {
-            throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
-        }
-        // Path to tool to execute should be first arg
-        const toolPath = commandArgs[0];
-        args = commandArgs.slice(1).concat(args || []);
-        const runner = new tr.ToolRunner(toolPath, args, options);
-        return runner.exec();
-    });
-}
-/**
- * Exec a command and get the output.
- * Output will be streamed to the live console.
- * Returns promise with the exit code and collected stdout and stderr
- *
- * @param     commandLine           command to execute (can include additional args). Must be correctly escaped.
- * @param     args                  optional arguments for tool. Escaping is handled by the lib.
- * @param     options               optional exec options.  See ExecOptions
- * @returns   Promise<ExecOutput>   exit code, stdout, and stderr
- */
-function getExecOutput(commandLine, args, options) {
-    return exec_awaiter(this, void 0, void 0, function* () {
-        var _a, _b;
-        let stdout = '';
-        let stderr = '';
-        //Using string decoder covers the case where a mult-byte character is split
-        const stdoutDecoder = new StringDecoder('utf8');
-        const stderrDecoder = new StringDecoder('utf8');
-        const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
-        const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
-        const stdErrListener = (data) => {
-            stderr += stderrDecoder.write(data);
-            if (originalStdErrListener) {
-                originalStdErrListener(data);
-            }
-        };
-        const stdOutListener = (data) => {
-            stdout += stdoutDecoder.write(data);
-            if (originalStdoutListener) {
-                originalStdoutListener(data);
-            }
-        };
-        const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
-        const exitCode = yield exec_exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
-        //flush any remaining characters
-        stdout += stdoutDecoder.end();
-        stderr += stderrDecoder.end();
-        return {
-            exitCode,
-            stdout,
-            stderr
-        };
-    });
-}
-//# sourceMappingURL=exec.js.map
-;// CONCATENATED MODULE: ../../node_modules/@actions/core/lib/platform.js
-var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout: version } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
-        silent: true
-    });
-    const { stdout: name } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
-        silent: true
-    });
-    return {
-        name: name.trim(),
-        version: version.trim()
-    };
-});
-const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    var _a, _b, _c, _d;
-    const { stdout } = yield exec.getExecOutput('sw_vers', undefined, {
-        silent: true
-    });
-    const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : '';
-    const name = (_d = (_c = stdout.match(/ProductName:\s*(.+)/)) === null || _c === void 0 ? void 0 : _c[1]) !== null && _d !== void 0 ? _d : '';
-    return {
-        name,
-        version
-    };
-});
-const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout } = yield exec.getExecOutput('lsb_release', ['-i', '-r', '-s'], {
-        silent: true
-    });
-    const [name, version] = stdout.trim().split('\n');
-    return {
-        name,
-        version
-    };
-});
-const platform = external_os_.platform();
-const arch = external_os_.arch();
-const isWindows = platform === 'win32';
-const isMacOS = platform === 'darwin';
-const isLinux = platform === 'linux';
-function getDetails() {
-    return platform_awaiter(this, void 0, void 0, function* () {
-        return Object.assign(Object.assign({}, (yield (isWindows
-            ? getWindowsInfo()
-            : isMacOS
-                ? getMacOsInfo()
-                : getLinuxInfo()))), { platform,
-            arch,
-            isWindows,
-            isMacOS,
-            isLinux });
-    });
-}
-//# sourceMappingURL=platform.js.map
-;// CONCATENATED MODULE: ../../node_modules/@actions/core/lib/core.js
-var core_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-
-/**
- * The code to exit an action
- */
-var ExitCode;
-(function (ExitCode) {
-    /**
-     * A code indicating that the action was successful
-     */
-    ExitCode[ExitCode["Success"] = 0] = "Success";
-    /**
-     * A code indicating that the action was a failure
-     */
-    ExitCode[ExitCode["Failure"] = 1] = "Failure";
-})(ExitCode || (ExitCode = {}));
-//-----------------------------------------------------------------------
-// Variables
-//-----------------------------------------------------------------------
-/**
- * Sets env variable for this action and future actions in the job
- * @param name the name of the variable to set
- * @param val the value of the variable. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function exportVariable(name, val) {
-    const convertedVal = toCommandValue(val);
-    process.env[name] = convertedVal;
-    const filePath = process.env['GITHUB_ENV'] || '';
-    if (filePath) {
-        return issueFileCommand('ENV', prepareKeyValueMessage(name, val));
-    }
-    issueCommand('set-env', { name }, convertedVal);
-}
-/**
- * Registers a secret which will get masked from logs
- *
- * @param secret - Value of the secret to be masked
- * @remarks
- * This function instructs the Actions runner to mask the specified value in any
- * logs produced during the workflow run. Once registered, the secret value will
- * be replaced with asterisks (***) whenever it appears in console output, logs,
- * or error messages.
- *
- * This is useful for protecting sensitive information such as:
- * - API keys
- * - Access tokens
- * - Authentication credentials
- * - URL parameters containing signatures (SAS tokens)
- *
- * Note that masking only affects future logs; any previous appearances of the
- * secret in logs before calling this function will remain unmasked.
- *
- * @example
- * ```typescript
- * // Register an API token as a secret
- * const apiToken = "abc123xyz456";
- * setSecret(apiToken);
- *
- * // Now any logs containing this value will show *** instead
- * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
- * ```
- */
-function core_setSecret(secret) {
-    command_issueCommand('add-mask', {}, secret);
-}
-/**
- * Prepends inputPath to the PATH (for this action and future actions)
- * @param inputPath
- */
-function addPath(inputPath) {
-    const filePath = process.env['GITHUB_PATH'] || '';
-    if (filePath) {
-        issueFileCommand('PATH', inputPath);
-    }
-    else {
-        issueCommand('add-path', {}, inputPath);
-    }
-    process.env['PATH'] = `${inputPath}${path.delimiter}${process.env['PATH']}`;
-}
-/**
- * Gets the value of an input.
- * Unless trimWhitespace is set to false in InputOptions, the value is also trimmed.
- * Returns an empty string if the value is not defined.
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   string
- */
-function getInput(name, options) {
-    const val = process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] || '';
-    if (options && options.required && !val) {
-        throw new Error(`Input required and not supplied: ${name}`);
-    }
-    if (options && options.trimWhitespace === false) {
-        return val;
-    }
-    return val.trim();
-}
-/**
- * Gets the values of an multiline input.  Each value is also trimmed.
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   string[]
- *
- */
-function getMultilineInput(name, options) {
-    const inputs = getInput(name, options)
-        .split('\n')
-        .filter(x => x !== '');
-    if (options && options.trimWhitespace === false) {
-        return inputs;
-    }
-    return inputs.map(input => input.trim());
-}
-/**
- * Gets the input value of the boolean type in the YAML 1.2 "core schema" specification.
- * Support boolean input list: `true | True | TRUE | false | False | FALSE` .
- * The return value is also in boolean type.
- * ref: https://yaml.org/spec/1.2/spec.html#id2804923
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   boolean
- */
-function getBooleanInput(name, options) {
-    const trueValue = ['true', 'True', 'TRUE'];
-    const falseValue = ['false', 'False', 'FALSE'];
-    const val = getInput(name, options);
-    if (trueValue.includes(val))
-        return true;
-    if (falseValue.includes(val))
-        return false;
-    throw new TypeError(`Input does not meet YAML 1.2 "Core Schema" specification: ${name}\n` +
-        `Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
-}
-/**
- * Sets the value of an output.
- *
- * @param     name     name of the output to set
- * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function setOutput(name, value) {
-    const filePath = process.env['GITHUB_OUTPUT'] || '';
-    if (filePath) {
-        return file_command_issueFileCommand('OUTPUT', file_command_prepareKeyValueMessage(name, value));
-    }
-    process.stdout.write(external_os_.EOL);
-    command_issueCommand('set-output', { name }, utils_toCommandValue(value));
-}
-/**
- * Enables or disables the echoing of commands into stdout for the rest of the step.
- * Echoing is disabled by default if ACTIONS_STEP_DEBUG is not set.
- *
- */
-function setCommandEcho(enabled) {
-    issue('echo', enabled ? 'on' : 'off');
-}
-//-----------------------------------------------------------------------
-// Results
-//-----------------------------------------------------------------------
-/**
- * Sets the action status to failed.
- * When the action exits it will be with an exit code of 1
- * @param message add error issue message
- */
-function setFailed(message) {
-    process.exitCode = ExitCode.Failure;
-    error(message);
-}
-//-----------------------------------------------------------------------
-// Logging Commands
-//-----------------------------------------------------------------------
-/**
- * Gets whether Actions Step Debug is on or not
- */
-function isDebug() {
-    return process.env['RUNNER_DEBUG'] === '1';
-}
-/**
- * Writes debug message to user log
- * @param message debug message
- */
-function core_debug(message) {
-    command_issueCommand('debug', {}, message);
-}
-/**
- * Adds an error issue
- * @param message error issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function error(message, properties = {}) {
-    command_issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Adds a warning issue
- * @param message warning issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function warning(message, properties = {}) {
-    command_issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Adds a notice issue
- * @param message notice issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function notice(message, properties = {}) {
-    command_issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Writes info to log with console.log.
- * @param message info message
- */
-function info(message) {
-    process.stdout.write(message + external_os_.EOL);
-}
-/**
- * Begin an output group.
- *
- * Output until the next `groupEnd` will be foldable in this group
- *
- * @param name The name of the output group
- */
-function startGroup(name) {
-    command_issue('group', name);
-}
-/**
- * End an output group.
- */
-function endGroup() {
-    command_issue('endgroup');
-}
-/**
- * Wrap an asynchronous function call in a group.
- *
- * Returns the same type as the function itself.
- *
- * @param name The name of the group
- * @param fn The function to wrap in the group
- */
-function group(name, fn) {
-    return core_awaiter(this, void 0, void 0, function* () {
-        startGroup(name);
-        let result;
-        try {
-            result = yield fn();
-        }
-        finally {
-            endGroup();
-        }
-        return result;
-    });
-}
-//-----------------------------------------------------------------------
-// Wrapper action state
-//-----------------------------------------------------------------------
-/**
- * Saves state for current action, the state can only be retrieved by this action's post job execution.
- *
- * @param     name     name of the state to store
- * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function saveState(name, value) {
-    const filePath = process.env['GITHUB_STATE'] || '';
-    if (filePath) {
-        return issueFileCommand('STATE', prepareKeyValueMessage(name, value));
-    }
-    issueCommand('save-state', { name }, toCommandValue(value));
-}
-/**
- * Gets the value of an state set by this action's main execution.
- *
- * @param     name     name of the state to get
- * @returns   string
- */
-function getState(name) {
-    return process.env[`STATE_${name}`] || '';
-}
-function getIDToken(aud) {
-    return core_awaiter(this, void 0, void 0, function* () {
-        return yield OidcClient.getIDToken(aud);
-    });
-}
-/**
- * Summary exports
- */
-
-/**
- * @deprecated use core.summary
- */
-
-/**
- * Path exports
- */
-
-/**
- * Platform utilities exports
- */
-
-//# sourceMappingURL=core.js.map
-;// CONCATENATED MODULE: ../../packages/shared/src/errors.ts
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   BO: () => (/* binding */ redactUrl),
+/* harmony export */   Hl: () => (/* binding */ HTTPError),
+/* harmony export */   K2: () => (/* binding */ ReleaseError),
+/* harmony export */   gJ: () => (/* binding */ errorMessage)
+/* harmony export */ });
 /**
  * The one error base class of release-actions. Every error carries a stable `code` that tests and
  * callers branch on (never the wording), and the underlying `cause` when there is one.
@@ -40050,7 +37842,7 @@ class ReleaseError extends Error {
     }
 }
 /** A response whose status the caller did not expect, after any retries. */
-class errors_HTTPError extends ReleaseError {
+class HTTPError extends ReleaseError {
     statusCode;
     method;
     url;
@@ -40082,104 +37874,311 @@ function redactUrl(url) {
     }
 }
 /** The message of anything thrown, for logs. */
-function errors_errorMessage(err) {
+function errorMessage(err) {
     return err instanceof Error ? err.message : String(err);
 }
 
-;// CONCATENATED MODULE: ../../packages/shared/src/logger.ts
-const silentLogger = { debug() { }, info() { }, warning() { } };
-const consoleLogger = {
-    debug: (m) => {
-        if (process.env.RUNNER_DEBUG === '1')
-            console.debug(m);
-    },
-    info: (m) => console.log(m),
-    warning: (m) => console.warn(`warning: ${m}`),
-};
 
-;// CONCATENATED MODULE: ../../packages/shared/src/retry.ts
+/***/ }),
+
+/***/ 4870:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   a: () => (/* binding */ InputChecker),
+/* harmony export */   d: () => (/* binding */ InputError)
+/* harmony export */ });
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1110);
+
 /**
- * The one retry helper. It knows nothing of HTTP: callers say what is retryable and may ask for a
- * specific delay (a `Retry-After`). Backoff is injected so tests run with no delay at all.
+ * Bad action inputs, found before any request. It lists every input at fault at once, each message
+ * naming the input and saying what would be valid, so one run shows the user everything to fix.
  */
-/** Exponential backoff with full jitter: 0..base·2^(n-1), capped. */
-function exponentialBackoff(baseMs, capMs, random = Math.random) {
-    return (retry) => Math.min(capMs, baseMs * 2 ** (retry - 1)) * (0.5 + random() / 2);
-}
-const defaultRetryPolicy = {
-    attempts: 4,
-    backoff: exponentialBackoff(500, 8_000),
-    maxDelayMs: 30_000,
-};
-/** Retries immediately: for tests, where waiting proves nothing. */
-function immediateRetryPolicy(attempts = 3) {
-    return { attempts, backoff: () => 0, maxDelayMs: 0 };
-}
-const defaultSleep = (ms, signal) => new Promise((resolve, reject) => {
-    if (ms <= 0)
-        return resolve();
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-        clearTimeout(timer);
-        reject(signal.reason);
-    }, { once: true });
-});
-/** Runs `fn` until it succeeds, the predicate declines, or the policy's attempts are spent; rethrows the last error. */
-async function withRetry(fn, options) {
-    const { policy } = options;
-    for (let attempt = 1;; attempt++) {
-        try {
-            return await fn(attempt);
-        }
-        catch (err) {
-            const decision = attempt < policy.attempts && !options.signal?.aborted ? options.decide(err) : false;
-            if (decision === false)
-                throw err;
-            const delay = Math.max(0, Math.min(policy.maxDelayMs, decision.afterMs ?? policy.backoff(attempt)));
-            options.onRetry?.(err, attempt, delay);
-            await (policy.sleep ? policy.sleep(delay) : defaultSleep(delay, options.signal));
-        }
+class InputError extends _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ReleaseError */ .K2 {
+    problems;
+    constructor(problems) {
+        const lines = problems.map((p) => `input "${p.input}": ${p.message}`);
+        super('INVALID_INPUT', lines.length === 1 ? lines[0] : `${lines.length} inputs are invalid:\n- ${lines.join('\n- ')}`);
+        this.problems = problems;
     }
 }
-/** 408, 429 and 5xx (but 501 Not Implemented, which no retry will change). */
-function isRetryableStatus(status) {
-    return status === 408 || status === 429 || (status >= 500 && status !== 501 && status <= 599);
+/**
+ * Collects the problems of several inputs so they can all be reported together.
+ *
+ *     const check = new InputChecker();
+ *     const timeout = check.field('timeout', () => parseDuration(raw));
+ *     check.throwIfAny();
+ */
+class InputChecker {
+    problems = [];
+    /**
+     * Runs `parse`; on a throw, records its message against `input` and returns `fallback`. An
+     * {@link InputError} thrown by `parse` keeps its own problems (inputs and codes).
+     */
+    field(input, parse, fallback) {
+        try {
+            return parse();
+        }
+        catch (err) {
+            if (err instanceof InputError)
+                this.problems.push(...err.problems);
+            else
+                this.problems.push({ input, message: err instanceof Error ? err.message : String(err) });
+            return fallback;
+        }
+    }
+    /** Records a problem found by a check across inputs. */
+    add(input, message) {
+        this.problems.push({ input, message });
+    }
+    /** Whether `input` already has a problem recorded (to skip checks that depend on it). */
+    has(input) {
+        return this.problems.some((p) => p.input === input);
+    }
+    throwIfAny() {
+        if (this.problems.length > 0)
+            throw new InputError(this.problems);
+    }
 }
-const RETRYABLE_NETWORK_CODES = new Set([
-    'ECONNREFUSED',
-    'ECONNRESET',
-    'EPIPE',
-    'ETIMEDOUT',
-    'EAI_AGAIN',
-    'ENETUNREACH',
-    'EHOSTUNREACH',
-    'UND_ERR_SOCKET',
-    'UND_ERR_CONNECT_TIMEOUT',
-    'UND_ERR_HEADERS_TIMEOUT',
-    'UND_ERR_BODY_TIMEOUT',
-    'UND_ERR_CLOSED',
-]);
-/** Connection-level failures that a later attempt may not meet (refused, reset, timed out). */
-function isRetryableNetworkError(err) {
-    for (let e = err, depth = 0; e && depth < 5; e = e.cause, depth++) {
-        const code = e.code;
-        if (typeof code === 'string' && RETRYABLE_NETWORK_CODES.has(code))
+
+
+/***/ }),
+
+/***/ 9036:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  a$: () => (/* reexport */ errors/* InputChecker */.a),
+  dz: () => (/* reexport */ errors/* InputError */.d),
+  ZD: () => (/* reexport */ escapeHtml),
+  a3: () => (/* reexport */ inputs/* formatDuration */.a3),
+  yG: () => (/* reexport */ inputs/* parseBoolean */.yG),
+  cG: () => (/* reexport */ inputs/* parseInteger */.cG),
+  E1: () => (/* reexport */ inputs/* parseList */.E1)
+});
+
+// UNUSED EXPORTS: buildDependencySnapshot, isSensitiveHeader, parseChoice, parseDuration, parseHeaderLines, parseHttpUrl, secretParts, snapshotPackageCount, truncate
+
+// EXTERNAL MODULE: ../../packages/shared/src/github/errors.ts
+var errors = __nccwpck_require__(4870);
+// EXTERNAL MODULE: ../../packages/shared/src/github/inputs.ts
+var inputs = __nccwpck_require__(2252);
+;// CONCATENATED MODULE: ../../packages/shared/src/github/summary.ts
+/**
+ * Helpers for job summaries (GitHub-flavoured Markdown with HTML). `core.summary` writes cells as
+ * raw HTML, so any text that came from a server or a user must be escaped first.
+ */
+/** Escapes text for an HTML element or attribute. */
+function escapeHtml(text) {
+    return text
+        .replaceAll('&', '&amp;')
+        .replaceAll('<', '&lt;')
+        .replaceAll('>', '&gt;')
+        .replaceAll('"', '&quot;')
+        .replaceAll("'", '&#39;');
+}
+/** Shortens text to `max` characters on one line, marking the cut with an ellipsis. */
+function truncate(text, max) {
+    const line = text.replace(/\s+/g, ' ').trim();
+    return line.length <= max ? line : `${line.slice(0, Math.max(0, max - 1))}…`;
+}
+
+;// CONCATENATED MODULE: ../../packages/shared/src/github/index.ts
+/**
+ * Runner-facing helpers that do not touch the runner: input parsing and validation, job-summary
+ * formatting. Actions read inputs with `@actions/core` and hand the strings to these.
+ */
+
+
+
+
+
+
+/***/ }),
+
+/***/ 2252:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   E1: () => (/* binding */ parseList),
+/* harmony export */   HU: () => (/* binding */ parseChoice),
+/* harmony export */   a3: () => (/* binding */ formatDuration),
+/* harmony export */   cG: () => (/* binding */ parseInteger),
+/* harmony export */   yG: () => (/* binding */ parseBoolean)
+/* harmony export */ });
+/* unused harmony exports parseDuration, parseHeaderLines, isSensitiveHeader, secretParts, parseHttpUrl */
+/**
+ * Parsers for action input values, shared by every action. They take the raw string and return a
+ * typed value or throw a plain `Error` whose message says what would be valid; the action's
+ * `context.ts` attaches the input's name (see {@link InputChecker}). Nothing here reads the
+ * environment or talks to the runner.
+ */
+/**
+ * A list input: one value per line; with `commas: true` (for values that cannot contain one) also
+ * comma-separated. Values are trimmed; empty lines and lines starting with `#` are dropped.
+ */
+function parseList(text, options = {}) {
+    const lines = text.split(/\r?\n/);
+    const values = options.commas ? lines.flatMap((line) => line.split(',')) : lines;
+    return values.map((v) => v.trim()).filter((v) => v !== '' && !v.startsWith('#'));
+}
+const DURATION_UNITS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+/**
+ * A duration in milliseconds from `500ms`, `10s`, `1.5s`, `5m`, `1h` or a sum such as `1m30s`.
+ * `0` alone is zero. A bare number is refused, because whether it means seconds or milliseconds is
+ * a guess.
+ */
+function parseDuration(text) {
+    const value = text.trim();
+    const hint = 'use a number with a unit, e.g. 500ms, 10s, 5m or 1m30s';
+    if (value === '')
+        throw new Error(`is empty: ${hint}`);
+    if (value.startsWith('-'))
+        throw new Error(`"${value}" is negative: ${hint}`);
+    if (value === '0')
+        return 0;
+    if (/^\d+(\.\d+)?$/.test(value))
+        throw new Error(`"${value}" has no unit: ${hint}`);
+    const part = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
+    let total = 0;
+    let end = 0;
+    for (let match = part.exec(value); match; match = part.exec(value)) {
+        total += Number(match[1]) * DURATION_UNITS[match[2]];
+        end = part.lastIndex;
+    }
+    if (end !== value.length || end === 0)
+        throw new Error(`"${value}" is not a duration: ${hint}`);
+    return Math.round(total);
+}
+/** Formats milliseconds the way {@link parseDuration} reads them: `250ms`, `1.5s`, `2m`, `1m30s`. */
+function formatDuration(ms) {
+    if (ms < 1_000)
+        return `${Math.round(ms)}ms`;
+    if (ms < 60_000)
+        return `${Number((ms / 1_000).toFixed(ms % 1_000 === 0 ? 0 : 1))}s`;
+    const minutes = Math.floor(ms / 60_000);
+    const seconds = Math.round((ms % 60_000) / 1_000);
+    return seconds === 0 ? `${minutes}m` : `${minutes}m${seconds}s`;
+}
+/** An integer within bounds, from its decimal text (`3`, not `3.0`, `+3` or `three`). */
+function parseInteger(text, bounds = {}) {
+    const value = text.trim();
+    const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = bounds;
+    const range = max === Number.MAX_SAFE_INTEGER ? `an integer of at least ${min}` : `an integer from ${min} to ${max}`;
+    if (!/^-?\d+$/.test(value))
+        throw new Error(`"${value}" is not a whole number: use ${range}`);
+    const n = Number(value);
+    if (n < min || n > max)
+        throw new Error(`${value} is out of range: use ${range}`);
+    return n;
+}
+/** `true` or `false` (any case), as the YAML 1.2 core schema and `core.getBooleanInput` read them. */
+function parseBoolean(text) {
+    const value = text.trim();
+    if (/^(true|True|TRUE)$/.test(value))
+        return true;
+    if (/^(false|False|FALSE)$/.test(value))
+        return false;
+    throw new Error(`"${value}" is not a boolean: use true or false`);
+}
+/** Exactly one of `choices`, compared case-insensitively; returns the choice as spelled there. */
+function parseChoice(text, choices) {
+    const value = text.trim();
+    const found = choices.find((c) => c.toLowerCase() === value.toLowerCase());
+    if (found === undefined)
+        throw new Error(`"${value}" is not one of ${choices.join(', ')}`);
+    return found;
+}
+/** An HTTP header field name: an RFC 9110 token. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/**
+ * `Name: value` lines into header pairs, in order. Values are trimmed and may be empty; a value
+ * containing a control character is refused, as no HTTP client may send it. Error messages never
+ * quote a value (it may be a secret).
+ */
+function parseHeaderLines(text) {
+    const headers = [];
+    const lines = text.split(/\r?\n/);
+    for (const [index, raw] of lines.entries()) {
+        const line = raw.trim();
+        if (line === '' || line.startsWith('#'))
+            continue;
+        const colon = line.indexOf(':');
+        // A malformed line may hold a secret: never quote it.
+        if (colon < 0)
+            throw new Error(`line ${index + 1} has no ":": write one "Name: value" per line`);
+        const name = line.slice(0, colon).trim();
+        if (!HEADER_NAME.test(name)) {
+            throw new Error(`line ${index + 1}: the part before ":" is not a header name (letters, digits and -): write one "Name: value" per line`);
+        }
+        const value = line.slice(colon + 1).trim();
+        if (hasControlCharacter(value))
+            throw new Error(`the value of header ${name} contains a control character`);
+        headers.push([name, value]);
+    }
+    return headers;
+}
+function hasControlCharacter(text) {
+    for (let i = 0; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        if ((c < 0x20 && c !== 0x09) || c === 0x7f)
             return true;
     }
     return false;
 }
-/** A `Retry-After` header value (seconds or an HTTP date) in milliseconds, if it parses. */
-function parseRetryAfter(value, now = Date.now()) {
-    if (!value)
-        return undefined;
-    const trimmed = value.trim();
-    if (/^\d+$/.test(trimmed))
-        return Number(trimmed) * 1000;
-    const date = Date.parse(trimmed);
-    return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+const SENSITIVE_HEADER = /^(authorization|proxy-authorization|cookie|set-cookie)$|token|secret|api-?key|password|session/i;
+/**
+ * Whether a header's value should be masked in logs: `Authorization`, `Proxy-Authorization`,
+ * `Cookie`, and any header whose name speaks of a token, secret, API key, password or session.
+ */
+function isSensitiveHeader(name) {
+    return SENSITIVE_HEADER.test(name);
+}
+/**
+ * The strings to mask for a secret header value: the whole value, and for `Scheme credentials`
+ * values (`Bearer abc`, `Basic …`) the credentials alone, so neither leaks if logged apart.
+ */
+function secretParts(value) {
+    const parts = [value];
+    const space = value.indexOf(' ');
+    if (space > 0) {
+        const credentials = value.slice(space + 1).trim();
+        if (credentials.length >= 4)
+            parts.push(credentials);
+    }
+    return parts.filter((p) => p.length > 0);
+}
+/** An absolute `http://` or `https://` URL (a service's base URL), without trailing slashes. */
+function parseHttpUrl(text) {
+    const value = text.trim();
+    let url;
+    try {
+        url = new URL(value);
+    }
+    catch {
+        throw new Error(`"${value}" is not an absolute URL: write it as https://host[:port]`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+        throw new Error(`"${value}" uses ${url.protocol.slice(0, -1)}: use an http:// or https:// URL`);
+    return value.replace(/\/+$/, '');
 }
 
-;// CONCATENATED MODULE: ../../packages/shared/src/http.ts
+
+/***/ }),
+
+/***/ 577:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Q: () => (/* binding */ HttpClient)
+/* harmony export */ });
+/* unused harmony export expectStatus */
+/* harmony import */ var undici__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1684);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1110);
+/* harmony import */ var _logger_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(837);
+/* harmony import */ var _retry_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(5931);
 
 
 
@@ -40197,15 +38196,15 @@ class RetryableStatus extends Error {
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 /** Headers dropped when a redirect leaves the origin. */
 const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie']);
-class http_HttpClient {
+class HttpClient {
     dispatcher;
     retry;
     logger;
     userAgent;
     constructor(options = {}) {
-        this.dispatcher = options.dispatcher ?? new undici/* Agent */.g6({ keepAliveTimeout: 10_000, connections: 16 });
-        this.retry = options.retry ?? defaultRetryPolicy;
-        this.logger = options.logger ?? silentLogger;
+        this.dispatcher = options.dispatcher ?? new undici__WEBPACK_IMPORTED_MODULE_0__/* .Agent */ .g6({ keepAliveTimeout: 10_000, connections: 16 });
+        this.retry = options.retry ?? _retry_js__WEBPACK_IMPORTED_MODULE_3__/* .defaultRetryPolicy */ .ur;
+        this.logger = options.logger ?? _logger_js__WEBPACK_IMPORTED_MODULE_2__/* .silentLogger */ .q;
         this.userAgent = options.userAgent ?? 'release-actions';
     }
     /**
@@ -40215,11 +38214,11 @@ class http_HttpClient {
     async request(req) {
         const replayable = !(req.body && typeof req.body === 'object' && 'pipe' in req.body);
         const policy = req.retry === false || !replayable ? { ...this.retry, attempts: 1 } : (req.retry ?? this.retry);
-        return withRetry(async (attempt) => {
+        return (0,_retry_js__WEBPACK_IMPORTED_MODULE_3__/* .withRetry */ .bD)(async (attempt) => {
             const res = await this.send(req);
-            if (isRetryableStatus(res.status) && attempt < policy.attempts) {
+            if ((0,_retry_js__WEBPACK_IMPORTED_MODULE_3__/* .isRetryableStatus */ .PS)(res.status) && attempt < policy.attempts) {
                 await res.body.dump().catch(() => undefined);
-                throw new RetryableStatus(res.status, parseRetryAfter(res.headers.get('retry-after') ?? undefined));
+                throw new RetryableStatus(res.status, (0,_retry_js__WEBPACK_IMPORTED_MODULE_3__/* .parseRetryAfter */ .mu)(res.headers.get('retry-after') ?? undefined));
             }
             return res;
         }, {
@@ -40228,9 +38227,9 @@ class http_HttpClient {
             decide: (err) => {
                 if (err instanceof RetryableStatus)
                     return err.afterMs === undefined ? {} : { afterMs: err.afterMs };
-                return isRetryableNetworkError(err) ? {} : false;
+                return (0,_retry_js__WEBPACK_IMPORTED_MODULE_3__/* .isRetryableNetworkError */ .Hr)(err) ? {} : false;
             },
-            onRetry: (err, retry, delay) => this.logger.debug(`${req.method} ${redactUrl(req.url)}: ${errors_errorMessage(err)}; retry ${retry}/${policy.attempts - 1} in ${Math.round(delay)} ms`),
+            onRetry: (err, retry, delay) => this.logger.debug(`${req.method} ${(0,_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .redactUrl */ .BO)(req.url)}: ${(0,_errors_js__WEBPACK_IMPORTED_MODULE_1__/* .errorMessage */ .gJ)(err)}; retry ${retry}/${policy.attempts - 1} in ${Math.round(delay)} ms`),
         });
     }
     /** The client's connections are closed; further requests fail. */
@@ -40255,7 +38254,7 @@ class http_HttpClient {
                         delete headers[name];
             }
             const body = typeof req.body === 'function' ? req.body() : req.body;
-            const res = await (0,undici/* request */.Em)(url, {
+            const res = await (0,undici__WEBPACK_IMPORTED_MODULE_0__/* .request */ .Em)(url, {
                 dispatcher: this.dispatcher,
                 method: req.method,
                 headers,
@@ -40290,24 +38289,399 @@ async function expectStatus(res, method, expected) {
     throw new HTTPError({ statusCode: res.status, method, url: res.url.toString(), body });
 }
 
-;// CONCATENATED MODULE: ../../packages/shared/src/index.ts
+
+/***/ }),
+
+/***/ 837:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   q: () => (/* binding */ silentLogger)
+/* harmony export */ });
+/* unused harmony export consoleLogger */
+const silentLogger = { debug() { }, info() { }, warning() { } };
+const consoleLogger = {
+    debug: (m) => {
+        if (process.env.RUNNER_DEBUG === '1')
+            console.debug(m);
+    },
+    info: (m) => console.log(m),
+    warning: (m) => console.warn(`warning: ${m}`),
+};
 
 
+/***/ }),
+
+/***/ 7264:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   gm: () => (/* binding */ readBlob),
+/* harmony export */   tk: () => (/* binding */ readLimited)
+/* harmony export */ });
+/* unused harmony export DEFAULT_MAX_BLOB_BYTES */
+/* harmony import */ var node_stream_promises__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6466);
+/* harmony import */ var node_stream_promises__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_stream_promises__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6300);
 
 
-
-
-;// CONCATENATED MODULE: ../../packages/shared/src/oci/errors.ts
-
-/** Everything the OCI layer throws on purpose. Branch on `code`. */
-class errors_OciError extends ReleaseError {
+/** The limit of {@link readBlob} unless the caller gives one: 16 MiB. */
+const DEFAULT_MAX_BLOB_BYTES = 16 * 1024 * 1024;
+/**
+ * Reads the whole blob `descriptor` from `store` (its digest and size verified by the store's
+ * stream). Throws BLOB_TOO_LARGE, naming the blob, its size and the limit, when the descriptor
+ * claims more than `maxBytes` or the stream yields more; store errors pass through unchanged.
+ */
+async function readBlob(store, descriptor, options = {}) {
+    const maxBytes = options.maxBytes ?? DEFAULT_MAX_BLOB_BYTES;
+    const tooLarge = (size) => new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .OciError */ .M('BLOB_TOO_LARGE', `${options.what ?? 'blob'} ${descriptor.digest} in ${store.name} is ${size === undefined ? 'larger than that' : `${size} bytes`}, more than the ${maxBytes} bytes read into memory at most: it is refused unread`);
+    if (descriptor.size > maxBytes)
+        throw tooLarge(descriptor.size);
+    return readLimited(await store.getBlob(descriptor), maxBytes, () => tooLarge());
+}
+/**
+ * Reads `stream` to its end into one buffer, failing with `tooLarge()` (and destroying the stream)
+ * once more than `maxBytes` have arrived. The stream's own errors pass through.
+ */
+async function readLimited(stream, maxBytes, tooLarge) {
+    const chunks = [];
+    let total = 0;
+    await (0,node_stream_promises__WEBPACK_IMPORTED_MODULE_0__.pipeline)(stream, async (source) => {
+        for await (const chunk of source) {
+            const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+            total += bytes.length;
+            if (total > maxBytes)
+                throw tooLarge();
+            chunks.push(bytes);
+        }
+    });
+    return Buffer.concat(chunks, total);
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
-;// CONCATENATED MODULE: ../../packages/shared/src/oci/digest.ts
+
+/***/ }),
+
+/***/ 3658:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  L1: () => (/* binding */ copyImage),
+  qv: () => (/* binding */ cosignTag)
+});
+
+// UNUSED EXPORTS: COSIGN_TAG_SUFFIXES, resolveCopyRoot
+
+// EXTERNAL MODULE: ../../packages/shared/src/errors.ts
+var errors = __nccwpck_require__(1110);
+;// CONCATENATED MODULE: ../../packages/shared/src/limit.ts
+/**
+ * A concurrency limit: at most `max` of the functions given to the returned runner run at once;
+ * the rest wait their turn in order.
+ */
+function concurrencyLimit(max) {
+    if (!Number.isInteger(max) || max < 1)
+        throw new RangeError(`concurrency must be a positive integer, got ${max}`);
+    let active = 0;
+    const waiting = [];
+    return async (fn) => {
+        if (active >= max)
+            await new Promise((resolve) => waiting.push(resolve));
+        active++;
+        try {
+            return await fn();
+        }
+        finally {
+            active--;
+            waiting.shift()?.();
+        }
+    };
+}
+
+// EXTERNAL MODULE: ../../packages/shared/src/logger.ts
+var src_logger = __nccwpck_require__(837);
+// EXTERNAL MODULE: ../../packages/shared/src/retry.ts
+var retry = __nccwpck_require__(5931);
+// EXTERNAL MODULE: ../../packages/shared/src/oci/digest.ts
+var oci_digest = __nccwpck_require__(6539);
+// EXTERNAL MODULE: ../../packages/shared/src/oci/platform.ts
+var platform = __nccwpck_require__(128);
+// EXTERNAL MODULE: ../../packages/shared/src/oci/types.ts
+var types = __nccwpck_require__(2826);
+;// CONCATENATED MODULE: ../../packages/shared/src/oci/copy.ts
+/**
+ * Digest-preserving copy between image stores (registry ↔ registry, registry ↔ OCI layout):
+ * recursive (index → manifests → blobs), children before parents, blobs the target has skipped,
+ * cross-repository mounts used where the registry allows, bytes streamed, with bounded concurrency;
+ * optionally carrying referrers and cosign's digest tags. Tags are written last, so a copy that
+ * fails part-way leaves every target tag as it was.
+ */
+
+
+
+
+
+
+
+const COSIGN_TAG_SUFFIXES = ['sig', 'att', 'sbom'];
+/** cosign's tag for an artifact of `digest`: `sha256-<hex>.<suffix>`. */
+function cosignTag(digest, suffix) {
+    const { algorithm, hex } = (0,oci_digest/* parseDigest */.m)(digest);
+    return `${algorithm}-${hex}.${suffix}`;
+}
+/**
+ * Reads `reference` from `source` and restricts it to `platforms` (when given and not all of the
+ * index's), logging the new index. Throws PLATFORM_NOT_FOUND, listing what the index has, when
+ * none of `platforms` is there.
+ */
+async function resolveCopyRoot(source, reference, platforms, logger = src_logger/* silentLogger */.q) {
+    const original = await source.getManifest(reference);
+    if (!platforms?.length)
+        return { data: original };
+    const data = (0,platform/* restrictIndex */.Bj)(original, platforms);
+    if (data === original)
+        return { data };
+    logger.info(`restricted ${original.descriptor.digest} to ${platforms.map(platform/* formatPlatform */.Bq).join(', ')}: new index ${data.descriptor.digest}`);
+    return { data, restrictedFrom: original.descriptor.digest };
+}
+/**
+ * Copies the image `reference` (tag or digest) of `source` into `target`: the manifest graph
+ * (children before parents), then the artifacts about it (referrers, cosign tags), then the tags.
+ * `options.root`, when given, is the manifest to copy (from {@link resolveCopyRoot}), and
+ * `reference` and `options.platforms` are not read again.
+ */
+async function copyImage(source, reference, target, options = {}) {
+    const logger = options.logger ?? src_logger/* silentLogger */.q;
+    const root = options.root ?? (await resolveCopyRoot(source, reference, options.platforms, logger));
+    const run = new CopyRun(source, target, options, logger);
+    const { result, write } = run;
+    const { descriptor } = root.data;
+    Object.assign(result, {
+        digest: descriptor.digest,
+        mediaType: descriptor.mediaType,
+        size: descriptor.size,
+    });
+    if (root.restrictedFrom !== undefined)
+        result.restrictedFrom = root.restrictedFrom;
+    logger.info(`${write ? 'copying' : 'dry run: planning a copy of'} ${source.name}@${descriptor.digest} to ${target.name}`);
+    await run.copyManifest(descriptor, root.data);
+    await run.copyArtifacts();
+    // Tags last: until here, no target tag has moved.
+    await run.writeTags(root.data, options.tags ?? []);
+    logger.info(run.summary());
+    return result;
+}
+/**
+ * One copy in progress: what has been started (each blob and manifest once, even when several
+ * manifests share it), the counts, and the first failure, after which nothing new starts.
+ */
+class CopyRun {
+    result;
+    write;
+    /** Manifests copied (or found present), in the order reached: what referrers and cosign tags are looked up for. */
+    #copied = [];
+    #blobs = new Map();
+    #manifests = new Map();
+    #limit;
+    #retry;
+    #failure;
+    source;
+    target;
+    options;
+    logger;
+    constructor(source, target, options, logger) {
+        this.source = source;
+        this.target = target;
+        this.options = options;
+        this.logger = logger;
+        this.#limit = concurrencyLimit(options.concurrency ?? 4);
+        this.#retry = options.retry ?? retry/* defaultRetryPolicy */.ur;
+        this.result = {
+            digest: '',
+            mediaType: '',
+            size: 0,
+            tags: [],
+            manifestsCopied: 0,
+            manifestsSkipped: 0,
+            blobsCopied: 0,
+            blobsMounted: 0,
+            blobsSkipped: 0,
+            bytesCopied: 0,
+            referrersCopied: 0,
+            dryRun: options.dryRun === true,
+        };
+        this.write = !this.result.dryRun;
+    }
+    /** Copies a manifest once: unless the target has it, its children first, then its bytes. */
+    copyManifest(descriptor, data) {
+        let pending = this.#manifests.get(descriptor.digest);
+        if (!pending) {
+            pending = this.#transferManifest(descriptor, data);
+            this.#manifests.set(descriptor.digest, pending);
+        }
+        return pending;
+    }
+    async #transferManifest(descriptor, data) {
+        this.#copied.push(descriptor.digest);
+        if (await this.target.resolve(descriptor.digest)) {
+            // A registry accepts a manifest only once everything it refers to is there.
+            this.result.manifestsSkipped++;
+            return;
+        }
+        const { bytes, manifest, descriptor: actual, } = data ?? (await this.source.getManifest(descriptor.digest));
+        const children = (0,types/* childrenOf */.LU)(manifest);
+        await this.#settleAll(children.map((child) => ((0,types/* isIndex */.nw)(manifest) ? this.copyManifest(child) : this.#copyBlob(child))));
+        if (this.write)
+            await this.target.putManifest(bytes, actual.mediaType);
+        this.result.manifestsCopied++;
+    }
+    /** Waits for every transfer started to end (nothing runs on after we return), then fails with the first error. */
+    async #settleAll(pending) {
+        const results = await Promise.allSettled(pending);
+        const rejected = results.find((r) => r.status === 'rejected');
+        if (rejected) {
+            this.#failure ??= rejected.reason;
+            throw rejected.reason;
+        }
+    }
+    /** Copies a blob once, within the concurrency limit; nothing new starts once the copy has failed. */
+    #copyBlob(descriptor) {
+        let pending = this.#blobs.get(descriptor.digest);
+        if (!pending) {
+            pending = this.#limit(async () => {
+                if (this.#failure)
+                    throw this.#failure;
+                try {
+                    if (this.write)
+                        await this.#transferBlob(descriptor);
+                    else
+                        await this.#planBlob(descriptor);
+                }
+                catch (err) {
+                    this.#failure ??= err;
+                    throw err;
+                }
+            });
+            this.#blobs.set(descriptor.digest, pending);
+        }
+        return pending;
+    }
+    /** Dry run: counts what the transfer would do, reading only. */
+    async #planBlob(descriptor) {
+        const { result } = this;
+        if (await this.target.hasBlob(descriptor.digest))
+            result.blobsSkipped++;
+        else if (this.target.canMountFrom?.(this.source))
+            result.blobsMounted++;
+        else {
+            result.blobsCopied++;
+            result.bytesCopied += descriptor.size;
+        }
+    }
+    /** Mounts the blob where the registry allows, else skips it when present, else streams it (retrying transient failures). */
+    async #transferBlob(descriptor) {
+        const { source, target, result } = this;
+        // Within one registry a mount answers in one request whether or not the target has the blob.
+        if (target.mountBlob && (await target.mountBlob(descriptor, source))) {
+            result.blobsMounted++;
+            this.logger.debug(`mounted ${descriptor.digest} from ${source.name}`);
+            return;
+        }
+        if (await target.hasBlob(descriptor.digest)) {
+            result.blobsSkipped++;
+            return;
+        }
+        await (0,retry/* withRetry */.bD)(async () => {
+            const stream = await source.getBlob(descriptor);
+            await target.putBlob(descriptor, stream);
+        }, { policy: this.#retry, decide: (err) => (isTransient(err) ? {} : false) });
+        result.blobsCopied++;
+        result.bytesCopied += descriptor.size;
+        this.logger.debug(`copied ${descriptor.digest} (${descriptor.size} bytes)`);
+    }
+    /** Artifacts about what was copied: referrers (and theirs), and cosign's digest tags, as asked. */
+    async copyArtifacts() {
+        if (!this.options.referrers && !this.options.cosignTags)
+            return;
+        const seen = new Set();
+        // The list grows as artifacts are copied: their own artifacts are carried too.
+        for (let i = 0; i < this.#copied.length; i++) {
+            const digest = this.#copied[i];
+            if (seen.has(digest))
+                continue;
+            seen.add(digest);
+            if (this.options.referrers)
+                await this.#copyReferrers(digest);
+            if (this.options.cosignTags)
+                await this.#copyCosignTags(digest);
+        }
+    }
+    async #copyReferrers(digest) {
+        for (const referrer of await this.source.referrers(digest)) {
+            if (this.#manifests.has(referrer.digest))
+                continue;
+            await this.copyManifest(referrer);
+            this.result.referrersCopied++;
+        }
+    }
+    async #copyCosignTags(digest) {
+        for (const suffix of COSIGN_TAG_SUFFIXES) {
+            const tag = cosignTag(digest, suffix);
+            const found = await this.source.resolve(tag);
+            if (!found)
+                continue;
+            const data = await this.source.getManifest(found.digest);
+            await this.copyManifest(found, data);
+            if (this.write)
+                await this.target.putManifest(data.bytes, data.descriptor.mediaType, tag);
+            this.result.referrersCopied++;
+        }
+    }
+    /** Points each tag at the root in the target (in a dry run, only lists them). */
+    async writeTags(root, tags) {
+        for (const tag of tags) {
+            if (this.write)
+                await this.target.putManifest(root.bytes, root.descriptor.mediaType, tag);
+            this.result.tags.push(tag);
+        }
+    }
+    /** The closing log line: what was (or would be) copied, mounted, found present and tagged. */
+    summary() {
+        const { result, write } = this;
+        const tagged = result.tags.length ? `; ${write ? 'tagged' : 'would tag'} ${result.tags.join(', ')}` : '';
+        return `${write ? 'copied' : 'would copy'} ${result.digest}: ${result.blobsCopied} blobs (${result.bytesCopied} bytes) ${write ? 'copied' : 'to copy'}, ${result.blobsMounted} ${write ? 'mounted' : 'to mount'}, ${result.blobsSkipped} present${tagged}`;
+    }
+}
+/** A failure another attempt may not meet: a dropped connection, or a status worth retrying. */
+function isTransient(err) {
+    if ((0,retry/* isRetryableNetworkError */.Hr)(err))
+        return true;
+    for (let e = err, depth = 0; e && depth < 5; e = e.cause, depth++) {
+        if (e instanceof errors/* HTTPError */.Hl && (0,retry/* isRetryableStatus */.PS)(e.statusCode))
+            return true;
+    }
+    return false;
+}
+
+
+/***/ }),
+
+/***/ 6539:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Bc: () => (/* binding */ isDigest),
+/* harmony export */   SC: () => (/* binding */ VerifyingStream),
+/* harmony export */   Ub: () => (/* binding */ verifyDigest),
+/* harmony export */   m: () => (/* binding */ parseDigest),
+/* harmony export */   ol: () => (/* binding */ digestOf)
+/* harmony export */ });
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_crypto__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_stream__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(7075);
+/* harmony import */ var node_stream__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_stream__WEBPACK_IMPORTED_MODULE_1__);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6300);
 /**
  * Content digests (`algorithm:hex`): parsing, computing, and verifying streams as they pass.
  */
@@ -40316,23 +38690,23 @@ var external_node_stream_ = __nccwpck_require__(7075);
 
 const HEX_LENGTH = { sha256: 64, sha512: 128 };
 /** Checks a digest string and returns its parts; the error names what is wrong with it. */
-function digest_parseDigest(digest) {
+function parseDigest(digest) {
     const match = /^([a-z0-9]+(?:[+._-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)$/.exec(digest);
     if (!match)
-        throw new errors_OciError('INVALID_DIGEST', `invalid digest "${digest}": expected algorithm:hex, e.g. sha256:<64 hex>`);
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .OciError */ .M('INVALID_DIGEST', `invalid digest "${digest}": expected algorithm:hex, e.g. sha256:<64 hex>`);
     const algorithm = match[1];
     const hex = match[2];
     if (!(algorithm in HEX_LENGTH)) {
-        throw new errors_OciError('INVALID_DIGEST', `unsupported digest algorithm "${match[1]}" in "${digest}": use sha256 or sha512`);
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .OciError */ .M('INVALID_DIGEST', `unsupported digest algorithm "${match[1]}" in "${digest}": use sha256 or sha512`);
     }
     if (hex.length !== HEX_LENGTH[algorithm] || !/^[0-9a-f]+$/.test(hex)) {
-        throw new errors_OciError('INVALID_DIGEST', `invalid ${algorithm} digest "${digest}": expected ${HEX_LENGTH[algorithm]} lowercase hex characters`);
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .OciError */ .M('INVALID_DIGEST', `invalid ${algorithm} digest "${digest}": expected ${HEX_LENGTH[algorithm]} lowercase hex characters`);
     }
     return { algorithm, hex };
 }
 function isDigest(value) {
     try {
-        digest_parseDigest(value);
+        parseDigest(value);
         return true;
     }
     catch {
@@ -40340,15 +38714,15 @@ function isDigest(value) {
     }
 }
 /** The digest of some bytes, `sha256:…` unless another algorithm is asked for. */
-function digest_digestOf(data, algorithm = 'sha256') {
-    return `${algorithm}:${(0,external_node_crypto_.createHash)(algorithm).update(data).digest('hex')}`;
+function digestOf(data, algorithm = 'sha256') {
+    return `${algorithm}:${(0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createHash)(algorithm).update(data).digest('hex')}`;
 }
 /** Throws DIGEST_MISMATCH unless `data` hashes to `expected` (using `expected`'s algorithm). */
-function digest_verifyDigest(data, expected, what = 'content') {
-    const { algorithm } = digest_parseDigest(expected);
-    const actual = digest_digestOf(data, algorithm);
+function verifyDigest(data, expected, what = 'content') {
+    const { algorithm } = parseDigest(expected);
+    const actual = digestOf(data, algorithm);
     if (actual !== expected) {
-        throw new OciError('DIGEST_MISMATCH', `${what} has digest ${actual}, expected ${expected}: the content was altered in transit or at rest`);
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .OciError */ .M('DIGEST_MISMATCH', `${what} has digest ${actual}, expected ${expected}: the content was altered in transit or at rest`);
     }
 }
 /**
@@ -40356,7 +38730,7 @@ function digest_verifyDigest(data, expected, what = 'content') {
  * (DIGEST_MISMATCH or SIZE_MISMATCH) when the content is not what the descriptor promised, so a
  * consumer never sees a clean end on bad bytes. It also fails as soon as more bytes than promised arrive.
  */
-class digest_VerifyingStream extends external_node_stream_.Transform {
+class VerifyingStream extends node_stream__WEBPACK_IMPORTED_MODULE_1__.Transform {
     hash;
     expected;
     expectedSize;
@@ -40364,7 +38738,7 @@ class digest_VerifyingStream extends external_node_stream_.Transform {
     bytes = 0;
     constructor(expected, expectedSize, what = 'blob') {
         super();
-        this.hash = (0,external_node_crypto_.createHash)(digest_parseDigest(expected).algorithm);
+        this.hash = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createHash)(parseDigest(expected).algorithm);
         this.expected = expected;
         this.expectedSize = expectedSize;
         this.what = what;
@@ -40372,7 +38746,7 @@ class digest_VerifyingStream extends external_node_stream_.Transform {
     _transform(chunk, _enc, cb) {
         this.bytes += chunk.length;
         if (this.expectedSize !== undefined && this.bytes > this.expectedSize) {
-            cb(new errors_OciError('SIZE_MISMATCH', `${this.what} ${this.expected} is larger than its descriptor's ${this.expectedSize} bytes`));
+            cb(new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .OciError */ .M('SIZE_MISMATCH', `${this.what} ${this.expected} is larger than its descriptor's ${this.expectedSize} bytes`));
             return;
         }
         this.hash.update(chunk);
@@ -40380,195 +38754,72 @@ class digest_VerifyingStream extends external_node_stream_.Transform {
     }
     _flush(cb) {
         if (this.expectedSize !== undefined && this.bytes !== this.expectedSize) {
-            cb(new errors_OciError('SIZE_MISMATCH', `${this.what} ${this.expected} has ${this.bytes} bytes, its descriptor says ${this.expectedSize}`));
+            cb(new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .OciError */ .M('SIZE_MISMATCH', `${this.what} ${this.expected} has ${this.bytes} bytes, its descriptor says ${this.expectedSize}`));
             return;
         }
-        const actual = `${digest_parseDigest(this.expected).algorithm}:${this.hash.digest('hex')}`;
+        const actual = `${parseDigest(this.expected).algorithm}:${this.hash.digest('hex')}`;
         if (actual !== this.expected) {
-            cb(new errors_OciError('DIGEST_MISMATCH', `${this.what} has digest ${actual}, expected ${this.expected}: the content was altered in transit or at rest`));
+            cb(new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .OciError */ .M('DIGEST_MISMATCH', `${this.what} has digest ${actual}, expected ${this.expected}: the content was altered in transit or at rest`));
             return;
         }
         cb();
     }
 }
 
-;// CONCATENATED MODULE: ../../packages/shared/src/oci/reference.ts
-/**
- * Image references: the docker reference grammar of distribution/reference, with Docker Hub's
- * defaults (`docker.io`, `library/`), plus `oci-layout:<dir>[:tag|@digest]` for a local OCI image
- * layout. Parsing never guesses: an invalid reference is an INVALID_REFERENCE error that names the
- * offending part.
- */
+
+/***/ }),
+
+/***/ 6300:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   M: () => (/* binding */ OciError)
+/* harmony export */ });
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1110);
+
+/** Everything the OCI layer throws on purpose. Branch on `code`. */
+class OciError extends _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ReleaseError */ .K2 {
+}
 
 
-const reference_DEFAULT_REGISTRY = 'docker.io';
-const LEGACY_DEFAULT_REGISTRY = 'index.docker.io';
-/** The host that actually serves Docker Hub's registry API. */
-const DOCKER_HUB_API_HOST = 'registry-1.docker.io';
-// distribution/reference regexp.go, spelled out.
-const ALPHANUMERIC = '[a-z0-9]+';
-const SEPARATOR = '(?:[._]|__|[-]+)';
-const PATH_COMPONENT = `${ALPHANUMERIC}(?:${SEPARATOR}${ALPHANUMERIC})*`;
-const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
-const DOMAIN_NAME = `${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*`;
-const IPV6 = '\\[(?:[a-fA-F0-9:]+)\\]';
-const HOST = `(?:${DOMAIN_NAME}|${IPV6})`;
-const DOMAIN = `${HOST}(?::[0-9]+)?`;
-const PATH_COMPONENT_RE = new RegExp(`^${PATH_COMPONENT}$`);
-const DOMAIN_RE = new RegExp(`^${DOMAIN}$`);
-const TAG_RE = /^[\w][\w.-]{0,127}$/;
-const NAME_MAX_LENGTH = 255;
-function invalid(input, problem) {
-    return new errors_OciError('INVALID_REFERENCE', `invalid image reference "${input}": ${problem}`);
-}
-function checkDigest(input, digest) {
-    try {
-        digest_parseDigest(digest);
-    }
-    catch (err) {
-        throw invalid(input, `the digest "${digest}" is not valid (${err.message})`);
-    }
-}
-/**
- * Parses `[registry/]repository[:tag][@digest]` or `oci-layout:<dir>[:tag|@digest]`.
- * `alpine` becomes `docker.io/library/alpine` (no tag is added: callers decide what an untagged reference means).
- */
-function parseReference(input) {
-    const text = input.trim();
-    if (text === '')
-        throw invalid(input, 'it is empty');
-    if (text.startsWith('oci-layout:'))
-        return parseLayoutReference(text);
-    return parseRegistryReference(text);
-}
-/** Like {@link parseReference}, but the reference must name a registry. */
-function parseRegistryReference(input) {
-    const text = input.trim();
-    if (text === '')
-        throw invalid(input, 'it is empty');
-    if (/\s/.test(text))
-        throw invalid(input, 'it contains white space');
-    let rest = text;
-    let digest;
-    const at = rest.indexOf('@');
-    if (at !== -1) {
-        digest = rest.slice(at + 1);
-        rest = rest.slice(0, at);
-        checkDigest(input, digest);
-    }
-    // A tag follows the last ':' that comes after the last '/'; an earlier ':' belongs to a port.
-    let tag;
-    const colon = rest.lastIndexOf(':');
-    if (colon > rest.lastIndexOf('/')) {
-        tag = rest.slice(colon + 1);
-        rest = rest.slice(0, colon);
-        if (!TAG_RE.test(tag)) {
-            throw invalid(input, `the tag "${tag}" is not valid: up to 128 letters, digits, '_', '.', '-', not starting with '.' or '-'`);
-        }
-    }
-    if (rest === '')
-        throw invalid(input, 'the repository name is missing');
-    const slash = rest.indexOf('/');
-    const first = slash === -1 ? '' : rest.slice(0, slash);
-    let registry;
-    let repository;
-    if (slash === -1 || (!/[.:]/.test(first) && first !== 'localhost' && first.toLowerCase() === first)) {
-        registry = reference_DEFAULT_REGISTRY;
-        repository = rest;
-    }
-    else {
-        registry = first;
-        repository = rest.slice(slash + 1);
-        if (!DOMAIN_RE.test(registry))
-            throw invalid(input, `the registry "${registry}" is not a valid host[:port]`);
-    }
-    if (registry === LEGACY_DEFAULT_REGISTRY)
-        registry = reference_DEFAULT_REGISTRY;
-    if (registry === reference_DEFAULT_REGISTRY && !repository.includes('/'))
-        repository = `library/${repository}`;
-    if (repository !== repository.toLowerCase()) {
-        throw invalid(input, `the repository "${repository}" must be lowercase`);
-    }
-    for (const component of repository.split('/')) {
-        if (!PATH_COMPONENT_RE.test(component)) {
-            throw invalid(input, component === ''
-                ? 'the repository has an empty path component'
-                : `the repository path component "${component}" may only hold lowercase letters, digits and single separators (. _ __ -)`);
-        }
-    }
-    const fullName = `${registry}/${repository}`;
-    if (fullName.length > NAME_MAX_LENGTH) {
-        throw invalid(input, `the name is ${fullName.length} characters long; at most ${NAME_MAX_LENGTH} are allowed`);
-    }
-    return {
-        kind: 'registry',
-        registry,
-        repository,
-        ...(tag !== undefined && { tag }),
-        ...(digest !== undefined && { digest }),
-    };
-}
-function parseLayoutReference(input) {
-    let rest = input.slice('oci-layout:'.length);
-    let digest;
-    let tag;
-    const at = rest.lastIndexOf('@');
-    if (at !== -1 && /^[a-z0-9]+:/.test(rest.slice(at + 1))) {
-        digest = rest.slice(at + 1);
-        rest = rest.slice(0, at);
-        checkDigest(input, digest);
-    }
-    else {
-        const colon = rest.lastIndexOf(':');
-        if (colon > rest.lastIndexOf('/')) {
-            tag = rest.slice(colon + 1);
-            rest = rest.slice(0, colon);
-            if (!TAG_RE.test(tag))
-                throw invalid(input, `the tag "${tag}" is not valid`);
-        }
-    }
-    if (rest === '')
-        throw invalid(input, 'the layout directory is missing: write oci-layout:<dir>[:tag|@digest]');
-    return {
-        kind: 'oci-layout',
-        path: rest,
-        ...(tag !== undefined && { tag }),
-        ...(digest !== undefined && { digest }),
-    };
-}
-/** The canonical text of a reference: `registry/repository[:tag][@digest]` or `oci-layout:dir[:tag|@digest]`. */
-function formatReference(ref) {
-    const base = ref.kind === 'registry' ? `${ref.registry}/${ref.repository}` : `oci-layout:${ref.path}`;
-    return `${base}${ref.tag !== undefined ? `:${ref.tag}` : ''}${ref.digest !== undefined ? `@${ref.digest}` : ''}`;
-}
-/** The same image by digest only (`name@sha256:…`), the form every hand-off between actions uses. */
-function withDigest(ref, digest) {
-    const { tag: _tag, ...rest } = ref;
-    return { ...rest, digest };
-}
-/** The host to speak the registry API to (`docker.io` is served by `registry-1.docker.io`). */
-function registryApiHost(registry) {
-    return registry === reference_DEFAULT_REGISTRY ? DOCKER_HUB_API_HOST : registry;
-}
-/**
- * Whether a registry is spoken to over plain HTTP: `localhost` and the loopback ranges (any port),
- * as Docker and crane do, and any registry the user listed as insecure.
- */
-function isInsecureRegistry(registry, insecureRegistries = []) {
-    if (insecureRegistries.includes(registry))
-        return true;
-    const host = registry.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
-    return host === 'localhost' || /^127(?:\.\d{1,3}){3}$/.test(host) || host === '::1';
-}
+/***/ }),
 
+/***/ 7893:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  C$: () => (/* reexport */ CredentialResolver),
+  K_: () => (/* reexport */ LayoutStore),
+  bP: () => (/* reexport */ RegistryClient),
+  Kx: () => (/* reexport */ reference/* TAG_RULE */.Kx),
+  FH: () => (/* reexport */ reference/* formatReference */.FH),
+  r_: () => (/* reexport */ reference/* isValidTag */.r_),
+  UY: () => (/* reexport */ openImage),
+  Y8: () => (/* reexport */ platform/* parsePlatform */.Y8),
+  F2: () => (/* reexport */ reference/* parseReference */.F2)
+});
+
+// UNUSED EXPORTS: ANNOTATION_REF_NAME, COSIGN_TAG_SUFFIXES, DEFAULT_MAX_BLOB_BYTES, DEFAULT_REGISTRY, DOCKER_HUB_API_HOST, DOCKER_HUB_AUTH_KEY, EMPTY_JSON, EMPTY_JSON_DIGEST, IMAGE_MANIFEST_MEDIA_TYPES, INDEX_MEDIA_TYPES, MANIFEST_MEDIA_TYPES, MAX_MANIFEST_BYTES, MediaType, OCI_LAYOUT_VERSION, OciError, RegistryAuth, Repository, TAG_SYNTAX, VerifyingStream, challengeScopes, childrenOf, copyImage, cosignTag, describePlatforms, digestOf, formatPlatform, isDigest, isIndex, isIndexMediaType, isInsecureRegistry, isInsufficientScope, nameWithReference, normalizePlatform, parseDigest, parseManifest, parseRegistryReference, parseWwwAuthenticate, platformMatches, platformNotFound, pullScope, pushScope, readBlob, readLimited, referrersTagFor, registryApiHost, resolveCopyRoot, resolveLayoutImage, restrictIndex, selectPlatform, spawnCredentialHelper, verifyDigest, withDigest
+
+// EXTERNAL MODULE: ../../packages/shared/src/oci/errors.ts
+var errors = __nccwpck_require__(6300);
+// EXTERNAL MODULE: ../../packages/shared/src/oci/digest.ts
+var oci_digest = __nccwpck_require__(6539);
+// EXTERNAL MODULE: ../../packages/shared/src/oci/reference.ts
+var reference = __nccwpck_require__(5230);
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+// EXTERNAL MODULE: ../../packages/shared/src/logger.ts
+var src_logger = __nccwpck_require__(837);
 ;// CONCATENATED MODULE: ../../packages/shared/src/oci/credentials.ts
 /**
  * Registry credentials, found the way the docker CLI and go-containerregistry's default keychain
@@ -40578,7 +38829,7 @@ const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(impo
  * 1. credentials passed to the action for that registry;
  * 2. the docker config (`$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`):
  *    `credHelpers[registry]`, then `credsStore`, then `auths`;
- * 3. `GITHUB_TOKEN` for `ghcr.io`;
+ * 3. for `ghcr.io`, the `githubToken` option (an action's `github-token` input), else `GITHUB_TOKEN`;
  * 4. otherwise anonymous (`undefined`).
  *
  * A credential helper that answers "credentials not found" lets the search go on; one that is
@@ -40613,7 +38864,7 @@ class CredentialResolver {
     constructor(options = {}) {
         this.options = options;
         this.env = options.env ?? process.env;
-        this.logger = options.logger ?? silentLogger;
+        this.logger = options.logger ?? src_logger/* silentLogger */.q;
         this.runHelper =
             options.runHelper ??
                 spawnCredentialHelper({
@@ -40637,8 +38888,8 @@ class CredentialResolver {
     get dockerConfigPath() {
         const dir = this.options.dockerConfigDir ||
             this.env.DOCKER_CONFIG ||
-            (0,external_node_path_namespaceObject.join)(this.options.homeDir ?? (0,external_node_os_namespaceObject.homedir)(), '.docker');
-        return (0,external_node_path_namespaceObject.join)(dir, 'config.json');
+            (0,external_node_path_.join)(this.options.homeDir ?? (0,external_node_os_namespaceObject.homedir)(), '.docker');
+        return (0,external_node_path_.join)(dir, 'config.json');
     }
     async find(host) {
         const explicit = this.options.explicit?.find((c) => registryHost(c.registry) === host);
@@ -40668,11 +38919,11 @@ class CredentialResolver {
                 }
             }
         }
-        const githubToken = this.env.GITHUB_TOKEN;
+        const githubToken = this.options.githubToken || this.env.GITHUB_TOKEN;
         if (host === GHCR && githubToken) {
             // ghcr.io checks the token, not the username; docker/login-action's documented setup passes github.actor.
             const username = this.env.GITHUB_ACTOR || this.env.GITHUB_REPOSITORY_OWNER || 'x-access-token';
-            this.logger.debug(`credentials for ${host}: GITHUB_TOKEN`);
+            this.logger.debug(`credentials for ${host}: ${this.options.githubToken ? 'the github-token input' : 'GITHUB_TOKEN'}`);
             return { username, password: githubToken };
         }
         this.logger.debug(`no credentials for ${host}: anonymous`);
@@ -40689,7 +38940,7 @@ class CredentialResolver {
             const fix = missing
                 ? `install ${program} on PATH, or remove it from ${source}`
                 : `fix or unlock the helper, or remove it from ${source}`;
-            throw new errors_OciError('CREDENTIALS', `cannot get credentials for ${host} from ${program} (${source}): ${missing ? 'the helper is not on PATH' : err.message}. To fix: ${fix}, or pass credentials for ${host} explicitly`, { cause: err });
+            throw new errors/* OciError */.M('CREDENTIALS', `cannot get credentials for ${host} from ${program} (${source}): ${missing ? 'the helper is not on PATH' : err.message}. To fix: ${fix}, or pass credentials for ${host} explicitly`, { cause: err });
         }
         const credential = answer && credentialFromHelper(answer);
         this.logger.debug(credential
@@ -40823,7 +39074,7 @@ function decodeAuth(auth, where) {
 async function readDockerConfig(path) {
     let text;
     try {
-        text = await (0,promises_namespaceObject.readFile)(path, 'utf8');
+        text = await (0,promises_.readFile)(path, 'utf8');
     }
     catch (err) {
         const code = err.code;
@@ -40888,7 +39139,7 @@ function lookup(entries, host) {
 }
 /** The key docker stores and asks helpers for: Docker Hub's legacy URL, else the host itself. */
 function authKey(host) {
-    return host === reference_DEFAULT_REGISTRY ? DOCKER_HUB_AUTH_KEY : host;
+    return host === reference/* DEFAULT_REGISTRY */.sx ? DOCKER_HUB_AUTH_KEY : host;
 }
 /**
  * A registry name or config key reduced to the host[:port] we compare on: scheme and path dropped,
@@ -40898,7 +39149,7 @@ function registryHost(nameOrUrl) {
     const scheme = nameOrUrl.indexOf('://');
     const rest = (scheme === -1 ? nameOrUrl : nameOrUrl.slice(scheme + 3)).trim();
     const host = (rest.split('/')[0] ?? '').toLowerCase();
-    return host === 'index.docker.io' || host === 'registry-1.docker.io' ? reference_DEFAULT_REGISTRY : host;
+    return host === 'index.docker.io' || host === 'registry-1.docker.io' ? reference/* DEFAULT_REGISTRY */.sx : host;
 }
 /** A JSON field, matched case-insensitively as Go's encoding/json matches struct fields. */
 function field(obj, name) {
@@ -40923,87 +39174,13 @@ function firstLine(text) {
     return line.length > 300 ? `${line.slice(0, 300)}…` : line;
 }
 function configError(message) {
-    return new errors_OciError('CREDENTIALS', message);
+    return new errors/* OciError */.M('CREDENTIALS', message);
 }
 
-;// CONCATENATED MODULE: ../../packages/shared/src/oci/types.ts
-
-const types_MediaType = {
-    OciManifest: 'application/vnd.oci.image.manifest.v1+json',
-    OciIndex: 'application/vnd.oci.image.index.v1+json',
-    OciConfig: 'application/vnd.oci.image.config.v1+json',
-    OciLayer: 'application/vnd.oci.image.layer.v1.tar',
-    OciLayerGzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
-    OciLayerZstd: 'application/vnd.oci.image.layer.v1.tar+zstd',
-    OciEmpty: 'application/vnd.oci.empty.v1+json',
-    DockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
-    DockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
-    DockerConfig: 'application/vnd.docker.container.image.v1+json',
-    DockerLayerGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
-    DockerForeignLayerGzip: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
-    /** Schema 1 manifests are read only far enough to refuse them clearly. */
-    DockerManifestV1Signed: 'application/vnd.docker.distribution.manifest.v1+prettyjws',
-    DockerManifestV1: 'application/vnd.docker.distribution.manifest.v1+json',
-};
-const INDEX_MEDIA_TYPES = [types_MediaType.OciIndex, types_MediaType.DockerManifestList];
-const IMAGE_MANIFEST_MEDIA_TYPES = [
-    types_MediaType.OciManifest,
-    types_MediaType.DockerManifest,
-];
-/** Sent in `Accept` on every manifest request, so no registry converts or refuses what we ask for. */
-const types_MANIFEST_MEDIA_TYPES = [...IMAGE_MANIFEST_MEDIA_TYPES, ...INDEX_MEDIA_TYPES];
-/** The empty JSON blob `{}` used as config by artifacts (OCI 1.1). */
-const types_EMPTY_JSON = Buffer.from('{}');
-const types_EMPTY_JSON_DIGEST = 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a';
-/** Registries refuse larger manifests (distribution's limit is 4 MiB); so do we, before reading more. */
-const types_MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
-function types_isIndexMediaType(mediaType) {
-    return INDEX_MEDIA_TYPES.includes(mediaType);
-}
-function types_isIndex(manifest) {
-    return Array.isArray(manifest.manifests);
-}
-/**
- * Parses manifest bytes and works out their media type (from the document, else from what the
- * server said), refusing schema 1 and anything that is not a manifest or an index.
- */
-function types_parseManifest(bytes, declaredMediaType) {
-    let doc;
-    try {
-        doc = JSON.parse(bytes.toString('utf8'));
-    }
-    catch (err) {
-        throw new errors_OciError('MANIFEST_INVALID', 'manifest is not valid JSON', { cause: err });
-    }
-    if (!doc || typeof doc !== 'object')
-        throw new errors_OciError('MANIFEST_INVALID', 'manifest is not a JSON object');
-    const m = doc;
-    if (m.schemaVersion === 1) {
-        throw new errors_OciError('UNSUPPORTED', 'Docker schema 1 manifests are not supported: push the image again with a current client');
-    }
-    const mediaType = m.mediaType ??
-        (declaredMediaType && types_MANIFEST_MEDIA_TYPES.includes(declaredMediaType)
-            ? declaredMediaType
-            : Array.isArray(m.manifests)
-                ? types_MediaType.OciIndex
-                : types_MediaType.OciManifest);
-    if (!types_MANIFEST_MEDIA_TYPES.includes(mediaType)) {
-        throw new errors_OciError('UNSUPPORTED', `unsupported manifest media type ${mediaType}`);
-    }
-    if (types_isIndexMediaType(mediaType)) {
-        if (!Array.isArray(m.manifests))
-            throw new errors_OciError('MANIFEST_INVALID', 'index has no "manifests" array');
-    }
-    else if (!m.config || !Array.isArray(m.layers)) {
-        throw new errors_OciError('MANIFEST_INVALID', 'image manifest needs "config" and "layers"');
-    }
-    return { manifest: m, mediaType };
-}
-/** The descriptors a manifest refers to, children first: config and layers, or the index's manifests. */
-function types_childrenOf(manifest) {
-    return types_isIndex(manifest) ? manifest.manifests : [manifest.config, ...manifest.layers];
-}
-
+// EXTERNAL MODULE: ../../packages/shared/src/oci/types.ts
+var types = __nccwpck_require__(2826);
+// EXTERNAL MODULE: ../../packages/shared/src/errors.ts
+var src_errors = __nccwpck_require__(1110);
 ;// CONCATENATED MODULE: ../../packages/shared/src/oci/challenge.ts
 /**
  * `WWW-Authenticate` parsing (RFC 7235 §4.1, §2.1):
@@ -41162,7 +39339,7 @@ class RegistryAuth {
         const credential = await this.getCredential();
         if (scheme.kind === 'basic') {
             if (!credential || !('username' in credential)) {
-                throw new errors_OciError('UNAUTHORIZED', `${this.registry} requires a username and password: pass them to the action (username/password inputs) or run docker login`);
+                throw new errors/* OciError */.M('UNAUTHORIZED', `${this.registry} requires a username and password: pass them to the action (username/password inputs) or run docker login`);
             }
             return `Basic ${Buffer.from(`${credential.username}:${credential.password}`).toString('base64')}`;
         }
@@ -41221,7 +39398,7 @@ class RegistryAuth {
             res = await this.http.request({ method: 'GET', url: `${this.baseUrl}/v2/` });
         }
         catch (err) {
-            throw new errors_OciError('REGISTRY_ERROR', `cannot reach registry ${this.registry} at ${this.baseUrl}: ${err.message}`, {
+            throw new errors/* OciError */.M('REGISTRY_ERROR', `cannot reach registry ${this.registry} at ${this.baseUrl}: ${err.message}`, {
                 cause: err,
             });
         }
@@ -41229,7 +39406,7 @@ class RegistryAuth {
         if (res.status === 200)
             return { kind: 'anonymous' };
         if (res.status !== 401) {
-            throw new errors_OciError('REGISTRY_ERROR', `${this.baseUrl}/v2/ answered ${res.status}: is ${this.registry} an OCI registry?`);
+            throw new errors/* OciError */.M('REGISTRY_ERROR', `${this.baseUrl}/v2/ answered ${res.status}: is ${this.registry} an OCI registry?`);
         }
         const challenges = parseWwwAuthenticate(res.headers.get('www-authenticate') ?? '');
         return schemeOf(challenges, this.registry);
@@ -41268,20 +39445,20 @@ class RegistryAuth {
         }
         if (res.status === 401 || res.status === 403) {
             await res.body.dump().catch(() => undefined);
-            throw new errors_OciError('UNAUTHORIZED', credential
+            throw new errors/* OciError */.M('UNAUTHORIZED', credential
                 ? `the token service of ${this.registry} refused our credentials for ${scopes.join(', ')}: check the username and password or token, and that it may ${scopes.some((s) => s.endsWith('push')) ? 'push to' : 'pull from'} this repository`
                 : `${this.registry} needs credentials for ${scopes.join(', ')}: log in (docker login) or pass username/password`);
         }
         if (res.status !== 200) {
             const body = await res.body.text().catch(() => '');
-            throw new errors_OciError('REGISTRY_ERROR', `the token service of ${this.registry} failed`, {
-                cause: new errors_HTTPError({ statusCode: res.status, method: 'GET', url: url.origin + url.pathname, body }),
+            throw new errors/* OciError */.M('REGISTRY_ERROR', `the token service of ${this.registry} failed`, {
+                cause: new src_errors/* HTTPError */.Hl({ statusCode: res.status, method: 'GET', url: url.origin + url.pathname, body }),
             });
         }
         const doc = (await res.body.json());
         const token = doc.token ?? doc.access_token;
         if (!token)
-            throw new errors_OciError('REGISTRY_ERROR', `the token service of ${this.registry} answered without a token`);
+            throw new errors/* OciError */.M('REGISTRY_ERROR', `the token service of ${this.registry} answered without a token`);
         const lifetime = (doc.expires_in ?? DEFAULT_TOKEN_LIFETIME_S) * 1000;
         this.logger.debug(`token for ${this.registry} (${scopes.join(' ')}) valid ${Math.round(lifetime / 1000)} s`);
         // Refresh a little early, so a token never expires between our check and the registry's.
@@ -41293,7 +39470,7 @@ function schemeOf(challenges, registry) {
     if (bearer) {
         const realm = bearer.params.realm;
         if (!realm)
-            throw new errors_OciError('REGISTRY_ERROR', `${registry} sent a Bearer challenge without a realm`);
+            throw new errors/* OciError */.M('REGISTRY_ERROR', `${registry} sent a Bearer challenge without a realm`);
         return {
             kind: 'bearer',
             realm,
@@ -41302,14 +39479,18 @@ function schemeOf(challenges, registry) {
     }
     if (challenges.some((c) => c.scheme === 'basic'))
         return { kind: 'basic' };
-    throw new errors_OciError('UNSUPPORTED', `${registry} asks for an authentication scheme we do not speak: ${challenges.map((c) => c.scheme).join(', ') || 'none given'}`);
+    throw new errors/* OciError */.M('UNSUPPORTED', `${registry} asks for an authentication scheme we do not speak: ${challenges.map((c) => c.scheme).join(', ') || 'none given'}`);
 }
 /** The scope to read a repository, and to write it. */
 const pullScope = (repository) => `repository:${repository}:pull`;
 const pushScope = (repository) => `repository:${repository}:pull,push`;
 
-;// CONCATENATED MODULE: external "node:stream/promises"
-const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+// EXTERNAL MODULE: ../../packages/shared/src/http.ts
+var http = __nccwpck_require__(577);
+// EXTERNAL MODULE: ../../packages/shared/src/oci/blob.ts
+var blob = __nccwpck_require__(7264);
 ;// CONCATENATED MODULE: ../../packages/shared/src/oci/registry.ts
 /**
  * The registry client: the OCI distribution API for one repository behind the `ImageStore`
@@ -41331,14 +39512,15 @@ class RegistryClient {
     http;
     logger;
     monolithicUploadLimit;
+    /** Where the registry logins come from (a build tool may need the same ones). */
     credentials;
     insecure;
     auths = new Map();
     /** Whether a registry serves the OCI 1.1 referrers API, once we know. */
     referrersApi = new Map();
     constructor(options = {}) {
-        this.logger = options.logger ?? silentLogger;
-        this.http = options.http ?? new http_HttpClient({ logger: this.logger });
+        this.logger = options.logger ?? src_logger/* silentLogger */.q;
+        this.http = options.http ?? new http/* HttpClient */.Q({ logger: this.logger });
         this.credentials = options.credentials;
         this.insecure = options.insecureRegistries ?? [];
         this.monolithicUploadLimit = options.monolithicUploadLimit ?? 4 * 1024 * 1024;
@@ -41353,8 +39535,8 @@ class RegistryClient {
     }
     /** The base URL of a registry's API, e.g. `http://127.0.0.1:5000` or `https://ghcr.io`. */
     baseUrl(registry) {
-        const scheme = isInsecureRegistry(registry, this.insecure) ? 'http' : 'https';
-        return `${scheme}://${registryApiHost(registry)}`;
+        const scheme = (0,reference/* isInsecureRegistry */.y_)(registry, this.insecure) ? 'http' : 'https';
+        return `${scheme}://${(0,reference/* registryApiHost */.Mb)(registry)}`;
     }
     auth(registry) {
         let auth = this.auths.get(registry);
@@ -41373,7 +39555,7 @@ class RegistryClient {
 }
 /** The fallback tag under which registries without the referrers API list a subject's referrers. */
 function referrersTagFor(digest) {
-    const { algorithm, hex } = digest_parseDigest(digest);
+    const { algorithm, hex } = (0,oci_digest/* parseDigest */.m)(digest);
     return `${algorithm}-${hex.slice(0, 64)}`;
 }
 /** One repository of a registry, as an {@link ImageStore}. */
@@ -41400,9 +39582,9 @@ class Repository {
         const digest = res.headers.get('docker-content-digest');
         const mediaType = res.headers.get('content-type');
         const size = Number(res.headers.get('content-length'));
-        if (digest && isDigest(digest) && mediaType && Number.isFinite(size)) {
-            if (isDigest(reference) && digest !== reference) {
-                throw new errors_OciError('DIGEST_MISMATCH', `${this.name} answered ${digest} for manifest ${reference}`);
+        if (digest && (0,oci_digest/* isDigest */.Bc)(digest) && mediaType && Number.isFinite(size)) {
+            if ((0,oci_digest/* isDigest */.Bc)(reference) && digest !== reference) {
+                throw new errors/* OciError */.M('DIGEST_MISMATCH', `${this.name} answered ${digest} for manifest ${reference}`);
             }
             return { mediaType, digest, size };
         }
@@ -41413,26 +39595,26 @@ class Repository {
         const res = await this.send({ method: 'GET', url: `${this.base}/manifests/${reference}`, headers: acceptManifests }, 'pull');
         await this.expect(res, 'GET', [200], 'MANIFEST_UNKNOWN', `manifest ${reference}`);
         const declaredLength = Number(res.headers.get('content-length'));
-        if (declaredLength > types_MAX_MANIFEST_BYTES) {
+        if (declaredLength > types/* MAX_MANIFEST_BYTES */.ZJ) {
             await res.body.dump().catch(() => undefined);
-            throw tooLarge(this.name, reference, declaredLength);
+            throw tooLarge(this.name, `manifest ${reference}`, declaredLength);
         }
-        const bytes = await readLimited(res, types_MAX_MANIFEST_BYTES, () => tooLarge(this.name, reference));
-        const expected = isDigest(reference) ? reference : res.headers.get('docker-content-digest');
-        const algorithm = expected && isDigest(expected) ? digest_parseDigest(expected).algorithm : 'sha256';
-        const digest = digest_digestOf(bytes, algorithm);
-        if (expected && isDigest(expected) && digest !== expected) {
-            throw new errors_OciError('DIGEST_MISMATCH', `manifest ${reference} from ${this.name} has digest ${digest}, but ${isDigest(reference) ? 'we asked for' : 'the registry announced'} ${expected}`);
+        const bytes = await (0,blob/* readLimited */.tk)(res.body, types/* MAX_MANIFEST_BYTES */.ZJ, () => tooLarge(this.name, `manifest ${reference}`));
+        const expected = (0,oci_digest/* isDigest */.Bc)(reference) ? reference : res.headers.get('docker-content-digest');
+        const algorithm = expected && (0,oci_digest/* isDigest */.Bc)(expected) ? (0,oci_digest/* parseDigest */.m)(expected).algorithm : 'sha256';
+        const digest = (0,oci_digest/* digestOf */.ol)(bytes, algorithm);
+        if (expected && (0,oci_digest/* isDigest */.Bc)(expected) && digest !== expected) {
+            throw new errors/* OciError */.M('DIGEST_MISMATCH', `manifest ${reference} from ${this.name} has digest ${digest}, but ${(0,oci_digest/* isDigest */.Bc)(reference) ? 'we asked for' : 'the registry announced'} ${expected}`);
         }
-        const { manifest, mediaType } = types_parseManifest(bytes, res.headers.get('content-type') ?? undefined);
+        const { manifest, mediaType } = (0,types/* parseManifest */.Ng)(bytes, res.headers.get('content-type') ?? undefined);
         const descriptor = { mediaType, digest, size: bytes.length };
         if (manifest.artifactType)
             descriptor.artifactType = manifest.artifactType;
         return { descriptor, bytes, manifest };
     }
     async putManifest(bytes, mediaType, tag) {
-        const { manifest } = types_parseManifest(bytes, mediaType);
-        const digest = digest_digestOf(bytes);
+        const { manifest } = (0,types/* parseManifest */.Ng)(bytes, mediaType);
+        const digest = (0,oci_digest/* digestOf */.ol)(bytes);
         const res = await this.send({
             method: 'PUT',
             url: `${this.base}/manifests/${tag ?? digest}`,
@@ -41466,7 +39648,7 @@ class Repository {
     async getBlob(descriptor) {
         const res = await this.send({ method: 'GET', url: `${this.base}/blobs/${descriptor.digest}`, redirect: 'follow' }, 'pull');
         await this.expect(res, 'GET', [200], 'BLOB_UNKNOWN', `blob ${descriptor.digest}`);
-        const verifier = new digest_VerifyingStream(descriptor.digest, descriptor.size, `blob from ${this.name}`);
+        const verifier = new oci_digest/* VerifyingStream */.SC(descriptor.digest, descriptor.size, `blob from ${this.name}`);
         res.body.on('error', (err) => verifier.destroy(err));
         return res.body.pipe(verifier);
     }
@@ -41506,6 +39688,16 @@ class Repository {
         return (source instanceof Repository &&
             source.registry === this.registry &&
             source.repository !== this.repository);
+    }
+    /**
+     * Checks that the credentials may push here before any work that would be wasted otherwise, as
+     * go-containerregistry's `remote.CheckPushPermission` does: opens a blob upload (which needs the
+     * push scope) and cancels it. Throws UNAUTHORIZED or DENIED naming the repository.
+     */
+    async checkPush() {
+        const location = await this.startUpload();
+        const cancel = await this.send({ method: 'DELETE', url: location }, 'push').catch(() => undefined);
+        await cancel?.body.dump().catch(() => undefined);
     }
     async mountBlob(descriptor, source) {
         if (!this.canMountFrom(source))
@@ -41548,13 +39740,15 @@ class Repository {
         return tags;
     }
     async referrers(digest, artifactType) {
-        digest_parseDigest(digest);
+        (0,oci_digest/* parseDigest */.m)(digest);
         if (this.client.referrersApi.get(this.registry) !== false) {
             const url = withQuery(`${this.base}/referrers/${digest}`, artifactType ? { artifactType } : {});
-            const res = await this.send({ method: 'GET', url, headers: { accept: types_MediaType.OciIndex } }, 'pull');
+            const res = await this.send({ method: 'GET', url, headers: { accept: types/* MediaType */.zu.OciIndex } }, 'pull');
             if (res.status === 200) {
                 this.client.referrersApi.set(this.registry, true);
-                const index = (await res.body.json());
+                const what = `referrers index of ${digest}`;
+                const body = await (0,blob/* readLimited */.tk)(res.body, types/* MAX_MANIFEST_BYTES */.ZJ, () => tooLarge(this.name, what));
+                const index = JSON.parse(body.toString('utf8'));
                 const filtered = res.headers.get('oci-filters-applied')?.includes('artifactType');
                 return (index.manifests ?? []).filter((d) => filtered || !artifactType || d.artifactType === artifactType);
             }
@@ -41580,7 +39774,7 @@ class Repository {
             return 'manifests' in manifest ? manifest : undefined;
         }
         catch (err) {
-            if (err instanceof errors_OciError && err.code === 'MANIFEST_UNKNOWN')
+            if (err instanceof errors/* OciError */.M && err.code === 'MANIFEST_UNKNOWN')
                 return undefined;
             throw err;
         }
@@ -41592,14 +39786,14 @@ class Repository {
             .then(async () => {
             const index = (await this.fallbackIndex(subject)) ?? {
                 schemaVersion: 2,
-                mediaType: types_MediaType.OciIndex,
+                mediaType: types/* MediaType */.zu.OciIndex,
                 manifests: [],
             };
             if (index.manifests.some((d) => d.digest === descriptor.digest))
                 return;
             index.manifests.push(descriptor);
             const bytes = Buffer.from(JSON.stringify(index));
-            await this.putManifest(bytes, types_MediaType.OciIndex, referrersTagFor(subject));
+            await this.putManifest(bytes, types/* MediaType */.zu.OciIndex, referrersTagFor(subject));
         });
         this.fallbackLocks.set(subject, next);
         try {
@@ -41617,7 +39811,7 @@ class Repository {
         await this.expect(res, 'POST', [202], 'REGISTRY_ERROR', 'blob upload');
         const location = res.headers.get('location');
         if (!location)
-            throw new errors_OciError('REGISTRY_ERROR', `${this.name} opened an upload without a Location`);
+            throw new errors/* OciError */.M('REGISTRY_ERROR', `${this.name} opened an upload without a Location`);
         return new URL(location, url).toString();
     }
     /** Sends a request with the right authorization, asking again once when the registry wants another token. */
@@ -41637,7 +39831,7 @@ class Repository {
                 });
             }
             catch (err) {
-                throw new errors_OciError('REGISTRY_ERROR', `${req.method} ${this.name}: ${errors_errorMessage(err)}`, {
+                throw new errors/* OciError */.M('REGISTRY_ERROR', `${req.method} ${this.name}: ${(0,src_errors/* errorMessage */.gJ)(err)}`, {
                     cause: err,
                 });
             }
@@ -41656,36 +39850,23 @@ class Repository {
         if (ok.includes(res.status))
             return;
         const body = await res.body.text().catch(() => '');
-        const cause = new errors_HTTPError({ statusCode: res.status, method, url: res.url.toString(), body });
+        const cause = new src_errors/* HTTPError */.Hl({ statusCode: res.status, method, url: res.url.toString(), body });
         const detail = registryErrorText(body);
         switch (res.status) {
             case 401:
-                throw new errors_OciError('UNAUTHORIZED', `${this.name} refused ${what} without valid credentials${detail}: log in or pass credentials for ${this.registry}`, { cause });
+                throw new errors/* OciError */.M('UNAUTHORIZED', `${this.name} refused ${what} without valid credentials${detail}: log in or pass credentials for ${this.registry}`, { cause });
             case 403:
-                throw new errors_OciError('DENIED', `${this.name} denied ${what}${detail}: the credentials lack ${method === 'GET' || method === 'HEAD' ? 'pull' : 'push'} access`, { cause });
+                throw new errors/* OciError */.M('DENIED', `${this.name} denied ${what}${detail}: the credentials lack ${method === 'GET' || method === 'HEAD' ? 'pull' : 'push'} access`, { cause });
             case 404:
-                throw new errors_OciError(notFound, `${what} not found in ${this.name}${detail}`, { cause });
+                throw new errors/* OciError */.M(notFound, `${what} not found in ${this.name}${detail}`, { cause });
             default:
-                throw new errors_OciError('REGISTRY_ERROR', `${this.name} answered ${res.status} to ${method} ${what}${detail}`, { cause });
+                throw new errors/* OciError */.M('REGISTRY_ERROR', `${this.name} answered ${res.status} to ${method} ${what}${detail}`, { cause });
         }
     }
 }
-const acceptManifests = { accept: types_MANIFEST_MEDIA_TYPES.join(', ') };
-function tooLarge(name, reference, size) {
-    return new errors_OciError('MANIFEST_TOO_LARGE', `manifest ${reference} in ${name} is ${size ? `${size} bytes` : 'larger than allowed'}; manifests are limited to ${types_MAX_MANIFEST_BYTES} bytes`);
-}
-async function readLimited(res, limit, error) {
-    const chunks = [];
-    let total = 0;
-    await (0,external_node_stream_promises_namespaceObject.pipeline)(res.body, async function (source) {
-        for await (const chunk of source) {
-            total += chunk.length;
-            if (total > limit)
-                throw error();
-            chunks.push(chunk);
-        }
-    });
-    return Buffer.concat(chunks);
+const acceptManifests = { accept: types/* MANIFEST_MEDIA_TYPES */.$T.join(', ') };
+function tooLarge(name, what, size) {
+    return new errors/* OciError */.M('MANIFEST_TOO_LARGE', `${what} in ${name} is ${size ? `${size} bytes` : 'larger than allowed'}; manifests are limited to ${types/* MAX_MANIFEST_BYTES */.ZJ} bytes`);
 }
 /** The distribution error codes and messages in a registry's JSON error body, for our messages. */
 function registryErrorText(body) {
@@ -41718,273 +39899,16 @@ function nextLink(link) {
     return undefined;
 }
 
-;// CONCATENATED MODULE: ../../packages/shared/src/limit.ts
-/**
- * A concurrency limit: at most `max` of the functions given to the returned runner run at once;
- * the rest wait their turn in order.
- */
-function concurrencyLimit(max) {
-    if (!Number.isInteger(max) || max < 1)
-        throw new RangeError(`concurrency must be a positive integer, got ${max}`);
-    let active = 0;
-    const waiting = [];
-    return async (fn) => {
-        if (active >= max)
-            await new Promise((resolve) => waiting.push(resolve));
-        active++;
-        try {
-            return await fn();
-        }
-        finally {
-            active--;
-            waiting.shift()?.();
-        }
-    };
-}
-
-;// CONCATENATED MODULE: ../../packages/shared/src/oci/platform.ts
-/**
- * Platforms as users write them (`linux/amd64`, `linux/arm64/v8`) and the restriction of an image
- * index to some of them.
- */
-
-
-
-/** Parses `os/arch[/variant]`; the error names the value and the expected form. */
-function parsePlatform(text) {
-    const parts = text.trim().split('/');
-    if (parts.length < 2 || parts.length > 3 || parts.some((p) => !/^[a-z0-9._-]+$/i.test(p))) {
-        throw new errors_OciError('UNSUPPORTED', `invalid platform "${text}": use os/arch or os/arch/variant, e.g. linux/amd64 or linux/arm64/v8`);
-    }
-    const [os, architecture, variant] = parts;
-    return { os, architecture, ...(variant !== undefined && { variant }) };
-}
-function formatPlatform(p) {
-    return [p.os, p.architecture, p.variant].filter(Boolean).join('/');
-}
-/** Whether `actual` is one of `wanted` (a wanted platform without variant matches any variant). */
-function platformMatches(actual, wanted) {
-    if (!actual)
-        return false;
-    return wanted.some((w) => w.os === actual.os &&
-        w.architecture === actual.architecture &&
-        (w.variant === undefined || w.variant === actual.variant));
-}
-/**
- * An index holding only the manifests for `platforms`, as new bytes (hence a new digest), or the
- * index itself when every entry is wanted. Throws when no entry matches.
- */
-function restrictIndex(data, platforms) {
-    if (!types_isIndex(data.manifest))
-        return data;
-    const kept = data.manifest.manifests.filter((d) => platformMatches(d.platform, platforms));
-    if (kept.length === 0) {
-        const available = data.manifest.manifests
-            .map((d) => (d.platform ? formatPlatform(d.platform) : 'unknown'))
-            .join(', ');
-        throw new errors_OciError('UNSUPPORTED', `no manifest of ${data.descriptor.digest} is for ${platforms.map(formatPlatform).join(', ')}; it has ${available}`);
-    }
-    if (kept.length === data.manifest.manifests.length)
-        return data;
-    const manifest = { ...data.manifest, manifests: kept };
-    const bytes = Buffer.from(JSON.stringify(manifest));
-    return {
-        descriptor: { mediaType: data.descriptor.mediaType, digest: digest_digestOf(bytes), size: bytes.length },
-        bytes,
-        manifest,
-    };
-}
-
-;// CONCATENATED MODULE: ../../packages/shared/src/oci/copy.ts
-/**
- * Digest-preserving copy between image stores (registry ↔ registry, registry ↔ OCI layout):
- * recursive (index → manifests → blobs), children before parents, blobs the target has skipped,
- * cross-repository mounts used where the registry allows, bytes streamed, with bounded concurrency;
- * optionally carrying referrers and cosign's digest tags. Tags are written last, so a copy that
- * fails part-way leaves every target tag as it was.
- */
-
-
-
-
-
-
-
-const COSIGN_TAG_SUFFIXES = ['sig', 'att', 'sbom'];
-/** cosign's tag for an artifact of `digest`: `sha256-<hex>.<suffix>`. */
-function copy_cosignTag(digest, suffix) {
-    const { algorithm, hex } = digest_parseDigest(digest);
-    return `${algorithm}-${hex}.${suffix}`;
-}
-/** Copies the image `reference` (tag or digest) of `source` into `target`. */
-async function copyImage(source, reference, target, options = {}) {
-    const logger = options.logger ?? silentLogger;
-    const limit = concurrencyLimit(options.concurrency ?? 4);
-    const retry = options.retry ?? defaultRetryPolicy;
-    const result = {
-        digest: '',
-        mediaType: '',
-        size: 0,
-        tags: [],
-        manifestsCopied: 0,
-        manifestsSkipped: 0,
-        blobsCopied: 0,
-        blobsMounted: 0,
-        blobsSkipped: 0,
-        bytesCopied: 0,
-        referrersCopied: 0,
-        dryRun: options.dryRun === true,
-    };
-    const write = !result.dryRun;
-    /** Each blob and manifest once, even when several manifests share it. */
-    const blobs = new Map();
-    const manifests = new Map();
-    const copied = [];
-    let failure;
-    /** Waits for every transfer started to end (nothing runs on after we return), then fails with the first error. */
-    const settleAll = async (pending) => {
-        const results = await Promise.allSettled(pending);
-        const rejected = results.find((r) => r.status === 'rejected');
-        if (rejected) {
-            failure ??= rejected.reason;
-            throw rejected.reason;
-        }
-    };
-    const copyBlob = (descriptor) => {
-        let pending = blobs.get(descriptor.digest);
-        if (!pending) {
-            pending = limit(async () => {
-                if (failure)
-                    throw failure; // the copy has failed: start nothing new
-                try {
-                    await transferBlob(descriptor);
-                }
-                catch (err) {
-                    failure ??= err;
-                    throw err;
-                }
-            });
-            blobs.set(descriptor.digest, pending);
-        }
-        return pending;
-    };
-    const transferBlob = async (descriptor) => {
-        if (!write) {
-            if (await target.hasBlob(descriptor.digest))
-                result.blobsSkipped++;
-            else if (target.canMountFrom?.(source))
-                result.blobsMounted++;
-            else {
-                result.blobsCopied++;
-                result.bytesCopied += descriptor.size;
-            }
-            return;
-        }
-        // Within one registry a mount answers in one request whether or not the target has the blob.
-        if (target.mountBlob && (await target.mountBlob(descriptor, source))) {
-            result.blobsMounted++;
-            logger.debug(`mounted ${descriptor.digest} from ${source.name}`);
-            return;
-        }
-        if (await target.hasBlob(descriptor.digest)) {
-            result.blobsSkipped++;
-            return;
-        }
-        await withRetry(async () => {
-            const stream = await source.getBlob(descriptor);
-            await target.putBlob(descriptor, stream);
-        }, { policy: retry, decide: (err) => (isTransient(err) ? {} : false) });
-        result.blobsCopied++;
-        result.bytesCopied += descriptor.size;
-        logger.debug(`copied ${descriptor.digest} (${descriptor.size} bytes)`);
-    };
-    const copyManifest = (descriptor, data) => {
-        let pending = manifests.get(descriptor.digest);
-        if (!pending) {
-            pending = (async () => {
-                copied.push(descriptor.digest);
-                if (await target.resolve(descriptor.digest)) {
-                    // A registry accepts a manifest only once everything it refers to is there.
-                    result.manifestsSkipped++;
-                    return;
-                }
-                const { bytes, manifest, descriptor: actual } = data ?? (await source.getManifest(descriptor.digest));
-                const children = types_childrenOf(manifest);
-                await settleAll(children.map((child) => (types_isIndex(manifest) ? copyManifest(child) : copyBlob(child))));
-                if (write)
-                    await target.putManifest(bytes, actual.mediaType);
-                result.manifestsCopied++;
-            })();
-            manifests.set(descriptor.digest, pending);
-        }
-        return pending;
-    };
-    const original = await source.getManifest(reference);
-    const root = options.platforms?.length ? restrictIndex(original, options.platforms) : original;
-    if (root !== original) {
-        result.restrictedFrom = original.descriptor.digest;
-        logger.info(`restricted ${original.descriptor.digest} to ${options.platforms.map(formatPlatform).join(', ')}: new index ${root.descriptor.digest}`);
-    }
-    Object.assign(result, {
-        digest: root.descriptor.digest,
-        mediaType: root.descriptor.mediaType,
-        size: root.descriptor.size,
-    });
-    logger.info(`${write ? 'copying' : 'dry run: planning a copy of'} ${source.name}@${root.descriptor.digest} to ${target.name}`);
-    await copyManifest(root.descriptor, root);
-    // Artifacts about what was copied: referrers (and theirs), and cosign's digest tags.
-    if (options.referrers || options.cosignTags) {
-        const seen = new Set();
-        for (let i = 0; i < copied.length; i++) {
-            const digest = copied[i];
-            if (seen.has(digest))
-                continue;
-            seen.add(digest);
-            if (options.referrers) {
-                for (const referrer of await source.referrers(digest)) {
-                    if (manifests.has(referrer.digest))
-                        continue;
-                    await copyManifest(referrer);
-                    result.referrersCopied++;
-                }
-            }
-            if (options.cosignTags) {
-                for (const suffix of COSIGN_TAG_SUFFIXES) {
-                    const tag = copy_cosignTag(digest, suffix);
-                    const found = await source.resolve(tag);
-                    if (!found)
-                        continue;
-                    const data = await source.getManifest(found.digest);
-                    await copyManifest(found, data);
-                    if (write)
-                        await target.putManifest(data.bytes, data.descriptor.mediaType, tag);
-                    result.referrersCopied++;
-                }
-            }
-        }
-    }
-    // Tags last: until here, no target tag has moved.
-    for (const tag of options.tags ?? []) {
-        if (write)
-            await target.putManifest(root.bytes, root.descriptor.mediaType, tag);
-        result.tags.push(tag);
-    }
-    logger.info(`${write ? 'copied' : 'would copy'} ${result.digest}: ${result.blobsCopied} blobs (${result.bytesCopied} bytes) ${write ? 'copied' : 'to copy'}, ${result.blobsMounted} ${write ? 'mounted' : 'to mount'}, ${result.blobsSkipped} present${result.tags.length ? `; ${write ? 'tagged' : 'would tag'} ${result.tags.join(', ')}` : ''}`);
-    return result;
-}
-/** A failure another attempt may not meet: a dropped connection, or a status worth retrying. */
-function isTransient(err) {
-    if (isRetryableNetworkError(err))
-        return true;
-    for (let e = err, depth = 0; e && depth < 5; e = e.cause, depth++) {
-        if (e instanceof errors_HTTPError && isRetryableStatus(e.statusCode))
-            return true;
-    }
-    return false;
-}
-
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+// EXTERNAL MODULE: ../../packages/shared/src/oci/copy.ts + 1 modules
+var copy = __nccwpck_require__(3658);
+// EXTERNAL MODULE: ../../packages/shared/src/oci/platform.ts
+var platform = __nccwpck_require__(128);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: external "node:stream/promises"
+var external_node_stream_promises_ = __nccwpck_require__(6466);
 ;// CONCATENATED MODULE: ../../packages/shared/src/oci/layout.ts
 /**
  * An OCI image layout directory (image-spec `image-layout.md`) behind {@link ImageStore}: an
@@ -42015,10 +39939,11 @@ const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 
 
 
+
 const OCI_LAYOUT_VERSION = '1.0.0';
 /** The annotation of an `index.json` entry that holds its tag. */
 const ANNOTATION_REF_NAME = 'org.opencontainers.image.ref.name';
-const layout_TAG_RE = /^[\w][\w.-]{0,127}$/;
+const TAG_RE = /^[\w][\w.-]{0,127}$/;
 const indexLocks = new Map();
 class LayoutStore {
     name;
@@ -42036,38 +39961,38 @@ class LayoutStore {
      * directory without an `oci-layout` file is never written into.
      */
     static async open(dir, options = {}) {
-        const absolute = path.resolve(dir);
-        const info = await stat(absolute).catch(ifMissing(undefined));
+        const absolute = external_node_path_default().resolve(dir);
+        const info = await (0,promises_.stat)(absolute).catch(ifMissing(undefined));
         if (!info) {
             if (!options.create)
-                throw layoutError(absolute, 'does not exist (open it with create to make one)');
-            await mkdir(absolute, { recursive: true });
+                throw layoutError(absolute, 'does not exist: name the directory of an OCI image layout (one holding an oci-layout file and index.json), e.g. what buildah push or skopeo copy wrote with oci:<dir>');
+            await (0,promises_.mkdir)(absolute, { recursive: true });
             await initialise(absolute);
         }
         else if (!info.isDirectory()) {
             throw layoutError(absolute, 'is not a directory');
         }
         else {
-            const marker = await readFile(path.join(absolute, 'oci-layout'), 'utf8').catch(ifMissing(undefined));
+            const marker = await (0,promises_.readFile)(external_node_path_default().join(absolute, 'oci-layout'), 'utf8').catch(ifMissing(undefined));
             if (marker === undefined) {
                 if (!options.create)
                     throw layoutError(absolute, 'is not an OCI image layout: it has no oci-layout file');
-                if ((await readdir(absolute)).length > 0) {
+                if ((await (0,promises_.readdir)(absolute)).length > 0) {
                     throw layoutError(absolute, 'is not an OCI image layout (no oci-layout file) and is not empty: choose a new or empty directory');
                 }
                 await initialise(absolute);
             }
             else {
                 checkLayoutVersion(absolute, marker);
-                const hasIndex = await stat(path.join(absolute, 'index.json')).then(() => true, ifMissing(false));
+                const hasIndex = await (0,promises_.stat)(external_node_path_default().join(absolute, 'index.json')).then(() => true, ifMissing(false));
                 if (!hasIndex) {
                     if (!options.create)
                         throw layoutError(absolute, 'is not a complete OCI image layout: index.json is missing');
-                    await writeFileAtomic(path.join(absolute, 'index.json'), emptyIndex());
+                    await writeFileAtomic(external_node_path_default().join(absolute, 'index.json'), emptyIndex());
                 }
             }
         }
-        const store = new LayoutStore(dir, await realpath(absolute));
+        const store = new LayoutStore(dir, await (0,promises_.realpath)(absolute));
         await store.readIndex();
         return store;
     }
@@ -42083,7 +40008,7 @@ class LayoutStore {
             return undefined;
         // A manifest reachable only from an index lives in blobs/ without an entry: read it to know its type.
         const size = await this.blobSize(digest);
-        if (size === undefined || size > MAX_MANIFEST_BYTES)
+        if (size === undefined || size > types/* MAX_MANIFEST_BYTES */.ZJ)
             return undefined;
         try {
             const data = await this.loadManifest({ mediaType: '', digest, size });
@@ -42091,7 +40016,7 @@ class LayoutStore {
         }
         catch (err) {
             // A blob that is not a manifest (a layer, a config) is not found, as on a registry.
-            if (err instanceof OciError && (err.code === 'MANIFEST_INVALID' || err.code === 'UNSUPPORTED'))
+            if (err instanceof errors/* OciError */.M && (err.code === 'MANIFEST_INVALID' || err.code === 'UNSUPPORTED'))
                 return undefined;
             throw err;
         }
@@ -42099,35 +40024,35 @@ class LayoutStore {
     async getManifest(reference) {
         const descriptor = await this.resolve(reference);
         if (!descriptor) {
-            throw new OciError('MANIFEST_UNKNOWN', `${this.name} has no manifest ${describeReference(reference)}`);
+            throw new errors/* OciError */.M('MANIFEST_UNKNOWN', `${this.name} has no manifest ${describeReference(reference)}`);
         }
         const data = await this.loadManifest(descriptor);
         if (!data) {
-            throw new OciError('MANIFEST_UNKNOWN', `${this.name} lists ${descriptor.digest} for ${reference} but ${this.blobPath(descriptor.digest)} is missing`);
+            throw new errors/* OciError */.M('MANIFEST_UNKNOWN', `${this.name} lists ${descriptor.digest} for ${reference} but ${this.blobPath(descriptor.digest)} is missing`);
         }
         return data;
     }
     async putManifest(bytes, mediaType, tag) {
-        if (tag !== undefined && !layout_TAG_RE.test(tag)) {
-            throw new OciError('INVALID_REFERENCE', `invalid tag "${tag}": up to 128 letters, digits, '_', '.', '-', not starting with '.' or '-'`);
+        if (tag !== undefined && !TAG_RE.test(tag)) {
+            throw new errors/* OciError */.M('INVALID_REFERENCE', `invalid tag "${tag}": up to 128 letters, digits, '_', '.', '-', not starting with '.' or '-'`);
         }
-        if (!MANIFEST_MEDIA_TYPES.includes(mediaType)) {
-            throw new OciError('UNSUPPORTED', `unsupported manifest media type ${mediaType}`);
+        if (!types/* MANIFEST_MEDIA_TYPES */.$T.includes(mediaType)) {
+            throw new errors/* OciError */.M('UNSUPPORTED', `unsupported manifest media type ${mediaType}`);
         }
-        if (bytes.length > MAX_MANIFEST_BYTES) {
-            throw new OciError('MANIFEST_TOO_LARGE', `manifest of ${bytes.length} bytes exceeds the ${MAX_MANIFEST_BYTES}-byte limit`);
+        if (bytes.length > types/* MAX_MANIFEST_BYTES */.ZJ) {
+            throw new errors/* OciError */.M('MANIFEST_TOO_LARGE', `manifest of ${bytes.length} bytes exceeds the ${types/* MAX_MANIFEST_BYTES */.ZJ}-byte limit`);
         }
-        const parsed = parseManifest(bytes, mediaType);
+        const parsed = (0,types/* parseManifest */.Ng)(bytes, mediaType);
         if (parsed.mediaType !== mediaType) {
-            throw new OciError('MANIFEST_INVALID', `manifest says it is ${parsed.mediaType} but was put as ${mediaType}`);
+            throw new errors/* OciError */.M('MANIFEST_INVALID', `manifest says it is ${parsed.mediaType} but was put as ${mediaType}`);
         }
-        const index = isIndex(parsed.manifest);
-        for (const child of childrenOf(parsed.manifest)) {
+        const index = (0,types/* isIndex */.nw)(parsed.manifest);
+        for (const child of (0,types/* childrenOf */.LU)(parsed.manifest)) {
             if (child.urls?.length || (await this.hasBlob(child.digest)))
                 continue;
-            throw new OciError(index ? 'MANIFEST_UNKNOWN' : 'BLOB_UNKNOWN', `cannot store the manifest in ${this.name}: it refers to ${child.digest} (${child.mediaType}), which is not there yet; store it first`);
+            throw new errors/* OciError */.M(index ? 'MANIFEST_UNKNOWN' : 'BLOB_UNKNOWN', `cannot store the manifest in ${this.name}: it refers to ${child.digest} (${child.mediaType}), which is not there yet; store it first`);
         }
-        const descriptor = { mediaType, digest: digestOf(bytes), size: bytes.length };
+        const descriptor = { mediaType, digest: (0,oci_digest/* digestOf */.ol)(bytes), size: bytes.length };
         await this.putBlob(descriptor, bytes);
         const info = this.remember(descriptor.digest, parsed);
         await this.updateIndex(async (manifests) => {
@@ -42177,12 +40102,12 @@ class LayoutStore {
     }
     async getBlob(descriptor) {
         const file = this.blobPath(descriptor.digest);
-        const handle = await open(file, 'r').catch(ifMissing(undefined));
+        const handle = await (0,promises_.open)(file, 'r').catch(ifMissing(undefined));
         if (!handle)
-            throw new OciError('BLOB_UNKNOWN', `${this.name} has no blob ${descriptor.digest}`);
-        const verifier = new VerifyingStream(descriptor.digest, descriptor.size, `blob in ${this.name}`);
+            throw new errors/* OciError */.M('BLOB_UNKNOWN', `${this.name} has no blob ${descriptor.digest}`);
+        const verifier = new oci_digest/* VerifyingStream */.SC(descriptor.digest, descriptor.size, `blob in ${this.name}`);
         // Errors of either stream end up on `verifier`, the one the caller reads.
-        pipelineCallback(handle.createReadStream(), verifier, () => { });
+        (0,external_node_stream_.pipeline)(handle.createReadStream(), verifier, () => { });
         return verifier;
     }
     /**
@@ -42200,18 +40125,18 @@ class LayoutStore {
         const what = `blob for ${this.name}`;
         if (Buffer.isBuffer(content)) {
             if (content.length !== descriptor.size) {
-                throw new OciError('SIZE_MISMATCH', `${what} ${descriptor.digest} has ${content.length} bytes, its descriptor says ${descriptor.size}`);
+                throw new errors/* OciError */.M('SIZE_MISMATCH', `${what} ${descriptor.digest} has ${content.length} bytes, its descriptor says ${descriptor.size}`);
             }
-            verifyDigest(content, descriptor.digest, what);
+            (0,oci_digest/* verifyDigest */.Ub)(content, descriptor.digest, what);
         }
-        await mkdir(path.dirname(final), { recursive: true });
+        await (0,promises_.mkdir)(external_node_path_default().dirname(final), { recursive: true });
         await landAtomically(final, async (temp) => {
             if (Buffer.isBuffer(content)) {
-                await writeFile(temp, content, { flag: 'wx', flush: true });
+                await (0,promises_.writeFile)(temp, content, { flag: 'wx', flush: true });
             }
             else {
-                const verifier = new VerifyingStream(descriptor.digest, descriptor.size, what);
-                await pipeline(content, verifier, createWriteStream(temp, { flags: 'wx', flush: true }));
+                const verifier = new oci_digest/* VerifyingStream */.SC(descriptor.digest, descriptor.size, what);
+                await (0,external_node_stream_promises_.pipeline)(content, verifier, (0,external_node_fs_.createWriteStream)(temp, { flags: 'wx', flush: true }));
             }
         });
     }
@@ -42226,11 +40151,11 @@ class LayoutStore {
      * referrers API does (artifactType = the manifest's `artifactType`, else its config's media type).
      */
     async referrers(digest, artifactType) {
-        parseDigest(digest);
+        (0,oci_digest/* parseDigest */.m)(digest);
         const { manifests } = await this.readIndex();
         const found = new Map();
         for (const entry of manifests) {
-            if (found.has(entry.digest) || !MANIFEST_MEDIA_TYPES.includes(entry.mediaType))
+            if (found.has(entry.digest) || !types/* MANIFEST_MEDIA_TYPES */.$T.includes(entry.mediaType))
                 continue;
             const info = await this.info(entry);
             if (info.subject !== digest)
@@ -42248,34 +40173,34 @@ class LayoutStore {
         return [...found.values()];
     }
     blobPath(digest) {
-        const { algorithm, hex } = parseDigest(digest);
-        return path.join(this.path, 'blobs', algorithm, hex);
+        const { algorithm, hex } = (0,oci_digest/* parseDigest */.m)(digest);
+        return external_node_path_default().join(this.path, 'blobs', algorithm, hex);
     }
     async blobSize(digest) {
-        const info = await stat(this.blobPath(digest)).catch(ifMissing(undefined));
+        const info = await (0,promises_.stat)(this.blobPath(digest)).catch(ifMissing(undefined));
         return info?.isFile() ? info.size : undefined;
     }
     /** Reads, verifies and parses a manifest blob; `undefined` when the blob is absent. */
     async loadManifest(descriptor) {
-        const handle = await open(this.blobPath(descriptor.digest), 'r').catch(ifMissing(undefined));
+        const handle = await (0,promises_.open)(this.blobPath(descriptor.digest), 'r').catch(ifMissing(undefined));
         if (!handle)
             return undefined;
         let bytes;
         try {
+            const tooLarge = (size) => new errors/* OciError */.M('MANIFEST_TOO_LARGE', `manifest ${descriptor.digest} in ${this.name} has ${size ?? 'more'} bytes, over the ${types/* MAX_MANIFEST_BYTES */.ZJ}-byte limit`);
             const { size } = await handle.stat();
-            if (size > MAX_MANIFEST_BYTES) {
-                throw new OciError('MANIFEST_TOO_LARGE', `manifest ${descriptor.digest} in ${this.name} has ${size} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit`);
-            }
-            bytes = await handle.readFile();
+            if (size > types/* MAX_MANIFEST_BYTES */.ZJ)
+                throw tooLarge(size);
+            bytes = await (0,blob/* readLimited */.tk)(handle.createReadStream({ autoClose: false }), types/* MAX_MANIFEST_BYTES */.ZJ, () => tooLarge());
         }
         finally {
             await handle.close();
         }
-        verifyDigest(bytes, descriptor.digest, `manifest in ${this.name}`);
+        (0,oci_digest/* verifyDigest */.Ub)(bytes, descriptor.digest, `manifest in ${this.name}`);
         if (descriptor.size !== bytes.length) {
-            throw new OciError('SIZE_MISMATCH', `manifest ${descriptor.digest} in ${this.name} has ${bytes.length} bytes, its descriptor says ${descriptor.size}`);
+            throw new errors/* OciError */.M('SIZE_MISMATCH', `manifest ${descriptor.digest} in ${this.name} has ${bytes.length} bytes, its descriptor says ${descriptor.size}`);
         }
-        const parsed = parseManifest(bytes, descriptor.mediaType || undefined);
+        const parsed = (0,types/* parseManifest */.Ng)(bytes, descriptor.mediaType || undefined);
         this.remember(descriptor.digest, parsed);
         return {
             descriptor: { mediaType: parsed.mediaType, digest: descriptor.digest, size: bytes.length },
@@ -42289,9 +40214,9 @@ class LayoutStore {
             mediaType,
             ...(manifest.subject && { subject: manifest.subject.digest }),
             ...(manifest.annotations && { annotations: manifest.annotations }),
-            children: isIndex(manifest) ? manifest.manifests : [],
+            children: (0,types/* isIndex */.nw)(manifest) ? manifest.manifests : [],
         };
-        const artifactType = manifest.artifactType ?? (isIndex(manifest) ? undefined : manifest.config.mediaType);
+        const artifactType = manifest.artifactType ?? ((0,types/* isIndex */.nw)(manifest) ? undefined : manifest.config.mediaType);
         if (artifactType !== undefined)
             info.artifactType = artifactType;
         this.infos.set(digest, info);
@@ -42308,7 +40233,7 @@ class LayoutStore {
     }
     /** Whether an index listed in `index.json` reaches `digest`, directly or through nested indexes. */
     async isReachable(digest, manifests) {
-        const queue = manifests.filter((m) => isIndexMediaType(m.mediaType));
+        const queue = manifests.filter((m) => (0,types/* isIndexMediaType */.$$)(m.mediaType));
         const seen = new Set();
         for (let next = queue.pop(); next; next = queue.pop()) {
             if (seen.has(next.digest))
@@ -42319,7 +40244,7 @@ class LayoutStore {
             for (const child of info?.children ?? []) {
                 if (child.digest === digest)
                     return true;
-                if (isIndexMediaType(child.mediaType))
+                if ((0,types/* isIndexMediaType */.$$)(child.mediaType))
                     queue.push(child);
             }
         }
@@ -42330,8 +40255,8 @@ class LayoutStore {
         return info === undefined || info.subject !== undefined;
     }
     async readIndex() {
-        const file = path.join(this.path, 'index.json');
-        const text = await readFile(file, 'utf8').catch((err) => {
+        const file = external_node_path_default().join(this.path, 'index.json');
+        const text = await (0,promises_.readFile)(file, 'utf8').catch((err) => {
             throw layoutError(this.path, `has no readable index.json (${err.message})`, err);
         });
         let doc;
@@ -42364,8 +40289,8 @@ class LayoutStore {
             const unchanged = manifests.length === index.manifests.length && manifests.every((m, i) => m === index.manifests[i]);
             if (unchanged)
                 return;
-            const next = { ...index, schemaVersion: 2, mediaType: MediaType.OciIndex, manifests };
-            await writeFileAtomic(path.join(this.path, 'index.json'), JSON.stringify(next));
+            const next = { ...index, schemaVersion: 2, mediaType: types/* MediaType */.zu.OciIndex, manifests };
+            await writeFileAtomic(external_node_path_default().join(this.path, 'index.json'), JSON.stringify(next));
         });
         const tail = run.catch(() => { });
         indexLocks.set(this.path, tail);
@@ -42388,14 +40313,14 @@ function refName(descriptor) {
 function digestReference(reference) {
     if (!/^sha(?:256|512):/.test(reference))
         return undefined;
-    parseDigest(reference);
+    (0,oci_digest/* parseDigest */.m)(reference);
     return reference;
 }
 function describeReference(reference) {
     return digestReference(reference) ? reference : `tagged "${reference}"`;
 }
 function layoutError(dir, problem, cause) {
-    return new OciError('LAYOUT_ERROR', `${dir} ${problem}`, cause === undefined ? undefined : { cause });
+    return new errors/* OciError */.M('LAYOUT_ERROR', `${dir} ${problem}`, cause === undefined ? undefined : { cause });
 }
 function checkLayoutVersion(dir, marker) {
     let version;
@@ -42410,26 +40335,26 @@ function checkLayoutVersion(dir, marker) {
     }
 }
 function emptyIndex() {
-    return JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests: [] });
+    return JSON.stringify({ schemaVersion: 2, mediaType: types/* MediaType */.zu.OciIndex, manifests: [] });
 }
 /** Writes blobs/, index.json, then oci-layout: the marker comes last, once the rest is there. */
 async function initialise(dir) {
-    await mkdir(path.join(dir, 'blobs'), { recursive: true });
-    await writeFileAtomic(path.join(dir, 'index.json'), emptyIndex());
-    await writeFileAtomic(path.join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: OCI_LAYOUT_VERSION }));
+    await (0,promises_.mkdir)(external_node_path_default().join(dir, 'blobs'), { recursive: true });
+    await writeFileAtomic(external_node_path_default().join(dir, 'index.json'), emptyIndex());
+    await writeFileAtomic(external_node_path_default().join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: OCI_LAYOUT_VERSION }));
 }
 async function writeFileAtomic(target, data) {
-    await landAtomically(target, (temp) => writeFile(temp, data, { flag: 'wx', flush: true }));
+    await landAtomically(target, (temp) => (0,promises_.writeFile)(temp, data, { flag: 'wx', flush: true }));
 }
 /** Lets `write` fill a fresh temporary file beside `target`, then renames it over `target`; removes it on failure. */
 async function landAtomically(target, write) {
-    const temp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+    const temp = external_node_path_default().join(external_node_path_default().dirname(target), `.${external_node_path_default().basename(target)}.${(0,external_node_crypto_.randomBytes)(6).toString('hex')}.tmp`);
     try {
         await write(temp);
-        await rename(temp, target);
+        await (0,promises_.rename)(temp, target);
     }
     catch (err) {
-        await rm(temp, { force: true });
+        await (0,promises_.rm)(temp, { force: true });
         throw err;
     }
 }
@@ -42441,6 +40366,97 @@ function ifMissing(value) {
             return value;
         throw err;
     };
+}
+
+;// CONCATENATED MODULE: ../../packages/shared/src/oci/layout-image.ts
+/**
+ * What an untagged `oci-layout:<dir>` names: the layout's only image. A layout has no `latest`
+ * convention (buildah, skopeo and crane all write tags of the user's choosing, or none), so an
+ * untagged reference never guesses one: it takes the one image the layout holds, or fails listing
+ * the images there are, by tag, for the user to name one.
+ *
+ * Not images: cosign's `sha256-<hex>.sig`/`.att`/`.sbom` tags and the `sha256-<hex>` referrers
+ * fallback tag, and untagged referrers (manifests with a `subject`: signature bundles,
+ * attestations), which `index.json` lists so they can be found.
+ */
+
+
+
+
+
+
+/** cosign's artifact tags and the referrers fallback tag: `sha256-<hex>[.sig|.att|.sbom]`. */
+const ARTIFACT_TAG = /^sha(?:256|512)-[0-9a-f]{32,128}(?:\.(?:sig|att|sbom))?$/;
+/**
+ * The layout's only image (see the module comment). Throws MANIFEST_UNKNOWN when the layout holds
+ * none, and INVALID_REFERENCE naming each image by its tags (or digest) when it holds several.
+ */
+async function resolveLayoutImage(store) {
+    const entries = await indexEntries(store);
+    const images = new Map();
+    for (const entry of entries) {
+        const tag = entry.annotations?.[ANNOTATION_REF_NAME];
+        if (tag !== undefined && ARTIFACT_TAG.test(tag))
+            continue;
+        const known = images.get(entry.digest);
+        if (known) {
+            if (tag !== undefined && !known.tags.includes(tag))
+                known.tags.push(tag);
+            continue;
+        }
+        if (tag === undefined && (await isReferrer(store, entry)))
+            continue;
+        images.set(entry.digest, {
+            descriptor: { mediaType: entry.mediaType, digest: entry.digest, size: entry.size },
+            tags: tag === undefined ? [] : [tag],
+        });
+    }
+    const found = [...images.values()];
+    for (const image of found)
+        image.tags.sort();
+    if (found.length === 1)
+        return found[0];
+    if (found.length === 0)
+        throw new errors/* OciError */.M('MANIFEST_UNKNOWN', `${store.name} holds no image: write one into it first (buildah push, skopeo copy to oci:<dir>:<tag>)`);
+    const listed = found.map((i) => i.tags.length > 0 ? `${i.tags.join(', ')} (${i.descriptor.digest})` : `untagged ${i.descriptor.digest}`);
+    const example = found.find((i) => i.tags.length > 0);
+    throw new errors/* OciError */.M('INVALID_REFERENCE', `${store.name} names no tag or digest, and the layout holds ${found.length} images: ${listed.join('; ')}. Name one, e.g. ${example ? `${store.name}:${example.tags[0]}` : `${store.name}@${found[0].descriptor.digest}`}`);
+}
+/** The entries of the layout's `index.json` (LayoutStore.open has checked its shape). */
+async function indexEntries(store) {
+    const file = external_node_path_default().join(store.path, 'index.json');
+    let doc;
+    try {
+        doc = JSON.parse(await (0,promises_.readFile)(file, 'utf8'));
+    }
+    catch (err) {
+        throw new errors/* OciError */.M('LAYOUT_ERROR', `${store.path} has no readable index.json: ${err.message}`, {
+            cause: err,
+        });
+    }
+    if (!Array.isArray(doc?.manifests))
+        throw new errors/* OciError */.M('LAYOUT_ERROR', `${store.path} has an index.json without a "manifests" list`);
+    return doc.manifests;
+}
+async function isReferrer(store, entry) {
+    const { manifest } = await store.getManifest(entry.digest);
+    return manifest.subject !== undefined;
+}
+/**
+ * Opens what `ref` names: a repository of `client`'s registries, or an OCI layout. A registry
+ * reference without tag or digest reads `latest`, as docker does; an untagged layout takes its only
+ * image (see the module comment) and logs which it took.
+ */
+async function openImage(client, ref, logger = src_logger/* silentLogger */.q) {
+    if (ref.kind === 'registry')
+        return { store: client.repository(ref), reference: ref.digest ?? ref.tag ?? 'latest' };
+    const store = await LayoutStore.open(ref.path);
+    const named = ref.digest ?? ref.tag;
+    if (named)
+        return { store, reference: named };
+    const only = await resolveLayoutImage(store);
+    logger.info(`${(0,reference/* formatReference */.FH)(ref)} names no tag: the layout's only image is ${only.descriptor.digest}${only.tags.length > 0 ? ` (tagged ${only.tags.join(', ')})` : ''}`);
+    return { store, reference: only.descriptor.digest };
 }
 
 ;// CONCATENATED MODULE: ../../packages/shared/src/oci/index.ts
@@ -42456,14 +40472,511 @@ function ifMissing(value) {
 
 
 
+
+
+
+/***/ }),
+
+/***/ 128:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Bj: () => (/* binding */ restrictIndex),
+/* harmony export */   Bq: () => (/* binding */ formatPlatform),
+/* harmony export */   Qb: () => (/* binding */ describePlatforms),
+/* harmony export */   Y8: () => (/* binding */ parsePlatform)
+/* harmony export */ });
+/* unused harmony exports normalizePlatform, platformMatches, platformNotFound, selectPlatform */
+/* harmony import */ var _digest_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6539);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6300);
+/* harmony import */ var _types_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2826);
+/**
+ * The one platform type of release-actions: parsing what users write (`linux/amd64`,
+ * `linux/arm64/v8`), formatting, matching an image's platform against wanted ones, and picking or
+ * keeping the manifests of an index for some platforms.
+ *
+ * Matching normalises both sides as containerd's `platforms` package does (case, `aarch64` and
+ * `x86_64` aliases, `arm64` ≡ `arm64/v8`, `amd64` ≡ `amd64/v1`, `arm` ≡ `arm/v7`), and a wanted
+ * platform written without a variant matches any variant of its architecture, as
+ * go-containerregistry's `Platform.Satisfies` does. Parsing keeps what the user wrote, so that
+ * `formatPlatform(parsePlatform(text)) === text` for any valid `text`.
+ */
+
+
+
+const PART = /^[a-z0-9._-]+$/i;
+/**
+ * Parses `os/arch[/variant]`. Throws INVALID_PLATFORM naming the value and the expected form; the
+ * message starts with the value, so callers can prefix the input's name.
+ */
+function parsePlatform(text) {
+    const parts = text.trim().split('/');
+    if (parts.length < 2 || parts.length > 3 || parts.some((p) => !PART.test(p))) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .OciError */ .M('INVALID_PLATFORM', `"${text}" is not a platform: use os/arch or os/arch/variant, e.g. linux/amd64 or linux/arm64/v8`);
+    }
+    const [os, architecture, variant] = parts;
+    return { os, architecture, ...(variant !== undefined && { variant }) };
+}
+/** `os/arch[/variant]`; a part an image config leaves out is shown as `unknown`. */
+function formatPlatform(p) {
+    return [p.os || 'unknown', p.architecture || 'unknown', p.variant].filter(Boolean).join('/');
+}
+/**
+ * The canonical form of a platform (containerd's `platforms.Normalize`): lower case, `macos` →
+ * `darwin`, `x86_64`/`x86-64` → `amd64` (variant `v1` dropped), `aarch64` → `arm64` (variant
+ * `8`/`v8`/`v8.0` dropped, `9`/`9.0`/`v9.0` → `v9`), `i386` → `386`, `armhf` → `arm/v7`,
+ * `armel` → `arm/v6`, `arm` → `arm/v7` unless a variant is given (`5`, `6`, `8` gain their `v`).
+ * Other fields are left out: matching looks at os, architecture and variant only.
+ */
+function normalizePlatform(p) {
+    let os = p.os.toLowerCase();
+    if (os === 'macos')
+        os = 'darwin';
+    let architecture = p.architecture.toLowerCase();
+    let variant = (p.variant ?? '').toLowerCase();
+    switch (architecture) {
+        case 'i386':
+            architecture = '386';
+            variant = '';
+            break;
+        case 'x86_64':
+        case 'x86-64':
+        case 'amd64':
+            architecture = 'amd64';
+            if (variant === 'v1')
+                variant = '';
+            break;
+        case 'aarch64':
+        case 'arm64':
+            architecture = 'arm64';
+            if (variant === '8' || variant === 'v8' || variant === 'v8.0')
+                variant = '';
+            else if (variant === '9' || variant === '9.0' || variant === 'v9.0')
+                variant = 'v9';
+            break;
+        case 'armhf':
+            architecture = 'arm';
+            variant = 'v7';
+            break;
+        case 'armel':
+            architecture = 'arm';
+            variant = 'v6';
+            break;
+        case 'arm':
+            if (variant === '' || variant === '7')
+                variant = 'v7';
+            else if (variant === '5' || variant === '6' || variant === '8')
+                variant = `v${variant}`;
+            break;
+    }
+    return { os, architecture, ...(variant !== '' && { variant }) };
+}
+/**
+ * Whether `actual` (an index entry's or image config's platform) is one of `wanted`: the same
+ * os, architecture and variant once both are normalised, any variant when the wanted platform
+ * names none. An unknown `actual` matches nothing.
+ */
+function platformMatches(actual, wanted) {
+    if (!actual?.os || !actual.architecture)
+        return false;
+    const have = normalizePlatform(actual);
+    const list = Array.isArray(wanted) ? wanted : [wanted];
+    return list.some((w) => {
+        const want = normalizePlatform(w);
+        if (want.os !== have.os || want.architecture !== have.architecture)
+            return false;
+        return w.variant === undefined || want.variant === have.variant;
+    });
+}
+/** The platforms an index's entries are for, formatted, e.g. `linux/amd64, linux/arm64/v8` (or `none`). */
+function describePlatforms(entries) {
+    return entries.map((d) => formatPlatform(d.platform ?? {})).join(', ') || 'none';
+}
+/** The error for platforms an image or index does not have; `available` is what it has, formatted. */
+function platformNotFound(what, wanted, available) {
+    return new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .OciError */ .M('PLATFORM_NOT_FOUND', `${what} has no image for ${wanted.map(formatPlatform).join(', ')}; it has ${available}: ask for one of those`);
+}
+/** The first entry of `index` for `wanted`, or PLATFORM_NOT_FOUND listing the platforms it has. */
+function selectPlatform(index, wanted, what) {
+    const match = index.manifests.find((d) => platformMatches(d.platform, wanted));
+    if (!match)
+        throw platformNotFound(what, [wanted], describePlatforms(index.manifests));
+    return match;
+}
+/**
+ * An index holding only the manifests for `platforms`, as new bytes (hence a new digest), or the
+ * index itself when every entry is wanted (or `data` is no index). Throws PLATFORM_NOT_FOUND,
+ * listing the platforms the index has, when no entry matches.
+ */
+function restrictIndex(data, platforms) {
+    if (!(0,_types_js__WEBPACK_IMPORTED_MODULE_2__/* .isIndex */ .nw)(data.manifest))
+        return data;
+    const kept = data.manifest.manifests.filter((d) => platformMatches(d.platform, platforms));
+    if (kept.length === 0)
+        throw platformNotFound(data.descriptor.digest, platforms, describePlatforms(data.manifest.manifests));
+    if (kept.length === data.manifest.manifests.length)
+        return data;
+    const manifest = { ...data.manifest, manifests: kept };
+    const bytes = Buffer.from(JSON.stringify(manifest));
+    return {
+        descriptor: { mediaType: data.descriptor.mediaType, digest: (0,_digest_js__WEBPACK_IMPORTED_MODULE_0__/* .digestOf */ .ol)(bytes), size: bytes.length },
+        bytes,
+        manifest,
+    };
+}
+
+
+/***/ }),
+
+/***/ 5230:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   F2: () => (/* binding */ parseReference),
+/* harmony export */   FH: () => (/* binding */ formatReference),
+/* harmony export */   Kx: () => (/* binding */ TAG_RULE),
+/* harmony export */   Mb: () => (/* binding */ registryApiHost),
+/* harmony export */   qq: () => (/* binding */ parseRegistryReference),
+/* harmony export */   r_: () => (/* binding */ isValidTag),
+/* harmony export */   sx: () => (/* binding */ DEFAULT_REGISTRY),
+/* harmony export */   y_: () => (/* binding */ isInsecureRegistry)
+/* harmony export */ });
+/* unused harmony exports DOCKER_HUB_API_HOST, TAG_SYNTAX, nameWithReference, withDigest */
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6300);
+/* harmony import */ var _digest_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6539);
+/**
+ * Image references: the docker reference grammar of distribution/reference, with Docker Hub's
+ * defaults (`docker.io`, `library/`), plus `oci-layout:<dir>[:tag|@digest]` for a local OCI image
+ * layout. Parsing never guesses: an invalid reference is an INVALID_REFERENCE error that names the
+ * offending part.
+ */
+
+
+const DEFAULT_REGISTRY = 'docker.io';
+const LEGACY_DEFAULT_REGISTRY = 'index.docker.io';
+/** The host that actually serves Docker Hub's registry API. */
+const DOCKER_HUB_API_HOST = 'registry-1.docker.io';
+// distribution/reference regexp.go, spelled out.
+const ALPHANUMERIC = '[a-z0-9]+';
+const SEPARATOR = '(?:[._]|__|[-]+)';
+const PATH_COMPONENT = `${ALPHANUMERIC}(?:${SEPARATOR}${ALPHANUMERIC})*`;
+const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const DOMAIN_NAME = `${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*`;
+const IPV6 = '\\[(?:[a-fA-F0-9:]+)\\]';
+const HOST = `(?:${DOMAIN_NAME}|${IPV6})`;
+const DOMAIN = `${HOST}(?::[0-9]+)?`;
+const PATH_COMPONENT_RE = new RegExp(`^${PATH_COMPONENT}$`);
+const DOMAIN_RE = new RegExp(`^${DOMAIN}$`);
+/** The tag grammar of the OCI distribution spec. */
+const TAG_SYNTAX = '[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}';
+const TAG_RE = new RegExp(`^${TAG_SYNTAX}$`);
+const NAME_MAX_LENGTH = 255;
+/** The tag rule in words, for messages that say what a valid tag is. */
+const TAG_RULE = `a tag is 1 to 128 letters, digits, '_', '.' and '-', not starting with '.' or '-' (the OCI distribution spec's ${TAG_SYNTAX})`;
+/** Whether `tag` is a tag a registry accepts: the OCI distribution spec's {@link TAG_SYNTAX}. */
+function isValidTag(tag) {
+    return TAG_RE.test(tag);
+}
+function invalid(input, problem) {
+    return new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .OciError */ .M('INVALID_REFERENCE', `invalid image reference "${input}": ${problem}`);
+}
+function checkDigest(input, digest) {
+    try {
+        (0,_digest_js__WEBPACK_IMPORTED_MODULE_1__/* .parseDigest */ .m)(digest);
+    }
+    catch (err) {
+        throw invalid(input, `the digest "${digest}" is not valid (${err.message})`);
+    }
+}
+/**
+ * Parses `[registry/]repository[:tag][@digest]` or `oci-layout:<dir>[:tag|@digest]`.
+ * `alpine` becomes `docker.io/library/alpine` (no tag is added: callers decide what an untagged reference means).
+ */
+function parseReference(input) {
+    const text = input.trim();
+    if (text === '')
+        throw invalid(input, 'it is empty');
+    if (text.startsWith('oci-layout:'))
+        return parseLayoutReference(text);
+    return parseRegistryReference(text);
+}
+/** Like {@link parseReference}, but the reference must name a registry. */
+function parseRegistryReference(input) {
+    const text = input.trim();
+    if (text === '')
+        throw invalid(input, 'it is empty');
+    if (/\s/.test(text))
+        throw invalid(input, 'it contains white space');
+    let rest = text;
+    let digest;
+    const at = rest.indexOf('@');
+    if (at !== -1) {
+        digest = rest.slice(at + 1);
+        rest = rest.slice(0, at);
+        checkDigest(input, digest);
+    }
+    // A tag follows the last ':' that comes after the last '/'; an earlier ':' belongs to a port.
+    let tag;
+    const colon = rest.lastIndexOf(':');
+    if (colon > rest.lastIndexOf('/')) {
+        tag = rest.slice(colon + 1);
+        rest = rest.slice(0, colon);
+        if (!TAG_RE.test(tag)) {
+            throw invalid(input, `the tag "${tag}" is not valid: ${TAG_RULE}`);
+        }
+    }
+    if (rest === '')
+        throw invalid(input, 'the repository name is missing');
+    const slash = rest.indexOf('/');
+    const first = slash === -1 ? '' : rest.slice(0, slash);
+    let registry;
+    let repository;
+    if (slash === -1 || (!/[.:]/.test(first) && first !== 'localhost' && first.toLowerCase() === first)) {
+        registry = DEFAULT_REGISTRY;
+        repository = rest;
+    }
+    else {
+        registry = first;
+        repository = rest.slice(slash + 1);
+        if (!DOMAIN_RE.test(registry))
+            throw invalid(input, `the registry "${registry}" is not a valid host[:port]`);
+    }
+    if (registry === LEGACY_DEFAULT_REGISTRY)
+        registry = DEFAULT_REGISTRY;
+    if (registry === DEFAULT_REGISTRY && !repository.includes('/'))
+        repository = `library/${repository}`;
+    if (repository !== repository.toLowerCase()) {
+        throw invalid(input, `the repository "${repository}" must be lowercase`);
+    }
+    for (const component of repository.split('/')) {
+        if (!PATH_COMPONENT_RE.test(component)) {
+            throw invalid(input, component === ''
+                ? 'the repository has an empty path component'
+                : `the repository path component "${component}" may only hold lowercase letters, digits and single separators (. _ __ -)`);
+        }
+    }
+    const fullName = `${registry}/${repository}`;
+    if (fullName.length > NAME_MAX_LENGTH) {
+        throw invalid(input, `the name is ${fullName.length} characters long; at most ${NAME_MAX_LENGTH} are allowed`);
+    }
+    return {
+        kind: 'registry',
+        registry,
+        repository,
+        ...(tag !== undefined && { tag }),
+        ...(digest !== undefined && { digest }),
+    };
+}
+function parseLayoutReference(input) {
+    let rest = input.slice('oci-layout:'.length);
+    let digest;
+    let tag;
+    const at = rest.lastIndexOf('@');
+    if (at !== -1 && /^[a-z0-9]+:/.test(rest.slice(at + 1))) {
+        digest = rest.slice(at + 1);
+        rest = rest.slice(0, at);
+        checkDigest(input, digest);
+    }
+    else {
+        const colon = rest.lastIndexOf(':');
+        if (colon > rest.lastIndexOf('/')) {
+            tag = rest.slice(colon + 1);
+            rest = rest.slice(0, colon);
+            if (!TAG_RE.test(tag))
+                throw invalid(input, `the tag "${tag}" is not valid`);
+        }
+    }
+    if (rest === '')
+        throw invalid(input, 'the layout directory is missing: write oci-layout:<dir>[:tag|@digest]');
+    return {
+        kind: 'oci-layout',
+        path: rest,
+        ...(tag !== undefined && { tag }),
+        ...(digest !== undefined && { digest }),
+    };
+}
+/** The canonical text of a reference: `registry/repository[:tag][@digest]` or `oci-layout:dir[:tag|@digest]`. */
+function formatReference(ref) {
+    const base = ref.kind === 'registry' ? `${ref.registry}/${ref.repository}` : `oci-layout:${ref.path}`;
+    return `${base}${ref.tag !== undefined ? `:${ref.tag}` : ''}${ref.digest !== undefined ? `@${ref.digest}` : ''}`;
+}
+/**
+ * `name@digest` or `name:tag`, for messages and names: a digest is always written after `@`, never
+ * after `:` (a tag cannot hold a `:`, a digest always does).
+ */
+function nameWithReference(name, reference) {
+    return `${name}${reference.includes(':') ? '@' : ':'}${reference}`;
+}
+/** The same image by digest only (`name@sha256:…`), the form every hand-off between actions uses. */
+function withDigest(ref, digest) {
+    const { tag: _tag, ...rest } = ref;
+    return { ...rest, digest };
+}
+/** The host to speak the registry API to (`docker.io` is served by `registry-1.docker.io`). */
+function registryApiHost(registry) {
+    return registry === DEFAULT_REGISTRY ? DOCKER_HUB_API_HOST : registry;
+}
+/**
+ * Whether a registry is spoken to over plain HTTP: `localhost` and the loopback ranges (any port),
+ * as Docker and crane do, and any registry the user listed as insecure.
+ */
+function isInsecureRegistry(registry, insecureRegistries = []) {
+    if (insecureRegistries.includes(registry))
+        return true;
+    const host = registry.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+    return host === 'localhost' || /^127(?:\.\d{1,3}){3}$/.test(host) || host === '::1';
+}
+
+
+/***/ }),
+
+/***/ 2826:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $$: () => (/* binding */ isIndexMediaType),
+/* harmony export */   $T: () => (/* binding */ MANIFEST_MEDIA_TYPES),
+/* harmony export */   LU: () => (/* binding */ childrenOf),
+/* harmony export */   Ng: () => (/* binding */ parseManifest),
+/* harmony export */   ZJ: () => (/* binding */ MAX_MANIFEST_BYTES),
+/* harmony export */   nw: () => (/* binding */ isIndex),
+/* harmony export */   zu: () => (/* binding */ MediaType)
+/* harmony export */ });
+/* unused harmony exports INDEX_MEDIA_TYPES, IMAGE_MANIFEST_MEDIA_TYPES, EMPTY_JSON, EMPTY_JSON_DIGEST */
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6300);
+
+const MediaType = {
+    OciManifest: 'application/vnd.oci.image.manifest.v1+json',
+    OciIndex: 'application/vnd.oci.image.index.v1+json',
+    OciConfig: 'application/vnd.oci.image.config.v1+json',
+    OciLayer: 'application/vnd.oci.image.layer.v1.tar',
+    OciLayerGzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
+    OciLayerZstd: 'application/vnd.oci.image.layer.v1.tar+zstd',
+    OciEmpty: 'application/vnd.oci.empty.v1+json',
+    DockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
+    DockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
+    DockerConfig: 'application/vnd.docker.container.image.v1+json',
+    DockerLayerGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
+    DockerForeignLayerGzip: 'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',
+    /** Schema 1 manifests are read only far enough to refuse them clearly. */
+    DockerManifestV1Signed: 'application/vnd.docker.distribution.manifest.v1+prettyjws',
+    DockerManifestV1: 'application/vnd.docker.distribution.manifest.v1+json',
+};
+const INDEX_MEDIA_TYPES = [MediaType.OciIndex, MediaType.DockerManifestList];
+const IMAGE_MANIFEST_MEDIA_TYPES = [
+    MediaType.OciManifest,
+    MediaType.DockerManifest,
+];
+/** Sent in `Accept` on every manifest request, so no registry converts or refuses what we ask for. */
+const MANIFEST_MEDIA_TYPES = [...IMAGE_MANIFEST_MEDIA_TYPES, ...INDEX_MEDIA_TYPES];
+/** The empty JSON blob `{}` used as config by artifacts (OCI 1.1). */
+const EMPTY_JSON = Buffer.from('{}');
+const EMPTY_JSON_DIGEST = 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a';
+/** Registries refuse larger manifests (distribution's limit is 4 MiB); so do we, before reading more. */
+const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+function isIndexMediaType(mediaType) {
+    return INDEX_MEDIA_TYPES.includes(mediaType);
+}
+function isIndex(manifest) {
+    return Array.isArray(manifest.manifests);
+}
+/**
+ * Parses manifest bytes and works out their media type (from the document, else from what the
+ * server said), refusing schema 1 and anything that is not a manifest or an index.
+ */
+function parseManifest(bytes, declaredMediaType) {
+    let doc;
+    try {
+        doc = JSON.parse(bytes.toString('utf8'));
+    }
+    catch (err) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .OciError */ .M('MANIFEST_INVALID', 'manifest is not valid JSON', { cause: err });
+    }
+    if (!doc || typeof doc !== 'object')
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .OciError */ .M('MANIFEST_INVALID', 'manifest is not a JSON object');
+    const m = doc;
+    if (m.schemaVersion === 1) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .OciError */ .M('UNSUPPORTED', 'Docker schema 1 manifests are not supported: push the image again with a current client');
+    }
+    const mediaType = m.mediaType ??
+        (declaredMediaType && MANIFEST_MEDIA_TYPES.includes(declaredMediaType)
+            ? declaredMediaType
+            : Array.isArray(m.manifests)
+                ? MediaType.OciIndex
+                : MediaType.OciManifest);
+    if (!MANIFEST_MEDIA_TYPES.includes(mediaType)) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .OciError */ .M('UNSUPPORTED', `unsupported manifest media type ${mediaType}`);
+    }
+    if (isIndexMediaType(mediaType)) {
+        if (!Array.isArray(m.manifests))
+            throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .OciError */ .M('MANIFEST_INVALID', 'index has no "manifests" array');
+    }
+    else if (!m.config || !Array.isArray(m.layers)) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .OciError */ .M('MANIFEST_INVALID', 'image manifest needs "config" and "layers"');
+    }
+    return { manifest: m, mediaType };
+}
+/** The descriptors a manifest refers to, children first: config and layers, or the index's manifests. */
+function childrenOf(manifest) {
+    return isIndex(manifest) ? manifest.manifests : [manifest.config, ...manifest.layers];
+}
+
+
+/***/ }),
+
+/***/ 703:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  aU: () => (/* reexport */ checkAllowedTags),
+  cz: () => (/* reexport */ checkTransition),
+  cA: () => (/* reexport */ environment),
+  ON: () => (/* reexport */ parsePolicy),
+  pt: () => (/* reexport */ promote),
+  D$: () => (/* reexport */ tagRule)
+});
+
+// UNUSED EXPORTS: PromoteError, historyTag, matchingPattern, tagPattern
+
+// EXTERNAL MODULE: ../../packages/shared/src/errors.ts
+var errors = __nccwpck_require__(1110);
 ;// CONCATENATED MODULE: ../../packages/shared/src/promote/errors.ts
 
-/** A promotion refused by policy or by a safety rule, before anything was written. */
-class PromoteError extends ReleaseError {
+/**
+ * A promotion refused by policy or by a safety rule, before anything was written: the policy is
+ * invalid or names no such environment (`POLICY_INVALID`, `UNKNOWN_ENVIRONMENT`), the move is not
+ * allowed (`TRANSITION_REFUSED`), a tag would move a protected or existing tag (`PROTECTED_TAG`,
+ * `TAG_EXISTS`), matches none of the environment's `tags` patterns (`TAG_NOT_ALLOWED`) or is no
+ * valid tag (`INVALID_TAG`), the source tag does not exist (`SOURCE_NOT_FOUND`), the digest was
+ * not verified (`NOT_VERIFIED`), `platforms` would make a new index nobody signed in a verified
+ * promotion (`UNSIGNED_RESTRICTION`), or the one platform manifest they pick does not verify by
+ * itself (`PLATFORM_NOT_VERIFIED`, the verification error as its cause).
+ */
+class PromoteError extends errors/* ReleaseError */.K2 {
 }
 
 // EXTERNAL MODULE: ../../node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(3483);
+// EXTERNAL MODULE: ../../packages/shared/src/oci/reference.ts
+var reference = __nccwpck_require__(5230);
+;// CONCATENATED MODULE: ../../packages/shared/src/promote/patterns.ts
+/**
+ * Tag patterns as users write them in policies and inputs: `*` matches any run of characters,
+ * `?` one character, everything else itself (`v*`, `release-*`, `prod`).
+ */
+function tagPattern(pattern) {
+    const source = [...pattern]
+        .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\-]/g, '\\$&')))
+        .join('');
+    return new RegExp(`^${source}$`);
+}
+/** The first of `patterns` that `tag` matches, if any. */
+function matchingPattern(tag, patterns) {
+    return patterns.find((p) => tagPattern(p).test(tag));
+}
+
 ;// CONCATENATED MODULE: ../../packages/shared/src/promote/policy.ts
 /**
  * The environments policy: the ordered environments an image is promoted through, where each one
@@ -42481,13 +40994,17 @@ var dist = __nccwpck_require__(3483);
  *     transitions:                  # optional; default: each environment to the next one only
  *       - from: staging
  *         to: [production]
+ *
+ * An environment's `tags` restricts the further tags a promotion into it may set (the `tags`
+ * input): each must match one of the patterns (`[]` allows none). Without `tags` the policy puts no
+ * limit on them. The environment tag and its history tags are always allowed.
  */
 
 
 
+
 const NAME_RE = /^[a-z0-9][a-z0-9._-]*$/i;
-const policy_TAG_RE = /^[\w][\w.-]{0,127}$/;
-function policy_invalid(source, message) {
+function invalid(source, message) {
     return new PromoteError('POLICY_INVALID', `environments policy (${source}): ${message}`);
 }
 /** Parses and checks a policy document (YAML or JSON); every error names the field at fault. */
@@ -42497,19 +41014,19 @@ function parsePolicy(text, source = 'inline') {
         doc = (0,dist/* parse */.qg)(text);
     }
     catch (err) {
-        throw policy_invalid(source, `not valid YAML: ${err.message.split('\n')[0]}`);
+        throw invalid(source, `not valid YAML: ${err.message.split('\n')[0]}`);
     }
     if (!doc || typeof doc !== 'object' || !Array.isArray(doc.environments)) {
-        throw policy_invalid(source, 'it needs an "environments" list, e.g. environments: [{ name: staging, repository: ghcr.io/acme/app }]');
+        throw invalid(source, 'it needs an "environments" list, e.g. environments: [{ name: staging, repository: ghcr.io/acme/app }]');
     }
     const raw = doc;
     const environments = raw.environments.map((entry, i) => parseEnvironment(entry, `environments[${i}]`, source));
     if (environments.length === 0)
-        throw policy_invalid(source, '"environments" is empty');
+        throw invalid(source, '"environments" is empty');
     const names = new Set();
     for (const env of environments) {
         if (names.has(env.name))
-            throw policy_invalid(source, `environment "${env.name}" is listed twice`);
+            throw invalid(source, `environment "${env.name}" is listed twice`);
         names.add(env.name);
     }
     let transitions;
@@ -42520,19 +41037,19 @@ function parsePolicy(text, source = 'inline') {
     }
     else {
         if (!Array.isArray(raw.transitions))
-            throw policy_invalid(source, '"transitions" must be a list of { from, to } entries');
+            throw invalid(source, '"transitions" must be a list of { from, to } entries');
         transitions = raw.transitions.map((entry, i) => {
             const where = `transitions[${i}]`;
             const t = entry;
             if (!t || typeof t !== 'object' || typeof t.from !== 'string')
-                throw policy_invalid(source, `${where} needs "from": an environment name`);
+                throw invalid(source, `${where} needs "from": an environment name`);
             const to = typeof t.to === 'string' ? [t.to] : t.to;
             if (!Array.isArray(to) || to.length === 0 || !to.every((x) => typeof x === 'string')) {
-                throw policy_invalid(source, `${where} needs "to": an environment name or a list of them`);
+                throw invalid(source, `${where} needs "to": an environment name or a list of them`);
             }
             for (const name of [t.from, ...to]) {
                 if (!names.has(name))
-                    throw policy_invalid(source, `${where} names "${name}", which is not an environment (${[...names].join(', ')})`);
+                    throw invalid(source, `${where} names "${name}", which is not an environment (${[...names].join(', ')})`);
             }
             return { from: t.from, to: to, rule: where };
         });
@@ -42542,35 +41059,56 @@ function parsePolicy(text, source = 'inline') {
 function parseEnvironment(entry, where, source) {
     const e = entry;
     if (!e || typeof e !== 'object')
-        throw policy_invalid(source, `${where} must be a mapping with name and repository`);
+        throw invalid(source, `${where} must be a mapping with name and repository`);
     if (typeof e.name !== 'string' || !NAME_RE.test(e.name)) {
-        throw policy_invalid(source, `${where}.name must be a name of letters, digits, ".", "_" or "-"`);
+        throw invalid(source, `${where}.name must be a name of letters, digits, ".", "_" or "-"`);
     }
     if (typeof e.repository !== 'string')
-        throw policy_invalid(source, `${where}.repository must be a registry repository, e.g. ghcr.io/acme/app`);
+        throw invalid(source, `${where}.repository must be a registry repository, e.g. ghcr.io/acme/app`);
     let repository;
     try {
-        repository = parseRegistryReference(e.repository);
+        repository = (0,reference/* parseRegistryReference */.qq)(e.repository);
     }
     catch (err) {
-        throw policy_invalid(source, `${where}.repository: ${err.message}`);
+        throw invalid(source, `${where}.repository: ${err.message}`);
     }
     if (repository.tag !== undefined || repository.digest !== undefined) {
-        throw policy_invalid(source, `${where}.repository must name a repository without tag or digest (put the tag in ${where}.tag)`);
+        throw invalid(source, `${where}.repository must name a repository without tag or digest (put the tag in ${where}.tag)`);
     }
     const tag = e.tag === undefined ? e.name : e.tag;
-    if (typeof tag !== 'string' || !policy_TAG_RE.test(tag))
-        throw policy_invalid(source, `${where}.tag "${String(tag)}" is not a valid tag`);
-    const tags = e.tags === undefined ? [] : typeof e.tags === 'string' ? [e.tags] : e.tags;
-    if (!Array.isArray(tags) || !tags.every((t) => typeof t === 'string' && t !== '')) {
-        throw policy_invalid(source, `${where}.tags must be a list of tag patterns such as "v*"`);
+    if (typeof tag !== 'string' || !(0,reference/* isValidTag */.r_)(tag))
+        throw invalid(source, `${where}.tag "${String(tag)}" is not a valid tag: ${reference/* TAG_RULE */.Kx}`);
+    const tags = e.tags === undefined ? undefined : typeof e.tags === 'string' ? [e.tags] : e.tags;
+    if (tags !== undefined && (!Array.isArray(tags) || !tags.every((t) => typeof t === 'string' && t !== ''))) {
+        throw invalid(source, `${where}.tags must be a list of tag patterns such as "v*"`);
     }
     return {
         name: e.name,
         repository: { registry: repository.registry, repository: repository.repository },
         tag,
-        tags: tags,
+        ...(tags !== undefined && { tags: tags }),
+        where,
     };
+}
+/** The rule for further tags promoted into `env`, or undefined when its policy sets none. */
+function tagRule(policy, env) {
+    if (env.tags === undefined)
+        return undefined;
+    return { environment: env.name, patterns: env.tags, rule: `${env.where}.tags in ${policy.source}` };
+}
+/**
+ * Refuses (TAG_NOT_ALLOWED) the first of `tags` that matches none of the rule's patterns, naming the
+ * rule, the policy it stands in, and what it allows.
+ */
+function checkAllowedTags(tags, rule) {
+    for (const tag of tags) {
+        if (matchingPattern(tag, rule.patterns) !== undefined)
+            continue;
+        const allows = rule.patterns.length
+            ? `allows only tags matching ${rule.patterns.map((p) => `"${p}"`).join(', ')}`
+            : 'allows no further tags';
+        throw new PromoteError('TAG_NOT_ALLOWED', `tag "${tag}" is not allowed in environment "${rule.environment}": ${rule.rule} ${allows}; leave it out of tags, or add a pattern for it to that list`);
+    }
 }
 function environment(policy, name, input) {
     const env = policy.environments.find((e) => e.name === name);
@@ -42608,30 +41146,31 @@ function checkTransition(policy, from, to) {
     throw new PromoteError('TRANSITION_REFUSED', `promotion ${from} → ${to} is refused: it ${what}; ${allowedHere} in ${policy.source}. To allow it, add { from: ${from}, to: [${to}] } to its transitions.`);
 }
 
-;// CONCATENATED MODULE: ../../packages/shared/src/promote/patterns.ts
-/**
- * Tag patterns as users write them in policies and inputs: `*` matches any run of characters,
- * `?` one character, everything else itself (`v*`, `release-*`, `prod`).
- */
-function tagPattern(pattern) {
-    const source = [...pattern]
-        .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\-]/g, '\\$&')))
-        .join('');
-    return new RegExp(`^${source}$`);
-}
-/** The first of `patterns` that `tag` matches, if any. */
-function matchingPattern(tag, patterns) {
-    return patterns.find((p) => tagPattern(p).test(tag));
-}
-
+// EXTERNAL MODULE: ../../packages/shared/src/logger.ts
+var src_logger = __nccwpck_require__(837);
+// EXTERNAL MODULE: ../../packages/shared/src/oci/copy.ts + 1 modules
+var copy = __nccwpck_require__(3658);
+// EXTERNAL MODULE: ../../packages/shared/src/oci/digest.ts
+var digest = __nccwpck_require__(6539);
+// EXTERNAL MODULE: ../../packages/shared/src/oci/platform.ts
+var oci_platform = __nccwpck_require__(128);
+// EXTERNAL MODULE: ../../packages/shared/src/oci/types.ts
+var types = __nccwpck_require__(2826);
 ;// CONCATENATED MODULE: ../../packages/shared/src/promote/promote.ts
 /**
- * Promotion: move one verified digest into an environment without rebuilding. Verification first,
- * then the refusals (protected and clobbered tags) before anything is written, then the shared
- * digest-preserving copy with signatures, attestations and referrers, then the history tags that
- * keep earlier releases reachable, and the environment's tags last — so a promotion that fails at
- * any point leaves every target tag where it was.
+ * Promotion: move one verified digest into an environment without rebuilding. In phases: the tags
+ * are checked (syntax, the environment's tag rule) before any request; the source is resolved to
+ * its digest once, restricted to `platforms` when asked, and what the tags will point at is
+ * verified; the tag plan is made and its refusals (protected and clobbered
+ * tags) raised before anything is written; then the shared digest-preserving copy with signatures,
+ * attestations and referrers; then the history tags that keep earlier releases reachable, and the
+ * environment's tags last — so a promotion that fails at any point leaves every target tag where
+ * it was.
  */
+
+
+
+
 
 
 
@@ -42642,44 +41181,138 @@ function matchingPattern(tag, patterns) {
 function historyTag(environmentTag, n) {
     return `${environmentTag}-prev-${n}`;
 }
+/**
+ * Promotes `req.sourceReference` from `req.source` into `req.target`. Every refusal (a PromoteError)
+ * comes before anything is written; a failure while copying leaves every target tag where it was.
+ */
 async function promote(req) {
-    const logger = req.logger ?? silentLogger;
+    const logger = req.logger ?? src_logger/* silentLogger */.q;
     const keep = req.keep ?? 2;
     const dryRun = req.dryRun === true;
-    // 1. The digest, once.
-    let digest = req.sourceReference;
-    let resolvedFrom;
-    if (!isDigest(req.sourceReference)) {
-        const found = await req.source.resolve(req.sourceReference);
-        if (!found) {
-            throw new PromoteError('NOT_VERIFIED', `source tag ${req.sourceReference} does not exist in ${req.source.name}`);
-        }
-        digest = found.digest;
-        resolvedFrom = req.sourceReference;
-        logger.info(`source ${req.source.name}:${req.sourceReference} is ${digest}; promoting that digest`);
+    const tags = checkTags(req, keep);
+    const { sourceDigest, resolvedFrom } = await resolveSource(req, logger);
+    const promoted = await restrictPlatforms(req, sourceDigest, logger);
+    const { digest } = promoted;
+    const verification = await verifyPromoted(req, promoted, logger);
+    const changes = await planTags(req, tags, digest);
+    const copy = await copyContent(req, promoted.root, dryRun, logger);
+    const history = await planHistory(req.target, tags.environment, changes, keep);
+    if (!dryRun)
+        await writeTags(req.target, digest, history, changes);
+    for (const change of changes) {
+        logger.info(`${dryRun ? 'would set' : 'set'} ${req.target.name}:${change.tag} → ${digest}${change.change === 'moved' ? ` (was ${change.previous})` : change.change === 'unchanged' ? ' (already there)' : ''}`);
     }
-    // 2. Verification before anything is copied.
-    let verification;
-    if (req.verify)
-        verification = await req.verify(digest);
-    else if (!req.allowUnverified) {
+    // The rollback target: what the environment tag (or, without one, the first tag) pointed at.
+    const previousDigest = changes[0]?.previous;
+    return {
+        digest,
+        sourceDigest,
+        ...(resolvedFrom !== undefined && { resolvedFrom }),
+        ...(previousDigest !== undefined && { previousDigest }),
+        tags: changes,
+        history,
+        copy,
+        ...(verification !== undefined && { verification }),
+        dryRun,
+    };
+}
+/**
+ * Phase 0, before any request: every tag promotion would write is a valid tag (the environment
+ * tags, the further tags, the longest history tag), and the further tags follow the environment's
+ * tag rule.
+ */
+function checkTags(req, keep) {
+    const environment = [...new Set(req.environmentTags)];
+    const further = [...new Set(req.tags ?? [])].filter((t) => !environment.includes(t));
+    const invalidTag = (tag, what, fix) => new PromoteError('INVALID_TAG', `refusing to promote: ${what} "${tag}" is not a valid tag (${reference/* TAG_RULE */.Kx}); ${fix}`);
+    for (const tag of environment)
+        if (!(0,reference/* isValidTag */.r_)(tag))
+            throw invalidTag(tag, 'the environment tag', 'correct it in the environments policy');
+    for (const tag of further)
+        if (!(0,reference/* isValidTag */.r_)(tag))
+            throw invalidTag(tag, 'the tag', 'correct it or leave it out of tags');
+    if (keep > 0) {
+        for (const tag of environment) {
+            const longest = historyTag(tag, keep);
+            if (!(0,reference/* isValidTag */.r_)(longest))
+                throw invalidTag(longest, `history tag of "${tag}"`, `shorten the environment tag, or keep fewer than ${keep} earlier releases`);
+        }
+    }
+    if (req.allowedTags)
+        checkAllowedTags(further, req.allowedTags);
+    return { environment, further };
+}
+/** Phase 1: the source digest, once. A tag is resolved here and never again. */
+async function resolveSource(req, logger) {
+    if ((0,digest/* isDigest */.Bc)(req.sourceReference))
+        return { sourceDigest: req.sourceReference };
+    const found = await req.source.resolve(req.sourceReference);
+    if (!found) {
+        throw new PromoteError('SOURCE_NOT_FOUND', `source ${req.source.name}:${req.sourceReference} does not exist: check the tag, or give the source by digest (${req.source.name}@sha256:…)`);
+    }
+    logger.info(`source ${req.source.name}:${req.sourceReference} is ${found.digest}; promoting that digest`);
+    return { sourceDigest: found.digest, resolvedFrom: req.sourceReference };
+}
+/**
+ * Phase 2: what the tags will point at: the source digest, or with `platforms` the one manifest
+ * of the index they pick (its own digest, signed by build-sign with the index, as cosign sign
+ * --recursive), or several: a new index, which nobody signed, so only an unverified promotion
+ * may make it. Reads the source only.
+ */
+async function restrictPlatforms(req, sourceDigest, logger) {
+    const original = await req.source.getManifest(sourceDigest);
+    const whole = { digest: sourceDigest, root: { data: original } };
+    if (!req.platforms?.length || !(0,types/* isIndex */.nw)(original.manifest))
+        return whole;
+    const wanted = req.platforms.map(oci_platform/* formatPlatform */.Bq).join(', ');
+    const restricted = (0,oci_platform/* restrictIndex */.Bj)(original, req.platforms);
+    if (restricted === original)
+        return whole;
+    const kept = (0,types/* isIndex */.nw)(restricted.manifest) ? restricted.manifest.manifests : [];
+    if (kept.length === 1) {
+        const entry = kept[0];
+        const platform = (0,oci_platform/* formatPlatform */.Bq)(entry.platform ?? {});
+        logger.info(`${wanted} is the ${platform} manifest ${entry.digest} of ${sourceDigest}: promoting that manifest itself, not a new index`);
+        const data = await req.source.getManifest(entry.digest);
+        return { digest: entry.digest, root: { data, restrictedFrom: sourceDigest }, platform };
+    }
+    const digest = restricted.descriptor.digest;
+    if (req.verify) {
+        throw new PromoteError('UNSIGNED_RESTRICTION', `refusing to promote ${sourceDigest} restricted to ${wanted}: that keeps ${(0,oci_platform/* describePlatforms */.Qb)(kept)}, which makes a new index (${digest}) that nobody signed, so verify-image would refuse it in the target; restrict platforms to one platform (its manifest is promoted, with its own signatures), or promote the whole index without platforms`);
+    }
+    logger.warning(`promoting ${digest}, ${sourceDigest} restricted to ${wanted}: a new index that nobody signed (its platform manifests keep their signatures)`);
+    return { digest, root: { data: restricted, restrictedFrom: sourceDigest } };
+}
+/**
+ * Phase 3: verification of what the tags will point at, before anything is copied; without a
+ * verifier only `allowUnverified` lets it pass. A platform manifest that does not verify is
+ * refused naming the index it came from and the fix.
+ */
+async function verifyPromoted(req, promoted, logger) {
+    const { digest } = promoted;
+    if (req.verify) {
+        if (!promoted.platform)
+            return req.verify(digest);
+        try {
+            return await req.verify(digest);
+        }
+        catch (err) {
+            throw new PromoteError('PLATFORM_NOT_VERIFIED', `refusing to promote the ${promoted.platform} manifest ${digest} of ${promoted.root.restrictedFrom}: it does not verify by itself (${err instanceof errors/* ReleaseError */.K2 ? `${err.code}: ` : ''}${(0,errors/* errorMessage */.gJ)(err)}); sign the index with build-sign, which signs each platform manifest too (as cosign sign --recursive), or promote the whole index without platforms`, { cause: err });
+        }
+    }
+    if (!req.allowUnverified) {
         throw new PromoteError('NOT_VERIFIED', `refusing to promote ${digest}: no verification was configured; give the trust inputs (key or certificate identity) or, knowingly, turn verification off`);
     }
-    else
-        logger.warning(`promoting ${digest} without verification`);
-    // Restricting an index to some platforms makes a new index: its digest is what the tags get.
-    const verifiedDigest = digest;
-    if (req.platforms?.length) {
-        digest = restrictIndex(await req.source.getManifest(digest), req.platforms).descriptor.digest;
-        if (digest !== verifiedDigest) {
-            logger.warning(`promoting ${digest}, ${verifiedDigest} restricted to ${req.platforms.map(formatPlatform).join(', ')}: signatures of the full index do not cover the new one; its platform manifests keep theirs`);
-        }
-    }
-    // 3. Refusals, before anything is written.
-    const environmentTags = [...new Set(req.environmentTags)];
-    const furtherTags = [...new Set(req.tags ?? [])].filter((t) => !environmentTags.includes(t));
+    logger.warning(`promoting ${digest} without verification`);
+    return undefined;
+}
+/**
+ * Phase 4: what each tag would do (created, moved, unchanged), and the refusals (protected tags,
+ * no-clobber), reading only.
+ */
+async function planTags(req, tags, digest) {
     const changes = [];
-    for (const tag of [...environmentTags, ...furtherTags]) {
+    for (const tag of [...tags.environment, ...tags.further]) {
         const current = (await req.target.resolve(tag))?.digest;
         const change = current === undefined
             ? { tag, change: 'created' }
@@ -42689,64 +41322,57 @@ async function promote(req) {
             if (pattern) {
                 throw new PromoteError('PROTECTED_TAG', `refusing to move ${req.target.name}:${tag} from ${current} to ${digest}: it matches the protected pattern "${pattern}" and is never moved`);
             }
-            if (!environmentTags.includes(tag) && req.noClobber !== false) {
+            if (!tags.environment.includes(tag) && req.noClobber !== false) {
                 throw new PromoteError('TAG_EXISTS', `refusing to move ${req.target.name}:${tag} from ${current} to ${digest} (no-clobber): choose another tag, or set no-clobber to false to move it`);
             }
         }
         changes.push(change);
     }
-    // The rollback target: what the environment tag (or, without one, the first tag) pointed at.
-    const previousDigest = changes[0]?.previous;
-    // 4. The content: image, signatures, attestations and referrers. No tag moves here.
-    const copy = await copyImage(req.source, verifiedDigest, req.target, {
+    return changes;
+}
+/** Phase 5: the content (image, signatures, attestations and referrers). No tag moves here. */
+function copyContent(req, root, dryRun, logger) {
+    return (0,copy/* copyImage */.L1)(req.source, root.data.descriptor.digest, req.target, {
+        root,
         referrers: true,
         cosignTags: true,
         dryRun,
         logger,
         ...(req.concurrency !== undefined && { concurrency: req.concurrency }),
         ...(req.retry !== undefined && { retry: req.retry }),
-        ...(req.platforms !== undefined && { platforms: req.platforms }),
     });
-    // 5. History: the releases the environment tags pointed at stay reachable, newest first.
+}
+/**
+ * Phase 6: the history tags that keep the releases each moved environment tag pointed at
+ * reachable, newest first in the chain, listed oldest first so that at every step of writing them
+ * each history tag still names a release that was shipped.
+ */
+async function planHistory(target, environmentTags, changes, keep) {
     const history = [];
-    if (keep > 0) {
-        for (const change of changes) {
-            if (!environmentTags.includes(change.tag) || change.change !== 'moved' || !change.previous)
-                continue;
-            const chain = [change.previous];
-            for (let n = 1; n < keep; n++) {
-                const older = (await req.target.resolve(historyTag(change.tag, n)))?.digest;
-                if (!older)
-                    break;
-                chain.push(older);
-            }
-            // Oldest first, so at every step each history tag still names a release that was shipped.
-            for (let n = chain.length; n >= 1; n--)
-                history.push({ tag: historyTag(change.tag, n), digest: chain[n - 1] });
-        }
-    }
-    if (!dryRun) {
-        for (const h of history)
-            await retag(req.target, h.digest, h.tag);
-        // 6. The environment's tags, last.
-        for (const change of changes)
-            if (change.change !== 'unchanged')
-                await retag(req.target, digest, change.tag);
-    }
+    if (keep <= 0)
+        return history;
     for (const change of changes) {
-        logger.info(`${dryRun ? 'would set' : 'set'} ${req.target.name}:${change.tag} → ${digest}${change.change === 'moved' ? ` (was ${change.previous})` : change.change === 'unchanged' ? ' (already there)' : ''}`);
+        if (!environmentTags.includes(change.tag) || change.change !== 'moved' || !change.previous)
+            continue;
+        const chain = [change.previous];
+        for (let n = 1; n < keep; n++) {
+            const older = (await target.resolve(historyTag(change.tag, n)))?.digest;
+            if (!older)
+                break;
+            chain.push(older);
+        }
+        for (let n = chain.length; n >= 1; n--)
+            history.push({ tag: historyTag(change.tag, n), digest: chain[n - 1] });
     }
-    return {
-        digest,
-        sourceDigest: verifiedDigest,
-        ...(resolvedFrom !== undefined && { resolvedFrom }),
-        ...(previousDigest !== undefined && { previousDigest }),
-        tags: changes,
-        history,
-        copy,
-        ...(verification !== undefined && { verification }),
-        dryRun,
-    };
+    return history;
+}
+/** Phase 7: the history tags, then the environment's tags, last. */
+async function writeTags(target, digest, history, changes) {
+    for (const h of history)
+        await retag(target, h.digest, h.tag);
+    for (const change of changes)
+        if (change.change !== 'unchanged')
+            await retag(target, digest, change.tag);
 }
 async function retag(store, digest, tag) {
     const { bytes, descriptor } = await store.getManifest(digest);
@@ -42759,6 +41385,119 @@ async function retag(store, digest, tag) {
 
 
 
+
+/***/ }),
+
+/***/ 5931:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Hr: () => (/* binding */ isRetryableNetworkError),
+/* harmony export */   PS: () => (/* binding */ isRetryableStatus),
+/* harmony export */   bD: () => (/* binding */ withRetry),
+/* harmony export */   mu: () => (/* binding */ parseRetryAfter),
+/* harmony export */   ur: () => (/* binding */ defaultRetryPolicy)
+/* harmony export */ });
+/* unused harmony exports exponentialBackoff, immediateRetryPolicy */
+/**
+ * The one retry helper. It knows nothing of HTTP: callers say what is retryable and may ask for a
+ * specific delay (a `Retry-After`). Backoff is injected so tests run with no delay at all.
+ */
+/** Exponential backoff with full jitter: 0..base·2^(n-1), capped. */
+function exponentialBackoff(baseMs, capMs, random = Math.random) {
+    return (retry) => Math.min(capMs, baseMs * 2 ** (retry - 1)) * (0.5 + random() / 2);
+}
+const defaultRetryPolicy = {
+    attempts: 4,
+    backoff: exponentialBackoff(500, 8_000),
+    maxDelayMs: 30_000,
+};
+/** Retries immediately: for tests, where waiting proves nothing. */
+function immediateRetryPolicy(attempts = 3) {
+    return { attempts, backoff: () => 0, maxDelayMs: 0 };
+}
+const defaultSleep = (ms, signal) => new Promise((resolve, reject) => {
+    if (ms <= 0)
+        return resolve();
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+    }, { once: true });
+});
+/** Runs `fn` until it succeeds, the predicate declines, or the policy's attempts are spent; rethrows the last error. */
+async function withRetry(fn, options) {
+    const { policy } = options;
+    for (let attempt = 1;; attempt++) {
+        try {
+            return await fn(attempt);
+        }
+        catch (err) {
+            const decision = attempt < policy.attempts && !options.signal?.aborted ? options.decide(err) : false;
+            if (decision === false)
+                throw err;
+            const delay = Math.max(0, Math.min(policy.maxDelayMs, decision.afterMs ?? policy.backoff(attempt)));
+            options.onRetry?.(err, attempt, delay);
+            await (policy.sleep ? policy.sleep(delay) : defaultSleep(delay, options.signal));
+        }
+    }
+}
+/** 408, 429 and 5xx (but 501 Not Implemented, which no retry will change). */
+function isRetryableStatus(status) {
+    return status === 408 || status === 429 || (status >= 500 && status !== 501 && status <= 599);
+}
+const RETRYABLE_NETWORK_CODES = new Set([
+    'ECONNREFUSED',
+    'ECONNRESET',
+    'EPIPE',
+    'ETIMEDOUT',
+    'EAI_AGAIN',
+    'ENETUNREACH',
+    'EHOSTUNREACH',
+    'UND_ERR_SOCKET',
+    'UND_ERR_CONNECT_TIMEOUT',
+    'UND_ERR_HEADERS_TIMEOUT',
+    'UND_ERR_BODY_TIMEOUT',
+    'UND_ERR_CLOSED',
+]);
+/** Connection-level failures that a later attempt may not meet (refused, reset, timed out). */
+function isRetryableNetworkError(err) {
+    for (let e = err, depth = 0; e && depth < 5; e = e.cause, depth++) {
+        const code = e.code;
+        if (typeof code === 'string' && RETRYABLE_NETWORK_CODES.has(code))
+            return true;
+    }
+    return false;
+}
+/** A `Retry-After` header value (seconds or an HTTP date) in milliseconds, if it parses. */
+function parseRetryAfter(value, now = Date.now()) {
+    if (!value)
+        return undefined;
+    const trimmed = value.trim();
+    if (/^\d+$/.test(trimmed))
+        return Number(trimmed) * 1000;
+    const date = Date.parse(trimmed);
+    return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+
+/***/ }),
+
+/***/ 7181:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  t1: () => (/* reexport */ parseTrustInputs),
+  S: () => (/* reexport */ verify_signerText),
+  ZG: () => (/* reexport */ verifyImage)
+});
+
+// UNUSED EXPORTS: FAILURE_PRIORITY, PREDICATE_ALIASES, SBOM_ATTESTATION_TYPES, TRUST_INPUTS, VERIFY_SIGNATURE_FORMATS, VerifyError, bundleFromAttestationLayer, bundleFromSignatureLayer, candidateFailure, checkProvenance, describeMatcher, findLegacy, findReferrerBundles, matches, parsePin, parseRegexInput, parseTrustedRootInput, prepareKeyless, prepareTrust, provenanceClaims, requiredAttestations, resolvePredicateType, sbomText, statementOf, tlogEntryFromRekorBundle, trustedKeys, verifyCandidate, verifyKeyless, verifySbomAttestations, verifyWithKeys, worstFailure
+
+// EXTERNAL MODULE: ../../packages/shared/src/errors.ts
+var errors = __nccwpck_require__(1110);
 ;// CONCATENATED MODULE: ../../packages/shared/src/verify/errors.ts
 
 /**
@@ -42766,7 +41505,7 @@ async function retag(store, digest, tag) {
  * holds the image digest when it was known; `failures` the reason each candidate signature or
  * attestation was refused, when several were looked at.
  */
-class VerifyError extends ReleaseError {
+class errors_VerifyError extends errors/* ReleaseError */.K2 {
     digest;
     failures;
     constructor(code, message, options = {}) {
@@ -42776,12 +41515,20 @@ class VerifyError extends ReleaseError {
     }
 }
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: ../../node_modules/tweetnacl/nacl-fast.js
 var nacl_fast = __nccwpck_require__(9384);
 ;// CONCATENATED MODULE: ../../packages/shared/src/sign/errors.ts
 
 /** Everything the signing core throws on purpose. Branch on `code`, never on the wording. */
-class errors_SignError extends ReleaseError {
+class errors_SignError extends errors/* ReleaseError */.K2 {
 }
 
 ;// CONCATENATED MODULE: ../../packages/shared/src/sign/keys.ts
@@ -42820,6 +41567,14 @@ const ENCRYPTED_KEY_PEM_LABELS = {
     sigstore: 'ENCRYPTED SIGSTORE PRIVATE KEY',
     cosign: 'ENCRYPTED COSIGN PRIVATE KEY',
 };
+/** Every PEM label {@link loadPrivateKey} reads. */
+const keys_PRIVATE_KEY_PEM_LABELS = [
+    ENCRYPTED_KEY_PEM_LABELS.sigstore,
+    ENCRYPTED_KEY_PEM_LABELS.cosign,
+    'PRIVATE KEY',
+    'EC PRIVATE KEY',
+    'ENCRYPTED PRIVATE KEY',
+];
 /** scrypt work factors cosign accepts: legacy (2^15), standard (2^16, cosign's default), OWASP (2^17). */
 const SCRYPT_N_VALUES = (/* unused pure expression or super */ null && ([32768, 65536, 131072]));
 const DEFAULT_SCRYPT_N = 65536;
@@ -42832,7 +41587,7 @@ const BOX_NONCE_BYTES = 24;
 const COSIGN_KEY_FILE = 'cosign.key';
 const COSIGN_PUB_FILE = 'cosign.pub';
 /** The first PEM block in `text` (headers such as `Proc-Type` are skipped), or KEY_INVALID. */
-function decodePem(text) {
+function keys_decodePem(text) {
     const str = typeof text === 'string' ? text : Buffer.from(text).toString('utf8');
     const match = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([\s\S]*?)\r?\n?-----END ([A-Z0-9 ]+)-----/.exec(str);
     if (!match)
@@ -42904,7 +41659,7 @@ async function encryptWithPassword(plaintext, password, scryptN = DEFAULT_SCRYPT
     }
 }
 /** Reads a field the way Go's encoding/json does: exact name first, then case-insensitively. */
-function keys_field(obj, name) {
+function field(obj, name) {
     if (!obj || typeof obj !== 'object' || Array.isArray(obj))
         return undefined;
     const record = obj;
@@ -42926,24 +41681,24 @@ async function decryptWithPassword(document, password) {
     catch (err) {
         throw new SignError('KEY_INVALID', 'encrypted key: the PEM body is not a JSON document', { cause: err });
     }
-    const kdf = keys_field(doc, 'kdf');
-    const cipher = keys_field(doc, 'cipher');
-    const kdfName = keys_field(kdf, 'name');
-    const cipherName = keys_field(cipher, 'name');
+    const kdf = field(doc, 'kdf');
+    const cipher = field(doc, 'cipher');
+    const kdfName = field(kdf, 'name');
+    const cipherName = field(cipher, 'name');
     if (kdfName !== 'scrypt')
         throw new SignError('KEY_INVALID', `encrypted key: unknown kdf name ${JSON.stringify(kdfName)}`);
     if (cipherName !== 'nacl/secretbox')
         throw new SignError('KEY_INVALID', `encrypted key: unknown cipher name ${JSON.stringify(cipherName)}`);
-    const params = keys_field(kdf, 'params');
-    const N = keys_field(params, 'N');
-    const r = keys_field(params, 'r');
-    const p = keys_field(params, 'p');
+    const params = field(kdf, 'params');
+    const N = field(params, 'N');
+    const r = field(params, 'r');
+    const p = field(params, 'p');
     if (!SCRYPT_N_VALUES.includes(N) || r !== SCRYPT_R || p !== SCRYPT_P) {
         throw new SignError('KEY_INVALID', `encrypted key: unsupported scrypt parameters N=${String(N)} r=${String(r)} p=${String(p)} (cosign uses N 32768, 65536 or 131072 with r 8, p 1)`);
     }
-    const salt = decodeBase64Field(keys_field(kdf, 'salt'), 'kdf.salt');
-    const nonce = decodeBase64Field(keys_field(cipher, 'nonce'), 'cipher.nonce');
-    const ciphertext = decodeBase64Field(keys_field(doc, 'ciphertext'), 'ciphertext');
+    const salt = decodeBase64Field(field(kdf, 'salt'), 'kdf.salt');
+    const nonce = decodeBase64Field(field(cipher, 'nonce'), 'cipher.nonce');
+    const ciphertext = decodeBase64Field(field(doc, 'ciphertext'), 'ciphertext');
     if (nonce.length !== BOX_NONCE_BYTES)
         throw new SignError('KEY_INVALID', `encrypted key: the nonce has ${nonce.length} bytes, not ${BOX_NONCE_BYTES}`);
     if (ciphertext.length < nacl.secretbox.overheadLength)
@@ -42989,8 +41744,8 @@ function toSigningKey(privateKey, what) {
  *
  * Errors (SignError): PASSWORD_REQUIRED, WRONG_PASSWORD, KEY_INVALID, KEY_UNSUPPORTED.
  */
-async function loadPrivateKey(pem, password) {
-    const block = decodePem(pem);
+async function keys_loadPrivateKey(pem, password) {
+    const block = keys_decodePem(pem);
     switch (block.label) {
         case ENCRYPTED_KEY_PEM_LABELS.sigstore:
         case ENCRYPTED_KEY_PEM_LABELS.cosign: {
@@ -43042,7 +41797,7 @@ async function loadPrivateKey(pem, password) {
 }
 /** Loads an ECDSA P-256 public key from PEM (`PUBLIC KEY`, PKIX), as `cosign.pub` holds it. */
 function loadPublicKey(pem) {
-    const block = decodePem(pem);
+    const block = keys_decodePem(pem);
     if (block.label !== 'PUBLIC KEY')
         throw new errors_SignError('KEY_INVALID', `expected a PUBLIC KEY PEM block, found "${block.label}"`);
     let key;
@@ -43050,7 +41805,7 @@ function loadPublicKey(pem) {
         key = (0,external_node_crypto_.createPublicKey)({ key: block.der, format: 'der', type: 'spki' });
     }
     catch (err) {
-        throw new errors_SignError('KEY_INVALID', `the PUBLIC KEY block does not parse: ${errors_errorMessage(err)}`, {
+        throw new errors_SignError('KEY_INVALID', `the PUBLIC KEY block does not parse: ${(0,errors/* errorMessage */.gJ)(err)}`, {
             cause: err,
         });
     }
@@ -43062,19 +41817,39 @@ function publicKeyToPem(publicKey) {
     return keys_encodePem('PUBLIC KEY', publicKey.export({ format: 'der', type: 'spki' }));
 }
 /**
- * The key's fingerprint for people and logs: `sha256:<hex>` of its PKIX DER encoding (what
- * `openssl pkey -pubin -outform DER | sha256sum` prints).
+ * The one way a key fingerprint is written, in every message, log, output and summary:
+ * `sha256:<64 lowercase hex>`, from the SHA-256 of the key's PKIX DER encoding.
  */
-function keyFingerprint(publicKey) {
-    return `sha256:${(0,external_node_crypto_.createHash)('sha256')
-        .update(publicKey.export({ format: 'der', type: 'spki' }))
-        .digest('hex')}`;
+function formatFingerprint(sha256) {
+    if (sha256.length !== 32)
+        throw new errors_SignError('KEY_INVALID', `a SHA-256 fingerprint has 32 bytes, not ${sha256.length}`);
+    return `sha256:${Buffer.from(sha256).toString('hex')}`;
 }
-/** The key hint sigstore-go and cosign put in bundles signed by a key: base64 SHA-256 of the PKIX DER. */
-function keys_keyHint(publicKey) {
+function pkixSha256(publicKey) {
     return (0,external_node_crypto_.createHash)('sha256')
         .update(publicKey.export({ format: 'der', type: 'spki' }))
-        .digest('base64');
+        .digest();
+}
+/**
+ * The key's fingerprint for people and logs: `sha256:<hex>` of its PKIX DER encoding (what
+ * `openssl pkey -pubin -outform DER | sha256sum` prints). See {@link formatFingerprint}.
+ */
+function keyFingerprint(publicKey) {
+    return formatFingerprint(pkixSha256(publicKey));
+}
+/** The key hint sigstore-go and cosign put in bundles signed by a key: base64 SHA-256 of the PKIX DER. */
+function keyHint(publicKey) {
+    return pkixSha256(publicKey).toString('base64');
+}
+/**
+ * A bundle's key hint written as a fingerprint (`sha256:<hex>`, as {@link keyFingerprint} writes
+ * the same key), or undefined when the hint is not a base64 SHA-256 (another signer's own naming).
+ */
+function hintFingerprint(hint) {
+    if (!isBase64(hint))
+        return undefined;
+    const bytes = Buffer.from(hint, 'base64');
+    return bytes.length === 32 ? formatFingerprint(bytes) : undefined;
 }
 /** The private key as cosign stores it: PKCS#8, sealed with the password, in an encrypted-key PEM block. */
 async function encryptPrivateKey(privateKey, password, options = {}) {
@@ -43099,33 +41874,59 @@ async function generateKeyPair(password, options = {}) {
 }
 /**
  * Generates a key pair and writes `cosign.key` (mode 0600) and `cosign.pub` into `dir`, refusing
- * to overwrite either unless `force` is set. Returns the paths and the pair.
+ * to overwrite either unless `force` is set: when either file exists, KEY_EXISTS and neither is
+ * written (a new private key beside an old public key would be a pair that does not match).
+ * Returns the paths and the pair.
  */
 async function writeKeyPair(dir, password, options = {}) {
-    const pair = await generateKeyPair(password, options);
     const prefix = options.prefix ?? 'cosign';
     const privateKeyPath = join(dir, `${prefix}.key`);
     const publicKeyPath = join(dir, `${prefix}.pub`);
+    if (!options.force) {
+        const present = [];
+        for (const path of [privateKeyPath, publicKeyPath])
+            if (await exists(path))
+                present.push(path);
+        if (present.length > 0)
+            throw keyExists(present);
+    }
+    const pair = await generateKeyPair(password, options);
     await mkdir(dir, { recursive: true });
     const flag = options.force ? 'w' : fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL;
+    let wrotePrivate = false;
     try {
         await writeFile(privateKeyPath, pair.privateKeyPem, { mode: 0o600, flag });
+        wrotePrivate = true;
         await writeFile(publicKeyPath, pair.publicKeyPem, { mode: 0o644, flag });
     }
     catch (err) {
         if (err.code === 'EEXIST') {
-            throw new SignError('KEY_EXISTS', `${err.path ?? 'a key file'} already exists: remove it or pass force`, {
-                cause: err,
-            });
+            // Another process made a file between the check and the write: leave no half pair behind.
+            if (wrotePrivate)
+                await rm(privateKeyPath, { force: true });
+            throw keyExists([err.path ?? publicKeyPath], err);
         }
         throw err;
     }
     return { ...pair, privateKeyPath, publicKeyPath };
 }
+async function exists(path) {
+    try {
+        await access(path);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+function keyExists(paths, cause) {
+    const list = paths.join(' and ');
+    return new SignError('KEY_EXISTS', `${list} already exist${paths.length === 1 ? 's' : ''}: nothing was written; remove ${paths.length === 1 ? 'it' : 'them'} first to write a new pair there`, cause === undefined ? undefined : { cause });
+}
 // ---------------------------------------------------------------------------------------------
 // Signing primitives
 /** ECDSA P-256 / SHA-256 over `data`, ASN.1 DER encoded (what cosign stores, base64, in its annotation). */
-function keys_signBytes(key, data) {
+function signBytes(key, data) {
     const privateKey = 'privateKey' in key ? key.privateKey : key;
     return cryptoSign('sha256', data, { key: privateKey, dsaEncoding: 'der' });
 }
@@ -43139,12 +41940,13 @@ function keys_verifyBytes(publicKey, data, signature) {
     }
 }
 
+// EXTERNAL MODULE: ../../packages/shared/src/oci/digest.ts
+var oci_digest = __nccwpck_require__(6539);
 ;// CONCATENATED MODULE: ../../packages/shared/src/sign/dsse.ts
 
 
-
 /** The payload type of in-toto statements. */
-const dsse_IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
+const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
 /** The bytes a DSSE signature covers. */
 function preAuthEncoding(payloadType, payload) {
     const type = Buffer.from(payloadType, 'utf8');
@@ -43154,15 +41956,6 @@ function preAuthEncoding(payloadType, payload) {
         Buffer.from(` ${payload.length} `, 'utf8'),
         Buffer.from(payload),
     ]);
-}
-/** An envelope over `payload`, signed with a key (ECDSA P-256/SHA-256 over the PAE). */
-function signEnvelope(payload, payloadType, key, keyid = keyHint(key.publicKey)) {
-    const sig = signBytes(key, preAuthEncoding(payloadType, payload)).toString('base64');
-    return {
-        payload: Buffer.from(payload).toString('base64'),
-        payloadType,
-        signatures: [{ sig, ...(keyid && { keyid }) }],
-    };
 }
 /** The envelope's JSON as cosign writes it into an `.att` layer. */
 function dsse_serializeEnvelope(envelope) {
@@ -43174,7 +41967,7 @@ function dsse_serializeEnvelope(envelope) {
 }
 const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
 /** Parses and checks an envelope's JSON; PAYLOAD_INVALID when it is not one. */
-function dsse_parseEnvelope(bytes) {
+function parseEnvelope(bytes) {
     let doc;
     try {
         doc = JSON.parse(Buffer.from(bytes).toString('utf8'));
@@ -43196,17 +41989,6 @@ function dsse_parseEnvelope(bytes) {
     });
     return { payload: e.payload, payloadType: e.payloadType, signatures };
 }
-/**
- * Verifies an envelope with a public key: some signature must verify over the PAE of the payload
- * and its type. Returns the payload bytes; throws SIGNATURE_INVALID otherwise.
- */
-function dsse_verifyEnvelope(envelope, publicKey) {
-    const payload = Buffer.from(envelope.payload, 'base64');
-    const pae = preAuthEncoding(envelope.payloadType, payload);
-    if (!envelope.signatures.some((s) => verifyBytes(publicKey, pae, Buffer.from(s.sig, 'base64'))))
-        throw new SignError('SIGNATURE_INVALID', 'no signature of the DSSE envelope verifies with the public key');
-    return payload;
-}
 /** The envelope of a DSSE bundle, in our JSON shape. */
 function dsse_envelopeFromBundle(bundle) {
     if (bundle.content.$case !== 'dsseEnvelope')
@@ -43222,6 +42004,16 @@ function dsse_envelopeFromBundle(bundle) {
     };
 }
 
+// EXTERNAL MODULE: ../../packages/shared/src/oci/blob.ts
+var blob = __nccwpck_require__(7264);
+// EXTERNAL MODULE: ../../packages/shared/src/oci/copy.ts + 1 modules
+var copy = __nccwpck_require__(3658);
+// EXTERNAL MODULE: ../../packages/shared/src/oci/errors.ts
+var oci_errors = __nccwpck_require__(6300);
+// EXTERNAL MODULE: ../../packages/shared/src/oci/types.ts
+var types = __nccwpck_require__(2826);
+// EXTERNAL MODULE: ../../packages/shared/src/oci/reference.ts
+var reference = __nccwpck_require__(5230);
 ;// CONCATENATED MODULE: ../../packages/shared/src/sign/simple-signing.ts
 /**
  * The payload cosign signs for a container image: the "simple signing" format of
@@ -43274,7 +42066,7 @@ function sortedDeep(value) {
  * Parses and checks a signed payload: the cosign type, a docker reference, a valid digest.
  * PAYLOAD_INVALID otherwise. What it says is only trustworthy once its signature verified.
  */
-function simple_signing_parseSimpleSigningPayload(bytes) {
+function parseSimpleSigningPayload(bytes) {
     let doc;
     try {
         doc = JSON.parse(Buffer.from(bytes).toString('utf8'));
@@ -43295,7 +42087,7 @@ function simple_signing_parseSimpleSigningPayload(bytes) {
     if (typeof digest !== 'string')
         throw new errors_SignError('PAYLOAD_INVALID', 'the signed payload has no docker-manifest-digest');
     try {
-        digest_parseDigest(digest);
+        (0,oci_digest/* parseDigest */.m)(digest);
     }
     catch (err) {
         throw new errors_SignError('PAYLOAD_INVALID', `the signed payload's digest is invalid: ${err.message}`, { cause: err });
@@ -43309,6 +42101,7 @@ function simple_signing_parseSimpleSigningPayload(bytes) {
 }
 
 ;// CONCATENATED MODULE: ../../packages/shared/src/sign/legacy.ts
+
 
 
 
@@ -43441,15 +42234,6 @@ function cosignImage(layers, options = {}) {
     }));
     return { manifest, config, layers: [...layers] };
 }
-async function readBlob(store, descriptor, limit) {
-    if (descriptor.size > limit)
-        throw new SignError('PAYLOAD_INVALID', `layer ${descriptor.digest} is ${descriptor.size} bytes; at most ${limit} are read`);
-    const stream = await store.getBlob(descriptor);
-    const chunks = [];
-    for await (const chunk of stream)
-        chunks.push(chunk);
-    return Buffer.concat(chunks);
-}
 /**
  * Reads the `sha256-<hex>.<suffix>` image of `digest` (`sig` or `att`) with every layer's bytes,
  * or undefined when there is none.
@@ -43470,7 +42254,8 @@ async function readCosignImage(store, digest, suffix) {
     const manifest = data.manifest;
     let created = ZERO_TIME;
     try {
-        const config = JSON.parse((await readBlob(store, manifest.config, 1024 * 1024)).toString('utf8'));
+        const bytes = await readBlob(store, manifest.config, { maxBytes: 1024 * 1024, what: 'config' });
+        const config = JSON.parse(bytes.toString('utf8'));
         if (typeof config.created === 'string')
             created = config.created;
     }
@@ -43479,7 +42264,8 @@ async function readCosignImage(store, digest, suffix) {
     }
     const layers = [];
     for (const layer of manifest.layers) {
-        const payload = await readBlob(store, layer, MAX_LAYER_BYTES);
+        // An oversized layer fails the read with OciError BLOB_TOO_LARGE, unread.
+        const payload = await readBlob(store, layer, { maxBytes: MAX_LAYER_BYTES, what: `${suffix} layer` });
         layers.push({
             descriptor: layer,
             mediaType: layer.mediaType,
@@ -43501,7 +42287,7 @@ function sameAnnotations(a, b) {
     return ka.length === Object.keys(b).length && ka.every((k) => b[k] === a[k]);
 }
 /** An identical layer: same bytes, media type and annotations. */
-const legacy_exactDuplicate = (existing, candidate) => existing.mediaType === candidate.mediaType &&
+const exactDuplicate = (existing, candidate) => existing.mediaType === candidate.mediaType &&
     existing.payload.equals(candidate.payload) &&
     sameAnnotations(existing.annotations, candidate.annotations);
 /**
@@ -43512,7 +42298,7 @@ const legacy_exactDuplicate = (existing, candidate) => existing.mediaType === ca
  */
 function sameSignerDuplicate(publicKey) {
     return (existing, candidate) => {
-        if (legacy_exactDuplicate(existing, candidate))
+        if (exactDuplicate(existing, candidate))
             return true;
         if (!publicKey)
             return false;
@@ -43531,49 +42317,57 @@ function sameSignerDuplicate(publicKey) {
 /**
  * Adds `layer` to the `sha256-<hex>.<suffix>` image of `subjectDigest` in `store`, creating the
  * image when there is none; `remove` drops matching existing layers first (cosign's `--replace`).
- * Uploads the payload and config blobs first and moves the tag last.
+ * A layer `isDuplicate` finds among those kept is not added again (the image is only rewritten
+ * when `remove` dropped something). Uploads the payload and config blobs first and moves the tag
+ * last. `current` passes the image as already read with {@link readCosignImage}, to spare reading
+ * it again.
  */
-async function legacy_appendCosignLayer(store, subjectDigest, suffix, layer, isDuplicate = legacy_exactDuplicate, options = {}) {
-    const stored = await readCosignImage(store, subjectDigest, suffix);
+async function appendCosignLayer(store, subjectDigest, suffix, layer, isDuplicate = exactDuplicate, options = {}) {
+    const stored = options.current
+        ? options.current.image
+        : await readCosignImage(store, subjectDigest, suffix);
     const tag = cosignTag(subjectDigest, suffix);
-    const removed = stored && options.remove ? stored.layers.filter((l) => options.remove(l)).length : 0;
-    const existing = stored && removed > 0 ? { ...stored, layers: stored.layers.filter((l) => !options.remove(l)) } : stored;
-    const found = existing?.layers.find((l) => isDuplicate(l, layer));
-    if (existing && found && removed === 0) {
+    const remove = options.remove;
+    const kept = stored ? (remove ? stored.layers.filter((l) => !remove(l)) : stored.layers) : [];
+    const removed = stored ? stored.layers.length - kept.length : 0;
+    const found = kept.find((l) => isDuplicate(l, layer));
+    if (stored && found && removed === 0) {
         return {
             tag,
-            descriptor: existing.descriptor,
+            descriptor: stored.descriptor,
             appended: false,
             layer: found.descriptor,
-            layerCount: existing.layers.length,
+            layerCount: stored.layers.length,
         };
     }
-    const layers = existing?.layers.map((l) => l.descriptor) ?? [];
-    if (layers.length + 1 > MAX_COSIGN_LAYERS) {
-        throw new SignError('TOO_MANY_LAYERS', `${store.name}:${tag} already holds ${layers.length} layers; cosign refuses more than ${MAX_COSIGN_LAYERS}`);
+    const layers = kept.map((l) => l.descriptor);
+    const descriptor = found?.descriptor ?? descriptorOf(layer.payload, layer.mediaType, layer.annotations);
+    if (!found) {
+        if (layers.length + 1 > MAX_COSIGN_LAYERS) {
+            throw new SignError('TOO_MANY_LAYERS', `${store.name}:${tag} already holds ${layers.length} layers; cosign refuses more than ${MAX_COSIGN_LAYERS}`);
+        }
+        layers.push(descriptor);
     }
-    const descriptor = descriptorOf(layer.payload, layer.mediaType, layer.annotations);
-    layers.push(descriptor);
     const image = cosignImage(layers, {
-        ...(existing && {
-            manifestMediaType: existing.manifestMediaType,
-            configMediaType: existing.configMediaType,
-            created: existing.created,
+        ...(stored && {
+            manifestMediaType: stored.manifestMediaType,
+            configMediaType: stored.configMediaType,
+            created: stored.created,
         }),
     });
-    const configDescriptor = descriptorOf(image.config, existing?.configMediaType ?? MediaType.OciConfig);
-    for (const [d, bytes] of [
-        [descriptor, layer.payload],
-        [configDescriptor, image.config],
-    ]) {
+    const configDescriptor = descriptorOf(image.config, stored?.configMediaType ?? MediaType.OciConfig);
+    const uploads = [[configDescriptor, image.config]];
+    if (!found)
+        uploads.unshift([descriptor, layer.payload]);
+    for (const [d, bytes] of uploads) {
         if (!(await store.hasBlob(d.digest)))
             await store.putBlob({ mediaType: d.mediaType, digest: d.digest, size: d.size }, bytes);
     }
-    const manifestDescriptor = await store.putManifest(image.manifest, existing?.manifestMediaType ?? MediaType.OciManifest, tag);
+    const manifestDescriptor = await store.putManifest(image.manifest, stored?.manifestMediaType ?? MediaType.OciManifest, tag);
     return {
         tag,
         descriptor: manifestDescriptor,
-        appended: true,
+        appended: !found,
         layer: descriptor,
         layerCount: layers.length,
     };
@@ -43590,29 +42384,8 @@ async function signLegacy(options) {
     });
     const bundle = await options.signer.signMessage(payload);
     const layer = signatureLayerFromBundle(payload, bundle);
-    const result = await legacy_appendCosignLayer(options.store, options.digest, 'sig', layer, sameSignerDuplicate(options.signer.publicKey));
+    const result = await appendCosignLayer(options.store, options.digest, 'sig', layer, sameSignerDuplicate(options.signer.publicKey));
     return { ...result, payload, signature: layer.annotations[legacy_CosignAnnotation.Signature], bundle };
-}
-/**
- * Verifies one `.sig` layer with a public key using plain Node crypto: the signature annotation
- * over the exact payload bytes (ECDSA/SHA-256, DER), then what the payload says. Returns the
- * parsed payload; throws SIGNATURE_INVALID or PAYLOAD_INVALID.
- */
-function verifyLegacySignature(layer, publicKey, expected = {}) {
-    const raw = 'signature' in layer ? layer.signature : layer.annotations[legacy_CosignAnnotation.Signature];
-    if (raw === undefined || raw.length === 0)
-        throw new SignError('SIGNATURE_INVALID', `the layer has no ${legacy_CosignAnnotation.Signature} annotation`);
-    const signature = typeof raw === 'string' ? Buffer.from(raw, 'base64') : raw;
-    if (!verifyBytes(publicKey, layer.payload, signature))
-        throw new SignError('SIGNATURE_INVALID', 'the signature does not verify with the public key over this payload');
-    const payload = parseSimpleSigningPayload(layer.payload);
-    const digest = payload.critical.image['docker-manifest-digest'];
-    if (expected.digest !== undefined && digest !== expected.digest)
-        throw new SignError('PAYLOAD_INVALID', `the signature is for ${digest}, not ${expected.digest}`);
-    const reference = payload.critical.identity['docker-reference'];
-    if (expected.dockerReference !== undefined && reference !== expected.dockerReference)
-        throw new SignError('PAYLOAD_INVALID', `the signature names ${reference}, not ${expected.dockerReference}`);
-    return payload;
 }
 
 ;// CONCATENATED MODULE: ../../packages/shared/src/sign/attestation.ts
@@ -43635,7 +42408,7 @@ function attestation_makeStatement(subject, predicateType, predicate) {
     return { _type: IN_TOTO_STATEMENT_V1, subject, predicateType, predicate };
 }
 /** The statement's JSON (field order `_type`, `subject`, `predicateType`, `predicate`). */
-function attestation_serializeStatement(statement) {
+function serializeStatement(statement) {
     return Buffer.from(JSON.stringify({
         _type: statement._type,
         subject: statement.subject,
@@ -43663,8 +42436,8 @@ function parseStatement(bytes) {
     return s;
 }
 /** Whether a statement names `digest` among its subjects. */
-function statementCovers(statement, digest) {
-    const { algorithm, hex } = digest_parseDigest(digest);
+function attestation_statementCovers(statement, digest) {
+    const { algorithm, hex } = (0,oci_digest/* parseDigest */.m)(digest);
     return statement.subject.some((s) => s.digest?.[algorithm] === hex);
 }
 /** The `.att` layer cosign derives from a DSSE bundle. */
@@ -43678,36 +42451,6 @@ function attestationLayerFromBundle(bundle, predicateType) {
             [CosignAnnotation.Signature]: '',
         },
     };
-}
-/** Signs a statement about `digest` and appends it to `sha256-<hex>.att`, as `cosign attest` does. */
-async function attestLegacy(options) {
-    if (!statementCovers(options.statement, options.digest))
-        throw new SignError('PAYLOAD_INVALID', `the statement's subjects do not include ${options.digest}`);
-    const bundle = await options.signer.signDsse(attestation_serializeStatement(options.statement), IN_TOTO_PAYLOAD_TYPE);
-    const predicateType = options.statement.predicateType;
-    const layer = attestationLayerFromBundle(bundle, predicateType);
-    const result = await appendCosignLayer(options.store, options.digest, 'att', layer, exactDuplicate, {
-        ...(options.replace && {
-            remove: (l) => l.annotations[CosignAnnotation.PredicateType] === predicateType,
-        }),
-    });
-    return { ...result, bundle };
-}
-/**
- * Verifies one `.att` layer with a public key: the envelope's signature over its PAE, an in-toto
- * payload type, and (when given) that the statement covers `digest`. Returns the statement.
- */
-function verifyAttestationLayer(layer, publicKey, expected = {}) {
-    const envelope = parseEnvelope(layer.payload);
-    const payload = verifyEnvelope(envelope, publicKey);
-    if (envelope.payloadType !== IN_TOTO_PAYLOAD_TYPE)
-        throw new SignError('PAYLOAD_INVALID', `the envelope's payload type is ${envelope.payloadType}, not ${IN_TOTO_PAYLOAD_TYPE}`);
-    const statement = parseStatement(payload);
-    if (expected.digest !== undefined && !statementCovers(statement, expected.digest))
-        throw new SignError('PAYLOAD_INVALID', `the attestation is not about ${expected.digest}`);
-    if (expected.predicateType !== undefined && statement.predicateType !== expected.predicateType)
-        throw new SignError('PAYLOAD_INVALID', `the attestation's predicate type is ${statement.predicateType}, not ${expected.predicateType}`);
-    return statement;
 }
 
 ;// CONCATENATED MODULE: ../../packages/shared/src/sign/provenance.ts
@@ -43894,16 +42637,16 @@ function describeMatcher(matcher) {
 /** Loads the keys of a key trust, POLICY_INVALID when one does not parse. */
 function trustedKeys(trust) {
     if (trust.keys.length === 0)
-        throw new VerifyError('POLICY_INVALID', 'the key trust lists no key');
+        throw new errors_VerifyError('POLICY_INVALID', 'the key trust lists no key');
     return trust.keys.map((k, i) => {
         let key;
         try {
             key = typeof k === 'string' ? loadPublicKey(k) : k;
         }
         catch (err) {
-            throw new VerifyError('POLICY_INVALID', `trusted key ${i + 1} is not an ECDSA P-256 public key in PEM: ${err.message}`, { cause: err });
+            throw new errors_VerifyError('POLICY_INVALID', `trusted key ${i + 1} is not an ECDSA P-256 public key in PEM: ${err.message}`, { cause: err });
         }
-        return { key, fingerprint: keyFingerprint(key), hint: keys_keyHint(key) };
+        return { key, fingerprint: keyFingerprint(key), hint: keyHint(key) };
     });
 }
 /** The required attestations of a policy, with SLSA provenance added when provenance is pinned. */
@@ -43915,7 +42658,7 @@ function requiredAttestations(policy) {
             resolved = resolvePredicateType(name);
         }
         catch (err) {
-            throw new VerifyError('POLICY_INVALID', err.message, { cause: err });
+            throw new errors_VerifyError('POLICY_INVALID', err.message, { cause: err });
         }
         if (!out.some((r) => r.name === resolved.name))
             out.push(resolved);
@@ -43929,7 +42672,7 @@ function requiredAttestations(policy) {
 }
 
 // EXTERNAL MODULE: ../../node_modules/@sigstore/bundle/dist/index.js
-var bundle_dist = __nccwpck_require__(6124);
+var dist = __nccwpck_require__(6124);
 // EXTERNAL MODULE: ../../node_modules/@sigstore/protobuf-specs/dist/index.js
 var protobuf_specs_dist = __nccwpck_require__(7154);
 ;// CONCATENATED MODULE: ../../packages/shared/src/sign/bundle.ts
@@ -43961,6 +42704,7 @@ var protobuf_specs_dist = __nccwpck_require__(7154);
 
 
 
+
 const SIGSTORE_BUNDLE_V03_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
 /** The predicate type of cosign v3's image signature statement. */
 const COSIGN_SIGN_PREDICATE_TYPE = 'https://sigstore.dev/cosign/sign/v1';
@@ -43977,10 +42721,10 @@ function serializeBundle(bundle) {
 /** Parses a bundle's JSON; PAYLOAD_INVALID when it is not a valid bundle. */
 function parseBundle(bytes) {
     try {
-        return (0,bundle_dist/* bundleFromJSON */.vw)(JSON.parse(Buffer.from(bytes).toString('utf8')));
+        return (0,dist/* bundleFromJSON */.vw)(JSON.parse(Buffer.from(bytes).toString('utf8')));
     }
     catch (err) {
-        throw new errors_SignError('PAYLOAD_INVALID', `not a Sigstore bundle: ${errors_errorMessage(err)}`, { cause: err });
+        throw new errors_SignError('PAYLOAD_INVALID', `not a Sigstore bundle: ${(0,errors/* errorMessage */.gJ)(err)}`, { cause: err });
     }
 }
 /**
@@ -44052,49 +42796,61 @@ async function pushBundleReferrer(store, subject, bundle, options) {
     return store.putManifest(referrer.manifest, MediaType.OciManifest);
 }
 /**
+ * The referrers of `digest` that may be Sigstore bundles: those listed with the bundle artifact
+ * type, and those listed with the empty config's media type. cosign v2.6 (go-containerregistry
+ * 0.20) writes its bundle referrers into the tag-schema fallback index (`sha256-<hex>`, what
+ * distribution 2.8 and GHCR are read through) under `artifactType:
+ * application/vnd.oci.empty.v1+json`, the config's media type, although the manifests themselves
+ * carry the bundle artifact type; cosign reads every referrer, so it finds them, and so must we.
+ * Which of the empty-typed ones are bundles {@link isBundleManifest} tells.
+ */
+async function bundleReferrerCandidates(store, digest) {
+    return (await store.referrers(digest)).filter((d) => d.artifactType === SIGSTORE_BUNDLE_V03_MEDIA_TYPE || d.artifactType === types/* MediaType */.zu.OciEmpty);
+}
+/** Whether a referrer manifest says it holds a Sigstore bundle (its own or its config's artifact type). */
+function isBundleManifest(manifest) {
+    return (manifest.artifactType === SIGSTORE_BUNDLE_V03_MEDIA_TYPE ||
+        manifest.config?.artifactType === SIGSTORE_BUNDLE_V03_MEDIA_TYPE);
+}
+/**
  * The bundles stored as referrers of `digest` (optionally only those of one predicate type),
- * each with its JSON. Verify them before trusting anything they say.
+ * each with its JSON; referrers that hold no readable bundle are left out. Nothing here is
+ * verified: verifyImage (verify/) is the verifier.
  */
 async function findBundleReferrers(store, digest, options = {}) {
     const out = [];
-    for (const descriptor of await store.referrers(digest, SIGSTORE_BUNDLE_V03_MEDIA_TYPE)) {
+    for (const descriptor of await bundleReferrerCandidates(store, digest)) {
         const { manifest } = await store.getManifest(descriptor.digest);
         if (!('layers' in manifest))
+            continue;
+        if (descriptor.artifactType !== SIGSTORE_BUNDLE_V03_MEDIA_TYPE && !isBundleManifest(manifest))
             continue;
         const predicateType = manifest.annotations?.[BundleAnnotation.PredicateType];
         if (options.predicateType !== undefined && predicateType !== options.predicateType)
             continue;
         const layer = manifest.layers.find((l) => l.mediaType === SIGSTORE_BUNDLE_V03_MEDIA_TYPE);
-        if (!layer || layer.size > 16 * 1024 * 1024)
+        if (!layer)
             continue;
-        const chunks = [];
-        for await (const chunk of await store.getBlob(layer))
-            chunks.push(chunk);
-        const bytes = Buffer.concat(chunks);
-        out.push({ descriptor, predicateType, bundle: parseBundle(bytes), bytes });
+        let bytes;
+        try {
+            bytes = await readBlob(store, layer, { what: 'bundle layer' });
+        }
+        catch (err) {
+            // A bundle over 16 MiB is left out unread, as an unreadable one is.
+            if (err instanceof OciError && err.code === 'BLOB_TOO_LARGE')
+                continue;
+            throw err;
+        }
+        let bundle;
+        try {
+            bundle = parseBundle(bytes);
+        }
+        catch {
+            continue;
+        }
+        out.push({ descriptor, predicateType, bundle, bytes });
     }
     return out;
-}
-/** Signs an in-toto statement about `subject` into a DSSE bundle and pushes it as a referrer. */
-async function attestBundle(options) {
-    const bundle = options.bundle ??
-        (await options.signer.signDsse(serializeStatement(options.statement), IN_TOTO_PAYLOAD_TYPE));
-    const referrer = await pushBundleReferrer(options.store, options.subject, bundle, {
-        predicateType: options.statement.predicateType,
-        ...(options.created && { created: options.created }),
-    });
-    return { referrer, bundle, statement: options.statement };
-}
-/** Signs `digest` as `cosign sign --new-bundle-format` does (the sign/v1 statement) and pushes the bundle as a referrer. */
-async function signBundle(options) {
-    const subject = await subjectDescriptor(options.store, options.digest);
-    return attestBundle({
-        store: options.store,
-        subject,
-        signer: options.signer,
-        statement: cosignSignStatement(options.digest, options.annotations),
-        ...(options.created && { created: options.created }),
-    });
 }
 
 ;// CONCATENATED MODULE: ../../packages/shared/src/verify/candidates.ts
@@ -44118,18 +42874,24 @@ async function signBundle(options) {
 
 
 
-const MAX_BLOB_BYTES = 16 * 1024 * 1024;
-async function candidates_readBlob(store, descriptor) {
-    if (descriptor.size > MAX_BLOB_BYTES)
-        throw new Error(`blob ${descriptor.digest} is ${descriptor.size} bytes; at most ${MAX_BLOB_BYTES} are read`);
-    const stream = await store.getBlob(descriptor);
-    const chunks = [];
-    for await (const chunk of stream)
-        chunks.push(chunk);
-    return Buffer.concat(chunks);
+
+/**
+ * A stored layer's bytes through the one size-limited blob reader (16 MiB). An oversized layer is
+ * whoever pushed it's doing, not a registry fault: its BLOB_TOO_LARGE error is returned, for the
+ * caller to refuse that one candidate; any other failure (the registry, the network) is thrown.
+ */
+async function readLayer(store, layer, what) {
+    try {
+        return await (0,blob/* readBlob */.gm)(store, layer, { what });
+    }
+    catch (err) {
+        if (err instanceof oci_errors/* OciError */.M && err.code === 'BLOB_TOO_LARGE')
+            return err;
+        throw err;
+    }
 }
 function isNotFound(err) {
-    return err instanceof errors_OciError && err.code === 'MANIFEST_UNKNOWN';
+    return err instanceof oci_errors/* OciError */.M && err.code === 'MANIFEST_UNKNOWN';
 }
 // ---------------------------------------------------------------------------------------------
 // Legacy `.sig` / `.att`
@@ -44139,7 +42901,7 @@ function certificates(annotations) {
         return [];
     const chain = annotations[legacy_CosignAnnotation.Chain] ?? '';
     const blocks = `${pem}\n${chain}`.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
-    return blocks.map((b) => decodePem(b).der);
+    return blocks.map((b) => keys_decodePem(b).der);
 }
 /** The Rekor bundle annotation as a transparency-log entry with its inclusion promise. */
 function tlogEntryFromRekorBundle(json) {
@@ -44179,7 +42941,7 @@ function bundleFromSignatureLayer(payload, annotations) {
     if (!signature)
         throw new Error(`the layer has no ${legacy_CosignAnnotation.Signature} annotation`);
     return {
-        mediaType: bundle_dist/* BUNDLE_V01_MEDIA_TYPE */.Td,
+        mediaType: dist/* BUNDLE_V01_MEDIA_TYPE */.Td,
         verificationMaterial: verificationMaterial(annotations),
         content: {
             $case: 'messageSignature',
@@ -44195,9 +42957,9 @@ function bundleFromSignatureLayer(payload, annotations) {
 }
 /** The bundle a legacy `.att` layer stands for (its DSSE envelope). */
 function bundleFromAttestationLayer(payload, annotations) {
-    const envelope = dsse_parseEnvelope(payload);
+    const envelope = parseEnvelope(payload);
     return {
-        mediaType: bundle_dist/* BUNDLE_V01_MEDIA_TYPE */.Td,
+        mediaType: dist/* BUNDLE_V01_MEDIA_TYPE */.Td,
         verificationMaterial: verificationMaterial(annotations),
         content: {
             $case: 'dsseEnvelope',
@@ -44213,9 +42975,10 @@ function bundleFromAttestationLayer(payload, annotations) {
     };
 }
 /** Reads `sha256-<hex>.sig` (or `.att`) of `digest`: one candidate per layer. None when the tag is absent. */
-async function findLegacy(store, digest, suffix) {
-    const tag = copy_cosignTag(digest, suffix);
+async function candidates_findLegacy(store, digest, suffix) {
+    const tag = (0,copy/* cosignTag */.qv)(digest, suffix);
     const where = `${store.name}:${tag}`;
+    const role = suffix === 'sig' ? 'signature' : 'attestation';
     let data;
     try {
         data = await store.getManifest(tag);
@@ -44225,11 +42988,12 @@ async function findLegacy(store, digest, suffix) {
             return { candidates: [], unreadable: [] };
         throw err;
     }
-    if (types_isIndex(data.manifest))
+    if ((0,types/* isIndex */.nw)(data.manifest))
         return {
             candidates: [],
             unreadable: [
                 {
+                    role,
                     location: where,
                     format: 'legacy',
                     code: 'PAYLOAD_INVALID',
@@ -44238,17 +43002,30 @@ async function findLegacy(store, digest, suffix) {
             ],
         };
     const layers = data.manifest.layers;
-    const payloads = await Promise.all(layers.map((l) => candidates_readBlob(store, l)));
+    const payloads = await Promise.all(layers.map((l) => readLayer(store, l, `${suffix} layer`)));
     const found = { candidates: [], unreadable: [] };
     layers.forEach((layer, i) => {
         const location = `${where} layer ${i + 1}`;
         const annotations = { ...layer.annotations };
         const payload = payloads[i];
+        if (payload instanceof oci_errors/* OciError */.M) {
+            const hint = suffix === 'att' ? annotations[legacy_CosignAnnotation.PredicateType] : undefined;
+            found.unreadable.push({
+                role,
+                location,
+                format: 'legacy',
+                ...(hint && { predicateTypeHint: hint }),
+                code: 'BLOB_TOO_LARGE',
+                message: payload.message,
+            });
+            return;
+        }
         try {
             if (suffix === 'sig') {
                 if (layer.mediaType !== COSIGN_SIMPLE_SIGNING_MEDIA_TYPE)
                     throw new Error(`media type ${layer.mediaType} is not ${COSIGN_SIMPLE_SIGNING_MEDIA_TYPE}`);
                 found.candidates.push({
+                    role,
                     format: 'legacy',
                     location,
                     bundle: bundleFromSignatureLayer(payload, annotations),
@@ -44260,6 +43037,7 @@ async function findLegacy(store, digest, suffix) {
                     throw new Error(`media type ${layer.mediaType} is not ${legacy_DSSE_ENVELOPE_MEDIA_TYPE}`);
                 const hint = annotations[legacy_CosignAnnotation.PredicateType];
                 found.candidates.push({
+                    role,
                     format: 'legacy',
                     location,
                     bundle: bundleFromAttestationLayer(payload, annotations),
@@ -44268,11 +43046,14 @@ async function findLegacy(store, digest, suffix) {
             }
         }
         catch (err) {
+            const hint = suffix === 'att' ? annotations[legacy_CosignAnnotation.PredicateType] : undefined;
             found.unreadable.push({
+                role,
                 location,
                 format: 'legacy',
+                ...(hint && { predicateTypeHint: hint }),
                 code: 'PAYLOAD_INVALID',
-                message: errors_errorMessage(err),
+                message: (0,errors/* errorMessage */.gJ)(err),
             });
         }
     });
@@ -44280,44 +43061,63 @@ async function findLegacy(store, digest, suffix) {
 }
 // ---------------------------------------------------------------------------------------------
 // Bundles as OCI referrers
-/** Every Sigstore bundle stored as a referrer of `digest` (signatures and attestations alike). */
-async function findReferrerBundles(store, digest) {
-    const descriptors = await store.referrers(digest, SIGSTORE_BUNDLE_V03_MEDIA_TYPE);
-    const found = { candidates: [], unreadable: [] };
+/** The role of a referrer from the predicate type its manifest states (none: an attestation). */
+function referrerRole(predicateType) {
+    return predicateType === COSIGN_SIGN_PREDICATE_TYPE ? 'signature' : 'attestation';
+}
+/**
+ * Every Sigstore bundle stored as a referrer of `digest` (signatures and attestations alike, each
+ * with its role from the predicate type its manifest states).
+ */
+async function candidates_findReferrerBundles(store, digest) {
+    // cosign v2.6 lists its bundle referrers under the empty config's type (bundleReferrerCandidates)
+    const descriptors = await bundleReferrerCandidates(store, digest);
     const read = await Promise.all(descriptors.map(async (descriptor) => {
         const location = `${store.name}@${descriptor.digest}`;
         const { manifest } = await store.getManifest(descriptor.digest);
+        // an empty-typed referrer that is not a bundle is someone else's artifact: not a candidate
+        if (descriptor.artifactType !== SIGSTORE_BUNDLE_V03_MEDIA_TYPE &&
+            !('layers' in manifest && isBundleManifest(manifest)))
+            return undefined;
+        const hint = manifest.annotations?.[BundleAnnotation.PredicateType];
+        const unreadable = (message, code = 'PAYLOAD_INVALID') => ({
+            role: referrerRole(hint),
+            location,
+            format: 'bundle',
+            ...(hint && { predicateTypeHint: hint }),
+            code,
+            message,
+        });
         if (!('layers' in manifest))
-            return { location, error: 'an index, not a bundle manifest' };
+            return unreadable('an index, not a bundle manifest');
         const layer = manifest.layers.find((l) => l.mediaType === SIGSTORE_BUNDLE_V03_MEDIA_TYPE);
         if (!layer)
-            return { location, error: `no ${SIGSTORE_BUNDLE_V03_MEDIA_TYPE} layer` };
-        const bytes = await candidates_readBlob(store, layer);
-        const hint = manifest.annotations?.[BundleAnnotation.PredicateType];
+            return unreadable(`no ${SIGSTORE_BUNDLE_V03_MEDIA_TYPE} layer`);
+        const bytes = await readLayer(store, layer, 'bundle layer');
+        if (bytes instanceof oci_errors/* OciError */.M)
+            return unreadable(bytes.message, 'BLOB_TOO_LARGE');
         try {
-            return { location, candidate: { bundle: parseBundle(bytes), hint } };
+            const candidate = {
+                role: referrerRole(hint),
+                format: 'bundle',
+                location,
+                bundle: parseBundle(bytes),
+                ...(hint && { predicateTypeHint: hint }),
+            };
+            return candidate;
         }
         catch (err) {
-            return { location, error: errors_errorMessage(err) };
+            return unreadable((0,errors/* errorMessage */.gJ)(err));
         }
     }));
+    const found = { candidates: [], unreadable: [] };
     for (const r of read) {
-        if ('candidate' in r && r.candidate) {
-            found.candidates.push({
-                format: 'bundle',
-                location: r.location,
-                bundle: r.candidate.bundle,
-                ...(r.candidate.hint && { predicateTypeHint: r.candidate.hint }),
-            });
-        }
-        else {
-            found.unreadable.push({
-                location: r.location,
-                format: 'bundle',
-                code: 'PAYLOAD_INVALID',
-                message: String(r.error),
-            });
-        }
+        if (!r)
+            continue;
+        if ('bundle' in r)
+            found.candidates.push(r);
+        else
+            found.unreadable.push(r);
     }
     return found;
 }
@@ -44356,7 +43156,7 @@ function prepareKeyless(trust, trustedRoot) {
         return { ...trust, trustedRoot, material: (0,verify_dist/* toTrustMaterial */.jO)(trustedRoot) };
     }
     catch (err) {
-        throw new VerifyError('TRUST_ROOT_UNAVAILABLE', `the trusted root does not parse: ${errors_errorMessage(err)}`, {
+        throw new errors_VerifyError('TRUST_ROOT_UNAVAILABLE', `the trusted root does not parse: ${(0,errors/* errorMessage */.gJ)(err)}`, {
             cause: err,
         });
     }
@@ -44428,32 +43228,32 @@ function verifyWithKeys(c, keys) {
     const trusted = keys.map((k) => k.fingerprint).join(', ');
     const cert = leafCertificate(c.bundle);
     if (cert)
-        throw new VerifyError('UNTRUSTED_KEY', `signed keylessly by ${identityOf(cert) || 'a certificate'}, but the policy trusts only the key(s) ${trusted}: give certificate-identity and certificate-oidc-issuer instead of key to trust keyless signatures`);
+        throw new errors_VerifyError('UNTRUSTED_KEY', `signed keylessly by ${identityOf(cert) || 'a certificate'}, but the policy trusts only the key(s) ${trusted}: give certificate-identity and certificate-oidc-issuer instead of key to trust keyless signatures`);
     const m = c.bundle.verificationMaterial.content;
     const hint = m.$case === 'publicKey' ? m.publicKey.hint : '';
     if (hint && !keys.some((k) => k.hint === hint))
-        throw new VerifyError('UNTRUSTED_KEY', `signed by another key (hint ${hint}), not by a trusted key (${trusted}): pass the signer's public key in key, or re-sign with the trusted key`);
+        throw new errors_VerifyError('UNTRUSTED_KEY', `signed by another key (${hintFingerprint(hint) ?? `key hint "${hint}"`}), not by a trusted key (${trusted}): pass the signer's public key in key, or re-sign with the trusted key`);
     const named = keysNamedByTlog(c.bundle).map(keyFingerprint);
     const foreign = named.find((f) => !keys.some((k) => k.fingerprint === f));
     if (foreign)
-        throw new VerifyError('UNTRUSTED_KEY', `signed by another key (${foreign}, as its Rekor entry says), not by a trusted key (${trusted})`);
-    throw new VerifyError('SIGNATURE_INVALID', `the signature does not verify with the trusted key(s) ${trusted}: its bytes were altered, or another key made it (this format names no key)`);
+        throw new errors_VerifyError('UNTRUSTED_KEY', `signed by another key (${foreign}, as its Rekor entry says), not by a trusted key (${trusted})`);
+    throw new errors_VerifyError('SIGNATURE_INVALID', `the signature does not verify with the trusted key(s) ${trusted}: its bytes were altered, or another key made it (this format names no key)`);
 }
 function mapVerifierError(err, cert, bundle) {
     const code = String(err.code ?? '');
-    const detail = `${code ? `${code}: ` : ''}${errors_errorMessage(err)}`;
+    const detail = `${code ? `${code}: ` : ''}${(0,errors/* errorMessage */.gJ)(err)}`;
     if (code === 'CERTIFICATE_ERROR') {
         const expired = bundle.verificationMaterial.tlogEntries.some((e) => {
             const t = Number(e.integratedTime) * 1000;
             return t < Date.parse(cert.validFrom) || t > Date.parse(cert.validTo);
         });
         if (expired)
-            return new VerifyError('CERTIFICATE_EXPIRED', `the certificate (valid ${cert.validFrom} to ${cert.validTo}) was not valid when the transparency log integrated the signature: sign again`, { cause: err });
-        return new VerifyError('CERTIFICATE_UNTRUSTED', `the certificate does not chain to the trusted root's Fulcio CA with CT evidence (${detail}): is trusted-root the root of the Sigstore instance that signed?`, { cause: err });
+            return new errors_VerifyError('CERTIFICATE_EXPIRED', `the certificate (valid ${cert.validFrom} to ${cert.validTo}) was not valid when the transparency log integrated the signature: sign again`, { cause: err });
+        return new errors_VerifyError('CERTIFICATE_UNTRUSTED', `the certificate does not chain to the trusted root's Fulcio CA with CT evidence (${detail}): is trusted-root the root of the Sigstore instance that signed?`, { cause: err });
     }
     if (code.startsWith('TLOG') || code === 'TIMESTAMP_ERROR')
-        return new VerifyError('NO_TLOG_EVIDENCE', `the transparency-log evidence does not verify against the trusted root (${detail})`, { cause: err });
-    return new VerifyError('SIGNATURE_INVALID', `the signature does not verify (${detail})`, { cause: err });
+        return new errors_VerifyError('NO_TLOG_EVIDENCE', `the transparency-log evidence does not verify against the trusted root (${detail})`, { cause: err });
+    return new errors_VerifyError('SIGNATURE_INVALID', `the signature does not verify (${detail})`, { cause: err });
 }
 /**
  * The entity `@sigstore/verify` checks. RFC 3161 timestamps are kept when they parse; when one does
@@ -44480,14 +43280,14 @@ function signedEntity(c) {
 function verifyKeyless(c, trust, now) {
     const cert = leafCertificate(c.bundle);
     if (!cert)
-        throw new VerifyError('UNTRUSTED_KEY', `signed by a key, not by a certificate for ${describeMatcher(trust.identity)}: the policy is keyless (pass key instead to trust keys)`);
+        throw new errors_VerifyError('UNTRUSTED_KEY', `signed by a key, not by a certificate for ${describeMatcher(trust.identity)}: the policy is keyless (pass key instead to trust keys)`);
     if (!signedBy(c.bundle, c.artifact, cert.publicKey))
-        throw new VerifyError('SIGNATURE_INVALID', `the signature does not verify with the key of its certificate (${identityOf(cert)}): its bytes were altered`);
+        throw new errors_VerifyError('SIGNATURE_INVALID', `the signature does not verify with the key of its certificate (${identityOf(cert)}): its bytes were altered`);
     const evidence = c.bundle.verificationMaterial.tlogEntries.filter((e) => e.inclusionPromise !== undefined || e.inclusionProof !== undefined);
     if (evidence.length === 0) {
         if (now.getTime() > Date.parse(cert.validTo) || now.getTime() < Date.parse(cert.validFrom))
-            throw new VerifyError('CERTIFICATE_EXPIRED', `the certificate for ${identityOf(cert)} expired at ${cert.validTo} and no transparency-log entry proves the signature was made while it was valid: sign again with Rekor`);
-        throw new VerifyError('NO_TLOG_EVIDENCE', `the keyless signature by ${identityOf(cert)} has no transparency-log evidence (Rekor SET or inclusion proof): sign with Rekor (build-sign does by default)`);
+            throw new errors_VerifyError('CERTIFICATE_EXPIRED', `the certificate for ${identityOf(cert)} expired at ${cert.validTo} and no transparency-log entry proves the signature was made while it was valid: sign again with Rekor`);
+        throw new errors_VerifyError('NO_TLOG_EVIDENCE', `the keyless signature by ${identityOf(cert)} has no transparency-log evidence (Rekor SET or inclusion proof): sign with Rekor (build-sign does by default)`);
     }
     const verifier = new verify_dist/* Verifier */.BL(trust.material, {
         tlogThreshold: 1,
@@ -44504,9 +43304,9 @@ function verifyKeyless(c, trust, now) {
     const subject = identity?.subjectAlternativeName ?? identityOf(cert);
     const issuer = identity?.extensions?.issuer ?? '';
     if (!matches(trust.identity, subject))
-        throw new VerifyError('IDENTITY_MISMATCH', `certificate identity ${subject} does not match the required ${describeMatcher(trust.identity)}: check certificate-identity${typeof trust.identity === 'string' ? ' (or use certificate-identity-regexp)' : '-regexp'}`);
+        throw new errors_VerifyError('IDENTITY_MISMATCH', `certificate identity ${subject} does not match the required ${describeMatcher(trust.identity)}: check certificate-identity${typeof trust.identity === 'string' ? ' (or use certificate-identity-regexp)' : '-regexp'}`);
     if (!matches(trust.issuer, issuer))
-        throw new VerifyError('ISSUER_MISMATCH', `certificate OIDC issuer ${issuer || '(none)'} does not match the required ${describeMatcher(trust.issuer)}: check certificate-oidc-issuer`);
+        throw new errors_VerifyError('ISSUER_MISMATCH', `certificate OIDC issuer ${issuer || '(none)'} does not match the required ${describeMatcher(trust.issuer)}: check certificate-oidc-issuer`);
     const entry = evidence[0];
     return {
         signer: { kind: 'certificate', identity: subject, subject, issuer },
@@ -44517,7 +43317,7 @@ function verifyKeyless(c, trust, now) {
     };
 }
 /** Verifies a candidate's signature under the trust (not yet what it says). */
-function verifyCandidate(c, trust, now) {
+function check_verifyCandidate(c, trust, now) {
     return trust.kind === 'keys' ? verifyWithKeys(c, trust.keys) : verifyKeyless(c, trust, now);
 }
 /** Orders failure codes from most to least telling, to pick the one a refusal reports. */
@@ -44594,10 +43394,12 @@ function checkProvenance(statement, pins) {
     for (const [input, pin, claim, ok] of checks) {
         if (pin === undefined || ok)
             continue;
-        throw new VerifyError('PROVENANCE_MISMATCH', `the provenance claims ${input} ${claim ?? '(none)'}, but ${describeMatcher(pin)} is required: was the image built from the expected source and workflow? (input ${input})`);
+        throw new errors_VerifyError('PROVENANCE_MISMATCH', `the provenance claims ${input} ${claim ?? '(none)'}, but ${describeMatcher(pin)} is required: was the image built from the expected source and workflow? (input ${input})`);
     }
 }
 
+// EXTERNAL MODULE: ../../packages/shared/src/logger.ts
+var src_logger = __nccwpck_require__(837);
 ;// CONCATENATED MODULE: ../../packages/shared/src/verify/verify.ts
 
 
@@ -44617,7 +43419,8 @@ async function tufTrustedRoot() {
     const { getTrustedRoot } = await __nccwpck_require__.e(/* import() */ 910).then(__nccwpck_require__.bind(__nccwpck_require__, 4187));
     return getTrustedRoot();
 }
-async function prepareTrust(options) {
+/** The policy's trust, ready to verify with (keys loaded; for keyless, the trusted root loaded once). */
+async function verify_prepareTrust(options) {
     const { trust } = options.policy;
     if (trust.kind === 'keys')
         return { kind: 'keys', keys: trustedKeys(trust) };
@@ -44630,7 +43433,7 @@ async function prepareTrust(options) {
         catch (err) {
             if (!options.loadTrustedRoot)
                 publicGoodRoot = undefined;
-            throw new VerifyError('TRUST_ROOT_UNAVAILABLE', `the public Sigstore trusted root could not be fetched through TUF (${errors_errorMessage(err)}): allow access to tuf-repo-cdn.sigstore.dev, or pass trusted-root`, { cause: err });
+            throw new errors_VerifyError('TRUST_ROOT_UNAVAILABLE', `the public Sigstore trusted root could not be fetched through TUF (${(0,errors/* errorMessage */.gJ)(err)}): allow access to tuf-repo-cdn.sigstore.dev, or pass trusted-root`, { cause: err });
         }
     }
     return prepareKeyless(trust, root);
@@ -44641,34 +43444,48 @@ async function registry(store, what, fn, digest) {
         return await fn();
     }
     catch (err) {
-        if (err instanceof VerifyError)
+        if (err instanceof errors_VerifyError)
             throw err;
-        throw new VerifyError('REGISTRY_ERROR', `could not read ${what} from ${store.name} (${errors_errorMessage(err)}); an unreadable registry never counts as verified: check the registry, credentials and network, then run again`, { cause: err, ...(digest && { digest }) });
+        throw new errors_VerifyError('REGISTRY_ERROR', `could not read ${what} from ${store.name} (${(0,errors/* errorMessage */.gJ)(err)}); an unreadable registry never counts as verified: check the registry, credentials and network, then run again`, { cause: err, ...(digest && { digest }) });
     }
 }
 async function resolveImage(options) {
     const { store } = options;
     const reference = options.digest ?? options.reference;
     if (!reference)
-        throw new VerifyError('POLICY_INVALID', 'give the image as a tag or a digest');
-    const tag = isDigest(reference) ? undefined : reference;
+        throw new errors_VerifyError('POLICY_INVALID', 'give the image as a tag or a digest');
+    const tag = (0,oci_digest/* isDigest */.Bc)(reference) ? undefined : reference;
     const descriptor = await registry(store, `${reference}`, () => store.resolve(reference));
     if (!descriptor)
-        throw new VerifyError('IMAGE_NOT_FOUND', `${store.name}${tag ? `:${tag}` : `@${reference}`} does not exist: check the image name and that it was pushed`);
+        throw new errors_VerifyError('IMAGE_NOT_FOUND', `${store.name}${tag ? `:${tag}` : `@${reference}`} does not exist: check the image name and that it was pushed`);
     const digest = descriptor.digest;
     const expected = options.policy.expectedDigest;
     if (expected && expected !== digest) {
         if (tag)
-            throw new VerifyError('TAG_MOVED', `${store.name}:${tag} now points at ${digest}, not at the expected ${expected}: the tag moved after the build; deploy ${store.name}@${expected} by digest, or find out who pushed ${digest}`, { digest });
-        throw new VerifyError('UNEXPECTED_DIGEST', `${store.name}@${digest} is not the expected ${expected}: verify the digest build-sign produced`, { digest });
+            throw new errors_VerifyError('TAG_MOVED', `${store.name}:${tag} now points at ${digest}, not at the expected ${expected}: the tag moved after the build; deploy ${store.name}@${expected} by digest, or find out who pushed ${digest}`, { digest });
+        throw new errors_VerifyError('UNEXPECTED_DIGEST', `${store.name}@${digest} is not the expected ${expected}: verify the digest build-sign produced`, { digest });
     }
     return { digest, ...(tag && { tag }) };
 }
+/** Why a candidate was refused, from what its verification threw. */
+function verify_candidateFailure(c, err) {
+    return failure(c, err);
+}
 function failure(c, err) {
-    if (err instanceof VerifyError)
-        return { location: c.location, format: c.format, code: err.code, message: err.message };
+    const where = {
+        role: c.role,
+        location: c.location,
+        format: c.format,
+        ...(c.predicateTypeHint !== undefined && { predicateTypeHint: c.predicateTypeHint }),
+    };
+    if (err instanceof errors_VerifyError)
+        return { ...where, code: err.code, message: err.message };
     const code = err instanceof errors_SignError && err.code === 'SIGNATURE_INVALID' ? 'SIGNATURE_INVALID' : 'PAYLOAD_INVALID';
-    return { location: c.location, format: c.format, code, message: errors_errorMessage(err) };
+    return { ...where, code, message: (0,errors/* errorMessage */.gJ)(err) };
+}
+/** The most telling of several refusals (FAILURE_PRIORITY order), to report. */
+function verify_worstFailure(failures) {
+    return worst(failures);
 }
 function worst(failures) {
     return [...failures].sort((a, b) => rank(a.code) - rank(b.code))[0];
@@ -44678,37 +43495,37 @@ const rank = (code) => {
     return i < 0 ? FAILURE_PRIORITY.length : i;
 };
 /** The in-toto statement of a verified DSSE candidate. */
-function statementOf(c) {
+function verify_statementOf(c) {
     if (c.bundle.content.$case !== 'dsseEnvelope')
-        throw new VerifyError('PAYLOAD_INVALID', 'expected a DSSE envelope, found a message signature');
+        throw new errors_VerifyError('PAYLOAD_INVALID', 'expected a DSSE envelope, found a message signature');
     const env = c.bundle.content.dsseEnvelope;
-    if (env.payloadType !== dsse_IN_TOTO_PAYLOAD_TYPE)
-        throw new VerifyError('PAYLOAD_INVALID', `the envelope's payload type is ${env.payloadType}, not ${dsse_IN_TOTO_PAYLOAD_TYPE}`);
+    if (env.payloadType !== IN_TOTO_PAYLOAD_TYPE)
+        throw new errors_VerifyError('PAYLOAD_INVALID', `the envelope's payload type is ${env.payloadType}, not ${IN_TOTO_PAYLOAD_TYPE}`);
     return parseStatement(env.payload);
 }
 /** Checks what a verified signature says: that it is about `digest`. */
 function checkSignedClaims(c, digest) {
     if (c.bundle.content.$case === 'messageSignature') {
-        const payload = simple_signing_parseSimpleSigningPayload(c.artifact ?? Buffer.alloc(0));
+        const payload = parseSimpleSigningPayload(c.artifact ?? Buffer.alloc(0));
         const named = payload.critical.image['docker-manifest-digest'];
         if (named !== digest)
-            throw new VerifyError('DIGEST_MISMATCH', `the signature is valid but its payload names ${named}, not ${digest}: it was copied from another image; sign this digest`);
+            throw new errors_VerifyError('DIGEST_MISMATCH', `the signature is valid but its payload names ${named}, not ${digest}: it was copied from another image; sign this digest`);
         return;
     }
-    const statement = statementOf(c);
+    const statement = verify_statementOf(c);
     if (statement.predicateType !== COSIGN_SIGN_PREDICATE_TYPE)
-        throw new VerifyError('PAYLOAD_INVALID', `a signature bundle must state ${COSIGN_SIGN_PREDICATE_TYPE}, this one states ${statement.predicateType}`);
-    if (!statementCovers(statement, digest))
-        throw new VerifyError('DIGEST_MISMATCH', `the signature bundle is valid but its statement is about ${statement.subject.map((s) => JSON.stringify(s.digest)).join(', ')}, not ${digest}: it was copied from another image; sign this digest`);
+        throw new errors_VerifyError('PAYLOAD_INVALID', `a signature bundle must state ${COSIGN_SIGN_PREDICATE_TYPE}, this one states ${statement.predicateType}`);
+    if (!attestation_statementCovers(statement, digest))
+        throw new errors_VerifyError('DIGEST_MISMATCH', `the signature bundle is valid but its statement is about ${statement.subject.map((s) => JSON.stringify(s.digest)).join(', ')}, not ${digest}: it was copied from another image; sign this digest`);
 }
 /** Verifies `options.reference` (or `digest`) in `options.store` against `options.policy`; see the module comment. */
 async function verifyImage(options) {
-    const logger = options.logger ?? silentLogger;
+    const logger = options.logger ?? src_logger/* silentLogger */.q;
     const { store, policy } = options;
     const now = options.now ?? new Date();
     const format = policy.signatureFormat ?? 'auto';
     const required = requiredAttestations(policy);
-    const trust = await prepareTrust(options);
+    const trust = await verify_prepareTrust(options);
     const { digest, tag } = await resolveImage(options);
     const image = `${store.name}@${digest}`;
     if (tag)
@@ -44717,20 +43534,19 @@ async function verifyImage(options) {
     const useBundle = format !== 'legacy';
     const none = Promise.resolve({ candidates: [], unreadable: [] });
     const [sig, att, referrers] = await registry(store, `the signatures of ${digest}`, () => Promise.all([
-        useLegacy ? findLegacy(store, digest, 'sig') : none,
-        useLegacy && required.length > 0 ? findLegacy(store, digest, 'att') : none,
-        useBundle ? findReferrerBundles(store, digest) : none,
+        useLegacy ? candidates_findLegacy(store, digest, 'sig') : none,
+        useLegacy && required.length > 0 ? candidates_findLegacy(store, digest, 'att') : none,
+        useBundle ? candidates_findReferrerBundles(store, digest) : none,
     ]), digest);
-    const refused = [...sig.unreadable, ...att.unreadable, ...referrers.unreadable];
+    const unreadable = [...sig.unreadable, ...att.unreadable, ...referrers.unreadable];
+    const refused = [...unreadable];
+    const candidates = [...sig.candidates, ...att.candidates, ...referrers.candidates];
     // Signatures.
-    const signatureCandidates = [
-        ...sig.candidates,
-        ...referrers.candidates.filter((c) => c.predicateTypeHint === COSIGN_SIGN_PREDICATE_TYPE),
-    ];
+    const signatureCandidates = candidates.filter((c) => c.role === 'signature');
     const signatures = [];
     for (const c of signatureCandidates) {
         try {
-            const verified = verifyCandidate(c, trust, now);
+            const verified = check_verifyCandidate(c, trust, now);
             checkSignedClaims(c, digest);
             signatures.push({ format: c.format, location: c.location, ...verified });
         }
@@ -44742,20 +43558,17 @@ async function verifyImage(options) {
         const formats = format === 'auto'
             ? 'in any format (Sigstore bundle referrers, legacy .sig tag)'
             : `in the ${format} format`;
-        const refusedSignatures = refused.filter((f) => !f.location.includes('.att'));
+        const refusedSignatures = refused.filter((f) => f.role === 'signature');
         const first = worst(refusedSignatures);
         if (!first)
-            throw new VerifyError('NO_SIGNATURE', `no signature found for ${digest} ${formats}; was the image signed by build-sign?${format !== 'auto' ? ' (or try signature-format: auto)' : ''}`, { digest });
-        throw new VerifyError(first.code, `no valid signature for ${image}: ${first.message} (${first.location}${refusedSignatures.length > 1 ? `; ${refusedSignatures.length} signature(s) refused` : ''})`, { digest, failures: refusedSignatures });
+            throw new errors_VerifyError('NO_SIGNATURE', `no signature found for ${digest} ${formats}; was the image signed by build-sign?${format !== 'auto' ? ' (or try signature-format: auto)' : ''}`, { digest });
+        throw new errors_VerifyError(first.code, `no valid signature for ${image}: ${first.message} (${first.location}${refusedSignatures.length > 1 ? `; ${refusedSignatures.length} signature(s) refused` : ''})`, { digest, failures: refusedSignatures });
     }
     for (const s of signatures)
-        logger.info(`signature verified: ${s.location} by ${signerText(s.signer)}`);
+        logger.info(`signature verified: ${s.location} by ${verify_signerText(s.signer)}`);
     // Attestations.
     const attestations = [];
-    const attestationCandidates = [
-        ...att.candidates,
-        ...referrers.candidates.filter((c) => c.predicateTypeHint !== COSIGN_SIGN_PREDICATE_TYPE),
-    ];
+    const attestationCandidates = candidates.filter((c) => c.role === 'attestation');
     for (const requirement of required) {
         const found = attestationFor(requirement, attestationCandidates, trust, now, digest, policy);
         if ('attestation' in found) {
@@ -44764,14 +43577,19 @@ async function verifyImage(options) {
             continue;
         }
         refused.push(...found.failures);
-        const first = worst(found.failures);
+        // What could not even be read, stored as this kind of attestation, stands in the way too.
+        const failures = [
+            ...unreadable.filter((f) => f.role === 'attestation' && relevantTo(requirement, f.predicateTypeHint)),
+            ...found.failures,
+        ];
+        const first = worst(failures);
         if (!first)
-            throw new VerifyError('ATTESTATION_MISSING', `no ${requirement.name} attestation (${requirement.predicateTypes.join(' or ')}) found for ${digest}: attach it when building (build-sign provenance, sbom), or drop it from require-attestations`, { digest });
-        throw new VerifyError(first.code, `no valid ${requirement.name} attestation for ${image}: ${first.message} (${first.location})`, { digest, failures: found.failures });
+            throw new errors_VerifyError('ATTESTATION_MISSING', `no ${requirement.name} attestation (${requirement.predicateTypes.join(' or ')}) found for ${digest}: attach it when building (build-sign provenance, sbom), or drop it from require-attestations`, { digest });
+        throw new errors_VerifyError(first.code, `no valid ${requirement.name} attestation for ${image}: ${first.message} (${first.location})`, { digest, failures });
     }
     const signers = [];
     for (const s of signatures)
-        if (!signers.some((x) => signerText(x) === signerText(s.signer)))
+        if (!signers.some((x) => verify_signerText(x) === verify_signerText(s.signer)))
             signers.push(s.signer);
     return {
         verified: true,
@@ -44785,21 +43603,25 @@ async function verifyImage(options) {
         refused,
     };
 }
+/** Whether an attestation stored with this predicate type (none: unknown) may meet `requirement`. */
+function relevantTo(requirement, predicateTypeHint) {
+    return predicateTypeHint === undefined || requirement.predicateTypes.includes(predicateTypeHint);
+}
 function attestationFor(requirement, candidates, trust, now, digest, policy) {
     const failures = [];
     // The storage's predicate type decides which to look at; the signed statement must then agree.
-    const relevant = candidates.filter((c) => c.predicateTypeHint === undefined || requirement.predicateTypes.includes(c.predicateTypeHint));
+    const relevant = candidates.filter((c) => relevantTo(requirement, c.predicateTypeHint));
     for (const c of relevant) {
         try {
-            const verified = verifyCandidate(c, trust, now);
-            const statement = statementOf(c);
+            const verified = check_verifyCandidate(c, trust, now);
+            const statement = verify_statementOf(c);
             if (!requirement.predicateTypes.includes(statement.predicateType)) {
                 if (c.predicateTypeHint === undefined)
                     continue;
-                throw new VerifyError('PAYLOAD_INVALID', `stored as ${c.predicateTypeHint} but the signed statement is ${statement.predicateType}`);
+                throw new errors_VerifyError('PAYLOAD_INVALID', `stored as ${c.predicateTypeHint} but the signed statement is ${statement.predicateType}`);
             }
-            if (!statementCovers(statement, digest))
-                throw new VerifyError('ATTESTATION_SUBJECT_MISMATCH', `the ${requirement.name} attestation is signed but about ${statement.subject.map((s) => `${s.name ?? ''}${JSON.stringify(s.digest)}`).join(', ')}, not ${digest}: attest this digest`);
+            if (!attestation_statementCovers(statement, digest))
+                throw new errors_VerifyError('ATTESTATION_SUBJECT_MISMATCH', `the ${requirement.name} attestation is signed but about ${statement.subject.map((s) => `${s.name ?? ''}${JSON.stringify(s.digest)}`).join(', ')}, not ${digest}: attest this digest`);
             if (PREDICATE_ALIASES['slsa-provenance'].includes(statement.predicateType))
                 checkProvenance(statement, policy.provenance);
             return {
@@ -44809,6 +43631,7 @@ function attestationFor(requirement, candidates, trust, now, digest, policy) {
                     format: c.format,
                     location: c.location,
                     signer: verified.signer,
+                    statement,
                 },
             };
         }
@@ -44819,151 +43642,239 @@ function attestationFor(requirement, candidates, trust, now, digest, policy) {
     return { failures };
 }
 /** A signer for people: the key fingerprint, or `identity (issuer)`. */
-function signerText(s) {
+function verify_signerText(s) {
     return s.kind === 'key' ? `key ${s.fingerprint}` : `${s.subject} (${s.issuer})`;
 }
 
-;// CONCATENATED MODULE: ../../packages/shared/src/github/inputs.ts
+// EXTERNAL MODULE: ../../packages/shared/src/github/errors.ts
+var github_errors = __nccwpck_require__(4870);
+// EXTERNAL MODULE: ../../packages/shared/src/github/inputs.ts
+var inputs = __nccwpck_require__(2252);
+;// CONCATENATED MODULE: ../../packages/shared/src/sign/key-input.ts
 /**
- * Parsers for action input values, shared by every action. They take the raw string and return a
- * typed value or throw a plain `Error` whose message says what would be valid; the action's
- * `context.ts` attaches the input's name (see {@link InputChecker}). Nothing here reads the
- * environment or talks to the runner.
+ * Key inputs, read one way in every action: `cosign-key` (build-sign, sbom) and the verifying
+ * actions' `key` (verify-image, promote) take PEM text or the path of a PEM file (relative paths
+ * from the working directory, the workspace on a runner).
+ *
+ * Key references that cosign resolves elsewhere are recognised and refused with
+ * KEY_REFERENCE_UNSUPPORTED, never taken for a path or for broken PEM. The list is cosign's
+ * (`SignerVerifierFromKeyRef` and `LoadFileOrURL` in cosign, the KMS providers in sigstore):
+ * `awskms://`, `gcpkms://`, `azurekms://`, `hashivault://` (KMS), `k8s://` (a Kubernetes secret),
+ * `gitlab://` (GitLab CI variables), `pkcs11:` (a hardware token), `env://` (an environment
+ * variable), `http(s)://` (a download), and any other `<scheme>://`, which cosign hands to a
+ * `sigstore-kms-<scheme>` plugin.
+ *
+ * Every problem is an {@link InputError} naming the input (and, for the password, `cosign-password`
+ * or whatever the caller calls it), with the library code in the problem. No runner access: the
+ * action passes the raw value and an `onSecret` callback that masks key material.
+ *
+ *     const pem = check.field('cosign-key', () =>
+ *       readPrivateKeyInput(core.getInput('cosign-key'), { input: 'cosign-key', onSecret: core.setSecret }), '');
+ *     …
+ *     const key = await loadSigningKeyInput(pem, password, { keyInput: 'cosign-key', passwordInput: 'cosign-password' });
  */
+
+
+
+
+
+
+/** The key references cosign resolves itself, in the order they are matched. */
+const KEY_REFERENCE_SCHEMES = [
+    { prefix: 'awskms://', kind: 'kms', names: 'an AWS KMS key' },
+    { prefix: 'gcpkms://', kind: 'kms', names: 'a Google Cloud KMS key' },
+    { prefix: 'azurekms://', kind: 'kms', names: 'an Azure Key Vault key' },
+    { prefix: 'hashivault://', kind: 'kms', names: 'a HashiCorp Vault transit key' },
+    { prefix: 'k8s://', kind: 'other', names: 'a key in a Kubernetes secret' },
+    { prefix: 'gitlab://', kind: 'other', names: 'a key in GitLab CI variables' },
+    { prefix: 'pkcs11:', kind: 'other', names: 'a key on a PKCS#11 token' },
+    { prefix: 'env://', kind: 'other', names: 'a key in an environment variable' },
+    { prefix: 'https://', kind: 'other', names: 'a key to download' },
+    { prefix: 'http://', kind: 'other', names: 'a key to download' },
+];
+const ANY_SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i;
 /**
- * A list input: one value per line; with `commas: true` (for values that cannot contain one) also
- * comma-separated. Values are trimmed; empty lines and lines starting with `#` are dropped.
+ * The key reference scheme `value` starts with, or undefined for PEM text or a path. Any other
+ * `<scheme>://` is a KMS plugin reference to cosign (`sigstore-kms-<scheme>`), and so a KMS key.
  */
-function parseList(text, options = {}) {
-    const lines = text.split(/\r?\n/);
-    const values = options.commas ? lines.flatMap((line) => line.split(',')) : lines;
-    return values.map((v) => v.trim()).filter((v) => v !== '' && !v.startsWith('#'));
+function keyReferenceScheme(value) {
+    const text = value.trim();
+    const lower = text.toLowerCase();
+    const known = KEY_REFERENCE_SCHEMES.find((s) => lower.startsWith(s.prefix));
+    if (known)
+        return known;
+    const scheme = ANY_SCHEME.exec(text)?.[1];
+    return scheme === undefined
+        ? undefined
+        : { prefix: `${scheme}://`, kind: 'kms', names: `a KMS key (cosign's sigstore-kms-${scheme} plugin)` };
 }
-const DURATION_UNITS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+function problem(input, code, message) {
+    return new github_errors/* InputError */.d([{ input, message, code }]);
+}
+/** The refusal of a key reference: what it is, that it is not supported yet, and what to give instead. */
+function refuseReference(value, scheme, input, want) {
+    const ref = value.trim();
+    // A reference names a key; it is not one. Quote only its start, in case a secret was pasted after it.
+    const shown = ref.length > 120 ? `${ref.slice(0, 60)}…` : ref;
+    const what = scheme.kind === 'kms'
+        ? 'KMS keys are not supported yet'
+        : `KMS keys and other key references (${scheme.prefix}) are not supported yet`;
+    const instead = want === 'private'
+        ? 'give the PEM text of a cosign private key (e.g. ${{ secrets.COSIGN_PRIVATE_KEY }}) or the path of cosign.key, or sign keyless'
+        : scheme.kind === 'kms'
+            ? `give the public key as PEM text or the path of cosign.pub (cosign public-key --key ${shown} prints it)`
+            : 'give the public key as PEM text or the path of cosign.pub';
+    return problem(input, 'KEY_REFERENCE_UNSUPPORTED', `"${shown}" is ${scheme.names}: ${what}; ${instead}`);
+}
 /**
- * A duration in milliseconds from `500ms`, `10s`, `1.5s`, `5m`, `1h` or a sum such as `1m30s`.
- * `0` alone is zero. A bare number is refused, because whether it means seconds or milliseconds is
- * a guess.
+ * Reads a key file. A value that cannot be read is quoted only when it is short enough to be a
+ * path: a long one may be a secret pasted without its PEM armour, so it is masked and not quoted.
  */
-function parseDuration(text) {
-    const value = text.trim();
-    const hint = 'use a number with a unit, e.g. 500ms, 10s, 5m or 1m30s';
-    if (value === '')
-        throw new Error(`is empty: ${hint}`);
-    if (value.startsWith('-'))
-        throw new Error(`"${value}" is negative: ${hint}`);
-    if (value === '0')
-        return 0;
-    if (/^\d+(\.\d+)?$/.test(value))
-        throw new Error(`"${value}" has no unit: ${hint}`);
-    const part = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
-    let total = 0;
-    let end = 0;
-    for (let match = part.exec(value); match; match = part.exec(value)) {
-        total += Number(match[1]) * DURATION_UNITS[match[2]];
-        end = part.lastIndex;
+function readKeyFile(path, options, want) {
+    const read = options.readFile ?? ((p) => (0,external_node_fs_.readFileSync)(p, 'utf8'));
+    try {
+        return read(path);
     }
-    if (end !== value.length || end === 0)
-        throw new Error(`"${value}" is not a duration: ${hint}`);
-    return Math.round(total);
-}
-/** Formats milliseconds the way {@link parseDuration} reads them: `250ms`, `1.5s`, `2m`, `1m30s`. */
-function formatDuration(ms) {
-    if (ms < 1_000)
-        return `${Math.round(ms)}ms`;
-    if (ms < 60_000)
-        return `${Number((ms / 1_000).toFixed(ms % 1_000 === 0 ? 0 : 1))}s`;
-    const minutes = Math.floor(ms / 60_000);
-    const seconds = Math.round((ms % 60_000) / 1_000);
-    return seconds === 0 ? `${minutes}m` : `${minutes}m${seconds}s`;
-}
-/** An integer within bounds, from its decimal text (`3`, not `3.0`, `+3` or `three`). */
-function parseInteger(text, bounds = {}) {
-    const value = text.trim();
-    const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = bounds;
-    const range = max === Number.MAX_SAFE_INTEGER ? `an integer of at least ${min}` : `an integer from ${min} to ${max}`;
-    if (!/^-?\d+$/.test(value))
-        throw new Error(`"${value}" is not a whole number: use ${range}`);
-    const n = Number(value);
-    if (n < min || n > max)
-        throw new Error(`${value} is out of range: use ${range}`);
-    return n;
-}
-/** `true` or `false` (any case), as the YAML 1.2 core schema and `core.getBooleanInput` read them. */
-function parseBoolean(text) {
-    const value = text.trim();
-    if (/^(true|True|TRUE)$/.test(value))
-        return true;
-    if (/^(false|False|FALSE)$/.test(value))
-        return false;
-    throw new Error(`"${value}" is not a boolean: use true or false`);
-}
-/** Exactly one of `choices`, compared case-insensitively; returns the choice as spelled there. */
-function parseChoice(text, choices) {
-    const value = text.trim();
-    const found = choices.find((c) => c.toLowerCase() === value.toLowerCase());
-    if (found === undefined)
-        throw new Error(`"${value}" is not one of ${choices.join(', ')}`);
-    return found;
-}
-/** An HTTP header field name: an RFC 9110 token. */
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-/**
- * `Name: value` lines into header pairs, in order. Values are trimmed and may be empty; a value
- * containing a control character is refused, as no HTTP client may send it. Error messages never
- * quote a value (it may be a secret).
- */
-function parseHeaderLines(text) {
-    const headers = [];
-    const lines = text.split(/\r?\n/);
-    for (const [index, raw] of lines.entries()) {
-        const line = raw.trim();
-        if (line === '' || line.startsWith('#'))
-            continue;
-        const colon = line.indexOf(':');
-        // A malformed line may hold a secret: never quote it.
-        if (colon < 0)
-            throw new Error(`line ${index + 1} has no ":": write one "Name: value" per line`);
-        const name = line.slice(0, colon).trim();
-        if (!HEADER_NAME.test(name)) {
-            throw new Error(`line ${index + 1}: the part before ":" is not a header name (letters, digits and -): write one "Name: value" per line`);
+    catch (err) {
+        const code = err.code ?? 'error';
+        const file = want === 'private' ? 'cosign.key' : 'cosign.pub';
+        const fix = `give the PEM text of the key${want === 'private' ? ' (e.g. ${{ secrets.COSIGN_PRIVATE_KEY }})' : ''} or the path of ${file}`;
+        if (path.length > 255) {
+            options.onSecret?.(path);
+            throw problem(options.input, 'KEY_FILE_UNREADABLE', `is neither PEM text (no -----BEGIN line) nor the path of a readable file: ${fix}`);
         }
-        const value = line.slice(colon + 1).trim();
-        if (hasControlCharacter(value))
-            throw new Error(`the value of header ${name} contains a control character`);
-        headers.push([name, value]);
+        throw problem(options.input, 'KEY_FILE_UNREADABLE', `cannot read the key file "${path}" (${code}): ${fix}`);
     }
-    return headers;
 }
-function hasControlCharacter(text) {
-    for (let i = 0; i < text.length; i++) {
-        const c = text.charCodeAt(i);
-        if ((c < 0x20 && c !== 0x09) || c === 0x7f)
-            return true;
+const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
+/** Masks a private key's text and each line of its body. */
+function reportSecret(text, onSecret) {
+    if (!onSecret || text.trim() === '')
+        return;
+    onSecret(text.trim());
+    for (const line of text.split(/\r?\n/)) {
+        const t = line.trim();
+        if (t.length >= 8 && !t.startsWith('-----'))
+            onSecret(t);
     }
-    return false;
-}
-const SENSITIVE_HEADER = /^(authorization|proxy-authorization|cookie|set-cookie)$|token|secret|api-?key|password|session/i;
-/**
- * Whether a header's value should be masked in logs: `Authorization`, `Proxy-Authorization`,
- * `Cookie`, and any header whose name speaks of a token, secret, API key, password or session.
- */
-function isSensitiveHeader(name) {
-    return SENSITIVE_HEADER.test(name);
 }
 /**
- * The strings to mask for a secret header value: the whole value, and for `Scheme credentials`
- * values (`Bearer abc`, `Basic …`) the credentials alone, so neither leaks if logged apart.
+ * The PEM text of a private key from a key input (`cosign-key`): the value itself when it holds
+ * PEM, else the file it names. Checks the PEM block and its label (a private key, not a public
+ * one) but decrypts nothing: {@link loadSigningKeyInput} does that with the password.
+ *
+ * Throws an InputError against `options.input`, with the code KEY_REFERENCE_UNSUPPORTED,
+ * KEY_FILE_UNREADABLE or KEY_INVALID.
  */
-function secretParts(value) {
-    const parts = [value];
-    const space = value.indexOf(' ');
-    if (space > 0) {
-        const credentials = value.slice(space + 1).trim();
-        if (credentials.length >= 4)
-            parts.push(credentials);
+function readPrivateKeyInput(value, options) {
+    const { input } = options;
+    const text = value.trim();
+    let pem;
+    let from;
+    if (text.includes('-----BEGIN') || /\r?\n/.test(text)) {
+        reportSecret(text, options.onSecret);
+        pem = text;
+        from = '';
     }
-    return parts.filter((p) => p.length > 0);
+    else {
+        const scheme = keyReferenceScheme(text);
+        if (scheme)
+            throw refuseReference(text, scheme, input, 'private');
+        pem = readKeyFile(text, options, 'private');
+        reportSecret(pem, options.onSecret);
+        from = ` (the file "${text}")`;
+    }
+    const blocks = pem.match(PEM_BLOCK) ?? [];
+    if (blocks.length === 0) {
+        throw problem(input, 'KEY_INVALID', pem.includes('-----BEGIN')
+            ? `holds a PEM block without its END line${from}: paste the whole cosign.key, from -----BEGIN to -----END`
+            : `holds no PEM block${from}: give the contents of cosign.key (-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----…) or its path`);
+    }
+    const privateBlock = blocks.find((b) => PRIVATE_KEY_PEM_LABELS.includes(labelOf(b)));
+    if (!privateBlock) {
+        const labels = blocks.map(labelOf);
+        throw problem(input, 'KEY_INVALID', labels.includes('PUBLIC KEY')
+            ? `is a public key${from}: give the private key (cosign.key); the public key (cosign.pub) is what verify-image and promote take in key`
+            : `holds ${labels.map((l) => `a ${l}`).join(', ')} block${from}, not a private key: give cosign.key (ENCRYPTED SIGSTORE PRIVATE KEY)`);
+    }
+    try {
+        decodePem(privateBlock);
+    }
+    catch (err) {
+        throw problem(input, codeOf(err), `${errorMessage(err)}${from}: give cosign.key as cosign wrote it`);
+    }
+    return `${privateBlock}\n`;
+}
+function labelOf(block) {
+    return /-----BEGIN ([A-Z0-9 ]+)-----/.exec(block)?.[1] ?? '';
+}
+function codeOf(err) {
+    return err instanceof errors/* ReleaseError */.K2 ? err.code : 'KEY_INVALID';
+}
+/**
+ * The ECDSA P-256 public keys (PEM blocks) of a key input (`key`): PEM text, several blocks
+ * allowed, and paths of PEM files, one per line. A private key is refused: a verifier never needs
+ * it, and it must not sit in a workflow.
+ *
+ * Throws an InputError against `options.input`, with the code KEY_REFERENCE_UNSUPPORTED,
+ * KEY_FILE_UNREADABLE, KEY_INVALID or KEY_UNSUPPORTED.
+ */
+function readPublicKeysInput(value, options) {
+    const { input } = options;
+    const found = [];
+    const rest = value.replace(PEM_BLOCK, (block) => {
+        found.push({ pem: block, from: '' });
+        return '\n';
+    });
+    if (rest.includes('-----BEGIN'))
+        throw problem(input, 'KEY_INVALID', 'holds a PEM block without its END line: paste the whole cosign.pub');
+    for (const line of (0,inputs/* parseList */.E1)(rest)) {
+        const scheme = keyReferenceScheme(line);
+        if (scheme)
+            throw refuseReference(line, scheme, input, 'public');
+        const content = readKeyFile(line, options, 'public');
+        const blocks = content.match(PEM_BLOCK) ?? [];
+        if (blocks.length === 0)
+            throw problem(input, 'KEY_INVALID', `"${line}" holds no PEM block: give the path of cosign.pub`);
+        for (const pem of blocks)
+            found.push({ pem, from: ` (in "${line}")` });
+    }
+    for (const [i, { pem, from }] of found.entries()) {
+        const n = found.length > 1 ? `key ${i + 1}${from}` : `the key${from}`;
+        if (keys_PRIVATE_KEY_PEM_LABELS.includes(labelOf(pem)))
+            throw problem(input, 'KEY_INVALID', `${n} is a private key: give the public key (cosign.pub), never the private one`);
+        try {
+            loadPublicKey(pem);
+        }
+        catch (err) {
+            throw problem(input, codeOf(err), `${n}: ${(0,errors/* errorMessage */.gJ)(err)}; give the public key (cosign.pub)`);
+        }
+    }
+    return found.map((f) => f.pem);
+}
+/**
+ * Decrypts and loads the private key {@link readPrivateKeyInput} returned. A password that does
+ * not open it (an empty one included) is an InputError against `passwordInput` (code
+ * WRONG_PASSWORD or PASSWORD_REQUIRED); a key that does not parse or is not ECDSA P-256 one
+ * against `keyInput` (KEY_INVALID, KEY_UNSUPPORTED). Call it before any network work, so a wrong
+ * password fails the step before anything is built, pushed or signed.
+ */
+async function loadSigningKeyInput(pem, password, names) {
+    try {
+        return await loadPrivateKey(pem, password);
+    }
+    catch (err) {
+        if (!(err instanceof SignError))
+            throw err;
+        const { keyInput, passwordInput } = names;
+        const empty = password === undefined || password.length === 0;
+        if (err.code === 'WRONG_PASSWORD' || err.code === 'PASSWORD_REQUIRED') {
+            throw problem(passwordInput, err.code, empty
+                ? `is empty, but ${keyInput} is encrypted: pass the key's password from a secret, e.g. \${{ secrets.COSIGN_PASSWORD }}`
+                : `does not decrypt ${keyInput}: pass the password the key was generated with (or ${keyInput} is not the key you meant, or it was altered)`);
+        }
+        throw problem(keyInput, err.code, `${err.message}: give a cosign.key (ECDSA P-256) as cosign wrote it`);
+    }
 }
 
 ;// CONCATENATED MODULE: ../../packages/shared/src/verify/inputs.ts
@@ -44986,6 +43897,8 @@ function secretParts(value) {
  * | `source-repository`, `source-ref`, `builder-id` | provenance pins: exact, or `/regexp/`                             |
  *
  * Exactly one trust: `key`, or an identity (exact or regexp) with an issuer (exact or regexp).
+ * `key` is read as every key input is ({@link readPublicKeysInput}): a KMS or other key reference
+ * is refused with KEY_REFERENCE_UNSUPPORTED, never taken for a path.
  *
  *     const check = new InputChecker();
  *     const trust = parseTrustInputs((name) => core.getInput(name), check);
@@ -45012,47 +43925,13 @@ const TRUST_INPUTS = (/* unused pure expression or super */ null && ([
     'source-ref',
     'builder-id',
 ]));
-const PEM_BLOCK = /-----BEGIN ([A-Z ]+)-----[\s\S]*?-----END \1-----/g;
-/** Public keys from PEM text or files (one path per line); each must be an ECDSA P-256 `PUBLIC KEY`. */
-function parseKeyInput(text, readFile = (p) => (0,external_node_fs_namespaceObject.readFileSync)(p, 'utf8')) {
-    const pems = [];
-    const rest = text.replace(PEM_BLOCK, (block) => {
-        pems.push(block);
-        return '\n';
-    });
-    if (rest.includes('-----BEGIN'))
-        throw new Error('holds a PEM block without its END line: paste the whole cosign.pub');
-    for (const path of parseList(rest)) {
-        let content;
-        try {
-            content = readFile(path);
-        }
-        catch (err) {
-            const code = err.code ?? 'error';
-            throw new Error(`cannot read the key file "${path}" (${code}): give PEM text or the path of cosign.pub`, { cause: err });
-        }
-        const blocks = content.match(PEM_BLOCK) ?? [];
-        if (blocks.length === 0)
-            throw new Error(`"${path}" holds no PEM block: give the path of cosign.pub`);
-        pems.push(...blocks);
-    }
-    for (const [i, pem] of pems.entries()) {
-        try {
-            loadPublicKey(pem);
-        }
-        catch (err) {
-            throw new Error(`key ${i + 1}: ${errors_errorMessage(err)}; give the public key (cosign.pub), never the private one`, { cause: err });
-        }
-    }
-    return pems;
-}
 /** A regular expression from input text (JavaScript syntax, unanchored as cosign matches). */
 function parseRegexInput(text) {
     try {
         return new RegExp(text);
     }
     catch (err) {
-        throw new Error(`is not a valid regular expression: ${errors_errorMessage(err)}`, { cause: err });
+        throw new Error(`is not a valid regular expression: ${(0,errors/* errorMessage */.gJ)(err)}`, { cause: err });
     }
 }
 /** A pin: `/pattern/` is a regular expression, anything else an exact value. */
@@ -45062,7 +43941,7 @@ function parsePin(text) {
     return literal ? parseRegexInput(literal[1]) : v;
 }
 /** Sigstore trusted root JSON (text or path). */
-function parseTrustedRootInput(text, readFile = (p) => (0,external_node_fs_namespaceObject.readFileSync)(p, 'utf8')) {
+function parseTrustedRootInput(text, readFile = (p) => (0,external_node_fs_.readFileSync)(p, 'utf8')) {
     let json = text.trim();
     if (!json.startsWith('{')) {
         try {
@@ -45091,9 +43970,9 @@ function parseTrustedRootInput(text, readFile = (p) => (0,external_node_fs_names
  */
 function parseTrustInputs(get, check) {
     const raw = (name) => (get(name) ?? '').trim();
-    const signatureFormat = check.field('signature-format', () => parseChoice(raw('signature-format') || 'auto', VERIFY_SIGNATURE_FORMATS), 'auto');
+    const signatureFormat = check.field('signature-format', () => (0,inputs/* parseChoice */.HU)(raw('signature-format') || 'auto', VERIFY_SIGNATURE_FORMATS), 'auto');
     const requireAttestations = check.field('require-attestations', () => {
-        const names = parseList(raw('require-attestations'), { commas: true });
+        const names = (0,inputs/* parseList */.E1)(raw('require-attestations'), { commas: true });
         for (const n of names)
             resolvePredicateType(n);
         return names;
@@ -45111,7 +43990,10 @@ function parseTrustInputs(get, check) {
             check.add('key', 'is given together with certificate-identity/certificate-oidc-issuer: choose one trust, key for key-signed images or the certificate inputs for keyless');
         if (raw('trusted-root') !== '')
             check.add('trusted-root', 'applies to keyless verification only: remove it, or use certificate-identity instead of key');
-        trust = { kind: 'keys', keys: check.field('key', () => parseKeyInput(raw('key')), []) };
+        trust = {
+            kind: 'keys',
+            keys: check.field('key', () => readPublicKeysInput(raw('key'), { input: 'key' }), []),
+        };
     }
     else if (anyKeyless) {
         const identity = exclusive(check, 'certificate-identity', keyless.identity, keyless.identityRegexp);
@@ -45164,6 +44046,130 @@ function exclusive(check, name, exact, regexp) {
     return undefined;
 }
 
+;// CONCATENATED MODULE: ../../packages/shared/src/verify/sbom.ts
+/**
+ * The SBOMs an image's trusted signer attested, for a deploy-time scan that re-checks an old,
+ * verified image against today's advisories without cataloging it again.
+ *
+ *     const result = await verifyImage({ store, reference, policy });
+ *     const { packages } = await verifySbomAttestations({ store, digest: result.digest, policy });
+ *     await scanPackages(packages, { source });
+ *
+ * An SBOM counts only when its attestation verifies under the same trust as the image's signature
+ * (the `.att` layers and bundle referrers, as the policy's signature format says), states an SPDX
+ * or CycloneDX predicate type (`https://spdx.dev/Document`, `https://cyclonedx.org/bom`, as the
+ * sbom action and `cosign attest --type spdxjson|cyclonedx` write them) and is about the digest.
+ * Every SBOM that counts is read, and their packages are returned once per purl. An SBOM attested
+ * by another key, or one that cannot be read as an attestation, never counts: with no SBOM that
+ * counts the error is ATTESTATION_MISSING (the refused ones in `failures`). One that verifies but
+ * is about another digest (ATTESTATION_SUBJECT_MISMATCH) or holds no SPDX or CycloneDX document
+ * (PAYLOAD_INVALID) is reported with its own code when nothing else counts.
+ */
+
+
+
+
+
+
+
+
+/** The predicate types an SBOM attestation may state: the `spdx` and `cyclonedx` aliases' types. */
+const SBOM_ATTESTATION_TYPES = [
+    ...PREDICATE_ALIASES.spdx,
+    ...PREDICATE_ALIASES.cyclonedx,
+];
+/** Reads and verifies the SBOM attestations of `digest`; see the module comment. */
+async function verifySbomAttestations(options) {
+    const { store, digest, policy } = options;
+    const now = options.now ?? new Date();
+    const format = policy.signatureFormat ?? 'auto';
+    const trust = await prepareTrust({
+        policy,
+        ...(options.loadTrustedRoot && { loadTrustedRoot: options.loadTrustedRoot }),
+    });
+    const none = { candidates: [], unreadable: [] };
+    let found;
+    try {
+        found = await Promise.all([
+            format !== 'bundle' ? findLegacy(store, digest, 'att') : none,
+            format !== 'legacy' ? findReferrerBundles(store, digest) : none,
+        ]);
+    }
+    catch (err) {
+        throw new VerifyError('REGISTRY_ERROR', `could not read the attestations of ${digest} from ${store.name} (${errorMessage(err)}); an unreadable registry never counts as verified: check the registry, credentials and network, then run again`, { cause: err, digest });
+    }
+    const relevant = (hint) => hint === undefined || SBOM_ATTESTATION_TYPES.includes(hint);
+    // Refused before their signer was known (unreadable, another signer): they never count.
+    const untrusted = found
+        .flatMap((f) => f.unreadable)
+        .filter((f) => f.role === 'attestation' && relevant(f.predicateTypeHint));
+    // Signed by the trusted signer, but not an SBOM of this digest.
+    const trustedButRefused = [];
+    const sboms = [];
+    const candidates = found
+        .flatMap((f) => f.candidates)
+        .filter((c) => c.role === 'attestation' && relevant(c.predicateTypeHint));
+    for (const c of candidates) {
+        let signer;
+        try {
+            signer = verifyCandidate(c, trust, now).signer;
+        }
+        catch (err) {
+            untrusted.push(candidateFailure(c, err));
+            continue;
+        }
+        try {
+            const statement = statementOf(c);
+            if (!SBOM_ATTESTATION_TYPES.includes(statement.predicateType)) {
+                if (c.predicateTypeHint === undefined)
+                    continue; // another kind of attestation
+                throw new VerifyError('PAYLOAD_INVALID', `stored as ${c.predicateTypeHint} but the signed statement is ${statement.predicateType}`);
+            }
+            if (!statementCovers(statement, digest))
+                throw new VerifyError('ATTESTATION_SUBJECT_MISMATCH', `the SBOM attestation is signed but about ${statement.subject.map((s) => `${s.name ?? ''}${JSON.stringify(s.digest)}`).join(', ')}, not ${digest}: attest this digest`);
+            let packages;
+            try {
+                packages = sbomDocumentPackages(statement.predicate);
+            }
+            catch (err) {
+                throw new VerifyError('PAYLOAD_INVALID', `the ${statement.predicateType} predicate: ${errorMessage(err)}`, {
+                    cause: err,
+                });
+            }
+            sboms.push({
+                predicateType: statement.predicateType,
+                format: c.format,
+                location: c.location,
+                signer,
+                packages,
+            });
+        }
+        catch (err) {
+            trustedButRefused.push(candidateFailure(c, err));
+        }
+    }
+    const refused = [...untrusted, ...trustedButRefused];
+    if (sboms.length === 0) {
+        const first = worstFailure(trustedButRefused);
+        if (first)
+            throw new VerifyError(first.code, `no usable SBOM attestation for ${store.name}@${digest}: ${first.message} (${first.location})`, { digest, failures: refused });
+        const other = worstFailure(untrusted);
+        throw new VerifyError('ATTESTATION_MISSING', `no SBOM attestation (SPDX or CycloneDX) by the trusted ${trust.kind === 'keys' ? 'key' : 'identity'} found for ${store.name}@${digest}${other
+            ? `; ${untrusted.length} stored SBOM attestation(s) refused, e.g. ${other.code}: ${other.message} (${other.location})`
+            : ''}: attest the SBOM under the same trust as the image's signature (the sbom action with attest: true and the same key or identity)`, { digest, failures: refused });
+    }
+    const packages = new Map();
+    for (const s of sboms)
+        for (const p of s.packages)
+            if (!packages.has(p.purl))
+                packages.set(p.purl, p);
+    return { sboms, packages: [...packages.values()], refused };
+}
+/** Where an SBOM came from, for logs: `https://spdx.dev/Document at reg/repo@sha256:… by key sha256:…`. */
+function sbomText(s) {
+    return `${s.predicateType} at ${s.location} by ${signerText(s.signer)}`;
+}
+
 ;// CONCATENATED MODULE: ../../packages/shared/src/verify/index.ts
 /**
  * Image verification (`@release-actions/shared/verify`): fail-closed checks that an image is
@@ -45179,325 +44185,6 @@ function exclusive(check, name, exact, regexp) {
 
 
 
-;// CONCATENATED MODULE: ../../packages/shared/src/github/errors.ts
-
-/**
- * Bad action inputs, found before any request. It lists every input at fault at once, each message
- * naming the input and saying what would be valid, so one run shows the user everything to fix.
- */
-class InputError extends ReleaseError {
-    problems;
-    constructor(problems) {
-        const lines = problems.map((p) => `input "${p.input}": ${p.message}`);
-        super('INVALID_INPUT', lines.length === 1 ? lines[0] : `${lines.length} inputs are invalid:\n- ${lines.join('\n- ')}`);
-        this.problems = problems;
-    }
-}
-/**
- * Collects the problems of several inputs so they can all be reported together.
- *
- *     const check = new InputChecker();
- *     const timeout = check.field('timeout', () => parseDuration(raw));
- *     check.throwIfAny();
- */
-class InputChecker {
-    problems = [];
-    /** Runs `parse`; on a throw, records its message against `input` and returns `fallback`. */
-    field(input, parse, fallback) {
-        try {
-            return parse();
-        }
-        catch (err) {
-            this.problems.push({ input, message: err instanceof Error ? err.message : String(err) });
-            return fallback;
-        }
-    }
-    /** Records a problem found by a check across inputs. */
-    add(input, message) {
-        this.problems.push({ input, message });
-    }
-    /** Whether `input` already has a problem recorded (to skip checks that depend on it). */
-    has(input) {
-        return this.problems.some((p) => p.input === input);
-    }
-    throwIfAny() {
-        if (this.problems.length > 0)
-            throw new InputError(this.problems);
-    }
-}
-
-;// CONCATENATED MODULE: ../../packages/shared/src/github/summary.ts
-/**
- * Helpers for job summaries (GitHub-flavoured Markdown with HTML). `core.summary` writes cells as
- * raw HTML, so any text that came from a server or a user must be escaped first.
- */
-/** Escapes text for an HTML element or attribute. */
-function escapeHtml(text) {
-    return text
-        .replaceAll('&', '&amp;')
-        .replaceAll('<', '&lt;')
-        .replaceAll('>', '&gt;')
-        .replaceAll('"', '&quot;')
-        .replaceAll("'", '&#39;');
-}
-/** Shortens text to `max` characters on one line, marking the cut with an ellipsis. */
-function truncate(text, max) {
-    const line = text.replace(/\s+/g, ' ').trim();
-    return line.length <= max ? line : `${line.slice(0, Math.max(0, max - 1))}…`;
-}
-
-;// CONCATENATED MODULE: ../../packages/shared/src/github/index.ts
-/**
- * Runner-facing helpers that do not touch the runner: input parsing and validation, job-summary
- * formatting. Actions read inputs with `@actions/core` and hand the strings to these.
- */
-
-
-
-
-;// CONCATENATED MODULE: ./src/context.ts
-/**
- * The promote action's inputs, keyed by their action.yml names, read and validated all at once
- * before any request; secrets are masked the moment they are read.
- */
-
-
-
-
-
-
-function getInputs() {
-    const check = new InputChecker();
-    const raw = (name) => getInput(name);
-    for (const secret of ['password', 'github-token'])
-        if (raw(secret))
-            core_setSecret(raw(secret));
-    const source = check.field('source', () => required(raw('source'), 'ghcr.io/acme/app@sha256:…', parseRegistryReference), undefined);
-    const verify = check.field('verify', () => parseBoolean(raw('verify') || 'true'), true);
-    const trust = verify ? parseTrustInputs(raw, check) : undefined;
-    const environments = readEnvironments(check, raw);
-    let target;
-    if (raw('target')) {
-        const ref = check.field('target', () => parseRegistryReference(raw('target')), undefined);
-        if (ref && (ref.tag || ref.digest))
-            check.add('target', `name a repository without tag or digest (put tags in "tags"), e.g. ${ref.registry}/${ref.repository}`);
-        else if (ref)
-            target = { registry: ref.registry, repository: ref.repository };
-    }
-    if (environments && source && environments.from) {
-        const home = environments.from.repository;
-        if (home.registry !== source.registry || home.repository !== source.repository) {
-            check.add('source', `is in ${source.registry}/${source.repository}, but environment "${environments.from.name}" lives in ${home.registry}/${home.repository}`);
-        }
-    }
-    if (environments) {
-        const home = environments.to.repository;
-        if (target && (target.registry !== home.registry || target.repository !== home.repository)) {
-            check.add('target', `is ${target.registry}/${target.repository}, but environment "${environments.to.name}" lives in ${home.registry}/${home.repository}: leave target empty or make them agree`);
-        }
-        target ??= home;
-    }
-    else if (!target && !check.has('to')) {
-        check.add('target', 'is required without "to": give the repository to promote into, e.g. registry.acme.example/app');
-    }
-    const inputs = {
-        source,
-        target,
-        tags: parseList(raw('tags'), { commas: true }),
-        ...(environments && { environments }),
-        'protected-tags': parseList(raw('protected-tags'), { commas: true }),
-        'no-clobber': check.field('no-clobber', () => parseBoolean(raw('no-clobber') || 'true'), true),
-        keep: check.field('keep', () => parseInteger(raw('keep') || '2', { min: 0, max: 100 }), 2),
-        platforms: check.field('platforms', () => parseList(raw('platforms'), { commas: true }).map(parsePlatform), []),
-        'dry-run': check.field('dry-run', () => parseBoolean(raw('dry-run') || 'false'), false),
-        verify,
-        trust,
-        username: raw('username'),
-        password: raw('password'),
-        'github-token': raw('github-token'),
-        'insecure-registries': parseList(raw('insecure-registries'), { commas: true }),
-    };
-    if (inputs.username && !inputs.password)
-        check.add('password', 'is required with username');
-    check.throwIfAny();
-    return inputs;
-}
-function required(value, example, parse) {
-    if (value === '')
-        throw new Error(`is required, e.g. ${example}`);
-    return parse(value);
-}
-function readEnvironments(check, raw) {
-    const [from, to] = [raw('from'), raw('to')];
-    if (!to) {
-        if (from)
-            check.add('to', `is required with from: name the environment to promote "${from}" into`);
-        return undefined;
-    }
-    let policy;
-    try {
-        if (raw('environments'))
-            policy = parsePolicy(raw('environments'), 'the environments input');
-        else {
-            const file = raw('environments-file') || '.github/release-environments.yml';
-            if (!(0,external_node_fs_namespaceObject.existsSync)(file)) {
-                check.add('environments-file', `"${file}" does not exist: commit an environments policy there (see docs/promote.md) or give it inline in "environments"`);
-                return undefined;
-            }
-            policy = parsePolicy((0,external_node_fs_namespaceObject.readFileSync)(file, 'utf8'), file);
-        }
-    }
-    catch (err) {
-        check.add(raw('environments') ? 'environments' : 'environments-file', err.message);
-        return undefined;
-    }
-    try {
-        const toEnv = environment(policy, to, 'to');
-        if (!from) {
-            // Only the first environment is entered from outside the chain: anything else must say where it comes from.
-            const first = policy.environments[0];
-            if (toEnv.name !== first.name) {
-                check.add('from', `is required to promote into "${to}": name the environment the image comes from, so the policy in ${policy.source} can check the move (only "${first.name}", the first environment, takes images from outside)`);
-                return undefined;
-            }
-            return { policy, to: toEnv, rule: 'first environment' };
-        }
-        const rule = checkTransition(policy, from, to).rule;
-        return { policy, from: environment(policy, from, 'from'), to: toEnv, rule };
-    }
-    catch (err) {
-        check.add(err.code === 'TRANSITION_REFUSED'
-            ? 'to'
-            : from && !policy.environments.some((e) => e.name === from)
-                ? 'from'
-                : 'to', err.message);
-        return undefined;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/report.ts
-/**
- * What the promote action reports: the log lines, outputs and the job summary a release manager
- * reads (from → to, digest, previous digest, what moved, how the bytes travelled, verification).
- */
-
-
-const report_short = (digest) => digest ? `<code>${escapeHtml(digest.slice(0, 19))}…</code>` : '—';
-const mib = (bytes) => bytes < 1024 * 1024 ? `${bytes} B` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-async function writeSummary(inputs, result, verification) {
-    const target = `${inputs.target.registry}/${inputs.target.repository}`;
-    const env = inputs.environments;
-    const route = env
-        ? `${env.from?.name ?? 'outside'} → ${env.to.name}`
-        : `${inputs.source.registry}/${inputs.source.repository} → ${target}`;
-    const head = (data) => ({ data, header: true });
-    const copy = result.copy;
-    await summary
-        .addHeading(`${result.dryRun ? '📝 Promotion plan' : '🚀 Promoted'}: ${escapeHtml(route)}`, 2)
-        .addTable([
-        [head('Image'), head('Digest'), head('Previous digest'), head('Verification')],
-        [
-            `<code>${escapeHtml(target)}</code>`,
-            `<code>${escapeHtml(result.digest)}</code>${result.digest !== result.sourceDigest ? `<br>restricted from ${report_short(result.sourceDigest)}` : ''}`,
-            result.previousDigest
-                ? `<code>${escapeHtml(result.previousDigest)}</code>`
-                : 'none (new environment tag)',
-            escapeHtml(verification),
-        ],
-    ])
-        .addTable([
-        [head('Tag'), head('Change'), head('Was')],
-        ...result.tags.map((t) => [`<code>${escapeHtml(t.tag)}</code>`, t.change, report_short(t.previous)]),
-        ...result.history.map((h) => [`<code>${escapeHtml(h.tag)}</code>`, 'history', report_short(h.digest)]),
-    ])
-        .addRaw(`<p>${result.dryRun ? 'Would copy' : 'Copied'} ${copy.blobsCopied} blobs (${mib(copy.bytesCopied)}), ${result.dryRun ? 'would mount' : 'mounted'} ${copy.blobsMounted}, ${copy.blobsSkipped} already there; ${copy.manifestsCopied} manifests, ${copy.referrersCopied} signatures, attestations and referrers carried along.${env ? ` Allowed by ${escapeHtml(env.rule)} of ${escapeHtml(env.policy.source)}.` : ''}</p>`, true)
-        .write();
-}
-
-;// CONCATENATED MODULE: ./src/main.ts
-/**
- * actions/promote: verify the source digest, then move it into the target environment with the
- * shared promotion (signatures, attestations and referrers along, history kept, tags last); set
- * the outputs and write the summary.
- */
-
-
-
-
-
-
-
-const logger = { debug: core_debug, info: info, warning: warning };
-function registryClient(inputs) {
-    const hosts = [...new Set([inputs.source.registry, inputs.target.registry])];
-    const explicit = inputs.username
-        ? hosts.map((registry) => ({ registry, username: inputs.username, password: inputs.password }))
-        : [];
-    const env = { ...process.env, ...(inputs['github-token'] && { GITHUB_TOKEN: inputs['github-token'] }) };
-    return new RegistryClient({
-        credentials: new CredentialResolver({ explicit, env, logger }),
-        insecureRegistries: inputs['insecure-registries'],
-        logger,
-    });
-}
-async function run() {
-    let inputs;
-    try {
-        inputs = getInputs();
-    }
-    catch (err) {
-        setFailed(errors_errorMessage(err));
-        return;
-    }
-    const client = registryClient(inputs);
-    try {
-        const source = client.repository(inputs.source);
-        const target = client.repository(inputs.target);
-        let verification = 'skipped (verify: false)';
-        const result = await group(`${inputs['dry-run'] ? 'Planning' : 'Promoting'} ${formatReference(inputs.source)} → ${target.name}`, () => promote({
-            source,
-            sourceReference: inputs.source.digest ?? inputs.source.tag ?? 'latest',
-            target,
-            environmentTags: inputs.environments ? [inputs.environments.to.tag] : [],
-            tags: inputs.tags,
-            protectedTags: inputs['protected-tags'],
-            noClobber: inputs['no-clobber'],
-            keep: inputs.keep,
-            platforms: inputs.platforms,
-            dryRun: inputs['dry-run'],
-            logger,
-            allowUnverified: !inputs.verify,
-            ...(inputs.verify && {
-                verify: async (digest) => {
-                    const verdict = await verifyImage({ store: source, digest, policy: inputs.trust, logger });
-                    const signers = verdict.signers.map((s) => s.kind === 'key' ? `key ${s.fingerprint}` : `${s.subject} (${s.issuer})`);
-                    verification = `verified: ${signers.join(', ')}`;
-                    return verdict;
-                },
-            }),
-        }));
-        const image = `${target.name}@${result.digest}`;
-        main_setOutput('digest', result.digest);
-        main_setOutput('image', image);
-        main_setOutput('previous-digest', result.previousDigest ?? '');
-        main_setOutput('tags', result.tags.map((t) => t.tag).join('\n'));
-        main_setOutput('bytes-copied', String(result.copy.bytesCopied));
-        main_setOutput('blobs-mounted', String(result.copy.blobsMounted));
-        await writeSummary(inputs, result, verification).catch((err) => warning(`job summary not written: ${errors_errorMessage(err)}`));
-        if (result.dryRun)
-            notice(`dry run: nothing was changed in ${target.name}`);
-    }
-    catch (err) {
-        setFailed(errors_errorMessage(err));
-    }
-    finally {
-        await client.http.close().catch(() => undefined);
-    }
-}
-function main_setOutput(name, value) {
-    setOutput(name, value);
-    info(`output ${name}: ${value.replaceAll('\n', ', ')}`);
-}
 
 
 /***/ }),
@@ -45621,6 +44308,20 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events"
 
 /***/ }),
 
+/***/ 3024:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+
+/***/ }),
+
+/***/ 1455:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+
+/***/ }),
+
 /***/ 7067:
 /***/ ((module) => {
 
@@ -45642,6 +44343,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
 
 /***/ }),
 
+/***/ 6760:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+
+/***/ }),
+
 /***/ 643:
 /***/ ((module) => {
 
@@ -45660,6 +44368,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:queryst
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
+
+/***/ }),
+
+/***/ 6466:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 
 /***/ }),
 
@@ -45726,7 +44441,7 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("process");
 
 /***/ }),
 
-/***/ 5574:
+/***/ 3193:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("string_decoder");
@@ -54326,6 +53041,3016 @@ exports.visit = visit;
 exports.visitAsync = visitAsync;
 
 
+/***/ }),
+
+/***/ 692:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  Yz: () => (/* binding */ core_debug),
+  V4: () => (/* binding */ getInput),
+  Os: () => (/* binding */ group),
+  pq: () => (/* binding */ info),
+  C1: () => (/* binding */ setFailed),
+  uH: () => (/* binding */ setOutput),
+  Pq: () => (/* binding */ core_setSecret),
+  z: () => (/* reexport */ summary),
+  $e: () => (/* binding */ warning)
+});
+
+// UNUSED EXPORTS: ExitCode, addPath, endGroup, error, exportVariable, getBooleanInput, getIDToken, getMultilineInput, getState, isDebug, markdownSummary, notice, platform, saveState, setCommandEcho, startGroup, toPlatformPath, toPosixPath, toWin32Path
+
+// EXTERNAL MODULE: external "os"
+var external_os_ = __nccwpck_require__(857);
+;// CONCATENATED MODULE: ../../node_modules/@actions/core/lib/utils.js
+// We use any as a valid input type
+/* eslint-disable @typescript-eslint/no-explicit-any */
+/**
+ * Sanitizes an input into a string so it can be passed into issueCommand safely
+ * @param input input to sanitize into a string
+ */
+function utils_toCommandValue(input) {
+    if (input === null || input === undefined) {
+        return '';
+    }
+    else if (typeof input === 'string' || input instanceof String) {
+        return input;
+    }
+    return JSON.stringify(input);
+}
+/**
+ *
+ * @param annotationProperties
+ * @returns The command properties to send with the actual annotation command
+ * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
+ */
+function utils_toCommandProperties(annotationProperties) {
+    if (!Object.keys(annotationProperties).length) {
+        return {};
+    }
+    return {
+        title: annotationProperties.title,
+        file: annotationProperties.file,
+        line: annotationProperties.startLine,
+        endLine: annotationProperties.endLine,
+        col: annotationProperties.startColumn,
+        endColumn: annotationProperties.endColumn
+    };
+}
+//# sourceMappingURL=utils.js.map
+;// CONCATENATED MODULE: ../../node_modules/@actions/core/lib/command.js
+
+
+/**
+ * Issues a command to the GitHub Actions runner
+ *
+ * @param command - The command name to issue
+ * @param properties - Additional properties for the command (key-value pairs)
+ * @param message - The message to include with the command
+ * @remarks
+ * This function outputs a specially formatted string to stdout that the Actions
+ * runner interprets as a command. These commands can control workflow behavior,
+ * set outputs, create annotations, mask values, and more.
+ *
+ * Command Format:
+ *   ::name key=value,key=value::message
+ *
+ * @example
+ * ```typescript
+ * // Issue a warning annotation
+ * issueCommand('warning', {}, 'This is a warning message');
+ * // Output: ::warning::This is a warning message
+ *
+ * // Set an environment variable
+ * issueCommand('set-env', { name: 'MY_VAR' }, 'some value');
+ * // Output: ::set-env name=MY_VAR::some value
+ *
+ * // Add a secret mask
+ * issueCommand('add-mask', {}, 'secretValue123');
+ * // Output: ::add-mask::secretValue123
+ * ```
+ *
+ * @internal
+ * This is an internal utility function that powers the public API functions
+ * such as setSecret, warning, error, and exportVariable.
+ */
+function command_issueCommand(command, properties, message) {
+    const cmd = new Command(command, properties, message);
+    process.stdout.write(cmd.toString() + external_os_.EOL);
+}
+function command_issue(name, message = '') {
+    command_issueCommand(name, {}, message);
+}
+const CMD_STRING = '::';
+class Command {
+    constructor(command, properties, message) {
+        if (!command) {
+            command = 'missing.command';
+        }
+        this.command = command;
+        this.properties = properties;
+        this.message = message;
+    }
+    toString() {
+        let cmdStr = CMD_STRING + this.command;
+        if (this.properties && Object.keys(this.properties).length > 0) {
+            cmdStr += ' ';
+            let first = true;
+            for (const key in this.properties) {
+                if (this.properties.hasOwnProperty(key)) {
+                    const val = this.properties[key];
+                    if (val) {
+                        if (first) {
+                            first = false;
+                        }
+                        else {
+                            cmdStr += ',';
+                        }
+                        cmdStr += `${key}=${escapeProperty(val)}`;
+                    }
+                }
+            }
+        }
+        cmdStr += `${CMD_STRING}${escapeData(this.message)}`;
+        return cmdStr;
+    }
+}
+function escapeData(s) {
+    return utils_toCommandValue(s)
+        .replace(/%/g, '%25')
+        .replace(/\r/g, '%0D')
+        .replace(/\n/g, '%0A');
+}
+function escapeProperty(s) {
+    return utils_toCommandValue(s)
+        .replace(/%/g, '%25')
+        .replace(/\r/g, '%0D')
+        .replace(/\n/g, '%0A')
+        .replace(/:/g, '%3A')
+        .replace(/,/g, '%2C');
+}
+//# sourceMappingURL=command.js.map
+// EXTERNAL MODULE: external "crypto"
+var external_crypto_ = __nccwpck_require__(6982);
+// EXTERNAL MODULE: external "fs"
+var external_fs_ = __nccwpck_require__(9896);
+;// CONCATENATED MODULE: ../../node_modules/@actions/core/lib/file-command.js
+// For internal use, subject to change.
+// We use any as a valid input type
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+
+
+
+function file_command_issueFileCommand(command, message) {
+    const filePath = process.env[`GITHUB_${command}`];
+    if (!filePath) {
+        throw new Error(`Unable to find environment variable for file command ${command}`);
+    }
+    if (!external_fs_.existsSync(filePath)) {
+        throw new Error(`Missing file at path: ${filePath}`);
+    }
+    external_fs_.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_.EOL}`, {
+        encoding: 'utf8'
+    });
+}
+function file_command_prepareKeyValueMessage(key, value) {
+    const delimiter = `ghadelimiter_${external_crypto_.randomUUID()}`;
+    const convertedValue = utils_toCommandValue(value);
+    // These should realistically never happen, but just in case someone finds a
+    // way to exploit uuid generation let's not allow keys or values that contain
+    // the delimiter.
+    if (key.includes(delimiter)) {
+        throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
+    }
+    if (convertedValue.includes(delimiter)) {
+        throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
+    }
+    return `${key}<<${delimiter}${external_os_.EOL}${convertedValue}${external_os_.EOL}${delimiter}`;
+}
+//# sourceMappingURL=file-command.js.map
+// EXTERNAL MODULE: external "path"
+var external_path_ = __nccwpck_require__(6928);
+// EXTERNAL MODULE: external "http"
+var external_http_ = __nccwpck_require__(8611);
+// EXTERNAL MODULE: external "https"
+var external_https_ = __nccwpck_require__(5692);
+;// CONCATENATED MODULE: ../../node_modules/@actions/http-client/lib/proxy.js
+function getProxyUrl(reqUrl) {
+    const usingSsl = reqUrl.protocol === 'https:';
+    if (checkBypass(reqUrl)) {
+        return undefined;
+    }
+    const proxyVar = (() => {
+        if (usingSsl) {
+            return process.env['https_proxy'] || process.env['HTTPS_PROXY'];
+        }
+        else {
+            return process.env['http_proxy'] || process.env['HTTP_PROXY'];
+        }
+    })();
+    if (proxyVar) {
+        try {
+            return new DecodedURL(proxyVar);
+        }
+        catch (_a) {
+            if (!proxyVar.startsWith('http://') && !proxyVar.startsWith('https://'))
+                return new DecodedURL(`http://${proxyVar}`);
+        }
+    }
+    else {
+        return undefined;
+    }
+}
+function checkBypass(reqUrl) {
+    if (!reqUrl.hostname) {
+        return false;
+    }
+    const reqHost = reqUrl.hostname;
+    if (isLoopbackAddress(reqHost)) {
+        return true;
+    }
+    const noProxy = process.env['no_proxy'] || process.env['NO_PROXY'] || '';
+    if (!noProxy) {
+        return false;
+    }
+    // Determine the request port
+    let reqPort;
+    if (reqUrl.port) {
+        reqPort = Number(reqUrl.port);
+    }
+    else if (reqUrl.protocol === 'http:') {
+        reqPort = 80;
+    }
+    else if (reqUrl.protocol === 'https:') {
+        reqPort = 443;
+    }
+    // Format the request hostname and hostname with port
+    const upperReqHosts = [reqUrl.hostname.toUpperCase()];
+    if (typeof reqPort === 'number') {
+        upperReqHosts.push(`${upperReqHosts[0]}:${reqPort}`);
+    }
+    // Compare request host against noproxy
+    for (const upperNoProxyItem of noProxy
+        .split(',')
+        .map(x => x.trim().toUpperCase())
+        .filter(x => x)) {
+        if (upperNoProxyItem === '*' ||
+            upperReqHosts.some(x => x === upperNoProxyItem ||
+                x.endsWith(`.${upperNoProxyItem}`) ||
+                (upperNoProxyItem.startsWith('.') &&
+                    x.endsWith(`${upperNoProxyItem}`)))) {
+            return true;
+        }
+    }
+    return false;
+}
+function isLoopbackAddress(host) {
+    const hostLower = host.toLowerCase();
+    return (hostLower === 'localhost' ||
+        hostLower.startsWith('127.') ||
+        hostLower.startsWith('[::1]') ||
+        hostLower.startsWith('[0:0:0:0:0:0:0:1]'));
+}
+class DecodedURL extends URL {
+    constructor(url, base) {
+        super(url, base);
+        this._decodedUsername = decodeURIComponent(super.username);
+        this._decodedPassword = decodeURIComponent(super.password);
+    }
+    get username() {
+        return this._decodedUsername;
+    }
+    get password() {
+        return this._decodedPassword;
+    }
+}
+//# sourceMappingURL=proxy.js.map
+// EXTERNAL MODULE: ../../node_modules/tunnel/index.js
+var node_modules_tunnel = __nccwpck_require__(5070);
+// EXTERNAL MODULE: ../../node_modules/undici/index.js
+var undici = __nccwpck_require__(1684);
+;// CONCATENATED MODULE: ../../node_modules/@actions/http-client/lib/index.js
+/* eslint-disable @typescript-eslint/no-explicit-any */
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+
+
+var HttpCodes;
+(function (HttpCodes) {
+    HttpCodes[HttpCodes["OK"] = 200] = "OK";
+    HttpCodes[HttpCodes["MultipleChoices"] = 300] = "MultipleChoices";
+    HttpCodes[HttpCodes["MovedPermanently"] = 301] = "MovedPermanently";
+    HttpCodes[HttpCodes["ResourceMoved"] = 302] = "ResourceMoved";
+    HttpCodes[HttpCodes["SeeOther"] = 303] = "SeeOther";
+    HttpCodes[HttpCodes["NotModified"] = 304] = "NotModified";
+    HttpCodes[HttpCodes["UseProxy"] = 305] = "UseProxy";
+    HttpCodes[HttpCodes["SwitchProxy"] = 306] = "SwitchProxy";
+    HttpCodes[HttpCodes["TemporaryRedirect"] = 307] = "TemporaryRedirect";
+    HttpCodes[HttpCodes["PermanentRedirect"] = 308] = "PermanentRedirect";
+    HttpCodes[HttpCodes["BadRequest"] = 400] = "BadRequest";
+    HttpCodes[HttpCodes["Unauthorized"] = 401] = "Unauthorized";
+    HttpCodes[HttpCodes["PaymentRequired"] = 402] = "PaymentRequired";
+    HttpCodes[HttpCodes["Forbidden"] = 403] = "Forbidden";
+    HttpCodes[HttpCodes["NotFound"] = 404] = "NotFound";
+    HttpCodes[HttpCodes["MethodNotAllowed"] = 405] = "MethodNotAllowed";
+    HttpCodes[HttpCodes["NotAcceptable"] = 406] = "NotAcceptable";
+    HttpCodes[HttpCodes["ProxyAuthenticationRequired"] = 407] = "ProxyAuthenticationRequired";
+    HttpCodes[HttpCodes["RequestTimeout"] = 408] = "RequestTimeout";
+    HttpCodes[HttpCodes["Conflict"] = 409] = "Conflict";
+    HttpCodes[HttpCodes["Gone"] = 410] = "Gone";
+    HttpCodes[HttpCodes["TooManyRequests"] = 429] = "TooManyRequests";
+    HttpCodes[HttpCodes["InternalServerError"] = 500] = "InternalServerError";
+    HttpCodes[HttpCodes["NotImplemented"] = 501] = "NotImplemented";
+    HttpCodes[HttpCodes["BadGateway"] = 502] = "BadGateway";
+    HttpCodes[HttpCodes["ServiceUnavailable"] = 503] = "ServiceUnavailable";
+    HttpCodes[HttpCodes["GatewayTimeout"] = 504] = "GatewayTimeout";
+})(HttpCodes || (HttpCodes = {}));
+var Headers;
+(function (Headers) {
+    Headers["Accept"] = "accept";
+    Headers["ContentType"] = "content-type";
+})(Headers || (Headers = {}));
+var MediaTypes;
+(function (MediaTypes) {
+    MediaTypes["ApplicationJson"] = "application/json";
+})(MediaTypes || (MediaTypes = {}));
+/**
+ * Returns the proxy URL, depending upon the supplied url and proxy environment variables.
+ * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
+ */
+function lib_getProxyUrl(serverUrl) {
+    const proxyUrl = pm.getProxyUrl(new URL(serverUrl));
+    return proxyUrl ? proxyUrl.href : '';
+}
+const HttpRedirectCodes = [
+    HttpCodes.MovedPermanently,
+    HttpCodes.ResourceMoved,
+    HttpCodes.SeeOther,
+    HttpCodes.TemporaryRedirect,
+    HttpCodes.PermanentRedirect
+];
+const HttpResponseRetryCodes = [
+    HttpCodes.BadGateway,
+    HttpCodes.ServiceUnavailable,
+    HttpCodes.GatewayTimeout
+];
+const RetryableHttpVerbs = (/* unused pure expression or super */ null && (['OPTIONS', 'GET', 'DELETE', 'HEAD']));
+const ExponentialBackoffCeiling = 10;
+const ExponentialBackoffTimeSlice = 5;
+class HttpClientError extends Error {
+    constructor(message, statusCode) {
+        super(message);
+        this.name = 'HttpClientError';
+        this.statusCode = statusCode;
+        Object.setPrototypeOf(this, HttpClientError.prototype);
+    }
+}
+class HttpClientResponse {
+    constructor(message) {
+        this.message = message;
+    }
+    readBody() {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
+                let output = Buffer.alloc(0);
+                this.message.on('data', (chunk) => {
+                    output = Buffer.concat([output, chunk]);
+                });
+                this.message.on('end', () => {
+                    resolve(output.toString());
+                });
+            }));
+        });
+    }
+    readBodyBuffer() {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve) => __awaiter(this, void 0, void 0, function* () {
+                const chunks = [];
+                this.message.on('data', (chunk) => {
+                    chunks.push(chunk);
+                });
+                this.message.on('end', () => {
+                    resolve(Buffer.concat(chunks));
+                });
+            }));
+        });
+    }
+}
+function isHttps(requestUrl) {
+    const parsedUrl = new URL(requestUrl);
+    return parsedUrl.protocol === 'https:';
+}
+class lib_HttpClient {
+    constructor(userAgent, handlers, requestOptions) {
+        this._ignoreSslError = false;
+        this._allowRedirects = true;
+        this._allowRedirectDowngrade = false;
+        this._maxRedirects = 50;
+        this._allowRetries = false;
+        this._maxRetries = 1;
+        this._keepAlive = false;
+        this._disposed = false;
+        this.userAgent = this._getUserAgentWithOrchestrationId(userAgent);
+        this.handlers = handlers || [];
+        this.requestOptions = requestOptions;
+        if (requestOptions) {
+            if (requestOptions.ignoreSslError != null) {
+                this._ignoreSslError = requestOptions.ignoreSslError;
+            }
+            this._socketTimeout = requestOptions.socketTimeout;
+            if (requestOptions.allowRedirects != null) {
+                this._allowRedirects = requestOptions.allowRedirects;
+            }
+            if (requestOptions.allowRedirectDowngrade != null) {
+                this._allowRedirectDowngrade = requestOptions.allowRedirectDowngrade;
+            }
+            if (requestOptions.maxRedirects != null) {
+                this._maxRedirects = Math.max(requestOptions.maxRedirects, 0);
+            }
+            if (requestOptions.keepAlive != null) {
+                this._keepAlive = requestOptions.keepAlive;
+            }
+            if (requestOptions.allowRetries != null) {
+                this._allowRetries = requestOptions.allowRetries;
+            }
+            if (requestOptions.maxRetries != null) {
+                this._maxRetries = requestOptions.maxRetries;
+            }
+        }
+    }
+    options(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('OPTIONS', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    get(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('GET', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    del(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('DELETE', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    post(requestUrl, data, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('POST', requestUrl, data, additionalHeaders || {});
+        });
+    }
+    patch(requestUrl, data, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('PATCH', requestUrl, data, additionalHeaders || {});
+        });
+    }
+    put(requestUrl, data, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('PUT', requestUrl, data, additionalHeaders || {});
+        });
+    }
+    head(requestUrl, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request('HEAD', requestUrl, null, additionalHeaders || {});
+        });
+    }
+    sendStream(verb, requestUrl, stream, additionalHeaders) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.request(verb, requestUrl, stream, additionalHeaders);
+        });
+    }
+    /**
+     * Gets a typed object from an endpoint
+     * Be aware that not found returns a null.  Other errors (4xx, 5xx) reject the promise
+     */
+    getJson(requestUrl_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, additionalHeaders = {}) {
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            const res = yield this.get(requestUrl, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    postJson(requestUrl_1, obj_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+            const data = JSON.stringify(obj, null, 2);
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
+                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+            const res = yield this.post(requestUrl, data, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    putJson(requestUrl_1, obj_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+            const data = JSON.stringify(obj, null, 2);
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
+                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+            const res = yield this.put(requestUrl, data, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    patchJson(requestUrl_1, obj_1) {
+        return __awaiter(this, arguments, void 0, function* (requestUrl, obj, additionalHeaders = {}) {
+            const data = JSON.stringify(obj, null, 2);
+            additionalHeaders[Headers.Accept] = this._getExistingOrDefaultHeader(additionalHeaders, Headers.Accept, MediaTypes.ApplicationJson);
+            additionalHeaders[Headers.ContentType] =
+                this._getExistingOrDefaultContentTypeHeader(additionalHeaders, MediaTypes.ApplicationJson);
+            const res = yield this.patch(requestUrl, data, additionalHeaders);
+            return this._processResponse(res, this.requestOptions);
+        });
+    }
+    /**
+     * Makes a raw http request.
+     * All other methods such as get, post, patch, and request ultimately call this.
+     * Prefer get, del, post and patch
+     */
+    request(verb, requestUrl, data, headers) {
+        return __awaiter(this, void 0, void 0, function* () {
+            if (this._disposed) {
+                throw new Error('Client has already been disposed.');
+            }
+            const parsedUrl = new URL(requestUrl);
+            let info = this._prepareRequest(verb, parsedUrl, headers);
+            // Only perform retries on reads since writes may not be idempotent.
+            const maxTries = this._allowRetries && RetryableHttpVerbs.includes(verb)
+                ? this._maxRetries + 1
+                : 1;
+            let numTries = 0;
+            let response;
+            do {
+                response = yield this.requestRaw(info, data);
+                // Check if it's an authentication challenge
+                if (response &&
+                    response.message &&
+                    response.message.statusCode === HttpCodes.Unauthorized) {
+                    let authenticationHandler;
+                    for (const handler of this.handlers) {
+                        if (handler.canHandleAuthentication(response)) {
+                            authenticationHandler = handler;
+                            break;
+                        }
+                    }
+                    if (authenticationHandler) {
+                        return authenticationHandler.handleAuthentication(this, info, data);
+                    }
+                    else {
+                        // We have received an unauthorized response but have no handlers to handle it.
+                        // Let the response return to the caller.
+                        return response;
+                    }
+                }
+                let redirectsRemaining = this._maxRedirects;
+                while (response.message.statusCode &&
+                    HttpRedirectCodes.includes(response.message.statusCode) &&
+                    this._allowRedirects &&
+                    redirectsRemaining > 0) {
+                    const redirectUrl = response.message.headers['location'];
+                    if (!redirectUrl) {
+                        // if there's no location to redirect to, we won't
+                        break;
+                    }
+                    const parsedRedirectUrl = new URL(redirectUrl);
+                    if (parsedUrl.protocol === 'https:' &&
+                        parsedUrl.protocol !== parsedRedirectUrl.protocol &&
+                        !this._allowRedirectDowngrade) {
+                        throw new Error('Redirect from HTTPS to HTTP protocol. This downgrade is not allowed for security reasons. If you want to allow this behavior, set the allowRedirectDowngrade option to true.');
+                    }
+                    // we need to finish reading the response before reassigning response
+                    // which will leak the open socket.
+                    yield response.readBody();
+                    // strip authorization header if redirected to a different hostname
+                    if (parsedRedirectUrl.hostname !== parsedUrl.hostname) {
+                        for (const header in headers) {
+                            // header names are case insensitive
+                            if (header.toLowerCase() === 'authorization') {
+                                delete headers[header];
+                            }
+                        }
+                    }
+                    // let's make the request with the new redirectUrl
+                    info = this._prepareRequest(verb, parsedRedirectUrl, headers);
+                    response = yield this.requestRaw(info, data);
+                    redirectsRemaining--;
+                }
+                if (!response.message.statusCode ||
+                    !HttpResponseRetryCodes.includes(response.message.statusCode)) {
+                    // If not a retry code, return immediately instead of retrying
+                    return response;
+                }
+                numTries += 1;
+                if (numTries < maxTries) {
+                    yield response.readBody();
+                    yield this._performExponentialBackoff(numTries);
+                }
+            } while (numTries < maxTries);
+            return response;
+        });
+    }
+    /**
+     * Needs to be called if keepAlive is set to true in request options.
+     */
+    dispose() {
+        if (this._agent) {
+            this._agent.destroy();
+        }
+        this._disposed = true;
+    }
+    /**
+     * Raw request.
+     * @param info
+     * @param data
+     */
+    requestRaw(info, data) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve, reject) => {
+                function callbackForResult(err, res) {
+                    if (err) {
+                        reject(err);
+                    }
+                    else if (!res) {
+                        // If `err` is not passed, then `res` must be passed.
+                        reject(new Error('Unknown error'));
+                    }
+                    else {
+                        resolve(res);
+                    }
+                }
+                this.requestRawWithCallback(info, data, callbackForResult);
+            });
+        });
+    }
+    /**
+     * Raw request with callback.
+     * @param info
+     * @param data
+     * @param onResult
+     */
+    requestRawWithCallback(info, data, onResult) {
+        if (typeof data === 'string') {
+            if (!info.options.headers) {
+                info.options.headers = {};
+            }
+            info.options.headers['Content-Length'] = Buffer.byteLength(data, 'utf8');
+        }
+        let callbackCalled = false;
+        function handleResult(err, res) {
+            if (!callbackCalled) {
+                callbackCalled = true;
+                onResult(err, res);
+            }
+        }
+        const req = info.httpModule.request(info.options, (msg) => {
+            const res = new HttpClientResponse(msg);
+            handleResult(undefined, res);
+        });
+        let socket;
+        req.on('socket', sock => {
+            socket = sock;
+        });
+        // If we ever get disconnected, we want the socket to timeout eventually
+        req.setTimeout(this._socketTimeout || 3 * 60000, () => {
+            if (socket) {
+                socket.end();
+            }
+            handleResult(new Error(`Request timeout: ${info.options.path}`));
+        });
+        req.on('error', function (err) {
+            // err has statusCode property
+            // res should have headers
+            handleResult(err);
+        });
+        if (data && typeof data === 'string') {
+            req.write(data, 'utf8');
+        }
+        if (data && typeof data !== 'string') {
+            data.on('close', function () {
+                req.end();
+            });
+            data.pipe(req);
+        }
+        else {
+            req.end();
+        }
+    }
+    /**
+     * Gets an http agent. This function is useful when you need an http agent that handles
+     * routing through a proxy server - depending upon the url and proxy environment variables.
+     * @param serverUrl  The server URL where the request will be sent. For example, https://api.github.com
+     */
+    getAgent(serverUrl) {
+        const parsedUrl = new URL(serverUrl);
+        return this._getAgent(parsedUrl);
+    }
+    getAgentDispatcher(serverUrl) {
+        const parsedUrl = new URL(serverUrl);
+        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const useProxy = proxyUrl && proxyUrl.hostname;
+        if (!useProxy) {
+            return;
+        }
+        return this._getProxyAgentDispatcher(parsedUrl, proxyUrl);
+    }
+    _prepareRequest(method, requestUrl, headers) {
+        const info = {};
+        info.parsedUrl = requestUrl;
+        const usingSsl = info.parsedUrl.protocol === 'https:';
+        info.httpModule = usingSsl ? https : http;
+        const defaultPort = usingSsl ? 443 : 80;
+        info.options = {};
+        info.options.host = info.parsedUrl.hostname;
+        info.options.port = info.parsedUrl.port
+            ? parseInt(info.parsedUrl.port)
+            : defaultPort;
+        info.options.path =
+            (info.parsedUrl.pathname || '') + (info.parsedUrl.search || '');
+        info.options.method = method;
+        info.options.headers = this._mergeHeaders(headers);
+        if (this.userAgent != null) {
+            info.options.headers['user-agent'] = this.userAgent;
+        }
+        info.options.agent = this._getAgent(info.parsedUrl);
+        // gives handlers an opportunity to participate
+        if (this.handlers) {
+            for (const handler of this.handlers) {
+                handler.prepareRequest(info.options);
+            }
+        }
+        return info;
+    }
+    _mergeHeaders(headers) {
+        if (this.requestOptions && this.requestOptions.headers) {
+            return Object.assign({}, lowercaseKeys(this.requestOptions.headers), lowercaseKeys(headers || {}));
+        }
+        return lowercaseKeys(headers || {});
+    }
+    /**
+     * Gets an existing header value or returns a default.
+     * Handles converting number header values to strings since HTTP headers must be strings.
+     * Note: This returns string | string[] since some headers can have multiple values.
+     * For headers that must always be a single string (like Content-Type), use the
+     * specialized _getExistingOrDefaultContentTypeHeader method instead.
+     */
+    _getExistingOrDefaultHeader(additionalHeaders, header, _default) {
+        let clientHeader;
+        if (this.requestOptions && this.requestOptions.headers) {
+            const headerValue = lowercaseKeys(this.requestOptions.headers)[header];
+            if (headerValue) {
+                clientHeader =
+                    typeof headerValue === 'number' ? headerValue.toString() : headerValue;
+            }
+        }
+        const additionalValue = additionalHeaders[header];
+        if (additionalValue !== undefined) {
+            return typeof additionalValue === 'number'
+                ? additionalValue.toString()
+                : additionalValue;
+        }
+        if (clientHeader !== undefined) {
+            return clientHeader;
+        }
+        return _default;
+    }
+    /**
+     * Specialized version of _getExistingOrDefaultHeader for Content-Type header.
+     * Always returns a single string (not an array) since Content-Type should be a single value.
+     * Converts arrays to comma-separated strings and numbers to strings to ensure type safety.
+     * This was split from _getExistingOrDefaultHeader to provide stricter typing for callers
+     * that assign the result to places expecting a string (e.g., additionalHeaders[Headers.ContentType]).
+     */
+    _getExistingOrDefaultContentTypeHeader(additionalHeaders, _default) {
+        let clientHeader;
+        if (this.requestOptions && this.requestOptions.headers) {
+            const headerValue = lowercaseKeys(this.requestOptions.headers)[Headers.ContentType];
+            if (headerValue) {
+                if (typeof headerValue === 'number') {
+                    clientHeader = String(headerValue);
+                }
+                else if (Array.isArray(headerValue)) {
+                    clientHeader = headerValue.join(', ');
+                }
+                else {
+                    clientHeader = headerValue;
+                }
+            }
+        }
+        const additionalValue = additionalHeaders[Headers.ContentType];
+        // Return the first non-undefined value, converting numbers or arrays to strings if necessary
+        if (additionalValue !== undefined) {
+            if (typeof additionalValue === 'number') {
+                return String(additionalValue);
+            }
+            else if (Array.isArray(additionalValue)) {
+                return additionalValue.join(', ');
+            }
+            else {
+                return additionalValue;
+            }
+        }
+        if (clientHeader !== undefined) {
+            return clientHeader;
+        }
+        return _default;
+    }
+    _getAgent(parsedUrl) {
+        let agent;
+        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const useProxy = proxyUrl && proxyUrl.hostname;
+        if (this._keepAlive && useProxy) {
+            agent = this._proxyAgent;
+        }
+        if (!useProxy) {
+            agent = this._agent;
+        }
+        // if agent is already assigned use that agent.
+        if (agent) {
+            return agent;
+        }
+        const usingSsl = parsedUrl.protocol === 'https:';
+        let maxSockets = 100;
+        if (this.requestOptions) {
+            maxSockets = this.requestOptions.maxSockets || http.globalAgent.maxSockets;
+        }
+        // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
+        if (proxyUrl && proxyUrl.hostname) {
+            const agentOptions = {
+                maxSockets,
+                keepAlive: this._keepAlive,
+                proxy: Object.assign(Object.assign({}, ((proxyUrl.username || proxyUrl.password) && {
+                    proxyAuth: `${proxyUrl.username}:${proxyUrl.password}`
+                })), { host: proxyUrl.hostname, port: proxyUrl.port })
+            };
+            let tunnelAgent;
+            const overHttps = proxyUrl.protocol === 'https:';
+            if (usingSsl) {
+                tunnelAgent = overHttps ? tunnel.httpsOverHttps : tunnel.httpsOverHttp;
+            }
+            else {
+                tunnelAgent = overHttps ? tunnel.httpOverHttps : tunnel.httpOverHttp;
+            }
+            agent = tunnelAgent(agentOptions);
+            this._proxyAgent = agent;
+        }
+        // if tunneling agent isn't assigned create a new agent
+        if (!agent) {
+            const options = { keepAlive: this._keepAlive, maxSockets };
+            agent = usingSsl ? new https.Agent(options) : new http.Agent(options);
+            this._agent = agent;
+        }
+        if (usingSsl && this._ignoreSslError) {
+            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
+            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
+            // we have to cast it to any and change it directly
+            agent.options = Object.assign(agent.options || {}, {
+                rejectUnauthorized: false
+            });
+        }
+        return agent;
+    }
+    _getProxyAgentDispatcher(parsedUrl, proxyUrl) {
+        let proxyAgent;
+        if (this._keepAlive) {
+            proxyAgent = this._proxyAgentDispatcher;
+        }
+        // if agent is already assigned use that agent.
+        if (proxyAgent) {
+            return proxyAgent;
+        }
+        const usingSsl = parsedUrl.protocol === 'https:';
+        proxyAgent = new ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
+            token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
+        })));
+        this._proxyAgentDispatcher = proxyAgent;
+        if (usingSsl && this._ignoreSslError) {
+            // we don't want to set NODE_TLS_REJECT_UNAUTHORIZED=0 since that will affect request for entire process
+            // http.RequestOptions doesn't expose a way to modify RequestOptions.agent.options
+            // we have to cast it to any and change it directly
+            proxyAgent.options = Object.assign(proxyAgent.options.requestTls || {}, {
+                rejectUnauthorized: false
+            });
+        }
+        return proxyAgent;
+    }
+    _getUserAgentWithOrchestrationId(userAgent) {
+        const baseUserAgent = userAgent || 'actions/http-client';
+        const orchId = process.env['ACTIONS_ORCHESTRATION_ID'];
+        if (orchId) {
+            // Sanitize the orchestration ID to ensure it contains only valid characters
+            // Valid characters: 0-9, a-z, _, -, .
+            const sanitizedId = orchId.replace(/[^a-z0-9_.-]/gi, '_');
+            return `${baseUserAgent} actions_orchestration_id/${sanitizedId}`;
+        }
+        return baseUserAgent;
+    }
+    _performExponentialBackoff(retryNumber) {
+        return __awaiter(this, void 0, void 0, function* () {
+            retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
+            const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
+            return new Promise(resolve => setTimeout(() => resolve(), ms));
+        });
+    }
+    _processResponse(res, options) {
+        return __awaiter(this, void 0, void 0, function* () {
+            return new Promise((resolve, reject) => __awaiter(this, void 0, void 0, function* () {
+                const statusCode = res.message.statusCode || 0;
+                const response = {
+                    statusCode,
+                    result: null,
+                    headers: {}
+                };
+                // not found leads to null obj returned
+                if (statusCode === HttpCodes.NotFound) {
+                    resolve(response);
+                }
+                // get the result from the body
+                function dateTimeDeserializer(key, value) {
+                    if (typeof value === 'string') {
+                        const a = new Date(value);
+                        if (!isNaN(a.valueOf())) {
+                            return a;
+                        }
+                    }
+                    return value;
+                }
+                let obj;
+                let contents;
+                try {
+                    contents = yield res.readBody();
+                    if (contents && contents.length > 0) {
+                        if (options && options.deserializeDates) {
+                            obj = JSON.parse(contents, dateTimeDeserializer);
+                        }
+                        else {
+                            obj = JSON.parse(contents);
+                        }
+                        response.result = obj;
+                    }
+                    response.headers = res.message.headers;
+                }
+                catch (err) {
+                    // Invalid resource (contents not json);  leaving result obj null
+                }
+                // note that 3xx redirects are handled by the http layer.
+                if (statusCode > 299) {
+                    let msg;
+                    // if exception/error in body, attempt to get better error
+                    if (obj && obj.message) {
+                        msg = obj.message;
+                    }
+                    else if (contents && contents.length > 0) {
+                        // it may be the case that the exception is in the body message as string
+                        msg = contents;
+                    }
+                    else {
+                        msg = `Failed request: (${statusCode})`;
+                    }
+                    const err = new HttpClientError(msg, statusCode);
+                    err.result = response.result;
+                    reject(err);
+                }
+                else {
+                    resolve(response);
+                }
+            }));
+        });
+    }
+}
+const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCase()] = obj[k]), c), {});
+//# sourceMappingURL=index.js.map
+;// CONCATENATED MODULE: ../../node_modules/@actions/http-client/lib/auth.js
+var auth_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+class BasicCredentialHandler {
+    constructor(username, password) {
+        this.username = username;
+        this.password = password;
+    }
+    prepareRequest(options) {
+        if (!options.headers) {
+            throw Error('The request has no headers');
+        }
+        options.headers['Authorization'] = `Basic ${Buffer.from(`${this.username}:${this.password}`).toString('base64')}`;
+    }
+    // This handler cannot handle 401
+    canHandleAuthentication() {
+        return false;
+    }
+    handleAuthentication() {
+        return auth_awaiter(this, void 0, void 0, function* () {
+            throw new Error('not implemented');
+        });
+    }
+}
+class auth_BearerCredentialHandler {
+    constructor(token) {
+        this.token = token;
+    }
+    // currently implements pre-authorization
+    // TODO: support preAuth = false where it hooks on 401
+    prepareRequest(options) {
+        if (!options.headers) {
+            throw Error('The request has no headers');
+        }
+        options.headers['Authorization'] = `Bearer ${this.token}`;
+    }
+    // This handler cannot handle 401
+    canHandleAuthentication() {
+        return false;
+    }
+    handleAuthentication() {
+        return auth_awaiter(this, void 0, void 0, function* () {
+            throw new Error('not implemented');
+        });
+    }
+}
+class PersonalAccessTokenCredentialHandler {
+    constructor(token) {
+        this.token = token;
+    }
+    // currently implements pre-authorization
+    // TODO: support preAuth = false where it hooks on 401
+    prepareRequest(options) {
+        if (!options.headers) {
+            throw Error('The request has no headers');
+        }
+        options.headers['Authorization'] = `Basic ${Buffer.from(`PAT:${this.token}`).toString('base64')}`;
+    }
+    // This handler cannot handle 401
+    canHandleAuthentication() {
+        return false;
+    }
+    handleAuthentication() {
+        return auth_awaiter(this, void 0, void 0, function* () {
+            throw new Error('not implemented');
+        });
+    }
+}
+//# sourceMappingURL=auth.js.map
+;// CONCATENATED MODULE: ../../node_modules/@actions/core/lib/oidc-utils.js
+var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+class oidc_utils_OidcClient {
+    static createHttpClient(allowRetry = true, maxRetry = 10) {
+        const requestOptions = {
+            allowRetries: allowRetry,
+            maxRetries: maxRetry
+        };
+        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(oidc_utils_OidcClient.getRequestToken())], requestOptions);
+    }
+    static getRequestToken() {
+        const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
+        if (!token) {
+            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_TOKEN env variable');
+        }
+        return token;
+    }
+    static getIDTokenUrl() {
+        const runtimeUrl = process.env['ACTIONS_ID_TOKEN_REQUEST_URL'];
+        if (!runtimeUrl) {
+            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable');
+        }
+        return runtimeUrl;
+    }
+    static getCall(id_token_url) {
+        return oidc_utils_awaiter(this, void 0, void 0, function* () {
+            var _a;
+            const httpclient = oidc_utils_OidcClient.createHttpClient();
+            const res = yield httpclient
+                .getJson(id_token_url)
+                .catch(error => {
+                throw new Error(`Failed to get ID Token. \n 
+        Error Code : ${error.statusCode}\n 
+        Error Message: ${error.message}`);
+            });
+            const id_token = (_a = res.result) === null || _a === void 0 ? void 0 : _a.value;
+            if (!id_token) {
+                throw new Error('Response json body do not have ID Token field');
+            }
+            return id_token;
+        });
+    }
+    static getIDToken(audience) {
+        return oidc_utils_awaiter(this, void 0, void 0, function* () {
+            try {
+                // New ID Token is requested from action service
+                let id_token_url = oidc_utils_OidcClient.getIDTokenUrl();
+                if (audience) {
+                    const encodedAudience = encodeURIComponent(audience);
+                    id_token_url = `${id_token_url}&audience=${encodedAudience}`;
+                }
+                debug(`ID token url is ${id_token_url}`);
+                const id_token = yield oidc_utils_OidcClient.getCall(id_token_url);
+                setSecret(id_token);
+                return id_token;
+            }
+            catch (error) {
+                throw new Error(`Error message: ${error.message}`);
+            }
+        });
+    }
+}
+//# sourceMappingURL=oidc-utils.js.map
+;// CONCATENATED MODULE: ../../node_modules/@actions/core/lib/summary.js
+var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+const { access, appendFile, writeFile } = external_fs_.promises;
+const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
+const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
+class Summary {
+    constructor() {
+        this._buffer = '';
+    }
+    /**
+     * Finds the summary file path from the environment, rejects if env var is not found or file does not exist
+     * Also checks r/w permissions.
+     *
+     * @returns step summary file path
+     */
+    filePath() {
+        return summary_awaiter(this, void 0, void 0, function* () {
+            if (this._filePath) {
+                return this._filePath;
+            }
+            const pathFromEnv = process.env[SUMMARY_ENV_VAR];
+            if (!pathFromEnv) {
+                throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
+            }
+            try {
+                yield access(pathFromEnv, external_fs_.constants.R_OK | external_fs_.constants.W_OK);
+            }
+            catch (_a) {
+                throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
+            }
+            this._filePath = pathFromEnv;
+            return this._filePath;
+        });
+    }
+    /**
+     * Wraps content in an HTML tag, adding any HTML attributes
+     *
+     * @param {string} tag HTML tag to wrap
+     * @param {string | null} content content within the tag
+     * @param {[attribute: string]: string} attrs key-value list of HTML attributes to add
+     *
+     * @returns {string} content wrapped in HTML element
+     */
+    wrap(tag, content, attrs = {}) {
+        const htmlAttrs = Object.entries(attrs)
+            .map(([key, value]) => ` ${key}="${value}"`)
+            .join('');
+        if (!content) {
+            return `<${tag}${htmlAttrs}>`;
+        }
+        return `<${tag}${htmlAttrs}>${content}</${tag}>`;
+    }
+    /**
+     * Writes text in the buffer to the summary buffer file and empties buffer. Will append by default.
+     *
+     * @param {SummaryWriteOptions} [options] (optional) options for write operation
+     *
+     * @returns {Promise<Summary>} summary instance
+     */
+    write(options) {
+        return summary_awaiter(this, void 0, void 0, function* () {
+            const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
+            const filePath = yield this.filePath();
+            const writeFunc = overwrite ? writeFile : appendFile;
+            yield writeFunc(filePath, this._buffer, { encoding: 'utf8' });
+            return this.emptyBuffer();
+        });
+    }
+    /**
+     * Clears the summary buffer and wipes the summary file
+     *
+     * @returns {Summary} summary instance
+     */
+    clear() {
+        return summary_awaiter(this, void 0, void 0, function* () {
+            return this.emptyBuffer().write({ overwrite: true });
+        });
+    }
+    /**
+     * Returns the current summary buffer as a string
+     *
+     * @returns {string} string of summary buffer
+     */
+    stringify() {
+        return this._buffer;
+    }
+    /**
+     * If the summary buffer is empty
+     *
+     * @returns {boolen} true if the buffer is empty
+     */
+    isEmptyBuffer() {
+        return this._buffer.length === 0;
+    }
+    /**
+     * Resets the summary buffer without writing to summary file
+     *
+     * @returns {Summary} summary instance
+     */
+    emptyBuffer() {
+        this._buffer = '';
+        return this;
+    }
+    /**
+     * Adds raw text to the summary buffer
+     *
+     * @param {string} text content to add
+     * @param {boolean} [addEOL=false] (optional) append an EOL to the raw text (default: false)
+     *
+     * @returns {Summary} summary instance
+     */
+    addRaw(text, addEOL = false) {
+        this._buffer += text;
+        return addEOL ? this.addEOL() : this;
+    }
+    /**
+     * Adds the operating system-specific end-of-line marker to the buffer
+     *
+     * @returns {Summary} summary instance
+     */
+    addEOL() {
+        return this.addRaw(external_os_.EOL);
+    }
+    /**
+     * Adds an HTML codeblock to the summary buffer
+     *
+     * @param {string} code content to render within fenced code block
+     * @param {string} lang (optional) language to syntax highlight code
+     *
+     * @returns {Summary} summary instance
+     */
+    addCodeBlock(code, lang) {
+        const attrs = Object.assign({}, (lang && { lang }));
+        const element = this.wrap('pre', this.wrap('code', code), attrs);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML list to the summary buffer
+     *
+     * @param {string[]} items list of items to render
+     * @param {boolean} [ordered=false] (optional) if the rendered list should be ordered or not (default: false)
+     *
+     * @returns {Summary} summary instance
+     */
+    addList(items, ordered = false) {
+        const tag = ordered ? 'ol' : 'ul';
+        const listItems = items.map(item => this.wrap('li', item)).join('');
+        const element = this.wrap(tag, listItems);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML table to the summary buffer
+     *
+     * @param {SummaryTableCell[]} rows table rows
+     *
+     * @returns {Summary} summary instance
+     */
+    addTable(rows) {
+        const tableBody = rows
+            .map(row => {
+            const cells = row
+                .map(cell => {
+                if (typeof cell === 'string') {
+                    return this.wrap('td', cell);
+                }
+                const { header, data, colspan, rowspan } = cell;
+                const tag = header ? 'th' : 'td';
+                const attrs = Object.assign(Object.assign({}, (colspan && { colspan })), (rowspan && { rowspan }));
+                return this.wrap(tag, data, attrs);
+            })
+                .join('');
+            return this.wrap('tr', cells);
+        })
+            .join('');
+        const element = this.wrap('table', tableBody);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds a collapsable HTML details element to the summary buffer
+     *
+     * @param {string} label text for the closed state
+     * @param {string} content collapsable content
+     *
+     * @returns {Summary} summary instance
+     */
+    addDetails(label, content) {
+        const element = this.wrap('details', this.wrap('summary', label) + content);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML image tag to the summary buffer
+     *
+     * @param {string} src path to the image you to embed
+     * @param {string} alt text description of the image
+     * @param {SummaryImageOptions} options (optional) addition image attributes
+     *
+     * @returns {Summary} summary instance
+     */
+    addImage(src, alt, options) {
+        const { width, height } = options || {};
+        const attrs = Object.assign(Object.assign({}, (width && { width })), (height && { height }));
+        const element = this.wrap('img', null, Object.assign({ src, alt }, attrs));
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML section heading element
+     *
+     * @param {string} text heading text
+     * @param {number | string} [level=1] (optional) the heading level, default: 1
+     *
+     * @returns {Summary} summary instance
+     */
+    addHeading(text, level) {
+        const tag = `h${level}`;
+        const allowedTag = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].includes(tag)
+            ? tag
+            : 'h1';
+        const element = this.wrap(allowedTag, text);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML thematic break (<hr>) to the summary buffer
+     *
+     * @returns {Summary} summary instance
+     */
+    addSeparator() {
+        const element = this.wrap('hr', null);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML line break (<br>) to the summary buffer
+     *
+     * @returns {Summary} summary instance
+     */
+    addBreak() {
+        const element = this.wrap('br', null);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML blockquote to the summary buffer
+     *
+     * @param {string} text quote text
+     * @param {string} cite (optional) citation url
+     *
+     * @returns {Summary} summary instance
+     */
+    addQuote(text, cite) {
+        const attrs = Object.assign({}, (cite && { cite }));
+        const element = this.wrap('blockquote', text, attrs);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML anchor tag to the summary buffer
+     *
+     * @param {string} text link text/content
+     * @param {string} href hyperlink
+     *
+     * @returns {Summary} summary instance
+     */
+    addLink(text, href) {
+        const element = this.wrap('a', text, { href });
+        return this.addRaw(element).addEOL();
+    }
+}
+const _summary = new Summary();
+/**
+ * @deprecated use `core.summary`
+ */
+const markdownSummary = (/* unused pure expression or super */ null && (_summary));
+const summary = _summary;
+//# sourceMappingURL=summary.js.map
+;// CONCATENATED MODULE: ../../node_modules/@actions/core/lib/path-utils.js
+
+/**
+ * toPosixPath converts the given path to the posix form. On Windows, \\ will be
+ * replaced with /.
+ *
+ * @param pth. Path to transform.
+ * @return string Posix path.
+ */
+function toPosixPath(pth) {
+    return pth.replace(/[\\]/g, '/');
+}
+/**
+ * toWin32Path converts the given path to the win32 form. On Linux, / will be
+ * replaced with \\.
+ *
+ * @param pth. Path to transform.
+ * @return string Win32 path.
+ */
+function toWin32Path(pth) {
+    return pth.replace(/[/]/g, '\\');
+}
+/**
+ * toPlatformPath converts the given path to a platform-specific path. It does
+ * this by replacing instances of / and \ with the platform-specific path
+ * separator.
+ *
+ * @param pth The path to platformize.
+ * @return string The platform-specific path.
+ */
+function toPlatformPath(pth) {
+    return pth.replace(/[/\\]/g, path.sep);
+}
+//# sourceMappingURL=path-utils.js.map
+// EXTERNAL MODULE: ../../node_modules/@actions/exec/lib/exec.js + 3 modules
+var lib_exec = __nccwpck_require__(3023);
+;// CONCATENATED MODULE: ../../node_modules/@actions/core/lib/platform.js
+var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
+    const { stdout: version } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
+        silent: true
+    });
+    const { stdout: name } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
+        silent: true
+    });
+    return {
+        name: name.trim(),
+        version: version.trim()
+    };
+});
+const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
+    var _a, _b, _c, _d;
+    const { stdout } = yield exec.getExecOutput('sw_vers', undefined, {
+        silent: true
+    });
+    const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : '';
+    const name = (_d = (_c = stdout.match(/ProductName:\s*(.+)/)) === null || _c === void 0 ? void 0 : _c[1]) !== null && _d !== void 0 ? _d : '';
+    return {
+        name,
+        version
+    };
+});
+const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
+    const { stdout } = yield exec.getExecOutput('lsb_release', ['-i', '-r', '-s'], {
+        silent: true
+    });
+    const [name, version] = stdout.trim().split('\n');
+    return {
+        name,
+        version
+    };
+});
+const platform = external_os_.platform();
+const arch = external_os_.arch();
+const isWindows = platform === 'win32';
+const isMacOS = platform === 'darwin';
+const isLinux = platform === 'linux';
+function getDetails() {
+    return platform_awaiter(this, void 0, void 0, function* () {
+        return Object.assign(Object.assign({}, (yield (isWindows
+            ? getWindowsInfo()
+            : isMacOS
+                ? getMacOsInfo()
+                : getLinuxInfo()))), { platform,
+            arch,
+            isWindows,
+            isMacOS,
+            isLinux });
+    });
+}
+//# sourceMappingURL=platform.js.map
+;// CONCATENATED MODULE: ../../node_modules/@actions/core/lib/core.js
+var core_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+
+
+
+/**
+ * The code to exit an action
+ */
+var ExitCode;
+(function (ExitCode) {
+    /**
+     * A code indicating that the action was successful
+     */
+    ExitCode[ExitCode["Success"] = 0] = "Success";
+    /**
+     * A code indicating that the action was a failure
+     */
+    ExitCode[ExitCode["Failure"] = 1] = "Failure";
+})(ExitCode || (ExitCode = {}));
+//-----------------------------------------------------------------------
+// Variables
+//-----------------------------------------------------------------------
+/**
+ * Sets env variable for this action and future actions in the job
+ * @param name the name of the variable to set
+ * @param val the value of the variable. Non-string values will be converted to a string via JSON.stringify
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function exportVariable(name, val) {
+    const convertedVal = toCommandValue(val);
+    process.env[name] = convertedVal;
+    const filePath = process.env['GITHUB_ENV'] || '';
+    if (filePath) {
+        return issueFileCommand('ENV', prepareKeyValueMessage(name, val));
+    }
+    issueCommand('set-env', { name }, convertedVal);
+}
+/**
+ * Registers a secret which will get masked from logs
+ *
+ * @param secret - Value of the secret to be masked
+ * @remarks
+ * This function instructs the Actions runner to mask the specified value in any
+ * logs produced during the workflow run. Once registered, the secret value will
+ * be replaced with asterisks (***) whenever it appears in console output, logs,
+ * or error messages.
+ *
+ * This is useful for protecting sensitive information such as:
+ * - API keys
+ * - Access tokens
+ * - Authentication credentials
+ * - URL parameters containing signatures (SAS tokens)
+ *
+ * Note that masking only affects future logs; any previous appearances of the
+ * secret in logs before calling this function will remain unmasked.
+ *
+ * @example
+ * ```typescript
+ * // Register an API token as a secret
+ * const apiToken = "abc123xyz456";
+ * setSecret(apiToken);
+ *
+ * // Now any logs containing this value will show *** instead
+ * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
+ * ```
+ */
+function core_setSecret(secret) {
+    command_issueCommand('add-mask', {}, secret);
+}
+/**
+ * Prepends inputPath to the PATH (for this action and future actions)
+ * @param inputPath
+ */
+function addPath(inputPath) {
+    const filePath = process.env['GITHUB_PATH'] || '';
+    if (filePath) {
+        issueFileCommand('PATH', inputPath);
+    }
+    else {
+        issueCommand('add-path', {}, inputPath);
+    }
+    process.env['PATH'] = `${inputPath}${path.delimiter}${process.env['PATH']}`;
+}
+/**
+ * Gets the value of an input.
+ * Unless trimWhitespace is set to false in InputOptions, the value is also trimmed.
+ * Returns an empty string if the value is not defined.
+ *
+ * @param     name     name of the input to get
+ * @param     options  optional. See InputOptions.
+ * @returns   string
+ */
+function getInput(name, options) {
+    const val = process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] || '';
+    if (options && options.required && !val) {
+        throw new Error(`Input required and not supplied: ${name}`);
+    }
+    if (options && options.trimWhitespace === false) {
+        return val;
+    }
+    return val.trim();
+}
+/**
+ * Gets the values of an multiline input.  Each value is also trimmed.
+ *
+ * @param     name     name of the input to get
+ * @param     options  optional. See InputOptions.
+ * @returns   string[]
+ *
+ */
+function getMultilineInput(name, options) {
+    const inputs = getInput(name, options)
+        .split('\n')
+        .filter(x => x !== '');
+    if (options && options.trimWhitespace === false) {
+        return inputs;
+    }
+    return inputs.map(input => input.trim());
+}
+/**
+ * Gets the input value of the boolean type in the YAML 1.2 "core schema" specification.
+ * Support boolean input list: `true | True | TRUE | false | False | FALSE` .
+ * The return value is also in boolean type.
+ * ref: https://yaml.org/spec/1.2/spec.html#id2804923
+ *
+ * @param     name     name of the input to get
+ * @param     options  optional. See InputOptions.
+ * @returns   boolean
+ */
+function getBooleanInput(name, options) {
+    const trueValue = ['true', 'True', 'TRUE'];
+    const falseValue = ['false', 'False', 'FALSE'];
+    const val = getInput(name, options);
+    if (trueValue.includes(val))
+        return true;
+    if (falseValue.includes(val))
+        return false;
+    throw new TypeError(`Input does not meet YAML 1.2 "Core Schema" specification: ${name}\n` +
+        `Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
+}
+/**
+ * Sets the value of an output.
+ *
+ * @param     name     name of the output to set
+ * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function setOutput(name, value) {
+    const filePath = process.env['GITHUB_OUTPUT'] || '';
+    if (filePath) {
+        return file_command_issueFileCommand('OUTPUT', file_command_prepareKeyValueMessage(name, value));
+    }
+    process.stdout.write(external_os_.EOL);
+    command_issueCommand('set-output', { name }, utils_toCommandValue(value));
+}
+/**
+ * Enables or disables the echoing of commands into stdout for the rest of the step.
+ * Echoing is disabled by default if ACTIONS_STEP_DEBUG is not set.
+ *
+ */
+function setCommandEcho(enabled) {
+    issue('echo', enabled ? 'on' : 'off');
+}
+//-----------------------------------------------------------------------
+// Results
+//-----------------------------------------------------------------------
+/**
+ * Sets the action status to failed.
+ * When the action exits it will be with an exit code of 1
+ * @param message add error issue message
+ */
+function setFailed(message) {
+    process.exitCode = ExitCode.Failure;
+    error(message);
+}
+//-----------------------------------------------------------------------
+// Logging Commands
+//-----------------------------------------------------------------------
+/**
+ * Gets whether Actions Step Debug is on or not
+ */
+function isDebug() {
+    return process.env['RUNNER_DEBUG'] === '1';
+}
+/**
+ * Writes debug message to user log
+ * @param message debug message
+ */
+function core_debug(message) {
+    command_issueCommand('debug', {}, message);
+}
+/**
+ * Adds an error issue
+ * @param message error issue message. Errors will be converted to string via toString()
+ * @param properties optional properties to add to the annotation.
+ */
+function error(message, properties = {}) {
+    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+/**
+ * Adds a warning issue
+ * @param message warning issue message. Errors will be converted to string via toString()
+ * @param properties optional properties to add to the annotation.
+ */
+function warning(message, properties = {}) {
+    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+/**
+ * Adds a notice issue
+ * @param message notice issue message. Errors will be converted to string via toString()
+ * @param properties optional properties to add to the annotation.
+ */
+function notice(message, properties = {}) {
+    issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+/**
+ * Writes info to log with console.log.
+ * @param message info message
+ */
+function info(message) {
+    process.stdout.write(message + external_os_.EOL);
+}
+/**
+ * Begin an output group.
+ *
+ * Output until the next `groupEnd` will be foldable in this group
+ *
+ * @param name The name of the output group
+ */
+function startGroup(name) {
+    command_issue('group', name);
+}
+/**
+ * End an output group.
+ */
+function endGroup() {
+    command_issue('endgroup');
+}
+/**
+ * Wrap an asynchronous function call in a group.
+ *
+ * Returns the same type as the function itself.
+ *
+ * @param name The name of the group
+ * @param fn The function to wrap in the group
+ */
+function group(name, fn) {
+    return core_awaiter(this, void 0, void 0, function* () {
+        startGroup(name);
+        let result;
+        try {
+            result = yield fn();
+        }
+        finally {
+            endGroup();
+        }
+        return result;
+    });
+}
+//-----------------------------------------------------------------------
+// Wrapper action state
+//-----------------------------------------------------------------------
+/**
+ * Saves state for current action, the state can only be retrieved by this action's post job execution.
+ *
+ * @param     name     name of the state to store
+ * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function saveState(name, value) {
+    const filePath = process.env['GITHUB_STATE'] || '';
+    if (filePath) {
+        return issueFileCommand('STATE', prepareKeyValueMessage(name, value));
+    }
+    issueCommand('save-state', { name }, toCommandValue(value));
+}
+/**
+ * Gets the value of an state set by this action's main execution.
+ *
+ * @param     name     name of the state to get
+ * @returns   string
+ */
+function getState(name) {
+    return process.env[`STATE_${name}`] || '';
+}
+function getIDToken(aud) {
+    return core_awaiter(this, void 0, void 0, function* () {
+        return yield OidcClient.getIDToken(aud);
+    });
+}
+/**
+ * Summary exports
+ */
+
+/**
+ * @deprecated use core.summary
+ */
+
+/**
+ * Path exports
+ */
+
+/**
+ * Platform utilities exports
+ */
+
+//# sourceMappingURL=core.js.map
+
+/***/ }),
+
+/***/ 3023:
+/***/ ((__unused_webpack___webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
+
+
+// UNUSED EXPORTS: exec, getExecOutput
+
+// EXTERNAL MODULE: external "string_decoder"
+var external_string_decoder_ = __nccwpck_require__(3193);
+// EXTERNAL MODULE: external "os"
+var external_os_ = __nccwpck_require__(857);
+// EXTERNAL MODULE: external "events"
+var external_events_ = __nccwpck_require__(4434);
+;// CONCATENATED MODULE: external "child_process"
+const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
+// EXTERNAL MODULE: external "path"
+var external_path_ = __nccwpck_require__(6928);
+// EXTERNAL MODULE: ../../node_modules/@actions/io/lib/io.js
+var io = __nccwpck_require__(6521);
+// EXTERNAL MODULE: ../../node_modules/@actions/io/lib/io-util.js
+var io_util = __nccwpck_require__(5870);
+;// CONCATENATED MODULE: external "timers"
+const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
+;// CONCATENATED MODULE: ../../node_modules/@actions/exec/lib/toolrunner.js
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+
+
+
+
+/* eslint-disable @typescript-eslint/unbound-method */
+const IS_WINDOWS = process.platform === 'win32';
+/*
+ * Class for running command line tools. Handles quoting and arg parsing in a platform agnostic way.
+ */
+class ToolRunner extends external_events_.EventEmitter {
+    constructor(toolPath, args, options) {
+        super();
+        if (!toolPath) {
+            throw new Error("Parameter 'toolPath' cannot be null or empty.");
+        }
+        this.toolPath = toolPath;
+        this.args = args || [];
+        this.options = options || {};
+    }
+    _debug(message) {
+        if (this.options.listeners && this.options.listeners.debug) {
+            this.options.listeners.debug(message);
+        }
+    }
+    _getCommandString(options, noPrefix) {
+        const toolPath = this._getSpawnFileName();
+        const args = this._getSpawnArgs(options);
+        let cmd = noPrefix ? '' : '[command]'; // omit prefix when piped to a second tool
+        if (IS_WINDOWS) {
+            // Windows + cmd file
+            if (this._isCmdFile()) {
+                cmd += toolPath;
+                for (const a of args) {
+                    cmd += ` ${a}`;
+                }
+            }
+            // Windows + verbatim
+            else if (options.windowsVerbatimArguments) {
+                cmd += `"${toolPath}"`;
+                for (const a of args) {
+                    cmd += ` ${a}`;
+                }
+            }
+            // Windows (regular)
+            else {
+                cmd += this._windowsQuoteCmdArg(toolPath);
+                for (const a of args) {
+                    cmd += ` ${this._windowsQuoteCmdArg(a)}`;
+                }
+            }
+        }
+        else {
+            // OSX/Linux - this can likely be improved with some form of quoting.
+            // creating processes on Unix is fundamentally different than Windows.
+            // on Unix, execvp() takes an arg array.
+            cmd += toolPath;
+            for (const a of args) {
+                cmd += ` ${a}`;
+            }
+        }
+        return cmd;
+    }
+    _processLineBuffer(data, strBuffer, onLine) {
+        try {
+            let s = strBuffer + data.toString();
+            let n = s.indexOf(external_os_.EOL);
+            while (n > -1) {
+                const line = s.substring(0, n);
+                onLine(line);
+                // the rest of the string ...
+                s = s.substring(n + external_os_.EOL.length);
+                n = s.indexOf(external_os_.EOL);
+            }
+            return s;
+        }
+        catch (err) {
+            // streaming lines to console is best effort.  Don't fail a build.
+            this._debug(`error processing line. Failed with error ${err}`);
+            return '';
+        }
+    }
+    _getSpawnFileName() {
+        if (IS_WINDOWS) {
+            if (this._isCmdFile()) {
+                return process.env['COMSPEC'] || 'cmd.exe';
+            }
+        }
+        return this.toolPath;
+    }
+    _getSpawnArgs(options) {
+        if (IS_WINDOWS) {
+            if (this._isCmdFile()) {
+                let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
+                for (const a of this.args) {
+                    argline += ' ';
+                    argline += options.windowsVerbatimArguments
+                        ? a
+                        : this._windowsQuoteCmdArg(a);
+                }
+                argline += '"';
+                return [argline];
+            }
+        }
+        return this.args;
+    }
+    _endsWith(str, end) {
+        return str.endsWith(end);
+    }
+    _isCmdFile() {
+        const upperToolPath = this.toolPath.toUpperCase();
+        return (this._endsWith(upperToolPath, '.CMD') ||
+            this._endsWith(upperToolPath, '.BAT'));
+    }
+    _windowsQuoteCmdArg(arg) {
+        // for .exe, apply the normal quoting rules that libuv applies
+        if (!this._isCmdFile()) {
+            return this._uvQuoteCmdArg(arg);
+        }
+        // otherwise apply quoting rules specific to the cmd.exe command line parser.
+        // the libuv rules are generic and are not designed specifically for cmd.exe
+        // command line parser.
+        //
+        // for a detailed description of the cmd.exe command line parser, refer to
+        // http://stackoverflow.com/questions/4094699/how-does-the-windows-command-interpreter-cmd-exe-parse-scripts/7970912#7970912
+        // need quotes for empty arg
+        if (!arg) {
+            return '""';
+        }
+        // determine whether the arg needs to be quoted
+        const cmdSpecialChars = [
+            ' ',
+            '\t',
+            '&',
+            '(',
+            ')',
+            '[',
+            ']',
+            '{',
+            '}',
+            '^',
+            '=',
+            ';',
+            '!',
+            "'",
+            '+',
+            ',',
+            '`',
+            '~',
+            '|',
+            '<',
+            '>',
+            '"'
+        ];
+        let needsQuotes = false;
+        for (const char of arg) {
+            if (cmdSpecialChars.some(x => x === char)) {
+                needsQuotes = true;
+                break;
+            }
+        }
+        // short-circuit if quotes not needed
+        if (!needsQuotes) {
+            return arg;
+        }
+        // the following quoting rules are very similar to the rules that by libuv applies.
+        //
+        // 1) wrap the string in quotes
+        //
+        // 2) double-up quotes - i.e. " => ""
+        //
+        //    this is different from the libuv quoting rules. libuv replaces " with \", which unfortunately
+        //    doesn't work well with a cmd.exe command line.
+        //
+        //    note, replacing " with "" also works well if the arg is passed to a downstream .NET console app.
+        //    for example, the command line:
+        //          foo.exe "myarg:""my val"""
+        //    is parsed by a .NET console app into an arg array:
+        //          [ "myarg:\"my val\"" ]
+        //    which is the same end result when applying libuv quoting rules. although the actual
+        //    command line from libuv quoting rules would look like:
+        //          foo.exe "myarg:\"my val\""
+        //
+        // 3) double-up slashes that precede a quote,
+        //    e.g.  hello \world    => "hello \world"
+        //          hello\"world    => "hello\\""world"
+        //          hello\\"world   => "hello\\\\""world"
+        //          hello world\    => "hello world\\"
+        //
+        //    technically this is not required for a cmd.exe command line, or the batch argument parser.
+        //    the reasons for including this as a .cmd quoting rule are:
+        //
+        //    a) this is optimized for the scenario where the argument is passed from the .cmd file to an
+        //       external program. many programs (e.g. .NET console apps) rely on the slash-doubling rule.
+        //
+        //    b) it's what we've been doing previously (by deferring to node default behavior) and we
+        //       haven't heard any complaints about that aspect.
+        //
+        // note, a weakness of the quoting rules chosen here, is that % is not escaped. in fact, % cannot be
+        // escaped when used on the command line directly - even though within a .cmd file % can be escaped
+        // by using %%.
+        //
+        // the saving grace is, on the command line, %var% is left as-is if var is not defined. this contrasts
+        // the line parsing rules within a .cmd file, where if var is not defined it is replaced with nothing.
+        //
+        // one option that was explored was replacing % with ^% - i.e. %var% => ^%var^%. this hack would
+        // often work, since it is unlikely that var^ would exist, and the ^ character is removed when the
+        // variable is used. the problem, however, is that ^ is not removed when %* is used to pass the args
+        // to an external program.
+        //
+        // an unexplored potential solution for the % escaping problem, is to create a wrapper .cmd file.
+        // % can be escaped within a .cmd file.
+        let reverse = '"';
+        let quoteHit = true;
+        for (let i = arg.length; i > 0; i--) {
+            // walk the string in reverse
+            reverse += arg[i - 1];
+            if (quoteHit && arg[i - 1] === '\\') {
+                reverse += '\\'; // double the slash
+            }
+            else if (arg[i - 1] === '"') {
+                quoteHit = true;
+                reverse += '"'; // double the quote
+            }
+            else {
+                quoteHit = false;
+            }
+        }
+        reverse += '"';
+        return reverse.split('').reverse().join('');
+    }
+    _uvQuoteCmdArg(arg) {
+        // Tool runner wraps child_process.spawn() and needs to apply the same quoting as
+        // Node in certain cases where the undocumented spawn option windowsVerbatimArguments
+        // is used.
+        //
+        // Since this function is a port of quote_cmd_arg from Node 4.x (technically, lib UV,
+        // see https://github.com/nodejs/node/blob/v4.x/deps/uv/src/win/process.c for details),
+        // pasting copyright notice from Node within this function:
+        //
+        //      Copyright Joyent, Inc. and other Node contributors. All rights reserved.
+        //
+        //      Permission is hereby granted, free of charge, to any person obtaining a copy
+        //      of this software and associated documentation files (the "Software"), to
+        //      deal in the Software without restriction, including without limitation the
+        //      rights to use, copy, modify, merge, publish, distribute, sublicense, and/or
+        //      sell copies of the Software, and to permit persons to whom the Software is
+        //      furnished to do so, subject to the following conditions:
+        //
+        //      The above copyright notice and this permission notice shall be included in
+        //      all copies or substantial portions of the Software.
+        //
+        //      THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+        //      IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+        //      FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+        //      AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+        //      LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING
+        //      FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS
+        //      IN THE SOFTWARE.
+        if (!arg) {
+            // Need double quotation for empty argument
+            return '""';
+        }
+        if (!arg.includes(' ') && !arg.includes('\t') && !arg.includes('"')) {
+            // No quotation needed
+            return arg;
+        }
+        if (!arg.includes('"') && !arg.includes('\\')) {
+            // No embedded double quotes or backslashes, so I can just wrap
+            // quote marks around the whole thing.
+            return `"${arg}"`;
+        }
+        // Expected input/output:
+        //   input : hello"world
+        //   output: "hello\"world"
+        //   input : hello""world
+        //   output: "hello\"\"world"
+        //   input : hello\world
+        //   output: hello\world
+        //   input : hello\\world
+        //   output: hello\\world
+        //   input : hello\"world
+        //   output: "hello\\\"world"
+        //   input : hello\\"world
+        //   output: "hello\\\\\"world"
+        //   input : hello world\
+        //   output: "hello world\\" - note the comment in libuv actually reads "hello world\"
+        //                             but it appears the comment is wrong, it should be "hello world\\"
+        let reverse = '"';
+        let quoteHit = true;
+        for (let i = arg.length; i > 0; i--) {
+            // walk the string in reverse
+            reverse += arg[i - 1];
+            if (quoteHit && arg[i - 1] === '\\') {
+                reverse += '\\';
+            }
+            else if (arg[i - 1] === '"') {
+                quoteHit = true;
+                reverse += '\\';
+            }
+            else {
+                quoteHit = false;
+            }
+        }
+        reverse += '"';
+        return reverse.split('').reverse().join('');
+    }
+    _cloneExecOptions(options) {
+        options = options || {};
+        const result = {
+            cwd: options.cwd || process.cwd(),
+            env: options.env || process.env,
+            silent: options.silent || false,
+            windowsVerbatimArguments: options.windowsVerbatimArguments || false,
+            failOnStdErr: options.failOnStdErr || false,
+            ignoreReturnCode: options.ignoreReturnCode || false,
+            delay: options.delay || 10000
+        };
+        result.outStream = options.outStream || process.stdout;
+        result.errStream = options.errStream || process.stderr;
+        return result;
+    }
+    _getSpawnOptions(options, toolPath) {
+        options = options || {};
+        const result = {};
+        result.cwd = options.cwd;
+        result.env = options.env;
+        result['windowsVerbatimArguments'] =
+            options.windowsVerbatimArguments || this._isCmdFile();
+        if (options.windowsVerbatimArguments) {
+            result.argv0 = `"${toolPath}"`;
+        }
+        return result;
+    }
+    /**
+     * Exec a tool.
+     * Output will be streamed to the live console.
+     * Returns promise with return code
+     *
+     * @param     tool     path to tool to exec
+     * @param     options  optional exec options.  See ExecOptions
+     * @returns   number
+     */
+    exec() {
+        return __awaiter(this, void 0, void 0, function* () {
+            // root the tool path if it is unrooted and contains relative pathing
+            if (!io_util/* isRooted */.Qh(this.toolPath) &&
+                (this.toolPath.includes('/') ||
+                    (IS_WINDOWS && this.toolPath.includes('\\')))) {
+                // prefer options.cwd if it is specified, however options.cwd may also need to be rooted
+                this.toolPath = external_path_.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
+            }
+            // if the tool is only a file name, then resolve it from the PATH
+            // otherwise verify it exists (add extension on Windows if necessary)
+            this.toolPath = yield io/* which */.K7(this.toolPath, true);
+            return new Promise((resolve, reject) => __awaiter(this, void 0, void 0, function* () {
+                this._debug(`exec tool: ${this.toolPath}`);
+                this._debug('arguments:');
+                for (const arg of this.args) {
+                    this._debug(`   ${arg}`);
+                }
+                const optionsNonNull = this._cloneExecOptions(this.options);
+                if (!optionsNonNull.silent && optionsNonNull.outStream) {
+                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_.EOL);
+                }
+                const state = new ExecState(optionsNonNull, this.toolPath);
+                state.on('debug', (message) => {
+                    this._debug(message);
+                });
+                if (this.options.cwd && !(yield io_util/* exists */.t2(this.options.cwd))) {
+                    return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
+                }
+                const fileName = this._getSpawnFileName();
+                const cp = external_child_process_namespaceObject.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
+                let stdbuffer = '';
+                if (cp.stdout) {
+                    cp.stdout.on('data', (data) => {
+                        if (this.options.listeners && this.options.listeners.stdout) {
+                            this.options.listeners.stdout(data);
+                        }
+                        if (!optionsNonNull.silent && optionsNonNull.outStream) {
+                            optionsNonNull.outStream.write(data);
+                        }
+                        stdbuffer = this._processLineBuffer(data, stdbuffer, (line) => {
+                            if (this.options.listeners && this.options.listeners.stdline) {
+                                this.options.listeners.stdline(line);
+                            }
+                        });
+                    });
+                }
+                let errbuffer = '';
+                if (cp.stderr) {
+                    cp.stderr.on('data', (data) => {
+                        state.processStderr = true;
+                        if (this.options.listeners && this.options.listeners.stderr) {
+                            this.options.listeners.stderr(data);
+                        }
+                        if (!optionsNonNull.silent &&
+                            optionsNonNull.errStream &&
+                            optionsNonNull.outStream) {
+                            const s = optionsNonNull.failOnStdErr
+                                ? optionsNonNull.errStream
+                                : optionsNonNull.outStream;
+                            s.write(data);
+                        }
+                        errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
+                            if (this.options.listeners && this.options.listeners.errline) {
+                                this.options.listeners.errline(line);
+                            }
+                        });
+                    });
+                }
+                cp.on('error', (err) => {
+                    state.processError = err.message;
+                    state.processExited = true;
+                    state.processClosed = true;
+                    state.CheckComplete();
+                });
+                cp.on('exit', (code) => {
+                    state.processExitCode = code;
+                    state.processExited = true;
+                    this._debug(`Exit code ${code} received from tool '${this.toolPath}'`);
+                    state.CheckComplete();
+                });
+                cp.on('close', (code) => {
+                    state.processExitCode = code;
+                    state.processExited = true;
+                    state.processClosed = true;
+                    this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
+                    state.CheckComplete();
+                });
+                state.on('done', (error, exitCode) => {
+                    if (stdbuffer.length > 0) {
+                        this.emit('stdline', stdbuffer);
+                    }
+                    if (errbuffer.length > 0) {
+                        this.emit('errline', errbuffer);
+                    }
+                    cp.removeAllListeners();
+                    if (error) {
+                        reject(error);
+                    }
+                    else {
+                        resolve(exitCode);
+                    }
+                });
+                if (this.options.input) {
+                    if (!cp.stdin) {
+                        throw new Error('child process missing stdin');
+                    }
+                    cp.stdin.end(this.options.input);
+                }
+            }));
+        });
+    }
+}
+/**
+ * Convert an arg string to an array of args. Handles escaping
+ *
+ * @param    argString   string of arguments
+ * @returns  string[]    array of arguments
+ */
+function argStringToArray(argString) {
+    const args = [];
+    let inQuotes = false;
+    let escaped = false;
+    let arg = '';
+    function append(c) {
+        // we only escape double quotes.
+        if (escaped && c !== '"') {
+            arg += '\\';
+        }
+        arg += c;
+        escaped = false;
+    }
+    for (let i = 0; i < argString.length; i++) {
+        const c = argString.charAt(i);
+        if (c === '"') {
+            if (!escaped) {
+                inQuotes = !inQuotes;
+            }
+            else {
+                append(c);
+            }
+            continue;
+        }
+        if (c === '\\' && escaped) {
+            append(c);
+            continue;
+        }
+        if (c === '\\' && inQuotes) {
+            escaped = true;
+            continue;
+        }
+        if (c === ' ' && !inQuotes) {
+            if (arg.length > 0) {
+                args.push(arg);
+                arg = '';
+            }
+            continue;
+        }
+        append(c);
+    }
+    if (arg.length > 0) {
+        args.push(arg.trim());
+    }
+    return args;
+}
+class ExecState extends external_events_.EventEmitter {
+    constructor(options, toolPath) {
+        super();
+        this.processClosed = false; // tracks whether the process has exited and stdio is closed
+        this.processError = '';
+        this.processExitCode = 0;
+        this.processExited = false; // tracks whether the process has exited
+        this.processStderr = false; // tracks whether stderr was written to
+        this.delay = 10000; // 10 seconds
+        this.done = false;
+        this.timeout = null;
+        if (!toolPath) {
+            throw new Error('toolPath must not be empty');
+        }
+        this.options = options;
+        this.toolPath = toolPath;
+        if (options.delay) {
+            this.delay = options.delay;
+        }
+    }
+    CheckComplete() {
+        if (this.done) {
+            return;
+        }
+        if (this.processClosed) {
+            this._setResult();
+        }
+        else if (this.processExited) {
+            this.timeout = (0,external_timers_namespaceObject.setTimeout)(ExecState.HandleTimeout, this.delay, this);
+        }
+    }
+    _debug(message) {
+        this.emit('debug', message);
+    }
+    _setResult() {
+        // determine whether there is an error
+        let error;
+        if (this.processExited) {
+            if (this.processError) {
+                error = new Error(`There was an error when attempting to execute the process '${this.toolPath}'. This may indicate the process failed to start. Error: ${this.processError}`);
+            }
+            else if (this.processExitCode !== 0 && !this.options.ignoreReturnCode) {
+                error = new Error(`The process '${this.toolPath}' failed with exit code ${this.processExitCode}`);
+            }
+            else if (this.processStderr && this.options.failOnStdErr) {
+                error = new Error(`The process '${this.toolPath}' failed because one or more lines were written to the STDERR stream`);
+            }
+        }
+        // clear the timeout
+        if (this.timeout) {
+            clearTimeout(this.timeout);
+            this.timeout = null;
+        }
+        this.done = true;
+        this.emit('done', error, this.processExitCode);
+    }
+    static HandleTimeout(state) {
+        if (state.done) {
+            return;
+        }
+        if (!state.processClosed && state.processExited) {
+            const message = `The STDIO streams did not close within ${state.delay / 1000} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
+            state._debug(message);
+        }
+        state._setResult();
+    }
+}
+//# sourceMappingURL=toolrunner.js.map
+;// CONCATENATED MODULE: ../../node_modules/@actions/exec/lib/exec.js
+var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+/**
+ * Exec a command.
+ * Output will be streamed to the live console.
+ * Returns promise with return code
+ *
+ * @param     commandLine        command to execute (can include additional args). Must be correctly escaped.
+ * @param     args               optional arguments for tool. Escaping is handled by the lib.
+ * @param     options            optional exec options.  See ExecOptions
+ * @returns   Promise<number>    exit code
+ */
+function exec(commandLine, args, options) {
+    return exec_awaiter(this, void 0, void 0, function* () {
+        const commandArgs = tr.argStringToArray(commandLine);
+        if (commandArgs.length === 0) {
+            throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
+        }
+        // Path to tool to execute should be first arg
+        const toolPath = commandArgs[0];
+        args = commandArgs.slice(1).concat(args || []);
+        const runner = new tr.ToolRunner(toolPath, args, options);
+        return runner.exec();
+    });
+}
+/**
+ * Exec a command and get the output.
+ * Output will be streamed to the live console.
+ * Returns promise with the exit code and collected stdout and stderr
+ *
+ * @param     commandLine           command to execute (can include additional args). Must be correctly escaped.
+ * @param     args                  optional arguments for tool. Escaping is handled by the lib.
+ * @param     options               optional exec options.  See ExecOptions
+ * @returns   Promise<ExecOutput>   exit code, stdout, and stderr
+ */
+function getExecOutput(commandLine, args, options) {
+    return exec_awaiter(this, void 0, void 0, function* () {
+        var _a, _b;
+        let stdout = '';
+        let stderr = '';
+        //Using string decoder covers the case where a mult-byte character is split
+        const stdoutDecoder = new StringDecoder('utf8');
+        const stderrDecoder = new StringDecoder('utf8');
+        const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
+        const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
+        const stdErrListener = (data) => {
+            stderr += stderrDecoder.write(data);
+            if (originalStdErrListener) {
+                originalStdErrListener(data);
+            }
+        };
+        const stdOutListener = (data) => {
+            stdout += stdoutDecoder.write(data);
+            if (originalStdoutListener) {
+                originalStdoutListener(data);
+            }
+        };
+        const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
+        const exitCode = yield exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
+        //flush any remaining characters
+        stdout += stdoutDecoder.end();
+        stderr += stderrDecoder.end();
+        return {
+            exitCode,
+            stdout,
+            stderr
+        };
+    });
+}
+//# sourceMappingURL=exec.js.map
+
+/***/ }),
+
+/***/ 5870:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   H8: () => (/* binding */ IS_WINDOWS),
+/* harmony export */   Qh: () => (/* binding */ isRooted),
+/* harmony export */   t2: () => (/* binding */ exists),
+/* harmony export */   vr: () => (/* binding */ tryGetExecutablePath)
+/* harmony export */ });
+/* unused harmony exports chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, symlink, unlink, readlink, UV_FS_O_EXLOCK, READONLY, isDirectory, getCmdPath */
+/* harmony import */ var fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9896);
+/* harmony import */ var path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6928);
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+const { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, symlink, unlink } = fs__WEBPACK_IMPORTED_MODULE_0__.promises;
+// export const {open} = 'fs'
+const IS_WINDOWS = process.platform === 'win32';
+/**
+ * Custom implementation of readlink to ensure Windows junctions
+ * maintain trailing backslash for backward compatibility with Node.js < 24
+ *
+ * In Node.js 20, Windows junctions (directory symlinks) always returned paths
+ * with trailing backslashes. Node.js 24 removed this behavior, which breaks
+ * code that relied on this format for path operations.
+ *
+ * This implementation restores the Node 20 behavior by adding a trailing
+ * backslash to all junction results on Windows.
+ */
+function readlink(fsPath) {
+    return __awaiter(this, void 0, void 0, function* () {
+        const result = yield fs.promises.readlink(fsPath);
+        // On Windows, restore Node 20 behavior: add trailing backslash to all results
+        // since junctions on Windows are always directory links
+        if (IS_WINDOWS && !result.endsWith('\\')) {
+            return `${result}\\`;
+        }
+        return result;
+    });
+}
+// See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
+const UV_FS_O_EXLOCK = 0x10000000;
+const READONLY = fs__WEBPACK_IMPORTED_MODULE_0__.constants.O_RDONLY;
+function exists(fsPath) {
+    return __awaiter(this, void 0, void 0, function* () {
+        try {
+            yield stat(fsPath);
+        }
+        catch (err) {
+            if (err.code === 'ENOENT') {
+                return false;
+            }
+            throw err;
+        }
+        return true;
+    });
+}
+function isDirectory(fsPath_1) {
+    return __awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
+        const stats = useStat ? yield stat(fsPath) : yield lstat(fsPath);
+        return stats.isDirectory();
+    });
+}
+/**
+ * On OSX/Linux, true if path starts with '/'. On Windows, true for paths like:
+ * \, \hello, \\hello\share, C:, and C:\hello (and corresponding alternate separator cases).
+ */
+function isRooted(p) {
+    p = normalizeSeparators(p);
+    if (!p) {
+        throw new Error('isRooted() parameter "p" cannot be empty');
+    }
+    if (IS_WINDOWS) {
+        return (p.startsWith('\\') || /^[A-Z]:/i.test(p) // e.g. \ or \hello or \\hello
+        ); // e.g. C: or C:\hello
+    }
+    return p.startsWith('/');
+}
+/**
+ * Best effort attempt to determine whether a file exists and is executable.
+ * @param filePath    file path to check
+ * @param extensions  additional file extensions to try
+ * @return if file exists and is executable, returns the file path. otherwise empty string.
+ */
+function tryGetExecutablePath(filePath, extensions) {
+    return __awaiter(this, void 0, void 0, function* () {
+        let stats = undefined;
+        try {
+            // test file exists
+            stats = yield stat(filePath);
+        }
+        catch (err) {
+            if (err.code !== 'ENOENT') {
+                // eslint-disable-next-line no-console
+                console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
+            }
+        }
+        if (stats && stats.isFile()) {
+            if (IS_WINDOWS) {
+                // on Windows, test for valid extension
+                const upperExt = path__WEBPACK_IMPORTED_MODULE_1__.extname(filePath).toUpperCase();
+                if (extensions.some(validExt => validExt.toUpperCase() === upperExt)) {
+                    return filePath;
+                }
+            }
+            else {
+                if (isUnixExecutable(stats)) {
+                    return filePath;
+                }
+            }
+        }
+        // try each extension
+        const originalFilePath = filePath;
+        for (const extension of extensions) {
+            filePath = originalFilePath + extension;
+            stats = undefined;
+            try {
+                stats = yield stat(filePath);
+            }
+            catch (err) {
+                if (err.code !== 'ENOENT') {
+                    // eslint-disable-next-line no-console
+                    console.log(`Unexpected error attempting to determine if executable file exists '${filePath}': ${err}`);
+                }
+            }
+            if (stats && stats.isFile()) {
+                if (IS_WINDOWS) {
+                    // preserve the case of the actual file (since an extension was appended)
+                    try {
+                        const directory = path__WEBPACK_IMPORTED_MODULE_1__.dirname(filePath);
+                        const upperName = path__WEBPACK_IMPORTED_MODULE_1__.basename(filePath).toUpperCase();
+                        for (const actualName of yield readdir(directory)) {
+                            if (upperName === actualName.toUpperCase()) {
+                                filePath = path__WEBPACK_IMPORTED_MODULE_1__.join(directory, actualName);
+                                break;
+                            }
+                        }
+                    }
+                    catch (err) {
+                        // eslint-disable-next-line no-console
+                        console.log(`Unexpected error attempting to determine the actual case of the file '${filePath}': ${err}`);
+                    }
+                    return filePath;
+                }
+                else {
+                    if (isUnixExecutable(stats)) {
+                        return filePath;
+                    }
+                }
+            }
+        }
+        return '';
+    });
+}
+function normalizeSeparators(p) {
+    p = p || '';
+    if (IS_WINDOWS) {
+        // convert slashes on Windows
+        p = p.replace(/\//g, '\\');
+        // remove redundant slashes
+        return p.replace(/\\\\+/g, '\\');
+    }
+    // remove redundant slashes
+    return p.replace(/\/\/+/g, '/');
+}
+// on Mac/Linux, test the execute bit
+//     R   W  X  R  W X R W X
+//   256 128 64 32 16 8 4 2 1
+function isUnixExecutable(stats) {
+    return ((stats.mode & 1) > 0 ||
+        ((stats.mode & 8) > 0 &&
+            process.getgid !== undefined &&
+            stats.gid === process.getgid()) ||
+        ((stats.mode & 64) > 0 &&
+            process.getuid !== undefined &&
+            stats.uid === process.getuid()));
+}
+// Get the path of cmd.exe in windows
+function getCmdPath() {
+    var _a;
+    return (_a = process.env['COMSPEC']) !== null && _a !== void 0 ? _a : `cmd.exe`;
+}
+//# sourceMappingURL=io-util.js.map
+
+/***/ }),
+
+/***/ 6521:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   K7: () => (/* binding */ which)
+/* harmony export */ });
+/* unused harmony exports cp, mv, rmRF, mkdirP, findInPath */
+/* harmony import */ var assert__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2613);
+/* harmony import */ var path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6928);
+/* harmony import */ var _io_util_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(5870);
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+/**
+ * Copies a file or folder.
+ * Based off of shelljs - https://github.com/shelljs/shelljs/blob/9237f66c52e5daa40458f94f9565e18e8132f5a6/src/cp.js
+ *
+ * @param     source    source path
+ * @param     dest      destination path
+ * @param     options   optional. See CopyOptions.
+ */
+function cp(source_1, dest_1) {
+    return __awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
+        const { force, recursive, copySourceDirectory } = readCopyOptions(options);
+        const destStat = (yield ioUtil.exists(dest)) ? yield ioUtil.stat(dest) : null;
+        // Dest is an existing file, but not forcing
+        if (destStat && destStat.isFile() && !force) {
+            return;
+        }
+        // If dest is an existing directory, should copy inside.
+        const newDest = destStat && destStat.isDirectory() && copySourceDirectory
+            ? path.join(dest, path.basename(source))
+            : dest;
+        if (!(yield ioUtil.exists(source))) {
+            throw new Error(`no such file or directory: ${source}`);
+        }
+        const sourceStat = yield ioUtil.stat(source);
+        if (sourceStat.isDirectory()) {
+            if (!recursive) {
+                throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
+            }
+            else {
+                yield cpDirRecursive(source, newDest, 0, force);
+            }
+        }
+        else {
+            if (path.relative(source, newDest) === '') {
+                // a file cannot be copied to itself
+                throw new Error(`'${newDest}' and '${source}' are the same file`);
+            }
+            yield copyFile(source, newDest, force);
+        }
+    });
+}
+/**
+ * Moves a path.
+ *
+ * @param     source    source path
+ * @param     dest      destination path
+ * @param     options   optional. See MoveOptions.
+ */
+function mv(source_1, dest_1) {
+    return __awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
+        if (yield ioUtil.exists(dest)) {
+            let destExists = true;
+            if (yield ioUtil.isDirectory(dest)) {
+                // If dest is directory copy src into dest
+                dest = path.join(dest, path.basename(source));
+                destExists = yield ioUtil.exists(dest);
+            }
+            if (destExists) {
+                if (options.force == null || options.force) {
+                    yield rmRF(dest);
+                }
+                else {
+                    throw new Error('Destination already exists');
+                }
+            }
+        }
+        yield mkdirP(path.dirname(dest));
+        yield ioUtil.rename(source, dest);
+    });
+}
+/**
+ * Remove a path recursively with force
+ *
+ * @param inputPath path to remove
+ */
+function rmRF(inputPath) {
+    return __awaiter(this, void 0, void 0, function* () {
+        if (ioUtil.IS_WINDOWS) {
+            // Check for invalid characters
+            // https://docs.microsoft.com/en-us/windows/win32/fileio/naming-a-file
+            if (/[*"<>|]/.test(inputPath)) {
+                throw new Error('File path must not contain `*`, `"`, `<`, `>` or `|` on Windows');
+            }
+        }
+        try {
+            // note if path does not exist, error is silent
+            yield ioUtil.rm(inputPath, {
+                force: true,
+                maxRetries: 3,
+                recursive: true,
+                retryDelay: 300
+            });
+        }
+        catch (err) {
+            throw new Error(`File was unable to be removed ${err}`);
+        }
+    });
+}
+/**
+ * Make a directory.  Creates the full path with folders in between
+ * Will throw if it fails
+ *
+ * @param   fsPath        path to create
+ * @returns Promise<void>
+ */
+function mkdirP(fsPath) {
+    return __awaiter(this, void 0, void 0, function* () {
+        ok(fsPath, 'a path argument must be provided');
+        yield ioUtil.mkdir(fsPath, { recursive: true });
+    });
+}
+/**
+ * Returns path of a tool had the tool actually been invoked.  Resolves via paths.
+ * If you check and the tool does not exist, it will throw.
+ *
+ * @param     tool              name of the tool
+ * @param     check             whether to check if tool exists
+ * @returns   Promise<string>   path to tool
+ */
+function which(tool, check) {
+    return __awaiter(this, void 0, void 0, function* () {
+        if (!tool) {
+            throw new Error("parameter 'tool' is required");
+        }
+        // recursive when check=true
+        if (check) {
+            const result = yield which(tool, false);
+            if (!result) {
+                if (_io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .IS_WINDOWS */ .H8) {
+                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also verify the file has a valid extension for an executable file.`);
+                }
+                else {
+                    throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also check the file mode to verify the file is executable.`);
+                }
+            }
+            return result;
+        }
+        const matches = yield findInPath(tool);
+        if (matches && matches.length > 0) {
+            return matches[0];
+        }
+        return '';
+    });
+}
+/**
+ * Returns a list of all occurrences of the given tool on the system path.
+ *
+ * @returns   Promise<string[]>  the paths of the tool
+ */
+function findInPath(tool) {
+    return __awaiter(this, void 0, void 0, function* () {
+        if (!tool) {
+            throw new Error("parameter 'tool' is required");
+        }
+        // build the list of extensions to try
+        const extensions = [];
+        if (_io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .IS_WINDOWS */ .H8 && process.env['PATHEXT']) {
+            for (const extension of process.env['PATHEXT'].split(path__WEBPACK_IMPORTED_MODULE_1__.delimiter)) {
+                if (extension) {
+                    extensions.push(extension);
+                }
+            }
+        }
+        // if it's rooted, return it if exists. otherwise return empty.
+        if (_io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .isRooted */ .Qh(tool)) {
+            const filePath = yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .tryGetExecutablePath */ .vr(tool, extensions);
+            if (filePath) {
+                return [filePath];
+            }
+            return [];
+        }
+        // if any path separators, return empty
+        if (tool.includes(path__WEBPACK_IMPORTED_MODULE_1__.sep)) {
+            return [];
+        }
+        // build the list of directories
+        //
+        // Note, technically "where" checks the current directory on Windows. From a toolkit perspective,
+        // it feels like we should not do this. Checking the current directory seems like more of a use
+        // case of a shell, and the which() function exposed by the toolkit should strive for consistency
+        // across platforms.
+        const directories = [];
+        if (process.env.PATH) {
+            for (const p of process.env.PATH.split(path__WEBPACK_IMPORTED_MODULE_1__.delimiter)) {
+                if (p) {
+                    directories.push(p);
+                }
+            }
+        }
+        // find all matches
+        const matches = [];
+        for (const directory of directories) {
+            const filePath = yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .tryGetExecutablePath */ .vr(path__WEBPACK_IMPORTED_MODULE_1__.join(directory, tool), extensions);
+            if (filePath) {
+                matches.push(filePath);
+            }
+        }
+        return matches;
+    });
+}
+function readCopyOptions(options) {
+    const force = options.force == null ? true : options.force;
+    const recursive = Boolean(options.recursive);
+    const copySourceDirectory = options.copySourceDirectory == null
+        ? true
+        : Boolean(options.copySourceDirectory);
+    return { force, recursive, copySourceDirectory };
+}
+function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
+    return __awaiter(this, void 0, void 0, function* () {
+        // Ensure there is not a run away recursive copy
+        if (currentDepth >= 255)
+            return;
+        currentDepth++;
+        yield mkdirP(destDir);
+        const files = yield ioUtil.readdir(sourceDir);
+        for (const fileName of files) {
+            const srcFile = `${sourceDir}/${fileName}`;
+            const destFile = `${destDir}/${fileName}`;
+            const srcFileStat = yield ioUtil.lstat(srcFile);
+            if (srcFileStat.isDirectory()) {
+                // Recurse
+                yield cpDirRecursive(srcFile, destFile, currentDepth, force);
+            }
+            else {
+                yield copyFile(srcFile, destFile, force);
+            }
+        }
+        // Change the mode for the newly created directory
+        yield ioUtil.chmod(destDir, (yield ioUtil.stat(sourceDir)).mode);
+    });
+}
+// Buffered file copy
+function copyFile(srcFile, destFile, force) {
+    return __awaiter(this, void 0, void 0, function* () {
+        if ((yield ioUtil.lstat(srcFile)).isSymbolicLink()) {
+            // unlink/re-link it
+            try {
+                yield ioUtil.lstat(destFile);
+                yield ioUtil.unlink(destFile);
+            }
+            catch (e) {
+                // Try to override file permission
+                if (e.code === 'EPERM') {
+                    yield ioUtil.chmod(destFile, '0666');
+                    yield ioUtil.unlink(destFile);
+                }
+                // other errors = it doesn't exist, no work to do
+            }
+            // Copy over symlink
+            const symlinkFull = yield ioUtil.readlink(srcFile);
+            yield ioUtil.symlink(symlinkFull, destFile, ioUtil.IS_WINDOWS ? 'junction' : null);
+        }
+        else if (!(yield ioUtil.exists(destFile)) || force) {
+            yield ioUtil.copyFile(srcFile, destFile);
+        }
+    });
+}
+//# sourceMappingURL=io.js.map
+
 /***/ })
 
 /******/ });
@@ -54433,6 +56158,18 @@ exports.visitAsync = visitAsync;
 /******/ 			return fn.r ? promise : getResult();
 /******/ 		}, (err) => ((err ? reject(promise[webpackError] = err) : outerResolve(exports)), resolveQueue(queue)));
 /******/ 		queue && queue.d < 0 && (queue.d = 0);
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/compat get default export */
+/******/ (() => {
+/******/ 	// getDefaultExport function for compatibility with non-harmony modules
+/******/ 	__nccwpck_require__.n = (module) => {
+/******/ 		var getter = module && module.__esModule ?
+/******/ 			() => (module['default']) :
+/******/ 			() => (module);
+/******/ 		__nccwpck_require__.d(getter, { a: getter });
+/******/ 		return getter;
 /******/ 	};
 /******/ })();
 /******/ 

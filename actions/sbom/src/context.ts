@@ -10,6 +10,7 @@ import {
   InputChecker,
   parseBoolean,
   parseChoice,
+  parseDirectory,
   parseHttpUrl,
   parseInteger,
   parseList,
@@ -73,7 +74,7 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
   const image = raw('image')
     ? check.field('image', () => ({ text: raw('image'), ref: parseReference(raw('image')) }), undefined)
     : undefined;
-  const path = raw('path') ? check.field('path', () => directory(raw('path')), undefined) : undefined;
+  const path = raw('path') ? check.field('path', () => parseDirectory(raw('path')), undefined) : undefined;
   if (raw('image') && raw('path'))
     check.add('path', 'give only one of image or path: the SBOM describes either an image or a directory');
   else if (!raw('image') && !raw('path'))
@@ -165,18 +166,6 @@ export function getInputs(env: NodeJS.ProcessEnv = process.env): Inputs {
     );
   check.throwIfAny();
   return inputs;
-}
-
-function directory(path: string): string {
-  const full = resolve(path);
-  let isDir: boolean;
-  try {
-    isDir = statSync(full).isDirectory();
-  } catch {
-    throw new Error(`"${path}" does not exist: give an existing directory (relative to the workspace)`);
-  }
-  if (!isDir) throw new Error(`"${path}" is not a directory`);
-  return full;
 }
 
 /** A directory to write into: an existing one, or one that can be made (its nearest existing ancestor is a directory). */

@@ -1,3 +1,6 @@
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+
 /**
  * Parsers for action input values, shared by every action. They take the raw string and return a
  * typed value or throw a plain `Error` whose message says what would be valid; the action's
@@ -153,4 +156,17 @@ export function parseHttpUrl(text: string): string {
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     throw new Error(`"${value}" uses ${url.protocol.slice(0, -1)}: use an http:// or https:// URL`);
   return value.replace(/\/+$/, '');
+}
+
+/** An existing directory, made absolute (relative paths are taken from the working directory: the workspace on a runner). */
+export function parseDirectory(path: string): string {
+  const full = resolve(path);
+  let isDir: boolean;
+  try {
+    isDir = statSync(full).isDirectory();
+  } catch {
+    throw new Error(`"${path}" does not exist: give an existing directory (relative to the workspace)`);
+  }
+  if (!isDir) throw new Error(`"${path}" is not a directory`);
+  return full;
 }

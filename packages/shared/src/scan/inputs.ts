@@ -27,10 +27,9 @@
  * Also exported alone as `@release-actions/shared/scan/inputs`, so an action that scans only
  * when asked (verify-image) parses these inputs without loading the scanner at start-up.
  */
-import { readFileSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { InputChecker } from '../github/errors.ts';
-import { parseBoolean, parseChoice, parseHttpUrl } from '../github/inputs.ts';
+import { parseBoolean, parseChoice, parseDirectory, parseHttpUrl } from '../github/inputs.ts';
 import { parseAllowlist, type Allowlist } from './allowlist.ts';
 import { DEFAULT_OSV_URL } from './api.ts';
 import { FAIL_ON_CHOICES, type FailOn } from './gate.ts';
@@ -79,19 +78,6 @@ export function readAllowlistFile(path: string): Allowlist {
   return parseAllowlist(text, path);
 }
 
-/** An existing directory, absolute. */
-function directory(path: string): string {
-  const full = resolve(path);
-  let isDir: boolean;
-  try {
-    isDir = statSync(full).isDirectory();
-  } catch {
-    throw new Error(`"${path}" does not exist: give an existing directory (relative to the workspace)`);
-  }
-  if (!isDir) throw new Error(`"${path}" is not a directory`);
-  return full;
-}
-
 /**
  * Reads and validates the gate inputs (see the module comment). Problems go to `check`; on any,
  * the value is a placeholder and `check.throwIfAny()` must be called before using it.
@@ -122,7 +108,7 @@ export function parseScanInputs(
       osvDb === OSV_DB_DOWNLOAD
         ? OSV_DB_DOWNLOAD
         : osvDb
-          ? check.field('osv-db', () => directory(osvDb), undefined)
+          ? check.field('osv-db', () => parseDirectory(osvDb), undefined)
           : undefined,
     'osv-export-url': check.field(
       'osv-export-url',

@@ -27,11 +27,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HarnessError, pdeathsigPrefix, requireExecutable, run, trackLeftover } from './process.ts';
+import { httpStatus, waitForExit } from './service.ts';
 import {
   startTokenIssuer,
   type TokenIssuer,
@@ -93,34 +93,6 @@ function tailOf(file: string, lines: number): string {
     return '';
   }
 }
-
-/** Any HTTP answer from GET /v2/ (200, or 401 with auth) means the registry is serving. */
-function probe(url: string): Promise<number | undefined> {
-  return new Promise((resolve) => {
-    const req = httpGet(`${url}/v2/`, { agent: false, timeout: 2000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode);
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(undefined));
-  });
-}
-
-function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      child.off('exit', onExit);
-      resolve(false);
-    }, ms);
-    const onExit = (): void => {
-      clearTimeout(timer);
-      resolve(true);
-    };
-    child.once('exit', onExit);
-  });
-}
-
 /** Starts a docker-registry; see the module comment for the stop pattern. */
 export async function startRegistry(options: RegistryOptions = {}): Promise<TestRegistry> {
   const binary = options.binary ?? process.env['DOCKER_REGISTRY_BIN'] ?? 'docker-registry';
@@ -234,7 +206,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
         if (match) url = `http://${match[1]}`;
       }
       if (url !== undefined) {
-        const status = await probe(url);
+        const status = await httpStatus(`${url}/v2/`);
         if (status !== undefined && status < 500) {
           ready = true;
           break;

@@ -58,7 +58,8 @@ export function httpStatus(url: string, timeoutMs = 2000): Promise<number | unde
   });
 }
 
-function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
+/** Whether `child` has exited within `ms` (true at once when it already has). */
+export function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
   return new Promise((resolve) => {
     const timer = setTimeout(() => {

@@ -10,19 +10,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
-import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
-import {
-  cosignTag,
-  LayoutStore,
-  MediaType,
-  RegistryClient,
-  type ImageStore,
-} from '@release-actions/shared/oci';
+import { cosignTag, LayoutStore, MediaType, type ImageStore } from '@release-actions/shared/oci';
 import { generateKeyPair, type GeneratedKeyPair } from '@release-actions/shared/sign';
-import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
 import { verifyImage, type VerifyPolicy } from '@release-actions/shared/verify';
 import { makeImage, makeIndex, pushImage } from '../oci/images.ts';
 import { runAction } from './runner.ts';
+import { useRegistry } from '../registry-fixture.ts';
 
 const PASSWORD = 'layout and index';
 const GITHUB_ENV = {
@@ -50,15 +43,12 @@ async function pushIndex(store: ImageStore, tag: string) {
 }
 
 describe('actions/build-sign dist/index.js: OCI layouts and indexes', () => {
-  let registry: TestRegistry;
-  let client: RegistryClient;
+  const reg = useRegistry();
   let key: GeneratedKeyPair;
   let temp: string;
   let policy: VerifyPolicy;
 
   beforeAll(async () => {
-    registry = await startRegistry();
-    client = new RegistryClient({ http: new HttpClient({ retry: immediateRetryPolicy(2) }) });
     key = await generateKeyPair(PASSWORD, { scryptN: 32768 });
     temp = mkdtempSync(join(tmpdir(), 'build-sign-layout-'));
     policy = {
@@ -68,8 +58,6 @@ describe('actions/build-sign dist/index.js: OCI layouts and indexes', () => {
     };
   });
   afterAll(async () => {
-    await client?.http.close();
-    await registry?.stop();
     if (temp) rmSync(temp, { recursive: true, force: true });
   });
 
@@ -148,12 +136,12 @@ describe('actions/build-sign dist/index.js: OCI layouts and indexes', () => {
   });
 
   it('builder none on an index signs the index and each platform manifest; the arm64 manifest verifies by itself', async () => {
-    const ref = { registry: registry.host, repository: 'acme/multi' };
-    const store = client.repository(ref);
+    const ref = { registry: reg.registry.host, repository: 'acme/multi' };
+    const store = reg.client.repository(ref);
     const { digest, amd, arm } = await pushIndex(store, 'v1');
 
     const run = await runAction(
-      { builder: 'none', image: `${registry.host}/acme/multi:v1`, ...keyInputs() },
+      { builder: 'none', image: `${reg.registry.host}/acme/multi:v1`, ...keyInputs() },
       { env: env() },
     );
     assert.equal(run.exitCode, 0, run.stdout + run.stderr);
@@ -173,7 +161,7 @@ describe('actions/build-sign dist/index.js: OCI layouts and indexes', () => {
 
     // A re-run stores nothing new and says so for every signature and attestation.
     const again = await runAction(
-      { builder: 'none', image: `${registry.host}/acme/multi@${digest}`, ...keyInputs() },
+      { builder: 'none', image: `${reg.registry.host}/acme/multi@${digest}`, ...keyInputs() },
       { env: env() },
     );
     assert.equal(again.exitCode, 0, again.stdout + again.stderr);

@@ -14,8 +14,6 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, it } from '@jest/globals';
-import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
-import { RegistryClient } from '@release-actions/shared/oci';
 import { attestSbom } from '@release-actions/shared/sbom';
 import {
   createKeySigner,
@@ -24,10 +22,10 @@ import {
   signImage,
   type GeneratedKeyPair,
 } from '@release-actions/shared/sign';
-import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
 import { makeImage, pushImage } from '../oci/images.ts';
 import { attestArgs, COSIGNS, cosignHome, signArgs, type CosignHome } from './cosign.ts';
 import { skipIf } from '../jest-helpers.ts';
+import { useRegistry } from '../registry-fixture.ts';
 
 const PASSWORD = 'tree password';
 const context = githubContextFromEnv({
@@ -70,23 +68,18 @@ function sections(tree: string, repository: string, host: string): string[] {
 
 for (const cosign of COSIGNS) {
   skipIf(cosign.tool.skip).describe(`${cosign.label} tree lists what we attach as it lists its own`, () => {
-    let registry: TestRegistry;
-    let client: RegistryClient;
+    const reg = useRegistry();
     let home: CosignHome;
     let key: GeneratedKeyPair;
     let keyFile: string;
 
     beforeAll(async () => {
-      registry = await startRegistry();
-      client = new RegistryClient({ http: new HttpClient({ retry: immediateRetryPolicy(2) }) });
       home = await cosignHome();
       key = await generateKeyPair(PASSWORD, { scryptN: 32768 });
       keyFile = join(home.dir, 'cosign.key');
       await writeFile(keyFile, key.privateKeyPem);
     });
     afterAll(async () => {
-      await client?.http.close();
-      await registry?.stop();
       await home?.dispose();
     });
 
@@ -95,12 +88,12 @@ for (const cosign of COSIGNS) {
 
     it('signatures, provenance and SBOM attestations, legacy tags and bundle referrers', async () => {
       const oursRepo = `tree/ours-v${cosign.major}`;
-      const ours = client.repository({ registry: registry.host, repository: oursRepo });
+      const ours = reg.repo(oursRepo);
       const { digest: oursDigest } = await pushImage(ours, makeImage([128]));
       const signer = createKeySigner(key.key);
       const signed = await signImage({
         store: ours,
-        image: { registry: registry.host, repository: oursRepo },
+        image: { registry: reg.registry.host, repository: oursRepo },
         digest: oursDigest,
         signer,
         format: 'both',
@@ -108,7 +101,7 @@ for (const cosign of COSIGNS) {
       });
       await attestSbom({
         store: ours,
-        name: `${registry.host}/${oursRepo}`,
+        name: `${reg.registry.host}/${oursRepo}`,
         digest: oursDigest,
         signer,
         format: 'both',
@@ -116,9 +109,9 @@ for (const cosign of COSIGNS) {
       });
 
       const theirsRepo = `tree/cosign-v${cosign.major}`;
-      const theirs = client.repository({ registry: registry.host, repository: theirsRepo });
+      const theirs = reg.repo(theirsRepo);
       const { digest: theirsDigest } = await pushImage(theirs, makeImage([128]));
-      const ref = `${registry.host}/${theirsRepo}@${theirsDigest}`;
+      const ref = `${reg.registry.host}/${theirsRepo}@${theirsDigest}`;
       const provenance = join(home.dir, 'provenance.json');
       const spdx = join(home.dir, 'sbom.spdx.json');
       await writeFile(provenance, JSON.stringify(signed.provenance!.statement.predicate));
@@ -133,11 +126,11 @@ for (const cosign of COSIGNS) {
       }
 
       const oursTree = sections(
-        await tree(`${registry.host}/${oursRepo}@${oursDigest}`),
+        await tree(`${reg.registry.host}/${oursRepo}@${oursDigest}`),
         oursRepo,
-        registry.host,
+        reg.registry.host,
       );
-      const theirsTree = sections(await tree(ref), theirsRepo, registry.host).map((section) =>
+      const theirsTree = sections(await tree(ref), theirsRepo, reg.registry.host).map((section) =>
         cosign.major === 2
           ? section.replace(
               'application/vnd.oci.empty.v1+json artifacts',

@@ -11,14 +11,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
-import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
-import {
-  cosignTag,
-  LayoutStore,
-  MediaType,
-  RegistryClient,
-  type ImageStore,
-} from '@release-actions/shared/oci';
+import { cosignTag, LayoutStore, MediaType, type ImageStore } from '@release-actions/shared/oci';
 import {
   createKeySigner,
   generateKeyPair,
@@ -27,10 +20,11 @@ import {
   signImage,
   type GeneratedKeyPair,
 } from '@release-actions/shared/sign';
-import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
+import { type TestRegistry } from '@release-actions/shared/testing';
 import { verifyImage, type VerifyPolicy } from '@release-actions/shared/verify';
 import { distOf, runAction } from '../action-runner.ts';
 import { makeImage, makeIndex, pushImage } from '../oci/images.ts';
+import { useRegistry } from '../registry-fixture.ts';
 
 const PROMOTE = distOf('promote');
 const BUILD_SIGN = distOf('build-sign');
@@ -55,16 +49,13 @@ function stored(registry: TestRegistry, repository: string): { tags: string[]; m
 }
 
 describe('actions/promote dist/index.js: OCI layouts and platforms', () => {
-  let registry: TestRegistry;
-  let client: RegistryClient;
+  const reg = useRegistry();
   let key: GeneratedKeyPair;
   let temp: string;
   let policy: VerifyPolicy;
-  const repo = (name: string) => client.repository({ registry: registry.host, repository: name });
+  const repo = (name: string) => reg.repo(name);
 
   beforeAll(async () => {
-    registry = await startRegistry();
-    client = new RegistryClient({ http: new HttpClient({ retry: immediateRetryPolicy(2) }) });
     key = await generateKeyPair(PASSWORD, { scryptN: 32768 });
     temp = mkdtempSync(join(tmpdir(), 'promote-layout-'));
     policy = {
@@ -74,8 +65,6 @@ describe('actions/promote dist/index.js: OCI layouts and platforms', () => {
     };
   });
   afterAll(async () => {
-    await client?.http.close();
-    await registry?.stop();
     if (temp) rmSync(temp, { recursive: true, force: true });
   });
 
@@ -107,20 +96,20 @@ describe('actions/promote dist/index.js: OCI layouts and platforms', () => {
 
     const up = await runAction(PROMOTE, {
       source: `oci-layout:${dir}:v1`,
-      target: `${registry.host}/acme/from-layout`,
+      target: `${reg.registry.host}/acme/from-layout`,
       tags: 'release',
       ...trust(),
     });
     assert.equal(up.exitCode, 0, up.stdout + up.stderr);
     assert.equal(up.outputs.digest, digest);
-    assert.equal(up.outputs.image, `${registry.host}/acme/from-layout@${digest}`);
+    assert.equal(up.outputs.image, `${reg.registry.host}/acme/from-layout@${digest}`);
     const there = await verifyImage({ store: repo('acme/from-layout'), reference: 'release', policy });
     assert.equal(there.digest, digest);
     assert.equal(there.signatures.length, 2, 'the .sig and the bundle referrer came along');
 
     const back = join(temp, 'mirror');
     const down = await runAction(PROMOTE, {
-      source: `${registry.host}/acme/from-layout:release`,
+      source: `${reg.registry.host}/acme/from-layout:release`,
       target: `oci-layout:${back}`,
       tags: 'prod',
       ...trust(),
@@ -144,14 +133,14 @@ describe('actions/promote dist/index.js: OCI layouts and platforms', () => {
     const index = readFileSync(join(dir, 'index.json'), 'utf8');
     const target = join(temp, 'never');
 
-    for (const to of [`${registry.host}/acme/never`, `oci-layout:${target}`]) {
+    for (const to of [`${reg.registry.host}/acme/never`, `oci-layout:${target}`]) {
       const run = await runAction(PROMOTE, { source: `oci-layout:${dir}`, target: to, verify: 'false' });
       assert.equal(run.exitCode, 1, run.stdout + run.stderr);
       assert.match(run.stdout, /holds 2 images: v1 \(sha256:[0-9a-f]+\); v2 \(sha256:[0-9a-f]+\)/);
       assert.doesNotMatch(run.stdout, /latest/);
       assert.equal(run.outputs.digest, undefined);
     }
-    assert.deepEqual(stored(registry, 'acme/never'), { tags: [], manifests: [] });
+    assert.deepEqual(stored(reg.registry, 'acme/never'), { tags: [], manifests: [] });
     assert.equal(existsSync(target), false, 'the target layout was not created');
     assert.equal(readFileSync(join(dir, 'index.json'), 'utf8'), index);
   });
@@ -162,7 +151,7 @@ describe('actions/promote dist/index.js: OCI layouts and platforms', () => {
       BUILD_SIGN,
       {
         builder: 'none',
-        image: `${registry.host}/acme/multi@${digest}`,
+        image: `${reg.registry.host}/acme/multi@${digest}`,
         signing: 'key',
         'cosign-key': key.privateKeyPem,
         'cosign-password': PASSWORD,
@@ -172,21 +161,21 @@ describe('actions/promote dist/index.js: OCI layouts and platforms', () => {
     assert.equal(signed.exitCode, 0, signed.stdout + signed.stderr);
 
     const run = await runAction(PROMOTE, {
-      source: `${registry.host}/acme/multi:rc`,
-      target: `${registry.host}/acme/arm`,
+      source: `${reg.registry.host}/acme/multi:rc`,
+      target: `${reg.registry.host}/acme/arm`,
       tags: 'prod',
       platforms: 'linux/arm64',
       ...trust(),
     });
     assert.equal(run.exitCode, 0, run.stdout + run.stderr);
     assert.equal(run.outputs.digest, arm64);
-    assert.equal(run.outputs.image, `${registry.host}/acme/arm@${arm64}`);
+    assert.equal(run.outputs.image, `${reg.registry.host}/acme/arm@${arm64}`);
     assert.equal((await repo('acme/arm').resolve('prod'))?.digest, arm64);
     const there = await verifyImage({ store: repo('acme/arm'), reference: 'prod', policy });
     assert.equal(there.digest, arm64);
 
     const verified = await runAction(VERIFY_IMAGE, {
-      image: `${registry.host}/acme/arm:prod`,
+      image: `${reg.registry.host}/acme/arm:prod`,
       ...trust(),
     });
     assert.equal(verified.exitCode, 0, verified.stdout + verified.stderr);
@@ -204,7 +193,7 @@ describe('actions/promote dist/index.js: OCI layouts and platforms', () => {
     const { digest } = await source.putManifest(makeIndex(images).bytes, MediaType.OciIndex, 'rc');
     await signImage({
       store: source,
-      image: { registry: registry.host, repository: 'acme/three' },
+      image: { registry: reg.registry.host, repository: 'acme/three' },
       digest,
       signer: await signer(),
       format: 'both',
@@ -212,8 +201,8 @@ describe('actions/promote dist/index.js: OCI layouts and platforms', () => {
     });
 
     const inputs = {
-      source: `${registry.host}/acme/three:rc`,
-      target: `${registry.host}/acme/two`,
+      source: `${reg.registry.host}/acme/three:rc`,
+      target: `${reg.registry.host}/acme/two`,
       tags: 'prod',
       platforms: 'linux/amd64, linux/arm64',
     };
@@ -221,7 +210,7 @@ describe('actions/promote dist/index.js: OCI layouts and platforms', () => {
     assert.equal(refused.exitCode, 1, refused.stdout + refused.stderr);
     assert.match(refused.stdout, /UNSIGNED_RESTRICTION: .*restrict platforms to one platform/);
     assert.match(refused.summary, /UNSIGNED_RESTRICTION/);
-    assert.deepEqual(stored(registry, 'acme/two'), { tags: [], manifests: [] });
+    assert.deepEqual(stored(reg.registry, 'acme/two'), { tags: [], manifests: [] });
 
     const unverified = await runAction(PROMOTE, { ...inputs, verify: 'false' });
     assert.equal(unverified.exitCode, 0, unverified.stdout + unverified.stderr);

@@ -8,16 +8,15 @@
  */
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { afterAll, beforeAll, describe, it } from '@jest/globals';
-import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
-import { RegistryClient, type Repository } from '@release-actions/shared/oci';
+import { beforeAll, describe, it } from '@jest/globals';
+import { type Repository } from '@release-actions/shared/oci';
 import { attestSbom, generateSbom, SBOM_PREDICATE_TYPES } from '@release-actions/shared/sbom';
 import { createKeySigner, signImage } from '@release-actions/shared/sign';
-import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
 import { verifyImage, VerifyError, type VerifySignatureFormat } from '@release-actions/shared/verify';
 import { withCode } from '../codes.ts';
 import { indexOf, makeImage, push } from '../sbom/images.ts';
 import { assertOfficialSpdx } from '../sbom/schemas.ts';
+import { useRegistry } from '../registry-fixture.ts';
 
 const SPDX = SBOM_PREDICATE_TYPES['spdx-json'];
 
@@ -39,8 +38,7 @@ const spdxNames = (doc: Record<string, unknown>) =>
     .sort();
 
 describe('the SBOM subject is resolved once (generate, the tag moves, attest)', () => {
-  let registry: TestRegistry;
-  let client: RegistryClient;
+  const reg = useRegistry();
   let store: Repository;
   const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const signer = createKeySigner(key);
@@ -49,7 +47,7 @@ describe('the SBOM subject is resolved once (generate, the tag moves, attest)', 
   const sign = (digest: string) =>
     signImage({
       store,
-      image: { registry: registry.host, repository: 'acme/moving' },
+      image: { registry: reg.registry.host, repository: 'acme/moving' },
       digest,
       format: 'both',
       signer,
@@ -75,13 +73,7 @@ describe('the SBOM subject is resolved once (generate, the tag moves, attest)', 
   };
 
   beforeAll(async () => {
-    registry = await startRegistry();
-    client = new RegistryClient({ http: new HttpClient({ retry: immediateRetryPolicy(2) }) });
-    store = client.repository({ registry: registry.host, repository: 'acme/moving' });
-  });
-  afterAll(async () => {
-    await client?.http.close();
-    await registry?.stop();
+    store = reg.repo('acme/moving');
   });
 
   it('attests the image that was cataloged, not the one the tag points at afterwards', async () => {
@@ -92,10 +84,13 @@ describe('the SBOM subject is resolved once (generate, the tag moves, attest)', 
     await sign(first.digest);
     await sign(second.digest);
 
-    const sbom = await generateSbom({ image: `${registry.host}/acme/moving:release`, client });
+    const sbom = await generateSbom({
+      image: `${reg.registry.host}/acme/moving:release`,
+      client: reg.client,
+    });
     console.log(assertOfficialSpdx(sbom.spdx));
     assert.ok(sbom.subject, 'an image SBOM carries its subject');
-    assert.equal(sbom.subject.name, `${registry.host}/acme/moving`);
+    assert.equal(sbom.subject.name, `${reg.registry.host}/acme/moving`);
     assert.equal(sbom.subject.digest, first.digest);
     assert.equal(sbom.subject.manifestDigest, first.digest, 'a single image is its own manifest');
     assert.deepEqual(spdxNames(sbom.spdx), ['left-pad@1.3.0']);
@@ -147,8 +142,8 @@ describe('the SBOM subject is resolved once (generate, the tag moves, attest)', 
     await sign(pushed.digest);
 
     const sbom = await generateSbom({
-      image: `${registry.host}/acme/moving:multi`,
-      client,
+      image: `${reg.registry.host}/acme/moving:multi`,
+      client: reg.client,
       platform: 'linux/arm64',
     });
     console.log(assertOfficialSpdx(sbom.spdx));
@@ -171,7 +166,7 @@ describe('the SBOM subject is resolved once (generate, the tag moves, attest)', 
     console.log(assertOfficialSpdx(dir.spdx));
     assert.equal(dir.subject, undefined);
     await assert.rejects(
-      generateSbom({ image: `${registry.host}/acme/moving:absent`, client }),
+      generateSbom({ image: `${reg.registry.host}/acme/moving:absent`, client: reg.client }),
       (e: unknown) => (e as { code?: string }).code === 'MANIFEST_UNKNOWN',
     );
   });

@@ -7,14 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
-import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
-import {
-  cosignTag,
-  MediaType,
-  RegistryClient,
-  type Descriptor,
-  type Repository,
-} from '@release-actions/shared/oci';
+import { cosignTag, MediaType, type Descriptor, type Repository } from '@release-actions/shared/oci';
 import {
   attachAttestation,
   CosignAnnotation,
@@ -39,7 +32,6 @@ import {
   type Statement,
 } from '@release-actions/shared/sign';
 import { attestSbom, SBOM_PREDICATE_TYPES } from '@release-actions/shared/sbom';
-import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
 import { verifyImage, VerifyError, type VerifyPolicy } from '@release-actions/shared/verify';
 import { makeImage, pushImage } from '../oci/images.ts';
 import { withCode } from '../codes.ts';
@@ -52,6 +44,7 @@ import {
   startSigstoreStandIn,
   type SigstoreStandIn,
 } from './sigstore-stand-in.ts';
+import { useRegistry } from '../registry-fixture.ts';
 
 const signCode = (code: string) => withCode(SignError, code);
 const verifyCode = (code: string) => withCode(VerifyError, code);
@@ -70,23 +63,18 @@ const context = githubContextFromEnv({
 });
 
 describe('attachAttestation against docker-registry', () => {
-  let registry: TestRegistry;
+  const reg = useRegistry();
   let sigstore: SigstoreStandIn;
-  let client: RegistryClient;
   let keyA: GeneratedKeyPair;
   let keyB: GeneratedKeyPair;
 
   beforeAll(async () => {
-    registry = await startRegistry();
     sigstore = await startSigstoreStandIn();
-    client = new RegistryClient({ http: new HttpClient({ retry: immediateRetryPolicy(2) }) });
     keyA = await generateKeyPair('a', { scryptN: 32768 });
     keyB = await generateKeyPair('b', { scryptN: 32768 });
   });
   afterAll(async () => {
-    await client?.http.close();
     await sigstore?.stop();
-    await registry?.stop();
   });
 
   const keyPolicy = (...keys: GeneratedKeyPair[]): VerifyPolicy => ({
@@ -99,13 +87,13 @@ describe('attachAttestation against docker-registry', () => {
     format: SignatureFormat,
     signer: ImageSigner = createKeySigner(keyA.key),
   ): Promise<{ store: Repository; name: string; subject: Descriptor }> {
-    const ref = { registry: registry.host, repository };
-    const store = client.repository(ref);
+    const ref = { registry: reg.registry.host, repository };
+    const store = reg.client.repository(ref);
     const pushed = await pushImage(store, makeImage([64 + repository.length]));
     await signImage({ store, image: ref, digest: pushed.digest, signer, format });
     return {
       store,
-      name: `${registry.host}/${repository}`,
+      name: `${reg.registry.host}/${repository}`,
       subject: await subjectDescriptor(store, pushed.digest),
     };
   }

@@ -5,18 +5,11 @@
  * accepts each format; signing again with the same key stores nothing new.
  */
 import assert from 'node:assert/strict';
-import { afterAll, beforeAll, describe, it } from '@jest/globals';
+import { beforeAll, describe, it } from '@jest/globals';
 import { bundleFromJSON } from '@sigstore/bundle';
 import type { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
-import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
-import {
-  cosignTag,
-  EMPTY_JSON_DIGEST,
-  MediaType,
-  RegistryClient,
-  referrersTagFor,
-} from '@release-actions/shared/oci';
+import { cosignTag, EMPTY_JSON_DIGEST, MediaType, referrersTagFor } from '@release-actions/shared/oci';
 import {
   BundleAnnotation,
   COSIGN_SIGN_PREDICATE_TYPE,
@@ -33,11 +26,11 @@ import {
   SLSA_PROVENANCE_V1,
   type GeneratedKeyPair,
 } from '@release-actions/shared/sign';
-import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
 import { verifyImage, VerifyError } from '@release-actions/shared/verify';
 import { makeImage, pushImage, readAll } from '../oci/images.ts';
 import { withCode } from '../codes.ts';
 import { referenceVerifyByKey, refusedSignature } from './reference-verifier.ts';
+import { useRegistry } from '../registry-fixture.ts';
 
 const signCode = (code: string) => withCode(SignError, code);
 const verifyCode = (code: string) => withCode(VerifyError, code);
@@ -62,23 +55,16 @@ const EMPTY_ROOT: TrustedRoot = {
 };
 
 describe('key-signed bundles as OCI referrers, against docker-registry', () => {
-  let registry: TestRegistry;
-  let client: RegistryClient;
+  const reg = useRegistry();
   let key: GeneratedKeyPair;
 
   beforeAll(async () => {
-    registry = await startRegistry();
-    client = new RegistryClient({ http: new HttpClient({ retry: immediateRetryPolicy(2) }) });
     key = await generateKeyPair('pw', { scryptN: 32768 });
-  });
-  afterAll(async () => {
-    await client?.http.close();
-    await registry?.stop();
   });
 
   it('signs in both formats with provenance; every artefact verifies', async () => {
-    const ref = { registry: registry.host, repository: 'bundle/app' };
-    const store = client.repository(ref);
+    const ref = { registry: reg.registry.host, repository: 'bundle/app' };
+    const store = reg.client.repository(ref);
     const pushed = await pushImage(store, makeImage([256]), 'v1');
     const created = new Date('2026-02-03T04:05:06.789Z');
     const result = await signImage({
@@ -90,11 +76,11 @@ describe('key-signed bundles as OCI referrers, against docker-registry', () => {
       provenance: { context },
       created,
     });
-    assert.equal(result.image, `${registry.host}/bundle/app@${pushed.digest}`);
+    assert.equal(result.image, `${reg.registry.host}/bundle/app@${pushed.digest}`);
     assert.equal(result.identity?.kind, 'key');
     assert.equal(
       result.signature.legacy?.location,
-      `${registry.host}/bundle/app:${cosignTag(pushed.digest, 'sig')}`,
+      `${reg.registry.host}/bundle/app:${cosignTag(pushed.digest, 'sig')}`,
     );
     assert.ok(result.signature.bundle && result.provenance?.bundle && result.provenance.legacy);
 
@@ -205,7 +191,7 @@ describe('key-signed bundles as OCI referrers, against docker-registry', () => {
     const sig = await readCosignImage(store, pushed.digest, 'sig');
     assert.equal(
       parseSimpleSigningPayload(sig!.layers[0]!.payload).critical.identity['docker-reference'],
-      `${registry.host}/bundle/app`,
+      `${reg.registry.host}/bundle/app`,
     );
     await assert.rejects(
       verifyImage({
@@ -220,8 +206,8 @@ describe('key-signed bundles as OCI referrers, against docker-registry', () => {
   });
 
   it('signing again with the same key adds no signature layer, signature referrer or provenance', async () => {
-    const ref = { registry: registry.host, repository: 'bundle/again' };
-    const store = client.repository(ref);
+    const ref = { registry: reg.registry.host, repository: 'bundle/again' };
+    const store = reg.client.repository(ref);
     const pushed = await pushImage(store, makeImage([512]), 'v1');
     const sign = (created: Date) =>
       signImage({
@@ -261,8 +247,8 @@ describe('key-signed bundles as OCI referrers, against docker-registry', () => {
   });
 
   it('signs only what the format asks for', async () => {
-    const ref = { registry: registry.host, repository: 'bundle/formats' };
-    const store = client.repository(ref);
+    const ref = { registry: reg.registry.host, repository: 'bundle/formats' };
+    const store = reg.client.repository(ref);
     const a = await pushImage(store, makeImage([16]), 'a');
     const b = await pushImage(store, makeImage([17]), 'b');
     const signer = createKeySigner(key.key);
@@ -277,10 +263,10 @@ describe('key-signed bundles as OCI referrers, against docker-registry', () => {
   });
 
   it('refuses to sign a digest the repository does not have', async () => {
-    const ref = { registry: registry.host, repository: 'bundle/missing' };
+    const ref = { registry: reg.registry.host, repository: 'bundle/missing' };
     await assert.rejects(
       signImage({
-        store: client.repository(ref),
+        store: reg.client.repository(ref),
         image: ref,
         digest: `sha256:${'e'.repeat(64)}`,
         signer: createKeySigner(key.key),

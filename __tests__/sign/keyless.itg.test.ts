@@ -12,7 +12,6 @@ import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { bundleFromJSON } from '@sigstore/bundle';
 import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
 import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
-import { RegistryClient } from '@release-actions/shared/oci';
 import {
   COSIGN_SIGN_PREDICATE_TYPE,
   CosignAnnotation,
@@ -28,7 +27,6 @@ import {
   SLSA_PROVENANCE_V1,
   type RekorBundle,
 } from '@release-actions/shared/sign';
-import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
 import { verifyImage, VerifyError, type VerifyPolicy } from '@release-actions/shared/verify';
 import { makeImage, pushImage } from '../oci/images.ts';
 import {
@@ -42,6 +40,7 @@ import {
   type SigstoreStandIn,
 } from './sigstore-stand-in.ts';
 import { withCode } from '../codes.ts';
+import { useRegistry } from '../registry-fixture.ts';
 
 const signCode = (code: string) => withCode(SignError, code);
 
@@ -61,28 +60,23 @@ function canonical(value: unknown): string {
 }
 
 describe('keyless signing against loopback Sigstore and GitHub OIDC stand-ins', () => {
-  let registry: TestRegistry;
+  const reg = useRegistry();
   let sigstore: SigstoreStandIn;
   let oidc: OidcStandIn;
-  let client: RegistryClient;
   const token = fakeJwt(claims);
 
   beforeAll(async () => {
-    registry = await startRegistry();
     sigstore = await startSigstoreStandIn();
     oidc = await startOidcStandIn(token);
-    client = new RegistryClient({ http: new HttpClient({ retry: immediateRetryPolicy(2) }) });
   });
   afterAll(async () => {
-    await client?.http.close();
     await oidc?.stop();
     await sigstore?.stop();
-    await registry?.stop();
   });
 
   it("signs both formats with provenance; bundles verify against the trusted root, legacy annotations are cosign's", async () => {
-    const ref = { registry: registry.host, repository: 'keyless/app' };
-    const store = client.repository(ref);
+    const ref = { registry: reg.registry.host, repository: 'keyless/app' };
+    const store = reg.client.repository(ref);
     const pushed = await pushImage(store, makeImage([300]), 'v1');
     const secrets: string[] = [];
     const http = new HttpClient({ retry: immediateRetryPolicy(2) });
@@ -180,7 +174,7 @@ describe('keyless signing against loopback Sigstore and GitHub OIDC stand-ins', 
       plain.verify(cert.publicKey, Buffer.from(layer.annotations[CosignAnnotation.Signature]!, 'base64')),
     );
     const payload = parseSimpleSigningPayload(layer.payload);
-    assert.equal(payload.critical.identity['docker-reference'], `${registry.host}/keyless/app`);
+    assert.equal(payload.critical.identity['docker-reference'], `${reg.registry.host}/keyless/app`);
     assert.equal(payload.critical.image['docker-manifest-digest'], pushed.digest);
     assert.deepEqual(payload.optional, { team: 'release' });
     // The Rekor bundle: cosign's JSON shape, a hashedrekord entry for this payload, a SET by the log's key.

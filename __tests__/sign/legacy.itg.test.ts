@@ -6,9 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { createPublicKey, createVerify } from 'node:crypto';
-import { afterAll, beforeAll, describe, it } from '@jest/globals';
-import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
-import { cosignTag, digestOf, MediaType, RegistryClient, type Repository } from '@release-actions/shared/oci';
+import { beforeAll, describe, it } from '@jest/globals';
+import { cosignTag, digestOf, MediaType, type Repository } from '@release-actions/shared/oci';
 import {
   appendCosignLayer,
   COSIGN_SIMPLE_SIGNING_MEDIA_TYPE,
@@ -24,11 +23,11 @@ import {
   simpleSigningPayload,
   type GeneratedKeyPair,
 } from '@release-actions/shared/sign';
-import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
 import { verifyImage, VerifyError, type VerifyPolicy } from '@release-actions/shared/verify';
 import { makeImage, pushImage, readAll } from '../oci/images.ts';
 import { withCode } from '../codes.ts';
 import { writeCosignLayers } from '../verify/fixtures.ts';
+import { useRegistry } from '../registry-fixture.ts';
 
 const verifyCode = (code: string) => withCode(VerifyError, code);
 
@@ -46,23 +45,16 @@ function plainVerify(publicKeyPem: string, payload: Buffer, b64sig: string): boo
 }
 
 describe('legacy cosign signatures against docker-registry', () => {
-  let registry: TestRegistry;
-  let client: RegistryClient;
+  const reg = useRegistry();
   let keyA: GeneratedKeyPair;
   let keyB: GeneratedKeyPair;
 
   beforeAll(async () => {
-    registry = await startRegistry();
-    client = new RegistryClient({ http: new HttpClient({ retry: immediateRetryPolicy(2) }) });
     keyA = await generateKeyPair('a', { scryptN: 32768 });
     keyB = await generateKeyPair('b', { scryptN: 32768 });
   });
-  afterAll(async () => {
-    await client?.http.close();
-    await registry?.stop();
-  });
 
-  const repo = (name: string): Repository => client.repository({ registry: registry.host, repository: name });
+  const repo = (name: string): Repository => reg.repo(name);
   const legacyPolicy = (...keys: GeneratedKeyPair[]): VerifyPolicy => ({
     trust: { kind: 'keys', keys: keys.map((k) => k.publicKeyPem) },
     signatureFormat: 'legacy',
@@ -76,14 +68,14 @@ describe('legacy cosign signatures against docker-registry', () => {
     const result = await signLegacy({
       store,
       digest,
-      dockerReference: dockerReference({ registry: registry.host, repository: 'legacy/app' }),
+      dockerReference: dockerReference({ registry: reg.registry.host, repository: 'legacy/app' }),
       signer: createKeySigner(keyA.key),
     });
     assert.equal(result.appended, true);
     assert.equal(result.tag, `sha256-${digest.slice('sha256:'.length)}.sig`);
 
     // The payload, byte for byte as sigstore/sigstore's payload.Cosign marshals it.
-    const expectedPayload = `{"critical":{"identity":{"docker-reference":"${registry.host}/legacy/app"},"image":{"docker-manifest-digest":"${digest}"},"type":"cosign container image signature"},"optional":null}`;
+    const expectedPayload = `{"critical":{"identity":{"docker-reference":"${reg.registry.host}/legacy/app"},"image":{"docker-manifest-digest":"${digest}"},"type":"cosign container image signature"},"optional":null}`;
 
     const { bytes, descriptor } = await store.getManifest(cosignTag(digest, 'sig'));
     assert.equal(descriptor.mediaType, MediaType.OciManifest);
@@ -123,7 +115,7 @@ describe('legacy cosign signatures against docker-registry', () => {
     const result = await signLegacy({
       store,
       digest: pushed.digest,
-      dockerReference: `${registry.host}/legacy/tamper`,
+      dockerReference: `${reg.registry.host}/legacy/tamper`,
       signer: createKeySigner(keyA.key),
     });
     const other = digestOf('another image');
@@ -166,7 +158,7 @@ describe('legacy cosign signatures against docker-registry', () => {
   it('skips a duplicate signature and appends another signer as a new layer', async () => {
     const store = repo('legacy/dupes');
     const pushed = await pushImage(store, makeImage([64]), 'v1');
-    const common = { store, digest: pushed.digest, dockerReference: `${registry.host}/legacy/dupes` };
+    const common = { store, digest: pushed.digest, dockerReference: `${reg.registry.host}/legacy/dupes` };
     const first = await signLegacy({ ...common, signer: createKeySigner(keyA.key) });
     // Same key, same payload: ECDSA signs differently every time, yet cosign's rule calls it a duplicate.
     const again = await signLegacy({ ...common, signer: createKeySigner(keyA.key) });

@@ -10,13 +10,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
-import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
 import {
   cosignTag,
   digestOf,
   LayoutStore,
   MediaType,
-  RegistryClient,
   type Descriptor,
   type ImageStore,
 } from '@release-actions/shared/oci';
@@ -27,10 +25,10 @@ import {
   readCosignImage,
   signImage,
 } from '@release-actions/shared/sign';
-import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
 import { verifyImage, VerifyError, type VerifyPolicy } from '@release-actions/shared/verify';
 import { withCode } from '../codes.ts';
 import { makeImage, makeIndex, pushImage } from '../oci/images.ts';
+import { useRegistry } from '../registry-fixture.ts';
 
 const context = githubContextFromEnv({
   GITHUB_SERVER_URL: 'https://github.com',
@@ -63,8 +61,7 @@ async function pushIndex(store: ImageStore, tag: string) {
 }
 
 describe('signImage recursive and in an OCI layout', () => {
-  let registry: TestRegistry;
-  let client: RegistryClient;
+  const reg = useRegistry();
   let dir: string;
   const key = keyPair();
   const policy: VerifyPolicy = {
@@ -74,19 +71,15 @@ describe('signImage recursive and in an OCI layout', () => {
   };
 
   beforeAll(async () => {
-    registry = await startRegistry();
-    client = new RegistryClient({ http: new HttpClient({ retry: immediateRetryPolicy(2) }) });
     dir = mkdtempSync(join(tmpdir(), 'sign-recursive-'));
   });
   afterAll(async () => {
-    await client?.http.close();
-    await registry?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('signs an index and each platform manifest in both formats with provenance; each verifies on its own digest', async () => {
-    const ref = { registry: registry.host, repository: 'recursive/app' };
-    const store = client.repository(ref);
+    const ref = { registry: reg.registry.host, repository: 'recursive/app' };
+    const store = reg.client.repository(ref);
     const { digest, amd, arm } = await pushIndex(store, 'v1');
 
     const signed = await signImage({
@@ -105,7 +98,7 @@ describe('signImage recursive and in an OCI layout', () => {
         [arm, 'arm64'],
       ],
     );
-    const name = `${registry.host}/recursive/app`;
+    const name = `${reg.registry.host}/recursive/app`;
     for (const m of signed.manifests) {
       assert.equal(m.signature.legacy?.location, `${name}:${cosignTag(m.digest, 'sig')}`);
       assert.match(m.signature.bundle!.location, new RegExp(`^${name}@sha256:`));
@@ -141,8 +134,8 @@ describe('signImage recursive and in an OCI layout', () => {
   });
 
   it('without recursive signs the index only: a platform manifest has no signature', async () => {
-    const ref = { registry: registry.host, repository: 'recursive/flat' };
-    const store = client.repository(ref);
+    const ref = { registry: reg.registry.host, repository: 'recursive/flat' };
+    const store = reg.client.repository(ref);
     const { digest, arm } = await pushIndex(store, 'v1');
     const signed = await signImage({ store, image: ref, digest, signer: key.signer, format: 'both' });
     assert.deepEqual(signed.manifests, []);
@@ -153,8 +146,8 @@ describe('signImage recursive and in an OCI layout', () => {
   });
 
   it("leaves buildx's attestation manifests of an index unsigned, and signs nested indexes and what they list", async () => {
-    const ref = { registry: registry.host, repository: 'recursive/buildx' };
-    const store = client.repository(ref);
+    const ref = { registry: reg.registry.host, repository: 'recursive/buildx' };
+    const store = reg.client.repository(ref);
     const image = makeImage([900], { architecture: 'amd64', os: 'linux' });
     const attestation = makeImage([100]);
     await pushImage(store, image);

@@ -15,15 +15,12 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, it } from '@jest/globals';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
-import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
-import { RegistryClient } from '@release-actions/shared/oci';
 import {
   createKeylessSigner,
   githubContextFromClaims,
   signImage,
   type ImageSigner,
 } from '@release-actions/shared/sign';
-import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
 import { makeImage, pushImage } from '../oci/images.ts';
 import {
   fakeJwt,
@@ -42,6 +39,7 @@ import {
   type CosignHome,
 } from './cosign.ts';
 import { skipIf } from '../jest-helpers.ts';
+import { useRegistry } from '../registry-fixture.ts';
 
 /** Whether this cosign takes the trusted root as a file for this command and format (else: environment). */
 const takesTrustedRoot = (cosign: Cosign, command: string, format: CosignFormat) =>
@@ -73,8 +71,7 @@ for (const cosign of COSIGNS) {
   skipIf(cosign.tool.skip).describe(
     `${cosign.label} verifies our keyless signatures (loopback Fulcio/Rekor/TSA stand-in)`,
     () => {
-      let registry: TestRegistry;
-      let client: RegistryClient;
+      const reg = useRegistry();
       let sigstore: SigstoreStandIn;
       let home: CosignHome;
       let root: string;
@@ -83,8 +80,6 @@ for (const cosign of COSIGNS) {
       let legacyTrustEnv: Record<string, string>;
 
       beforeAll(async () => {
-        registry = await startRegistry();
-        client = new RegistryClient({ http: new HttpClient({ retry: immediateRetryPolicy(2) }) });
         sigstore = await startSigstoreStandIn();
         home = await cosignHome();
         root = join(home.dir, 'trusted_root.json');
@@ -118,8 +113,6 @@ for (const cosign of COSIGNS) {
         });
       });
       afterAll(async () => {
-        await client?.http.close();
-        await registry?.stop();
         await sigstore?.stop();
         await home?.dispose();
       });
@@ -127,17 +120,17 @@ for (const cosign of COSIGNS) {
       for (const format of ['legacy', 'bundle'] as const) {
         it(`verify and verify-attestation --certificate-identity … --trusted-root accept signImage keyless (${format})`, async () => {
           const repository = `interop/keyless-${format}`;
-          const store = client.repository({ registry: registry.host, repository });
+          const store = reg.client.repository({ registry: reg.registry.host, repository });
           const { digest } = await pushImage(store, makeImage([256]));
           const result = await signImage({
             store,
-            image: { registry: registry.host, repository },
+            image: { registry: reg.registry.host, repository },
             digest,
             signer,
             format,
             provenance: { context: githubContextFromClaims(githubClaims() as never) },
           });
-          const ref = `${registry.host}/${repository}@${digest}`;
+          const ref = `${reg.registry.host}/${repository}@${digest}`;
           const env = home.env();
           const verified = await cosign.tool.run(keylessArgs(cosign, 'verify', root, ref, format), { env });
           assert.equal(

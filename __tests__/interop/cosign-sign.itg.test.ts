@@ -11,8 +11,6 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, it } from '@jest/globals';
 import { promisify } from 'node:util';
-import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
-import { RegistryClient } from '@release-actions/shared/oci';
 import { generateSbom } from '@release-actions/shared/sbom';
 import {
   COSIGN_SIGN_PREDICATE_TYPE,
@@ -22,7 +20,6 @@ import {
   readCosignImage,
   subjectDescriptor,
 } from '@release-actions/shared/sign';
-import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
 import { verifyImage, VerifyError } from '@release-actions/shared/verify';
 import { REPO_ROOT } from '../fixtures.ts';
 import { withCode } from '../codes.ts';
@@ -31,6 +28,7 @@ import { makeImage as makeTarImage, push as pushTarImage } from '../sbom/images.
 import { replaceReferrers, writeCosignLayers } from '../verify/fixtures.ts';
 import { attestArgs, COSIGNS, cosignHome, signArgs, type CosignHome } from './cosign.ts';
 import { skipIf } from '../jest-helpers.ts';
+import { useRegistry } from '../registry-fixture.ts';
 
 const exec = promisify(execFile);
 const code = (c: string) => withCode(VerifyError, c);
@@ -82,8 +80,7 @@ for (const cosign of COSIGNS) {
   skipIf(cosign.tool.skip).describe(
     `${cosign.label} signs and attests, verifyImage accepts (loopback docker-registry)`,
     () => {
-      let registry: TestRegistry;
-      let client: RegistryClient;
+      const reg = useRegistry();
       let home: CosignHome;
       let ours: Awaited<ReturnType<typeof ourKeyPair>>;
       let other: Awaited<ReturnType<typeof ourKeyPair>>;
@@ -92,13 +89,11 @@ for (const cosign of COSIGNS) {
       const env = () => home.env(PASSWORD);
 
       beforeAll(async () => {
-        registry = await startRegistry();
-        client = new RegistryClient({ http: new HttpClient({ retry: immediateRetryPolicy(2) }) });
         home = await cosignHome();
         ours = await ourKeyPair(await mkdtemp(join(home.dir, 'ours-')));
         other = await ourKeyPair(await mkdtemp(join(home.dir, 'other-')));
         // the predicates cosign attests: our provenance predicate and our SBOMs of a small image
-        const store = client.repository({ registry: registry.host, repository: 'interop/sbom-source' });
+        const store = reg.repo('interop/sbom-source');
         const sbomImage = await makeTarImage([
           [
             { name: 'etc/os-release', content: 'ID=debian\nVERSION_ID="12"\n' },
@@ -112,7 +107,7 @@ for (const cosign of COSIGNS) {
         const { digest } = await pushTarImage(store, sbomImage);
         const sbom = await generateSbom({ store, reference: digest });
         documents = {
-          provenance: provenanceStatement({ name: `${registry.host}/interop/app`, digest }, context)
+          provenance: provenanceStatement({ name: `${reg.registry.host}/interop/app`, digest }, context)
             .predicate,
           spdx: sbom.spdx,
           cyclonedx: sbom.cyclonedx,
@@ -126,15 +121,13 @@ for (const cosign of COSIGNS) {
           await writeFile(predicates[k], JSON.stringify(documents[k]));
       });
       afterAll(async () => {
-        await client?.http.close();
-        await registry?.stop();
         await home?.dispose();
       });
 
       async function pushed(repository: string) {
-        const store = client.repository({ registry: registry.host, repository });
+        const store = reg.client.repository({ registry: reg.registry.host, repository });
         const { digest } = await pushImage(store, makeImage([256, 512]));
-        return { store, digest, ref: `${registry.host}/${repository}@${digest}` };
+        return { store, digest, ref: `${reg.registry.host}/${repository}@${digest}` };
       }
 
       for (const format of ['legacy', 'bundle'] as const) {

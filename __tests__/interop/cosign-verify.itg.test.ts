@@ -17,8 +17,6 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, it } from '@jest/globals';
-import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
-import { RegistryClient } from '@release-actions/shared/oci';
 import { attestSbom, generateSbom } from '@release-actions/shared/sbom';
 import {
   createKeySigner,
@@ -29,7 +27,6 @@ import {
   type GeneratedKeyPair,
   type SignatureFormat,
 } from '@release-actions/shared/sign';
-import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
 import { verifyImage } from '@release-actions/shared/verify';
 import { makeImage, pushImage } from '../oci/images.ts';
 import { runAction } from '../build-sign/runner.ts';
@@ -46,6 +43,7 @@ import {
   type CosignHome,
 } from './cosign.ts';
 import { skipIf } from '../jest-helpers.ts';
+import { useRegistry } from '../registry-fixture.ts';
 
 const GITHUB_ENV = {
   GITHUB_SERVER_URL: 'https://github.com',
@@ -79,8 +77,7 @@ for (const cosign of COSIGNS) {
   skipIf(cosign.tool.skip).describe(
     `${cosign.label} verifies what we sign (loopback docker-registry)`,
     () => {
-      let registry: TestRegistry;
-      let client: RegistryClient;
+      const reg = useRegistry();
       let home: CosignHome;
       let key: GeneratedKeyPair;
       let other: GeneratedKeyPair;
@@ -89,8 +86,6 @@ for (const cosign of COSIGNS) {
       const env = () => home.env(PASSWORD);
 
       beforeAll(async () => {
-        registry = await startRegistry();
-        client = new RegistryClient({ http: new HttpClient({ retry: immediateRetryPolicy(2) }) });
         home = await cosignHome();
         key = await generateKeyPair(PASSWORD, { scryptN: 32768 });
         other = await generateKeyPair(PASSWORD, { scryptN: 32768 });
@@ -101,18 +96,16 @@ for (const cosign of COSIGNS) {
         await cosign.tool.ok(['version'], { env: env() });
       });
       afterAll(async () => {
-        await client?.http.close();
-        await registry?.stop();
         await home?.dispose();
       });
 
       async function pushed(repository: string) {
-        const store = client.repository({ registry: registry.host, repository });
+        const store = reg.client.repository({ registry: reg.registry.host, repository });
         const descriptor = await pushImage(store, makeImage([256, 512]));
         return {
           store,
           digest: descriptor.digest,
-          ref: `${registry.host}/${repository}@${descriptor.digest}`,
+          ref: `${reg.registry.host}/${repository}@${descriptor.digest}`,
         };
       }
 
@@ -134,7 +127,7 @@ for (const cosign of COSIGNS) {
           const { store, digest, ref } = await pushed(`interop/sign-${format}`);
           const result = await signImage({
             store,
-            image: { registry: registry.host, repository: `interop/sign-${format}` },
+            image: { registry: reg.registry.host, repository: `interop/sign-${format}` },
             digest,
             signer: createKeySigner(key.key),
             format,
@@ -167,7 +160,7 @@ for (const cosign of COSIGNS) {
 
       it('verify-attestation --type spdxjson and --type cyclonedx accept attestSbom, in both formats', async () => {
         const repository = 'interop/sbom';
-        const store = client.repository({ registry: registry.host, repository });
+        const store = reg.client.repository({ registry: reg.registry.host, repository });
         const image = await makeTarImage([
           [
             { name: 'etc/os-release', content: 'ID=debian\nVERSION_ID="12"\n' },
@@ -182,7 +175,7 @@ for (const cosign of COSIGNS) {
         const sbom = await generateSbom({ store, reference: digest });
         await attestSbom({
           store,
-          name: `${registry.host}/${repository}`,
+          name: `${reg.registry.host}/${repository}`,
           digest,
           signer: createKeySigner(key.key),
           format: 'both',
@@ -191,7 +184,7 @@ for (const cosign of COSIGNS) {
             { format: 'cyclonedx-json', document: sbom.cyclonedx },
           ],
         });
-        const ref = `${registry.host}/${repository}@${digest}`;
+        const ref = `${reg.registry.host}/${repository}@${digest}`;
         const expected = { spdxjson: sbom.spdx, cyclonedx: sbom.cyclonedx };
         const reads: CosignFormat[] = cosign.major === 3 ? ['bundle', 'legacy'] : ['bundle'];
         for (const read of reads)
@@ -252,7 +245,7 @@ for (const cosign of COSIGNS) {
         const { store, digest, ref } = await pushed('interop/cosign-key');
         await signImage({
           store,
-          image: { registry: registry.host, repository: 'interop/cosign-key' },
+          image: { registry: reg.registry.host, repository: 'interop/cosign-key' },
           digest,
           signer,
           format: 'both',

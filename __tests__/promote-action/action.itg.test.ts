@@ -7,14 +7,14 @@ import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, it } from '@jest/globals';
-import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
-import { cosignTag, RegistryClient, type Repository } from '@release-actions/shared/oci';
+import { describe, it } from '@jest/globals';
+import { cosignTag, type Repository } from '@release-actions/shared/oci';
 import { createKeySigner, publicKeyToPem, signImage } from '@release-actions/shared/sign';
 import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
 import { distOf, runAction } from '../action-runner.ts';
 import { makeImage, pushImage } from '../oci/images.ts';
 import { onTestFinished } from '../jest-helpers.ts';
+import { useRegistry } from '../registry-fixture.ts';
 
 const DIST = distOf('promote');
 
@@ -42,28 +42,18 @@ function checkoutWithPolicy(policy: string): { dir: string; dispose: () => void 
 }
 
 describe('actions/promote (runner-level)', () => {
-  let registry: TestRegistry;
-  let client: RegistryClient;
+  const reg = useRegistry();
   const trusted = keyPair();
   const stranger = keyPair();
-  const repo = (name: string): Repository => client.repository({ registry: registry.host, repository: name });
+  const repo = (name: string): Repository => reg.repo(name);
   const policy = () => `
 environments:
   - name: staging
-    repository: ${registry.host}/acme/app-staging
+    repository: ${reg.registry.host}/acme/app-staging
   - name: production
-    repository: ${registry.host}/acme/app
+    repository: ${reg.registry.host}/acme/app
     tag: prod
 `;
-
-  beforeAll(async () => {
-    registry = await startRegistry();
-    client = new RegistryClient({ http: new HttpClient({ retry: immediateRetryPolicy(2) }) });
-  });
-  afterAll(async () => {
-    await client.http.close();
-    await registry?.stop();
-  });
 
   async function signedRelease(repository: string, signer = trusted.signer, layers = [2000, 3000]) {
     const image = makeImage(layers);
@@ -71,7 +61,7 @@ environments:
     const { digest } = await pushImage(store, image, 'staging');
     await signImage({
       store,
-      image: { registry: registry.host, repository },
+      image: { registry: reg.registry.host, repository },
       digest,
       signer,
       format: 'both',
@@ -82,7 +72,7 @@ environments:
   it('promotes a key-verified digest staging → production, carrying its signatures, and reports the rollback target', async () => {
     const first = await signedRelease('acme/app-staging');
     const run1 = await runAction(DIST, {
-      source: `${registry.host}/acme/app-staging@${first}`,
+      source: `${reg.registry.host}/acme/app-staging@${first}`,
       from: 'staging',
       to: 'production',
       environments: policy(),
@@ -91,7 +81,7 @@ environments:
     assert.equal(run1.exitCode, 0, run1.stdout + run1.stderr);
     assert.equal(run1.outputs.digest, first);
     assert.equal(run1.outputs['previous-digest'], '');
-    assert.equal(run1.outputs.image, `${registry.host}/acme/app@${first}`);
+    assert.equal(run1.outputs.image, `${reg.registry.host}/acme/app@${first}`);
     assert.equal(run1.outputs['bytes-copied'], '0', 'within one registry nothing is uploaded');
     assert.ok(Number(run1.outputs['blobs-mounted']) >= 3);
     const prod = repo('acme/app');
@@ -102,7 +92,7 @@ environments:
 
     const second = await signedRelease('acme/app-staging', trusted.signer, [5000]);
     const run2 = await runAction(DIST, {
-      source: `${registry.host}/acme/app-staging:staging`,
+      source: `${reg.registry.host}/acme/app-staging:staging`,
       from: 'staging',
       to: 'production',
       environments: policy(),
@@ -118,7 +108,7 @@ environments:
     const before = (await repo('acme/app').resolve('prod'))?.digest;
     const foreign = await signedRelease('acme/app-staging', stranger.signer, [777]);
     const untrusted = await runAction(DIST, {
-      source: `${registry.host}/acme/app-staging@${foreign}`,
+      source: `${reg.registry.host}/acme/app-staging@${foreign}`,
       from: 'staging',
       to: 'production',
       environments: policy(),
@@ -130,7 +120,7 @@ environments:
 
     const unsigned = await pushImage(repo('acme/app-staging'), makeImage([31337]));
     const unsignedRun = await runAction(DIST, {
-      source: `${registry.host}/acme/app-staging@${unsigned.digest}`,
+      source: `${reg.registry.host}/acme/app-staging@${unsigned.digest}`,
       from: 'staging',
       to: 'production',
       environments: policy(),
@@ -145,7 +135,7 @@ environments:
     );
 
     const backwards = await runAction(DIST, {
-      source: `${registry.host}/acme/app@${foreign}`,
+      source: `${reg.registry.host}/acme/app@${foreign}`,
       from: 'production',
       to: 'staging',
       environments: policy(),
@@ -159,9 +149,9 @@ environments:
     const checkout = checkoutWithPolicy(`
 environments:
   - name: staging
-    repository: ${registry.host}/acme/app-staging
+    repository: ${reg.registry.host}/acme/app-staging
   - name: production
-    repository: ${registry.host}/acme/app-tagged
+    repository: ${reg.registry.host}/acme/app-tagged
     tag: prod
     tags: ['v*']
 `);
@@ -170,7 +160,7 @@ environments:
       runAction(
         DIST,
         {
-          source: `${registry.host}/acme/app-staging@${digest}`,
+          source: `${reg.registry.host}/acme/app-staging@${digest}`,
           from: 'staging',
           to: 'production',
           key: trusted.publicPem,
@@ -180,13 +170,13 @@ environments:
       );
     const first = await promotion(await signedRelease('acme/app-staging', trusted.signer, [1100]), 'v1.0.0');
     assert.equal(first.exitCode, 0, first.stdout + first.stderr);
-    const before = stored(registry, 'acme/app-tagged');
+    const before = stored(reg.registry, 'acme/app-tagged');
     for (const tag of ['prod', 'v1.0.0']) assert.ok(before.tags.includes(tag), `${tag} was set`);
 
     const second = await signedRelease('acme/app-staging', trusted.signer, [1200]);
     const refused = await promotion(second, 'v1.1.0\nlatest');
     assert.equal(refused.exitCode, 1, refused.stdout);
-    assert.deepEqual(stored(registry, 'acme/app-tagged'), before, 'no tag and no manifest was written');
+    assert.deepEqual(stored(reg.registry, 'acme/app-tagged'), before, 'no tag and no manifest was written');
     assert.match(
       refused.stdout,
       /input "tags": tag "latest" is not allowed in environment "production": environments\[1\]\.tags in \.github\/release-environments\.yml allows only tags matching "v\*"/,
@@ -199,23 +189,23 @@ environments:
   });
 
   it('refuses a tag that is not valid before anything is written: no image, signature or referrer copied', async () => {
-    const target = `${registry.host}/acme/app-syntax`;
+    const target = `${reg.registry.host}/acme/app-syntax`;
     const promotion = (digest: string, tags: string) =>
       runAction(DIST, {
-        source: `${registry.host}/acme/app-staging@${digest}`,
+        source: `${reg.registry.host}/acme/app-staging@${digest}`,
         target,
         key: trusted.publicPem,
         tags,
       });
     const first = await promotion(await signedRelease('acme/app-staging', trusted.signer, [1300]), 'v1');
     assert.equal(first.exitCode, 0, first.stdout + first.stderr);
-    const before = stored(registry, 'acme/app-syntax');
+    const before = stored(reg.registry, 'acme/app-syntax');
     assert.ok(before.manifests.length >= 3, 'the image, its signature and its bundle referrer');
 
     const second = await signedRelease('acme/app-staging', trusted.signer, [1400]);
     const refused = await promotion(second, 'v2, bad tag!');
     assert.equal(refused.exitCode, 1, refused.stdout);
-    assert.deepEqual(stored(registry, 'acme/app-syntax'), before, 'no tag and no manifest was written');
+    assert.deepEqual(stored(reg.registry, 'acme/app-syntax'), before, 'no tag and no manifest was written');
     assert.match(
       refused.stdout,
       /input "tags": "bad tag!" is not a valid tag: .*\[a-zA-Z0-9_\]\[a-zA-Z0-9._-\]\{0,127\}/,
@@ -229,14 +219,14 @@ environments:
     const environments = `
 environments:
   - name: staging
-    repository: ${registry.host}/acme/app-staging
+    repository: ${reg.registry.host}/acme/app-staging
   - name: production
     repository: ${other.host}/acme/app
     tag: prod
 `;
     const promotion = (digest: string, more: Record<string, string> = {}) =>
       runAction(DIST, {
-        source: `${registry.host}/acme/app-staging@${digest}`,
+        source: `${reg.registry.host}/acme/app-staging@${digest}`,
         from: 'staging',
         to: 'production',
         environments,
@@ -280,7 +270,7 @@ environments:
     const digest = await signedRelease('acme/app-staging', trusted.signer, [4242]);
     const prodBefore = (await repo('acme/app').resolve('prod'))?.digest;
     const plan = await runAction(DIST, {
-      source: `${registry.host}/acme/app-staging@${digest}`,
+      source: `${reg.registry.host}/acme/app-staging@${digest}`,
       from: 'staging',
       to: 'production',
       environments: policy(),
@@ -293,7 +283,7 @@ environments:
 
     const bad = await runAction(DIST, {
       source: 'Not A Reference',
-      target: `${registry.host}/x`,
+      target: `${reg.registry.host}/x`,
       keep: '-1',
       key: trusted.publicPem,
     });

@@ -4,14 +4,7 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
-import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
-import {
-  cosignTag,
-  MediaType,
-  parsePlatform,
-  RegistryClient,
-  type Repository,
-} from '@release-actions/shared/oci';
+import { cosignTag, MediaType, parsePlatform, type Repository } from '@release-actions/shared/oci';
 import {
   environment,
   historyTag,
@@ -22,37 +15,28 @@ import {
   type PromotionRequest,
 } from '@release-actions/shared/promote';
 import { createKeySigner, publicKeyToPem, signImage } from '@release-actions/shared/sign';
-import {
-  startRecordingProxy,
-  startRegistry,
-  type RecordingProxy,
-  type TestRegistry,
-} from '@release-actions/shared/testing';
+import { startRecordingProxy, startRegistry, type RecordingProxy } from '@release-actions/shared/testing';
 import { verifyImage, VerifyError, type VerifyPolicy } from '@release-actions/shared/verify';
 import { makeArtifact, makeImage, makeIndex, pushImage } from '../oci/images.ts';
 import { withCode } from '../codes.ts';
 import { onTestFinished } from '../jest-helpers.ts';
+import { useRegistry } from '../registry-fixture.ts';
 
 const verified = async (digest: string) => ({ verified: true, digest });
 
 const code = (expected: string) => withCode(PromoteError, expected);
 
 describe('promote', () => {
-  let registry: TestRegistry;
+  const reg = useRegistry();
   let proxy: RecordingProxy;
-  let client: RegistryClient;
   const repo = (name: string, host = proxy.host): Repository =>
-    client.repository({ registry: host, repository: name });
+    reg.client.repository({ registry: host, repository: name });
 
   beforeAll(async () => {
-    registry = await startRegistry();
-    proxy = await startRecordingProxy(registry.url);
-    client = new RegistryClient({ http: new HttpClient({ retry: immediateRetryPolicy(2) }) });
+    proxy = await startRecordingProxy(reg.registry.url);
   });
   afterAll(async () => {
-    await client.http.close();
     await proxy?.stop();
-    await registry?.stop();
   });
 
   async function release(name: string, layers: number[] = [4000, 8000]) {
@@ -378,7 +362,7 @@ describe('promote', () => {
     for (const b of attestation.blobs) await source.putBlob(b.descriptor, b.bytes);
     await source.putManifest(attestation.bytes, MediaType.OciManifest);
 
-    const target = client.repository({ registry: other.host, repository: 'acme/app' });
+    const target = reg.client.repository({ registry: other.host, repository: 'acme/app' });
     const result = await promote({
       source,
       sourceReference: 'rc',
@@ -395,7 +379,7 @@ describe('promote', () => {
     );
     for (const image of [amd, arm]) assert.ok(await target.resolve(image.descriptor.digest));
 
-    const armOnly = client.repository({ registry: other.host, repository: 'acme/app-arm' });
+    const armOnly = reg.client.repository({ registry: other.host, repository: 'acme/app-arm' });
     const restricted = await promote({
       source,
       sourceReference: 'rc',
@@ -451,7 +435,7 @@ describe('promote', () => {
       provenance: { sourceRepository: /acme\/app/ },
     };
 
-    const target = client.repository({ registry: other.host, repository: 'acme/app' });
+    const target = reg.client.repository({ registry: other.host, repository: 'acme/app' });
     const result = await promote({
       source,
       sourceReference: 'rc',
@@ -601,7 +585,7 @@ describe('promote', () => {
   it('leaves the target tags unchanged when the source fails half-way, and a rerun completes', async () => {
     const other = await startRegistry();
     onTestFinished(() => other.stop());
-    const target = client.repository({ registry: other.host, repository: 'acme/app' });
+    const target = reg.client.repository({ registry: other.host, repository: 'acme/app' });
     const old = makeImage([77]);
     await pushImage(target, old, 'prod');
     const fresh = await release('p7/dev', [20_000, 20_000, 20_000]);

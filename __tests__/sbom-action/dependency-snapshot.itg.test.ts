@@ -14,11 +14,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
-import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
-import { RegistryClient } from '@release-actions/shared/oci';
-import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
 import { makeImage, push } from '../sbom/images.ts';
 import { DIST, runAction, type ActionRun } from './runner.ts';
+import { useRegistry } from '../registry-fixture.ts';
 
 const TOKEN = 'ghs_standInToken0123456789abcdefABCDEF';
 const SHA = 'c27d339ee6075c1f744c5d4b200f7901aad2c369';
@@ -106,8 +104,7 @@ function assertTokenNowhere(run: ActionRun): void {
 
 describe('actions/sbom dist/index.js with dependency-snapshot (loopback GitHub API stand-in)', () => {
   let api: GitHubApi;
-  let registry: TestRegistry;
-  let client: RegistryClient;
+  const reg = useRegistry();
   const workspace = mkdtempSync(join(tmpdir(), 'workspace-'));
   const services = join(workspace, 'services');
   const runs: ActionRun[] = [];
@@ -115,8 +112,6 @@ describe('actions/sbom dist/index.js with dependency-snapshot (loopback GitHub A
   beforeAll(async () => {
     assert.ok(existsSync(DIST), `${DIST} is missing: run npm run build`);
     api = await startGitHubApi();
-    registry = await startRegistry();
-    client = new RegistryClient({ http: new HttpClient({ retry: immediateRetryPolicy(2) }) });
     mkdirSync(join(services, 'web'), { recursive: true });
     mkdirSync(join(services, 'api'), { recursive: true });
     writeFileSync(join(services, 'web', 'package-lock.json'), JSON.stringify(PACKAGE_LOCK));
@@ -125,8 +120,6 @@ describe('actions/sbom dist/index.js with dependency-snapshot (loopback GitHub A
   afterAll(async () => {
     for (const r of runs) r.dispose();
     rmSync(workspace, { recursive: true, force: true });
-    await client?.http.close();
-    await registry?.stop();
     await api?.stop();
   });
 
@@ -209,7 +202,7 @@ describe('actions/sbom dist/index.js with dependency-snapshot (loopback GitHub A
   it('submits an image as one manifest named after it', async () => {
     api.submissions.length = 0;
     api.answer.status = 201;
-    const store = client.repository({ registry: registry.host, repository: 'acme/snap-app' });
+    const store = reg.repo('acme/snap-app');
     const layers = [
       [
         {
@@ -219,12 +212,12 @@ describe('actions/sbom dist/index.js with dependency-snapshot (loopback GitHub A
       ],
     ];
     await push(store, await makeImage(layers), 'v1');
-    const r = await runAction({ image: `${registry.host}/acme/snap-app:v1`, ...snapshotInputs }, env());
+    const r = await runAction({ image: `${reg.registry.host}/acme/snap-app:v1`, ...snapshotInputs }, env());
     runs.push(r);
     assertRan(r, 0);
     assert.equal(api.submissions.length, 1);
     const body = api.submissions[0]!.body as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-    const name = `${registry.host}/acme/snap-app`;
+    const name = `${reg.registry.host}/acme/snap-app`;
     assert.equal(body.job.correlator, `release_sbom_${name}`);
     assert.deepEqual(Object.keys(body.manifests), [name]);
     assert.equal(body.manifests[name].name, name);

@@ -13,8 +13,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
-import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
-import { RegistryClient, type Repository } from '@release-actions/shared/oci';
+import { type Repository } from '@release-actions/shared/oci';
 import { SBOM_PREDICATE_TYPES } from '@release-actions/shared/sbom';
 import {
   createKeylessSigner,
@@ -25,7 +24,6 @@ import {
   statementCovers,
   staticIdentityProvider,
 } from '@release-actions/shared/sign';
-import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
 import {
   findLegacy,
   findReferrerBundles,
@@ -41,6 +39,7 @@ import { makeImage, push } from '../sbom/images.ts';
 import { assertOfficialSpdx } from '../sbom/schemas.ts';
 import { startGithubKeylessStandIns, type GithubKeylessStandIns } from '../sign/sigstore-stand-in.ts';
 import { DIST, runAction, type ActionRun } from './runner.ts';
+import { useRegistry } from '../registry-fixture.ts';
 
 const OTHER_WORKFLOW = 'https://github.com/acme/app/.github/workflows/deploy.yml@refs/heads/main';
 const SPDX = SBOM_PREDICATE_TYPES['spdx-json'];
@@ -66,9 +65,8 @@ const LAYERS = [
 const json = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
 
 describe('actions/sbom dist/index.js, attesting keylessly over the Sigstore and GitHub OIDC stand-ins', () => {
-  let registry: TestRegistry;
+  const reg = useRegistry();
   let keyless: GithubKeylessStandIns;
-  let client: RegistryClient;
   let store: Repository;
   let name: string;
   let digest: string;
@@ -100,16 +98,14 @@ describe('actions/sbom dist/index.js, attesting keylessly over the Sigstore and 
 
   beforeAll(async () => {
     assert.ok(existsSync(DIST), `${DIST} is missing: run npm run build`);
-    registry = await startRegistry();
     keyless = await startGithubKeylessStandIns();
-    client = new RegistryClient({ http: new HttpClient({ retry: immediateRetryPolicy(2) }) });
-    store = client.repository({ registry: registry.host, repository: 'acme/x' });
-    name = `${registry.host}/acme/x`;
+    store = reg.repo('acme/x');
+    name = `${reg.registry.host}/acme/x`;
     digest = (await push(store, await makeImage(LAYERS), 'v1')).digest;
     // The image's own signature, by the same workflow, as build-sign would have made it.
     await signImage({
       store,
-      image: { registry: registry.host, repository: 'acme/x' },
+      image: { registry: reg.registry.host, repository: 'acme/x' },
       digest,
       format: 'both',
       signer: createKeylessSigner({
@@ -141,9 +137,7 @@ describe('actions/sbom dist/index.js, attesting keylessly over the Sigstore and 
   });
   afterAll(async () => {
     run?.dispose();
-    await client?.http.close();
     await keyless?.stop();
-    await registry?.stop();
   });
 
   it('lists the .att tag and one bundle referrer per SBOM in its attestations output', async () => {

@@ -15,13 +15,11 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
-import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
-import { RegistryClient } from '@release-actions/shared/oci';
-import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
 import { exportAnswers, startOsvStandIn, type OsvStandIn } from '../scan/osv-stand-in.ts';
 import { makeImage, push, type TarEntry } from '../sbom/images.ts';
 import { assertOfficialSpdx, spdxValidator } from '../sbom/schemas.ts';
 import { DIST, runAction, type ActionRun } from './runner.ts';
+import { useRegistry } from '../registry-fixture.ts';
 
 const DPKG_STATUS = `Package: libc6
 Status: install ok installed
@@ -52,25 +50,20 @@ function assertRan(run: ActionRun, exitCode: number): void {
 }
 
 describe('actions/sbom dist/index.js with osv-url (loopback OSV API stand-in)', () => {
-  let registry: TestRegistry;
-  let client: RegistryClient;
+  const reg = useRegistry();
   let osv: OsvStandIn;
   let image: string;
   const runs: ActionRun[] = [];
 
   beforeAll(async () => {
     assert.ok(existsSync(DIST), `${DIST} is missing: run npm run build`);
-    registry = await startRegistry();
     osv = await startOsvStandIn(exportAnswers(resolve('__tests__/scan/fixtures/osv')));
-    client = new RegistryClient({ http: new HttpClient({ retry: immediateRetryPolicy(2) }) });
-    const store = client.repository({ registry: registry.host, repository: 'acme/api-app' });
+    const store = reg.repo('acme/api-app');
     const { digest } = await push(store, await makeImage(LAYERS), 'v1');
-    image = `${registry.host}/acme/api-app@${digest}`;
+    image = `${reg.registry.host}/acme/api-app@${digest}`;
   });
   afterAll(async () => {
     for (const r of runs) r.dispose();
-    await client?.http.close();
-    await registry?.stop();
     await osv?.stop();
   });
 

@@ -13,12 +13,10 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
-import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
-import { RegistryClient } from '@release-actions/shared/oci';
-import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
 import { startOsvExportBucket, osvExportToday, type OsvExportBucket } from '../scan/osv-export-bucket.ts';
 import { makeImage, push, type TarEntry } from '../sbom/images.ts';
 import { DIST, runAction, type ActionRun } from './runner.ts';
+import { useRegistry } from '../registry-fixture.ts';
 
 const DPKG_STATUS = `Package: libc6
 Status: install ok installed
@@ -46,8 +44,7 @@ function assertRan(run: ActionRun, exitCode: number): void {
 }
 
 describe('actions/sbom dist/index.js with osv-db: download (loopback OSV export bucket)', () => {
-  let registry: TestRegistry;
-  let client: RegistryClient;
+  const reg = useRegistry();
   let bucket: OsvExportBucket;
   let image: string;
   const toolCache = mkdtempSync(join(tmpdir(), 'tool-cache-'));
@@ -55,18 +52,14 @@ describe('actions/sbom dist/index.js with osv-db: download (loopback OSV export 
 
   beforeAll(async () => {
     assert.ok(existsSync(DIST), `${DIST} is missing: run npm run build`);
-    registry = await startRegistry();
     bucket = await startOsvExportBucket();
-    client = new RegistryClient({ http: new HttpClient({ retry: immediateRetryPolicy(2) }) });
-    const store = client.repository({ registry: registry.host, repository: 'acme/export-app' });
+    const store = reg.repo('acme/export-app');
     const { digest } = await push(store, await makeImage(LAYERS), 'v1');
-    image = `${registry.host}/acme/export-app@${digest}`;
+    image = `${reg.registry.host}/acme/export-app@${digest}`;
   });
   afterAll(async () => {
     for (const r of runs) r.dispose();
     rmSync(toolCache, { recursive: true, force: true });
-    await client?.http.close();
-    await registry?.stop();
     await bucket?.stop();
   });
 

@@ -14,15 +14,13 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
-import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
-import { RegistryClient } from '@release-actions/shared/oci';
 import { attestSbom, generateSbom } from '@release-actions/shared/sbom';
 import { createKeySigner, signImage } from '@release-actions/shared/sign';
-import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
 import { distOf, runAction, type ActionRun } from '../action-runner.ts';
 import { osvExportToday, startOsvExportBucket, type OsvExportBucket } from '../scan/osv-export-bucket.ts';
 import { makeImage, push, type TarEntry } from '../sbom/images.ts';
 import { newKey, pem } from '../verify/fixtures.ts';
+import { useRegistry } from '../registry-fixture.ts';
 
 const DIST = distOf('verify-image');
 
@@ -62,8 +60,7 @@ function assertRan(run: ActionRun, exitCode: number): void {
 const resultsOf = (run: ActionRun): ResultJson[] => JSON.parse(run.outputs.results!) as ResultJson[];
 
 describe('verify-image scan with osv-db: download (loopback OSV export bucket, committed dist/)', () => {
-  let registry: TestRegistry;
-  let client: RegistryClient;
+  const reg = useRegistry();
   let bucket: OsvExportBucket;
   const key = newKey();
   const signer = createKeySigner(key);
@@ -80,12 +77,12 @@ describe('verify-image scan with osv-db: download (loopback OSV export bucket, c
     sbom = true,
     layers = LAYERS,
   ): Promise<{ name: string; digest: string }> {
-    const store = client.repository({ registry: registry.host, repository });
+    const store = reg.client.repository({ registry: reg.registry.host, repository });
     const { digest } = await push(store, await makeImage(layers), 'v1');
-    const name = `${registry.host}/${repository}`;
+    const name = `${reg.registry.host}/${repository}`;
     await signImage({
       store,
-      image: { registry: registry.host, repository },
+      image: { registry: reg.registry.host, repository },
       digest,
       signer,
       format: 'both',
@@ -120,14 +117,10 @@ describe('verify-image scan with osv-db: download (loopback OSV export bucket, c
     );
 
   beforeAll(async () => {
-    registry = await startRegistry();
     bucket = await startOsvExportBucket();
-    client = new RegistryClient({ http: new HttpClient({ retry: immediateRetryPolicy(2) }) });
   });
   afterAll(async () => {
     for (const dir of caches) rmSync(dir, { recursive: true, force: true });
-    await client?.http.close();
-    await registry?.stop();
     await bucket?.stop();
   });
 

@@ -12,8 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
-import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
-import { RegistryClient, type Repository } from '@release-actions/shared/oci';
+import { type Repository } from '@release-actions/shared/oci';
 import { attestSbom, generateSbom, type SbomFormat } from '@release-actions/shared/sbom';
 import {
   createKeySigner,
@@ -21,11 +20,11 @@ import {
   type ImageSigner,
   type SignatureFormat,
 } from '@release-actions/shared/sign';
-import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
 import { distOf, runAction, type ActionRun } from '../action-runner.ts';
 import { exportAnswers, startOsvStandIn, type OsvStandIn } from '../scan/osv-stand-in.ts';
 import { makeImage, push, type TarEntry } from '../sbom/images.ts';
 import { newKey, pem } from '../verify/fixtures.ts';
+import { useRegistry } from '../registry-fixture.ts';
 
 const DIST = distOf('verify-image');
 const OSV_DB = resolve('__tests__/scan/fixtures/osv');
@@ -68,8 +67,7 @@ function assertRan(run: ActionRun, exitCode: number): void {
 const resultOf = (run: ActionRun): ResultJson => (JSON.parse(run.outputs.results!) as ResultJson[])[0]!;
 
 describe('verify-image scan: the deploy-time vulnerability gate (committed dist/)', () => {
-  let registry: TestRegistry;
-  let client: RegistryClient;
+  const reg = useRegistry();
   let osv: OsvStandIn;
   let dir: string;
   const key = newKey();
@@ -82,12 +80,12 @@ describe('verify-image scan: the deploy-time vulnerability gate (committed dist/
     repository: string,
     sboms: { formats: SbomFormat[]; attester?: ImageSigner; format?: SignatureFormat } | undefined,
   ): Promise<{ store: Repository; digest: string; name: string }> {
-    const store = client.repository({ registry: registry.host, repository });
+    const store = reg.client.repository({ registry: reg.registry.host, repository });
     const { digest } = await push(store, await makeImage(LAYERS), 'v1');
-    const name = `${registry.host}/${repository}`;
+    const name = `${reg.registry.host}/${repository}`;
     await signImage({
       store,
-      image: { registry: registry.host, repository },
+      image: { registry: reg.registry.host, repository },
       digest,
       signer,
       format: 'both',
@@ -114,12 +112,10 @@ describe('verify-image scan: the deploy-time vulnerability gate (committed dist/
   };
 
   beforeAll(async () => {
-    registry = await startRegistry();
     osv = await startOsvStandIn(exportAnswers(OSV_DB));
-    client = new RegistryClient({ http: new HttpClient({ retry: immediateRetryPolicy(2) }) });
     dir = mkdtempSync(join(tmpdir(), 'verify-image-scan-'));
     // Cataloged once, as the sbom action would have at build time.
-    const store = client.repository({ registry: registry.host, repository: 'acme/build' });
+    const store = reg.repo('acme/build');
     const { digest } = await push(store, await makeImage(LAYERS), 'v1');
     const sbom = await generateSbom({ store, reference: digest });
     assert.equal(sbom.packages.length, 5);
@@ -128,8 +124,6 @@ describe('verify-image scan: the deploy-time vulnerability gate (committed dist/
   });
   afterAll(async () => {
     rmSync(dir, { recursive: true, force: true });
-    await client?.http.close();
-    await registry?.stop();
     await osv?.stop();
   });
 

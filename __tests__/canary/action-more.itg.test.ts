@@ -23,9 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, it } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
 import { HaproxyTraffic, NginxTraffic } from '@release-actions/shared/canary';
-import { RegistryClient } from '@release-actions/shared/oci';
 import { createKeySigner, publicKeyToPem, signImage } from '@release-actions/shared/sign';
 import {
   needsHaproxy,
@@ -34,16 +32,15 @@ import {
   startHaproxy,
   startNginx,
   startPrometheus,
-  startRegistry,
   type TestHaproxy,
   type TestNginx,
   type TestPrometheus,
-  type TestRegistry,
 } from '@release-actions/shared/testing';
 import { distOf, parseOutputFile, runAction, type ActionRun } from '../action-runner.ts';
 import { makeImage, pushImage } from '../oci/images.ts';
 import { startApp, type TestApp } from './app.ts';
 import { skipIf } from '../jest-helpers.ts';
+import { useRegistry } from '../registry-fixture.ts';
 
 const DIST = distOf('canary');
 
@@ -119,15 +116,12 @@ function startUsers(url: string, rate: number, capMs = 60_000): { stop(): Promis
   };
 }
 
-let registry: TestRegistry;
-let client: RegistryClient;
+const reg = useRegistry();
 const trusted = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 const images = { v1: '', v2: '' };
 
 beforeAll(async () => {
-  registry = await startRegistry();
-  client = new RegistryClient({ http: new HttpClient({ retry: immediateRetryPolicy(2) }) });
-  const store = client.repository({ registry: registry.host, repository: 'acme/app' });
+  const store = reg.repo('acme/app');
   for (const [tag, size] of [
     ['v1', 301],
     ['v2', 302],
@@ -135,17 +129,13 @@ beforeAll(async () => {
     const { digest } = await pushImage(store, makeImage([size]), tag);
     await signImage({
       store,
-      image: { registry: registry.host, repository: 'acme/app' },
+      image: { registry: reg.registry.host, repository: 'acme/app' },
       digest,
       signer: createKeySigner(trusted),
       format: 'both',
     });
-    images[tag] = `${registry.host}/acme/app@${digest}`;
+    images[tag] = `${reg.registry.host}/acme/app@${digest}`;
   }
-});
-afterAll(async () => {
-  await client?.http.close();
-  await registry?.stop();
 });
 
 /** The inputs every run shares: the signed canary by digest, short steps. */

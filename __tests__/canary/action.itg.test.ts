@@ -12,21 +12,14 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, it } from '@jest/globals';
-import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
 import { HaproxyTraffic } from '@release-actions/shared/canary';
-import { RegistryClient } from '@release-actions/shared/oci';
 import { createKeySigner, publicKeyToPem, signImage } from '@release-actions/shared/sign';
-import {
-  needsHaproxy,
-  startHaproxy,
-  startRegistry,
-  type TestHaproxy,
-  type TestRegistry,
-} from '@release-actions/shared/testing';
+import { needsHaproxy, startHaproxy, type TestHaproxy } from '@release-actions/shared/testing';
 import { distOf, runAction } from '../action-runner.ts';
 import { makeImage, pushImage } from '../oci/images.ts';
 import { startApp, type TestApp } from './app.ts';
 import { skipIf } from '../jest-helpers.ts';
+import { useRegistry } from '../registry-fixture.ts';
 
 const DIST = distOf('canary');
 const TOKEN = 'ghs_canaryTestToken0123456789';
@@ -57,8 +50,7 @@ async function recorder(answer: (path: string) => [number, unknown]): Promise<{
 }
 
 skipIf(needsHaproxy()).describe('actions/canary dist/index.js', () => {
-  let registry: TestRegistry;
-  let client: RegistryClient;
+  const reg = useRegistry();
   let haproxy: TestHaproxy;
   let stable: TestApp;
   let canaryApp: TestApp;
@@ -75,23 +67,21 @@ skipIf(needsHaproxy()).describe('actions/canary dist/index.js', () => {
   };
 
   async function release(tag: string, key?: typeof trusted): Promise<string> {
-    const store = client.repository({ registry: registry.host, repository: 'acme/app' });
+    const store = reg.repo('acme/app');
     const { digest } = await pushImage(store, makeImage([300 + tag.length]), tag);
     if (key)
       await signImage({
         store,
-        image: { registry: registry.host, repository: 'acme/app' },
+        image: { registry: reg.registry.host, repository: 'acme/app' },
         digest,
         signer: createKeySigner(key),
         format: 'both',
       });
-    return `${registry.host}/acme/app@${digest}`;
+    return `${reg.registry.host}/acme/app@${digest}`;
   }
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'canary-action-'));
-    registry = await startRegistry();
-    client = new RegistryClient({ http: new HttpClient({ retry: immediateRetryPolicy(2) }) });
     images.v1 = await release('v1', trusted);
     images.v2 = await release('v2', trusted);
     images.unsigned = await release('v3');
@@ -112,8 +102,6 @@ skipIf(needsHaproxy()).describe('actions/canary dist/index.js', () => {
     await canaryApp?.close();
     webhook?.server.close();
     githubApi?.server.close();
-    await client?.http.close();
-    await registry?.stop();
     rmSync(work, { recursive: true, force: true });
   });
   beforeEach(async () => {

@@ -11,8 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
-import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
-import { LayoutStore, RegistryClient, type ImageStore } from '@release-actions/shared/oci';
+import { LayoutStore, type ImageStore } from '@release-actions/shared/oci';
 import { SBOM_PREDICATE_TYPES } from '@release-actions/shared/sbom';
 import {
   generateKeyPair,
@@ -22,7 +21,6 @@ import {
   type GeneratedKeyPair,
   type Statement,
 } from '@release-actions/shared/sign';
-import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
 import {
   findLegacy,
   findReferrerBundles,
@@ -33,6 +31,7 @@ import {
 import { makeImage, push, type TarEntry } from '../sbom/images.ts';
 import { assertOfficialSpdx, cdxValidator, sarifValidator, spdxValidator } from '../sbom/schemas.ts';
 import { DIST, runAction, type ActionRun } from './runner.ts';
+import { useRegistry } from '../registry-fixture.ts';
 
 const OSV_DB = resolve('__tests__/scan/fixtures/osv');
 
@@ -135,8 +134,7 @@ function assertRan(run: ActionRun, exitCode: number): void {
 }
 
 describe('actions/sbom dist/index.js', () => {
-  let registry: TestRegistry;
-  let client: RegistryClient;
+  const reg = useRegistry();
   let store: ImageStore;
   let image: string;
   let digest: string;
@@ -153,12 +151,10 @@ describe('actions/sbom dist/index.js', () => {
 
   beforeAll(async () => {
     assert.ok(existsSync(DIST), `${DIST} is missing: run npm run build`);
-    registry = await startRegistry();
-    client = new RegistryClient({ http: new HttpClient({ retry: immediateRetryPolicy(2) }) });
-    store = client.repository({ registry: registry.host, repository: 'acme/web-app' });
+    store = reg.repo('acme/web-app');
     const built = await makeImage(LAYERS);
     digest = (await push(store, built, 'v1')).digest;
-    image = `${registry.host}/acme/web-app@${digest}`;
+    image = `${reg.registry.host}/acme/web-app@${digest}`;
     layoutDir = join(work, 'layout');
     layoutDigest = (await push(await LayoutStore.open(layoutDir, { create: true }), built, 'v1')).digest;
     keys = await generateKeyPair('test-password', { scryptN: 32768 });
@@ -166,8 +162,6 @@ describe('actions/sbom dist/index.js', () => {
   afterAll(async () => {
     for (const r of runs) r.dispose();
     rmSync(work, { recursive: true, force: true });
-    await client?.http.close();
-    await registry?.stop();
   });
 
   it('writes valid SBOMs and SARIF, counts by severity, and fails the gate on a critical finding', async () => {
@@ -288,12 +282,12 @@ describe('actions/sbom dist/index.js', () => {
       );
       for (const { statement } of stored) {
         assert.deepEqual(statement.predicate, json(file), `${format}: the predicate is the SBOM written`);
-        assert.equal(statement.subject[0]!.name, `${registry.host}/acme/web-app`);
+        assert.equal(statement.subject[0]!.name, `${reg.registry.host}/acme/web-app`);
       }
     }
     assert.equal(r.outputs.attestations!.split('\n').length, 4);
     assert.ok(
-      r.outputs.attestations!.includes(`${registry.host}/acme/web-app:sha256-${digest.slice(7)}.att`),
+      r.outputs.attestations!.includes(`${reg.registry.host}/acme/web-app:sha256-${digest.slice(7)}.att`),
     );
     assert.ok(SBOM_PREDICATE_TYPES['spdx-json'] === 'https://spdx.dev/Document');
     assert.ok(SBOM_PREDICATE_TYPES['cyclonedx-json'] === 'https://cyclonedx.org/bom');

@@ -434,7 +434,7 @@ const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(192)
 __webpack_unused_export__ = parseMIMEType
 __webpack_unused_export__ = serializeAMimeType
 
-const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(6760)
+const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(4379)
 /* unused reexport */ __nccwpck_require__(2522).WebSocket
 __webpack_unused_export__ = CloseEvent
 __webpack_unused_export__ = ErrorEvent
@@ -14722,7 +14722,7 @@ const { makeRequest } = __nccwpck_require__(9683)
 const { webidl } = __nccwpck_require__(4625)
 const { EventSourceStream } = __nccwpck_require__(8819)
 const { parseMIMEType } = __nccwpck_require__(192)
-const { createFastMessageEvent } = __nccwpck_require__(6760)
+const { createFastMessageEvent } = __nccwpck_require__(4379)
 const { isNetworkError } = __nccwpck_require__(7287)
 const { delay } = __nccwpck_require__(3943)
 const { kEnumerableProperty } = __nccwpck_require__(9500)
@@ -25788,7 +25788,7 @@ const {
 } = __nccwpck_require__(4911)
 const { fireEvent, failWebsocketConnection, isClosing, isClosed, isEstablished, parseExtensions } = __nccwpck_require__(965)
 const { channels } = __nccwpck_require__(5458)
-const { CloseEvent } = __nccwpck_require__(6760)
+const { CloseEvent } = __nccwpck_require__(4379)
 const { makeRequest } = __nccwpck_require__(9683)
 const { fetching } = __nccwpck_require__(4202)
 const { Headers, getHeadersList } = __nccwpck_require__(3408)
@@ -26224,7 +26224,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 6760:
+/***/ 4379:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -27446,7 +27446,7 @@ module.exports = {
 
 const { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = __nccwpck_require__(4911)
 const { states, opcodes } = __nccwpck_require__(7119)
-const { ErrorEvent, createFastMessageEvent } = __nccwpck_require__(6760)
+const { ErrorEvent, createFastMessageEvent } = __nccwpck_require__(4379)
 const { isUtf8 } = __nccwpck_require__(4573)
 const { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = __nccwpck_require__(192)
 
@@ -27798,7 +27798,7 @@ const { ByteParser } = __nccwpck_require__(1872)
 const { kEnumerableProperty, isBlobLike } = __nccwpck_require__(9500)
 const { getGlobalDispatcher } = __nccwpck_require__(1481)
 const { types } = __nccwpck_require__(7975)
-const { ErrorEvent, CloseEvent } = __nccwpck_require__(6760)
+const { ErrorEvent, CloseEvent } = __nccwpck_require__(4379)
 const { SendQueue } = __nccwpck_require__(504)
 
 // https://websockets.spec.whatwg.org/#interface-definition
@@ -28517,7 +28517,7 @@ function readCaCert(value) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _release_actions_action_kit__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7032);
+/* harmony import */ var _release_actions_action_kit__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8479);
 /* harmony import */ var _context_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4613);
 /* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8097);
 /* harmony import */ var _report_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8890);
@@ -28694,7 +28694,7 @@ async function writeSummary(inputs, results) {
 
 /***/ }),
 
-/***/ 7032:
+/***/ 8479:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28708,8 +28708,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: external "node:diagnostics_channel"
 var external_node_diagnostics_channel_ = __nccwpck_require__(3053);
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: ../../node_modules/@actions/exec/lib/exec.js + 3 modules
 var exec = __nccwpck_require__(3023);
 // EXTERNAL MODULE: ../../node_modules/@actions/io/lib/io.js
@@ -31437,7 +31437,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   xv: () => (/* reexport */ truncate)
 });
 
-// UNUSED EXPORTS: buildDependencySnapshot, parseHttpUrl, snapshotPackageCount
+// UNUSED EXPORTS: buildDependencySnapshot, parseDirectory, parseHttpUrl, snapshotPackageCount
 
 // EXTERNAL MODULE: ../../packages/shared/src/errors.ts
 var errors = __nccwpck_require__(1110);
@@ -31494,7 +31494,13 @@ class InputChecker {
     }
 }
 
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
 ;// CONCATENATED MODULE: ../../packages/shared/src/github/inputs.ts
+
+
 /**
  * Parsers for action input values, shared by every action. They take the raw string and return a
  * typed value or throw a plain `Error` whose message says what would be valid; the action's
@@ -31649,6 +31655,20 @@ function parseHttpUrl(text) {
     if (url.protocol !== 'http:' && url.protocol !== 'https:')
         throw new Error(`"${value}" uses ${url.protocol.slice(0, -1)}: use an http:// or https:// URL`);
     return value.replace(/\/+$/, '');
+}
+/** An existing directory, made absolute (relative paths are taken from the working directory: the workspace on a runner). */
+function parseDirectory(path) {
+    const full = resolve(path);
+    let isDir;
+    try {
+        isDir = statSync(full).isDirectory();
+    }
+    catch {
+        throw new Error(`"${path}" does not exist: give an existing directory (relative to the workspace)`);
+    }
+    if (!isDir)
+        throw new Error(`"${path}" is not a directory`);
+    return full;
 }
 
 ;// CONCATENATED MODULE: ../../packages/shared/src/github/summary.ts
@@ -32729,6 +32749,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2")
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
+
+/***/ }),
+
+/***/ 6760:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 
 /***/ }),
 

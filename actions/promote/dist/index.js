@@ -37959,7 +37959,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   E1: () => (/* reexport */ inputs/* parseList */.E1)
 });
 
-// UNUSED EXPORTS: buildDependencySnapshot, isSensitiveHeader, parseChoice, parseDuration, parseHeaderLines, parseHttpUrl, secretParts, snapshotPackageCount, truncate
+// UNUSED EXPORTS: buildDependencySnapshot, isSensitiveHeader, parseChoice, parseDirectory, parseDuration, parseHeaderLines, parseHttpUrl, secretParts, snapshotPackageCount, truncate
 
 // EXTERNAL MODULE: ../../packages/shared/src/github/errors.ts
 var errors = __nccwpck_require__(4870);
@@ -38008,7 +38008,13 @@ function truncate(text, max) {
 /* harmony export */   cG: () => (/* binding */ parseInteger),
 /* harmony export */   yG: () => (/* binding */ parseBoolean)
 /* harmony export */ });
-/* unused harmony exports parseDuration, parseHeaderLines, isSensitiveHeader, secretParts, parseHttpUrl */
+/* unused harmony exports parseDuration, parseHeaderLines, isSensitiveHeader, secretParts, parseHttpUrl, parseDirectory */
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
+
+
 /**
  * Parsers for action input values, shared by every action. They take the raw string and return a
  * typed value or throw a plain `Error` whose message says what would be valid; the action's
@@ -38163,6 +38169,20 @@ function parseHttpUrl(text) {
     if (url.protocol !== 'http:' && url.protocol !== 'https:')
         throw new Error(`"${value}" uses ${url.protocol.slice(0, -1)}: use an http:// or https:// URL`);
     return value.replace(/\/+$/, '');
+}
+/** An existing directory, made absolute (relative paths are taken from the working directory: the workspace on a runner). */
+function parseDirectory(path) {
+    const full = resolve(path);
+    let isDir;
+    try {
+        isDir = statSync(full).isDirectory();
+    }
+    catch {
+        throw new Error(`"${path}" does not exist: give an existing directory (relative to the workspace)`);
+    }
+    if (!isDir)
+        throw new Error(`"${path}" is not a directory`);
+    return full;
 }
 
 

@@ -38008,7 +38008,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   xv: () => (/* reexport */ truncate)
 });
 
-// UNUSED EXPORTS: buildDependencySnapshot, isSensitiveHeader, parseChoice, parseDuration, parseHeaderLines, parseHttpUrl, parseInteger, secretParts, snapshotPackageCount
+// UNUSED EXPORTS: buildDependencySnapshot, isSensitiveHeader, parseChoice, parseDirectory, parseDuration, parseHeaderLines, parseHttpUrl, parseInteger, secretParts, snapshotPackageCount
 
 // EXTERNAL MODULE: ../../packages/shared/src/github/errors.ts
 var errors = __nccwpck_require__(4870);
@@ -38051,6 +38051,7 @@ function truncate(text, max) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Bp: () => (/* binding */ parseDirectory),
 /* harmony export */   E1: () => (/* binding */ parseList),
 /* harmony export */   HU: () => (/* binding */ parseChoice),
 /* harmony export */   a3: () => (/* binding */ formatDuration),
@@ -38058,6 +38059,12 @@ function truncate(text, max) {
 /* harmony export */   yG: () => (/* binding */ parseBoolean)
 /* harmony export */ });
 /* unused harmony exports parseDuration, parseInteger, parseHeaderLines, isSensitiveHeader, secretParts */
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
+
+
 /**
  * Parsers for action input values, shared by every action. They take the raw string and return a
  * typed value or throw a plain `Error` whose message says what would be valid; the action's
@@ -38212,6 +38219,20 @@ function parseHttpUrl(text) {
     if (url.protocol !== 'http:' && url.protocol !== 'https:')
         throw new Error(`"${value}" uses ${url.protocol.slice(0, -1)}: use an http:// or https:// URL`);
     return value.replace(/\/+$/, '');
+}
+/** An existing directory, made absolute (relative paths are taken from the working directory: the workspace on a runner). */
+function parseDirectory(path) {
+    const full = (0,node_path__WEBPACK_IMPORTED_MODULE_1__.resolve)(path);
+    let isDir;
+    try {
+        isDir = (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.statSync)(full).isDirectory();
+    }
+    catch {
+        throw new Error(`"${path}" does not exist: give an existing directory (relative to the workspace)`);
+    }
+    if (!isDir)
+        throw new Error(`"${path}" is not a directory`);
+    return full;
 }
 
 
@@ -41555,12 +41576,10 @@ function evaluateGate(findings, options) {
 /* unused harmony exports SCAN_INPUTS, readAllowlistFile */
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_0__);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6760);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_path__WEBPACK_IMPORTED_MODULE_1__);
-/* harmony import */ var _github_inputs_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2252);
-/* harmony import */ var _allowlist_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4750);
-/* harmony import */ var _api_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(607);
-/* harmony import */ var _gate_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(1124);
+/* harmony import */ var _github_inputs_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2252);
+/* harmony import */ var _allowlist_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4750);
+/* harmony import */ var _api_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(607);
+/* harmony import */ var _gate_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(1124);
 /**
  * The vulnerability-gate inputs every scanning action shares (sbom, verify-image), with the same
  * names and rules everywhere, and the vulnerability source they choose. No runner access: the
@@ -41595,7 +41614,6 @@ function evaluateGate(findings, options) {
 
 
 
-
 /** The names of the gate inputs, as action.yml spells them. */
 const SCAN_INPUTS = (/* unused pure expression or super */ null && ([
     'fail-on-severity',
@@ -41619,21 +41637,7 @@ function readAllowlistFile(path) {
         const code = err.code ?? 'error';
         throw new Error(`cannot read the file "${path}" (${code}): give the path of a YAML allowlist (see docs/scan.md)`, { cause: err });
     }
-    return (0,_allowlist_js__WEBPACK_IMPORTED_MODULE_3__/* .parseAllowlist */ .J)(text, path);
-}
-/** An existing directory, absolute. */
-function directory(path) {
-    const full = (0,node_path__WEBPACK_IMPORTED_MODULE_1__.resolve)(path);
-    let isDir;
-    try {
-        isDir = (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.statSync)(full).isDirectory();
-    }
-    catch {
-        throw new Error(`"${path}" does not exist: give an existing directory (relative to the workspace)`);
-    }
-    if (!isDir)
-        throw new Error(`"${path}" is not a directory`);
-    return full;
+    return (0,_allowlist_js__WEBPACK_IMPORTED_MODULE_2__/* .parseAllowlist */ .J)(text, path);
 }
 /**
  * Reads and validates the gate inputs (see the module comment). Problems go to `check`; on any,
@@ -41643,18 +41647,18 @@ function parseScanInputs(get, check, defaults) {
     const raw = (name) => (get(name) ?? '').trim();
     const osvDb = raw('osv-db');
     return {
-        'fail-on-severity': check.field('fail-on-severity', () => (0,_github_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .parseChoice */ .HU)(raw('fail-on-severity') || defaults.failOn, _gate_js__WEBPACK_IMPORTED_MODULE_5__/* .FAIL_ON_CHOICES */ .o), defaults.failOn),
-        'ignore-unfixed': check.field('ignore-unfixed', () => (0,_github_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .parseBoolean */ .yG)(raw('ignore-unfixed') || 'false'), false),
+        'fail-on-severity': check.field('fail-on-severity', () => (0,_github_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .parseChoice */ .HU)(raw('fail-on-severity') || defaults.failOn, _gate_js__WEBPACK_IMPORTED_MODULE_4__/* .FAIL_ON_CHOICES */ .o), defaults.failOn),
+        'ignore-unfixed': check.field('ignore-unfixed', () => (0,_github_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .parseBoolean */ .yG)(raw('ignore-unfixed') || 'false'), false),
         allowlist: raw('allowlist')
             ? check.field('allowlist', () => readAllowlistFile(raw('allowlist')), undefined)
             : undefined,
-        'osv-url': check.field('osv-url', () => (0,_github_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .parseHttpUrl */ .f$)(raw('osv-url') || _api_js__WEBPACK_IMPORTED_MODULE_4__/* .DEFAULT_OSV_URL */ .ju), _api_js__WEBPACK_IMPORTED_MODULE_4__/* .DEFAULT_OSV_URL */ .ju),
+        'osv-url': check.field('osv-url', () => (0,_github_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .parseHttpUrl */ .f$)(raw('osv-url') || _api_js__WEBPACK_IMPORTED_MODULE_3__/* .DEFAULT_OSV_URL */ .ju), _api_js__WEBPACK_IMPORTED_MODULE_3__/* .DEFAULT_OSV_URL */ .ju),
         'osv-db': osvDb === OSV_DB_DOWNLOAD
             ? OSV_DB_DOWNLOAD
             : osvDb
-                ? check.field('osv-db', () => directory(osvDb), undefined)
+                ? check.field('osv-db', () => (0,_github_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .parseDirectory */ .Bp)(osvDb), undefined)
                 : undefined,
-        'osv-export-url': check.field('osv-export-url', () => (0,_github_inputs_js__WEBPACK_IMPORTED_MODULE_2__/* .parseHttpUrl */ .f$)(raw('osv-export-url') || OSV_EXPORT_URL), OSV_EXPORT_URL),
+        'osv-export-url': check.field('osv-export-url', () => (0,_github_inputs_js__WEBPACK_IMPORTED_MODULE_1__/* .parseHttpUrl */ .f$)(raw('osv-export-url') || OSV_EXPORT_URL), OSV_EXPORT_URL),
     };
 }
 

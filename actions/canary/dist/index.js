@@ -50114,7 +50114,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   ZG: () => (/* reexport */ verifyImage)
 });
 
-// UNUSED EXPORTS: FAILURE_PRIORITY, PREDICATE_ALIASES, SBOM_ATTESTATION_TYPES, TRUST_INPUTS, VERIFY_SIGNATURE_FORMATS, VerifyError, bundleFromAttestationLayer, bundleFromSignatureLayer, candidateFailure, checkProvenance, describeMatcher, findLegacy, findReferrerBundles, matches, parsePin, parseRegexInput, parseTrustedRootInput, prepareKeyless, prepareTrust, provenanceClaims, requiredAttestations, resolvePredicateType, sbomText, statementOf, tlogEntryFromRekorBundle, trustedKeys, verifyCandidate, verifyKeyless, verifySbomAttestations, verifyWithKeys, worstFailure
+// UNUSED EXPORTS: FAILURE_PRIORITY, PREDICATE_ALIASES, SBOM_ATTESTATION_TYPES, TRUST_INPUTS, VERIFY_SIGNATURE_FORMATS, VerifyError, attestedStatement, bundleFromAttestationLayer, bundleFromSignatureLayer, candidateFailure, checkProvenance, describeMatcher, findLegacy, findReferrerBundles, matches, parsePin, parseRegexInput, parseTrustedRootInput, prepareKeyless, prepareTrust, provenanceClaims, requiredAttestations, resolvePredicateType, sbomText, statementOf, tlogEntryFromRekorBundle, trustedKeys, verifyCandidate, verifyKeyless, verifySbomAttestations, verifyWithKeys, worstFailure
 
 // EXTERNAL MODULE: ../../packages/shared/src/errors.ts
 var errors = __nccwpck_require__(1110);
@@ -51056,7 +51056,7 @@ function parseStatement(bytes) {
     return s;
 }
 /** Whether a statement names `digest` among its subjects. */
-function attestation_statementCovers(statement, digest) {
+function statementCovers(statement, digest) {
     const { algorithm, hex } = (0,oci_digest/* parseDigest */.m)(digest);
     return statement.subject.some((s) => s.digest?.[algorithm] === hex);
 }
@@ -52115,13 +52115,30 @@ const rank = (code) => {
     return i < 0 ? FAILURE_PRIORITY.length : i;
 };
 /** The in-toto statement of a verified DSSE candidate. */
-function verify_statementOf(c) {
+function statementOf(c) {
     if (c.bundle.content.$case !== 'dsseEnvelope')
         throw new errors_VerifyError('PAYLOAD_INVALID', 'expected a DSSE envelope, found a message signature');
     const env = c.bundle.content.dsseEnvelope;
     if (env.payloadType !== IN_TOTO_PAYLOAD_TYPE)
         throw new errors_VerifyError('PAYLOAD_INVALID', `the envelope's payload type is ${env.payloadType}, not ${IN_TOTO_PAYLOAD_TYPE}`);
     return parseStatement(env.payload);
+}
+/**
+ * The signed statement of an attestation candidate when it is of one of `predicateTypes` and about
+ * `digest`; undefined when it is another kind of attestation (nothing claimed it was this kind).
+ * Throws PAYLOAD_INVALID when it was stored as this kind but signs another, and
+ * ATTESTATION_SUBJECT_MISMATCH when it is about another digest.
+ */
+function verify_attestedStatement(c, predicateTypes, digest, what) {
+    const statement = statementOf(c);
+    if (!predicateTypes.includes(statement.predicateType)) {
+        if (c.predicateTypeHint === undefined)
+            return undefined;
+        throw new errors_VerifyError('PAYLOAD_INVALID', `stored as ${c.predicateTypeHint} but the signed statement is ${statement.predicateType}`);
+    }
+    if (!statementCovers(statement, digest))
+        throw new errors_VerifyError('ATTESTATION_SUBJECT_MISMATCH', `the ${what} attestation is signed but about ${statement.subject.map((s) => `${s.name ?? ''}${JSON.stringify(s.digest)}`).join(', ')}, not ${digest}: attest this digest`);
+    return statement;
 }
 /** Checks what a verified signature says: that it is about `digest`. */
 function checkSignedClaims(c, digest) {
@@ -52132,10 +52149,10 @@ function checkSignedClaims(c, digest) {
             throw new errors_VerifyError('DIGEST_MISMATCH', `the signature is valid but its payload names ${named}, not ${digest}: it was copied from another image; sign this digest`);
         return;
     }
-    const statement = verify_statementOf(c);
+    const statement = statementOf(c);
     if (statement.predicateType !== COSIGN_SIGN_PREDICATE_TYPE)
         throw new errors_VerifyError('PAYLOAD_INVALID', `a signature bundle must state ${COSIGN_SIGN_PREDICATE_TYPE}, this one states ${statement.predicateType}`);
-    if (!attestation_statementCovers(statement, digest))
+    if (!statementCovers(statement, digest))
         throw new errors_VerifyError('DIGEST_MISMATCH', `the signature bundle is valid but its statement is about ${statement.subject.map((s) => JSON.stringify(s.digest)).join(', ')}, not ${digest}: it was copied from another image; sign this digest`);
 }
 /** Verifies `options.reference` (or `digest`) in `options.store` against `options.policy`; see the module comment. */
@@ -52234,14 +52251,9 @@ function attestationFor(requirement, candidates, trust, now, digest, policy) {
     for (const c of relevant) {
         try {
             const verified = check_verifyCandidate(c, trust, now);
-            const statement = verify_statementOf(c);
-            if (!requirement.predicateTypes.includes(statement.predicateType)) {
-                if (c.predicateTypeHint === undefined)
-                    continue;
-                throw new errors_VerifyError('PAYLOAD_INVALID', `stored as ${c.predicateTypeHint} but the signed statement is ${statement.predicateType}`);
-            }
-            if (!attestation_statementCovers(statement, digest))
-                throw new errors_VerifyError('ATTESTATION_SUBJECT_MISMATCH', `the ${requirement.name} attestation is signed but about ${statement.subject.map((s) => `${s.name ?? ''}${JSON.stringify(s.digest)}`).join(', ')}, not ${digest}: attest this digest`);
+            const statement = verify_attestedStatement(c, requirement.predicateTypes, digest, requirement.name);
+            if (!statement)
+                continue;
             if (PREDICATE_ALIASES['slsa-provenance'].includes(statement.predicateType))
                 checkProvenance(statement, policy.provenance);
             return {
@@ -52692,7 +52704,6 @@ function exclusive(check, name, exact, regexp) {
 
 
 
-
 /** The predicate types an SBOM attestation may state: the `spdx` and `cyclonedx` aliases' types. */
 const SBOM_ATTESTATION_TYPES = [
     ...PREDICATE_ALIASES.spdx,
@@ -52739,14 +52750,9 @@ async function verifySbomAttestations(options) {
             continue;
         }
         try {
-            const statement = statementOf(c);
-            if (!SBOM_ATTESTATION_TYPES.includes(statement.predicateType)) {
-                if (c.predicateTypeHint === undefined)
-                    continue; // another kind of attestation
-                throw new VerifyError('PAYLOAD_INVALID', `stored as ${c.predicateTypeHint} but the signed statement is ${statement.predicateType}`);
-            }
-            if (!statementCovers(statement, digest))
-                throw new VerifyError('ATTESTATION_SUBJECT_MISMATCH', `the SBOM attestation is signed but about ${statement.subject.map((s) => `${s.name ?? ''}${JSON.stringify(s.digest)}`).join(', ')}, not ${digest}: attest this digest`);
+            const statement = attestedStatement(c, SBOM_ATTESTATION_TYPES, digest, 'SBOM');
+            if (!statement)
+                continue; // another kind of attestation
             let packages;
             try {
                 packages = sbomDocumentPackages(statement.predicate);

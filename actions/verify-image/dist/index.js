@@ -41854,7 +41854,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   Ao: () => (/* reexport */ verifySbomAttestations)
 });
 
-// UNUSED EXPORTS: FAILURE_PRIORITY, PREDICATE_ALIASES, SBOM_ATTESTATION_TYPES, TRUST_INPUTS, VERIFY_SIGNATURE_FORMATS, bundleFromAttestationLayer, bundleFromSignatureLayer, candidateFailure, checkProvenance, describeMatcher, findLegacy, findReferrerBundles, matches, parsePin, parseRegexInput, parseTrustedRootInput, prepareKeyless, prepareTrust, provenanceClaims, requiredAttestations, resolvePredicateType, statementOf, tlogEntryFromRekorBundle, trustedKeys, verifyCandidate, verifyKeyless, verifyWithKeys, worstFailure
+// UNUSED EXPORTS: FAILURE_PRIORITY, PREDICATE_ALIASES, SBOM_ATTESTATION_TYPES, TRUST_INPUTS, VERIFY_SIGNATURE_FORMATS, attestedStatement, bundleFromAttestationLayer, bundleFromSignatureLayer, candidateFailure, checkProvenance, describeMatcher, findLegacy, findReferrerBundles, matches, parsePin, parseRegexInput, parseTrustedRootInput, prepareKeyless, prepareTrust, provenanceClaims, requiredAttestations, resolvePredicateType, statementOf, tlogEntryFromRekorBundle, trustedKeys, verifyCandidate, verifyKeyless, verifyWithKeys, worstFailure
 
 // EXTERNAL MODULE: ../../packages/shared/src/errors.ts
 var errors = __nccwpck_require__(1110);
@@ -43863,6 +43863,23 @@ function statementOf(c) {
         throw new VerifyError('PAYLOAD_INVALID', `the envelope's payload type is ${env.payloadType}, not ${IN_TOTO_PAYLOAD_TYPE}`);
     return parseStatement(env.payload);
 }
+/**
+ * The signed statement of an attestation candidate when it is of one of `predicateTypes` and about
+ * `digest`; undefined when it is another kind of attestation (nothing claimed it was this kind).
+ * Throws PAYLOAD_INVALID when it was stored as this kind but signs another, and
+ * ATTESTATION_SUBJECT_MISMATCH when it is about another digest.
+ */
+function attestedStatement(c, predicateTypes, digest, what) {
+    const statement = statementOf(c);
+    if (!predicateTypes.includes(statement.predicateType)) {
+        if (c.predicateTypeHint === undefined)
+            return undefined;
+        throw new VerifyError('PAYLOAD_INVALID', `stored as ${c.predicateTypeHint} but the signed statement is ${statement.predicateType}`);
+    }
+    if (!statementCovers(statement, digest))
+        throw new VerifyError('ATTESTATION_SUBJECT_MISMATCH', `the ${what} attestation is signed but about ${statement.subject.map((s) => `${s.name ?? ''}${JSON.stringify(s.digest)}`).join(', ')}, not ${digest}: attest this digest`);
+    return statement;
+}
 /** Checks what a verified signature says: that it is about `digest`. */
 function checkSignedClaims(c, digest) {
     if (c.bundle.content.$case === 'messageSignature') {
@@ -43974,14 +43991,9 @@ function attestationFor(requirement, candidates, trust, now, digest, policy) {
     for (const c of relevant) {
         try {
             const verified = verifyCandidate(c, trust, now);
-            const statement = statementOf(c);
-            if (!requirement.predicateTypes.includes(statement.predicateType)) {
-                if (c.predicateTypeHint === undefined)
-                    continue;
-                throw new VerifyError('PAYLOAD_INVALID', `stored as ${c.predicateTypeHint} but the signed statement is ${statement.predicateType}`);
-            }
-            if (!statementCovers(statement, digest))
-                throw new VerifyError('ATTESTATION_SUBJECT_MISMATCH', `the ${requirement.name} attestation is signed but about ${statement.subject.map((s) => `${s.name ?? ''}${JSON.stringify(s.digest)}`).join(', ')}, not ${digest}: attest this digest`);
+            const statement = attestedStatement(c, requirement.predicateTypes, digest, requirement.name);
+            if (!statement)
+                continue;
             if (PREDICATE_ALIASES['slsa-provenance'].includes(statement.predicateType))
                 checkProvenance(statement, policy.provenance);
             return {
@@ -44507,7 +44519,6 @@ function sbomDocumentPackages(document) {
 
 
 
-
 /** The predicate types an SBOM attestation may state: the `spdx` and `cyclonedx` aliases' types. */
 const SBOM_ATTESTATION_TYPES = [
     ...PREDICATE_ALIASES.spdx,
@@ -44554,14 +44565,9 @@ async function verifySbomAttestations(options) {
             continue;
         }
         try {
-            const statement = statementOf(c);
-            if (!SBOM_ATTESTATION_TYPES.includes(statement.predicateType)) {
-                if (c.predicateTypeHint === undefined)
-                    continue; // another kind of attestation
-                throw new VerifyError('PAYLOAD_INVALID', `stored as ${c.predicateTypeHint} but the signed statement is ${statement.predicateType}`);
-            }
-            if (!statementCovers(statement, digest))
-                throw new VerifyError('ATTESTATION_SUBJECT_MISMATCH', `the SBOM attestation is signed but about ${statement.subject.map((s) => `${s.name ?? ''}${JSON.stringify(s.digest)}`).join(', ')}, not ${digest}: attest this digest`);
+            const statement = attestedStatement(c, SBOM_ATTESTATION_TYPES, digest, 'SBOM');
+            if (!statement)
+                continue; // another kind of attestation
             let packages;
             try {
                 packages = sbomDocumentPackages(statement.predicate);

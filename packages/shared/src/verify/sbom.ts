@@ -19,16 +19,15 @@
 import { errorMessage } from '../errors.ts';
 import type { ImageStore } from '../oci/store.ts';
 import { sbomDocumentPackages, type SbomDocumentPackage } from '../sbom/read.ts';
-import { statementCovers } from '../sign/attestation.ts';
 import { findLegacy, findReferrerBundles, type Found } from './candidates.ts';
 import { verifyCandidate, type VerifiedSigner } from './check.ts';
 import { VerifyError, type CandidateFailure } from './errors.ts';
 import { PREDICATE_ALIASES, type VerifyPolicy } from './policy.ts';
 import {
+  attestedStatement,
   candidateFailure,
   prepareTrust,
   signerText,
-  statementOf,
   worstFailure,
   type VerifyImageOptions,
 } from './verify.ts';
@@ -111,19 +110,8 @@ export async function verifySbomAttestations(options: VerifySbomOptions): Promis
       continue;
     }
     try {
-      const statement = statementOf(c);
-      if (!SBOM_ATTESTATION_TYPES.includes(statement.predicateType)) {
-        if (c.predicateTypeHint === undefined) continue; // another kind of attestation
-        throw new VerifyError(
-          'PAYLOAD_INVALID',
-          `stored as ${c.predicateTypeHint} but the signed statement is ${statement.predicateType}`,
-        );
-      }
-      if (!statementCovers(statement, digest))
-        throw new VerifyError(
-          'ATTESTATION_SUBJECT_MISMATCH',
-          `the SBOM attestation is signed but about ${statement.subject.map((s) => `${s.name ?? ''}${JSON.stringify(s.digest)}`).join(', ')}, not ${digest}: attest this digest`,
-        );
+      const statement = attestedStatement(c, SBOM_ATTESTATION_TYPES, digest, 'SBOM');
+      if (!statement) continue; // another kind of attestation
       let packages: SbomDocumentPackage[];
       try {
         packages = sbomDocumentPackages(statement.predicate);

@@ -220,6 +220,34 @@ export function statementOf(c: Candidate): Statement {
   return parseStatement(env.payload);
 }
 
+/**
+ * The signed statement of an attestation candidate when it is of one of `predicateTypes` and about
+ * `digest`; undefined when it is another kind of attestation (nothing claimed it was this kind).
+ * Throws PAYLOAD_INVALID when it was stored as this kind but signs another, and
+ * ATTESTATION_SUBJECT_MISMATCH when it is about another digest.
+ */
+export function attestedStatement(
+  c: Candidate,
+  predicateTypes: readonly string[],
+  digest: string,
+  what: string,
+): Statement | undefined {
+  const statement = statementOf(c);
+  if (!predicateTypes.includes(statement.predicateType)) {
+    if (c.predicateTypeHint === undefined) return undefined;
+    throw new VerifyError(
+      'PAYLOAD_INVALID',
+      `stored as ${c.predicateTypeHint} but the signed statement is ${statement.predicateType}`,
+    );
+  }
+  if (!statementCovers(statement, digest))
+    throw new VerifyError(
+      'ATTESTATION_SUBJECT_MISMATCH',
+      `the ${what} attestation is signed but about ${statement.subject.map((s) => `${s.name ?? ''}${JSON.stringify(s.digest)}`).join(', ')}, not ${digest}: attest this digest`,
+    );
+  return statement;
+}
+
 /** Checks what a verified signature says: that it is about `digest`. */
 function checkSignedClaims(c: Candidate, digest: string): void {
   if (c.bundle.content.$case === 'messageSignature') {
@@ -375,19 +403,8 @@ function attestationFor(
   for (const c of relevant) {
     try {
       const verified = verifyCandidate(c, trust, now);
-      const statement = statementOf(c);
-      if (!requirement.predicateTypes.includes(statement.predicateType)) {
-        if (c.predicateTypeHint === undefined) continue;
-        throw new VerifyError(
-          'PAYLOAD_INVALID',
-          `stored as ${c.predicateTypeHint} but the signed statement is ${statement.predicateType}`,
-        );
-      }
-      if (!statementCovers(statement, digest))
-        throw new VerifyError(
-          'ATTESTATION_SUBJECT_MISMATCH',
-          `the ${requirement.name} attestation is signed but about ${statement.subject.map((s) => `${s.name ?? ''}${JSON.stringify(s.digest)}`).join(', ')}, not ${digest}: attest this digest`,
-        );
+      const statement = attestedStatement(c, requirement.predicateTypes, digest, requirement.name);
+      if (!statement) continue;
       if (PREDICATE_ALIASES['slsa-provenance']!.includes(statement.predicateType))
         checkProvenance(statement, policy.provenance);
       return {

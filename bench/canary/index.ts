@@ -40,8 +40,7 @@ import { HaproxyTraffic } from '@release-actions/shared/canary';
 import { parseDuration } from '@release-actions/shared/github';
 import { RegistryClient } from '@release-actions/shared/oci';
 import { createKeySigner, publicKeyToPem, signImage } from '@release-actions/shared/sign';
-import { startHaproxy, startRegistry } from '@release-actions/shared/testing';
-import { runAction } from '../../__tests__/action-runner.ts';
+import { runAction, startHaproxy, startRegistry } from '@release-actions/shared/testing';
 import { startApp } from '../../__tests__/canary/app.ts';
 import { makeImage, pushImage } from '../../__tests__/oci/images.ts';
 

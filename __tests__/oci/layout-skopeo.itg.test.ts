@@ -11,7 +11,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { LayoutStore, MediaType, type Descriptor } from '@release-actions/shared/oci';
-import { makeArtifact, makeImage, makeIndex, push } from './layout-images.ts';
+import { makeArtifact, makeImage, makeIndex, push } from '../images.ts';
 
 const run = promisify(execFile);
 
@@ -27,9 +27,21 @@ async function skopeo(...args: string[]): Promise<Buffer> {
 let root: string;
 let source: string;
 let store: LayoutStore;
-const image = makeImage([{ 'etc/hello': 'hello\n' }, { 'usr/bin/app': '#!/bin/sh\necho app\n' }]);
+// The first layer is a plain tar, the second gzip (files' default), to mix both kinds.
+const image = makeImage({
+  layers: [
+    { files: { 'etc/hello': 'hello\n' }, compression: 'none' },
+    { files: { 'usr/bin/app': '#!/bin/sh\necho app\n' } },
+  ],
+});
 const arm = { architecture: 'arm64', os: 'linux', variant: 'v8' };
-const imageArm = makeImage([{ 'etc/hello': 'hello arm\n' }, { 'etc/arch': 'arm64\n' }], arm);
+const imageArm = makeImage({
+  layers: [
+    { files: { 'etc/hello': 'hello arm\n' }, compression: 'none' },
+    { files: { 'etc/arch': 'arm64\n' } },
+  ],
+  platform: arm,
+});
 const index = makeIndex([
   { image, platform: { architecture: 'amd64', os: 'linux' } },
   { image: imageArm, platform: arm },

@@ -14,7 +14,7 @@ import {
   type Descriptor,
   type ImageIndex,
 } from '@release-actions/shared/oci';
-import { blob, makeArtifact, makeImage, makeIndex, push } from './layout-images.ts';
+import { blob, makeArtifact, makeImage, makeIndex, push } from '../images.ts';
 
 let root: string;
 let counter = 0;
@@ -53,10 +53,25 @@ async function files(dir: string): Promise<string[]> {
   return [...(await readdir(dir, { recursive: true }))].sort();
 }
 
-const image1 = makeImage([{ 'etc/hello': 'hello\n' }, { 'usr/bin/app': '#!/bin/sh\necho app\n' }]);
-const image2 = makeImage([{ 'etc/hello': 'bonjour\n' }, { 'usr/bin/app': 'v2' }, { 'var/x': 'x' }]);
+// The first layer is a plain tar, the others gzip (files' default), to mix both kinds.
+const image1 = makeImage({
+  layers: [
+    { files: { 'etc/hello': 'hello\n' }, compression: 'none' },
+    { files: { 'usr/bin/app': '#!/bin/sh\necho app\n' } },
+  ],
+});
+const image2 = makeImage({
+  layers: [
+    { files: { 'etc/hello': 'bonjour\n' }, compression: 'none' },
+    { files: { 'usr/bin/app': 'v2' } },
+    { files: { 'var/x': 'x' } },
+  ],
+});
 const arm = { architecture: 'arm64', os: 'linux', variant: 'v8' };
-const imageArm = makeImage([{ 'etc/hello': 'hello arm\n' }], arm);
+const imageArm = makeImage({
+  layers: [{ files: { 'etc/hello': 'hello arm\n' }, compression: 'none' }],
+  platform: arm,
+});
 
 describe('LayoutStore.open', () => {
   it('creates an empty layout in a missing directory and opens it again', async () => {
@@ -343,7 +358,9 @@ describe('LayoutStore concurrency', () => {
     const dir = fresh();
     const a = await LayoutStore.open(dir, { create: true });
     const b = await LayoutStore.open(dir);
-    const images = Array.from({ length: 24 }, (_, i) => makeImage([{ [`file-${i}`]: `content ${i}` }]));
+    const images = Array.from({ length: 24 }, (_, i) =>
+      makeImage({ layers: [{ files: { [`file-${i}`]: `content ${i}` }, compression: 'none' }] }),
+    );
     await Promise.all(images.map((image, i) => push(i % 2 ? a : b, image, `t${i}`)));
     const expected = images.map((_, i) => `t${i}`).sort();
     assert.deepEqual(await a.listTags(), expected);

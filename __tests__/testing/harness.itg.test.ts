@@ -75,14 +75,14 @@ describe('startRegistry', () => {
     });
     assert.equal(manifest.status, 200);
     assert.equal(manifest.headers.get('docker-content-digest'), image.digest);
-    assert.deepEqual(Buffer.from(await manifest.arrayBuffer()), image.manifest);
-    const config = JSON.parse(image.config.data.toString('utf8')) as { rootfs: { diff_ids: string[] } };
+    assert.deepEqual(Buffer.from(await manifest.arrayBuffer()), image.bytes);
+    const config = JSON.parse(image.config.bytes.toString('utf8')) as { rootfs: { diff_ids: string[] } };
     assert.deepEqual(
       config.rootfs.diff_ids,
-      image.layers.map((l) => l.digest),
+      image.layers.map((l) => l.descriptor.digest),
     );
-    const layer = await fetch(`${registry.url}/v2/harness/app/blobs/${image.layers[1]!.digest}`);
-    assert.deepEqual(Buffer.from(await layer.arrayBuffer()), image.layers[1]!.data);
+    const layer = await fetch(`${registry.url}/v2/harness/app/blobs/${image.layers[1]!.descriptor.digest}`);
+    assert.deepEqual(Buffer.from(await layer.arrayBuffer()), image.layers[1]!.bytes);
     assert.match(registry.logTail(), /listening on 127\.0\.0\.1/);
 
     // storage.delete.enabled: manifests can be deleted.
@@ -109,7 +109,7 @@ describe('startRegistry', () => {
     const body = JSON.parse(await res.text()) as { manifests: Array<{ digest: string; platform: object }> };
     assert.deepEqual(
       body.manifests.map((m) => [m.digest, m.platform]),
-      index.images.map((i) => [i.digest, i.descriptor.platform]),
+      index.images.map((i) => [i.digest, i.platform]),
     );
     for (const image of index.images) {
       const head = await fetch(`${registry.url}/v2/harness/multi/manifests/${image.digest}`, {
@@ -309,7 +309,7 @@ describe('startRegistry with token auth', () => {
 
   it('grants several scopes at once, as a cross-repository mount needs', async () => {
     const image = await pushTestImage(registry.url, 'token/source', { layers: [500], credentials: bob });
-    const layer = image.layers[0]!.digest;
+    const layer = image.layers[0]!.descriptor.digest;
     const both = await token(
       registry,
       ['repository:token/mounted:pull,push', 'repository:token/source:pull'],
@@ -442,8 +442,8 @@ describe('startRecordingProxy', () => {
       [
         [201, 1234],
         [201, 5678],
-        [201, image.config.size],
-        [201, image.manifest.length],
+        [201, image.config.descriptor.size],
+        [201, image.bytes.length],
       ],
     );
     assert.ok(puts.slice(0, 3).every((r) => r.path.startsWith('/v2/proxy/app/blobs/uploads/')));
@@ -452,8 +452,8 @@ describe('startRecordingProxy', () => {
       proxy.requests.map((_, i) => i + 1),
     );
 
-    const res = await fetch(`${proxy.url}/v2/proxy/app/blobs/${image.layers[1]!.digest}`);
-    assert.deepEqual(Buffer.from(await res.arrayBuffer()), image.layers[1]!.data);
+    const res = await fetch(`${proxy.url}/v2/proxy/app/blobs/${image.layers[1]!.descriptor.digest}`);
+    assert.deepEqual(Buffer.from(await res.arrayBuffer()), image.layers[1]!.bytes);
     const get = proxy.requests.at(-1)!;
     assert.deepEqual(
       [get.method, get.status, get.bytesIn, get.bytesOut, get.done],
@@ -466,7 +466,7 @@ describe('startRecordingProxy', () => {
 
   it('injects a status, a reset connection, and a response cut half-way', async () => {
     const image = await pushTestImage(registry.url, 'proxy/fail', { layers: [10_000] });
-    const blobPath = `/v2/proxy/fail/blobs/${image.layers[0]!.digest}`;
+    const blobPath = `/v2/proxy/fail/blobs/${image.layers[0]!.descriptor.digest}`;
     proxy.reset();
 
     // Fail the 2nd GET of the blob only.
@@ -503,6 +503,6 @@ describe('startRecordingProxy', () => {
 
     proxy.clearFailures();
     const ok = await fetch(`${proxy.url}${blobPath}`);
-    assert.deepEqual(Buffer.from(await ok.arrayBuffer()), image.layers[0]!.data);
+    assert.deepEqual(Buffer.from(await ok.arrayBuffer()), image.layers[0]!.bytes);
   });
 });

@@ -1,83 +1,23 @@
 /**
- * Test data for registries: random blobs, and images and indexes pushed with plain HTTP calls to
- * the distribution API (POST upload + PUT ?digest=, PUT manifest). Deliberately independent of
- * the project's registry client, so tests of that client do not rely on it to set up their data.
+ * Test images built in memory: layers of random bytes, of given bytes, or tar archives of given
+ * entries (compressed with gzip, zstd or not at all), a matching config, image manifests, indexes
+ * and OCI 1.1 artifacts. Nothing here talks to a registry or uses the project's OCI code (only its
+ * types), so the harness and the tests of that code can build their data with it alike:
+ * `pushTestImage` pushes these images with plain HTTP, the suites' `push` through an ImageStore.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { HarnessError } from './process.ts';
+import { gzipSync, zstdCompressSync } from 'node:zlib';
+import type { Descriptor, Platform } from '../oci/types.ts';
 
 export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 export const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
+/** The empty config of an artifact: `{}`. */
+export const OCI_EMPTY = 'application/vnd.oci.empty.v1+json';
 /** Uncompressed layers: the diff_id is the layer's own digest. */
 export const OCI_LAYER_TAR = 'application/vnd.oci.image.layer.v1.tar';
-
-export interface TestPlatform {
-  os: string;
-  architecture: string;
-  variant?: string;
-}
-
-export interface TestDescriptor {
-  mediaType: string;
-  digest: string;
-  size: number;
-  platform?: TestPlatform;
-}
-
-/** A descriptor with the bytes it describes. */
-export interface TestBlob extends TestDescriptor {
-  data: Buffer;
-}
-
-export interface TestCredentials {
-  username: string;
-  password: string;
-}
-
-export interface TestPushOptions {
-  /** For a registry with basic or token auth: used for Basic, or to fetch a push token. */
-  credentials?: TestCredentials;
-}
-
-export interface TestImageOptions extends TestPushOptions {
-  /** Layer sizes in bytes (random content), or exact layer contents to share layers between images. Default [1024]. */
-  layers?: Array<number | Uint8Array>;
-  /** Tag the manifest; without it, it is pushed by digest only. */
-  tag?: string;
-  /** Default linux/amd64. */
-  platform?: TestPlatform;
-}
-
-export interface TestImage {
-  repository: string;
-  tag: string | undefined;
-  /** The manifest's digest. */
-  digest: string;
-  /** The manifest's descriptor (with the platform), as an index lists it. */
-  descriptor: TestDescriptor;
-  /** The manifest bytes exactly as pushed. */
-  manifest: Buffer;
-  config: TestBlob;
-  layers: TestBlob[];
-}
-
-export interface TestIndexOptions extends TestPushOptions {
-  /** One image per platform; default linux/amd64 and linux/arm64. */
-  platforms?: TestPlatform[];
-  /** Layer sizes (or contents) of each image; default [1024]. */
-  layers?: Array<number | Uint8Array>;
-  tag?: string;
-}
-
-export interface TestIndex {
-  repository: string;
-  tag: string | undefined;
-  digest: string;
-  descriptor: TestDescriptor;
-  manifest: Buffer;
-  images: TestImage[];
-}
+export const OCI_LAYER_GZIP = 'application/vnd.oci.image.layer.v1.tar+gzip';
+export const OCI_LAYER_ZSTD = 'application/vnd.oci.image.layer.v1.tar+zstd';
 
 /** `size` random bytes. */
 export function randomBlob(size: number): Buffer {
@@ -88,223 +28,258 @@ export function sha256(data: Uint8Array | string): string {
   return `sha256:${createHash('sha256').update(data).digest('hex')}`;
 }
 
-function challengeParams(header: string): Record<string, string> {
-  const params: Record<string, string> = {};
-  for (const match of header.matchAll(/([A-Za-z_]+)="([^"]*)"/g)) params[match[1]!.toLowerCase()] = match[2]!;
-  return params;
+/** Bytes and the descriptor that names them. */
+export interface Blob {
+  descriptor: Descriptor;
+  bytes: Buffer;
 }
 
-/** Minimal authenticated access to one repository: answers a Basic or Bearer challenge once, then reuses it. */
-export interface TestRegistrySession {
-  request(
-    method: string,
-    pathOrUrl: string,
-    init?: { body?: Uint8Array; headers?: Record<string, string> },
-  ): Promise<Response>;
+export function blob(bytes: Uint8Array, mediaType: string): Blob {
+  const data = Buffer.from(bytes);
+  return { descriptor: { mediaType, digest: sha256(data), size: data.length }, bytes: data };
+}
+
+/** One entry of a tar layer, written exactly as given (whiteouts, links and hostile names too). */
+export interface TarEntry {
+  name: string;
+  content?: string | Uint8Array;
+  type?: 'file' | 'directory' | 'symlink' | 'link';
+  linkname?: string;
+  /** Permission bits (default 0644 for a file, 0755 for a directory, 0777 for a link). */
+  mode?: number;
+}
+
+/** Regular files by path. */
+export type FileMap = Record<string, string | Uint8Array>;
+
+const TYPEFLAG = { file: '0', link: '1', symlink: '2', directory: '5' } as const;
+const MODE = { file: 0o644, link: 0o777, symlink: 0o777, directory: 0o755 } as const;
+
+function tarHeader(name: string, typeflag: string, size: number, mode: number, mtime: number, linkname = '') {
+  const octal = (value: number, digits: number) => `${value.toString(8).padStart(digits, '0')}\0`;
+  const header = Buffer.alloc(512);
+  header.write(name, 0, 100);
+  header.write(octal(mode & 0o7777, 7), 100);
+  header.write(octal(0, 7), 108);
+  header.write(octal(0, 7), 116);
+  header.write(octal(size, 11), 124);
+  header.write(octal(mtime, 11), 136);
+  header.write(typeflag, 156);
+  header.write(linkname, 157, 100);
+  header.write('ustar\0', 257);
+  header.write('00', 263);
+  header.write(' '.repeat(8), 148);
+  let sum = 0;
+  for (const byte of header) sum += byte;
+  header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
+  return header;
+}
+
+/** A pax record `"<length> <key>=<value>\n"`, whose length counts itself. */
+function paxRecord(key: string, value: string): string {
+  const rest = Buffer.byteLength(` ${key}=${value}\n`);
+  let length = rest + 1;
+  while (String(length).length + rest !== length) length = String(length).length + rest;
+  return `${length} ${key}=${value}\n`;
+}
+
+const padding = (size: number) => Buffer.alloc((512 - (size % 512)) % 512);
+/** A name that fits a ustar field as it is: ASCII, at most 100 bytes. */
+const fits = (name: string) => name.length <= 100 && /^[\x20-\x7e]*$/.test(name);
+
+/**
+ * A tar archive of `entries` in order (a file map: regular files; each entry under 8 GiB). Names and link targets that do
+ * not fit a ustar header (longer than 100 bytes, or not ASCII) go in a pax header. Entries carry
+ * the time of the call, as tar-stream writes them, so two images built a second apart differ.
+ */
+export function tar(entries: TarEntry[] | FileMap): Buffer {
+  const list = Array.isArray(entries)
+    ? entries
+    : Object.entries(entries).map(([name, content]): TarEntry => ({ name, content }));
+  const mtime = Math.floor(Date.now() / 1000);
+  const parts: Buffer[] = [];
+  for (const entry of list) {
+    const type = entry.type ?? 'file';
+    const data = type === 'file' ? Buffer.from(entry.content ?? '') : Buffer.alloc(0);
+    const mode = entry.mode ?? MODE[type];
+    const linkname = entry.linkname ?? '';
+    const pax =
+      (fits(entry.name) ? '' : paxRecord('path', entry.name)) +
+      (fits(linkname) ? '' : paxRecord('linkpath', linkname));
+    if (pax) {
+      const records = Buffer.from(pax);
+      parts.push(tarHeader('PaxHeader', 'x', records.length, mode, mtime), records, padding(records.length));
+    }
+    parts.push(
+      tarHeader(
+        fits(entry.name) ? entry.name : 'PaxHeader',
+        TYPEFLAG[type],
+        data.length,
+        mode,
+        mtime,
+        fits(linkname) ? linkname : '',
+      ),
+      data,
+      padding(data.length),
+    );
+  }
+  parts.push(Buffer.alloc(1024));
+  return Buffer.concat(parts);
+}
+
+export type Compression = 'gzip' | 'zstd' | 'none';
+
+const LAYER_MEDIA_TYPE: Record<Compression, string> = {
+  gzip: OCI_LAYER_GZIP,
+  zstd: OCI_LAYER_ZSTD,
+  none: OCI_LAYER_TAR,
+};
+
+export function compress(archive: Uint8Array, compression: Compression): Buffer {
+  if (compression === 'gzip') return gzipSync(archive);
+  if (compression === 'zstd') return zstdCompressSync(archive);
+  return Buffer.from(archive);
 }
 
 /**
- * A session for `repository` on `registryUrl`. On a Bearer challenge it asks the realm for
- * `repository:<repository>:<actions>` (default pull,push) with the credentials, if any.
+ * One layer, by what it unpacks to: `size` random bytes, these `bytes` (an archive made elsewhere,
+ * or no archive at all), a tar archive of `entries`, or of regular `files`.
  */
-export function testRegistrySession(
-  registryUrl: string,
-  repository: string,
-  options: TestPushOptions & { actions?: string[] } = {},
-): TestRegistrySession {
-  let authorization: string | undefined;
-  const basic = options.credentials
-    ? `Basic ${Buffer.from(`${options.credentials.username}:${options.credentials.password}`).toString('base64')}`
-    : undefined;
+export type LayerSpec = (
+  { size: number } | { bytes: Uint8Array } | { entries: TarEntry[] } | { files: FileMap }
+) & {
+  /** Default: the image's; for an image without one, gzip for entries and files, none for sizes and bytes. */
+  compression?: Compression;
+  /** The blob as stored, instead of the content compressed here (a gzip bomb, a broken layer). */
+  compressed?: Uint8Array;
+  /** The media type the manifest names, instead of the one `compression` says (a lying manifest). */
+  mediaType?: string;
+};
 
-  async function authorize(challenge: string): Promise<string> {
-    if (/^basic\b/i.test(challenge)) {
-      if (!basic)
-        throw new HarnessError(
-          'TEST_REGISTRY',
-          `registry wants Basic credentials (${challenge}), none given`,
-        );
-      return basic;
-    }
-    if (!/^bearer\b/i.test(challenge)) {
-      throw new HarnessError('TEST_REGISTRY', `unsupported auth challenge: ${challenge}`);
-    }
-    const params = challengeParams(challenge);
-    if (!params['realm'])
-      throw new HarnessError('TEST_REGISTRY', `Bearer challenge without realm: ${challenge}`);
-    const tokenUrl = new URL(params['realm']);
-    if (params['service']) tokenUrl.searchParams.set('service', params['service']);
-    tokenUrl.searchParams.append(
-      'scope',
-      `repository:${repository}:${(options.actions ?? ['pull', 'push']).join(',')}`,
-    );
-    const res = await fetch(tokenUrl, { headers: basic ? { authorization: basic } : {} });
-    const text = await res.text();
-    if (!res.ok)
-      throw new HarnessError('TEST_REGISTRY', `token request ${tokenUrl} answered ${res.status}: ${text}`);
-    const body = JSON.parse(text) as { token?: string; access_token?: string };
-    const token = body.token ?? body.access_token;
-    if (!token) throw new HarnessError('TEST_REGISTRY', `token response without a token: ${text}`);
-    return `Bearer ${token}`;
-  }
+/** A layer spec, or the short forms: `size` random bytes, these bytes, these tar entries. */
+export type Layer = number | Uint8Array | TarEntry[] | LayerSpec;
 
+export interface ImageOptions {
+  /** Default one layer of 1024 random bytes. */
+  layers?: Layer[];
+  /** How every layer is compressed unless it says otherwise (see {@link LayerSpec}). */
+  compression?: Compression;
+  /** Default linux/amd64. */
+  platform?: Platform;
+  /** Fields set over the default config (`{ config: { Cmd: […] } }`, another `history`). */
+  config?: Record<string, unknown>;
+}
+
+/** What a push stores: the blobs, then the child manifests (an index's images), then the manifest. */
+export interface Manifest {
+  descriptor: Descriptor;
+  /** The manifest's bytes, exactly as pushed. */
+  bytes: Buffer;
+  blobs: Blob[];
+  manifests: Manifest[];
+  /** An image's platform: what an index lists it with unless told otherwise. */
+  platform?: Platform;
+}
+
+export interface Image extends Manifest {
+  config: Blob;
+  layers: Blob[];
+}
+
+function layerOf(layer: Layer, compression: Compression | undefined): { diffId: string; blob: Blob } {
+  const spec: LayerSpec =
+    typeof layer === 'number'
+      ? { size: layer }
+      : Array.isArray(layer)
+        ? { entries: layer }
+        : ArrayBuffer.isView(layer)
+          ? { bytes: layer as Uint8Array }
+          : layer;
+  const archive =
+    'size' in spec
+      ? randomBlob(spec.size)
+      : 'bytes' in spec
+        ? Buffer.from(spec.bytes)
+        : tar('entries' in spec ? spec.entries : spec.files);
+  const how = spec.compression ?? compression ?? ('size' in spec || 'bytes' in spec ? 'none' : 'gzip');
   return {
-    async request(method, pathOrUrl, init = {}) {
-      const url = new URL(pathOrUrl, registryUrl);
-      for (let attempt = 0; ; attempt++) {
-        const headers: Record<string, string> = { ...init.headers };
-        if (authorization) headers['authorization'] = authorization;
-        const res = await fetch(url, { method, headers, body: init.body, redirect: 'manual' });
-        const challenge = res.headers.get('www-authenticate');
-        if (res.status !== 401 || attempt > 0 || !challenge) return res;
-        await res.arrayBuffer();
-        authorization = await authorize(challenge);
-      }
+    diffId: sha256(archive),
+    blob: blob(spec.compressed ?? compress(archive, how), spec.mediaType ?? LAYER_MEDIA_TYPE[how]),
+  };
+}
+
+function manifestBlob(json: object, mediaType: string): Blob {
+  return blob(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType, ...json })), mediaType);
+}
+
+/** An OCI image: its layers, a config whose diff_ids match them, and its manifest. */
+export function makeImage(options: ImageOptions = {}): Image {
+  const platform = options.platform ?? { architecture: 'amd64', os: 'linux' };
+  const made = (options.layers ?? [1024]).map((layer) => layerOf(layer, options.compression));
+  const layers = made.map((l) => l.blob);
+  const config = blob(
+    Buffer.from(
+      JSON.stringify({
+        created: '1970-01-01T00:00:00Z',
+        ...platform,
+        config: {},
+        rootfs: { type: 'layers', diff_ids: made.map((l) => l.diffId) },
+        history: layers.map((_, i) => ({
+          created: '1970-01-01T00:00:00Z',
+          created_by: `test layer ${i + 1}`,
+        })),
+        ...options.config,
+      }),
+    ),
+    OCI_CONFIG,
+  );
+  const manifest = manifestBlob(
+    { config: config.descriptor, layers: layers.map((l) => l.descriptor) },
+    OCI_MANIFEST,
+  );
+  return { ...manifest, blobs: [config, ...layers], manifests: [], platform, config, layers };
+}
+
+/** An OCI index of `images`, each listed with its `platform` (default: the image's own). */
+export function makeIndex(images: Array<{ image: Manifest; platform?: Platform }>): Manifest {
+  const index = manifestBlob(
+    {
+      manifests: images.map(({ image, platform = image.platform }) => ({
+        ...image.descriptor,
+        ...(platform && { platform }),
+      })),
     },
-  };
-}
-
-async function expectStatus(res: Response, expected: number, what: string): Promise<void> {
-  if (res.status !== expected) {
-    const text = await res.text().catch(() => '');
-    throw new HarnessError(
-      'TEST_REGISTRY',
-      `${what} answered ${res.status} (expected ${expected}): ${text.slice(0, 500)}`,
-    );
-  }
-}
-
-async function pushBlob(
-  session: TestRegistrySession,
-  repository: string,
-  data: Uint8Array,
-  digest: string,
-): Promise<void> {
-  const start = await session.request('POST', `/v2/${repository}/blobs/uploads/`);
-  await expectStatus(start, 202, `POST /v2/${repository}/blobs/uploads/`);
-  await start.arrayBuffer();
-  const location = start.headers.get('location');
-  if (!location) throw new HarnessError('TEST_REGISTRY', 'upload started without a Location header');
-  const put = await session.request(
-    'PUT',
-    `${location}${location.includes('?') ? '&' : '?'}digest=${encodeURIComponent(digest)}`,
-    { body: data, headers: { 'content-type': 'application/octet-stream' } },
+    OCI_INDEX,
   );
-  await expectStatus(put, 201, `PUT blob ${digest}`);
-  await put.arrayBuffer();
+  return { ...index, blobs: [], manifests: images.map(({ image }) => image) };
 }
 
-async function pushManifest(
-  session: TestRegistrySession,
-  repository: string,
-  bytes: Buffer,
-  mediaType: string,
-  tag: string | undefined,
-): Promise<string> {
-  const digest = sha256(bytes);
-  const res = await session.request('PUT', `/v2/${repository}/manifests/${tag ?? digest}`, {
-    body: bytes,
-    headers: { 'content-type': mediaType },
-  });
-  await expectStatus(res, 201, `PUT manifest ${repository}:${tag ?? digest}`);
-  await res.arrayBuffer();
-  const answered = res.headers.get('docker-content-digest');
-  if (answered && answered !== digest) {
-    throw new HarnessError(
-      'TEST_REGISTRY',
-      `registry stored the manifest as ${answered}, expected ${digest}`,
-    );
-  }
-  return digest;
+export interface ArtifactOptions {
+  /** With it, the config is empty (as a sigstore bundle is stored); without, `configMediaType` says what it is. */
+  artifactType?: string;
+  /** Default the empty config's. */
+  configMediaType?: string;
+  /** The one layer's bytes (`application/json`); default `{"about":"<subject digest>"}`. */
+  content?: Uint8Array;
+  annotations?: Record<string, string>;
 }
 
-async function pushImageWith(
-  session: TestRegistrySession,
-  repository: string,
-  options: TestImageOptions,
-): Promise<TestImage> {
-  const platform = options.platform ?? { os: 'linux', architecture: 'amd64' };
-  const layers: TestBlob[] = (options.layers ?? [1024]).map((layer) => {
-    const data = typeof layer === 'number' ? randomBlob(layer) : Buffer.from(layer);
-    return { mediaType: OCI_LAYER_TAR, digest: sha256(data), size: data.length, data };
-  });
-  const configJson = {
-    created: '1970-01-01T00:00:00Z',
-    architecture: platform.architecture,
-    os: platform.os,
-    ...(platform.variant ? { variant: platform.variant } : {}),
-    config: {},
-    rootfs: { type: 'layers', diff_ids: layers.map((l) => l.digest) },
-    history: layers.map((_, i) => ({ created: '1970-01-01T00:00:00Z', created_by: `test layer ${i + 1}` })),
-  };
-  const configData = Buffer.from(JSON.stringify(configJson));
-  const config: TestBlob = {
-    mediaType: OCI_CONFIG,
-    digest: sha256(configData),
-    size: configData.length,
-    data: configData,
-  };
-
-  for (const blob of [...layers, config]) await pushBlob(session, repository, blob.data, blob.digest);
-
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: OCI_MANIFEST,
-      config: { mediaType: config.mediaType, digest: config.digest, size: config.size },
-      layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
-    }),
+/** An OCI 1.1 artifact about `subject`: a config, one layer, and the subject. */
+export function makeArtifact(subject: Descriptor, options: ArtifactOptions = {}): Image {
+  const config = blob(Buffer.from('{}'), options.configMediaType ?? OCI_EMPTY);
+  const layer = blob(
+    options.content ?? Buffer.from(JSON.stringify({ about: subject.digest })),
+    'application/json',
   );
-  const digest = await pushManifest(session, repository, manifest, OCI_MANIFEST, options.tag);
-  return {
-    repository,
-    tag: options.tag,
-    digest,
-    descriptor: { mediaType: OCI_MANIFEST, digest, size: manifest.length, platform },
-    manifest,
-    config,
-    layers,
-  };
-}
-
-/** Pushes a small OCI image (random uncompressed layers, a matching config) and returns what was pushed. */
-export function pushTestImage(
-  registryUrl: string,
-  repository: string,
-  options: TestImageOptions = {},
-): Promise<TestImage> {
-  return pushImageWith(testRegistrySession(registryUrl, repository, options), repository, options);
-}
-
-/** Pushes one image per platform (by digest) and an OCI index listing them. */
-export async function pushTestIndex(
-  registryUrl: string,
-  repository: string,
-  options: TestIndexOptions = {},
-): Promise<TestIndex> {
-  const session = testRegistrySession(registryUrl, repository, options);
-  const platforms = options.platforms ?? [
-    { os: 'linux', architecture: 'amd64' },
-    { os: 'linux', architecture: 'arm64', variant: 'v8' },
-  ];
-  const images: TestImage[] = [];
-  for (const platform of platforms) {
-    images.push(await pushImageWith(session, repository, { platform, layers: options.layers ?? [1024] }));
-  }
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: OCI_INDEX,
-      manifests: images.map((image) => image.descriptor),
-    }),
+  const manifest = manifestBlob(
+    {
+      ...(options.artifactType !== undefined && { artifactType: options.artifactType }),
+      config: config.descriptor,
+      layers: [layer.descriptor],
+      subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
+      ...(options.annotations && { annotations: options.annotations }),
+    },
+    OCI_MANIFEST,
   );
-  const digest = await pushManifest(session, repository, manifest, OCI_INDEX, options.tag);
-  return {
-    repository,
-    tag: options.tag,
-    digest,
-    descriptor: { mediaType: OCI_INDEX, digest, size: manifest.length },
-    manifest,
-    images,
-  };
+  return { ...manifest, blobs: [config, layer], manifests: [], config, layers: [layer] };
 }

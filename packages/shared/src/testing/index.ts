@@ -1,7 +1,7 @@
 /**
  * Real-service harnesses for integration tests (`@release-actions/shared/testing`): a loopback
  * docker-registry (anonymous, htpasswd or token auth with a loopback token issuer), a recording
- * and failure-injecting proxy, test images pushed with plain HTTP, and the canary's routers
+ * and failure-injecting proxy, test images built in memory and pushed with plain HTTP, and the canary's routers
  * (HAProxy and nginx in front of two named servers), and the runner that runs a committed action
  * bundle as GitHub's runner does.
  */
@@ -10,6 +10,7 @@ export * from './registry.ts';
 export * from './token-issuer.ts';
 export * from './proxy.ts';
 export * from './images.ts';
+export * from './push.ts';
 export * from './service.ts';
 export * from './haproxy.ts';
 export * from './nginx.ts';

@@ -23,8 +23,7 @@ import {
 import { verifyImage, VerifyError } from '@release-actions/shared/verify';
 import { REPO_ROOT } from '../fixtures.ts';
 import { withCode } from '../codes.ts';
-import { makeImage, pushImage } from '../oci/images.ts';
-import { makeImage as makeTarImage, push as pushTarImage } from '../sbom/images.ts';
+import { makeImage, push } from '../images.ts';
 import { replaceReferrers, writeCosignLayers } from '../verify/fixtures.ts';
 import { attestArgs, COSIGNS, cosignHome, signArgs, type CosignHome } from './cosign.ts';
 import { skipIf } from '../jest-helpers.ts';
@@ -94,17 +93,19 @@ for (const cosign of COSIGNS) {
         other = await ourKeyPair(await mkdtemp(join(home.dir, 'other-')));
         // the predicates cosign attests: our provenance predicate and our SBOMs of a small image
         const store = reg.repo('interop/sbom-source');
-        const sbomImage = await makeTarImage([
-          [
-            { name: 'etc/os-release', content: 'ID=debian\nVERSION_ID="12"\n' },
-            {
-              name: 'var/lib/dpkg/status',
-              content:
-                'Package: hello\nStatus: install ok installed\nVersion: 2.10-3\nArchitecture: amd64\n\n',
-            },
+        const sbomImage = makeImage({
+          layers: [
+            [
+              { name: 'etc/os-release', content: 'ID=debian\nVERSION_ID="12"\n' },
+              {
+                name: 'var/lib/dpkg/status',
+                content:
+                  'Package: hello\nStatus: install ok installed\nVersion: 2.10-3\nArchitecture: amd64\n\n',
+              },
+            ],
           ],
-        ]);
-        const { digest } = await pushTarImage(store, sbomImage);
+        });
+        const { digest } = await push(store, sbomImage);
         const sbom = await generateSbom({ store, reference: digest });
         documents = {
           provenance: provenanceStatement({ name: `${reg.registry.host}/interop/app`, digest }, context)
@@ -126,7 +127,7 @@ for (const cosign of COSIGNS) {
 
       async function pushed(repository: string) {
         const store = reg.client.repository({ registry: reg.registry.host, repository });
-        const { digest } = await pushImage(store, makeImage([256, 512]));
+        const { digest } = await push(store, makeImage({ layers: [256, 512] }));
         return { store, digest, ref: `${reg.registry.host}/${repository}@${digest}` };
       }
 

@@ -28,9 +28,8 @@ import {
   type SignatureFormat,
 } from '@release-actions/shared/sign';
 import { verifyImage } from '@release-actions/shared/verify';
-import { makeImage, pushImage } from '../oci/images.ts';
+import { makeImage, push } from '../images.ts';
 import { runAction } from '../build-sign/runner.ts';
-import { makeImage as makeTarImage, push as pushTarImage } from '../sbom/images.ts';
 import {
   COSIGNS,
   cosignHome,
@@ -101,7 +100,7 @@ for (const cosign of COSIGNS) {
 
       async function pushed(repository: string) {
         const store = reg.client.repository({ registry: reg.registry.host, repository });
-        const descriptor = await pushImage(store, makeImage([256, 512]));
+        const descriptor = await push(store, makeImage({ layers: [256, 512] }));
         return {
           store,
           digest: descriptor.digest,
@@ -161,17 +160,19 @@ for (const cosign of COSIGNS) {
       it('verify-attestation --type spdxjson and --type cyclonedx accept attestSbom, in both formats', async () => {
         const repository = 'interop/sbom';
         const store = reg.client.repository({ registry: reg.registry.host, repository });
-        const image = await makeTarImage([
-          [
-            { name: 'etc/os-release', content: 'ID=debian\nVERSION_ID="12"\n' },
-            {
-              name: 'var/lib/dpkg/status',
-              content:
-                'Package: hello\nStatus: install ok installed\nVersion: 2.10-3\nArchitecture: amd64\n\n',
-            },
+        const image = makeImage({
+          layers: [
+            [
+              { name: 'etc/os-release', content: 'ID=debian\nVERSION_ID="12"\n' },
+              {
+                name: 'var/lib/dpkg/status',
+                content:
+                  'Package: hello\nStatus: install ok installed\nVersion: 2.10-3\nArchitecture: amd64\n\n',
+              },
+            ],
           ],
-        ]);
-        const { digest } = await pushTarImage(store, image);
+        });
+        const { digest } = await push(store, image);
         const sbom = await generateSbom({ store, reference: digest });
         await attestSbom({
           store,

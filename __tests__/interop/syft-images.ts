@@ -19,7 +19,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LayoutStore } from '@release-actions/shared/oci';
 import { fixture, needsFixtures, REPO_ROOT } from '../fixtures.ts';
-import { makeImage, push, type TarEntry } from '../sbom/images.ts';
+import { makeImage, push, type TarEntry } from '../images.ts';
 import { TOOLS_BIN } from './tools.ts';
 
 export interface ComparedImage {
@@ -150,7 +150,7 @@ export async function writeLayout(
   dir: string,
 ): Promise<{ store: LayoutStore; digest: string }> {
   const store = await LayoutStore.open(dir, { create: true });
-  const built = await makeImage(image.layers());
+  const built = makeImage({ layers: image.layers() });
   const { digest } = await push(store, built, 'latest');
   return { store, digest };
 }

@@ -28,7 +28,7 @@ import {
   verifyCandidate,
   VerifyError,
 } from '@release-actions/shared/verify';
-import { makeImage, push, type TarEntry } from '../sbom/images.ts';
+import { makeImage, push, type TarEntry } from '../images.ts';
 import { assertOfficialSpdx, cdxValidator, sarifValidator, spdxValidator } from '../sbom/schemas.ts';
 import { DIST, runAction, type ActionRun } from './runner.ts';
 import { useRegistry } from '../registry-fixture.ts';
@@ -152,7 +152,7 @@ describe('actions/sbom dist/index.js', () => {
   beforeAll(async () => {
     assert.ok(existsSync(DIST), `${DIST} is missing: run npm run build`);
     store = reg.repo('acme/web-app');
-    const built = await makeImage(LAYERS);
+    const built = makeImage({ layers: LAYERS });
     digest = (await push(store, built, 'v1')).digest;
     image = `${reg.registry.host}/acme/web-app@${digest}`;
     layoutDir = join(work, 'layout');

@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
-import { makeImage, push } from '../sbom/images.ts';
+import { makeImage, push } from '../images.ts';
 import { DIST, runAction, type ActionRun } from './runner.ts';
 import { useRegistry } from '../registry-fixture.ts';
 
@@ -211,7 +211,7 @@ describe('actions/sbom dist/index.js with dependency-snapshot (loopback GitHub A
         },
       ],
     ];
-    await push(store, await makeImage(layers), 'v1');
+    await push(store, makeImage({ layers }), 'v1');
     const r = await runAction({ image: `${reg.registry.host}/acme/snap-app:v1`, ...snapshotInputs }, env());
     runs.push(r);
     assertRan(r, 0);

@@ -35,7 +35,7 @@ import {
   type KeylessTrust,
   type VerifyPolicy,
 } from '@release-actions/shared/verify';
-import { makeImage, push } from '../sbom/images.ts';
+import { makeImage, push } from '../images.ts';
 import { assertOfficialSpdx } from '../sbom/schemas.ts';
 import { startGithubKeylessStandIns, type GithubKeylessStandIns } from '../sign/sigstore-stand-in.ts';
 import { DIST, runAction, type ActionRun } from './runner.ts';
@@ -101,7 +101,7 @@ describe('actions/sbom dist/index.js, attesting keylessly over the Sigstore and 
     keyless = await startGithubKeylessStandIns();
     store = reg.repo('acme/x');
     name = `${reg.registry.host}/acme/x`;
-    digest = (await push(store, await makeImage(LAYERS), 'v1')).digest;
+    digest = (await push(store, makeImage({ layers: LAYERS }), 'v1')).digest;
     // The image's own signature, by the same workflow, as build-sign would have made it.
     await signImage({
       store,

@@ -16,7 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { exportAnswers, startOsvStandIn, type OsvStandIn } from '../scan/osv-stand-in.ts';
-import { makeImage, push, type TarEntry } from '../sbom/images.ts';
+import { makeImage, push, type TarEntry } from '../images.ts';
 import { assertOfficialSpdx, spdxValidator } from '../sbom/schemas.ts';
 import { DIST, runAction, type ActionRun } from './runner.ts';
 import { useRegistry } from '../registry-fixture.ts';
@@ -59,7 +59,7 @@ describe('actions/sbom dist/index.js with osv-url (loopback OSV API stand-in)', 
     assert.ok(existsSync(DIST), `${DIST} is missing: run npm run build`);
     osv = await startOsvStandIn(exportAnswers(resolve('__tests__/scan/fixtures/osv')));
     const store = reg.repo('acme/api-app');
-    const { digest } = await push(store, await makeImage(LAYERS), 'v1');
+    const { digest } = await push(store, makeImage({ layers: LAYERS }), 'v1');
     image = `${reg.registry.host}/acme/api-app@${digest}`;
   });
   afterAll(async () => {

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { startOsvExportBucket, osvExportToday, type OsvExportBucket } from '../scan/osv-export-bucket.ts';
-import { makeImage, push, type TarEntry } from '../sbom/images.ts';
+import { makeImage, push, type TarEntry } from '../images.ts';
 import { DIST, runAction, type ActionRun } from './runner.ts';
 import { useRegistry } from '../registry-fixture.ts';
 
@@ -54,7 +54,7 @@ describe('actions/sbom dist/index.js with osv-db: download (loopback OSV export 
     assert.ok(existsSync(DIST), `${DIST} is missing: run npm run build`);
     bucket = await startOsvExportBucket();
     const store = reg.repo('acme/export-app');
-    const { digest } = await push(store, await makeImage(LAYERS), 'v1');
+    const { digest } = await push(store, makeImage({ layers: LAYERS }), 'v1');
     image = `${reg.registry.host}/acme/export-app@${digest}`;
   });
   afterAll(async () => {

@@ -14,21 +14,23 @@ import { attestSbom, generateSbom, SBOM_PREDICATE_TYPES } from '@release-actions
 import { createKeySigner, signImage } from '@release-actions/shared/sign';
 import { verifyImage, VerifyError, type VerifySignatureFormat } from '@release-actions/shared/verify';
 import { withCode } from '../codes.ts';
-import { indexOf, makeImage, push } from '../sbom/images.ts';
+import { makeImage, makeIndex, push } from '../images.ts';
 import { assertOfficialSpdx } from '../sbom/schemas.ts';
 import { useRegistry } from '../registry-fixture.ts';
 
 const SPDX = SBOM_PREDICATE_TYPES['spdx-json'];
 
 const npmImage = (name: string, version: string) =>
-  makeImage([
-    [
-      {
-        name: `srv/app/node_modules/${name}/package.json`,
-        content: JSON.stringify({ name, version, license: 'MIT' }),
-      },
+  makeImage({
+    layers: [
+      [
+        {
+          name: `srv/app/node_modules/${name}/package.json`,
+          content: JSON.stringify({ name, version, license: 'MIT' }),
+        },
+      ],
     ],
-  ]);
+  });
 
 /** The cataloged packages of an SPDX document (those with a purl; the image itself has none). */
 const spdxNames = (doc: Record<string, unknown>) =>
@@ -77,9 +79,9 @@ describe('the SBOM subject is resolved once (generate, the tag moves, attest)', 
   });
 
   it('attests the image that was cataloged, not the one the tag points at afterwards', async () => {
-    const first = await push(store, await npmImage('left-pad', '1.3.0'), 'release');
+    const first = await push(store, npmImage('left-pad', '1.3.0'), 'release');
     // One image, pushed untagged now and tagged later: the same bytes, whatever the clock says.
-    const other = await npmImage('right-pad', '9.9.9');
+    const other = npmImage('right-pad', '9.9.9');
     const second = await push(store, other);
     await sign(first.digest);
     await sign(second.digest);
@@ -121,9 +123,9 @@ describe('the SBOM subject is resolved once (generate, the tag moves, attest)', 
   });
 
   it('keeps an index as the subject, with the platform manifest it cataloged beside it', async () => {
-    const amd64 = await npmImage('left-pad', '1.3.0');
-    const arm64 = await makeImage(
-      [
+    const amd64 = npmImage('left-pad', '1.3.0');
+    const arm64 = makeImage({
+      layers: [
         [
           {
             name: 'srv/app/node_modules/arm-only/package.json',
@@ -131,10 +133,9 @@ describe('the SBOM subject is resolved once (generate, the tag moves, attest)', 
           },
         ],
       ],
-      'gzip',
-      { os: 'linux', architecture: 'arm64' },
-    );
-    const index = indexOf([
+      platform: { os: 'linux', architecture: 'arm64' },
+    });
+    const index = makeIndex([
       { image: amd64, platform: { os: 'linux', architecture: 'amd64' } },
       { image: arm64, platform: { os: 'linux', architecture: 'arm64' } },
     ]);
@@ -151,7 +152,7 @@ describe('the SBOM subject is resolved once (generate, the tag moves, attest)', 
     assert.equal(sbom.subject?.manifestDigest, arm64.descriptor.digest);
     assert.equal(sbom.inventory.source.digest, arm64.descriptor.digest);
 
-    await push(store, await npmImage('right-pad', '9.9.9'), 'multi');
+    await push(store, npmImage('right-pad', '9.9.9'), 'multi');
     await attestSbom({
       ...sbom.subject!,
       signer,

@@ -17,7 +17,7 @@ import { RegistryClient } from '@release-actions/shared/oci';
 import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
 import { generateSbom, walkImage } from '@release-actions/shared/sbom';
 import type { Logger } from '@release-actions/shared';
-import { imageOf, makeImage, push, tarOf, tempLayout, type TarEntry } from './images.ts';
+import { makeImage, push, tar, type TarEntry, tempLayout } from '../images.ts';
 import { assertOfficialSpdx } from './schemas.ts';
 
 const ROOT = process.cwd();
@@ -32,13 +32,15 @@ describe('dpkg-query comparison (loopback registry)', () => {
   it('lists exactly what dpkg-query -W lists', async () => {
     const status = readFileSync('/var/lib/dpkg/status');
     const osRelease = readFileSync('/etc/os-release');
-    const image = await makeImage([
-      [
-        { name: 'usr/lib/os-release', content: osRelease },
-        { name: 'etc/os-release', type: 'symlink', linkname: '../usr/lib/os-release' },
+    const image = makeImage({
+      layers: [
+        [
+          { name: 'usr/lib/os-release', content: osRelease },
+          { name: 'etc/os-release', type: 'symlink', linkname: '../usr/lib/os-release' },
+        ],
+        [{ name: 'var/lib/dpkg/status', content: status }],
       ],
-      [{ name: 'var/lib/dpkg/status', content: status }],
-    ]);
+    });
     const client = new RegistryClient();
     const repo = client.repository({ registry: reg.host, repository: 'sbom/dpkg' });
     await push(repo, image, 'v1');
@@ -138,7 +140,7 @@ describe('npm ls comparison (OCI layout)', () => {
       const full = join(ROOT, r);
       if (existsSync(full) && lstatSync(full).isDirectory()) packageJsons(full, `/${r}`, entries);
     }
-    const image = imageOf([{ archive: await tarOf(entries), compression: 'gzip' }]);
+    const image = makeImage({ layers: [{ entries, compression: 'gzip' }] });
     await push(layout.store, image, 'npm');
     const result = await generateSbom({ store: layout.store, reference: 'npm' });
     console.log(assertOfficialSpdx(result.spdx));
@@ -166,16 +168,21 @@ describe('hostile layers', () => {
 
   it('ignores path traversal, keeps absolute names inside the root, resolves symlinks inside it', async () => {
     const logger = recorder();
-    const image = await makeImage([
-      [
-        { name: '../../../../tmp/escaped', content: 'x' },
-        { name: 'a/../../escaped-too', content: 'x' },
-        { name: '/var/lib/dpkg/status', content: 'Package: abs\nVersion: 1\nStatus: install ok installed\n' },
-        // a symlink pointing far above the root lands on the image's own /etc/passwd (absent), never the host's
-        { name: 'etc/os-release', type: 'symlink', linkname: '../../../../../../etc/os-release' },
-        { name: 'usr/lib/os-release', type: 'symlink', linkname: '/../../etc/hostname' },
+    const image = makeImage({
+      layers: [
+        [
+          { name: '../../../../tmp/escaped', content: 'x' },
+          { name: 'a/../../escaped-too', content: 'x' },
+          {
+            name: '/var/lib/dpkg/status',
+            content: 'Package: abs\nVersion: 1\nStatus: install ok installed\n',
+          },
+          // a symlink pointing far above the root lands on the image's own /etc/passwd (absent), never the host's
+          { name: 'etc/os-release', type: 'symlink', linkname: '../../../../../../etc/os-release' },
+          { name: 'usr/lib/os-release', type: 'symlink', linkname: '/../../etc/hostname' },
+        ],
       ],
-    ]);
+    });
     await push(layout.store, image, 'hostile');
     const { files } = await walkImage(layout.store, 'hostile', () => true, { logger });
     assert.deepEqual([...files.keys()], ['/var/lib/dpkg/status']);
@@ -192,10 +199,10 @@ describe('hostile layers', () => {
   it('stops a gzip bomb at the layer limit and never buffers an oversized wanted file', async () => {
     // 256 MiB of zeros in a wanted path compresses to about 256 KiB
     const big = Buffer.alloc(256 * 1024 * 1024);
-    const archive = await tarOf([{ name: 'var/lib/dpkg/status', content: big }]);
+    const archive = tar([{ name: 'var/lib/dpkg/status', content: big }]);
     const compressed = gzipSync(archive, { level: 1 });
     assert.ok(compressed.length < archive.length / 100);
-    const image = imageOf([{ archive, compressed, compression: 'gzip' }]);
+    const image = makeImage({ layers: [{ bytes: archive, compressed, compression: 'gzip' }] });
     await push(layout.store, image, 'bomb');
     await assert.rejects(
       generateSbom({ store: layout.store, reference: 'bomb', maxLayerSize: 64 * 1024 * 1024 }),

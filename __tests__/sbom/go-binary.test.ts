@@ -33,7 +33,7 @@ import {
   type Package,
 } from '@release-actions/shared/sbom';
 import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
-import { makeImage, push, tempLayout, type TarEntry } from './images.ts';
+import { makeImage, push, type TarEntry, tempLayout } from '../images.ts';
 import { assertOfficialSpdx } from './schemas.ts';
 import { skipIf } from '../jest-helpers.ts';
 
@@ -295,7 +295,7 @@ skipIf(!existsSync(REGISTRY) && `${REGISTRY} is not installed`).describe(
     it('reports the main module of a Go binary in a gzip layer, keeping only the window (loopback registry)', async () => {
       const header = binary.indexOf(MAGIC);
       assert.ok(header > binary.length - 1024 * 1024, 'Debian puts the build info near the end');
-      const image = await makeImage([layer(), [{ name: 'etc/hostname', content: 'x\n' }]], 'gzip');
+      const image = makeImage({ layers: [layer(), [{ name: 'etc/hostname', content: 'x\n' }]] });
       const client = new RegistryClient();
       await push(client.repository({ registry: reg.host, repository: 'sbom/go' }), image, 'v1');
       const result = await generateSbom({
@@ -311,13 +311,13 @@ skipIf(!existsSync(REGISTRY) && `${REGISTRY} is not installed`).describe(
             REGISTRY_MAIN,
             '',
             `pkg:golang/${REGISTRY_MAIN}`,
-            { path: '/usr/bin/registry', layer: image.layers[0]!.digest },
+            { path: '/usr/bin/registry', layer: image.layers[0]!.descriptor.digest },
           ],
           [
             'stdlib',
             readGoBuildInfo(binary)!.goVersion,
             `pkg:golang/stdlib@${readGoBuildInfo(binary)!.goVersion.slice(2)}`,
-            { path: '/usr/bin/registry', layer: image.layers[0]!.digest },
+            { path: '/usr/bin/registry', layer: image.layers[0]!.descriptor.digest },
           ],
         ],
       );
@@ -332,9 +332,9 @@ skipIf(!existsSync(REGISTRY) && `${REGISTRY} is not installed`).describe(
       const header = binary.indexOf(MAGIC);
       const layout = await tempLayout();
       try {
-        const image = await makeImage([layer(), [{ name: 'usr/bin/.wh.registry', content: '' }]], 'gzip');
+        const image = makeImage({ layers: [layer(), [{ name: 'usr/bin/.wh.registry', content: '' }]] });
         await push(layout.store, image, 'deleted');
-        const kept = await makeImage([layer()], 'gzip');
+        const kept = makeImage({ layers: [layer()] });
         await push(layout.store, kept, 'kept');
         const walked = await walkImage(layout.store, 'kept', () => false, {}, [goBinaryCataloger.scan!]);
         const file = walked.files.get('/usr/bin/registry')!;
@@ -357,7 +357,7 @@ skipIf(!existsSync(REGISTRY) && `${REGISTRY} is not installed`).describe(
     it('does not scan files without an executable bit', async () => {
       const layout = await tempLayout();
       try {
-        await push(layout.store, await makeImage([layer(0o644)], 'gzip'), 'v1');
+        await push(layout.store, makeImage({ layers: [layer(0o644)] }), 'v1');
         const result = await generateSbom({
           store: layout.store,
           reference: 'v1',
@@ -382,15 +382,17 @@ describe('Go binary cataloger in images: formats', () => {
     const logger: Logger = { debug() {}, info: (m) => info.push(m), warning: (m) => warnings.push(m) };
     try {
       const old = pointerBinary('go1.16.15', MODINFO);
-      const image = await makeImage([
-        [{ name: 'usr/local/bin/app', content: inlineBinary('go1.22.1', MODINFO), mode: 0o755 }],
-        [
-          { name: 'etc/motd', content: 'hello\n' },
-          { name: 'ko-app/old', content: old, mode: 0o755 },
-          { name: 'usr/bin/old', type: 'symlink', linkname: '/ko-app/old' },
+      const image = makeImage({
+        layers: [
+          [{ name: 'usr/local/bin/app', content: inlineBinary('go1.22.1', MODINFO), mode: 0o755 }],
+          [
+            { name: 'etc/motd', content: 'hello\n' },
+            { name: 'ko-app/old', content: old, mode: 0o755 },
+            { name: 'usr/bin/old', type: 'symlink', linkname: '/ko-app/old' },
+          ],
+          [{ name: 'etc/hostname', content: 'box\n' }],
         ],
-        [{ name: 'etc/hostname', content: 'box\n' }],
-      ]);
+      });
       await push(layout.store, image, 'v1');
       const result = await generateSbom({
         store: layout.store,
@@ -431,10 +433,12 @@ describe('Go binary cataloger in images: formats', () => {
     const info: string[] = [];
     const logger: Logger = { debug() {}, info: (m) => info.push(m), warning() {} };
     try {
-      const image = await makeImage([
-        [{ name: 'ko-app/old', content: pointerBinary('go1.16.15', MODINFO), mode: 0o755 }],
-        [{ name: 'ko-app/.wh.old', content: '' }],
-      ]);
+      const image = makeImage({
+        layers: [
+          [{ name: 'ko-app/old', content: pointerBinary('go1.16.15', MODINFO), mode: 0o755 }],
+          [{ name: 'ko-app/.wh.old', content: '' }],
+        ],
+      });
       await push(layout.store, image, 'v1');
       const result = await generateSbom({
         store: layout.store,

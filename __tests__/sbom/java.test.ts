@@ -32,7 +32,7 @@ import {
   type Relationship,
 } from '@release-actions/shared/sbom';
 import { toOsvPackage } from '@release-actions/shared/scan';
-import { makeImage, push, tempLayout } from './images.ts';
+import { makeImage, push, tempLayout } from '../images.ts';
 import { assertOfficialSpdx, cdxValidator, spdxValidator } from './schemas.ts';
 import { skipIf } from '../jest-helpers.ts';
 
@@ -969,14 +969,16 @@ describe('java-archive-cataloger through generateSbom', () => {
     const layout = await tempLayout();
     try {
       const jar = app();
-      const image = await makeImage([
-        [
-          { name: 'usr/share/java/app-1.0.jar', content: jar },
-          { name: 'usr/share/java/app.jar', type: 'symlink', linkname: 'app-1.0.jar' },
-          { name: 'opt/old/gone-1.0.jar', content: jar },
+      const image = makeImage({
+        layers: [
+          [
+            { name: 'usr/share/java/app-1.0.jar', content: jar },
+            { name: 'usr/share/java/app.jar', type: 'symlink', linkname: 'app-1.0.jar' },
+            { name: 'opt/old/gone-1.0.jar', content: jar },
+          ],
+          [{ name: 'opt/old/.wh.gone-1.0.jar', content: '' }],
         ],
-        [{ name: 'opt/old/.wh.gone-1.0.jar', content: '' }],
-      ]);
+      });
       await push(layout.store, image, 'v1');
       const result = await generateSbom({
         store: layout.store,
@@ -988,7 +990,7 @@ describe('java-archive-cataloger through generateSbom', () => {
         result.packages.map(
           (p) => `${p.name}@${p.version} ${p.locations[0]!.path} ${p.locations[0]!.layer?.slice(0, 7)}`,
         ),
-        [`app@1.0 /usr/share/java/app-1.0.jar ${image.layers[0]!.digest.slice(0, 7)}`],
+        [`app@1.0 /usr/share/java/app-1.0.jar ${image.layers[0]!.descriptor.digest.slice(0, 7)}`],
       );
     } finally {
       await layout.dispose();

@@ -10,7 +10,7 @@ import {
   symlinkTarget,
 } from '@release-actions/shared/sbom';
 import type { Logger } from '@release-actions/shared';
-import { imageOf, indexOf, makeImage, push, tarOf, tempLayout, type TarEntry } from './images.ts';
+import { makeImage, makeIndex, push, type TarEntry, tempLayout } from '../images.ts';
 
 const ALL = () => true;
 
@@ -101,7 +101,7 @@ describe('walkImage', () => {
   afterAll(() => layout.dispose());
 
   async function walk(layers: TarEntry[][], compression: 'gzip' | 'zstd' | 'none' = 'gzip', options = {}) {
-    const image = await makeImage(layers, compression);
+    const image = makeImage({ layers, compression });
     const tag = `t${Math.random().toString(36).slice(2)}`;
     await push(layout.store, image, tag);
     return walkImage(layout.store, tag, ALL, options);
@@ -133,10 +133,16 @@ describe('walkImage', () => {
   }
 
   it('trusts the magic bytes over a wrong media type', async () => {
-    const archive = await tarOf([{ name: 'f', content: 'plain' }]);
-    const image = imageOf([
-      { archive, compressed: archive, mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' },
-    ]);
+    // A plain tar layer that its manifest calls gzip.
+    const image = makeImage({
+      layers: [
+        {
+          entries: [{ name: 'f', content: 'plain' }],
+          compression: 'none',
+          mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+        },
+      ],
+    });
     await push(layout.store, image, 'liar');
     const { files } = await walkImage(layout.store, 'liar', ALL);
     assert.deepEqual(text(files), { '/f': 'plain' });
@@ -180,13 +186,16 @@ describe('walkImage', () => {
   });
 
   it('picks the platform from an index', async () => {
-    const amd = await makeImage([[{ name: 'arch', content: 'amd64' }]]);
-    const arm = await makeImage([[{ name: 'arch', content: 'arm64' }]], 'gzip', {
-      os: 'linux',
-      architecture: 'arm64',
-      variant: 'v8',
+    const amd = makeImage({ layers: [[{ name: 'arch', content: 'amd64' }]] });
+    const arm = makeImage({
+      layers: [[{ name: 'arch', content: 'arm64' }]],
+      platform: {
+        os: 'linux',
+        architecture: 'arm64',
+        variant: 'v8',
+      },
     });
-    const index = indexOf([
+    const index = makeIndex([
       { image: amd, platform: { os: 'linux', architecture: 'amd64' } },
       { image: arm, platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
     ]);
@@ -207,12 +216,15 @@ describe('walkImage', () => {
   });
 
   it('refuses a layer that is not a tar archive', async () => {
-    const image = imageOf([
-      {
-        archive: Buffer.alloc(0),
-        compressed: gzipSync(Buffer.from('this is not a tar archive, not at all'.repeat(40))),
-      },
-    ]);
+    const image = makeImage({
+      layers: [
+        {
+          bytes: Buffer.alloc(0),
+          compressed: gzipSync(Buffer.from('this is not a tar archive, not at all'.repeat(40))),
+          compression: 'gzip',
+        },
+      ],
+    });
     await push(layout.store, image, 'garbage');
     await assert.rejects(walkImage(layout.store, 'garbage', ALL), { code: 'LAYER_INVALID' });
   });

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { digestOf, MediaType, OciError, readBlob, type LayoutStore } from '@release-actions/shared/oci';
 import { generateSbom, SbomError } from '@release-actions/shared/sbom';
 import { withCode } from '../codes.ts';
-import { blob, indexOf, makeImage, push, tempLayout } from './images.ts';
+import { blob, makeImage, makeIndex, push, tempLayout } from '../images.ts';
 import { assertOfficialSpdx } from './schemas.ts';
 
 const osRelease = { name: 'etc/os-release', content: 'ID=alpine\nVERSION_ID=3.20.0\n' };
@@ -21,15 +21,18 @@ describe('generateSbom platform', () => {
   beforeAll(async () => {
     layout = await tempLayout();
     dir = layout.store.path;
-    const amd = await makeImage([[osRelease, { name: 'arch', content: 'amd64' }]]);
+    const amd = makeImage({ layers: [[osRelease, { name: 'arch', content: 'amd64' }]] });
     await push(layout.store, amd, 'amd64-only');
-    const arm = await makeImage([[osRelease, { name: 'arch', content: 'arm64' }]], 'gzip', {
-      os: 'linux',
-      architecture: 'arm64',
+    const arm = makeImage({
+      layers: [[osRelease, { name: 'arch', content: 'arm64' }]],
+      platform: {
+        os: 'linux',
+        architecture: 'arm64',
+      },
     });
     await push(layout.store, arm, 'arm64-only');
     // An index whose arm64 entry carries no variant, as some builders write it.
-    const index = indexOf([
+    const index = makeIndex([
       { image: amd, platform: { os: 'linux', architecture: 'amd64' } },
       { image: arm, platform: { os: 'linux', architecture: 'arm64' } },
     ]);
@@ -93,7 +96,7 @@ describe('image config through the size-limited blob reader', () => {
   afterAll(() => layout.dispose());
 
   it('refuses a config claiming more than 16 MiB with BLOB_TOO_LARGE, reading none of it', async () => {
-    const image = await makeImage([[osRelease]]);
+    const image = makeImage({ layers: [[osRelease]] });
     await push(layout.store, image, 'v1');
     // The same image, but its manifest claims a config of 17 MiB (a hostile or broken manifest).
     const manifest = JSON.parse(image.bytes.toString()) as { config: { size: number } };

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { generateSbom, rpmCataloger, type Distro, type Package } from '@release-actions/shared/sbom';
 import { silentLogger } from '@release-actions/shared';
 import { fixture, needsFixtures } from '../fixtures.ts';
-import { makeImage, push, tempLayout } from './images.ts';
+import { makeImage, push, tempLayout } from '../images.ts';
 import { rpmHeader } from './rpm-header.ts';
 import { assertOfficialSpdx } from './schemas.ts';
 import { skipIf } from '../jest-helpers.ts';
@@ -330,10 +330,12 @@ skipIf(NO_AMAZON).describe('rpm (BerkeleyDB Packages) in an image', () => {
     const layout = await tempLayout();
     try {
       const osRelease = readFileSync(fixture('syft', AMAZON));
-      const image = await makeImage([
-        [{ name: 'etc/os-release', content: osRelease }],
-        [{ name: 'var/lib/rpm/Packages', content: readFileSync(FIXTURE) }],
-      ]);
+      const image = makeImage({
+        layers: [
+          [{ name: 'etc/os-release', content: osRelease }],
+          [{ name: 'var/lib/rpm/Packages', content: readFileSync(FIXTURE) }],
+        ],
+      });
       await push(layout.store, image, 'v1');
       const result = await generateSbom({ store: layout.store, reference: 'v1' });
       const purl = 'pkg:rpm/amzn/dive@0.9.2-1?arch=x86_64&distro=amzn-2&upstream=dive-0.9.2-1.src.rpm';

@@ -13,8 +13,7 @@ import { LayoutStore } from '@release-actions/shared/oci';
 import { attestSbom, generateSbom } from '@release-actions/shared/sbom';
 import { createKeySigner, signImage } from '@release-actions/shared/sign';
 import { distOf, runAction, type ActionRun } from '../action-runner.ts';
-import { makeImage as randomImage, pushImage } from '../oci/images.ts';
-import { makeImage, push } from '../sbom/images.ts';
+import { makeImage, push } from '../images.ts';
 import { newKey, pem } from '../verify/fixtures.ts';
 
 const DIST = distOf('verify-image');
@@ -47,7 +46,7 @@ describe('verify-image on an OCI image layout (committed dist/)', () => {
   it('verifies a signed image in a layout by tag, by digest, and untagged (its only image)', async () => {
     const path = join(dir, 'one');
     const store = await LayoutStore.open(path, { create: true });
-    const { digest } = await pushImage(store, randomImage([64]), 'v1');
+    const { digest } = await push(store, makeImage({ layers: [64] }), 'v1');
     await sign(store, digest);
     for (const image of [`oci-layout:${path}:v1`, `oci-layout:${path}@${digest}`, `oci-layout:${path}`]) {
       const run = await runAction(DIST, { image, key: pem(key), 'expected-digest': digest });
@@ -65,8 +64,8 @@ describe('verify-image on an OCI image layout (committed dist/)', () => {
   it('an untagged layout with two images fails listing its tags; a tag still picks one', async () => {
     const path = join(dir, 'two');
     const store = await LayoutStore.open(path, { create: true });
-    const a = await pushImage(store, randomImage([64]), 'latest');
-    const b = await pushImage(store, randomImage([64]), 'v2');
+    const a = await push(store, makeImage({ layers: [64] }), 'latest');
+    const b = await push(store, makeImage({ layers: [64] }), 'v2');
     await sign(store, a.digest);
     await sign(store, b.digest);
     const run = await runAction(DIST, { image: `oci-layout:${path}`, key: pem(key) });
@@ -102,16 +101,18 @@ describe('verify-image on an OCI image layout (committed dist/)', () => {
     const store = await LayoutStore.open(path, { create: true });
     const { digest } = await push(
       store,
-      await makeImage([
-        [
-          { name: 'etc/os-release', content: 'ID=debian\nVERSION_ID="12"\n' },
-          {
-            name: 'var/lib/dpkg/status',
-            content:
-              'Package: libc6\nStatus: install ok installed\nArchitecture: amd64\nSource: glibc\nVersion: 2.36-9\n\n',
-          },
+      makeImage({
+        layers: [
+          [
+            { name: 'etc/os-release', content: 'ID=debian\nVERSION_ID="12"\n' },
+            {
+              name: 'var/lib/dpkg/status',
+              content:
+                'Package: libc6\nStatus: install ok installed\nArchitecture: amd64\nSource: glibc\nVersion: 2.36-9\n\n',
+            },
+          ],
         ],
-      ]),
+      }),
       'v1',
     );
     await sign(store, digest);

@@ -18,7 +18,7 @@ import { attestSbom, generateSbom } from '@release-actions/shared/sbom';
 import { createKeySigner, signImage } from '@release-actions/shared/sign';
 import { distOf, runAction, type ActionRun } from '../action-runner.ts';
 import { osvExportToday, startOsvExportBucket, type OsvExportBucket } from '../scan/osv-export-bucket.ts';
-import { makeImage, push, type TarEntry } from '../sbom/images.ts';
+import { makeImage, push, type TarEntry } from '../images.ts';
 import { newKey, pem } from '../verify/fixtures.ts';
 import { useRegistry } from '../registry-fixture.ts';
 
@@ -78,7 +78,7 @@ describe('verify-image scan with osv-db: download (loopback OSV export bucket, c
     layers = LAYERS,
   ): Promise<{ name: string; digest: string }> {
     const store = reg.client.repository({ registry: reg.registry.host, repository });
-    const { digest } = await push(store, await makeImage(layers), 'v1');
+    const { digest } = await push(store, makeImage({ layers }), 'v1');
     const name = `${reg.registry.host}/${repository}`;
     await signImage({
       store,

@@ -22,7 +22,7 @@ import {
 } from '@release-actions/shared/sign';
 import { distOf, runAction, type ActionRun } from '../action-runner.ts';
 import { exportAnswers, startOsvStandIn, type OsvStandIn } from '../scan/osv-stand-in.ts';
-import { makeImage, push, type TarEntry } from '../sbom/images.ts';
+import { makeImage, push, type TarEntry } from '../images.ts';
 import { newKey, pem } from '../verify/fixtures.ts';
 import { useRegistry } from '../registry-fixture.ts';
 
@@ -81,7 +81,7 @@ describe('verify-image scan: the deploy-time vulnerability gate (committed dist/
     sboms: { formats: SbomFormat[]; attester?: ImageSigner; format?: SignatureFormat } | undefined,
   ): Promise<{ store: Repository; digest: string; name: string }> {
     const store = reg.client.repository({ registry: reg.registry.host, repository });
-    const { digest } = await push(store, await makeImage(LAYERS), 'v1');
+    const { digest } = await push(store, makeImage({ layers: LAYERS }), 'v1');
     const name = `${reg.registry.host}/${repository}`;
     await signImage({
       store,
@@ -116,7 +116,7 @@ describe('verify-image scan: the deploy-time vulnerability gate (committed dist/
     dir = mkdtempSync(join(tmpdir(), 'verify-image-scan-'));
     // Cataloged once, as the sbom action would have at build time.
     const store = reg.repo('acme/build');
-    const { digest } = await push(store, await makeImage(LAYERS), 'v1');
+    const { digest } = await push(store, makeImage({ layers: LAYERS }), 'v1');
     const sbom = await generateSbom({ store, reference: digest });
     assert.equal(sbom.packages.length, 5);
     spdx = sbom.spdx;

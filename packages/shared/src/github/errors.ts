@@ -37,15 +37,21 @@ export class InputChecker {
   readonly problems: InputProblem[] = [];
 
   /**
-   * Runs `parse`; on a throw, records its message against `input` and returns `fallback`. An
-   * {@link InputError} thrown by `parse` keeps its own problems (inputs and codes).
+   * Runs `parse`; on a throw, records its message (and the code of a {@link ReleaseError}) against
+   * `input` and returns `fallback`. An {@link InputError} thrown by `parse` keeps its own problems
+   * (inputs and codes).
    */
   field<T>(input: string, parse: () => T, fallback: T): T {
     try {
       return parse();
     } catch (err) {
       if (err instanceof InputError) this.problems.push(...err.problems);
-      else this.problems.push({ input, message: err instanceof Error ? err.message : String(err) });
+      else
+        this.problems.push({
+          input,
+          message: err instanceof Error ? err.message : String(err),
+          ...(err instanceof ReleaseError && { code: err.code }),
+        });
       return fallback;
     }
   }

@@ -146,6 +146,30 @@ export async function copyImage(
   return result;
 }
 
+/** What {@link copyBlobs} did: blobs streamed, mounted, found present, and the bytes streamed. */
+export type BlobCopyResult = Pick<
+  CopyResult,
+  'blobsCopied' | 'blobsMounted' | 'blobsSkipped' | 'bytesCopied'
+>;
+
+/**
+ * Makes blobs of `source` present in `target` as {@link copyImage} does for an image's blobs
+ * (a cross-repository mount where the registry allows, nothing for those already there, else
+ * streamed, retried, within the concurrency limit), without any manifest: for a new image whose
+ * layers start with another image's (build-sign's assemble builder appends to a base image).
+ */
+export async function copyBlobs(
+  source: ImageStore,
+  target: ImageStore,
+  descriptors: readonly Descriptor[],
+  options: Pick<CopyOptions, 'concurrency' | 'retry' | 'logger'> = {},
+): Promise<BlobCopyResult> {
+  const run = new CopyRun(source, target, options, options.logger ?? silentLogger);
+  await run.copyBlobs(descriptors);
+  const { blobsCopied, blobsMounted, blobsSkipped, bytesCopied } = run.result;
+  return { blobsCopied, blobsMounted, blobsSkipped, bytesCopied };
+}
+
 /**
  * One copy in progress: what has been started (each blob and manifest once, even when several
  * manifests share it), the counts, and the first failure, after which nothing new starts.
@@ -218,6 +242,11 @@ class CopyRun {
     );
     if (this.write) await this.target.putManifest(bytes, actual.mediaType);
     this.result.manifestsCopied++;
+  }
+
+  /** Copies blobs alone (each once), failing with the first error once all have ended. */
+  copyBlobs(descriptors: readonly Descriptor[]): Promise<void> {
+    return this.#settleAll(descriptors.map((d) => this.#copyBlob(d)));
   }
 
   /** Waits for every transfer started to end (nothing runs on after we return), then fails with the first error. */
@@ -335,8 +364,11 @@ class CopyRun {
   }
 }
 
-/** A failure another attempt may not meet: a dropped connection, or a status worth retrying. */
-function isTransient(err: unknown): boolean {
+/**
+ * A failure of a blob transfer another attempt may not meet: a dropped connection, or a status
+ * worth retrying (anywhere in the cause chain). Copies and assemble's layer uploads retry on it.
+ */
+export function isTransient(err: unknown): boolean {
   if (isRetryableNetworkError(err)) return true;
   for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     if (e instanceof HTTPError && isRetryableStatus(e.statusCode)) return true;

@@ -61,6 +61,41 @@ export function verifyDigest(data: Uint8Array, expected: string, what = 'content
 }
 
 /**
+ * A pass-through stream that hashes and counts what flows through it, for content whose digest is
+ * learnt only at its end (a layer compressed as it is uploaded): {@link DigestingStream.digest}
+ * once the stream has ended.
+ */
+export class DigestingStream extends Transform {
+  private readonly hash: Hash;
+  private readonly algorithm: DigestAlgorithm;
+  private result: string | undefined;
+  bytes = 0;
+
+  constructor(algorithm: DigestAlgorithm = 'sha256') {
+    super();
+    this.algorithm = algorithm;
+    this.hash = createHash(algorithm);
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.bytes += chunk.length;
+    this.hash.update(chunk);
+    cb(null, chunk);
+  }
+
+  override _flush(cb: TransformCallback): void {
+    this.result = `${this.algorithm}:${this.hash.digest('hex')}`;
+    cb();
+  }
+
+  /** The digest of everything that passed; throws until the stream has ended. */
+  digest(): string {
+    if (this.result === undefined) throw new Error('DigestingStream.digest() read before the stream ended');
+    return this.result;
+  }
+}
+
+/**
  * A pass-through stream that hashes and counts what flows through it and fails at the end
  * (DIGEST_MISMATCH or SIZE_MISMATCH) when the content is not what the descriptor promised, so a
  * consumer never sees a clean end on bad bytes. It also fails as soon as more bytes than promised arrive.

@@ -25,7 +25,7 @@ import path from 'node:path';
 import { pipeline as pipelineCallback, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { readLimited } from './blob.ts';
-import { digestOf, parseDigest, VerifyingStream, verifyDigest } from './digest.ts';
+import { DigestingStream, digestOf, parseDigest, VerifyingStream, verifyDigest } from './digest.ts';
 import { OciError } from './errors.ts';
 import type { ImageStore } from './store.ts';
 import {
@@ -274,6 +274,27 @@ export class LayoutStore implements ImageStore {
         await pipeline(content, verifier, createWriteStream(temp, { flags: 'wx', flush: true }));
       }
     });
+  }
+
+  /**
+   * Stores a blob of unknown digest: written to a temporary file in `blobs/sha256/` while it is
+   * hashed, then renamed to the digest it turned out to have (or dropped, when that blob is there).
+   */
+  async putBlobStream(content: Readable): Promise<{ digest: string; size: number }> {
+    const dir = path.join(this.path, 'blobs', 'sha256');
+    await mkdir(dir, { recursive: true });
+    const temp = path.join(dir, `.upload.${randomBytes(6).toString('hex')}.tmp`);
+    const hashed = new DigestingStream();
+    try {
+      await pipeline(content, hashed, createWriteStream(temp, { flags: 'wx', flush: true }));
+      const digest = hashed.digest();
+      if ((await this.blobSize(digest)) === hashed.bytes) await rm(temp, { force: true });
+      else await rename(temp, this.blobPath(digest));
+      return { digest, size: hashed.bytes };
+    } catch (err) {
+      await rm(temp, { force: true });
+      throw err;
+    }
   }
 
   /** The ref names in `index.json`, sorted and without duplicates. */

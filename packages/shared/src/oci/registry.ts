@@ -9,7 +9,7 @@ import { HttpClient, type HttpRequest, type HttpResponse } from '../http.ts';
 import { silentLogger, type Logger } from '../logger.ts';
 import { pullScope, pushScope, RegistryAuth, type CredentialSource } from './auth.ts';
 import { readLimited } from './blob.ts';
-import { digestOf, isDigest, parseDigest, VerifyingStream } from './digest.ts';
+import { DigestingStream, digestOf, isDigest, parseDigest, VerifyingStream } from './digest.ts';
 import { OciError, type OciErrorCode } from './errors.ts';
 import { isInsecureRegistry, registryApiHost, type RegistryReference } from './reference.ts';
 import type { ImageStore } from './store.ts';
@@ -242,6 +242,44 @@ export class Repository implements ImageStore {
     );
     await this.expect(put, 'PUT', [201], 'REGISTRY_ERROR', `blob ${descriptor.digest}`);
     await put.body.dump().catch(() => undefined);
+  }
+
+  /**
+   * Streams a blob of unknown digest: one PATCH carrying the stream (hashed as it goes), then
+   * `PUT ?digest=` with the digest it turned out to have. A failure of `content` itself is thrown
+   * as it is (not as a registry error), and the upload session is cancelled.
+   */
+  async putBlobStream(content: Readable): Promise<{ digest: string; size: number }> {
+    let location = await this.startUpload();
+    const hashed = new DigestingStream();
+    let sourceError: unknown;
+    content.on('error', (err) => {
+      sourceError ??= err;
+      hashed.destroy(err);
+    });
+    try {
+      const patch = await this.send(
+        {
+          method: 'PATCH',
+          url: location,
+          headers: { 'content-type': 'application/octet-stream' },
+          body: content.pipe(hashed),
+        },
+        'push',
+      );
+      await this.expect(patch, 'PATCH', [202], 'REGISTRY_ERROR', 'streamed blob');
+      await patch.body.dump().catch(() => undefined);
+      location = new URL(patch.headers.get('location') ?? location, location).toString();
+      const digest = hashed.digest();
+      const put = await this.send({ method: 'PUT', url: withQuery(location, { digest }) }, 'push');
+      await this.expect(put, 'PUT', [201], 'REGISTRY_ERROR', `blob ${digest}`);
+      await put.body.dump().catch(() => undefined);
+      return { digest, size: hashed.bytes };
+    } catch (err) {
+      const cancel = await this.send({ method: 'DELETE', url: location }, 'push').catch(() => undefined);
+      await cancel?.body.dump().catch(() => undefined);
+      throw sourceError ?? err;
+    }
   }
 
   /**

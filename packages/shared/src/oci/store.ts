@@ -24,6 +24,12 @@ export interface ImageStore {
   getBlob(descriptor: Descriptor): Promise<Readable>;
   /** Stores a blob, verifying digest and size as it is written; `content` may be bytes or a stream. */
   putBlob(descriptor: Descriptor, content: Buffer | Readable): Promise<void>;
+  /**
+   * Stores a blob whose digest is known only once its last byte is out (a layer compressed as it
+   * is uploaded): streamed in one pass, never whole in memory, hashed on the way, and committed
+   * under the digest it turned out to have. Returns that digest and the size.
+   */
+  putBlobStream(content: Readable): Promise<{ digest: string; size: number }>;
 
   /**
    * Makes a blob of `source` present here without moving its bytes (a registry's cross-repository

@@ -9,7 +9,7 @@
  * - `buildDefinition.internalParameters.github`: event name, numeric repository and owner ids,
  *   runner environment;
  * - `buildDefinition.resolvedDependencies`: the repository at its ref, with the commit as
- *   `gitCommit`;
+ *   `gitCommit`, then what the caller adds (build-sign's assemble: the base image and the files);
  * - `runDetails.builder.id`: the server URL + `job_workflow_ref` (the reusable workflow that ran
  *   the build, when there is one), else + `workflow_ref`;
  * - `runDetails.metadata.invocationId`: the run's URL with its attempt.
@@ -160,6 +160,8 @@ export function splitWorkflowRef(
 export interface ProvenanceOptions {
   startedOn?: Date;
   finishedOn?: Date;
+  /** More materials after the repository: what else the build took in (a base image, files), by digest. */
+  resolvedDependencies?: readonly ResourceDescriptor[];
 }
 
 /** The SLSA v1 predicate for a build run by this GitHub Actions workflow. */
@@ -186,6 +188,7 @@ export function slsaProvenancePredicate(
       internalParameters: { github: github as Record<string, string> },
       resolvedDependencies: [
         { uri: `git+${server}/${context.repository}@${context.ref}`, digest: { gitCommit: context.sha } },
+        ...(options.resolvedDependencies ?? []),
       ],
     },
     runDetails: {

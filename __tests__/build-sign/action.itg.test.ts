@@ -23,7 +23,7 @@ import {
 } from '@release-actions/shared/sign';
 import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
 import { verifyImage } from '@release-actions/shared/verify';
-import { makeImage, pushImage } from '../oci/images.ts';
+import { makeImage, push } from '../images.ts';
 import {
   buildahSandbox,
   requireBuildahTools,
@@ -188,7 +188,7 @@ describe('actions/build-sign dist/index.js', () => {
 
   it('builder none, image by tag: resolves once, reports the digest, signs it; an unchanged key signature is not duplicated', async () => {
     const store = client.repository({ registry: registry.host, repository: 'acme/other' });
-    const pushed = await pushImage(store, makeImage([512]), 'release');
+    const pushed = await push(store, makeImage({ layers: [512] }), 'release');
     const inputs = {
       builder: 'none',
       image: `${registry.host}/acme/other:release`,
@@ -284,7 +284,7 @@ describe('actions/build-sign dist/index.js', () => {
 
     it('signs by digest with a Fulcio certificate for the workflow; the bundle verifies against the trusted root', async () => {
       const store = client.repository({ registry: registry.host, repository: 'acme/keyless' });
-      const pushed = await pushImage(store, makeImage([256]));
+      const pushed = await push(store, makeImage({ layers: [256] }));
       const run = await runAction(
         {
           builder: 'none',

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { cosignTag, LayoutStore, MediaType, type ImageStore } from '@release-actions/shared/oci';
 import { generateKeyPair, type GeneratedKeyPair } from '@release-actions/shared/sign';
 import { verifyImage, type VerifyPolicy } from '@release-actions/shared/verify';
-import { makeImage, makeIndex, pushImage } from '../oci/images.ts';
+import { makeImage, makeIndex, push } from '../images.ts';
 import { runAction } from './runner.ts';
 import { useRegistry } from '../registry-fixture.ts';
 
@@ -30,10 +30,10 @@ const GITHUB_ENV = {
 };
 
 async function pushIndex(store: ImageStore, tag: string) {
-  const amd = makeImage([1200], { architecture: 'amd64', os: 'linux' });
-  const arm = makeImage([2200], { architecture: 'arm64', os: 'linux' });
-  await pushImage(store, amd);
-  await pushImage(store, arm);
+  const amd = makeImage({ layers: [1200], platform: { architecture: 'amd64', os: 'linux' } });
+  const arm = makeImage({ layers: [2200], platform: { architecture: 'arm64', os: 'linux' } });
+  await push(store, amd);
+  await push(store, arm);
   const index = makeIndex([
     { image: amd, platform: { architecture: 'amd64', os: 'linux' } },
     { image: arm, platform: { architecture: 'arm64', os: 'linux' } },
@@ -67,7 +67,7 @@ describe('actions/build-sign dist/index.js: OCI layouts and indexes', () => {
   it('builder none signs an image in an OCI layout: signatures and provenance stored there, outputs in the layout form, verifyImage accepts it', async () => {
     const dir = join(temp, 'layout-one');
     const layout = await LayoutStore.open(dir, { create: true });
-    const { digest } = await pushImage(layout, makeImage([700]), 'v1');
+    const { digest } = await push(layout, makeImage({ layers: [700] }), 'v1');
 
     const run = await runAction(
       { builder: 'none', image: `oci-layout:${dir}:v1`, ...keyInputs() },
@@ -102,8 +102,8 @@ describe('actions/build-sign dist/index.js: OCI layouts and indexes', () => {
   it('an untagged layout with two tags fails listing them, and nothing is written', async () => {
     const dir = join(temp, 'layout-two');
     const layout = await LayoutStore.open(dir, { create: true });
-    await pushImage(layout, makeImage([300]), 'v1');
-    await pushImage(layout, makeImage([400]), 'v2');
+    await push(layout, makeImage({ layers: [300] }), 'v1');
+    await push(layout, makeImage({ layers: [400] }), 'v2');
     const before = readFileSync(join(dir, 'index.json'), 'utf8');
 
     const run = await runAction(

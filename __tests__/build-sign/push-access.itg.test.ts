@@ -11,7 +11,7 @@ import { HttpClient, immediateRetryPolicy } from '@release-actions/shared';
 import { RegistryClient } from '@release-actions/shared/oci';
 import { generateKeyPair, type GeneratedKeyPair } from '@release-actions/shared/sign';
 import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
-import { makeImage, pushImage } from '../oci/images.ts';
+import { makeImage, push } from '../images.ts';
 import { DIST, runAction } from './runner.ts';
 
 const PASSWORD = 'push check password';
@@ -31,10 +31,9 @@ describe('build-sign: push access checked before any build', () => {
       http: new HttpClient({ retry: immediateRetryPolicy(2) }),
       credentials: { resolve: async () => ({ username: 'ci', password: 'ci-secret' }) },
     });
-    const image = makeImage([512]);
-    digest = (
-      await pushImage(admin.repository({ registry: registry.host, repository: 'team/app' }), image, 'v1')
-    ).digest;
+    const image = makeImage({ layers: [512] });
+    digest = (await push(admin.repository({ registry: registry.host, repository: 'team/app' }), image, 'v1'))
+      .digest;
     key = await generateKeyPair(PASSWORD, { scryptN: 32768 });
   });
   afterAll(async () => {

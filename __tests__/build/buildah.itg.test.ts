@@ -39,7 +39,7 @@ import {
   type GitHubBuildContext,
 } from '@release-actions/shared/sign';
 import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
-import { readAll } from '../oci/images.ts';
+import { readAll } from '../images.ts';
 import { buildahSandbox, requireBuildahTools, tinyContext, type BuildahSandbox } from './buildah-env.ts';
 
 const EMPTY_ROOT: TrustedRoot = {

@@ -37,7 +37,7 @@ import {
   type TestPrometheus,
 } from '@release-actions/shared/testing';
 import { distOf, parseOutputFile, runAction, type ActionRun } from '../action-runner.ts';
-import { makeImage, pushImage } from '../oci/images.ts';
+import { makeImage, push } from '../images.ts';
 import { startApp, type TestApp } from './app.ts';
 import { skipIf } from '../jest-helpers.ts';
 import { useRegistry } from '../registry-fixture.ts';
@@ -126,7 +126,7 @@ beforeAll(async () => {
     ['v1', 301],
     ['v2', 302],
   ] as const) {
-    const { digest } = await pushImage(store, makeImage([size]), tag);
+    const { digest } = await push(store, makeImage({ layers: [size] }), tag);
     await signImage({
       store,
       image: { registry: reg.registry.host, repository: 'acme/app' },

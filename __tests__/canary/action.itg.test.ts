@@ -16,7 +16,7 @@ import { HaproxyTraffic } from '@release-actions/shared/canary';
 import { createKeySigner, publicKeyToPem, signImage } from '@release-actions/shared/sign';
 import { needsHaproxy, startHaproxy, type TestHaproxy } from '@release-actions/shared/testing';
 import { distOf, runAction } from '../action-runner.ts';
-import { makeImage, pushImage } from '../oci/images.ts';
+import { makeImage, push } from '../images.ts';
 import { startApp, type TestApp } from './app.ts';
 import { skipIf } from '../jest-helpers.ts';
 import { useRegistry } from '../registry-fixture.ts';
@@ -68,7 +68,7 @@ skipIf(needsHaproxy()).describe('actions/canary dist/index.js', () => {
 
   async function release(tag: string, key?: typeof trusted): Promise<string> {
     const store = reg.repo('acme/app');
-    const { digest } = await pushImage(store, makeImage([300 + tag.length]), tag);
+    const { digest } = await push(store, makeImage({ layers: [300 + tag.length] }), tag);
     if (key)
       await signImage({
         store,

@@ -21,7 +21,7 @@ import {
   signImage,
   type ImageSigner,
 } from '@release-actions/shared/sign';
-import { makeImage, pushImage } from '../oci/images.ts';
+import { makeImage, push } from '../images.ts';
 import {
   fakeJwt,
   GITHUB_IDENTITY,
@@ -121,7 +121,7 @@ for (const cosign of COSIGNS) {
         it(`verify and verify-attestation --certificate-identity … --trusted-root accept signImage keyless (${format})`, async () => {
           const repository = `interop/keyless-${format}`;
           const store = reg.client.repository({ registry: reg.registry.host, repository });
-          const { digest } = await pushImage(store, makeImage([256]));
+          const { digest } = await push(store, makeImage({ layers: [256] }));
           const result = await signImage({
             store,
             image: { registry: reg.registry.host, repository },

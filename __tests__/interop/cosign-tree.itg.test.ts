@@ -22,7 +22,7 @@ import {
   signImage,
   type GeneratedKeyPair,
 } from '@release-actions/shared/sign';
-import { makeImage, pushImage } from '../oci/images.ts';
+import { makeImage, push } from '../images.ts';
 import { attestArgs, COSIGNS, cosignHome, signArgs, type CosignHome } from './cosign.ts';
 import { skipIf } from '../jest-helpers.ts';
 import { useRegistry } from '../registry-fixture.ts';
@@ -89,7 +89,7 @@ for (const cosign of COSIGNS) {
     it('signatures, provenance and SBOM attestations, legacy tags and bundle referrers', async () => {
       const oursRepo = `tree/ours-v${cosign.major}`;
       const ours = reg.repo(oursRepo);
-      const { digest: oursDigest } = await pushImage(ours, makeImage([128]));
+      const { digest: oursDigest } = await push(ours, makeImage({ layers: [128] }));
       const signer = createKeySigner(key.key);
       const signed = await signImage({
         store: ours,
@@ -110,7 +110,7 @@ for (const cosign of COSIGNS) {
 
       const theirsRepo = `tree/cosign-v${cosign.major}`;
       const theirs = reg.repo(theirsRepo);
-      const { digest: theirsDigest } = await pushImage(theirs, makeImage([128]));
+      const { digest: theirsDigest } = await push(theirs, makeImage({ layers: [128] }));
       const ref = `${reg.registry.host}/${theirsRepo}@${theirsDigest}`;
       const provenance = join(home.dir, 'provenance.json');
       const spdx = join(home.dir, 'sbom.spdx.json');

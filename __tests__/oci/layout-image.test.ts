@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, it } from '@jest/globals';
 import { LayoutStore, OciError, resolveLayoutImage } from '@release-actions/shared/oci';
 import { createKeySigner, signImage } from '@release-actions/shared/sign';
 import { newKey } from '../verify/fixtures.ts';
-import { makeImage, pushImage } from './images.ts';
+import { makeImage, push } from '../images.ts';
 
 describe('resolveLayoutImage', () => {
   let dir: string;
@@ -32,7 +32,7 @@ describe('resolveLayoutImage', () => {
     });
 
   it('takes the only image, whatever its tag, and does not count its signatures as images', async () => {
-    const descriptor = await pushImage(store, makeImage([32]), 'v1.2.3');
+    const descriptor = await push(store, makeImage({ layers: [32] }), 'v1.2.3');
     await sign(descriptor.digest);
     assert.ok(
       (await store.listTags()).some((t) => t.endsWith('.sig')),
@@ -45,24 +45,24 @@ describe('resolveLayoutImage', () => {
   });
 
   it('one image under two tags is one image', async () => {
-    const image = makeImage([32]);
-    await pushImage(store, image, 'v1');
-    const descriptor = await pushImage(store, image, 'stable');
+    const image = makeImage({ layers: [32] });
+    await push(store, image, 'v1');
+    const descriptor = await push(store, image, 'stable');
     const only = await resolveLayoutImage(store);
     assert.equal(only.descriptor.digest, descriptor.digest);
     assert.deepEqual(only.tags, ['stable', 'v1']);
   });
 
   it('an untagged image is taken too', async () => {
-    const descriptor = await pushImage(store, makeImage([32]));
+    const descriptor = await push(store, makeImage({ layers: [32] }));
     const only = await resolveLayoutImage(store);
     assert.equal(only.descriptor.digest, descriptor.digest);
     assert.deepEqual(only.tags, []);
   });
 
   it('two images fail INVALID_REFERENCE listing their tags, never picking latest', async () => {
-    const a = await pushImage(store, makeImage([32]), 'latest');
-    const b = await pushImage(store, makeImage([32]), 'v2');
+    const a = await push(store, makeImage({ layers: [32] }), 'latest');
+    const b = await push(store, makeImage({ layers: [32] }), 'v2');
     await sign(a.digest);
     await assert.rejects(resolveLayoutImage(store), (err: unknown) => {
       assert.ok(err instanceof OciError);

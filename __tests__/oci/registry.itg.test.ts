@@ -27,7 +27,7 @@ import {
   type RecordingProxy,
   type TestRegistry,
 } from '@release-actions/shared/testing';
-import { makeArtifact, makeImage, makeIndex, pushImage, readAll } from './images.ts';
+import { makeArtifact, makeImage, makeIndex, push, readAll } from '../images.ts';
 import { withCode } from '../codes.ts';
 import { onTestFinished } from '../jest-helpers.ts';
 
@@ -58,10 +58,10 @@ describe('registry client against docker-registry', () => {
   });
 
   it('pushes and pulls a multi-layer image byte for byte, streaming large layers', async () => {
-    const image = makeImage([10, 200 * 1024, 3 * 1024 * 1024]);
+    const image = makeImage({ layers: [10, 200 * 1024, 3 * 1024 * 1024] });
     const store = repo(viaProxy, proxy.host, 'push/multi');
     proxy.reset();
-    const pushed = await pushImage(store, image, 'v1');
+    const pushed = await push(store, image, 'v1');
     assert.equal(pushed.digest, image.descriptor.digest);
     // Small layers go up in one PUT, larger ones as one streamed PATCH.
     const patches = proxy.requests.filter((r) => r.method === 'PATCH');
@@ -69,29 +69,32 @@ describe('registry client against docker-registry', () => {
 
     const pulled = await store.getManifest('v1');
     assert.equal(pulled.descriptor.digest, image.descriptor.digest);
-    assert.deepEqual(pulled.bytes, image.manifest);
+    assert.deepEqual(pulled.bytes, image.bytes);
     for (const layer of image.layers) {
       assert.deepEqual(await readAll(await store.getBlob(layer.descriptor)), layer.bytes);
     }
     assert.deepEqual(await store.resolve('v1'), {
       mediaType: MediaType.OciManifest,
       digest: image.descriptor.digest,
-      size: image.manifest.length,
+      size: image.bytes.length,
     });
     assert.equal(await store.resolve('missing'), undefined);
     await assert.rejects(store.getManifest('missing'), ociCode('MANIFEST_UNKNOWN'));
   });
 
   it('pushes a multi-platform index and copies it whole to another registry repository', async () => {
-    const amd = makeImage([1000, 2000], { architecture: 'amd64', os: 'linux' });
-    const arm = makeImage([1500], { architecture: 'arm64', os: 'linux', variant: 'v8' });
+    const amd = makeImage({ layers: [1000, 2000], platform: { architecture: 'amd64', os: 'linux' } });
+    const arm = makeImage({
+      layers: [1500],
+      platform: { architecture: 'arm64', os: 'linux', variant: 'v8' },
+    });
     const index = makeIndex([
       { image: amd, platform: { architecture: 'amd64', os: 'linux' } },
       { image: arm, platform: { architecture: 'arm64', os: 'linux', variant: 'v8' } },
     ]);
     const store = repo(direct, registry.host, 'multi/app');
-    await pushImage(store, amd);
-    await pushImage(store, arm);
+    await push(store, amd);
+    await push(store, arm);
     const pushed = await store.putManifest(index.bytes, MediaType.OciIndex, 'latest');
     assert.equal(pushed.digest, index.descriptor.digest);
     const got = await store.getManifest('latest');
@@ -123,15 +126,15 @@ describe('registry client against docker-registry', () => {
   });
 
   it('restricts a copy to linux/arm64/v8 from an index whose arm64 entry has no variant, or names the platforms there are', async () => {
-    const amd = makeImage([300], { architecture: 'amd64', os: 'linux' });
-    const arm = makeImage([400], { architecture: 'arm64', os: 'linux' });
+    const amd = makeImage({ layers: [300], platform: { architecture: 'amd64', os: 'linux' } });
+    const arm = makeImage({ layers: [400], platform: { architecture: 'arm64', os: 'linux' } });
     const index = makeIndex([
       { image: amd, platform: { architecture: 'amd64', os: 'linux' } },
       { image: arm, platform: { architecture: 'arm64', os: 'linux' } },
     ]);
     const store = repo(direct, registry.host, 'platforms/app');
-    await pushImage(store, amd);
-    await pushImage(store, arm);
+    await push(store, amd);
+    await push(store, arm);
     await store.putManifest(index.bytes, MediaType.OciIndex, 'latest');
     const target = repo(direct, registry.host, 'platforms/arm');
     const result = await copyImage(store, 'latest', target, {
@@ -154,15 +157,15 @@ describe('registry client against docker-registry', () => {
   });
 
   it('copies the root resolved once by resolveCopyRoot: the source index is read and restricted once', async () => {
-    const amd = makeImage([100], { architecture: 'amd64', os: 'linux' });
-    const arm = makeImage([200], { architecture: 'arm64', os: 'linux', variant: 'v8' });
+    const amd = makeImage({ layers: [100], platform: { architecture: 'amd64', os: 'linux' } });
+    const arm = makeImage({ layers: [200], platform: { architecture: 'arm64', os: 'linux', variant: 'v8' } });
     const index = makeIndex([
       { image: amd, platform: { architecture: 'amd64', os: 'linux' } },
       { image: arm, platform: { architecture: 'arm64', os: 'linux', variant: 'v8' } },
     ]);
     const source = repo(viaProxy, proxy.host, 'root/app');
-    await pushImage(source, amd);
-    await pushImage(source, arm);
+    await push(source, amd);
+    await push(source, arm);
     await source.putManifest(index.bytes, MediaType.OciIndex, 'latest');
     proxy.reset();
     const root = await resolveCopyRoot(source, 'latest', [parsePlatform('linux/amd64')]);
@@ -180,8 +183,8 @@ describe('registry client against docker-registry', () => {
 
   it('reads a blob into memory within a limit, and refuses a larger one with BLOB_TOO_LARGE before asking for it', async () => {
     const store = repo(viaProxy, proxy.host, 'blobs/limit');
-    const image = makeImage([4096]);
-    await pushImage(store, image);
+    const image = makeImage({ layers: [4096] });
+    await push(store, image);
     const layer = image.layers[0]!;
     assert.deepEqual(await readBlob(store, layer.descriptor), layer.bytes);
     proxy.reset();
@@ -201,9 +204,9 @@ describe('registry client against docker-registry', () => {
   });
 
   it('copies within a registry by mounting: no layer byte is uploaded again', async () => {
-    const image = makeImage([300 * 1024, 300 * 1024, 100]);
+    const image = makeImage({ layers: [300 * 1024, 300 * 1024, 100] });
     const source = repo(viaProxy, proxy.host, 'mount/source');
-    await pushImage(source, image, 'v1');
+    await push(source, image, 'v1');
     proxy.reset();
     const target = repo(viaProxy, proxy.host, 'mount/target');
     const result = await copyImage(source, 'v1', target, { tags: ['staging'] });
@@ -241,28 +244,28 @@ describe('registry client against docker-registry', () => {
   it('copies between two registries with identical digests', async () => {
     const second = await startRegistry();
     onTestFinished(() => second.stop());
-    const image = makeImage([50_000, 80_000]);
+    const image = makeImage({ layers: [50_000, 80_000] });
     const source = repo(direct, registry.host, 'cross/app');
-    await pushImage(source, image, 'v2');
+    await push(source, image, 'v2');
     const target = repo(direct, second.host, 'cross/app');
     const result = await copyImage(source, 'v2', target, { tags: ['v2', 'prod'] });
     assert.equal(result.blobsCopied, 3);
     assert.equal(result.bytesCopied, 50_000 + 80_000 + image.config.bytes.length);
     const copied = await target.getManifest('prod');
-    assert.deepEqual(copied.bytes, image.manifest);
+    assert.deepEqual(copied.bytes, image.bytes);
     assert.deepEqual(result.tags, ['v2', 'prod']);
   });
 
   it('leaves the target tag unchanged when the source fails half-way, and a rerun completes', async () => {
     const second = await startRegistry();
     onTestFinished(() => second.stop());
-    const old = makeImage([1000]);
+    const old = makeImage({ layers: [1000] });
     const target = repo(direct, second.host, 'halfway/app');
-    await pushImage(target, old, 'prod');
+    await push(target, old, 'prod');
 
-    const image = makeImage([40_000, 40_000, 40_000]);
+    const image = makeImage({ layers: [40_000, 40_000, 40_000] });
     const source = repo(viaProxy, proxy.host, 'halfway/app');
-    await pushImage(repo(direct, registry.host, 'halfway/app'), image, 'v3');
+    await push(repo(direct, registry.host, 'halfway/app'), image, 'v3');
     const poisoned = image.layers[2]!.descriptor.digest;
     proxy.failWhen((req) =>
       req.method === 'GET' && (req.url ?? '').includes(poisoned) ? { status: 500 } : false,
@@ -289,9 +292,9 @@ describe('registry client against docker-registry', () => {
   });
 
   it('detects content altered at rest: blob and manifest digests are recomputed', async () => {
-    const image = makeImage([4096]);
+    const image = makeImage({ layers: [4096] });
     const store = repo(direct, registry.host, 'tamper/app');
-    await pushImage(store, image, 'v1');
+    await push(store, image, 'v1');
     const layer = image.layers[0]!.descriptor;
     const hex = layer.digest.slice('sha256:'.length);
     const path = join(registry.storageDir, 'docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex, 'data');
@@ -310,21 +313,23 @@ describe('registry client against docker-registry', () => {
     );
     await writeFile(
       mpath,
-      Buffer.from(image.manifest.toString().replace('"schemaVersion":2', '"schemaVersion": 2')),
+      Buffer.from(image.bytes.toString().replace('"schemaVersion":2', '"schemaVersion": 2')),
     );
     await assert.rejects(store.getManifest(image.descriptor.digest), ociCode('DIGEST_MISMATCH'));
   });
 
   it('round-trips referrers through the tag-schema fallback index (distribution 2.8 has no referrers API)', async () => {
-    const image = makeImage([100]);
+    const image = makeImage({ layers: [100] });
     const store = repo(direct, registry.host, 'referrers/app');
-    const subject = await pushImage(store, image, 'v1');
-    const sbom = makeArtifact(subject, 'application/spdx+json', Buffer.from('{"spdxVersion":"SPDX-2.3"}'));
-    const sig = makeArtifact(
-      subject,
-      'application/vnd.dev.sigstore.bundle.v0.3+json',
-      Buffer.from('{"bundle":1}'),
-    );
+    const subject = await push(store, image, 'v1');
+    const sbom = makeArtifact(subject, {
+      artifactType: 'application/spdx+json',
+      content: Buffer.from('{"spdxVersion":"SPDX-2.3"}'),
+    });
+    const sig = makeArtifact(subject, {
+      artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+      content: Buffer.from('{"bundle":1}'),
+    });
     for (const artifact of [sbom, sig]) {
       for (const b of artifact.blobs) await store.putBlob(b.descriptor, b.bytes);
       await store.putManifest(artifact.bytes, MediaType.OciManifest);
@@ -356,17 +361,20 @@ describe('registry client against docker-registry', () => {
   });
 
   it('copies registry → OCI layout → registry with identical digests, referrers included', async () => {
-    const amd = makeImage([3000, 7000], { architecture: 'amd64', os: 'linux' });
-    const arm = makeImage([5000], { architecture: 'arm64', os: 'linux' });
+    const amd = makeImage({ layers: [3000, 7000], platform: { architecture: 'amd64', os: 'linux' } });
+    const arm = makeImage({ layers: [5000], platform: { architecture: 'arm64', os: 'linux' } });
     const index = makeIndex([
       { image: amd, platform: { architecture: 'amd64', os: 'linux' } },
       { image: arm, platform: { architecture: 'arm64', os: 'linux' } },
     ]);
     const source = repo(direct, registry.host, 'layout/source');
-    await pushImage(source, amd);
-    await pushImage(source, arm);
+    await push(source, amd);
+    await push(source, arm);
     const subject = await source.putManifest(index.bytes, MediaType.OciIndex, 'v1');
-    const sbom = makeArtifact(subject, 'application/spdx+json', Buffer.from('{"spdxVersion":"SPDX-2.3"}'));
+    const sbom = makeArtifact(subject, {
+      artifactType: 'application/spdx+json',
+      content: Buffer.from('{"spdxVersion":"SPDX-2.3"}'),
+    });
     for (const b of sbom.blobs) await source.putBlob(b.descriptor, b.bytes);
     await source.putManifest(sbom.bytes, MediaType.OciManifest);
 
@@ -390,13 +398,13 @@ describe('registry client against docker-registry', () => {
   });
 
   it("carries cosign's digest tags (.sig, .att) along with the image, before the target tag", async () => {
-    const image = makeImage([256]);
+    const image = makeImage({ layers: [256] });
     const source = repo(viaProxy, proxy.host, 'cosign/app');
-    const subject = await pushImage(source, image, 'v1');
-    const sig = makeImage([64]); // stands in for a signature manifest: an image manifest under the .sig tag
-    await pushImage(source, sig, cosignTag(subject.digest, 'sig'));
-    const att = makeImage([96]);
-    await pushImage(source, att, cosignTag(subject.digest, 'att'));
+    const subject = await push(source, image, 'v1');
+    const sig = makeImage({ layers: [64] }); // stands in for a signature manifest: an image manifest under the .sig tag
+    await push(source, sig, cosignTag(subject.digest, 'sig'));
+    const att = makeImage({ layers: [96] });
+    await push(source, att, cosignTag(subject.digest, 'att'));
 
     proxy.reset();
     const target = repo(viaProxy, proxy.host, 'cosign/target');
@@ -416,9 +424,9 @@ describe('registry client against docker-registry', () => {
   });
 
   it('plans a copy in a dry run, predicting mounts, copies and present blobs while writing nothing', async () => {
-    const image = makeImage([1000, 2000, 3000]);
+    const image = makeImage({ layers: [1000, 2000, 3000] });
     const source = repo(viaProxy, proxy.host, 'dry/source');
-    await pushImage(source, image, 'v1');
+    await push(source, image, 'v1');
     const target = repo(viaProxy, proxy.host, 'dry/target');
     await target.putBlob(image.layers[0]!.descriptor, image.layers[0]!.bytes); // already there
 
@@ -446,10 +454,10 @@ describe('registry client against docker-registry', () => {
   });
 
   it('lists tags across pages', async () => {
-    const image = makeImage([10]);
+    const image = makeImage({ layers: [10] });
     const store = repo(direct, registry.host, 'tags/app');
-    await pushImage(store, image, 't0');
-    for (let i = 1; i < 7; i++) await store.putManifest(image.manifest, MediaType.OciManifest, `t${i}`);
+    await push(store, image, 't0');
+    for (let i = 1; i < 7; i++) await store.putManifest(image.bytes, MediaType.OciManifest, `t${i}`);
     assert.deepEqual((await store.listTags(2)).sort(), ['t0', 't1', 't2', 't3', 't4', 't5', 't6']);
     assert.deepEqual(await repo(direct, registry.host, 'tags/none').listTags(), []);
   });
@@ -472,9 +480,9 @@ describe('registry client with authentication', () => {
     });
     const anonymous = client();
     onTestFinished(() => Promise.all([authed.http.close(), anonymous.http.close()]));
-    const image = makeImage([100]);
+    const image = makeImage({ layers: [100] });
     const store = authed.repository({ registry: registry.host, repository: 'basic/app' });
-    await pushImage(store, image, 'v1');
+    await push(store, image, 'v1');
     assert.equal((await store.resolve('v1'))?.digest, image.descriptor.digest);
     await assert.rejects(
       anonymous.repository({ registry: registry.host, repository: 'basic/app' }).resolve('v1'),
@@ -490,9 +498,9 @@ describe('registry client with authentication', () => {
       credentials: { resolve: async () => ({ username: 'bob', password: 'hunter2' }) },
     });
     onTestFinished(() => c.http.close());
-    const image = makeImage([2048, 4096]);
+    const image = makeImage({ layers: [2048, 4096] });
     const source = c.repository({ registry: registry.host, repository: 'token/source' });
-    await pushImage(source, image, 'v1');
+    await push(source, image, 'v1');
     const target = c.repository({ registry: registry.host, repository: 'token/target' });
     const result = await copyImage(source, 'v1', target, { tags: ['v1'] });
     assert.equal(result.blobsMounted, 3);

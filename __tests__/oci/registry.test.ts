@@ -14,7 +14,7 @@ import {
   OciError,
   RegistryClient,
 } from '@release-actions/shared/oci';
-import { readAll } from './images.ts';
+import { readAll } from '../images.ts';
 import { withCode } from '../codes.ts';
 import { onTestFinished } from '../jest-helpers.ts';
 

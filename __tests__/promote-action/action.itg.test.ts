@@ -12,7 +12,7 @@ import { cosignTag, type Repository } from '@release-actions/shared/oci';
 import { createKeySigner, publicKeyToPem, signImage } from '@release-actions/shared/sign';
 import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
 import { distOf, runAction } from '../action-runner.ts';
-import { makeImage, pushImage } from '../oci/images.ts';
+import { makeImage, push } from '../images.ts';
 import { onTestFinished } from '../jest-helpers.ts';
 import { useRegistry } from '../registry-fixture.ts';
 
@@ -56,9 +56,9 @@ environments:
 `;
 
   async function signedRelease(repository: string, signer = trusted.signer, layers = [2000, 3000]) {
-    const image = makeImage(layers);
+    const image = makeImage({ layers: layers });
     const store = repo(repository);
-    const { digest } = await pushImage(store, image, 'staging');
+    const { digest } = await push(store, image, 'staging');
     await signImage({
       store,
       image: { registry: reg.registry.host, repository },
@@ -118,7 +118,7 @@ environments:
     assert.equal(untrusted.outputs.digest, undefined);
     assert.equal((await repo('acme/app').resolve('prod'))?.digest, before);
 
-    const unsigned = await pushImage(repo('acme/app-staging'), makeImage([31337]));
+    const unsigned = await push(repo('acme/app-staging'), makeImage({ layers: [31337] }));
     const unsignedRun = await runAction(DIST, {
       source: `${reg.registry.host}/acme/app-staging@${unsigned.digest}`,
       from: 'staging',

@@ -23,7 +23,7 @@ import {
 import { type TestRegistry } from '@release-actions/shared/testing';
 import { verifyImage, type VerifyPolicy } from '@release-actions/shared/verify';
 import { distOf, runAction } from '../action-runner.ts';
-import { makeImage, makeIndex, pushImage } from '../oci/images.ts';
+import { makeImage, makeIndex, push } from '../images.ts';
 import { useRegistry } from '../registry-fixture.ts';
 
 const PROMOTE = distOf('promote');
@@ -74,10 +74,13 @@ describe('actions/promote dist/index.js: OCI layouts and platforms', () => {
   /** An amd64 + arm64 index in `store`, tagged `tag`. */
   async function pushIndex(store: ImageStore, tag: string) {
     const images = (['amd64', 'arm64'] as const).map((architecture) => ({
-      image: makeImage([1800 + architecture.length * 100], { architecture, os: 'linux' }),
+      image: makeImage({
+        layers: [1800 + architecture.length * 100],
+        platform: { architecture, os: 'linux' },
+      }),
       platform: { architecture, os: 'linux' },
     }));
-    for (const { image } of images) await pushImage(store, image);
+    for (const { image } of images) await push(store, image);
     const { digest } = await store.putManifest(makeIndex(images).bytes, MediaType.OciIndex, tag);
     return { digest, amd64: images[0]!.image.descriptor.digest, arm64: images[1]!.image.descriptor.digest };
   }
@@ -85,7 +88,7 @@ describe('actions/promote dist/index.js: OCI layouts and platforms', () => {
   it('promotes layout → registry → layout: the digest is kept, and the signatures and provenance verify at each end', async () => {
     const dir = join(temp, 'built');
     const layout = await LayoutStore.open(dir, { create: true });
-    const { digest } = await pushImage(layout, makeImage([3000, 1000]), 'v1');
+    const { digest } = await push(layout, makeImage({ layers: [3000, 1000] }), 'v1');
     await signImage({
       store: layout,
       digest,
@@ -128,8 +131,8 @@ describe('actions/promote dist/index.js: OCI layouts and platforms', () => {
   it('refuses an untagged layout holding two images, listing its tags, and writes nothing', async () => {
     const dir = join(temp, 'two');
     const layout = await LayoutStore.open(dir, { create: true });
-    await pushImage(layout, makeImage([500]), 'v1');
-    await pushImage(layout, makeImage([600]), 'v2');
+    await push(layout, makeImage({ layers: [500] }), 'v1');
+    await push(layout, makeImage({ layers: [600] }), 'v2');
     const index = readFileSync(join(dir, 'index.json'), 'utf8');
     const target = join(temp, 'never');
 
@@ -186,10 +189,10 @@ describe('actions/promote dist/index.js: OCI layouts and platforms', () => {
   it('refuses several platforms of a verified promotion (a new, unsigned index) before anything is written; with verify false it promotes the new index', async () => {
     const source = repo('acme/three');
     const images = (['amd64', 'arm64', 's390x'] as const).map((architecture) => ({
-      image: makeImage([900 + architecture.length], { architecture, os: 'linux' }),
+      image: makeImage({ layers: [900 + architecture.length], platform: { architecture, os: 'linux' } }),
       platform: { architecture, os: 'linux' },
     }));
-    for (const { image } of images) await pushImage(source, image);
+    for (const { image } of images) await push(source, image);
     const { digest } = await source.putManifest(makeIndex(images).bytes, MediaType.OciIndex, 'rc');
     await signImage({
       store: source,

@@ -11,7 +11,7 @@ import { RegistryClient } from '@release-actions/shared/oci';
 import { createKeySigner, publicKeyToPem, signImage } from '@release-actions/shared/sign';
 import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
 import { distOf, runAction } from '../action-runner.ts';
-import { makeImage, pushImage } from '../oci/images.ts';
+import { makeImage, push } from '../images.ts';
 
 const DIST = distOf('promote');
 const SOURCE_LOGIN = { username: 'reader', password: 'src-pass-8d1f0c' };
@@ -32,7 +32,7 @@ describe('actions/promote: two registries, two logins', () => {
     });
     try {
       const store = client.repository({ registry: source.host, repository: 'acme/app' });
-      digest = (await pushImage(store, makeImage([1500]), 'staging')).digest;
+      digest = (await push(store, makeImage({ layers: [1500] }), 'staging')).digest;
       await signImage({
         store,
         image: { registry: source.host, repository: 'acme/app' },

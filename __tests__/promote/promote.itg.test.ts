@@ -17,7 +17,7 @@ import {
 import { createKeySigner, publicKeyToPem, signImage } from '@release-actions/shared/sign';
 import { startRecordingProxy, startRegistry, type RecordingProxy } from '@release-actions/shared/testing';
 import { verifyImage, VerifyError, type VerifyPolicy } from '@release-actions/shared/verify';
-import { makeArtifact, makeImage, makeIndex, pushImage } from '../oci/images.ts';
+import { makeArtifact, makeImage, makeIndex, push } from '../images.ts';
 import { withCode } from '../codes.ts';
 import { onTestFinished } from '../jest-helpers.ts';
 import { useRegistry } from '../registry-fixture.ts';
@@ -40,8 +40,8 @@ describe('promote', () => {
   });
 
   async function release(name: string, layers: number[] = [4000, 8000]) {
-    const image = makeImage(layers);
-    const descriptor = await pushImage(repo(name), image);
+    const image = makeImage({ layers: layers });
+    const descriptor = await push(repo(name), image);
     return { image, descriptor };
   }
 
@@ -58,7 +58,7 @@ describe('promote', () => {
     });
 
     const second = await release('p1/dev', [16_000, 32_000, 1000]);
-    await dev.putManifest(second.image.manifest, MediaType.OciManifest, 'latest');
+    await dev.putManifest(second.image.bytes, MediaType.OciManifest, 'latest');
     proxy.reset();
     const result = await promote({
       source: dev,
@@ -342,23 +342,22 @@ describe('promote', () => {
   it('carries a multi-platform index with its signature tag and referrers to another registry, digests identical', async () => {
     const other = await startRegistry();
     onTestFinished(() => other.stop());
-    const amd = makeImage([3000], { architecture: 'amd64', os: 'linux' });
-    const arm = makeImage([4000], { architecture: 'arm64', os: 'linux' });
+    const amd = makeImage({ layers: [3000], platform: { architecture: 'amd64', os: 'linux' } });
+    const arm = makeImage({ layers: [4000], platform: { architecture: 'arm64', os: 'linux' } });
     const index = makeIndex([
       { image: amd, platform: { architecture: 'amd64', os: 'linux' } },
       { image: arm, platform: { architecture: 'arm64', os: 'linux' } },
     ]);
     const source = repo('p6/app');
-    await pushImage(source, amd);
-    await pushImage(source, arm);
+    await push(source, amd);
+    await push(source, arm);
     const subject = await source.putManifest(index.bytes, MediaType.OciIndex, 'rc');
-    const sig = makeImage([64]);
-    await pushImage(source, sig, cosignTag(subject.digest, 'sig'));
-    const attestation = makeArtifact(
-      subject,
-      'application/vnd.dev.sigstore.bundle.v0.3+json',
-      Buffer.from('{"dsse":1}'),
-    );
+    const sig = makeImage({ layers: [64] });
+    await push(source, sig, cosignTag(subject.digest, 'sig'));
+    const attestation = makeArtifact(subject, {
+      artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+      content: Buffer.from('{"dsse":1}'),
+    });
     for (const b of attestation.blobs) await source.putBlob(b.descriptor, b.bytes);
     await source.putManifest(attestation.bytes, MediaType.OciManifest);
 
@@ -392,23 +391,23 @@ describe('promote', () => {
     assert.equal(restricted.sourceDigest, index.descriptor.digest);
     assert.equal(restricted.digest, arm.descriptor.digest);
     assert.equal((await armOnly.resolve('prod'))?.digest, arm.descriptor.digest);
-    assert.deepEqual((await armOnly.getManifest('prod')).bytes, arm.manifest);
+    assert.deepEqual((await armOnly.getManifest('prod')).bytes, arm.bytes);
     assert.equal(await armOnly.resolve(amd.descriptor.digest), undefined);
   });
 
   it('promotes a key-signed multi-platform index with SLSA provenance across registries, and it verifies there', async () => {
     const other = await startRegistry();
     onTestFinished(() => other.stop());
-    const amd = makeImage([2500], { architecture: 'amd64', os: 'linux' });
-    const arm = makeImage([3500], { architecture: 'arm64', os: 'linux' });
+    const amd = makeImage({ layers: [2500], platform: { architecture: 'amd64', os: 'linux' } });
+    const arm = makeImage({ layers: [3500], platform: { architecture: 'arm64', os: 'linux' } });
     const index = makeIndex([
       { image: amd, platform: { architecture: 'amd64', os: 'linux' } },
       { image: arm, platform: { architecture: 'arm64', os: 'linux' } },
     ]);
     const ref = { registry: proxy.host, repository: 'p8/app' };
     const source = repo(ref.repository);
-    await pushImage(source, amd);
-    await pushImage(source, arm);
+    await push(source, amd);
+    await push(source, arm);
     const { digest } = await source.putManifest(index.bytes, MediaType.OciIndex, 'rc');
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     const context = {
@@ -463,11 +462,11 @@ describe('promote', () => {
     /** An amd64 + arm64 + arm/v7 index in `repository`, tagged rc, signed (recursively unless `flat`). */
     async function signedIndex(repository: string, flat = false) {
       const images = (['amd64', 'arm64', 'arm'] as const).map((architecture) => ({
-        image: makeImage([1000 + architecture.length], { architecture, os: 'linux' }),
+        image: makeImage({ layers: [1000 + architecture.length], platform: { architecture, os: 'linux' } }),
         platform: { architecture, os: 'linux', ...(architecture === 'arm' && { variant: 'v7' }) },
       }));
       const store = repo(repository);
-      for (const { image } of images) await pushImage(store, image);
+      for (const { image } of images) await push(store, image);
       const index = makeIndex(images);
       const { digest } = await store.putManifest(index.bytes, MediaType.OciIndex, 'rc');
       await signImage({
@@ -586,8 +585,8 @@ describe('promote', () => {
     const other = await startRegistry();
     onTestFinished(() => other.stop());
     const target = reg.client.repository({ registry: other.host, repository: 'acme/app' });
-    const old = makeImage([77]);
-    await pushImage(target, old, 'prod');
+    const old = makeImage({ layers: [77] });
+    await push(target, old, 'prod');
     const fresh = await release('p7/dev', [20_000, 20_000, 20_000]);
     const poisoned = fresh.image.layers[1]!.descriptor.digest;
     const stop = proxy.failWhen(

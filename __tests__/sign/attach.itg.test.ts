@@ -33,7 +33,7 @@ import {
 } from '@release-actions/shared/sign';
 import { attestSbom, SBOM_PREDICATE_TYPES } from '@release-actions/shared/sbom';
 import { verifyImage, VerifyError, type VerifyPolicy } from '@release-actions/shared/verify';
-import { makeImage, pushImage } from '../oci/images.ts';
+import { makeImage, push } from '../images.ts';
 import { withCode } from '../codes.ts';
 import { writeCosignLayers } from '../verify/fixtures.ts';
 import {
@@ -89,7 +89,7 @@ describe('attachAttestation against docker-registry', () => {
   ): Promise<{ store: Repository; name: string; subject: Descriptor }> {
     const ref = { registry: reg.registry.host, repository };
     const store = reg.client.repository(ref);
-    const pushed = await pushImage(store, makeImage([64 + repository.length]));
+    const pushed = await push(store, makeImage({ layers: [64 + repository.length] }));
     await signImage({ store, image: ref, digest: pushed.digest, signer, format });
     return {
       store,

@@ -27,7 +27,7 @@ import {
   type GeneratedKeyPair,
 } from '@release-actions/shared/sign';
 import { verifyImage, VerifyError } from '@release-actions/shared/verify';
-import { makeImage, pushImage, readAll } from '../oci/images.ts';
+import { makeImage, push, readAll } from '../images.ts';
 import { withCode } from '../codes.ts';
 import { referenceVerifyByKey, refusedSignature } from './reference-verifier.ts';
 import { useRegistry } from '../registry-fixture.ts';
@@ -65,7 +65,7 @@ describe('key-signed bundles as OCI referrers, against docker-registry', () => {
   it('signs in both formats with provenance; every artefact verifies', async () => {
     const ref = { registry: reg.registry.host, repository: 'bundle/app' };
     const store = reg.client.repository(ref);
-    const pushed = await pushImage(store, makeImage([256]), 'v1');
+    const pushed = await push(store, makeImage({ layers: [256] }), 'v1');
     const created = new Date('2026-02-03T04:05:06.789Z');
     const result = await signImage({
       store,
@@ -208,7 +208,7 @@ describe('key-signed bundles as OCI referrers, against docker-registry', () => {
   it('signing again with the same key adds no signature layer, signature referrer or provenance', async () => {
     const ref = { registry: reg.registry.host, repository: 'bundle/again' };
     const store = reg.client.repository(ref);
-    const pushed = await pushImage(store, makeImage([512]), 'v1');
+    const pushed = await push(store, makeImage({ layers: [512] }), 'v1');
     const sign = (created: Date) =>
       signImage({
         store,
@@ -249,8 +249,8 @@ describe('key-signed bundles as OCI referrers, against docker-registry', () => {
   it('signs only what the format asks for', async () => {
     const ref = { registry: reg.registry.host, repository: 'bundle/formats' };
     const store = reg.client.repository(ref);
-    const a = await pushImage(store, makeImage([16]), 'a');
-    const b = await pushImage(store, makeImage([17]), 'b');
+    const a = await push(store, makeImage({ layers: [16] }), 'a');
+    const b = await push(store, makeImage({ layers: [17] }), 'b');
     const signer = createKeySigner(key.key);
     const onlyBundle = await signImage({ store, image: ref, digest: a.digest, signer, format: 'bundle' });
     assert.equal(onlyBundle.signature.legacy, undefined);

@@ -28,7 +28,7 @@ import {
   type RekorBundle,
 } from '@release-actions/shared/sign';
 import { verifyImage, VerifyError, type VerifyPolicy } from '@release-actions/shared/verify';
-import { makeImage, pushImage } from '../oci/images.ts';
+import { makeImage, push } from '../images.ts';
 import {
   fakeJwt,
   GITHUB_IDENTITY,
@@ -77,7 +77,7 @@ describe('keyless signing against loopback Sigstore and GitHub OIDC stand-ins', 
   it("signs both formats with provenance; bundles verify against the trusted root, legacy annotations are cosign's", async () => {
     const ref = { registry: reg.registry.host, repository: 'keyless/app' };
     const store = reg.client.repository(ref);
-    const pushed = await pushImage(store, makeImage([300]), 'v1');
+    const pushed = await push(store, makeImage({ layers: [300] }), 'v1');
     const secrets: string[] = [];
     const http = new HttpClient({ retry: immediateRetryPolicy(2) });
     const identityProvider = githubOidcFromEnv(

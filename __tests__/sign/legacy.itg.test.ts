@@ -24,7 +24,7 @@ import {
   type GeneratedKeyPair,
 } from '@release-actions/shared/sign';
 import { verifyImage, VerifyError, type VerifyPolicy } from '@release-actions/shared/verify';
-import { makeImage, pushImage, readAll } from '../oci/images.ts';
+import { makeImage, push, readAll } from '../images.ts';
 import { withCode } from '../codes.ts';
 import { writeCosignLayers } from '../verify/fixtures.ts';
 import { useRegistry } from '../registry-fixture.ts';
@@ -62,8 +62,8 @@ describe('legacy cosign signatures against docker-registry', () => {
 
   it('stores the signature in cosign layout, verifiable with plain Node crypto', async () => {
     const store = repo('legacy/app');
-    const image = makeImage([512]);
-    const pushed = await pushImage(store, image, 'v1');
+    const image = makeImage({ layers: [512] });
+    const pushed = await push(store, image, 'v1');
     const digest = pushed.digest;
     const result = await signLegacy({
       store,
@@ -111,7 +111,7 @@ describe('legacy cosign signatures against docker-registry', () => {
 
   it('tampering with the payload or the signature breaks verification', async () => {
     const store = repo('legacy/tamper');
-    const pushed = await pushImage(store, makeImage([64]));
+    const pushed = await push(store, makeImage({ layers: [64] }));
     const result = await signLegacy({
       store,
       digest: pushed.digest,
@@ -147,7 +147,7 @@ describe('legacy cosign signatures against docker-registry', () => {
       );
     }
     // A genuine signature of another image, copied over: DIGEST_MISMATCH.
-    const victim = await pushImage(store, makeImage([65]));
+    const victim = await push(store, makeImage({ layers: [65] }));
     await writeCosignLayers(store, victim.digest, 'sig', [layer]);
     await assert.rejects(
       verifyImage({ store, digest: victim.digest, policy: legacyPolicy(keyA) }),
@@ -157,7 +157,7 @@ describe('legacy cosign signatures against docker-registry', () => {
 
   it('skips a duplicate signature and appends another signer as a new layer', async () => {
     const store = repo('legacy/dupes');
-    const pushed = await pushImage(store, makeImage([64]), 'v1');
+    const pushed = await push(store, makeImage({ layers: [64] }), 'v1');
     const common = { store, digest: pushed.digest, dockerReference: `${reg.registry.host}/legacy/dupes` };
     const first = await signLegacy({ ...common, signer: createKeySigner(keyA.key) });
     // Same key, same payload: ECDSA signs differently every time, yet cosign's rule calls it a duplicate.

@@ -27,7 +27,7 @@ import {
 } from '@release-actions/shared/sign';
 import { verifyImage, VerifyError, type VerifyPolicy } from '@release-actions/shared/verify';
 import { withCode } from '../codes.ts';
-import { makeImage, makeIndex, pushImage } from '../oci/images.ts';
+import { makeImage, makeIndex, push } from '../images.ts';
 import { useRegistry } from '../registry-fixture.ts';
 
 const context = githubContextFromEnv({
@@ -48,10 +48,10 @@ function keyPair() {
 
 /** An amd64 + arm64 index, its images pushed, tagged `tag`. */
 async function pushIndex(store: ImageStore, tag: string) {
-  const amd = makeImage([1500], { architecture: 'amd64', os: 'linux' });
-  const arm = makeImage([2500], { architecture: 'arm64', os: 'linux' });
-  await pushImage(store, amd);
-  await pushImage(store, arm);
+  const amd = makeImage({ layers: [1500], platform: { architecture: 'amd64', os: 'linux' } });
+  const arm = makeImage({ layers: [2500], platform: { architecture: 'arm64', os: 'linux' } });
+  await push(store, amd);
+  await push(store, arm);
   const index = makeIndex([
     { image: amd, platform: { architecture: 'amd64', os: 'linux' } },
     { image: arm, platform: { architecture: 'arm64', os: 'linux' } },
@@ -148,10 +148,10 @@ describe('signImage recursive and in an OCI layout', () => {
   it("leaves buildx's attestation manifests of an index unsigned, and signs nested indexes and what they list", async () => {
     const ref = { registry: reg.registry.host, repository: 'recursive/buildx' };
     const store = reg.client.repository(ref);
-    const image = makeImage([900], { architecture: 'amd64', os: 'linux' });
-    const attestation = makeImage([100]);
-    await pushImage(store, image);
-    await pushImage(store, attestation);
+    const image = makeImage({ layers: [900], platform: { architecture: 'amd64', os: 'linux' } });
+    const attestation = makeImage({ layers: [100] });
+    await push(store, image);
+    await push(store, attestation);
     const inner = makeIndex([{ image, platform: { architecture: 'amd64', os: 'linux' } }]);
     await store.putManifest(inner.bytes, MediaType.OciIndex);
     const outer = Buffer.from(

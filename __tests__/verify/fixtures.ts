@@ -31,7 +31,7 @@ import {
   type SigningKey,
 } from '@release-actions/shared/sign';
 import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
-import { makeImage, pushImage } from '../oci/images.ts';
+import { makeImage, push } from '../images.ts';
 import {
   fakeJwt,
   GITHUB_IDENTITY,
@@ -99,7 +99,7 @@ export async function startWorld(): Promise<World> {
         retries: 0,
       }),
     repo: (name) => client.repository({ registry: registry.host, repository: name }),
-    push: async (store, tag) => (await pushImage(store, makeImage([64]), tag)).digest,
+    push: async (store, tag) => (await push(store, makeImage({ layers: [64] }), tag)).digest,
     signed: async (name, options) => {
       const store = world.repo(name);
       const digest = await world.push(store, options.tag);

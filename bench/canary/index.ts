@@ -42,7 +42,7 @@ import { RegistryClient } from '@release-actions/shared/oci';
 import { createKeySigner, publicKeyToPem, signImage } from '@release-actions/shared/sign';
 import { runAction, startHaproxy, startRegistry } from '@release-actions/shared/testing';
 import { startApp } from '../../__tests__/canary/app.ts';
-import { makeImage, pushImage } from '../../__tests__/oci/images.ts';
+import { makeImage, push } from '../../__tests__/images.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -237,7 +237,7 @@ try {
   const store = client.repository(repo);
   const key = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const release = async (tag: string, size: number) => {
-    const { digest } = await pushImage(store, makeImage([size]), tag);
+    const { digest } = await push(store, makeImage({ layers: [size] }), tag);
     await signImage({ store, image: repo, digest, signer: createKeySigner(key), format: 'both' });
     return `${registry.host}/bench/app@${digest}`;
   };

@@ -36,7 +36,7 @@ import {
   verifyCandidate,
   verifyImage,
 } from '@release-actions/shared/verify';
-import { makeImage, pushImage } from '../../__tests__/oci/images.ts';
+import { makeImage, push } from '../../__tests__/images.ts';
 import { referenceTool } from '../tools.ts';
 
 const { values: args } = parseArgs({ options: { runs: { type: 'string', default: '9' } } });
@@ -67,7 +67,7 @@ try {
   const client = new RegistryClient({ http });
   const ref = { registry: registry.host, repository: 'bench/app' };
   const store = client.repository(ref);
-  const digest = (await pushImage(store, makeImage([1024, 4096]), 'v1')).digest;
+  const digest = (await push(store, makeImage({ layers: [1024, 4096] }), 'v1')).digest;
   const key = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   await signImage({ store, image: ref, digest, signer: createKeySigner(key), format: 'both' });
   const pem = publicKeyToPem(key.publicKey);

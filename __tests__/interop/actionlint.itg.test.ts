@@ -7,29 +7,17 @@
  * mistakes shows the check fails (an actionlint finding and a shellcheck one).
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, it } from '@jest/globals';
 import { REPO_ROOT } from '../fixtures.ts';
 import { tool } from './tools.ts';
 import { skipIf } from '../jest-helpers.ts';
+import { substitutePlaceholders, TEMPLATES_DIR, workflowFiles } from '../workflows/rules.ts';
 
 const actionlint = tool('actionlint');
 const shellcheck = tool('shellcheck');
-
-/** GitHub's placeholders in starter workflows, and what it substitutes for a repository on `main`. */
-const PLACEHOLDERS: Record<string, string> = {
-  '$default-branch': 'main',
-  '$protected-branches': 'main',
-  '$cron-daily': "'0 0 * * *'",
-};
-
-function substitutePlaceholders(text: string): string {
-  let out = text;
-  for (const [placeholder, value] of Object.entries(PLACEHOLDERS)) out = out.split(placeholder).join(value);
-  return out;
-}
 
 interface Finding {
   message: string;
@@ -37,11 +25,6 @@ interface Finding {
   line: number;
   column: number;
   kind: string;
-}
-
-async function workflowFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(join(REPO_ROOT, dir)).catch(() => [] as string[]);
-  return entries.filter((f) => /\.ya?ml$/.test(f)).map((f) => join(dir, f));
 }
 
 skipIf(actionlint.skip || shellcheck.skip).describe('actionlint over the workflows', () => {
@@ -69,10 +52,9 @@ skipIf(actionlint.skip || shellcheck.skip).describe('actionlint over the workflo
     findings.map((f) => `${f.filepath}:${f.line}:${f.column}: ${f.message} [${f.kind}]`).join('\n');
 
   it('finds nothing in .github/workflows/ and workflows-templates/ (placeholders substituted)', async () => {
-    const files = [
-      ...(await workflowFiles('.github/workflows')),
-      ...(await workflowFiles('workflows-templates')),
-    ];
+    // every workflow: .github/workflows/*.yml and workflows-templates/**/*.yml but the
+    // configuration templates (workflows-templates/config/: dependabot.yml is no workflow)
+    const files = workflowFiles(REPO_ROOT);
     assert.ok(
       files.some((f) => f.startsWith('.github/workflows/')),
       'no workflow found under .github/workflows',
@@ -85,8 +67,12 @@ skipIf(actionlint.skip || shellcheck.skip).describe('actionlint over the workflo
     // there, so that actionlint treats them as workflows (and resolves nothing of ours locally).
     const written: string[] = [];
     for (const file of files) {
-      const target = file.startsWith('workflows-templates/')
-        ? join('.github', 'workflows', `template-${file.slice('workflows-templates/'.length)}`)
+      const target = file.startsWith(`${TEMPLATES_DIR}/`)
+        ? join(
+            '.github',
+            'workflows',
+            `template-${file.slice(TEMPLATES_DIR.length + 1).replaceAll('/', '-')}`,
+          )
         : file;
       await writeFile(
         join(work, target),

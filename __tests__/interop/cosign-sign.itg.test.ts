@@ -25,7 +25,7 @@ import { REPO_ROOT } from '../fixtures.ts';
 import { withCode } from '../codes.ts';
 import { makeImage, push } from '../images.ts';
 import { replaceReferrers, writeCosignLayers } from '../verify/fixtures.ts';
-import { attestArgs, COSIGNS, cosignHome, signArgs, type CosignHome } from './cosign.ts';
+import { attestArgs, COSIGNS, cosignHome, SBOM_SOURCE_LAYERS, signArgs, type CosignHome } from './cosign.ts';
 import { skipIf } from '../jest-helpers.ts';
 import { useRegistry } from '../registry-fixture.ts';
 
@@ -93,18 +93,7 @@ for (const cosign of COSIGNS) {
         other = await ourKeyPair(await mkdtemp(join(home.dir, 'other-')));
         // the predicates cosign attests: our provenance predicate and our SBOMs of a small image
         const store = reg.repo('interop/sbom-source');
-        const sbomImage = makeImage({
-          layers: [
-            [
-              { name: 'etc/os-release', content: 'ID=debian\nVERSION_ID="12"\n' },
-              {
-                name: 'var/lib/dpkg/status',
-                content:
-                  'Package: hello\nStatus: install ok installed\nVersion: 2.10-3\nArchitecture: amd64\n\n',
-              },
-            ],
-          ],
-        });
+        const sbomImage = makeImage({ layers: SBOM_SOURCE_LAYERS });
         const { digest } = await push(store, sbomImage);
         const sbom = await generateSbom({ store, reference: digest });
         documents = {

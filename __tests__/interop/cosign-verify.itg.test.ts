@@ -35,6 +35,7 @@ import {
   cosignHome,
   printedPayloads,
   printedStatements,
+  SBOM_SOURCE_LAYERS,
   verifyArgs,
   verifyAttestationArgs,
   type Cosign,
@@ -160,18 +161,7 @@ for (const cosign of COSIGNS) {
       it('verify-attestation --type spdxjson and --type cyclonedx accept attestSbom, in both formats', async () => {
         const repository = 'interop/sbom';
         const store = reg.client.repository({ registry: reg.registry.host, repository });
-        const image = makeImage({
-          layers: [
-            [
-              { name: 'etc/os-release', content: 'ID=debian\nVERSION_ID="12"\n' },
-              {
-                name: 'var/lib/dpkg/status',
-                content:
-                  'Package: hello\nStatus: install ok installed\nVersion: 2.10-3\nArchitecture: amd64\n\n',
-              },
-            ],
-          ],
-        });
+        const image = makeImage({ layers: SBOM_SOURCE_LAYERS });
         const { digest } = await push(store, image);
         const sbom = await generateSbom({ store, reference: digest });
         await attestSbom({

@@ -23,6 +23,18 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tool, type Tool, type ToolRun } from './tools.ts';
+import type { TarEntry } from '../images.ts';
+
+/** The small image whose SBOMs the interop suites attest: Debian 12 with one package, hello 2.10-3. */
+export const SBOM_SOURCE_LAYERS: TarEntry[][] = [
+  [
+    { name: 'etc/os-release', content: 'ID=debian\nVERSION_ID="12"\n' },
+    {
+      name: 'var/lib/dpkg/status',
+      content: 'Package: hello\nStatus: install ok installed\nVersion: 2.10-3\nArchitecture: amd64\n\n',
+    },
+  ],
+];
 
 export type CosignFormat = 'legacy' | 'bundle';
 

@@ -14,6 +14,7 @@
  *   node scripts/docs-tables.ts --check    change nothing; fail listing each stale page and what differs
  *
  * Every action with an `actions/<name>/action.yml` must have its page with both pairs of markers.
+ * The reusable workflows' tables in docs/workflows.md follow, by scripts/workflow-tables.ts.
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -339,8 +340,15 @@ async function cli(argv: readonly string[]): Promise<number> {
   return problems.length > 0 ? 1 : 0;
 }
 
+/** The actions' pages, then docs/workflows.md from the reusable workflows (scripts/workflow-tables.ts). */
+async function all(argv: readonly string[]): Promise<number> {
+  const actions = await cli(argv);
+  const workflows = await import('./workflow-tables.ts');
+  return Math.max(actions, await workflows.cli(argv, resolve(dirname(fileURLToPath(import.meta.url)), '..')));
+}
+
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  cli(process.argv.slice(2)).then(
+  all(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
     },

@@ -97,7 +97,10 @@ const EXPECTED: Record<string, Expected[]> = {
   [`${T}/remote-caller.yml`]: [[`${T}/remote-caller.yml:17`, 'reusable-input', 'platform']],
   [`${T}/remote-caller.properties.json`]: [],
   [`${W}/reusable-missing.yml`]: [[`${W}/reusable-missing.yml:7`, 'reusable-missing', 'absent.yml']],
-  [`${W}/unknown-needs-output.yml`]: [[`${W}/unknown-needs-output.yml:22`, 'needs-output', 'no output sha']],
+  [`${W}/unknown-needs-output.yml`]: [
+    [`${W}/unknown-needs-output.yml:22`, 'needs-output', 'no output sha'],
+    [`${W}/unknown-needs-output.yml:23`, 'needs-output', 'no output signed'],
+  ],
   // templates
   [`${T}/no-icon.yml`]: [[`${T}/no-icon.properties.json`, 'template-properties', 'no iconName']],
   [`${T}/no-icon.properties.json`]: [],

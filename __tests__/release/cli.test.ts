@@ -3,8 +3,9 @@
  * them, in a temporary git repository holding copies of scripts/build.ts and scripts/release/, a
  * reusable workflow and a changelog: prepare refuses a dirty tree, makes the release commit and is
  * idempotent; check passes the tagged commit and writes its notes and the major-tag decision, and
- * fails naming file:line for a reference not at the tag, and a tag off the branch. The last test
- * runs the real `scripts/build.ts --check` over a copy of one action: a stale dist/ is refused.
+ * fails naming file:line for a reference not at the tag, and a tag off the branch, and warns of
+ * commits that are not Conventional Commits. The last test runs the real `scripts/build.ts --check`
+ * over a small action: prepare refuses a stale dist/ and writes nothing, and check names it.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -268,15 +269,12 @@ describe('release:check', () => {
     assert.match(run.stderr, /v1\.2\.0 is not on main/);
   });
 
-  it('refuses a stale dist/ with the real scripts/build.ts --check over an action of its own', () => {
+  it('refuses a stale dist/ (prepare writes nothing) with the real scripts/build.ts --check over an action of its own', () => {
     // A small action of the test's own (not a copy of ours, whose sources other work may be
     // changing between the build and the check), bundled by the real build.ts with the real ncc.
-    const root = mkdtempSync(join(tmpdir(), 'release-dist-'));
-    onTestFinished(() => rmSync(root, { recursive: true, force: true }));
-    mkdirSync(join(root, 'scripts'));
-    mkdirSync(join(root, 'actions', 'hello', 'src'), { recursive: true });
-    cpSync(join(REPO_ROOT, 'scripts', 'build.ts'), join(root, 'scripts', 'build.ts'));
+    const root = repository();
     const action = join(root, 'actions', 'hello');
+    mkdirSync(join(action, 'src'), { recursive: true });
     writeFileSync(
       join(action, 'action.yml'),
       "name: hello\nruns:\n  using: node24\n  main: 'dist/index.js'\n",
@@ -291,25 +289,31 @@ describe('release:check', () => {
       "const greeting: string = 'hello';\nconsole.log(greeting);\n",
     );
     symlinkSync(join(REPO_ROOT, 'node_modules'), join(root, 'node_modules'));
+    writeFileSync(join(root, '.gitignore'), '/node_modules\n');
     const build = spawnSync(process.execPath, [join(root, 'scripts', 'build.ts')], { encoding: 'utf8' });
     assert.equal(build.status, 0, build.stderr);
+    git(root, 'add', '.');
+    git(root, 'commit', '-q', '-m', 'feat(hello): an action');
     assert.deepEqual(checkDist(root), { ok: true, output: 'actions/hello/dist is up to date' });
 
     appendFileSync(join(action, 'dist', 'index.js'), '// edited by hand\n');
+    git(root, 'commit', '-q', '-am', 'fix(hello): by hand');
     const stale = checkDist(root);
     assert.equal(stale.ok, false);
     assert.match(stale.output, /actions\/hello\/dist is stale \(index\.js\)/);
-    writeFileSync(join(root, 'CHANGELOG.md'), '## 1.2.0\n\n- x\n');
-    mkdirSync(join(root, '.github', 'workflows'), { recursive: true });
-    writeFileSync(
-      join(root, '.github', 'workflows', 'release.yml'),
-      WORKFLOW.replaceAll('@v1\n', '@v1.2.0\n'),
-    );
+
+    const run = script(root, 'prepare', '1.2.0', '--commit');
+    assert.equal(run.code, 1, run.stdout);
+    assert.match(run.stderr, /actions\/hello\/dist is stale \(index\.js\)[^]*rebuild \(npm run build\)/);
+    assert.equal(git(root, 'status', '--porcelain'), '', 'nothing was written');
+    assert.equal(git(root, 'log', '-1', '--format=%s'), 'fix(hello): by hand');
+
     const { problems } = checkRelease(root, 'v1.2.0');
-    assert.equal(problems.length, 1, problems.join('\n'));
-    assert.match(
-      problems[0] ?? '',
-      /^a dist\/ bundle or action\.yml is stale[^]*actions\/hello\/dist is stale/,
+    assert.ok(
+      problems.some((p) =>
+        /^a dist\/ bundle or action\.yml is stale[^]*actions\/hello\/dist is stale/.test(p),
+      ),
+      problems.join('\n'),
     );
   });
 });

@@ -1,30 +1,46 @@
 /**
  * The build-and-push phase: buildx or buildah through the shared builders, run the runner's way
  * (the kit's `runnerExec`: a `[command]` line and the tool's output in the job log; credentials on
- * stdin or in a 0600 auth file, never on a command line), or, with builder none, the image resolved
- * once to its digest.
+ * stdin or in a 0600 auth file, never on a command line); assemble, which makes the image itself
+ * (a base plus layers of files, no daemon) and writes it to the registry or layout; or, with
+ * builder none, the image resolved once to its digest.
  */
 import { tmpdir } from 'node:os';
 import { runnerExec } from '@release-actions/action-kit';
 import type { Logger } from '@release-actions/shared';
 import {
+  assemble,
   buildWithBuildah,
   buildWithBuildx,
   dockerLogin,
+  resolveSourceDateEpoch,
+  type AssembleResult,
   type BuildRequest,
+  type ConfigChanges,
+  type EpochSource,
 } from '@release-actions/shared/build';
-import type { CredentialSource, ImageStore } from '@release-actions/shared/oci';
-import { targetRegistry, type Inputs } from './context.ts';
+import {
+  formatReference,
+  openImage,
+  parsePlatform,
+  type ImageStore,
+  type RegistryClient,
+} from '@release-actions/shared/oci';
+import { credentialRegistry, targetRegistry, type Inputs } from './context.ts';
+import { EPOCH_FROM } from './report.ts';
 import { resolveSubject } from './subject.ts';
 
 export interface Pushed {
   digest: string;
   tags: string[];
   resolvedFrom: string | undefined;
+  /** builder assemble: what was made, the config set, and the source date epoch used and where it came from. */
+  assembled?: { result: AssembleResult; config: ConfigChanges; epoch: number; epochFrom: EpochSource };
 }
 
 function buildRequest(inputs: Inputs): BuildRequest {
   return {
+    // Only buildx and buildah build a request: their tags are registry references.
     context: inputs.context,
     ...(inputs.file && { file: inputs.file }),
     buildArgs: inputs['build-args'],
@@ -38,7 +54,7 @@ function buildRequest(inputs: Inputs): BuildRequest {
 /** Username and password for the target registry: the inputs, else GITHUB_TOKEN for ghcr.io, else none. */
 export function explicitCredential(inputs: Inputs): { username: string; password: string } | undefined {
   if (inputs.username && inputs.password) return { username: inputs.username, password: inputs.password };
-  if (targetRegistry(inputs) === 'ghcr.io' && inputs['github-token'])
+  if (credentialRegistry(inputs) === 'ghcr.io' && inputs['github-token'])
     return { username: process.env.GITHUB_ACTOR || 'x-access-token', password: inputs['github-token'] };
   return undefined;
 }
@@ -46,12 +62,13 @@ export function explicitCredential(inputs: Inputs): { username: string; password
 export async function build(
   inputs: Inputs,
   store: ImageStore,
-  credentials: CredentialSource | undefined,
+  client: RegistryClient,
   logger: Logger,
 ): Promise<Pushed> {
   const exec = runnerExec();
   const tempDir = process.env.RUNNER_TEMP || tmpdir();
   if (inputs.builder === 'none') return resolveSubject(inputs.image!, store, logger);
+  if (inputs.builder === 'assemble') return assembleImage(inputs, store, client, logger);
   const request = buildRequest(inputs);
   if (inputs.builder === 'buildx') {
     const credential = explicitCredential(inputs);
@@ -59,7 +76,7 @@ export async function build(
     const built = await buildWithBuildx(request, { exec, tempDir });
     return { digest: built.digest, tags: built.tags, resolvedFrom: undefined };
   }
-  const resolved = await credentials?.resolve(targetRegistry(inputs)!);
+  const resolved = await client.credentials?.resolve(targetRegistry(inputs)!);
   const credential = resolved && 'username' in resolved ? resolved : undefined;
   if (resolved && !credential)
     logger.info(
@@ -74,4 +91,52 @@ export async function build(
     insecureRegistries: inputs['insecure-registries'],
   });
   return { digest: built.digest, tags: built.tags, resolvedFrom: undefined };
+}
+
+/** builder assemble: the base opened (read once), the source date epoch worked out, the image made in `store`. */
+async function assembleImage(
+  inputs: Inputs,
+  store: ImageStore,
+  client: RegistryClient,
+  logger: Logger,
+): Promise<Pushed> {
+  const { epoch, from } = await resolveSourceDateEpoch({
+    input: inputs['source-date-epoch'],
+    env: process.env.SOURCE_DATE_EPOCH,
+    exec: runnerExec({ silent: true }),
+    context: inputs.context,
+  });
+  logger.info(`source date epoch ${epoch} (${EPOCH_FROM[from]})`);
+  const config: ConfigChanges = {
+    ...(inputs.entrypoint && { entrypoint: inputs.entrypoint }),
+    ...(inputs.cmd && { cmd: inputs.cmd }),
+    env: inputs.env,
+    ...(inputs.workdir && { workdir: inputs.workdir }),
+    ...(inputs.user && { user: inputs.user }),
+    labels: inputs.labels,
+    exposedPorts: inputs['exposed-ports'],
+  };
+  const baseRef = inputs['base-image'];
+  const base = baseRef && {
+    ...(await openImage(client, baseRef, logger)),
+    ...(baseRef.kind === 'registry' && { name: formatReference(baseRef) }),
+  };
+  const result = await assemble({
+    context: inputs.context,
+    ...(base && { base }),
+    files: inputs.files,
+    config,
+    platforms: inputs.platforms.map((p) => parsePlatform(p)),
+    owner: inputs['file-owner'],
+    sourceDateEpoch: epoch,
+    target: store,
+    tags: inputs.layoutTarget?.tags ?? inputs.tags.map((t) => t.tag!),
+    logger,
+  });
+  return {
+    digest: result.digest,
+    tags: result.tags.map((t) => `${store.name}:${t}`),
+    resolvedFrom: undefined,
+    assembled: { result, config, epoch, epochFrom: from },
+  };
 }

@@ -4,7 +4,27 @@
  * masked the moment they are read.
  */
 import * as core from '@actions/core';
-import { InputChecker, parseBoolean, parseChoice, parseList } from '@release-actions/shared/github';
+import {
+  checkSources,
+  parseArgs,
+  parseEnv,
+  parseEnvironmentEpoch,
+  parseExposedPorts,
+  parseFileOwner,
+  parseFiles,
+  parseSourceDateEpoch,
+  parseUser,
+  parseWorkdir,
+  type FileOwner,
+  type FileSpec,
+} from '@release-actions/shared/build';
+import {
+  InputChecker,
+  parseBoolean,
+  parseChoice,
+  parseDirectory,
+  parseList,
+} from '@release-actions/shared/github';
 import {
   formatPlatform,
   isInsecureRegistry,
@@ -15,6 +35,7 @@ import {
   parseRegistryReference,
   TAG_RULE,
   type ImageReference,
+  type LayoutReference,
   type RegistryReference,
 } from '@release-actions/shared/oci';
 import {
@@ -24,7 +45,7 @@ import {
   type SignatureFormat,
 } from '@release-actions/shared/sign';
 
-export const BUILDERS = ['buildx', 'buildah', 'none'] as const;
+export const BUILDERS = ['buildx', 'buildah', 'assemble', 'none'] as const;
 export type Builder = (typeof BUILDERS)[number];
 export const SIGNING_MODES = ['keyless', 'key'] as const;
 export type SigningMode = (typeof SIGNING_MODES)[number];
@@ -34,11 +55,14 @@ export interface Inputs {
   /**
    * builder none: the image to sign, with a tag or digest, in a registry or an OCI image layout
    * (`oci-layout:<dir>[:tag|@digest]`; untagged: the layout's only image). Otherwise the repository
-   * the tags are relative to (no tag or digest), or undefined when every tag is a full reference.
+   * the tags are relative to (no tag or digest; with assemble also `oci-layout:<dir>`), or
+   * undefined when every tag is a full reference.
    */
   image: ImageReference | undefined;
-  /** Full references with a tag, all in one repository (builders only). */
+  /** Full references with a tag, all in one repository (builders; empty when assemble writes to a layout). */
   tags: RegistryReference[];
+  /** builder assemble writing to an OCI image layout (`oci-layout:<dir>:<tag>` tags): the layout and the tags there. */
+  layoutTarget: { path: string; tags: string[] } | undefined;
   context: string;
   file: string | undefined;
   'build-args': Array<[string, string]>;
@@ -47,6 +71,18 @@ export interface Inputs {
   target: string | undefined;
   'buildah-storage-driver': string | undefined;
   'buildah-isolation': string | undefined;
+  /** builder assemble: the base image; undefined for scratch. */
+  'base-image': ImageReference | undefined;
+  files: FileSpec[];
+  entrypoint: string[] | undefined;
+  cmd: string[] | undefined;
+  env: Array<[string, string]>;
+  workdir: string | undefined;
+  user: string | undefined;
+  'exposed-ports': string[];
+  'file-owner': FileOwner;
+  /** The input; undefined: SOURCE_DATE_EPOCH (checked here), else HEAD's commit time, else 0, at build time. */
+  'source-date-epoch': number | undefined;
   username: string | undefined;
   password: string | undefined;
   'github-token': string | undefined;
@@ -106,10 +142,12 @@ export function getInputs(): Inputs {
     imageText === '' ? undefined : check.field('image', () => parseImage(imageText, builder), undefined);
   const tagTexts = parseList(raw('tags'), { commas: true });
 
+  const assemble = builder === 'assemble';
   const inputs: Inputs = {
     builder,
     image,
     tags: [],
+    layoutTarget: undefined,
     context: raw('context') || '.',
     file: orUndefined('file'),
     'build-args': check.field('build-args', () => parsePairs(raw('build-args'), 'NAME=value'), []),
@@ -125,6 +163,30 @@ export function getInputs(): Inputs {
           : undefined,
       undefined,
     ),
+    'base-image': assemble
+      ? check.field('base-image', () => parseBase(raw('base-image')), undefined)
+      : undefined,
+    files: assemble ? check.field('files', () => parseFiles(raw('files')), []) : [],
+    entrypoint: assemble
+      ? check.field('entrypoint', () => parseArgs(raw('entrypoint')), undefined)
+      : undefined,
+    cmd: assemble ? check.field('cmd', () => parseArgs(raw('cmd')), undefined) : undefined,
+    env: assemble ? check.field('env', () => parseEnv(raw('env')), []) : [],
+    workdir:
+      assemble && raw('workdir')
+        ? check.field('workdir', () => parseWorkdir(raw('workdir')), undefined)
+        : undefined,
+    user: assemble && raw('user') ? check.field('user', () => parseUser(raw('user')), undefined) : undefined,
+    'exposed-ports': assemble
+      ? check.field('exposed-ports', () => parseExposedPorts(raw('exposed-ports')), [])
+      : [],
+    'file-owner': assemble
+      ? check.field('file-owner', () => parseFileOwner(raw('file-owner') || '0:0'), { uid: 0, gid: 0 })
+      : { uid: 0, gid: 0 },
+    'source-date-epoch':
+      assemble && raw('source-date-epoch')
+        ? check.field('source-date-epoch', () => parseSourceDateEpoch(raw('source-date-epoch')), undefined)
+        : undefined,
     username: orUndefined('username'),
     password: password || undefined,
     'github-token': githubToken || undefined,
@@ -183,11 +245,39 @@ export function getInputs(): Inputs {
         `"${imageText}" has a tag or digest: with builder ${builder} give the repository only (e.g. ghcr.io/acme/app) and put tags in tags`,
       );
     const repository = image?.kind === 'registry' ? image : undefined;
-    inputs.tags = check.field('tags', () => parseTags(tagTexts, repository, builder), []);
+    const layout = image?.kind === 'oci-layout' ? image : undefined;
+    if (assemble && (layout || tagTexts.some((t) => t.startsWith('oci-layout:'))))
+      inputs.layoutTarget = check.field('tags', () => parseLayoutTags(tagTexts, layout), undefined);
+    else inputs.tags = check.field('tags', () => parseTags(tagTexts, repository, builder), []);
   }
   if (known && builder !== 'buildah') {
     for (const name of ['buildah-storage-driver', 'buildah-isolation'])
       if (raw(name)) check.add(name, `applies to builder buildah only: remove it, or set builder: buildah`);
+  }
+  if (known && assemble) {
+    for (const name of ['file', 'build-args', 'target'])
+      if (raw(name))
+        check.add(
+          name,
+          'applies to a Dockerfile build (buildx, buildah): builder assemble takes no Dockerfile; remove it, and give the image its files in files',
+        );
+    const context = check.field('context', () => parseDirectory(inputs.context), undefined);
+    if (context) inputs.context = context;
+    if (context && !check.has('files'))
+      check.field('files', () => checkSources(context, inputs.files), undefined);
+    if (!check.has('files') && !check.has('base-image') && inputs.files.length === 0 && !inputs['base-image'])
+      check.add(
+        'files',
+        'is required with builder assemble from scratch (an image of no files runs nothing): give one <source>=<path in image> per line, or a base-image',
+      );
+    // Empty, the input defaults to SOURCE_DATE_EPOCH: checked now, before anything is pushed.
+    const fromEnvironment = process.env.SOURCE_DATE_EPOCH;
+    if (!raw('source-date-epoch') && fromEnvironment)
+      check.field('source-date-epoch', () => parseEnvironmentEpoch(fromEnvironment), undefined);
+  } else if (known) {
+    for (const [name, unset] of ASSEMBLE_ONLY)
+      if (raw(name) && raw(name) !== unset)
+        check.add(name, 'applies to builder assemble only: remove it, or set builder: assemble');
   }
   if (known && builder === 'none') {
     for (const name of ['build-args', 'labels', 'platforms', 'target', 'file'])
@@ -199,10 +289,13 @@ export function getInputs(): Inputs {
     check.add('password', 'is required with username: pass the registry password or token from a secret');
   if (inputs.password && !inputs.username)
     check.add('username', 'is required with password: give the registry user name');
-  if (image?.kind === 'oci-layout')
+  if (!credentialRegistry(inputs) && (image?.kind === 'oci-layout' || inputs.layoutTarget))
     for (const name of ['username', 'password'])
       if (raw(name))
-        check.add(name, 'applies to a registry: the image is in an OCI layout, read from disk; remove it');
+        check.add(
+          name,
+          `applies to a registry: the image is ${builder === 'none' ? 'in' : 'written to'} an OCI layout, on disk; remove it`,
+        );
   for (const registry of inputs['insecure-registries'])
     if (!/^[A-Za-z0-9.[\]:-]+$/.test(registry))
       check.add(
@@ -232,6 +325,34 @@ export function targetRegistry(inputs: Inputs): string | undefined {
   return ref?.kind === 'registry' ? ref.registry : undefined;
 }
 
+/** The registry username and password are for: the target's, else (assemble into a layout) the base image's. */
+export function credentialRegistry(inputs: Inputs): string | undefined {
+  const base = inputs['base-image'];
+  return (
+    targetRegistry(inputs) ?? (inputs.layoutTarget && base?.kind === 'registry' ? base.registry : undefined)
+  );
+}
+
+/** The OCI layout the image is read from (builder none) or written to (builder assemble), if any. */
+export function targetLayout(inputs: Inputs): { path: string } | undefined {
+  if (inputs.builder === 'none') return inputs.image?.kind === 'oci-layout' ? inputs.image : undefined;
+  return inputs.layoutTarget;
+}
+
+/** Inputs of builder assemble, each with the value that means "not set" (its action.yml default). */
+const ASSEMBLE_ONLY: ReadonlyArray<readonly [string, string]> = [
+  ['base-image', 'scratch'],
+  ['files', ''],
+  ['entrypoint', ''],
+  ['cmd', ''],
+  ['env', ''],
+  ['workdir', ''],
+  ['user', ''],
+  ['exposed-ports', ''],
+  ['file-owner', '0:0'],
+  ['source-date-epoch', ''],
+];
+
 export function isInsecure(inputs: Inputs): boolean {
   const registry = targetRegistry(inputs);
   return registry !== undefined && isInsecureRegistry(registry, inputs['insecure-registries']);
@@ -240,9 +361,10 @@ export function isInsecure(inputs: Inputs): boolean {
 /** The image input: with builder none a registry image or `oci-layout:<dir>[:tag|@digest]`, else a repository. */
 function parseImage(text: string, builder: Builder): ImageReference {
   if (builder === 'none') return parseReference(text);
+  if (builder === 'assemble' && text.trim().startsWith('oci-layout:')) return parseReference(text);
   if (text.trim().startsWith('oci-layout:'))
     throw new Error(
-      `"${text}" is an OCI layout: builder ${builder} pushes to a registry, so give the repository (e.g. ghcr.io/acme/app); to sign an image in a layout set builder: none`,
+      `"${text}" is an OCI layout: builder ${builder} pushes to a registry, so give the repository (e.g. ghcr.io/acme/app); to sign an image in a layout set builder: none, to write one there builder: assemble`,
     );
   return parseRegistryReference(text);
 }
@@ -281,6 +403,10 @@ function parseTags(
       `is required with builder ${builder}: give at least one, e.g. ghcr.io/acme/app:sha-\${{ github.sha }} (one per line)`,
     );
   const tags = texts.map((text) => {
+    if (text.startsWith('oci-layout:'))
+      throw new Error(
+        `"${text}" is an OCI layout: builder ${builder} pushes to a registry; builder assemble writes into a layout`,
+      );
     if (!/[/:@]/.test(text) && !isValidTag(text))
       throw new Error(`"${text}" is not a valid tag: ${TAG_RULE}`);
     if (isValidTag(text)) {
@@ -303,6 +429,54 @@ function parseTags(
         `"${texts[i]}" is not in ${base.registry}/${base.repository}: every tag must name the repository the image is signed in (run the action once per repository)`,
       );
   return tags;
+}
+
+/** base-image: `scratch` (or empty) for none, else a registry image or `oci-layout:<dir>[:tag|@digest]`. */
+function parseBase(text: string): ImageReference | undefined {
+  const value = text.trim();
+  if (value === '' || value === 'scratch') return undefined;
+  return parseReference(value);
+}
+
+/**
+ * assemble's tags into an OCI layout: `oci-layout:<dir>:<tag>`, or bare tags with image
+ * `oci-layout:<dir>`, all in the one layout (a registry tag among them is refused).
+ */
+function parseLayoutTags(
+  texts: string[],
+  image: LayoutReference | undefined,
+): { path: string; tags: string[] } {
+  if (texts.length === 0)
+    throw new Error(
+      'is required with builder assemble: give at least one, e.g. oci-layout:out/app:v1 (one per line)',
+    );
+  if (image && (image.tag || image.digest))
+    throw new Error(
+      `image "${formatLayout(image)}" has a tag or digest: give the layout only and put tags in tags`,
+    );
+  let path = image?.path;
+  const tags = texts.map((text) => {
+    if (!text.startsWith('oci-layout:')) {
+      if (isValidTag(text) && image) return text;
+      throw new Error(
+        `"${text}" is not in the OCI layout the other tags name: every tag must name one target (write oci-layout:<dir>:<tag>, or run the action once per target)`,
+      );
+    }
+    const ref = parseReference(text) as LayoutReference;
+    if (!ref.tag || ref.digest)
+      throw new Error(`"${text}" names no tag: write oci-layout:<dir>:<tag>, e.g. oci-layout:out/app:v1`);
+    path ??= ref.path;
+    if (ref.path !== path)
+      throw new Error(
+        `"${text}" is not in the layout ${path}: every tag must name one layout (run the action once per target)`,
+      );
+    return ref.tag;
+  });
+  return { path: path!, tags };
+}
+
+function formatLayout(ref: LayoutReference): string {
+  return `oci-layout:${ref.path}${ref.tag ? `:${ref.tag}` : ''}${ref.digest ? `@${ref.digest}` : ''}`;
 }
 
 function parseServiceUrl(text: string): string {

@@ -1,6 +1,7 @@
 /**
- * actions/build-sign: build (buildx or buildah) and push, or take an image already pushed (or in an
- * OCI image layout); sign the digest, and each platform manifest of an index, by key or keyless;
+ * actions/build-sign: build (buildx or buildah) and push, assemble an image from a base and files
+ * (into a registry or an OCI image layout), or take an image already pushed (or in a layout); sign
+ * the digest, and each platform manifest of an index, by key or keyless;
  * attach SLSA provenance; set outputs and write a job summary. Every hand-off is the digest: what
  * was pushed is exactly what gets signed and reported.
  */
@@ -9,16 +10,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRegistryClient, type ActionRun } from '@release-actions/action-kit';
 import { HttpClient, type Logger } from '@release-actions/shared';
-import { BuildError, tagDigest } from '@release-actions/shared/build';
+import { assembleMaterials, BuildError, tagDigest } from '@release-actions/shared/build';
 import {
   formatReference,
   LayoutStore,
   type ImageStore,
+  type RegistryClient,
   type RegistryReference,
 } from '@release-actions/shared/oci';
 import { signImage } from '@release-actions/shared/sign';
 import { build, explicitCredential } from './build.ts';
-import { targetRegistry, type Inputs } from './context.ts';
+import { credentialRegistry, targetLayout, type Inputs } from './context.ts';
 import { outputsOf, signerText, writeSummary, type Report } from './report.ts';
 import { setUpSigning } from './signer.ts';
 
@@ -26,8 +28,10 @@ export async function main(inputs: Inputs, run: ActionRun): Promise<void> {
   const { logger } = run;
   const http = new HttpClient({ logger });
   run.defer(() => http.close());
-  const layout = inputs.image?.kind === 'oci-layout' ? inputs.image : undefined;
-  const registry = layout ? undefined : registryTarget(inputs, http, logger);
+  const layout = targetLayout(inputs);
+  // A client even for a layout: assemble may read its base image from a registry.
+  const client = registryClient(inputs, http, logger);
+  const registry = layout ? undefined : registryTarget(inputs, client);
   const name = layout
     ? `oci-layout:${layout.path}`
     : `${registry!.image.registry}/${registry!.image.repository}`;
@@ -47,13 +51,18 @@ export async function main(inputs: Inputs, run: ActionRun): Promise<void> {
         await registry.store.checkPush();
         return registry.store;
       })
-    : await run.phase(`Opening ${name}`, () => LayoutStore.open(layout!.path));
+    : await run.phase(`Opening ${name}`, () =>
+        // assemble writes the image into the layout, creating it when missing.
+        LayoutStore.open(layout!.path, { create: inputs.builder === 'assemble' }),
+      );
 
   const pushed = await run.phase(
     inputs.builder === 'none'
       ? `Resolving ${formatReference(inputs.image!)}`
-      : `Building and pushing ${name} with ${inputs.builder}`,
-    () => build(inputs, store, registry?.client.credentials, logger),
+      : inputs.builder === 'assemble'
+        ? `Assembling ${name} on ${inputs['base-image'] ? formatReference(inputs['base-image']) : 'scratch'}`
+        : `Building and pushing ${name} with ${inputs.builder}`,
+    () => build(inputs, store, client, logger),
   );
 
   const where = layout ? 'the layout' : 'the registry';
@@ -79,7 +88,13 @@ export async function main(inputs: Inputs, run: ActionRun): Promise<void> {
         signer: signing.signer,
         format: inputs['signature-format'],
         ...(Object.keys(inputs.annotations).length > 0 && { annotations: inputs.annotations }),
-        ...(context && { provenance: { context } }),
+        ...(context && {
+          provenance: {
+            context,
+            // assemble's base image and files, by digest, as the build's materials.
+            ...(pushed.assembled && { resolvedDependencies: assembleMaterials(pushed.assembled.result) }),
+          },
+        }),
         // An index's platform manifests are signed too (cosign sign --recursive): promoting one
         // platform promotes its manifest, which must verify by itself.
         recursive: true,
@@ -103,6 +118,7 @@ export async function main(inputs: Inputs, run: ActionRun): Promise<void> {
     digest: pushed.digest,
     tags,
     resolvedFrom: pushed.resolvedFrom,
+    ...(pushed.assembled && { assembled: pushed.assembled }),
     signed,
     bundlePath,
   };
@@ -110,15 +126,19 @@ export async function main(inputs: Inputs, run: ActionRun): Promise<void> {
   await run.summary(() => writeSummary(report));
 }
 
-/** The registry side: the client (with the inputs' login for the target registry) and the image's repository. */
-function registryTarget(inputs: Inputs, http: HttpClient, logger: Logger) {
+/** The registry client, with the inputs' login for the target registry (assemble into a layout: the base's). */
+function registryClient(inputs: Inputs, http: HttpClient, logger: Logger): RegistryClient {
   const explicit = explicitCredential(inputs);
-  const client = createRegistryClient({
-    credentials: explicit ? [{ registry: targetRegistry(inputs)!, ...explicit }] : [],
+  return createRegistryClient({
+    credentials: explicit ? [{ registry: credentialRegistry(inputs)!, ...explicit }] : [],
     insecureRegistries: inputs['insecure-registries'],
     http,
     logger,
   });
+}
+
+/** The registry side: the client and the image's repository. */
+function registryTarget(inputs: Inputs, client: RegistryClient) {
   const ref = (inputs.builder === 'none' ? inputs.image : inputs.tags[0]) as RegistryReference;
   const image = { registry: ref.registry, repository: ref.repository };
   return { client, image, store: client.repository(image) };

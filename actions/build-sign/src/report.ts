@@ -5,8 +5,10 @@
  */
 import * as core from '@actions/core';
 import { escapeHtml } from '@release-actions/shared/github';
+import { changedSettings, type ConfigChanges, type EpochSource } from '@release-actions/shared/build';
 import { formatPlatform } from '@release-actions/shared/oci';
 import type { SignedDigest, SignImageResult, StoredSignature } from '@release-actions/shared/sign';
+import type { Pushed } from './build.ts';
 import type { Builder } from './context.ts';
 
 export interface Report {
@@ -17,6 +19,8 @@ export interface Report {
   tags: string[];
   /** builder none, image given by tag: the tag it was resolved from. */
   resolvedFrom: string | undefined;
+  /** builder assemble: what was made. */
+  assembled?: NonNullable<Pushed['assembled']>;
   signed: SignImageResult;
   bundlePath: string | undefined;
 }
@@ -83,7 +87,9 @@ export async function writeSummary(report: Report): Promise<void> {
   const built =
     report.builder === 'none'
       ? `not built here${report.resolvedFrom ? `; resolved from tag ${code(report.resolvedFrom)}` : ''}`
-      : report.builder;
+      : report.builder === 'assemble'
+        ? 'assemble (no daemon: a base image plus layers of files)'
+        : report.builder;
   const row = (name: string, value: string) => [{ data: name, header: true }, value];
   await core.summary
     .addHeading(`✅ Signed ${escapeHtml(report.name)}`, 2)
@@ -92,6 +98,9 @@ export async function writeSummary(report: Report): Promise<void> {
       row('Digest', code(report.digest)),
       row('Tags', list(report.tags, '—')),
       row('Builder', built),
+      ...(report.assembled
+        ? assembledRows(report.assembled, code).map(([name, value]) => row(name, value))
+        : []),
       row('Signed by', signer),
       row('Signatures', sigs.join('<br>') || '—'),
       row('SLSA provenance', atts.join('<br>') || 'not attached (provenance: false)'),
@@ -99,4 +108,73 @@ export async function writeSummary(report: Report): Promise<void> {
       ...(report.bundlePath ? [row('Bundle file', code(report.bundlePath))] : []),
     ])
     .write();
+}
+
+/** The rows a release manager reads about an assembled image: its base, the layers added, the config set. */
+export function assembledRows(
+  assembled: NonNullable<Report['assembled']>,
+  code: (text: string) => string,
+): Array<[string, string]> {
+  const { result } = assembled;
+  const perPlatform = result.images.map(
+    (i) => `${escapeHtml(formatPlatform(i.platform))}: ${code(i.baseDigest ?? '')}`,
+  );
+  const base = result.base
+    ? `${code(`${result.base.name ?? 'OCI layout image'}@${result.base.digest}`)}${
+        result.images.some((i) => i.baseDigest !== result.base!.digest)
+          ? `<br>${perPlatform.join('<br>')}`
+          : ''
+      }`
+    : 'scratch (no base)';
+  const layers = result.layers.map(
+    (l) =>
+      `${code(l.source)} → ${code(l.destination)}: ${l.entries} entries, ${bytes(l.uncompressedSize)} (${bytes(l.size)} gzipped), ${code(l.digest)}`,
+  );
+  const settings = configText(assembled.config, code);
+  const images = result.images.map((i) => `${escapeHtml(formatPlatform(i.platform))}: ${code(i.digest)}`);
+  return [
+    ['Base image', base],
+    ['Layers added', layers.join('<br>') || 'none (the base with a new config)'],
+    ['Config set', settings.join('<br>') || "none (the base's)"],
+    ['Platforms', images.join('<br>')],
+    [
+      'Reproducible from',
+      `source date epoch ${code(String(assembled.epoch))} (${escapeHtml(EPOCH_FROM[assembled.epochFrom])}); base layers in the target: ${result.baseBlobs.blobsMounted} mounted, ${result.baseBlobs.blobsSkipped} already there, ${result.baseBlobs.blobsCopied} copied`,
+    ],
+  ];
+}
+
+/** Each setting made, with its value (env and labels by name only: their values may be secret). */
+function configText(config: ConfigChanges, code: (text: string) => string): string[] {
+  const value: Record<string, string> = {
+    entrypoint: code(JSON.stringify(config.entrypoint ?? [])),
+    cmd: code(JSON.stringify(config.cmd ?? [])),
+    env: config.env.map(([n]) => code(n)).join(', '),
+    workdir: code(config.workdir ?? ''),
+    user: code(config.user ?? ''),
+    labels: config.labels.map(([n]) => code(n)).join(', '),
+    'exposed-ports': config.exposedPorts.map(code).join(', '),
+  };
+  return changedSettings(config).map((name) => `${name}: ${value[name]}`);
+}
+
+/** Where the source date epoch came from, in words. */
+export const EPOCH_FROM: Record<EpochSource, string> = {
+  'source-date-epoch': 'the source-date-epoch input',
+  SOURCE_DATE_EPOCH: 'the SOURCE_DATE_EPOCH environment variable',
+  git: 'the commit time of HEAD in context',
+  default: 'no input, no SOURCE_DATE_EPOCH, no git commit in context: 0',
+};
+
+/** Bytes as people read them: 512 B, 3.4 KB, 12.0 MB (powers of 1000). */
+function bytes(n: number): string {
+  if (n < 1000) return `${n} B`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let value = n;
+  let unit = -1;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
 }

@@ -14,20 +14,10 @@ import { cosignTag, LayoutStore, MediaType, type ImageStore } from '@release-act
 import { generateKeyPair, type GeneratedKeyPair } from '@release-actions/shared/sign';
 import { verifyImage, type VerifyPolicy } from '@release-actions/shared/verify';
 import { makeImage, makeIndex, push } from '../images.ts';
-import { runAction } from './runner.ts';
+import { GITHUB_RUN_ENV as GITHUB_ENV, runAction } from './runner.ts';
 import { useRegistry } from '../registry-fixture.ts';
 
 const PASSWORD = 'layout and index';
-const GITHUB_ENV = {
-  GITHUB_SERVER_URL: 'https://github.com',
-  GITHUB_REPOSITORY: 'acme/app',
-  GITHUB_WORKFLOW_REF: 'acme/app/.github/workflows/release.yml@refs/heads/main',
-  GITHUB_REF: 'refs/heads/main',
-  GITHUB_SHA: 'c27d339ee6075c1f744c5d4b200f7901aad2c369',
-  GITHUB_EVENT_NAME: 'push',
-  GITHUB_RUN_ID: '4242',
-  GITHUB_RUN_ATTEMPT: '1',
-};
 
 async function pushIndex(store: ImageStore, tag: string) {
   const amd = makeImage({ layers: [1200], platform: { architecture: 'amd64', os: 'linux' } });

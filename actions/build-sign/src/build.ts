@@ -8,8 +8,10 @@
 import { tmpdir } from 'node:os';
 import { runnerExec } from '@release-actions/action-kit';
 import type { Logger } from '@release-actions/shared';
+import { InputError } from '@release-actions/shared/github';
 import {
   assemble,
+  BuildError,
   buildWithBuildah,
   buildWithBuildx,
   dockerLogin,
@@ -21,6 +23,7 @@ import {
 } from '@release-actions/shared/build';
 import {
   formatReference,
+  OciError,
   openImage,
   parsePlatform,
   type ImageStore,
@@ -118,25 +121,52 @@ async function assembleImage(
   };
   const baseRef = inputs['base-image'];
   const base = baseRef && {
-    ...(await openImage(client, baseRef, logger)),
+    ...(await inputsAtFault(OPEN_PROBLEMS, () => openImage(client, baseRef, logger))),
     ...(baseRef.kind === 'registry' && { name: formatReference(baseRef) }),
   };
-  const result = await assemble({
-    context: inputs.context,
-    ...(base && { base }),
-    files: inputs.files,
-    config,
-    platforms: inputs.platforms.map((p) => parsePlatform(p)),
-    owner: inputs['file-owner'],
-    sourceDateEpoch: epoch,
-    target: store,
-    tags: inputs.layoutTarget?.tags ?? inputs.tags.map((t) => t.tag!),
-    logger,
-  });
+  const result = await inputsAtFault(BASE_PROBLEMS, () =>
+    assemble({
+      context: inputs.context,
+      ...(base && { base }),
+      files: inputs.files,
+      config,
+      platforms: inputs.platforms.map((p) => parsePlatform(p)),
+      owner: inputs['file-owner'],
+      sourceDateEpoch: epoch,
+      target: store,
+      tags: inputs.layoutTarget?.tags ?? inputs.tags.map((t) => t.tag!),
+      logger,
+    }),
+  );
   return {
     digest: result.digest,
     tags: result.tags.map((t) => `${store.name}:${t}`),
     resolvedFrom: undefined,
     assembled: { result, config, epoch, epochFrom: from },
   };
+}
+
+/** Codes of what assemble found wrong with its base, and the input that named it. */
+const BASE_PROBLEMS: Record<string, string> = {
+  IMAGE_NOT_FOUND: 'base-image',
+  BASE_INVALID: 'base-image',
+  PLATFORM_NOT_FOUND: 'platforms',
+};
+/** Codes of opening a base image in a layout (no layout, no image there, several untagged). */
+const OPEN_PROBLEMS: Record<string, string> = {
+  LAYOUT_ERROR: 'base-image',
+  MANIFEST_UNKNOWN: 'base-image',
+  INVALID_REFERENCE: 'base-image',
+};
+
+/** What the base turned out to be, as a problem of the input that named it (`problems`: code → input). */
+async function inputsAtFault<T>(problems: Record<string, string>, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    const code = err instanceof BuildError || err instanceof OciError ? err.code : undefined;
+    const input = code === undefined ? undefined : problems[code];
+    if (!input) throw err;
+    throw new InputError([{ input, message: (err as Error).message, code: code! }]);
+  }
 }

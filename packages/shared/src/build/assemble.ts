@@ -285,7 +285,15 @@ async function planImages(request: AssembleRequest): Promise<{ root?: ManifestDa
   }
   const { store, reference } = request.base;
   const what = `the base image ${request.base.name ?? store.name}`;
-  const root = await store.getManifest(reference);
+  const root = await store.getManifest(reference).catch((err: unknown) => {
+    if (err instanceof OciError && err.code === 'MANIFEST_UNKNOWN')
+      throw new BuildError(
+        'IMAGE_NOT_FOUND',
+        `${what} is not there (${store.name} has no ${reference}): push it first, or name another base`,
+        { cause: err },
+      );
+    throw err;
+  });
   if (!isIndex(root.manifest)) {
     const plan = await planOf(store, root, undefined, what);
     for (const w of wanted)

@@ -13,7 +13,7 @@ export type BuildErrorCode =
   | 'METADATA_INVALID'
   /** buildah's digest file does not hold a digest. */
   | 'DIGEST_INVALID'
-  /** The image to sign (builder none) is not in the registry. */
+  /** The image to sign (builder none), or assemble's base image, is not there. */
   | 'IMAGE_NOT_FOUND'
   /** A request the builder cannot carry out (e.g. credentials it cannot use). */
   | 'UNSUPPORTED'

@@ -142,7 +142,7 @@ export class Chain {
     };
     this.steps.push(step);
     this.#print(
-      `${String(step.n).padStart(3)}. ${verdict.ok ? '✓' : '✗'} ${title.padEnd(40)} ${tool.padEnd(17)} ${seconds(ms).padStart(7)}  ${verdict.result}`,
+      `${String(step.n).padStart(3)}. ${verdict.ok ? '✓' : '✗'} ${title.padEnd(44)} ${tool.padEnd(17)} ${seconds(ms).padStart(7)}  ${verdict.result}`,
     );
     if (!verdict.ok) throw new ChainStopped(step, verdict.why ?? verdict.result);
     return step;

@@ -14,7 +14,7 @@
  * and the demo must say that the chain did not behave as designed, naming the step, and exit 1.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
@@ -33,7 +33,7 @@ interface DemoRun {
   ms: number;
 }
 
-function runDemo(args: string[]): Promise<DemoRun> {
+function runDemo(args: string[], env: Record<string, string> = {}): Promise<DemoRun> {
   const started = Date.now();
   return new Promise((resolve) => {
     execFile(
@@ -43,7 +43,7 @@ function runDemo(args: string[]): Promise<DemoRun> {
         cwd: REPO_ROOT,
         timeout: 150_000,
         maxBuffer: 16 * 1024 * 1024,
-        env: { PATH: process.env['PATH'] ?? '' },
+        env: { PATH: process.env['PATH'] ?? '', ...env },
       },
       (err, stdout, stderr) =>
         resolve({
@@ -119,6 +119,7 @@ describe('npm run demo, embedded default', () => {
   it("production's tag is 2.0.0's digest, and it carries a signature and attestations that verify with the demo's key", async () => {
     const production = await LayoutStore.open(join(out, 'layouts/production'));
     assert.equal((await production.resolve('production'))?.digest, digests['2.0.0']);
+    assert.equal((await production.resolve('v2.0.0'))?.digest, digests['2.0.0']);
     const result = await verifyImage({
       store: production,
       reference: 'production',
@@ -204,6 +205,38 @@ describe('npm run demo, when 3.0.0 is not bad (--healthy-v3)', () => {
     assert.match(report, /^## 22\. canary 2\.0\.0 → 3\.0\.0$/m);
     assert.doesNotMatch(report, /^## 23\./m, 'the chain stops at the step that did not behave as designed');
   }, 180_000);
+});
+
+describe('npm run demo, refusals before anything runs', () => {
+  it('--registry and --haproxy without the program: exit 2 naming the package to install, nothing written', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'demo-test-'));
+    try {
+      // The harnesses' own variables name the programs: here, ones that do not exist.
+      const run = await runDemo(['--out', out, '--registry', '--haproxy'], {
+        DOCKER_REGISTRY_BIN: join(out, 'no', 'docker-registry'),
+        HAPROXY_BIN: join(out, 'no', 'haproxy'),
+      });
+      assert.equal(run.code, 2, run.stdout + run.stderr);
+      assert.match(run.stderr, /--registry needs docker-registry \(apt-get install docker-registry\)/);
+      assert.match(run.stderr, /--haproxy needs haproxy \(apt-get install haproxy\)/);
+      assert.deepEqual([...(await readdir(out))], []);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  });
+
+  it('an --out directory that is not empty: exit 2, its files untouched', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'demo-test-'));
+    try {
+      await writeFile(join(out, 'keep.txt'), 'mine');
+      const run = await runDemo(['--out', out]);
+      assert.equal(run.code, 2, run.stdout + run.stderr);
+      assert.match(run.stderr, /is not empty: give a new or empty directory/);
+      assert.deepEqual([...(await readdir(out))], ['keep.txt']);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  });
 });
 
 function escape(text: string): string {

@@ -25,6 +25,7 @@ import {
 } from '@release-actions/shared/oci';
 import { resolveImage, walkImage } from '@release-actions/shared/sbom';
 import {
+  findExecutable,
   httpStatus,
   spawnService,
   tailOfFile,
@@ -124,11 +125,14 @@ export class Releases {
     const leftover = trackLeftover({ pid: undefined, dir: undefined });
     // Only the image's Env, and the slot's port over the image's own (8080).
     env['PORT'] = String(port);
-    const child = spawnService(['env', '-i', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...argv], {
-      cwd: join(root, run.WorkingDir ?? '/'),
-      logFile,
-      leftover,
-    });
+    const child = spawnService(
+      [findExecutable('env') ?? 'env', '-i', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...argv],
+      {
+        cwd: join(root, run.WorkingDir ?? '/'),
+        logFile,
+        leftover,
+      },
+    );
     const host = `127.0.0.1:${port}`;
     const deadline = Date.now() + 10_000;
     while ((await httpStatus(`http://${host}/healthz`, 1000)) !== 200) {

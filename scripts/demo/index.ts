@@ -111,12 +111,15 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
+  // The programs the harnesses start (DOCKER_REGISTRY_BIN and HAPROXY_BIN name others, as in the tests).
+  const registryBin = process.env['DOCKER_REGISTRY_BIN'] ?? 'docker-registry';
+  const haproxyBin = process.env['HAPROXY_BIN'] ?? 'haproxy';
   const missing = [
-    args.registry && !findExecutable(process.env['DOCKER_REGISTRY_BIN'] ?? 'docker-registry')
-      ? '--registry needs docker-registry (apt-get install docker-registry), which is not on PATH'
+    args.registry && !findExecutable(registryBin)
+      ? `--registry needs docker-registry (apt-get install docker-registry): ${registryBin} is not there`
       : undefined,
-    args.haproxy && !findExecutable(process.env['HAPROXY_BIN'] ?? 'haproxy')
-      ? '--haproxy needs haproxy (apt-get install haproxy), which is not on PATH'
+    args.haproxy && !findExecutable(haproxyBin)
+      ? `--haproxy needs haproxy (apt-get install haproxy): ${haproxyBin} is not there`
       : undefined,
   ].filter(Boolean);
   if (missing.length > 0) {

@@ -385,6 +385,7 @@ ignore:
           'protected-tags': 'v*',
           ...trust,
           'require-attestations': 'slsa-provenance',
+          'source-repository': pins['source-repository'],
           'github-token': '',
         },
         (r) =>

@@ -15,12 +15,28 @@
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
-import { assemble, BuildError, parseFiles, type AssembleRequest } from '@release-actions/shared/build';
+import {
+  assemble,
+  BuildError,
+  collectLayerEntries,
+  createLayer,
+  parseFiles,
+  type AssembleRequest,
+} from '@release-actions/shared/build';
 import {
   LayoutStore,
   MediaType,
@@ -431,6 +447,36 @@ describe('assemble into a registry and OCI layouts', () => {
       withCode(BuildError, 'IMAGE_NOT_FOUND'),
     );
     assert.deepEqual(await store.listTags(), []);
+  });
+
+  it('a file that changes while its layer streams in fails with SOURCE_CHANGED, and nothing is committed, in a registry or a layout', async () => {
+    const dir = join(temp, 'changing');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'log.bin'), Buffer.alloc(300_000, 1));
+    const entries = await collectLayerEntries(dir, { source: '.', destination: '/data' });
+    const layoutDir = join(temp, 'changing-layout');
+    const targets: ImageStore[] = [
+      reg.repo('acme/changing'),
+      await LayoutStore.open(layoutDir, { create: true }),
+    ];
+    for (const target of targets) {
+      appendFileSync(join(dir, 'log.bin'), 'more');
+      await assert.rejects(
+        target.putBlobStream(createLayer(entries, { owner: { uid: 0, gid: 0 }, mtime: 0 }).stream),
+        withCode(BuildError, 'SOURCE_CHANGED'),
+        target.name,
+      );
+    }
+    writeFileSync(join(dir, 'log.bin'), Buffer.alloc(300_000, 1));
+    const layer = createLayer(entries, { owner: { uid: 0, gid: 0 }, mtime: 0 });
+    const stored = await targets[0]!.putBlobStream(layer.stream);
+    assert.deepEqual({ ...stored }, { digest: layer.digests().digest, size: layer.digests().size });
+    assert.ok(await targets[0]!.hasBlob(stored.digest));
+    assert.deepEqual(
+      [...readdirSync(join(layoutDir, 'blobs', 'sha256'))],
+      [],
+      'no temporary file left in the layout',
+    );
   });
 
   it('gives one digest from two processes with another umask, locale and time zone, the files made in another order', async () => {

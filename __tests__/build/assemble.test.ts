@@ -405,7 +405,7 @@ describe('assemble: inputs', () => {
         calls.push(request);
         return { exitCode, stdout, stderr: '' };
       };
-    const context = '/work/app';
+    const context = 'checkout/app';
     assert.deepEqual(await resolveSourceDateEpoch({ input: 5, env: '7', exec: git('9\n'), context }), {
       epoch: 5,
       from: 'source-date-epoch',

@@ -210,6 +210,19 @@ export function parseUser(text: string): string {
   return value;
 }
 
+/** The `SOURCE_DATE_EPOCH` environment variable's value; EPOCH_INVALID, naming the variable, when it is not whole seconds. */
+export function parseEnvironmentEpoch(value: string): number {
+  try {
+    return parseSourceDateEpoch(value);
+  } catch (err) {
+    throw new BuildError(
+      'EPOCH_INVALID',
+      `the environment variable SOURCE_DATE_EPOCH holds "${value.trim()}", not whole seconds since 1970 (0 to ${MAX_SOURCE_DATE_EPOCH}): fix it, or set source-date-epoch`,
+      { cause: err },
+    );
+  }
+}
+
 /** Where the source date epoch came from, for the log and the summary. */
 export type EpochSource = 'source-date-epoch' | 'SOURCE_DATE_EPOCH' | 'git' | 'default';
 
@@ -225,17 +238,8 @@ export async function resolveSourceDateEpoch(options: {
   context: string;
 }): Promise<{ epoch: number; from: EpochSource }> {
   if (options.input !== undefined) return { epoch: options.input, from: 'source-date-epoch' };
-  if (options.env !== undefined && options.env.trim() !== '') {
-    try {
-      return { epoch: parseSourceDateEpoch(options.env), from: 'SOURCE_DATE_EPOCH' };
-    } catch (err) {
-      throw new BuildError(
-        'EPOCH_INVALID',
-        `the environment variable SOURCE_DATE_EPOCH is ${(err as Error).message.replace(/^"[^"]*" is /, '')}; or set the source-date-epoch input`,
-        { cause: err },
-      );
-    }
-  }
+  if (options.env !== undefined && options.env.trim() !== '')
+    return { epoch: parseEnvironmentEpoch(options.env), from: 'SOURCE_DATE_EPOCH' };
   try {
     const result = await options.exec({
       command: 'git',

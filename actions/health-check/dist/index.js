@@ -28891,6 +28891,37 @@ function digest_verifyDigest(data, expected, what = 'content') {
     }
 }
 /**
+ * A pass-through stream that hashes and counts what flows through it, for content whose digest is
+ * learnt only at its end (a layer compressed as it is uploaded): {@link DigestingStream.digest}
+ * once the stream has ended.
+ */
+class digest_DigestingStream extends external_node_stream_.Transform {
+    hash;
+    algorithm;
+    result;
+    bytes = 0;
+    constructor(algorithm = 'sha256') {
+        super();
+        this.algorithm = algorithm;
+        this.hash = (0,external_node_crypto_.createHash)(algorithm);
+    }
+    _transform(chunk, _enc, cb) {
+        this.bytes += chunk.length;
+        this.hash.update(chunk);
+        cb(null, chunk);
+    }
+    _flush(cb) {
+        this.result = `${this.algorithm}:${this.hash.digest('hex')}`;
+        cb();
+    }
+    /** The digest of everything that passed; throws until the stream has ended. */
+    digest() {
+        if (this.result === undefined)
+            throw new Error('DigestingStream.digest() read before the stream ended');
+        return this.result;
+    }
+}
+/**
  * A pass-through stream that hashes and counts what flows through it and fails at the end
  * (DIGEST_MISMATCH or SIZE_MISMATCH) when the content is not what the descriptor promised, so a
  * consumer never sees a clean end on bad bytes. It also fails as soon as more bytes than promised arrive.
@@ -29974,6 +30005,41 @@ class Repository {
         await put.body.dump().catch(() => undefined);
     }
     /**
+     * Streams a blob of unknown digest: one PATCH carrying the stream (hashed as it goes), then
+     * `PUT ?digest=` with the digest it turned out to have. A failure of `content` itself is thrown
+     * as it is (not as a registry error), and the upload session is cancelled.
+     */
+    async putBlobStream(content) {
+        let location = await this.startUpload();
+        const hashed = new DigestingStream();
+        let sourceError;
+        content.on('error', (err) => {
+            sourceError ??= err;
+            hashed.destroy(err);
+        });
+        try {
+            const patch = await this.send({
+                method: 'PATCH',
+                url: location,
+                headers: { 'content-type': 'application/octet-stream' },
+                body: content.pipe(hashed),
+            }, 'push');
+            await this.expect(patch, 'PATCH', [202], 'REGISTRY_ERROR', 'streamed blob');
+            await patch.body.dump().catch(() => undefined);
+            location = new URL(patch.headers.get('location') ?? location, location).toString();
+            const digest = hashed.digest();
+            const put = await this.send({ method: 'PUT', url: withQuery(location, { digest }) }, 'push');
+            await this.expect(put, 'PUT', [201], 'REGISTRY_ERROR', `blob ${digest}`);
+            await put.body.dump().catch(() => undefined);
+            return { digest, size: hashed.bytes };
+        }
+        catch (err) {
+            const cancel = await this.send({ method: 'DELETE', url: location }, 'push').catch(() => undefined);
+            await cancel?.body.dump().catch(() => undefined);
+            throw sourceError ?? err;
+        }
+    }
+    /**
      * Mounts a blob from another repository of the same registry, so no byte moves. Returns false
      * when the registry declined (it then opens an upload session, which we cancel).
      */
@@ -30394,6 +30460,18 @@ async function copyImage(source, reference, target, options = {}) {
     return result;
 }
 /**
+ * Makes blobs of `source` present in `target` as {@link copyImage} does for an image's blobs
+ * (a cross-repository mount where the registry allows, nothing for those already there, else
+ * streamed, retried, within the concurrency limit), without any manifest: for a new image whose
+ * layers start with another image's (build-sign's assemble builder appends to a base image).
+ */
+async function copyBlobs(source, target, descriptors, options = {}) {
+    const run = new CopyRun(source, target, options, options.logger ?? silentLogger);
+    await run.copyBlobs(descriptors);
+    const { blobsCopied, blobsMounted, blobsSkipped, bytesCopied } = run.result;
+    return { blobsCopied, blobsMounted, blobsSkipped, bytesCopied };
+}
+/**
  * One copy in progress: what has been started (each blob and manifest once, even when several
  * manifests share it), the counts, and the first failure, after which nothing new starts.
  */
@@ -30456,6 +30534,10 @@ class CopyRun {
         if (this.write)
             await this.target.putManifest(bytes, actual.mediaType);
         this.result.manifestsCopied++;
+    }
+    /** Copies blobs alone (each once), failing with the first error once all have ended. */
+    copyBlobs(descriptors) {
+        return this.#settleAll(descriptors.map((d) => this.#copyBlob(d)));
     }
     /** Waits for every transfer started to end (nothing runs on after we return), then fails with the first error. */
     async #settleAll(pending) {
@@ -30574,7 +30656,10 @@ class CopyRun {
         return `${write ? 'copied' : 'would copy'} ${result.digest}: ${result.blobsCopied} blobs (${result.bytesCopied} bytes) ${write ? 'copied' : 'to copy'}, ${result.blobsMounted} ${write ? 'mounted' : 'to mount'}, ${result.blobsSkipped} present${tagged}`;
     }
 }
-/** A failure another attempt may not meet: a dropped connection, or a status worth retrying. */
+/**
+ * A failure of a blob transfer another attempt may not meet: a dropped connection, or a status
+ * worth retrying (anywhere in the cause chain). Copies and assemble's layer uploads retry on it.
+ */
 function isTransient(err) {
     if (isRetryableNetworkError(err))
         return true;
@@ -30817,6 +30902,29 @@ class layout_LayoutStore {
                 await pipeline(content, verifier, createWriteStream(temp, { flags: 'wx', flush: true }));
             }
         });
+    }
+    /**
+     * Stores a blob of unknown digest: written to a temporary file in `blobs/sha256/` while it is
+     * hashed, then renamed to the digest it turned out to have (or dropped, when that blob is there).
+     */
+    async putBlobStream(content) {
+        const dir = path.join(this.path, 'blobs', 'sha256');
+        await mkdir(dir, { recursive: true });
+        const temp = path.join(dir, `.upload.${randomBytes(6).toString('hex')}.tmp`);
+        const hashed = new DigestingStream();
+        try {
+            await pipeline(content, hashed, createWriteStream(temp, { flags: 'wx', flush: true }));
+            const digest = hashed.digest();
+            if ((await this.blobSize(digest)) === hashed.bytes)
+                await rm(temp, { force: true });
+            else
+                await rename(temp, this.blobPath(digest));
+            return { digest, size: hashed.bytes };
+        }
+        catch (err) {
+            await rm(temp, { force: true });
+            throw err;
+        }
     }
     /** The ref names in `index.json`, sorted and without duplicates. */
     async listTags() {
@@ -31465,8 +31573,9 @@ class InputError extends errors/* ReleaseError */.K2 {
 class InputChecker {
     problems = [];
     /**
-     * Runs `parse`; on a throw, records its message against `input` and returns `fallback`. An
-     * {@link InputError} thrown by `parse` keeps its own problems (inputs and codes).
+     * Runs `parse`; on a throw, records its message (and the code of a {@link ReleaseError}) against
+     * `input` and returns `fallback`. An {@link InputError} thrown by `parse` keeps its own problems
+     * (inputs and codes).
      */
     field(input, parse, fallback) {
         try {
@@ -31476,7 +31585,11 @@ class InputChecker {
             if (err instanceof InputError)
                 this.problems.push(...err.problems);
             else
-                this.problems.push({ input, message: err instanceof Error ? err.message : String(err) });
+                this.problems.push({
+                    input,
+                    message: err instanceof Error ? err.message : String(err),
+                    ...(err instanceof errors/* ReleaseError */.K2 && { code: err.code }),
+                });
             return fallback;
         }
     }

@@ -37912,8 +37912,9 @@ class InputError extends _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ReleaseError
 class InputChecker {
     problems = [];
     /**
-     * Runs `parse`; on a throw, records its message against `input` and returns `fallback`. An
-     * {@link InputError} thrown by `parse` keeps its own problems (inputs and codes).
+     * Runs `parse`; on a throw, records its message (and the code of a {@link ReleaseError}) against
+     * `input` and returns `fallback`. An {@link InputError} thrown by `parse` keeps its own problems
+     * (inputs and codes).
      */
     field(input, parse, fallback) {
         try {
@@ -37923,7 +37924,11 @@ class InputChecker {
             if (err instanceof InputError)
                 this.problems.push(...err.problems);
             else
-                this.problems.push({ input, message: err instanceof Error ? err.message : String(err) });
+                this.problems.push({
+                    input,
+                    message: err instanceof Error ? err.message : String(err),
+                    ...(err instanceof _errors_js__WEBPACK_IMPORTED_MODULE_0__/* .ReleaseError */ .K2 && { code: err.code }),
+                });
             return fallback;
         }
     }
@@ -38391,7 +38396,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   qv: () => (/* binding */ cosignTag)
 });
 
-// UNUSED EXPORTS: COSIGN_TAG_SUFFIXES, resolveCopyRoot
+// UNUSED EXPORTS: COSIGN_TAG_SUFFIXES, copyBlobs, isTransient, resolveCopyRoot
 
 // EXTERNAL MODULE: ../../packages/shared/src/errors.ts
 var errors = __nccwpck_require__(1110);
@@ -38493,6 +38498,18 @@ async function copyImage(source, reference, target, options = {}) {
     return result;
 }
 /**
+ * Makes blobs of `source` present in `target` as {@link copyImage} does for an image's blobs
+ * (a cross-repository mount where the registry allows, nothing for those already there, else
+ * streamed, retried, within the concurrency limit), without any manifest: for a new image whose
+ * layers start with another image's (build-sign's assemble builder appends to a base image).
+ */
+async function copyBlobs(source, target, descriptors, options = {}) {
+    const run = new CopyRun(source, target, options, options.logger ?? silentLogger);
+    await run.copyBlobs(descriptors);
+    const { blobsCopied, blobsMounted, blobsSkipped, bytesCopied } = run.result;
+    return { blobsCopied, blobsMounted, blobsSkipped, bytesCopied };
+}
+/**
  * One copy in progress: what has been started (each blob and manifest once, even when several
  * manifests share it), the counts, and the first failure, after which nothing new starts.
  */
@@ -38555,6 +38572,10 @@ class CopyRun {
         if (this.write)
             await this.target.putManifest(bytes, actual.mediaType);
         this.result.manifestsCopied++;
+    }
+    /** Copies blobs alone (each once), failing with the first error once all have ended. */
+    copyBlobs(descriptors) {
+        return this.#settleAll(descriptors.map((d) => this.#copyBlob(d)));
     }
     /** Waits for every transfer started to end (nothing runs on after we return), then fails with the first error. */
     async #settleAll(pending) {
@@ -38673,7 +38694,10 @@ class CopyRun {
         return `${write ? 'copied' : 'would copy'} ${result.digest}: ${result.blobsCopied} blobs (${result.bytesCopied} bytes) ${write ? 'copied' : 'to copy'}, ${result.blobsMounted} ${write ? 'mounted' : 'to mount'}, ${result.blobsSkipped} present${tagged}`;
     }
 }
-/** A failure another attempt may not meet: a dropped connection, or a status worth retrying. */
+/**
+ * A failure of a blob transfer another attempt may not meet: a dropped connection, or a status
+ * worth retrying (anywhere in the cause chain). Copies and assemble's layer uploads retry on it.
+ */
 function isTransient(err) {
     if ((0,retry/* isRetryableNetworkError */.Hr)(err))
         return true;
@@ -38694,6 +38718,7 @@ function isTransient(err) {
 /* harmony export */   Bc: () => (/* binding */ isDigest),
 /* harmony export */   SC: () => (/* binding */ VerifyingStream),
 /* harmony export */   Ub: () => (/* binding */ verifyDigest),
+/* harmony export */   Xi: () => (/* binding */ DigestingStream),
 /* harmony export */   m: () => (/* binding */ parseDigest),
 /* harmony export */   ol: () => (/* binding */ digestOf)
 /* harmony export */ });
@@ -38743,6 +38768,37 @@ function verifyDigest(data, expected, what = 'content') {
     const actual = digestOf(data, algorithm);
     if (actual !== expected) {
         throw new _errors_js__WEBPACK_IMPORTED_MODULE_2__/* .OciError */ .M('DIGEST_MISMATCH', `${what} has digest ${actual}, expected ${expected}: the content was altered in transit or at rest`);
+    }
+}
+/**
+ * A pass-through stream that hashes and counts what flows through it, for content whose digest is
+ * learnt only at its end (a layer compressed as it is uploaded): {@link DigestingStream.digest}
+ * once the stream has ended.
+ */
+class DigestingStream extends node_stream__WEBPACK_IMPORTED_MODULE_1__.Transform {
+    hash;
+    algorithm;
+    result;
+    bytes = 0;
+    constructor(algorithm = 'sha256') {
+        super();
+        this.algorithm = algorithm;
+        this.hash = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.createHash)(algorithm);
+    }
+    _transform(chunk, _enc, cb) {
+        this.bytes += chunk.length;
+        this.hash.update(chunk);
+        cb(null, chunk);
+    }
+    _flush(cb) {
+        this.result = `${this.algorithm}:${this.hash.digest('hex')}`;
+        cb();
+    }
+    /** The digest of everything that passed; throws until the stream has ended. */
+    digest() {
+        if (this.result === undefined)
+            throw new Error('DigestingStream.digest() read before the stream ended');
+        return this.result;
     }
 }
 /**
@@ -38821,7 +38877,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   F2: () => (/* reexport */ reference/* parseReference */.F2)
 });
 
-// UNUSED EXPORTS: ANNOTATION_REF_NAME, COSIGN_TAG_SUFFIXES, DEFAULT_MAX_BLOB_BYTES, DEFAULT_REGISTRY, DOCKER_HUB_API_HOST, DOCKER_HUB_AUTH_KEY, EMPTY_JSON, EMPTY_JSON_DIGEST, IMAGE_MANIFEST_MEDIA_TYPES, INDEX_MEDIA_TYPES, MANIFEST_MEDIA_TYPES, MAX_MANIFEST_BYTES, MediaType, OCI_LAYOUT_VERSION, OciError, RegistryAuth, Repository, TAG_SYNTAX, VerifyingStream, challengeScopes, childrenOf, copyImage, cosignTag, describePlatforms, digestOf, formatPlatform, isDigest, isIndex, isIndexMediaType, isInsecureRegistry, isInsufficientScope, nameWithReference, normalizePlatform, parseDigest, parseManifest, parseRegistryReference, parseWwwAuthenticate, platformMatches, platformNotFound, pullScope, pushScope, readBlob, readLimited, referrersTagFor, registryApiHost, resolveCopyRoot, resolveLayoutImage, restrictIndex, selectPlatform, spawnCredentialHelper, verifyDigest, withDigest
+// UNUSED EXPORTS: ANNOTATION_REF_NAME, COSIGN_TAG_SUFFIXES, DEFAULT_MAX_BLOB_BYTES, DEFAULT_REGISTRY, DOCKER_HUB_API_HOST, DOCKER_HUB_AUTH_KEY, DigestingStream, EMPTY_JSON, EMPTY_JSON_DIGEST, IMAGE_MANIFEST_MEDIA_TYPES, INDEX_MEDIA_TYPES, MANIFEST_MEDIA_TYPES, MAX_MANIFEST_BYTES, MediaType, OCI_LAYOUT_VERSION, OciError, RegistryAuth, Repository, TAG_SYNTAX, VerifyingStream, challengeScopes, childrenOf, copyBlobs, copyImage, cosignTag, describePlatforms, digestOf, formatPlatform, isDigest, isIndex, isIndexMediaType, isInsecureRegistry, isInsufficientScope, isTransient, nameWithReference, normalizePlatform, parseDigest, parseManifest, parseRegistryReference, parseWwwAuthenticate, platformMatches, platformNotFound, pullScope, pushScope, readBlob, readLimited, referrersTagFor, registryApiHost, resolveCopyRoot, resolveLayoutImage, restrictIndex, selectPlatform, spawnCredentialHelper, verifyDigest, withDigest
 
 // EXTERNAL MODULE: ../../packages/shared/src/oci/errors.ts
 var errors = __nccwpck_require__(6300);
@@ -39701,6 +39757,41 @@ class Repository {
         await put.body.dump().catch(() => undefined);
     }
     /**
+     * Streams a blob of unknown digest: one PATCH carrying the stream (hashed as it goes), then
+     * `PUT ?digest=` with the digest it turned out to have. A failure of `content` itself is thrown
+     * as it is (not as a registry error), and the upload session is cancelled.
+     */
+    async putBlobStream(content) {
+        let location = await this.startUpload();
+        const hashed = new oci_digest/* DigestingStream */.Xi();
+        let sourceError;
+        content.on('error', (err) => {
+            sourceError ??= err;
+            hashed.destroy(err);
+        });
+        try {
+            const patch = await this.send({
+                method: 'PATCH',
+                url: location,
+                headers: { 'content-type': 'application/octet-stream' },
+                body: content.pipe(hashed),
+            }, 'push');
+            await this.expect(patch, 'PATCH', [202], 'REGISTRY_ERROR', 'streamed blob');
+            await patch.body.dump().catch(() => undefined);
+            location = new URL(patch.headers.get('location') ?? location, location).toString();
+            const digest = hashed.digest();
+            const put = await this.send({ method: 'PUT', url: withQuery(location, { digest }) }, 'push');
+            await this.expect(put, 'PUT', [201], 'REGISTRY_ERROR', `blob ${digest}`);
+            await put.body.dump().catch(() => undefined);
+            return { digest, size: hashed.bytes };
+        }
+        catch (err) {
+            const cancel = await this.send({ method: 'DELETE', url: location }, 'push').catch(() => undefined);
+            await cancel?.body.dump().catch(() => undefined);
+            throw sourceError ?? err;
+        }
+    }
+    /**
      * Mounts a blob from another repository of the same registry, so no byte moves. Returns false
      * when the registry declined (it then opens an upload session, which we cancel).
      */
@@ -40159,6 +40250,29 @@ class LayoutStore {
                 await (0,external_node_stream_promises_.pipeline)(content, verifier, (0,external_node_fs_.createWriteStream)(temp, { flags: 'wx', flush: true }));
             }
         });
+    }
+    /**
+     * Stores a blob of unknown digest: written to a temporary file in `blobs/sha256/` while it is
+     * hashed, then renamed to the digest it turned out to have (or dropped, when that blob is there).
+     */
+    async putBlobStream(content) {
+        const dir = external_node_path_default().join(this.path, 'blobs', 'sha256');
+        await (0,promises_.mkdir)(dir, { recursive: true });
+        const temp = external_node_path_default().join(dir, `.upload.${(0,external_node_crypto_.randomBytes)(6).toString('hex')}.tmp`);
+        const hashed = new oci_digest/* DigestingStream */.Xi();
+        try {
+            await (0,external_node_stream_promises_.pipeline)(content, hashed, (0,external_node_fs_.createWriteStream)(temp, { flags: 'wx', flush: true }));
+            const digest = hashed.digest();
+            if ((await this.blobSize(digest)) === hashed.bytes)
+                await (0,promises_.rm)(temp, { force: true });
+            else
+                await (0,promises_.rename)(temp, this.blobPath(digest));
+            return { digest, size: hashed.bytes };
+        }
+        catch (err) {
+            await (0,promises_.rm)(temp, { force: true });
+            throw err;
+        }
     }
     /** The ref names in `index.json`, sorted and without duplicates. */
     async listTags() {
@@ -42485,7 +42599,7 @@ function attestationLayerFromBundle(bundle, predicateType) {
  * - `buildDefinition.internalParameters.github`: event name, numeric repository and owner ids,
  *   runner environment;
  * - `buildDefinition.resolvedDependencies`: the repository at its ref, with the commit as
- *   `gitCommit`;
+ *   `gitCommit`, then what the caller adds (build-sign's assemble: the base image and the files);
  * - `runDetails.builder.id`: the server URL + `job_workflow_ref` (the reusable workflow that ran
  *   the build, when there is one), else + `workflow_ref`;
  * - `runDetails.metadata.invocationId`: the run's URL with its attempt.
@@ -42600,6 +42714,7 @@ function slsaProvenancePredicate(context, options = {}) {
             internalParameters: { github: github },
             resolvedDependencies: [
                 { uri: `git+${server}/${context.repository}@${context.ref}`, digest: { gitCommit: context.sha } },
+                ...(options.resolvedDependencies ?? []),
             ],
         },
         runDetails: {

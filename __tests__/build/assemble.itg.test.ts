@@ -17,6 +17,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   appendFileSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -725,5 +726,24 @@ describe('actions/build-sign dist/index.js with builder assemble', () => {
       assert.match(refused.stdout, message);
     }
     assert.deepEqual(await reg.repo('acme/refused').listTags(), []);
+
+    // Into a layout: a refused base leaves no layout behind (a missing directory stays missing,
+    // an empty one stays empty), so a retry starts from what was there.
+    const missing = join(temp, 'refused-layout');
+    const empty = join(temp, 'refused-empty-layout');
+    mkdirSync(empty);
+    for (const dir of [missing, empty]) {
+      const refused = await runBuildSign(
+        assembleInputs({
+          'base-image': `${reg.registry.host}/library/absent:1`,
+          tags: `oci-layout:${dir}:v1`,
+        }),
+        { env: env() },
+      );
+      assert.equal(refused.exitCode, 1, refused.stdout);
+      assert.match(refused.stdout, /input "base-image": the base image .*absent:1 is not there/);
+    }
+    assert.equal(existsSync(missing), false, 'the layout the refused run created is removed');
+    assert.deepEqual([...readdirSync(empty)], []);
   });
 });

@@ -5,7 +5,7 @@
  * attach SLSA provenance; set outputs and write a job summary. Every hand-off is the digest: what
  * was pushed is exactly what gets signed and reported.
  */
-import { writeFile } from 'node:fs/promises';
+import { readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRegistryClient, type ActionRun } from '@release-actions/action-kit';
@@ -29,6 +29,8 @@ export async function main(inputs: Inputs, run: ActionRun): Promise<void> {
   const http = new HttpClient({ logger });
   run.defer(() => http.close());
   const layout = targetLayout(inputs);
+  /** Whether this run made the target layout's directory ('missing') or filled an empty one. */
+  let createdLayout: 'missing' | 'empty' | undefined;
   // A client even for a layout: assemble may read its base image from a registry.
   const client = registryClient(inputs, http, logger);
   const registry = layout ? undefined : registryTarget(inputs, client);
@@ -51,10 +53,12 @@ export async function main(inputs: Inputs, run: ActionRun): Promise<void> {
         await registry.store.checkPush();
         return registry.store;
       })
-    : await run.phase(`Opening ${name}`, () =>
-        // assemble writes the image into the layout, creating it when missing.
-        LayoutStore.open(layout!.path, { create: inputs.builder === 'assemble' }),
-      );
+    : await run.phase(`Opening ${name}`, async () => {
+        // assemble writes the image into the layout, creating it when missing (and removing
+        // what it created again when the build fails: a refused base leaves no empty layout).
+        if (inputs.builder === 'assemble') createdLayout = await absentOrEmpty(layout!.path);
+        return LayoutStore.open(layout!.path, { create: inputs.builder === 'assemble' });
+      });
 
   const pushed = await run.phase(
     inputs.builder === 'none'
@@ -62,7 +66,14 @@ export async function main(inputs: Inputs, run: ActionRun): Promise<void> {
       : inputs.builder === 'assemble'
         ? `Assembling ${name} on ${inputs['base-image'] ? formatReference(inputs['base-image']) : 'scratch'}`
         : `Building and pushing ${name} with ${inputs.builder}`,
-    () => build(inputs, store, client, logger),
+    async () => {
+      try {
+        return await build(inputs, store, client, logger);
+      } catch (err) {
+        if (createdLayout) await emptyDirectory(layout!.path, createdLayout);
+        throw err;
+      }
+    },
   );
 
   const where = layout ? 'the layout' : 'the registry';
@@ -142,4 +153,20 @@ function registryTarget(inputs: Inputs, client: RegistryClient) {
   const ref = (inputs.builder === 'none' ? inputs.image : inputs.tags[0]) as RegistryReference;
   const image = { registry: ref.registry, repository: ref.repository };
   return { client, image, store: client.repository(image) };
+}
+
+/** 'missing' when `dir` does not exist, 'empty' when it has no entries, else undefined. */
+async function absentOrEmpty(dir: string): Promise<'missing' | 'empty' | undefined> {
+  try {
+    return (await readdir(dir)).length === 0 ? 'empty' : undefined;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
+    throw err;
+  }
+}
+
+/** Puts a layout directory this run created back as it was: removed, or emptied. */
+async function emptyDirectory(dir: string, was: 'missing' | 'empty'): Promise<void> {
+  if (was === 'missing') return rm(dir, { recursive: true, force: true });
+  for (const entry of await readdir(dir)) await rm(join(dir, entry), { recursive: true, force: true });
 }

@@ -25,19 +25,11 @@ import {
 import { makeImage, push } from '../images.ts';
 import { attestArgs, COSIGNS, cosignHome, signArgs, type CosignHome } from './cosign.ts';
 import { skipIf } from '../jest-helpers.ts';
+import { GITHUB_RUN_ENV } from '../build-sign/runner.ts';
 import { useRegistry } from '../registry-fixture.ts';
 
 const PASSWORD = 'tree password';
-const context = githubContextFromEnv({
-  GITHUB_SERVER_URL: 'https://github.com',
-  GITHUB_REPOSITORY: 'acme/app',
-  GITHUB_WORKFLOW_REF: 'acme/app/.github/workflows/release.yml@refs/heads/main',
-  GITHUB_REF: 'refs/heads/main',
-  GITHUB_SHA: 'c27d339ee6075c1f744c5d4b200f7901aad2c369',
-  GITHUB_EVENT_NAME: 'push',
-  GITHUB_RUN_ID: '1',
-  GITHUB_RUN_ATTEMPT: '1',
-});
+const context = githubContextFromEnv(GITHUB_RUN_ENV);
 const SPDX = {
   spdxVersion: 'SPDX-2.3',
   SPDXID: 'SPDXRef-DOCUMENT',

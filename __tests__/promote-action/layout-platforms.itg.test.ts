@@ -25,21 +25,13 @@ import { verifyImage, type VerifyPolicy } from '@release-actions/shared/verify';
 import { distOf, runAction } from '../action-runner.ts';
 import { makeImage, makeIndex, push } from '../images.ts';
 import { useRegistry } from '../registry-fixture.ts';
+import { GITHUB_RUN_ENV } from '../build-sign/runner.ts';
 
 const PROMOTE = distOf('promote');
 const BUILD_SIGN = distOf('build-sign');
 const VERIFY_IMAGE = distOf('verify-image');
 const PASSWORD = 'promote layouts and platforms';
-const GITHUB_ENV = {
-  GITHUB_SERVER_URL: 'https://github.com',
-  GITHUB_REPOSITORY: 'acme/app',
-  GITHUB_WORKFLOW_REF: 'acme/app/.github/workflows/release.yml@refs/heads/main',
-  GITHUB_REF: 'refs/heads/main',
-  GITHUB_SHA: 'c27d339ee6075c1f744c5d4b200f7901aad2c369',
-  GITHUB_EVENT_NAME: 'push',
-  GITHUB_RUN_ID: '4242',
-  GITHUB_RUN_ATTEMPT: '1',
-};
+const GITHUB_ENV = GITHUB_RUN_ENV;
 
 /** Tags and manifest revisions of a repository in the registry's own storage. */
 function stored(registry: TestRegistry, repository: string): { tags: string[]; manifests: string[] } {

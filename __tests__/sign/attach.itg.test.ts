@@ -44,6 +44,7 @@ import {
   startSigstoreStandIn,
   type SigstoreStandIn,
 } from './sigstore-stand-in.ts';
+import { GITHUB_RUN_ENV } from '../build-sign/runner.ts';
 import { useRegistry } from '../registry-fixture.ts';
 
 const signCode = (code: string) => withCode(SignError, code);
@@ -51,16 +52,7 @@ const verifyCode = (code: string) => withCode(VerifyError, code);
 
 const CUSTOM = 'https://example.com/test/v1';
 
-const context = githubContextFromEnv({
-  GITHUB_SERVER_URL: 'https://github.com',
-  GITHUB_REPOSITORY: 'acme/app',
-  GITHUB_WORKFLOW_REF: 'acme/app/.github/workflows/release.yml@refs/heads/main',
-  GITHUB_REF: 'refs/heads/main',
-  GITHUB_SHA: 'c27d339ee6075c1f744c5d4b200f7901aad2c369',
-  GITHUB_EVENT_NAME: 'push',
-  GITHUB_RUN_ID: '1',
-  GITHUB_RUN_ATTEMPT: '1',
-});
+const context = githubContextFromEnv(GITHUB_RUN_ENV);
 
 describe('attachAttestation against docker-registry', () => {
   const reg = useRegistry();

@@ -2,7 +2,7 @@
  * Bundles every action found at `actions/<name>/src/index.ts` into `actions/<name>/dist/` with ncc
  * (one ESM `index.js`, its `package.json` and a `licenses.txt` of everything bundled), and writes
  * `<name>/action.yml` at the top of the repository from `actions/<name>/action.yml`, so users can
- * write `uses: <org>/release-actions/<name>@v1` (as `github/codeql-action/init` does, its
+ * write `uses: release-actions/release-actions/<name>@v1` (as `github/codeql-action/init` does, its
  * `runs.main` points into `actions/<name>/dist`).
  *
  *   node scripts/build.ts [name…]            rebuild every dist/ (or only the named actions')

@@ -19,6 +19,12 @@
  * therefore also recognise instances of Node's (not their subclasses: `instanceof ScanError`
  * stays exact). `assert.deepStrictEqual` still tells the realms apart (it compares prototypes):
  * copy such arrays before comparing them with literals, `[...(await readdir(dir))]`.
+ *
+ * Tests that call an action's `getInputs()` in the test's own process make `@actions/core` write
+ * its `::add-mask::<secret>` commands to stdout, which the runner would swallow; here they would
+ * end up in the test log (test keys and passwords, line by line). While a file runs, writes that
+ * are only such commands are dropped. A test that checks the masking replaces `process.stdout.write`
+ * itself (`captureStdout` in __tests__/inputs.ts) and still sees every one of them.
  */
 import { TestEnvironment } from 'jest-environment-node';
 
@@ -42,12 +48,16 @@ const SHARED_INSTANCEOF = [
   'Promise',
 ] as const;
 
+/** A write made only of `::add-mask::` workflow commands, one per line. */
+const MASK_COMMANDS = /^(?:::add-mask::[^\n]*\r?\n?)+$/;
+
 const ordinaryHasInstance = Function.prototype[Symbol.hasInstance];
 
 export default class HarnessEnvironment extends TestEnvironment {
   #exited = false;
   #onExit = (): void => this.#emitExit();
   #onSignal = new Map<NodeJS.Signals, () => void>();
+  #stdoutWrite: typeof process.stdout.write | undefined;
 
   override async setup(): Promise<void> {
     await super.setup();
@@ -65,6 +75,12 @@ export default class HarnessEnvironment extends TestEnvironment {
         },
       });
     }
+    const write = process.stdout.write;
+    this.#stdoutWrite = write;
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) =>
+      typeof chunk === 'string' && MASK_COMMANDS.test(chunk)
+        ? true
+        : write.call(process.stdout, chunk, ...rest)) as typeof process.stdout.write;
     process.on('exit', this.#onExit);
     for (const signal of SIGNALS) {
       if (process.listenerCount(signal) > 0) continue;
@@ -81,6 +97,7 @@ export default class HarnessEnvironment extends TestEnvironment {
   override async teardown(): Promise<void> {
     this.#emitExit();
     this.#removeListeners();
+    if (this.#stdoutWrite) process.stdout.write = this.#stdoutWrite;
     await super.teardown();
   }
 

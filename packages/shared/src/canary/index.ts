@@ -14,5 +14,6 @@ export * from './traffic/nginx.ts';
 export * from './traffic/command.ts';
 export { runShell, runShellChecked, type ShellOutcome, type ShellRun } from './traffic/shell.ts';
 export * from './analysis/mann-whitney.ts';
+export * from './analysis/binomial.ts';
 export * from './analysis/load.ts';
 export * from './analysis/prometheus.ts';

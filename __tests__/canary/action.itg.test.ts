@@ -218,6 +218,50 @@ skipIf(needsHaproxy()).describe('actions/canary dist/index.js', () => {
     }
   });
 
+  it('a canary erring at 0.5% (1 request in 200) is promoted at max-error-rate 0.2%: 1 error in a window of 100 is what 0.2% explains', async () => {
+    canaryApp.setMode({ kind: 'erroring', fraction: 0.005 });
+    const run = await runAction(
+      DIST,
+      inputs({ steps: '100', 'step-duration': '7500ms', interval: '2500ms', 'issue-on-failure': 'false' }),
+      { env: env() },
+    );
+    assert.equal(run.exitCode, 0, run.stdout);
+    assert.equal(run.outputs.result, 'promoted');
+    assert.equal(await router().current(), 100);
+    const analysis = JSON.parse(run.outputs.analysis!);
+    type Check = {
+      metric: string;
+      value: number;
+      max: number;
+      outcome: string;
+      events: number;
+      trials: number;
+      pValue: number;
+      alpha: number;
+    };
+    const errorChecks: Check[] = analysis.windows.map((w: { checks: Check[] }) =>
+      w.checks.find((c) => c.metric === 'error-rate'),
+    );
+    assert.equal(errorChecks.length, 3);
+    const erring = errorChecks.filter((c) => c.events > 0);
+    assert.ok(erring.length >= 1, `a window saw the error: ${JSON.stringify(errorChecks)}`);
+    for (const c of erring) {
+      // Its observed rate is above max, and it passes: the test's p-value is what decides.
+      assert.equal(c.events, 1);
+      assert.ok(c.trials >= 90 && c.trials <= 110, `${c.trials} requests in a window`);
+      assert.ok(c.value > c.max);
+      assert.equal(c.outcome, 'pass');
+      assert.ok(c.pValue > 0.15 && c.pValue < 0.21, `p ${c.pValue}`);
+      assert.equal(c.alpha, 0.01);
+    }
+    assert.match(
+      run.stdout,
+      /✓ error-rate 1\.?\d*% \(1 of \d+\) within what 0\.2% explains \(p=0\.1\d ≥ 0\.01\)/,
+    );
+    assert.match(run.summary, /within what 0\.2% explains \(p ≥ 0\.01\)/);
+    assert.doesNotMatch(run.summary, /❌|≤ 0\.2%/);
+  });
+
   it('a slow canary fails p95', async () => {
     canaryApp.setMode({ kind: 'slow', delayMs: 120 });
     const run = await runAction(DIST, inputs({ 'max-p95': '60ms', 'issue-on-failure': 'false' }), {

@@ -10,6 +10,8 @@ import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { setImmediate as tick } from 'node:timers/promises';
 import {
   createLoadSource,
+  describeCheck,
+  judge,
   type Clock,
   type LoadSourceOptions,
   type Window,
@@ -123,5 +125,48 @@ describe('createLoadSource: schedule', () => {
       ],
     );
     assert.match(samples[0]!.detail!, /^10 requests, fewer than the 50 needed$/);
+  });
+});
+
+describe('createLoadSource: error-rate, judged by what max-error-rate explains', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startApp({ version: 'canary' });
+  });
+  afterAll(() => app?.close());
+
+  /** The error-rate check of one window of 100 requests (100 req/s for 1 s) to an app erring at `fraction`. */
+  async function errorRateOf(fraction: number, maxErrorRate: number) {
+    app.setMode({ kind: 'erroring', fraction });
+    const clock = lateClock(0);
+    const source = createLoadSource({ ...base(app.url), rate: 100, maxErrorRate, minRequests: 10, clock });
+    const start = clock.now();
+    source.startStep?.({ step: 1, weight: 10 });
+    while (clock.now() < start + 1100) await tick();
+    const [errorRate] = await source.sample(windowOf(start, start + 1000));
+    await source.stop?.();
+    return judge(errorRate!);
+  }
+
+  it('passes a window of 100 requests with 1 error at max 0.2% (p=0.18), and fails one with 5 (p=2e-6)', async () => {
+    const one = await errorRateOf(0.01, 0.2);
+    assert.equal(one.value, 1);
+    assert.equal(one.outcome, 'pass', describeCheck(one));
+    assert.equal(describeCheck(one), 'error-rate 1% (1 of 100) within what 0.2% explains (p=0.18 ≥ 0.01)');
+    assert.equal(one.detail, '100 requests, 1 errors (500×1)');
+
+    const five = await errorRateOf(0.05, 0.2);
+    assert.equal(five.value, 5);
+    assert.equal(five.outcome, 'fail', describeCheck(five));
+    assert.equal(describeCheck(five), 'error-rate 5% (5 of 100) above 0.2% (p=0.0000021 < 0.01)');
+  });
+
+  it('still fails on any error with max 0, and passes a window without errors', async () => {
+    const one = await errorRateOf(0.01, 0);
+    assert.equal(one.outcome, 'fail');
+    assert.equal(one.test?.pValue, 0);
+    const none = await errorRateOf(0, 0);
+    assert.equal(none.outcome, 'pass');
+    assert.equal(describeCheck(none), 'error-rate 0% (0 of 100) within what 0% explains (p=1 ≥ 0.01)');
   });
 });

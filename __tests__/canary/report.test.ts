@@ -1,8 +1,8 @@
 /** The canary's `analysis` output and charts, from an outcome built by hand. */
 import assert from 'node:assert/strict';
 import { describe, it } from '@jest/globals';
-import type { CanaryOutcome } from '@release-actions/shared/canary';
-import { analysisJson, charts } from '../../actions/canary/src/report.ts';
+import { judge, type CanaryOutcome } from '@release-actions/shared/canary';
+import { analysisJson, charts, checkLines } from '../../actions/canary/src/report.ts';
 
 const outcome: CanaryOutcome = {
   result: 'rolled-back',
@@ -68,5 +68,29 @@ describe('canary report', () => {
     assert.match(text, /bar \[10, 10\]\n {2}line \[0, 0\]/);
     assert.match(text, /title "p95, ms"/);
     assert.doesNotMatch(text, /Infinity|NaN/, 'mermaid takes finite numbers only');
+  });
+
+  it('a counted error rate above max that the test passes: a ✓ line saying so, and the counts and p-value in analysis', () => {
+    const check = judge({
+      metric: 'error-rate',
+      value: 1,
+      max: 0.2,
+      unit: '%',
+      onNoData: 'fail',
+      counts: { events: 1, trials: 100 },
+      detail: '100 requests, 1 errors (500×1)',
+    });
+    assert.deepEqual(checkLines([check]), [
+      '✓ error-rate 1% (1 of 100) within what 0.2% explains (p=0.18 ≥ 0.01) (100 requests, 1 errors (500×1))',
+    ]);
+    const json = analysisJson({ ...outcome, windows: [{ ...outcome.windows[0]!, checks: [check] }] }) as {
+      windows: Array<{ checks: Array<Record<string, unknown>> }>;
+    };
+    const c = json.windows[0]!.checks[0]!;
+    assert.deepEqual(
+      [c.value, c.max, c.events, c.trials, c.alpha, c.outcome],
+      [1, 0.2, 1, 100, 0.01, 'pass'],
+    );
+    assert.ok(Math.abs((c.pValue as number) - 0.1814332) < 1e-7);
   });
 });

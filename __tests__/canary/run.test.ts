@@ -123,6 +123,49 @@ describe('runCanary', () => {
     );
   });
 
+  it('counted errors are judged by what max explains: 1 or 2 of 100 at 0.2% pass, 3 roll back, named with their p-value', async () => {
+    const errors = [1, 2, 0, 1, 3];
+    let window = 0;
+    const source: MetricSource = {
+      description: 'counted errors',
+      async sample() {
+        const k = errors[Math.min(window++, errors.length - 1)]!;
+        return [
+          {
+            metric: 'error-rate',
+            value: k,
+            max: 0.2,
+            unit: '%',
+            onNoData: 'fail',
+            counts: { events: k, trials: 100 },
+          },
+        ];
+      },
+    };
+    const outcome = await runCanary({
+      plan: plan(),
+      traffic: recordingRouter(),
+      sources: [source],
+      clock: fakeClock(),
+    });
+    assert.equal(outcome.result, 'rolled-back');
+    assert.deepEqual(
+      outcome.windows.map((w) => [w.checks[0]!.value, w.checks[0]!.outcome]),
+      [
+        [1, 'pass'],
+        [2, 'pass'],
+        [0, 'pass'],
+        [1, 'pass'],
+        [3, 'fail'],
+      ],
+    );
+    assert.equal(
+      outcome.reason,
+      'error-rate 3% (3 of 100) above 0.2% (p=0.0011 < 0.01) in step 1 (10%), window 5',
+    );
+    assert.ok(Math.abs(outcome.windows[1]!.checks[0]!.test!.pValue - 0.01739175) < 1e-8);
+  });
+
   it('failure-limit: a metric may fail that many checks; one more rolls back', async () => {
     const router = recordingRouter();
     const outcome = await runCanary({

@@ -27,7 +27,7 @@ export interface Report {
   notifications?: NotificationResults;
 }
 
-/** One line per check, for the log: `error-rate 0% ≤ 0.2% (120 requests, 0 errors)`. */
+/** One line per check, for the log: `✓ error-rate 0% (0 of 120) within what 0.2% explains (p=1 ≥ 0.01) (120 requests, 0 errors)`. */
 export function checkLines(checks: readonly CheckResult[]): string[] {
   return checks.map(
     (c) =>
@@ -58,6 +58,9 @@ export function analysisJson(outcome: CanaryOutcome): Record<string, unknown> {
         unit: c.unit,
         ...(c.max !== undefined && { max: c.max }),
         ...(c.min !== undefined && { min: c.min }),
+        // A counted rate is judged by a test of its counts against max: the p-value decides, not value > max.
+        ...(c.counts && { events: c.counts.events, trials: c.counts.trials }),
+        ...(c.test && { pValue: c.test.pValue, alpha: c.test.alpha }),
         outcome: c.outcome,
         ...(c.detail && { detail: c.detail }),
       })),
@@ -133,12 +136,15 @@ function metricRows(outcome: CanaryOutcome): string[][] {
     const values = checks.flatMap((c) => (c.value === undefined ? [] : [c.value]));
     const last = checks.at(-1)!;
     const unit = last.unit === '%' ? '%' : last.unit === 'ms' ? ' ms' : '';
+    const tested = checks.find((c) => c.test);
     const threshold =
-      last.max !== undefined
-        ? `≤ ${num(last.max)}${unit}`
-        : last.min !== undefined
-          ? `≥ ${num(last.min)}${unit}`
-          : 'judged';
+      last.max !== undefined && tested?.test
+        ? `within what ${num(last.max)}${unit} explains (p ≥ ${tested.test.alpha})`
+        : last.max !== undefined
+          ? `≤ ${num(last.max)}${unit}`
+          : last.min !== undefined
+            ? `≥ ${num(last.min)}${unit}`
+            : 'judged';
     const worst =
       values.length === 0
         ? 'no data'

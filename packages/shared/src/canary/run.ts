@@ -12,6 +12,7 @@
  */
 import { errorMessage } from '../errors.ts';
 import { silentLogger, type Logger } from '../logger.ts';
+import { binomialUpperTail } from './analysis/binomial.ts';
 import { CanaryError } from './errors.ts';
 import { promDuration, windowsPerStep, type CanaryPlan } from './plan.ts';
 import {
@@ -27,7 +28,19 @@ import {
 export interface CheckResult extends MetricSample {
   /** `pass`, `fail`, `no-data` (ignored, or held until the step's end). */
   outcome: 'pass' | 'fail' | 'no-data';
+  /** For a sample with `counts`: the test's p-value, P(events or more | trials, rate `max`), and the α it was judged at. */
+  test?: { pValue: number; alpha: number };
 }
+
+/**
+ * The significance at which counted events (the built-in load's errors) are judged: a window fails
+ * when as many errors as it saw, or more, would happen with a probability below 1 % if the canary's
+ * true error rate were `max`. One error in 100 requests is 1 %, five times a 0.2 % limit, and yet
+ * what a service erring at 0.2 % does in 18 % of such windows; three errors in 100 (p = 0.0011) it
+ * does in 1 window of 900. Fixed rather than an input: 0.01 keeps a healthy canary's false rollbacks
+ * rare over a whole analysis while a canary erring at a few percent still fails its first window.
+ */
+export const ERROR_TEST_ALPHA = 0.01;
 
 export interface WindowReport extends Window {
   checks: CheckResult[];
@@ -86,16 +99,35 @@ export function judge(sample: MetricSample): CheckResult {
   if (sample.verdict) return { ...sample, outcome: sample.verdict };
   const value = sample.value;
   if (value === undefined || Number.isNaN(value)) return { ...sample, value: undefined, outcome: 'no-data' };
+  if (sample.counts && sample.max !== undefined) {
+    // Not `value > max`: whether the events are more than a true rate of `max` explains.
+    const rate = Math.min(1, sample.max / (sample.unit === '%' ? 100 : 1));
+    const pValue = binomialUpperTail(sample.counts.events, sample.counts.trials, rate);
+    return {
+      ...sample,
+      outcome: pValue < ERROR_TEST_ALPHA ? 'fail' : 'pass',
+      test: { pValue, alpha: ERROR_TEST_ALPHA },
+    };
+  }
   const failed =
     (sample.max !== undefined && value > sample.max) || (sample.min !== undefined && value < sample.min);
   return { ...sample, outcome: failed ? 'fail' : 'pass' };
 }
 
-/** `p95 412 ms > 300 ms`: a check for people. */
+/**
+ * `p95 412 ms > 300 ms`, `error-rate 1% (1 of 100) within what 0.2% explains (p=0.18 ≥ 0.01)`: a
+ * check for people.
+ */
 export function describeCheck(c: CheckResult): string {
   const unit = (v: number) =>
     c.unit === '%' ? `${round(v)}%` : c.unit === 'ms' ? `${round(v)} ms` : `${round(v)}`;
   if (c.value === undefined) return `${c.metric}: no data`;
+  if (c.test && c.counts && c.max !== undefined) {
+    const { pValue, alpha } = c.test;
+    const failed = pValue < alpha;
+    const p = `p=${String(Number(pValue.toPrecision(2)))} ${failed ? '<' : '≥'} ${alpha}`;
+    return `${c.metric} ${unit(c.value)} (${c.counts.events} of ${c.counts.trials}) ${failed ? `above ${unit(c.max)}` : `within what ${unit(c.max)} explains`} (${p})`;
+  }
   const bound =
     c.max !== undefined && c.value > c.max
       ? ` > ${unit(c.max)}`

@@ -33,6 +33,12 @@ export interface MetricSample {
   /** `%` (value 0–100), `ms`, or '' for a plain number. */
   unit: '%' | 'ms' | '';
   onNoData: OnNoData;
+  /**
+   * For a rate of counted events (the built-in load's errors of requests): `max` is then the rate
+   * the events may happen at, and the window fails only when more events happened than that rate
+   * explains (an exact one-sided binomial test, see `judge` in run.ts), not whenever `value` is above it.
+   */
+  counts?: { events: number; trials: number };
   /** A source that judges its own sample (the baseline comparison) sets the verdict; otherwise `max`/`min` decide. */
   verdict?: 'pass' | 'fail';
   /** What a reader needs to trust the value: `120 requests, 3 errors`, the query, the test's confidence interval. */

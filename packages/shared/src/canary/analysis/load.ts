@@ -32,7 +32,11 @@ export interface LoadSourceOptions {
   urls: readonly string[];
   /** Requests per second, spread over `urls` (and as many again to `baselineUrls` when comparing); up to 1000. */
   rate: number;
-  /** The error-rate check fails above this many percent (0.2 for 0.2 %). */
+  /**
+   * The error rate the canary may have, in percent (0.2 for 0.2 %): a window's error-rate check
+   * fails when its errors are more than this rate explains (p < 0.01, an exact binomial test), so
+   * at 100 requests and 0.2 % one or two errors pass and three fail.
+   */
   maxErrorRate: number;
   /** The p95 check fails above this many milliseconds. */
   maxP95Ms: number;
@@ -142,7 +146,7 @@ class Stream {
 
 /**
  * A {@link MetricSource} that makes its own load and measures it: `error-rate` (`%`, of all
- * requests), `p95` (`ms`, of the successful ones) and, with `compare: 'mann-whitney'`,
+ * requests, with the counts that `judge` tests against `maxErrorRate`), `p95` (`ms`, of the successful ones) and, with `compare: 'mann-whitney'`,
  * `latency-vs-baseline` (the canary's latency over the baseline's; the test's judgement decides).
  * Throws INVALID_PLAN, naming the option, for options that cannot make a load.
  */
@@ -309,6 +313,8 @@ export function createLoadSource(options: LoadSourceOptions): MetricSource {
         max: maxErrorRate,
         unit: '%',
         onNoData: 'fail',
+        // Judged by whether the errors are more than maxErrorRate explains, not by the rate itself.
+        ...(enough ? { counts: { events: errors, trials: n } } : {}),
         detail: enough ? `${n} requests, ${errors} errors${failures ? ` (${failures})` : ''}` : tooFew,
       },
       { metric: 'p95', value: p95, max: maxP95Ms, unit: 'ms', onNoData: 'fail', detail: p95Detail },

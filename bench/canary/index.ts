@@ -19,8 +19,9 @@
  *    the defaults analyses 3 steps × 6 windows of 5 s (90 s); to stay within a few minutes each run
  *    here keeps steps 10,50,100 but analyses one 5 s window per step (step-duration 5s). Every
  *    window is decided exactly as at the defaults (the built-in load goes to the canary itself at
- *    20 req/s whatever its weight: 100 requests, error rate ≤ 0.2 %, p95 ≤ 300 ms, ≥ 10 requests),
- *    so the per-window false-rollback rate carries over; the table also gives it per default run.
+ *    20 req/s whatever its weight: 100 requests, errors within what 0.2 % explains, p95 ≤ 300 ms,
+ *    ≥ 10 requests), so the per-window false-rollback rate carries over; the table also gives it
+ *    per default run.
  *
  *   node bench/canary/index.ts [--runs 3] [--healthy-runs 20] [--user-rate 50]
  *

@@ -37918,7 +37918,7 @@ module.exports = {
 /* unused harmony export TRAFFIC_KINDS */
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(692);
 /* harmony import */ var _release_actions_action_kit__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4178);
-/* harmony import */ var _release_actions_shared_canary__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3335);
+/* harmony import */ var _release_actions_shared_canary__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(5958);
 /* harmony import */ var _release_actions_shared_github__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(9036);
 /* harmony import */ var _release_actions_shared_oci__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(4962);
 /* harmony import */ var _release_actions_shared_verify__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(7181);
@@ -38115,8 +38115,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ../../packages/action-kit/src/index.ts + 5 modules
 var src = __nccwpck_require__(4178);
-// EXTERNAL MODULE: ../../packages/shared/src/canary/index.ts + 19 modules
-var src_canary = __nccwpck_require__(3335);
+// EXTERNAL MODULE: ../../packages/shared/src/canary/index.ts + 20 modules
+var src_canary = __nccwpck_require__(5958);
 // EXTERNAL MODULE: ../../packages/shared/src/github/index.ts + 1 modules
 var github = __nccwpck_require__(9036);
 // EXTERNAL MODULE: ../../packages/shared/src/oci/index.ts + 7 modules
@@ -43841,7 +43841,7 @@ var verify = __nccwpck_require__(7181);
 
 
 
-/** One line per check, for the log: `error-rate 0% ≤ 0.2% (120 requests, 0 errors)`. */
+/** One line per check, for the log: `✓ error-rate 0% (0 of 120) within what 0.2% explains (p=1 ≥ 0.01) (120 requests, 0 errors)`. */
 function checkLines(checks) {
     return checks.map((c) => `${c.outcome === 'fail' ? '✗' : c.outcome === 'pass' ? '✓' : '…'} ${(0,src_canary/* describeCheck */.cn)(c)}${c.detail ? ` (${c.detail})` : ''}`);
 }
@@ -43867,6 +43867,9 @@ function analysisJson(outcome) {
                 unit: c.unit,
                 ...(c.max !== undefined && { max: c.max }),
                 ...(c.min !== undefined && { min: c.min }),
+                // A counted rate is judged by a test of its counts against max: the p-value decides, not value > max.
+                ...(c.counts && { events: c.counts.events, trials: c.counts.trials }),
+                ...(c.test && { pValue: c.test.pValue, alpha: c.test.alpha }),
                 outcome: c.outcome,
                 ...(c.detail && { detail: c.detail }),
             })),
@@ -43933,11 +43936,14 @@ function metricRows(outcome) {
         const values = checks.flatMap((c) => (c.value === undefined ? [] : [c.value]));
         const last = checks.at(-1);
         const unit = last.unit === '%' ? '%' : last.unit === 'ms' ? ' ms' : '';
-        const threshold = last.max !== undefined
-            ? `≤ ${num(last.max)}${unit}`
-            : last.min !== undefined
-                ? `≥ ${num(last.min)}${unit}`
-                : 'judged';
+        const tested = checks.find((c) => c.test);
+        const threshold = last.max !== undefined && tested?.test
+            ? `within what ${num(last.max)}${unit} explains (p ≥ ${tested.test.alpha})`
+            : last.max !== undefined
+                ? `≤ ${num(last.max)}${unit}`
+                : last.min !== undefined
+                    ? `≥ ${num(last.min)}${unit}`
+                    : 'judged';
         const worst = values.length === 0
             ? 'no data'
             : `${num(last.min !== undefined ? Math.min(...values) : Math.max(...values))}${unit}`;
@@ -44600,7 +44606,7 @@ async function runAction(definition) {
 
 /***/ }),
 
-/***/ 3335:
+/***/ 5958:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -44623,7 +44629,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   Cd: () => (/* reexport */ webhookBody)
 });
 
-// UNUSED EXPORTS: CanaryError, MAX_LOAD_RATE, QUERY_PLACEHOLDERS, canaryShare, classifyLatency, haproxyCommand, headline, judge, latencyVerdict, mannWhitney, parseHaproxySocket, parsePromValue, parseUpstream, promDuration, renderQuery, renderUpstream, runShell, systemClock, windowsPerStep
+// UNUSED EXPORTS: CanaryError, ERROR_TEST_ALPHA, MAX_LOAD_RATE, QUERY_PLACEHOLDERS, binomialUpperTail, canaryShare, classifyLatency, haproxyCommand, headline, judge, latencyVerdict, mannWhitney, parseHaproxySocket, parsePromValue, parseUpstream, promDuration, renderQuery, renderUpstream, runShell, systemClock, windowsPerStep
 
 // EXTERNAL MODULE: ../../packages/shared/src/errors.ts
 var errors = __nccwpck_require__(1110);
@@ -44734,6 +44740,104 @@ function promDuration(ms) {
 
 // EXTERNAL MODULE: ../../packages/shared/src/logger.ts
 var src_logger = __nccwpck_require__(837);
+;// CONCATENATED MODULE: ../../packages/shared/src/canary/analysis/binomial.ts
+/**
+ * The binomial distribution's upper tail, exactly: how the built-in load judges a window's error
+ * count. A rate compared with a threshold fails a window of n requests on one error whenever the
+ * threshold is below 1/n; the question a window can answer is whether its errors are more than the
+ * allowed rate explains, which is an exact one-sided binomial test (R's
+ * `binom.test(k, n, p, alternative = "greater")`, whose p-value is `pbinom(k - 1, n, p, lower.tail = FALSE)`).
+ */
+const LOG_SQRT_2PI = 0.5 * Math.log(2 * Math.PI);
+/**
+ * Stirling's error, log(n!) − log(√(2πn)·(n/e)ⁿ): directly for small n (where n! is exact and
+ * the difference loses only absolute bits), else its asymptotic series, whose next term is below
+ * 3e-16 at n = 16.
+ */
+function stirlerr(n) {
+    if (n <= 15) {
+        let logFactorial = 0;
+        for (let i = 2; i <= n; i++)
+            logFactorial += Math.log(i);
+        return n === 0 ? 0 : logFactorial - (n + 0.5) * Math.log(n) + n - LOG_SQRT_2PI;
+    }
+    const nn = 1 / (n * n);
+    return (1 / 12 - nn * (1 / 360 - nn * (1 / 1260 - nn * (1 / 1680 - nn / 1188)))) / n;
+}
+/** x·log(x/m) + m − x without the cancellation of its terms when x is near m (Loader's bd0). */
+function bd0(x, m) {
+    if (Math.abs(x - m) < 0.1 * (x + m)) {
+        let v = (x - m) / (x + m);
+        let s = (x - m) * v;
+        let ej = 2 * x * v;
+        v *= v;
+        for (let j = 1; j < 1000; j++) {
+            ej *= v;
+            const next = s + ej / (2 * j + 1);
+            if (next === s)
+                return next;
+            s = next;
+        }
+        return s;
+    }
+    return x * Math.log(x / m) + m - x;
+}
+/**
+ * log P(X = k), for 0 ≤ k ≤ n and 0 < p < 1, by Loader's saddle-point form (as R's dbinom): no
+ * sum of large logarithms that cancel, so the result keeps its relative accuracy for n in the
+ * hundreds of thousands.
+ */
+function logPmf(k, n, p) {
+    const q = 1 - p;
+    if (k === 0)
+        return p < 0.1 ? -bd0(n, n * q) - n * p : n * Math.log(q);
+    if (k === n)
+        return q < 0.1 ? -bd0(n, n * p) - n * q : n * Math.log(p);
+    const lc = stirlerr(n) - stirlerr(k) - stirlerr(n - k) - bd0(k, n * p) - bd0(n - k, n * q);
+    return lc - 0.5 * (Math.log(2 * Math.PI) + Math.log(k) + Math.log1p(-k / n));
+}
+/**
+ * Σ P(X = j) over j from `from` stepping by `dir` (+1 or −1) while 0 ≤ j ≤ n, with terms taken
+ * relative to the first, which must be the largest (`from` at or beyond the mode on that side):
+ * every later term is smaller, so nothing overflows and the sum stops once the terms no longer
+ * change it. Returns the sum's logarithm.
+ */
+function logTailSum(from, n, p, dir) {
+    const odds = p / (1 - p);
+    let term = 1;
+    let sum = 1;
+    for (let j = from; dir > 0 ? j < n : j > 0; j += dir) {
+        // P(X = j + 1) / P(X = j) = (n − j)/(j + 1) · p/(1 − p), and its inverse going down.
+        term *= dir > 0 ? ((n - j) / (j + 1)) * odds : j / (n - j + 1) / odds;
+        sum += term;
+        if (term < sum * 1e-17)
+            break;
+    }
+    return logPmf(from, n, p) + Math.log(sum);
+}
+/**
+ * P(X ≥ k) for X ~ Binomial(n, p): R's `pbinom(k - 1, n, p, lower.tail = FALSE)`, to a relative
+ * 1e-12 or better also far in the tail (down to the smallest double; below it, 0). Above the
+ * mode the tail is summed from k upwards; at or below it, where P(X ≥ k) is not small, it is
+ * 1 − P(X ≤ k − 1), summed from k − 1 downwards.
+ */
+function binomialUpperTail(k, n, p) {
+    if (!Number.isInteger(n) || n < 0 || !Number.isInteger(k) || !(p >= 0 && p <= 1))
+        return NaN;
+    if (k <= 0)
+        return 1;
+    if (k > n)
+        return 0;
+    if (p === 0)
+        return 0;
+    if (p === 1)
+        return 1;
+    const mode = Math.floor((n + 1) * p);
+    if (k > mode)
+        return Math.exp(logTailSum(k, n, p, 1));
+    return Math.max(0, 1 - Math.exp(logTailSum(k - 1, n, p, -1)));
+}
+
 ;// CONCATENATED MODULE: ../../packages/shared/src/canary/run.ts
 /**
  * The analysis loop: for each step, set the canary's weight, then check every metric once per
@@ -44752,6 +44856,16 @@ var src_logger = __nccwpck_require__(837);
 
 
 
+
+/**
+ * The significance at which counted events (the built-in load's errors) are judged: a window fails
+ * when as many errors as it saw, or more, would happen with a probability below 1 % if the canary's
+ * true error rate were `max`. One error in 100 requests is 1 %, five times a 0.2 % limit, and yet
+ * what a service erring at 0.2 % does in 18 % of such windows; three errors in 100 (p = 0.0011) it
+ * does in 1 window of 900. Fixed rather than an input: 0.01 keeps a healthy canary's false rollbacks
+ * rare over a whole analysis while a canary erring at a few percent still fails its first window.
+ */
+const ERROR_TEST_ALPHA = 0.01;
 async function stopSources(sources, logger) {
     await Promise.all(sources.map((s) => Promise.resolve(s.stop?.()).catch((err) => logger.warning(`${s.description} did not stop cleanly: ${(0,errors/* errorMessage */.gJ)(err)}`))));
 }
@@ -44762,14 +44876,33 @@ function judge(sample) {
     const value = sample.value;
     if (value === undefined || Number.isNaN(value))
         return { ...sample, value: undefined, outcome: 'no-data' };
+    if (sample.counts && sample.max !== undefined) {
+        // Not `value > max`: whether the events are more than a true rate of `max` explains.
+        const rate = Math.min(1, sample.max / (sample.unit === '%' ? 100 : 1));
+        const pValue = binomialUpperTail(sample.counts.events, sample.counts.trials, rate);
+        return {
+            ...sample,
+            outcome: pValue < ERROR_TEST_ALPHA ? 'fail' : 'pass',
+            test: { pValue, alpha: ERROR_TEST_ALPHA },
+        };
+    }
     const failed = (sample.max !== undefined && value > sample.max) || (sample.min !== undefined && value < sample.min);
     return { ...sample, outcome: failed ? 'fail' : 'pass' };
 }
-/** `p95 412 ms > 300 ms`: a check for people. */
+/**
+ * `p95 412 ms > 300 ms`, `error-rate 1% (1 of 100) within what 0.2% explains (p=0.18 ≥ 0.01)`: a
+ * check for people.
+ */
 function describeCheck(c) {
     const unit = (v) => c.unit === '%' ? `${round(v)}%` : c.unit === 'ms' ? `${round(v)} ms` : `${round(v)}`;
     if (c.value === undefined)
         return `${c.metric}: no data`;
+    if (c.test && c.counts && c.max !== undefined) {
+        const { pValue, alpha } = c.test;
+        const failed = pValue < alpha;
+        const p = `p=${String(Number(pValue.toPrecision(2)))} ${failed ? '<' : '≥'} ${alpha}`;
+        return `${c.metric} ${unit(c.value)} (${c.counts.events} of ${c.counts.trials}) ${failed ? `above ${unit(c.max)}` : `within what ${unit(c.max)} explains`} (${p})`;
+    }
     const bound = c.max !== undefined && c.value > c.max
         ? ` > ${unit(c.max)}`
         : c.min !== undefined && c.value < c.min
@@ -46386,7 +46519,7 @@ class Stream {
 }
 /**
  * A {@link MetricSource} that makes its own load and measures it: `error-rate` (`%`, of all
- * requests), `p95` (`ms`, of the successful ones) and, with `compare: 'mann-whitney'`,
+ * requests, with the counts that `judge` tests against `maxErrorRate`), `p95` (`ms`, of the successful ones) and, with `compare: 'mann-whitney'`,
  * `latency-vs-baseline` (the canary's latency over the baseline's; the test's judgement decides).
  * Throws INVALID_PLAN, naming the option, for options that cannot make a load.
  */
@@ -46527,6 +46660,8 @@ function createLoadSource(options) {
                 max: maxErrorRate,
                 unit: '%',
                 onNoData: 'fail',
+                // Judged by whether the errors are more than maxErrorRate explains, not by the rate itself.
+                ...(enough ? { counts: { events: errors, trials: n } } : {}),
                 detail: enough ? `${n} requests, ${errors} errors${failures ? ` (${failures})` : ''}` : tooFew,
             },
             { metric: 'p95', value: p95, max: maxP95Ms, unit: 'ms', onNoData: 'fail', detail: p95Detail },
@@ -46848,6 +46983,7 @@ function formatLabels(labels) {
  * the traffic adapters that move the weight, the metric sources, rollback and notifications.
  * Runner-agnostic: actions/canary wires it to the runner.
  */
+
 
 
 

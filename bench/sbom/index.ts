@@ -29,7 +29,6 @@
  * ratios. Goal (issue 7): throughput ≥ 0.8× the floor's, memory flat in image size. Absolute
  * numbers are noise on a shared machine; ratios from the same run are the result.
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -49,9 +48,8 @@ import {
 import { goBinaryCataloger } from '@release-actions/shared/sbom';
 import { silentLogger } from '@release-actions/shared';
 import { startRegistry, type TestRegistry } from '@release-actions/shared/testing';
-import { referenceTool } from '../tools.ts';
+import { referenceTool, TIME, timed } from '../tools.ts';
 
-const run = promisify(execFile);
 const gzipAsync = promisify(gzip);
 const { values } = parseArgs({
   options: {
@@ -71,7 +69,6 @@ const rounds = Number(values.rounds);
 const layerMb = Number(values['layer-mb']);
 const sources = values.source.split(',') as Array<'layout' | 'registry'>;
 const OURS = fileURLToPath(new URL('./ours.ts', import.meta.url));
-const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 const MB = 1024 * 1024;
 const SYFT = referenceTool('syft');
 // syft asks GitHub for a newer version at start unless told not to; the registry is plain HTTP
@@ -271,17 +268,6 @@ async function build(sizeMb: number, root: string, registry?: TestRegistry): Pro
     built.registryImage = `${registry.host}/bench/sbom-${sizeMb}:v1`;
   }
   return built;
-}
-
-/** Runs `file args` under `/usr/bin/time -v` (when present); wall time and peak RSS in KB. */
-async function timed(file: string, args: string[]): Promise<{ ms: number; rssKb?: number; stdout: string }> {
-  const start = performance.now();
-  const { stdout, stderr } = TIME
-    ? await run(TIME, ['-v', file, ...args], { maxBuffer: 64 * MB })
-    : await run(file, args, { maxBuffer: 64 * MB });
-  const ms = performance.now() - start;
-  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
-  return { ms, stdout, ...(rss ? { rssKb: Number(rss[1]) } : {}) };
 }
 
 const NO_GO = 'ours (layout, no Go scan)';

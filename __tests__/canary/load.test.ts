@@ -153,7 +153,7 @@ describe('createLoadSource: error-rate, judged by what max-error-rate explains',
     assert.equal(one.value, 1);
     assert.equal(one.outcome, 'pass', describeCheck(one));
     assert.equal(describeCheck(one), 'error-rate 1% (1 of 100) within what 0.2% explains (p=0.18 ≥ 0.01)');
-    assert.equal(one.detail, '100 requests, 1 errors (500×1)');
+    assert.equal(one.detail, '100 requests, 1 error (500×1)');
 
     const five = await errorRateOf(0.05, 0.2);
     assert.equal(five.value, 5);

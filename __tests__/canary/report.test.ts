@@ -78,10 +78,10 @@ describe('canary report', () => {
       unit: '%',
       onNoData: 'fail',
       counts: { events: 1, trials: 100 },
-      detail: '100 requests, 1 errors (500×1)',
+      detail: '100 requests, 1 error (500×1)',
     });
     assert.deepEqual(checkLines([check]), [
-      '✓ error-rate 1% (1 of 100) within what 0.2% explains (p=0.18 ≥ 0.01) (100 requests, 1 errors (500×1))',
+      '✓ error-rate 1% (1 of 100) within what 0.2% explains (p=0.18 ≥ 0.01) (100 requests, 1 error (500×1))',
     ]);
     const json = analysisJson({ ...outcome, windows: [{ ...outcome.windows[0]!, checks: [check] }] }) as {
       windows: Array<{ checks: Array<Record<string, unknown>> }>;

@@ -46662,7 +46662,9 @@ function createLoadSource(options) {
                 onNoData: 'fail',
                 // Judged by whether the errors are more than maxErrorRate explains, not by the rate itself.
                 ...(enough ? { counts: { events: errors, trials: n } } : {}),
-                detail: enough ? `${n} requests, ${errors} errors${failures ? ` (${failures})` : ''}` : tooFew,
+                detail: enough
+                    ? `${n} requests, ${plural(errors, 'error')}${failures ? ` (${failures})` : ''}`
+                    : tooFew,
             },
             { metric: 'p95', value: p95, max: maxP95Ms, unit: 'ms', onNoData: 'fail', detail: p95Detail },
         ];
@@ -46675,7 +46677,7 @@ function createLoadSource(options) {
         const baselineCounted = baselineRecords.filter((r) => r.outcome !== 'stopped');
         const baselineErrors = baselineCounted.filter((r) => r.outcome !== 'ok');
         const baselineNote = baselineErrors.length > 0
-            ? `; baseline: ${baselineCounted.length} requests, ${baselineErrors.length} errors (${countOutcomes(baselineCounted)})`
+            ? `; baseline: ${baselineCounted.length} requests, ${plural(baselineErrors.length, 'error')} (${countOutcomes(baselineCounted)})`
             : '';
         const verdict = latencyVerdict(judgement.classification);
         return {
@@ -46725,6 +46727,10 @@ function createLoadSource(options) {
             return stopping;
         },
     };
+}
+/** `1 error`, `2 errors`. */
+function plural(count, noun) {
+    return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 // EXTERNAL MODULE: ../../packages/shared/src/retry.ts

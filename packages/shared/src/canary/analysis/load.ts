@@ -315,7 +315,9 @@ export function createLoadSource(options: LoadSourceOptions): MetricSource {
         onNoData: 'fail',
         // Judged by whether the errors are more than maxErrorRate explains, not by the rate itself.
         ...(enough ? { counts: { events: errors, trials: n } } : {}),
-        detail: enough ? `${n} requests, ${errors} errors${failures ? ` (${failures})` : ''}` : tooFew,
+        detail: enough
+          ? `${n} requests, ${plural(errors, 'error')}${failures ? ` (${failures})` : ''}`
+          : tooFew,
       },
       { metric: 'p95', value: p95, max: maxP95Ms, unit: 'ms', onNoData: 'fail', detail: p95Detail },
     ];
@@ -334,7 +336,7 @@ export function createLoadSource(options: LoadSourceOptions): MetricSource {
     const baselineErrors = baselineCounted.filter((r) => r.outcome !== 'ok');
     const baselineNote =
       baselineErrors.length > 0
-        ? `; baseline: ${baselineCounted.length} requests, ${baselineErrors.length} errors (${countOutcomes(baselineCounted)})`
+        ? `; baseline: ${baselineCounted.length} requests, ${plural(baselineErrors.length, 'error')} (${countOutcomes(baselineCounted)})`
         : '';
     const verdict = latencyVerdict(judgement.classification);
     return {
@@ -388,4 +390,9 @@ export function createLoadSource(options: LoadSourceOptions): MetricSource {
       return stopping;
     },
   };
+}
+
+/** `1 error`, `2 errors`. */
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }

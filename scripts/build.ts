@@ -36,15 +36,36 @@ function actionsWithEntry(): string[] {
     .sort();
 }
 
+/**
+ * Worker scripts a bundle starts by name next to its `index.js` (ncc would copy a
+ * `new Worker(new URL(…))` file as it is, unbundled): when the bundle names one, the action's
+ * `src/<name>.ts` is bundled on its own into `dist/<name>.js`.
+ */
+const workers = ['layer-gzip-worker'];
+
 function bundle(actionDir: string, outDir: string): void {
-  execFileSync(
-    process.execPath,
-    [ncc, 'build', 'src/index.ts', '-o', outDir, '--license', 'licenses.txt', '--no-cache', '-q'],
-    {
+  const ncc_ = (entry: string, out: string, ...args: string[]) =>
+    execFileSync(process.execPath, [ncc, 'build', entry, '-o', out, '--no-cache', '-q', ...args], {
       cwd: actionDir,
       stdio: ['ignore', 'inherit', 'inherit'],
-    },
-  );
+    });
+  ncc_('src/index.ts', outDir, '--license', 'licenses.txt');
+  const main = readFileSync(join(outDir, 'index.js'), 'utf8');
+  for (const name of workers) {
+    if (!main.includes(`${name}.js`)) continue;
+    const entry = join('src', `${name}.ts`);
+    if (!existsSync(join(actionDir, entry)))
+      throw new Error(
+        `${basename(actionDir)}'s bundle starts the worker ${name}.js: add ${entry} importing it`,
+      );
+    const tmp = mkdtempSync(join(tmpdir(), 'release-actions-worker-'));
+    try {
+      ncc_(entry, tmp);
+      renameSync(join(tmp, 'index.js'), join(outDir, `${name}.js`));
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }
 }
 
 function listFiles(dir: string, base = dir): string[] {

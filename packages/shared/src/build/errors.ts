@@ -25,6 +25,8 @@ export type BuildErrorCode =
   | 'SOURCE_UNSUPPORTED'
   /** assemble: a source file that changed while it was read into a layer. */
   | 'SOURCE_CHANGED'
+  /** assemble: a worker thread gzipping a layer failed or exited (a fault of build-sign). */
+  | 'LAYER_GZIP_FAILED'
   /** assemble: an entrypoint or cmd that is neither a JSON array of strings nor one argument per line. */
   | 'ARGS_INVALID'
   /** assemble: an env line that is not `NAME=value`. */

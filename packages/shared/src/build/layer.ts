@@ -12,8 +12,9 @@
  *   any execute bit is set and 0644 otherwise, symbolic links 0777;
  * - symbolic links kept as links with their target as written (one pointing outside the source is
  *   not followed); hard links become regular files;
- * - gzip by fflate (pure JavaScript, level 6) fed in fixed 64 KiB chunks, with a fixed header
- *   (mtime 0, no name, OS byte 3 as zlib writes on Linux). Node's own zlib is not used: its
+ * - gzip by fflate (pure JavaScript, level 6) in pigz's way, 128 KiB blocks deflated apart on
+ *   worker threads (layer-gzip.ts), with a fixed header (mtime 0, no name, OS byte 3 as zlib
+ *   writes on Linux): the same bytes for any number of cores. Node's own zlib is not used: its
  *   output changes with the zlib build Node bundles and with the CPU's features (Chromium's zlib
  *   hashes with CRC32C where the CPU has it), so the digest would differ between runners.
  */
@@ -23,10 +24,10 @@ import { createReadStream } from 'node:fs';
 import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { Gzip } from 'fflate';
 import tar from 'tar-stream';
 import type { FileOwner, FileSpec } from './assemble-spec.ts';
 import { BuildError } from './errors.ts';
+import { gzipBlocks, type GzipOptions } from './layer-gzip.ts';
 
 /** One entry of a layer. */
 export interface LayerEntry {
@@ -47,6 +48,8 @@ export interface LayerOptions {
   owner: FileOwner;
   /** Seconds since 1970: every entry's mtime. */
   mtime: number;
+  /** Worker threads for the gzip (0: none); the bytes are the same for any number. See layer-gzip.ts. */
+  gzipWorkers?: number;
 }
 
 /** What a finished layer is: its gzip digest and size, and its tar's digest (diff_id) and size. */
@@ -57,9 +60,7 @@ export interface LayerDigests {
   uncompressedSize: number;
 }
 
-/** The gzip level, fixed: a layer's digest must not depend on who built it. */
-export const LAYER_GZIP_LEVEL = 6;
-const CHUNK = 64 * 1024;
+export { LAYER_GZIP_LEVEL } from './deflate-block.ts';
 /**
  * Files up to this size are read whole, up to {@link READ_AHEAD} of them ahead of the one being
  * written, so their opens and reads overlap the gzip instead of waiting one after another (many
@@ -169,6 +170,7 @@ export interface LayerStream {
  * (SOURCE_CHANGED).
  */
 export function createLayer(entries: readonly LayerEntry[], options: LayerOptions): LayerStream {
+  const gzipOptions: GzipOptions = options.gzipWorkers === undefined ? {} : { workers: options.gzipWorkers };
   let result: LayerDigests | undefined;
   const pack = tar.pack();
   const writing = writeEntries(pack, entries, options).then(
@@ -185,35 +187,19 @@ export function createLayer(entries: readonly LayerEntry[], options: LayerOption
     const gzHash = createHash('sha256');
     let tarBytes = 0;
     let gzBytes = 0;
-    const out: Uint8Array[] = [];
-    const deflate = new Gzip({ level: LAYER_GZIP_LEVEL, mtime: 0 }, (chunk) => out.push(chunk));
-    const take = function* (): Generator<Buffer> {
-      for (const chunk of out.splice(0)) {
-        gzHash.update(chunk);
-        gzBytes += chunk.length;
-        yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+    async function* tarBytesHashed(): AsyncGenerator<Buffer> {
+      for await (const data of pack as AsyncIterable<Buffer>) {
+        tarHash.update(data);
+        tarBytes += data.length;
+        yield data;
       }
-    };
-    let pending: Buffer[] = [];
-    let buffered = 0;
-    for await (const data of pack as AsyncIterable<Buffer>) {
-      tarHash.update(data);
-      tarBytes += data.length;
-      pending.push(data);
-      buffered += data.length;
-      if (buffered < CHUNK) continue;
-      let all = Buffer.concat(pending, buffered);
-      while (all.length >= CHUNK) {
-        deflate.push(all.subarray(0, CHUNK), false);
-        all = all.subarray(CHUNK);
-        yield* take();
-      }
-      pending = [all];
-      buffered = all.length;
+      await writing;
     }
-    await writing;
-    deflate.push(Buffer.concat(pending, buffered), true);
-    yield* take();
+    for await (const chunk of gzipBlocks(tarBytesHashed(), gzipOptions)) {
+      gzHash.update(chunk);
+      gzBytes += chunk.length;
+      yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+    }
     result = {
       digest: `sha256:${gzHash.digest('hex')}`,
       size: gzBytes,

@@ -174,6 +174,27 @@ describe('assemble: layers', () => {
     assert.notEqual(later.digests.diffId, a.digests.diffId);
   });
 
+  it('gives the same layer bytes whatever the number of gzip workers (0: none, 1, 3)', async () => {
+    const dir = tempDir();
+    makeTree(dir);
+    // Several gzip blocks (128 KiB each) of text that compresses only somewhat.
+    const lines = Array.from({ length: 40_000 }, (_, i) => `${i} ${(i * 7919) % 10007}\n`).join('');
+    writeFileSync(join(dir, 'app', 'lib', 'big.txt'), lines);
+    const entries = await collectLayerEntries(dir, { source: 'app', destination: '/app' });
+    const layers = [];
+    for (const gzipWorkers of [0, 1, 3]) {
+      const layer = createLayer(entries, { owner: { uid: 0, gid: 0 }, mtime: EPOCH, gzipWorkers });
+      const gz = await readAll(layer.stream);
+      layers.push({ gz, digests: layer.digests() });
+    }
+    assert.ok(layers[0]!.digests.uncompressedSize > 3 * 128 * 1024);
+    for (const { gz, digests } of layers) {
+      assert.equal(digests.digest, layers[0]!.digests.digest);
+      assert.ok(gz.equals(layers[0]!.gz));
+    }
+    assert.ok(gunzipSync(layers[0]!.gz).length === layers[0]!.digests.uncompressedSize);
+  });
+
   it('puts a file source at the destination, or into it when the destination ends in /', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'server.js'), 'x');
